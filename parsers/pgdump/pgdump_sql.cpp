@@ -1,0 +1,661 @@
+#include "pgdump/pgdump_sql.hpp"
+
+#include <re2/re2.h>
+
+#include <fmt/format.h>
+#include <cstring>
+
+#include "base/error.hpp"
+#include "base/text.hpp"
+#include "io/line_reader.hpp"
+#include "pgdump/version_syntax.hpp"
+#include "pgsql/ddl.hpp"
+#include "pgsql/names.hpp"
+#include "pgsql/parse.hpp"
+#include "pgsql/script_lexer.hpp"
+#include "pgsql/sql_text.hpp"
+
+namespace dbautopsy::pgdump {
+
+namespace {
+
+constexpr size_t k_snippet = 160;
+constexpr int k_max_encoding_warnings = 20;
+
+std::string snippet(std::string_view s) {
+  std::string out = text::squash_space(s.substr(0, k_snippet * 2));
+  if (out.size() > k_snippet) {
+    size_t cut = k_snippet;
+    while (cut > 0 && (static_cast<unsigned char>(out[cut]) & 0xC0) == 0x80) {
+      --cut;
+    }
+    out = out.substr(0, cut) + "…";
+  }
+  return out;
+}
+
+// Byte offset of a 1-based character position (libpg_query reports characters).
+size_t char_to_byte(std::string_view s, int cursor) {
+  size_t chars = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80) {
+      if (++chars == static_cast<size_t>(cursor)) {
+        return i;
+      }
+    }
+  }
+  return s.size();
+}
+
+struct Database {
+  std::optional<std::string> name;
+  pgsql::Catalog catalog;
+  pgsql::Session session;
+  std::vector<store::TableStatsFact> stats;
+
+  bool empty() const { return catalog.empty() && stats.empty(); }
+};
+
+// The COPY block being streamed.
+struct CopyState {
+  bool active = false;
+  CopyTarget target;
+  std::unique_ptr<CopyConsumer> consumer;
+  uint64_t rows = 0;
+  uint64_t bytes = 0;
+  bool in_quotes = false;  // CSV: inside a quoted field that spans lines
+  char quote = '"';
+  char escape = '"';
+  bool known_table = true;
+};
+
+// Consecutive INSERTs into one table, counted as one data section.
+struct InsertRun {
+  bool active = false;
+  std::string schema, table;
+  uint64_t first_line = 0, last_line = 0, rows = 0;
+};
+
+class DumpReader final : public pgsql::ScriptLexer::Handler {
+ public:
+  DumpReader(store::FactWriter& out, const PgDumpOptions& options)
+      : m_out(out), m_options(options), m_lexer(*this, options.max_statement_bytes) {
+    start_database(std::nullopt);
+  }
+
+  PgDumpSummary run(io::InputStream& in);
+
+  bool on_statement(pgsql::ScriptStatement& st) override;
+  void on_meta_command(std::string_view text, uint64_t line) override;
+
+ private:
+  void start_database(std::optional<std::string> name);
+  void problem(std::string severity, std::string code, std::string message,
+               std::optional<uint64_t> line, std::optional<uint64_t> offset = std::nullopt,
+               std::optional<std::string> snip = std::nullopt);
+  void header_line(std::string_view line);
+  void copy_line(const io::Line& line);
+  void end_copy(bool complete, uint64_t end_line);
+  bool begin_copy(const pgsql::Json* stmt, const pgsql::ScriptStatement& st);
+  void count_insert(const pgsql::Json& stmt, uint64_t line);
+  void flush_insert_run();
+  void apply_tree(const pgsql::Json& tree, const pgsql::ScriptStatement& st, bool* copy_started);
+  void parse_failed(const pgsql::ScriptStatement& st, const pgsql::ParseError& error);
+  void sync_lexer();
+  void write_all();
+
+  store::FactWriter& m_out;
+  const PgDumpOptions& m_options;
+  pgsql::ScriptLexer m_lexer;
+  std::vector<std::unique_ptr<Database>> m_databases;
+  Database* m_db = nullptr;
+  std::unique_ptr<pgsql::DdlApplier> m_applier;
+  CopyState m_copy;
+  InsertRun m_inserts;
+  PgDumpSummary m_summary;
+  store::ArtifactHeader m_header;
+  bool m_connected = false;  // a \connect was seen
+  int m_encoding_warnings = 0;
+  uint64_t m_encoding_problems = 0;
+  uint64_t m_current_line = 0;
+  uint64_t m_current_offset = 0;
+};
+
+void DumpReader::start_database(std::optional<std::string> name) {
+  flush_insert_run();
+  auto db = std::make_unique<Database>();
+  db->name = std::move(name);
+  m_db = db.get();
+  m_databases.push_back(std::move(db));
+  m_applier = std::make_unique<pgsql::DdlApplier>(
+      m_db->catalog, m_db->session, [this](uint64_t line, std::string code, std::string message) {
+        problem("warning", std::move(code), std::move(message), line);
+      });
+  sync_lexer();
+}
+
+void DumpReader::sync_lexer() {
+  m_lexer.set_standard_conforming_strings(m_db->session.standard_conforming_strings);
+}
+
+void DumpReader::problem(std::string severity, std::string code, std::string message,
+                         std::optional<uint64_t> line, std::optional<uint64_t> offset,
+                         std::optional<std::string> snip) {
+  store::ProblemFact p;
+  if (line) {
+    p.line = static_cast<int64_t>(*line);
+  }
+  if (offset) {
+    p.byte_offset = static_cast<int64_t>(*offset);
+  }
+  p.severity = std::move(severity);
+  p.code = std::move(code);
+  p.message = std::move(message);
+  p.snippet = std::move(snip);
+  m_out.add(p);
+}
+
+void DumpReader::header_line(std::string_view line) {
+  auto value = [&](std::string_view prefix) -> std::optional<std::string> {
+    if (line.substr(0, prefix.size()) == prefix) {
+      return std::string(text::trim(line.substr(prefix.size())));
+    }
+    return std::nullopt;
+  };
+  std::string_view trimmed = text::trim(line);
+  if (trimmed == "-- PostgreSQL database dump" ||
+      trimmed == "-- PostgreSQL database cluster dump") {
+    m_summary.saw_header = true;
+    m_summary.saw_trailer = false;
+  } else if (trimmed == "-- PostgreSQL database dump complete" ||
+             trimmed == "-- PostgreSQL database cluster dump complete") {
+    m_summary.saw_trailer = true;
+  } else if (auto v = value("-- Dumped from database version ")) {
+    if (!m_header.dumped_from) {
+      m_header.dumped_from = v;
+    }
+  } else if (auto v2 = value("-- Dumped by pg_dump version ")) {
+    if (!m_header.dumped_by) {
+      m_header.dumped_by = v2;
+    }
+  } else if (auto v3 = value("-- Started on ")) {
+    if (!m_header.started_on) {
+      m_header.started_on = v3;
+    }
+  } else if (auto v4 = value("-- Completed on ")) {
+    m_header.completed_on = v4;
+  }
+}
+
+PgDumpSummary DumpReader::run(io::InputStream& in) {
+  io::LineReader reader(in);
+  io::Line line;
+  std::string long_line;  // a SQL line delivered in pieces, reassembled (capped)
+  bool long_line_over = false;
+  uint64_t lines = 0;
+  try {
+    while (reader.next(line)) {
+      lines = line.number;
+      m_current_line = line.number;
+      m_current_offset = line.offset;
+      if (std::memchr(line.text.data(), '\0', line.text.size()) != nullptr) {
+        size_t at =
+            static_cast<const char*>(std::memchr(line.text.data(), '\0', line.text.size())) -
+            line.text.data();
+        problem("error", "binary-data",
+                fmt::format("a NUL byte at line {} (byte {}): a SQL dump is text, this is binary "
+                            "data; reading stopped here",
+                            line.number, line.offset + at),
+                line.number, line.offset + at);
+        break;
+      }
+      if (m_copy.active) {
+        copy_line(line);
+        continue;
+      }
+      std::string_view text = line.text;
+      if (!line.complete || !line.first_piece) {
+        if (line.first_piece) {
+          long_line.clear();
+          long_line_over = false;
+        }
+        if (long_line.size() + line.text.size() <= m_options.max_statement_bytes) {
+          long_line.append(line.text);
+        } else {
+          long_line_over = true;
+        }
+        if (!line.complete) {
+          continue;
+        }
+        if (long_line_over) {
+          problem("error", "line-too-long",
+                  fmt::format("line {} is longer than the {} statement limit "
+                              "(--max-statement-mb); it was skipped",
+                              line.number, text::human_bytes(m_options.max_statement_bytes)),
+                  line.number, line.offset);
+          long_line.clear();
+          continue;
+        }
+        text = long_line;
+      }
+      if (m_db->session.client_encoding == "UTF8" ||
+          text::iequals(m_db->session.client_encoding, "utf8")) {
+        if (auto bad = text::invalid_utf8_at(text)) {
+          ++m_encoding_problems;
+          if (++m_encoding_warnings <= k_max_encoding_warnings) {
+            problem("warning", "invalid-utf8",
+                    fmt::format("invalid UTF-8 at line {}, byte {}, while the dump declares "
+                                "client_encoding UTF8: the server would reject this statement",
+                                line.number, line.offset + *bad),
+                    line.number, line.offset + *bad);
+          }
+        }
+      }
+      if (m_lexer.idle() && text.size() >= 2 && text[0] == '-' && text[1] == '-') {
+        header_line(text);
+      }
+      if (!m_lexer.feed(text, line.number, line.offset)) {
+        // Paused: COPY data starts on the next line.
+        m_copy.active = true;
+      }
+    }
+  } catch (const InputError& e) {
+    Location where = e.where();
+    problem("error", "unreadable", e.detail(),
+            lines ? std::optional<uint64_t>(lines) : std::nullopt, where.offset);
+  }
+  if (m_copy.active) {
+    problem("error", "truncated",
+            fmt::format("the input ends inside the COPY data of {} that starts at line {} (no "
+                        "\"\\.\" line): the dump is truncated; {} rows were read",
+                        pgsql::qualified(m_copy.target.schema, m_copy.target.table),
+                        m_copy.target.line, m_copy.rows),
+            lines);
+    end_copy(false, lines);
+  }
+  std::string open = m_lexer.open_construct();
+  if (!open.empty()) {
+    problem("error", "truncated",
+            fmt::format("the input ends inside {}: the dump is truncated or damaged", open), lines);
+  }
+  m_lexer.finish();
+  flush_insert_run();
+  if (m_encoding_problems > k_max_encoding_warnings) {
+    problem("warning", "invalid-utf8",
+            fmt::format("{} lines with invalid UTF-8 in all; only the first {} are listed",
+                        m_encoding_problems, k_max_encoding_warnings),
+            std::nullopt);
+  }
+  if (lines == 0) {
+    problem("error", "empty", "the file is empty: no SQL to read", std::nullopt);
+  } else if (m_summary.saw_header && !m_summary.saw_trailer) {
+    problem("notice", "dump-incomplete",
+            "the dump has pg_dump's header but not its closing \"-- PostgreSQL database dump "
+            "complete\" line: it was cut short or edited",
+            lines);
+  }
+  write_all();
+  store::set_artifact_header(m_out.store(), m_out.artifact_id(), m_header);
+  store::set_artifact_progress(m_out.store(), m_out.artifact_id(),
+                               static_cast<int64_t>(in.offset()), static_cast<int64_t>(lines));
+  return m_summary;
+}
+
+void DumpReader::write_all() {
+  int with_content = 0;
+  for (const auto& db : m_databases) {
+    if (!db->empty()) {
+      ++with_content;
+    }
+  }
+  for (const auto& db : m_databases) {
+    if (db->empty()) {
+      continue;
+    }
+    store::OptText name = with_content > 1 || m_connected ? db->name : std::nullopt;
+    if (with_content == 1) {
+      name.reset();
+    }
+    db->catalog.write(m_out, name);
+    for (auto stats : db->stats) {
+      stats.db = name;
+      m_out.add(stats);
+    }
+  }
+  m_summary.databases = static_cast<uint64_t>(with_content);
+}
+
+void DumpReader::on_meta_command(std::string_view text, uint64_t line) {
+  std::string_view cmd = text.substr(0, text.find_first_of(" \t"));
+  std::string_view args = cmd.size() < text.size() ? text::trim(text.substr(cmd.size())) : "";
+  if (cmd == "\\connect" || cmd == "\\c") {
+    // \connect [-reuse-previous=on|off] dbname-or-conninfo [user] [host] [port]
+    std::string dbname;
+    for (auto token : text::split(args, ' ')) {
+      token = text::trim(token);
+      if (token.empty() || token.substr(0, 16) == "-reuse-previous=") {
+        continue;
+      }
+      std::string t(token);
+      if (t.size() >= 2 && t.front() == '"' && t.back() == '"') {
+        t = t.substr(1, t.size() - 2);
+      }
+      static const RE2 k_conninfo(R"(dbname\s*=\s*'?((?:[^'\\]|\\.)*)'?)");
+      std::string inner;
+      if (RE2::PartialMatch(t, k_conninfo, &inner)) {
+        t = inner;
+      }
+      dbname = t;
+      break;
+    }
+    m_connected = true;
+    flush_insert_run();
+    start_database(dbname.empty() ? std::nullopt : std::optional<std::string>(dbname));
+    return;
+  }
+  if (cmd == "\\restrict" || cmd == "\\unrestrict" || cmd == "\\." || cmd == "\\set" ||
+      cmd == "\\encoding") {
+    // \restrict / \unrestrict (pg_dump 17.6+, 16.10+, 15.14+) fence the dump against
+    // injected meta-commands; nothing to record.
+    if (cmd == "\\encoding" && !args.empty()) {
+      m_db->session.client_encoding = std::string(args);
+    }
+    return;
+  }
+  problem("warning", "meta-command",
+          fmt::format("psql meta-command {} at line {} is not understood and was ignored",
+                      std::string(cmd), line),
+          line, std::nullopt, std::string(text.substr(0, k_snippet)));
+}
+
+bool DumpReader::on_statement(pgsql::ScriptStatement& st) {
+  ++m_summary.statements;
+  if (st.oversized) {
+    problem("error", "statement-too-long",
+            fmt::format("the statement at lines {}-{} is {}, over the {} limit "
+                        "(--max-statement-mb); it was skipped",
+                        st.first_line, st.last_line, text::human_bytes(st.size),
+                        text::human_bytes(m_options.max_statement_bytes)),
+            st.first_line, st.offset, snippet(st.text));
+    // A COPY that is too long to parse would still be followed by data.
+    if (text::istarts_with(st.text, "copy")) {
+      return begin_copy(nullptr, st);
+    }
+    return false;
+  }
+  if (!st.terminated) {
+    problem("warning", "unterminated",
+            fmt::format("the last statement (line {}) has no terminating semicolon; psql would "
+                        "still run it",
+                        st.first_line),
+            st.first_line);
+  }
+  pgsql::ParseResult parsed = pgsql::parse(st.text);
+  if (!parsed.ok()) {
+    if (text::istarts_with(text::trim(st.text), "copy") &&
+        pgsql::find_keyword(st.text, "stdin") != std::string::npos) {
+      parse_failed(st, *parsed.error);
+      return begin_copy(nullptr, st);
+    }
+    if (auto recovered = recover_other_version(st.text)) {
+      problem("warning", "other-version-syntax", recovered->explanation, st.first_line, st.offset,
+              snippet(st.text));
+      for (const auto& fact : recovered->objects) {
+        store::ObjectFact of = fact;
+        of.line = static_cast<int64_t>(st.first_line);
+        m_db->catalog.objects.push_back(of);
+      }
+      if (!recovered->rewritten.empty()) {
+        pgsql::ParseResult again = pgsql::parse(recovered->rewritten);
+        if (again.ok()) {
+          pgsql::ScriptStatement rewritten = st;
+          rewritten.text = recovered->rewritten;
+          bool copy = false;
+          apply_tree(again.tree, rewritten, &copy);
+          for (const auto& [table, column] : recovered->virtual_columns) {
+            (void)table;
+            for (const auto& rel : m_db->catalog.relations()) {
+              if (rel.fact.line == static_cast<int64_t>(st.first_line)) {
+                auto* model = m_db->catalog.relation({rel.fact.schema_name, rel.fact.name});
+                if (auto* col = model->column(column)) {
+                  col->generated = "virtual";
+                }
+              }
+            }
+          }
+        }
+      }
+      return false;
+    }
+    parse_failed(st, *parsed.error);
+    return false;
+  }
+  bool copy = false;
+  apply_tree(parsed.tree, st, &copy);
+  return copy;
+}
+
+void DumpReader::parse_failed(const pgsql::ScriptStatement& st, const pgsql::ParseError& error) {
+  size_t at = error.cursor > 0 ? char_to_byte(st.text, error.cursor) : 0;
+  uint64_t line = pgsql::line_at(st.text, at, st.first_line);
+  problem("warning", "sql-syntax",
+          fmt::format("PostgreSQL 15's parser rejects the statement at line {}: {}{}",
+                      st.first_line, error.message,
+                      error.cursor > 0 ? fmt::format(" (at line {})", line) : std::string()),
+          line, st.offset + at, snippet(st.text));
+}
+
+void DumpReader::apply_tree(const pgsql::Json& tree, const pgsql::ScriptStatement& st,
+                            bool* copy_started) {
+  for (const pgsql::Json& item : pgsql::field(tree, "stmts")) {
+    const pgsql::Json& node = pgsql::field(item, "stmt");
+    std::string_view type = pgsql::node_type(node);
+    if (type == "InsertStmt") {
+      count_insert(pgsql::node_body(node), st.first_line);
+      continue;
+    }
+    flush_insert_run();
+    if (type == "CopyStmt") {
+      const pgsql::Json& copy = pgsql::node_body(node);
+      if (pgsql::flag(copy, "is_from") && pgsql::field(copy, "filename").is_null() &&
+          !pgsql::flag(copy, "is_program")) {
+        *copy_started = begin_copy(&copy, st);
+      }
+      continue;
+    }
+    m_applier->apply(node, pgsql::StatementText{st.text, st.first_line});
+    if (type == "VariableSetStmt" || type == "SelectStmt") {
+      sync_lexer();
+    }
+  }
+}
+
+bool DumpReader::begin_copy(const pgsql::Json* copy, const pgsql::ScriptStatement& st) {
+  m_copy = CopyState{};
+  m_copy.active = false;  // set by run() once the lexer pauses
+  m_copy.target.db = m_db->name;
+  m_copy.target.line = st.first_line;
+  if (copy) {
+    const pgsql::Json& rv = pgsql::field(*copy, "relation");
+    auto key = m_applier->resolve_or_guess(rv);
+    if (key) {
+      m_copy.target.schema = key->first;
+      m_copy.target.table = key->second;
+      if (const auto* rel = m_db->catalog.relation(*key)) {
+        m_copy.target.table_columns = rel->columns;
+      } else {
+        m_copy.known_table = false;
+      }
+    } else {
+      m_copy.target.table = pgsql::str(rv, "relname");
+      m_copy.known_table = false;
+    }
+    for (const pgsql::Json& a : pgsql::field(*copy, "attlist")) {
+      m_copy.target.columns.push_back(pgsql::str(pgsql::node_body(a), "sval"));
+    }
+    for (const pgsql::Json& o : pgsql::field(*copy, "options")) {
+      const pgsql::Json& d = pgsql::node_body(o);
+      std::string name = pgsql::str(d, "defname");
+      auto value = pgsql::const_text(pgsql::field(d, "arg"));
+      if (name == "format" && value && text::iequals(*value, "csv")) {
+        m_copy.target.csv = true;
+      } else if (name == "csv") {
+        m_copy.target.csv = true;
+      } else if (name == "quote" && value && !value->empty()) {
+        m_copy.quote = (*value)[0];
+      } else if (name == "escape" && value && !value->empty()) {
+        m_copy.escape = (*value)[0];
+      }
+    }
+    if (m_copy.target.csv && m_copy.escape == '"' && m_copy.quote != '"') {
+      m_copy.escape = m_copy.quote;
+    }
+  } else {
+    m_copy.target.table = "?";
+    m_copy.known_table = false;
+  }
+  if (m_options.router) {
+    m_copy.consumer = m_options.router(m_copy.target);
+  }
+  ++m_summary.copy_blocks;
+  return true;
+}
+
+void DumpReader::copy_line(const io::Line& line) {
+  std::string_view t = line.text;
+  if (line.first_piece && line.complete && !m_copy.in_quotes && (t == "\\." || t == "\\.\r")) {
+    end_copy(true, line.number);
+    if (!m_lexer.resume()) {
+      m_copy.active = true;
+    }
+    return;
+  }
+  if (m_db->session.client_encoding == "UTF8") {
+    if (auto bad = text::invalid_utf8_at(t)) {
+      ++m_encoding_problems;
+      if (++m_encoding_warnings <= k_max_encoding_warnings) {
+        problem("warning", "invalid-utf8",
+                fmt::format("invalid UTF-8 in the COPY data of {} at line {}, byte {}: the server "
+                            "would reject this COPY",
+                            pgsql::qualified(m_copy.target.schema, m_copy.target.table),
+                            line.number, line.offset + *bad),
+                line.number, line.offset + *bad);
+      }
+    }
+  }
+  m_copy.bytes += t.size() + (line.has_newline ? 1 : 0);
+  bool row_ends = line.complete;
+  if (m_copy.target.csv) {
+    // A quoted CSV field may hold newlines: the row ends only outside quotes.
+    for (char c : t) {
+      if (c == m_copy.quote) {
+        m_copy.in_quotes = !m_copy.in_quotes;
+      }
+    }
+    row_ends = line.complete && !m_copy.in_quotes;
+  }
+  if (m_copy.consumer) {
+    m_copy.consumer->row(t, line.number, row_ends);
+  }
+  if (row_ends) {
+    ++m_copy.rows;
+  }
+}
+
+void DumpReader::end_copy(bool complete, uint64_t end_line) {
+  store::TableStatsFact f;
+  f.line = static_cast<int64_t>(m_copy.target.line);
+  f.end_line = static_cast<int64_t>(end_line);
+  f.schema_name = m_copy.target.schema;
+  f.table_name = m_copy.target.table;
+  f.source = "copy";
+  if (!m_copy.target.columns.empty()) {
+    f.columns = text::join(m_copy.target.columns, ", ");
+  }
+  f.rows = static_cast<int64_t>(m_copy.rows);
+  f.bytes = static_cast<int64_t>(m_copy.bytes);
+  f.complete = complete;
+  m_db->stats.push_back(f);
+  m_summary.copy_rows += m_copy.rows;
+  if (m_copy.consumer) {
+    m_copy.consumer->end(complete, end_line);
+  }
+  m_copy = CopyState{};
+}
+
+void DumpReader::count_insert(const pgsql::Json& ins, uint64_t line) {
+  auto key = m_applier->resolve_or_guess(pgsql::field(ins, "relation"));
+  std::string schema = key ? key->first : "";
+  std::string table = key ? key->second : pgsql::str(pgsql::field(ins, "relation"), "relname");
+  if (m_inserts.active && (m_inserts.schema != schema || m_inserts.table != table)) {
+    flush_insert_run();
+  }
+  if (!m_inserts.active) {
+    m_inserts = InsertRun{true, schema, table, line, line, 0};
+  }
+  const pgsql::Json& select = pgsql::node_body(pgsql::field(ins, "selectStmt"));
+  const pgsql::Json& values = pgsql::field(select, "valuesLists");
+  uint64_t rows = values.is_array() ? values.size() : 1;
+  m_inserts.rows += rows;
+  m_inserts.last_line = line;
+  m_summary.insert_rows += rows;
+}
+
+void DumpReader::flush_insert_run() {
+  if (!m_inserts.active || m_db == nullptr) {
+    return;
+  }
+  store::TableStatsFact f;
+  f.line = static_cast<int64_t>(m_inserts.first_line);
+  f.end_line = static_cast<int64_t>(m_inserts.last_line);
+  f.schema_name = m_inserts.schema;
+  f.table_name = m_inserts.table;
+  f.source = "insert";
+  f.rows = static_cast<int64_t>(m_inserts.rows);
+  m_db->stats.push_back(f);
+  m_inserts = InsertRun{};
+}
+
+}  // namespace
+
+PgDumpSummary read_pgdump_sql(io::InputStream& in, store::FactWriter& out,
+                              const PgDumpOptions& options) {
+  DumpReader reader(out, options);
+  return reader.run(in);
+}
+
+int sniff_pgdump_sql(std::string_view head) {
+  if (head.find('\0') != std::string_view::npos) {
+    return 0;
+  }
+  if (head.find("-- PostgreSQL database dump") != std::string_view::npos ||
+      head.find("-- PostgreSQL database cluster dump") != std::string_view::npos) {
+    return 100;
+  }
+  // Header stripped by other tooling (dbmate, Rails) or a 7.x-era dump: look at the first
+  // statement after comments.
+  size_t pos = 0;
+  while (pos < head.size()) {
+    size_t eol = head.find('\n', pos);
+    std::string_view line =
+        text::trim(head.substr(pos, eol == std::string_view::npos ? eol : eol - pos));
+    pos = eol == std::string_view::npos ? head.size() : eol + 1;
+    if (line.empty() || line.substr(0, 2) == "--") {
+      continue;
+    }
+    static const RE2 k_statement(
+        R"((?i)^(SET\s+\w+\s*(=|TO)|SELECT\s+pg_catalog\.set_config|CREATE\s+(SCHEMA|TABLE|EXTENSION|SEQUENCE|TYPE|FUNCTION|DOMAIN|DATABASE|ROLE)|DROP\s+(DATABASE|TABLE|SCHEMA)|\\connect|\\restrict))");
+    return RE2::PartialMatch(line, k_statement) ? 60 : 0;
+  }
+  return 0;
+}
+
+bool is_pgdump_custom(std::string_view head) {
+  return head.substr(0, 5) == "PGDMP";
+}
+
+bool is_pgdump_tar(std::string_view head) {
+  return head.size() > 262 && head.substr(257, 5) == "ustar" && head.substr(0, 7) == "toc.dat";
+}
+
+}  // namespace dbautopsy::pgdump

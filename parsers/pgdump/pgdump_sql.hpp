@@ -1,0 +1,85 @@
+// Reading a plain-SQL pg_dump (or pg_dumpall) into facts.
+//
+// The dump is read line by line and handed to a psql-compatible lexer
+// (pgsql/script_lexer.hpp). Each statement goes to libpg_query and is replayed against a
+// catalog model per database (pgsql/ddl.hpp); COPY ... FROM stdin data is never given to
+// the SQL parser: its rows are streamed, counted and, when a CopyRouter asks for them,
+// handed to a consumer (the django_migrations reader, the table statistics). INSERT
+// statements are counted per table. psql meta-commands are honoured: \connect starts a
+// new database, \restrict / \unrestrict are noted.
+//
+// Failure behaviour: a statement the parser rejects becomes a `warning` problem with its
+// line and the parser's message, and reading goes on. Syntax of other PostgreSQL versions
+// that PostgreSQL 15's grammar lacks is recognised and explained (and what can be known
+// is recorded). Input that cannot be read on (truncated compression, NUL bytes, a
+// statement over the size cap) becomes an `error` problem: the facts read so far are
+// written and the artifact is partial.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "io/input.hpp"
+#include "store/facts.hpp"
+
+namespace dbautopsy::pgdump {
+
+// A COPY ... FROM stdin block about to be streamed.
+struct CopyTarget {
+  std::optional<std::string> db;
+  std::string schema;
+  std::string table;
+  std::vector<std::string> columns;  // the COPY column list; empty: all columns in order
+  // The table's columns as the dump created them (empty when the table is not known).
+  std::vector<store::ColumnFact> table_columns;
+  bool csv = false;
+  uint64_t line = 0;
+};
+
+// Receives the rows of one COPY block in COPY text format (or raw CSV lines), without
+// the terminating newline. A row longer than the reader's buffer arrives in pieces:
+// `last` is false on all but its final piece.
+class CopyConsumer {
+ public:
+  virtual ~CopyConsumer() = default;
+  virtual void row(std::string_view text, uint64_t line, bool last) = 0;
+  // complete: the block ended with "\." (false when the input ended first).
+  virtual void end(bool complete, uint64_t end_line) = 0;
+};
+
+// Decides which COPY blocks someone wants to see; returns nullptr for "just count".
+using CopyRouter = std::function<std::unique_ptr<CopyConsumer>(const CopyTarget&)>;
+
+struct PgDumpOptions {
+  size_t max_statement_bytes = 16u << 20;
+  CopyRouter router;
+};
+
+struct PgDumpSummary {
+  uint64_t statements = 0;
+  uint64_t copy_blocks = 0;
+  uint64_t copy_rows = 0;
+  uint64_t insert_rows = 0;
+  uint64_t databases = 0;
+  bool saw_header = false;
+  bool saw_trailer = false;
+};
+
+// Reads the whole stream. Never throws for defects of the input: they are problems in
+// `out`. Throws only for failures of the fact store.
+PgDumpSummary read_pgdump_sql(io::InputStream& in, store::FactWriter& out,
+                              const PgDumpOptions& options);
+
+// How sure we are that `head` (the first bytes of a file) is a plain-SQL dump: 0 (not)
+// to 100 (a pg_dump header).
+int sniff_pgdump_sql(std::string_view head);
+// The archive formats of pg_dump, which are recognised but not read yet.
+bool is_pgdump_custom(std::string_view head);
+bool is_pgdump_tar(std::string_view head);
+
+}  // namespace dbautopsy::pgdump

@@ -1,0 +1,33 @@
+// Small text helpers shared by every layer: ASCII case folding, trimming, splitting,
+// UTF-8 validation. All functions are pure.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace dbautopsy::text {
+
+char ascii_lower(char c);
+std::string lower(std::string_view s);
+bool iequals(std::string_view a, std::string_view b);
+bool istarts_with(std::string_view s, std::string_view prefix);
+std::string_view trim(std::string_view s);
+std::vector<std::string_view> split(std::string_view s, char sep);
+std::string join(const std::vector<std::string>& parts, std::string_view sep);
+
+// Collapses every run of white space to one space and trims the ends; used to store
+// statement text on one line for evidence.
+std::string squash_space(std::string_view s);
+
+// Returns the byte offset of the first invalid UTF-8 sequence in s, or nullopt when s is
+// valid UTF-8 (overlong forms, surrogates and code points past U+10FFFF are invalid).
+std::optional<size_t> invalid_utf8_at(std::string_view s);
+
+// Human-readable byte count: "512 B", "3.4 MiB".
+std::string human_bytes(unsigned long long n);
+
+}  // namespace dbautopsy::text

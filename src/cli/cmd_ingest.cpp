@@ -1,0 +1,265 @@
+// dbautopsy ingest: read artifacts into a fact store and summarise what they hold.
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <iostream>
+#include <map>
+
+#include "base/error.hpp"
+#include "base/text.hpp"
+#include "cli/cli.hpp"
+#include "cli/ingest.hpp"
+#include "cli/options.hpp"
+#include "cli/output.hpp"
+#include "store/store.hpp"
+
+namespace dbautopsy::cli {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// Files under a folder, sorted, skipping dbautopsy's own store folder.
+std::vector<fs::path> files_under(const fs::path& dir) {
+  std::vector<fs::path> out;
+  for (auto it =
+           fs::recursive_directory_iterator(dir, fs::directory_options::skip_permission_denied);
+       it != fs::recursive_directory_iterator(); ++it) {
+    if (it->is_directory() && it->path().filename() == ".dbautopsy") {
+      it.disable_recursion_pending();
+      continue;
+    }
+    if (it->is_directory() && fs::exists(it->path() / "toc.dat")) {
+      out.push_back(it->path());  // a pg_dump directory archive is one artifact
+      it.disable_recursion_pending();
+      continue;
+    }
+    if (it->is_regular_file()) {
+      out.push_back(it->path());
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::string id_list(const std::vector<int64_t>& ids) {
+  std::vector<std::string> parts;
+  for (auto id : ids) {
+    parts.push_back(std::to_string(id));
+  }
+  return "(" + text::join(parts, ",") + ")";
+}
+
+std::string plural(long long n, const std::string& one, const std::string& many) {
+  return fmt::format("{} {}", thousands(n), n == 1 ? one : many);
+}
+
+void print_summary(store::Store& store, const std::vector<int64_t>& ids, std::ostream& out) {
+  std::string in = id_list(ids);
+  auto count = [&](const std::string& sql) { return store.scalar_int(sql); };
+  std::vector<std::string> parts;
+  auto add = [&](long long n, const std::string& one, const std::string& many,
+                 const std::string& extra = {}) {
+    if (n > 0) {
+      parts.push_back(plural(n, one, many) + extra);
+    }
+  };
+  add(count("SELECT count(*) FROM db_schema WHERE artifact_id IN " + in), "schema", "schemas");
+  long long tables = count(
+      "SELECT count(*) FROM db_relation WHERE kind IN ('table','partitioned_table') AND "
+      "artifact_id IN " +
+      in);
+  long long partitioned = count(
+      "SELECT count(*) FROM db_relation WHERE kind = 'partitioned_table' AND artifact_id IN " + in);
+  long long partitions = count(
+      "SELECT count(*) FROM db_relation WHERE parent_name IS NOT NULL AND artifact_id IN " + in);
+  std::string table_extra;
+  if (partitioned || partitions) {
+    table_extra = fmt::format(" ({} partitioned, {} partitions)", partitioned, partitions);
+  }
+  add(tables, "table", "tables", table_extra);
+  add(count("SELECT count(*) FROM db_relation WHERE kind = 'foreign_table' AND artifact_id IN " +
+            in),
+      "foreign table", "foreign tables");
+  add(count("SELECT count(*) FROM db_relation WHERE kind = 'view' AND artifact_id IN " + in),
+      "view", "views");
+  add(count(
+          "SELECT count(*) FROM db_relation WHERE kind = 'materialized_view' AND artifact_id IN " +
+          in),
+      "materialized view", "materialized views");
+  add(count("SELECT count(*) FROM db_column WHERE artifact_id IN " + in), "column", "columns");
+  add(count("SELECT count(*) FROM db_sequence WHERE artifact_id IN " + in), "sequence",
+      "sequences");
+  add(count("SELECT count(*) FROM db_index WHERE artifact_id IN " + in), "index", "indexes");
+  {
+    static const std::map<std::string, std::string> k_names = {{"p", "primary key"},
+                                                               {"u", "unique"},
+                                                               {"f", "foreign key"},
+                                                               {"c", "check"},
+                                                               {"x", "exclusion"}};
+    store::Statement st =
+        store.prepare("SELECT kind, count(*) FROM db_constraint WHERE artifact_id IN " + in +
+                      " GROUP BY kind ORDER BY CASE kind WHEN 'p' THEN 1 WHEN 'u' THEN 2 WHEN 'f' "
+                      "THEN 3 WHEN 'c' THEN 4 ELSE 5 END");
+    long long total = 0;
+    std::vector<std::string> kinds;
+    while (st.step()) {
+      total += st.get_int(1);
+      auto it = k_names.find(st.get_text(0));
+      kinds.push_back(
+          fmt::format("{} {}", st.get_int(1), it == k_names.end() ? st.get_text(0) : it->second));
+    }
+    if (total) {
+      parts.push_back(plural(total, "constraint", "constraints") + " (" + text::join(kinds, ", ") +
+                      ")");
+    }
+  }
+  add(count("SELECT count(*) FROM db_extension WHERE artifact_id IN " + in), "extension",
+      "extensions");
+  {
+    store::Statement st =
+        store.prepare("SELECT kind, count(*) FROM db_object WHERE artifact_id IN " + in +
+                      " GROUP BY kind ORDER BY count(*) DESC, kind");
+    while (st.step()) {
+      long long n = st.get_int(1);
+      std::string kind = st.get_text(0);
+      std::replace(kind.begin(), kind.end(), '_', ' ');
+      parts.push_back(plural(n, kind, kind + "s"));
+    }
+  }
+  out << "\nObjects: " << (parts.empty() ? "none" : text::join(parts, ", ")) << "\n";
+
+  long long sections = count("SELECT count(*) FROM table_stats WHERE artifact_id IN " + in);
+  if (sections > 0) {
+    long long total_rows =
+        count("SELECT coalesce(sum(rows),0) FROM table_stats WHERE artifact_id IN " + in);
+    long long table_count = count(
+        "SELECT count(*) FROM (SELECT DISTINCT db, schema_name, table_name FROM table_stats WHERE "
+        "artifact_id IN " +
+        in + ")");
+    out << fmt::format("Rows: {} in {}\n", thousands(total_rows),
+                       plural(table_count, "table", "tables"));
+    ResultSet rs = run_query(
+        store,
+        "SELECT coalesce(db || ':', '') || schema_name || '.' || table_name AS name, sum(rows) AS "
+        "rows, "
+        "group_concat(DISTINCT source) AS source FROM table_stats WHERE artifact_id IN " +
+            in + " GROUP BY db, schema_name, table_name ORDER BY sum(rows) DESC, name LIMIT 12");
+    size_t w = 0;
+    for (const auto& r : rs.rows) {
+      w = std::max(w, r[0]->size());
+    }
+    for (const auto& r : rs.rows) {
+      out << fmt::format("  {:<{}}  {:>12}  ({})\n", *r[0], w, thousands(std::stoll(*r[1])), *r[2]);
+    }
+    if (table_count > 12) {
+      out << fmt::format("  ... and {} more tables\n", table_count - 12);
+    }
+  }
+
+  store::Statement probs =
+      store.prepare("SELECT severity, count(*) FROM problem WHERE artifact_id IN " + in +
+                    " GROUP BY severity ORDER BY CASE severity WHEN 'error' THEN 1 WHEN 'warning' "
+                    "THEN 2 ELSE 3 END");
+  std::vector<std::string> by_severity;
+  while (probs.step()) {
+    by_severity.push_back(plural(probs.get_int(1), probs.get_text(0), probs.get_text(0) + "s"));
+  }
+  out << "Problems: " << (by_severity.empty() ? "none" : text::join(by_severity, ", ")) << "\n";
+  store::Statement list = store.prepare(
+      "SELECT a.path, p.line, p.severity, p.code, p.message FROM problem p JOIN artifact a ON a.id "
+      "= p.artifact_id "
+      "WHERE p.artifact_id IN " +
+      in +
+      " ORDER BY CASE p.severity WHEN 'error' THEN 1 WHEN 'warning' THEN 2 ELSE 3 END, p.id LIMIT "
+      "10");
+  while (list.step()) {
+    std::string where = list.get_text(0);
+    if (!list.is_null(1)) {
+      where += ":" + std::to_string(list.get_int(1));
+    }
+    out << fmt::format("  {}: {} [{}] {}\n", where, list.get_text(2), list.get_text(3),
+                       list.get_text(4));
+  }
+  long long total_problems = count("SELECT count(*) FROM problem WHERE artifact_id IN " + in);
+  if (total_problems > 10) {
+    out << fmt::format("  ... {} more: dbautopsy query --store {} \"SELECT * FROM problem\"\n",
+                       total_problems - 10, store.path().string());
+  }
+}
+
+}  // namespace
+
+int cmd_ingest(const std::vector<std::string>& args) {
+  po::options_description visible("Options");
+  std::string store_path;
+  std::string kind;
+  size_t max_statement_mb = 16;
+  visible.add_options()("store,s", po::value(&store_path)->default_value(default_store_path()),
+                        "fact store to write (created if missing)")(
+      "as", po::value(&kind),
+      "read every PATH as this kind instead of detecting it (pgdump-sql, ...)")(
+      "max-statement-mb", po::value(&max_statement_mb)->default_value(16),
+      "longest SQL statement read, in MiB");
+  po::options_description hidden;
+  hidden.add_options()("path", po::value<std::vector<std::string>>(), "artifact");
+  po::positional_options_description positional;
+  positional.add("path", -1);
+  po::variables_map vm;
+  if (!parse_args("ingest", "[OPTIONS] PATH...", args, visible, hidden, positional, vm)) {
+    return k_exit_ok;
+  }
+  if (!vm.count("path")) {
+    throw UsageError("ingest: give at least one PATH (a file or a folder)");
+  }
+  IngestOptions options;
+  if (vm.count("as")) {
+    const auto& kinds = known_kinds();
+    if (std::find(kinds.begin(), kinds.end(), kind) == kinds.end()) {
+      throw UsageError(
+          fmt::format("ingest: --as {}: not a kind; one of {}", kind, text::join(kinds, ", ")));
+    }
+    options.forced_kind = kind;
+  }
+  if (max_statement_mb == 0 || max_statement_mb > 1024) {
+    throw UsageError("ingest: --max-statement-mb takes 1 to 1024");
+  }
+  options.max_statement_bytes = max_statement_mb << 20;
+
+  std::vector<std::pair<fs::path, std::string>> targets;
+  for (const auto& p : vm["path"].as<std::vector<std::string>>()) {
+    fs::path path(p);
+    std::error_code ec;
+    if (!fs::exists(path, ec)) {
+      throw InputError(Location{p}, "no such file or folder");
+    }
+    if (fs::is_directory(path) && !fs::exists(path / "toc.dat")) {
+      for (const auto& f : files_under(path)) {
+        targets.emplace_back(f, f.string());
+      }
+    } else {
+      targets.emplace_back(path, p);
+    }
+  }
+
+  store::Store store = store::Store::open(store_path);
+  std::vector<int64_t> ids;
+  bool trouble = false;
+  std::cout << "Ingested into " << store_path << "\n";
+  for (const auto& [path, shown] : targets) {
+    ArtifactOutcome o = ingest_path(store, path, shown, options);
+    ids.push_back(o.id);
+    std::cout << fmt::format("  {:<11} {:<13} {:<5} {}  {}\n", o.status, o.kind, o.codec, o.path,
+                             o.detail);
+    if (o.status == "failed" || o.status == "partial" || o.status == "unsupported") {
+      trouble = true;
+      std::cerr << fmt::format("dbautopsy: {}: {}: {}\n", o.path, o.status, o.detail);
+    }
+  }
+  print_summary(store, ids, std::cout);
+  return trouble ? k_exit_error : k_exit_ok;
+}
+
+}  // namespace dbautopsy::cli

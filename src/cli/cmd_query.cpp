@@ -1,0 +1,58 @@
+// dbautopsy query: read-only SQL over a fact store.
+
+#include <fmt/format.h>
+
+#include <iostream>
+
+#include "base/error.hpp"
+#include "cli/cli.hpp"
+#include "cli/options.hpp"
+#include "cli/output.hpp"
+#include "store/store.hpp"
+
+namespace dbautopsy::cli {
+
+int cmd_query(const std::vector<std::string>& args) {
+  po::options_description visible("Options");
+  std::string store_path;
+  std::string format;
+  visible.add_options()("store,s", po::value(&store_path)->default_value(default_store_path()),
+                        "fact store to read")(
+      "format,f", po::value(&format)->default_value("table"), "table, csv or json");
+  po::options_description hidden;
+  hidden.add_options()("sql", po::value<std::vector<std::string>>(), "query");
+  po::positional_options_description positional;
+  positional.add("sql", -1);
+  po::variables_map vm;
+  if (!parse_args("query", "[--store F] [--format table|csv|json] SQL", args, visible, hidden,
+                  positional, vm)) {
+    return k_exit_ok;
+  }
+  if (!vm.count("sql")) {
+    throw UsageError("query: give the SQL to run, e.g. \"SELECT * FROM db_relation\"");
+  }
+  if (format != "table" && format != "csv" && format != "json") {
+    throw UsageError(fmt::format("query: --format {}: use table, csv or json", format));
+  }
+  std::string sql;
+  for (const auto& part : vm["sql"].as<std::vector<std::string>>()) {
+    sql += (sql.empty() ? "" : " ") + part;
+  }
+  store::Store store = store::Store::open(store_path, store::Store::Mode::read_only);
+  ResultSet rs;
+  try {
+    rs = run_query(store, sql);
+  } catch (const Error& e) {
+    throw UsageError(fmt::format("query: {}", e.what()));
+  }
+  if (format == "csv") {
+    print_csv(std::cout, rs);
+  } else if (format == "json") {
+    print_json(std::cout, rs);
+  } else {
+    print_table(std::cout, rs);
+  }
+  return k_exit_ok;
+}
+
+}  // namespace dbautopsy::cli

@@ -1,0 +1,45 @@
+// Ingestion: from a path on disk to an artifact and its facts in the store.
+//
+// The kind of an artifact is found from its content (decompressed first bytes), never
+// from its name alone; `--as KIND` overrides. Each artifact is loaded in one transaction.
+// While the parser reads the file, a second thread computes its SHA-256, so hashing costs
+// no extra wall time on a machine with two cores. An artifact whose path, size and
+// modification time match a stored one is hashed; if the hash matches too, it is not read
+// again.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "store/store.hpp"
+
+namespace dbautopsy::cli {
+
+struct IngestOptions {
+  std::optional<std::string> forced_kind;
+  size_t max_statement_bytes = 16u << 20;
+};
+
+struct ArtifactOutcome {
+  std::string path;
+  std::string kind;
+  std::string codec;
+  std::string status;  // ok, partial, failed, unsupported, unchanged
+  std::string detail;
+  int64_t id = 0;
+  uint64_t size = 0;
+};
+
+// The kinds `--as` accepts and that detection yields.
+const std::vector<std::string>& known_kinds();
+// What kind of artifact a path holds ("unknown" when none fits). Throws InputError when
+// the path cannot be read.
+std::string detect_kind(const std::filesystem::path& path);
+
+ArtifactOutcome ingest_path(store::Store& store, const std::filesystem::path& path,
+                            const std::string& display_path, const IngestOptions& options);
+
+}  // namespace dbautopsy::cli

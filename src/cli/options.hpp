@@ -1,0 +1,25 @@
+// Shared command-line plumbing: parsing a subcommand's arguments with
+// Boost.Program_options into a checked configuration, with errors as UsageError.
+#pragma once
+
+#include <boost/program_options.hpp>
+#include <string>
+#include <vector>
+
+namespace dbautopsy::cli {
+
+namespace po = boost::program_options;
+
+// Parses args against `visible` plus the positional `hidden` options. Throws UsageError
+// (with the command name) for unknown options or bad values. Returns false, after
+// printing help to stdout, when --help was given.
+bool parse_args(const std::string& command, const std::string& synopsis,
+                const std::vector<std::string>& args, po::options_description& visible,
+                const po::options_description& hidden,
+                const po::positional_options_description& positional, po::variables_map& vm);
+
+// The default store for a command run without --store: .dbautopsy/facts.db in the
+// current folder.
+std::string default_store_path();
+
+}  // namespace dbautopsy::cli

@@ -1,0 +1,31 @@
+// Printing rows: an aligned table for people, CSV and JSON for programs.
+#pragma once
+
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "store/store.hpp"
+
+namespace dbautopsy::cli {
+
+struct ResultSet {
+  std::vector<std::string> columns;
+  // Each cell is text, or nullopt for SQL NULL. `numeric[i]` says column i held numbers
+  // in every non-NULL cell (right-aligned in tables, unquoted in JSON).
+  std::vector<std::vector<std::optional<std::string>>> rows;
+  std::vector<bool> numeric;
+};
+
+// Runs a query (any statement that returns rows) and collects its result.
+ResultSet run_query(store::Store& store, const std::string& sql);
+
+void print_table(std::ostream& out, const ResultSet& rs);
+void print_csv(std::ostream& out, const ResultSet& rs);
+void print_json(std::ostream& out, const ResultSet& rs);
+
+// "1,234,567"
+std::string thousands(long long n);
+
+}  // namespace dbautopsy::cli

@@ -1,0 +1,67 @@
+// Reading artifacts.
+//
+// An InputStream is the decompressed byte stream of one file. The codec is found from the
+// file's first bytes (gzip, bzip2, xz and zstd magic numbers), never from its name, and
+// decompression goes through Boost.Iostreams. Boost's own zstd filter accepts a truncated
+// frame without complaint, so zstd uses ZstdDecompressor (zstd_filter.hpp), a Boost
+// filter over libzstd that reports it.
+//
+// Guarantees: read() returns 0 only at the true end of the data. A truncated or corrupt
+// compressed file raises InputError naming the file and the byte offset in the file where
+// the compressed data stopped making sense; data delivered before that stays valid.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace dbautopsy::io {
+
+enum class Codec { none, gzip, bzip2, xz, zstd };
+
+std::string_view codec_name(Codec codec);
+
+// Identifies a compression format from the first bytes of a file (at least 6 are needed
+// to tell xz; fewer simply give Codec::none).
+Codec detect_codec(std::string_view magic);
+
+class InputStream {
+ public:
+  // Opens path for reading. Throws InputError when it cannot be opened or is not a
+  // regular file.
+  explicit InputStream(const std::filesystem::path& path);
+  ~InputStream();
+  InputStream(const InputStream&) = delete;
+  InputStream& operator=(const InputStream&) = delete;
+
+  // Reads up to n decompressed bytes. Returns 0 only at the end of the data.
+  size_t read(char* dst, size_t n);
+
+  Codec codec() const;
+  const std::filesystem::path& path() const;
+  std::string display_name() const;
+  uint64_t file_size() const;
+  // Bytes of the file consumed so far (compressed bytes for a compressed file).
+  uint64_t file_offset() const;
+  // Decompressed bytes delivered so far.
+  uint64_t offset() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> m_impl;
+};
+
+// Reads up to max_bytes of the decompressed start of a file, for sniffing its kind. A
+// decompression error after at least some bytes were read is not an error here: the head
+// is returned as far as it goes and `truncated` is set.
+struct Head {
+  std::string bytes;
+  Codec codec = Codec::none;
+  bool whole_file = false;  // the file's data ended within max_bytes
+  bool truncated = false;   // decompression failed after `bytes`
+};
+Head read_head(const std::filesystem::path& path, size_t max_bytes = 64 * 1024);
+
+}  // namespace dbautopsy::io

@@ -1,0 +1,85 @@
+#include "io/line_reader.hpp"
+
+#include <cstring>
+
+namespace dbautopsy::io {
+
+LineReader::LineReader(InputStream& in, size_t buffer_bytes) : m_in(in), m_buf(buffer_bytes) {}
+
+bool LineReader::refill() {
+  if (m_eof) {
+    return false;
+  }
+  if (m_begin > 0) {
+    std::memmove(m_buf.data(), m_buf.data() + m_begin, m_end - m_begin);
+    m_base_offset += m_begin;
+    m_end -= m_begin;
+    m_begin = 0;
+  }
+  if (m_end == m_buf.size()) {
+    return false;
+  }
+  size_t got = m_in.read(m_buf.data() + m_end, m_buf.size() - m_end);
+  if (got == 0) {
+    m_eof = true;
+    return false;
+  }
+  m_end += got;
+  return true;
+}
+
+bool LineReader::next(Line& line) {
+  for (;;) {
+    const char* start = m_buf.data() + m_begin;
+    const void* nl = m_begin < m_end ? std::memchr(start, '\n', m_end - m_begin) : nullptr;
+    if (nl != nullptr) {
+      size_t len = static_cast<size_t>(static_cast<const char*>(nl) - start);
+      if (!m_in_long_line) {
+        ++m_number;
+      }
+      line.text = std::string_view(start, len);
+      line.number = m_number;
+      line.offset = m_base_offset + m_begin;
+      line.complete = true;
+      line.first_piece = !m_in_long_line;
+      line.has_newline = true;
+      m_in_long_line = false;
+      m_begin += len + 1;
+      return true;
+    }
+    if (refill()) {
+      continue;
+    }
+    if (m_begin == m_end) {
+      if (m_in_long_line) {
+        // The previous piece was the end of a line that lacks a final newline.
+        m_in_long_line = false;
+        line.text = std::string_view();
+        line.number = m_number;
+        line.offset = m_base_offset + m_begin;
+        line.complete = true;
+        line.first_piece = false;
+        line.has_newline = false;
+        return true;
+      }
+      return false;
+    }
+    // Either the buffer is full of one line (deliver a piece) or the data ended without
+    // a final newline (deliver the rest as the last line).
+    bool full = !m_eof;
+    if (!m_in_long_line) {
+      ++m_number;
+    }
+    line.text = std::string_view(start, m_end - m_begin);
+    line.number = m_number;
+    line.offset = m_base_offset + m_begin;
+    line.first_piece = !m_in_long_line;
+    line.complete = !full;
+    line.has_newline = false;
+    m_in_long_line = full;
+    m_begin = m_end;
+    return true;
+  }
+}
+
+}  // namespace dbautopsy::io

@@ -1,0 +1,305 @@
+#include "pgsql/catalog.hpp"
+
+#include <algorithm>
+
+namespace dbautopsy::pgsql {
+
+namespace {
+
+template <typename T, typename Pred>
+void erase_where(std::vector<T>& v, Pred pred) {
+  v.erase(std::remove_if(v.begin(), v.end(), pred), v.end());
+}
+
+template <typename Fact>
+Fact with_db(Fact f, const store::OptText& db) {
+  f.db = db;
+  return f;
+}
+
+}  // namespace
+
+store::ColumnFact* RelationModel::column(const std::string& name) {
+  for (auto& c : columns) {
+    if (c.name == name) {
+      return &c;
+    }
+  }
+  return nullptr;
+}
+
+Catalog::Catalog() {
+  // What every database has before a dump is restored into it.
+  m_schemas = {"public", "pg_catalog", "information_schema", "pg_toast"};
+}
+
+void Catalog::add_schema(const store::SchemaFact& fact) {
+  m_schemas.insert(fact.name);
+  schema_facts.push_back(fact);
+}
+
+void Catalog::drop_schema(const std::string& name) {
+  m_schemas.erase(name);
+  erase_where(schema_facts, [&](const auto& s) { return s.name == name; });
+  std::vector<QualifiedName> doomed;
+  for (const auto& r : m_relations) {
+    if (r.fact.schema_name == name) {
+      doomed.emplace_back(r.fact.schema_name, r.fact.name);
+    }
+  }
+  for (const auto& key : doomed) {
+    drop_relation(key);
+  }
+  erase_where(m_sequences, [&](const auto& s) { return s.schema_name == name; });
+  erase_where(objects, [&](const auto& o) { return o.schema_name == name; });
+  erase_where(comments, [&](const auto& c) { return c.schema_name == name; });
+}
+
+RelationModel* Catalog::relation(const QualifiedName& key) {
+  for (auto& r : m_relations) {
+    if (r.fact.schema_name == key.first && r.fact.name == key.second) {
+      return &r;
+    }
+  }
+  return nullptr;
+}
+
+const RelationModel* Catalog::relation(const QualifiedName& key) const {
+  return const_cast<Catalog*>(this)->relation(key);
+}
+
+RelationModel& Catalog::add_relation(store::RelationFact fact) {
+  m_relations.push_back(RelationModel{std::move(fact), {}, {}});
+  return m_relations.back();
+}
+
+void Catalog::drop_relation(const QualifiedName& key) {
+  auto same_table = [&](const auto& f) {
+    return f.schema_name == key.first && f.table_name == key.second;
+  };
+  erase_where(m_indexes, same_table);
+  erase_where(m_constraints, same_table);
+  erase_where(m_sequences, [&](const auto& s) {
+    return (s.schema_name == key.first && s.name == key.second) ||
+           (s.owned_by_schema == key.first && s.owned_by_table == key.second);
+  });
+  erase_where(m_relations, [&](const auto& r) {
+    return r.fact.schema_name == key.first && r.fact.name == key.second;
+  });
+}
+
+void Catalog::rename_relation(const QualifiedName& key, const std::string& new_name) {
+  if (auto* r = relation(key)) {
+    r->fact.name = new_name;
+    for (auto& c : r->columns) {
+      c.table_name = new_name;
+    }
+  }
+  for (auto& i : m_indexes) {
+    if (i.schema_name == key.first && i.table_name == key.second) {
+      i.table_name = new_name;
+    }
+  }
+  for (auto& c : m_constraints) {
+    if (c.schema_name == key.first && c.table_name == key.second) {
+      c.table_name = new_name;
+    }
+    if (c.ref_schema == key.first && c.ref_table == key.second) {
+      c.ref_table = new_name;
+    }
+  }
+  for (auto& s : m_sequences) {
+    if (s.schema_name == key.first && s.name == key.second) {
+      s.name = new_name;
+    }
+    if (s.owned_by_schema == key.first && s.owned_by_table == key.second) {
+      s.owned_by_table = new_name;
+    }
+  }
+  for (auto& r : m_relations) {
+    for (auto& p : r.parents) {
+      if (p == key) {
+        p.second = new_name;
+      }
+    }
+  }
+}
+
+void Catalog::move_relation(const QualifiedName& key, const std::string& new_schema) {
+  // Indexes, constraints and owned sequences move with their table (ALTER TABLE SET SCHEMA).
+  if (auto* r = relation(key)) {
+    r->fact.schema_name = new_schema;
+    for (auto& c : r->columns) {
+      c.schema_name = new_schema;
+    }
+  }
+  for (auto& i : m_indexes) {
+    if (i.schema_name == key.first && i.table_name == key.second) {
+      i.schema_name = new_schema;
+    }
+  }
+  for (auto& c : m_constraints) {
+    if (c.schema_name == key.first && c.table_name == key.second) {
+      c.schema_name = new_schema;
+    }
+    if (c.ref_schema == key.first && c.ref_table == key.second) {
+      c.ref_schema = new_schema;
+    }
+  }
+  std::vector<std::string> owned;
+  for (auto& s : m_sequences) {
+    if (s.schema_name == key.first && s.name == key.second) {
+      s.schema_name = new_schema;
+    }
+    if (s.owned_by_schema == key.first && s.owned_by_table == key.second) {
+      s.owned_by_schema = new_schema;
+      if (s.schema_name == key.first) {
+        owned.push_back(s.name);
+        s.schema_name = new_schema;
+      }
+    }
+  }
+  for (const auto& name : owned) {
+    if (auto* r = relation({key.first, name})) {
+      r->fact.schema_name = new_schema;
+    }
+  }
+}
+
+std::vector<RelationModel*> Catalog::children_of(const QualifiedName& parent) {
+  std::vector<RelationModel*> out;
+  for (auto& r : m_relations) {
+    if (std::find(r.parents.begin(), r.parents.end(), parent) != r.parents.end()) {
+      out.push_back(&r);
+    }
+  }
+  return out;
+}
+
+bool Catalog::relation_name_taken(const std::string& schema, const std::string& name,
+                                  bool constraints) const {
+  for (const auto& r : m_relations) {
+    if (r.fact.schema_name == schema && r.fact.name == name) {
+      return true;
+    }
+  }
+  for (const auto& i : m_indexes) {
+    if (i.schema_name == schema && i.name == name) {
+      return true;
+    }
+  }
+  if (constraints) {
+    for (const auto& c : m_constraints) {
+      if (c.schema_name == schema && c.name == name) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+store::SequenceFact* Catalog::sequence(const QualifiedName& key) {
+  for (auto& s : m_sequences) {
+    if (s.schema_name == key.first && s.name == key.second) {
+      return &s;
+    }
+  }
+  return nullptr;
+}
+
+store::SequenceFact& Catalog::add_sequence(store::SequenceFact fact) {
+  m_sequences.push_back(std::move(fact));
+  return m_sequences.back();
+}
+
+store::IndexFact* Catalog::index(const QualifiedName& key) {
+  for (auto& i : m_indexes) {
+    if (i.schema_name == key.first && i.name == key.second) {
+      return &i;
+    }
+  }
+  return nullptr;
+}
+
+store::IndexFact& Catalog::add_index(store::IndexFact fact) {
+  m_indexes.push_back(std::move(fact));
+  return m_indexes.back();
+}
+
+void Catalog::drop_index(const QualifiedName& key) {
+  erase_where(m_indexes,
+              [&](const auto& i) { return i.schema_name == key.first && i.name == key.second; });
+}
+
+store::ConstraintFact* Catalog::constraint(const std::string& schema, const std::string& table,
+                                           const std::string& name) {
+  for (auto& c : m_constraints) {
+    if (c.schema_name == schema && c.table_name == table && c.name == name) {
+      return &c;
+    }
+  }
+  return nullptr;
+}
+
+store::ConstraintFact& Catalog::add_constraint(store::ConstraintFact fact) {
+  m_constraints.push_back(std::move(fact));
+  return m_constraints.back();
+}
+
+void Catalog::drop_constraint(const std::string& schema, const std::string& table,
+                              const std::string& name) {
+  erase_where(m_constraints, [&](const auto& c) {
+    return c.schema_name == schema && c.table_name == table && c.name == name;
+  });
+  // The index behind a PRIMARY KEY / UNIQUE / EXCLUDE constraint goes with it.
+  erase_where(m_indexes, [&](const auto& i) {
+    return i.schema_name == schema && i.table_name == table && i.constraint_name == name;
+  });
+}
+
+std::vector<store::ConstraintFact*> Catalog::constraints_of(const QualifiedName& table) {
+  std::vector<store::ConstraintFact*> out;
+  for (auto& c : m_constraints) {
+    if (c.schema_name == table.first && c.table_name == table.second) {
+      out.push_back(&c);
+    }
+  }
+  return out;
+}
+
+bool Catalog::empty() const {
+  return schema_facts.empty() && extensions.empty() && objects.empty() && comments.empty() &&
+         m_relations.empty() && m_indexes.empty() && m_constraints.empty() && m_sequences.empty();
+}
+
+void Catalog::write(store::FactWriter& out, const store::OptText& db) const {
+  for (const auto& f : schema_facts) {
+    out.add(with_db(f, db));
+  }
+  for (const auto& f : extensions) {
+    out.add(with_db(f, db));
+  }
+  for (const auto& r : m_relations) {
+    out.add(with_db(r.fact, db));
+    for (const auto& c : r.columns) {
+      out.add(with_db(c, db));
+    }
+  }
+  for (const auto& f : m_sequences) {
+    out.add(with_db(f, db));
+  }
+  for (const auto& f : m_indexes) {
+    out.add(with_db(f, db));
+  }
+  for (const auto& f : m_constraints) {
+    out.add(with_db(f, db));
+  }
+  for (const auto& f : objects) {
+    out.add(with_db(f, db));
+  }
+  for (const auto& f : comments) {
+    out.add(with_db(f, db));
+  }
+}
+
+}  // namespace dbautopsy::pgsql

@@ -1,0 +1,97 @@
+// An in-memory model of one database's catalog, built by replaying DDL (ddl.hpp).
+//
+// It holds exactly the fact rows that will be written to the store, plus the lookups that
+// replaying DDL needs: relations by (schema, name), index and constraint names per schema
+// (PostgreSQL invents names that must not collide with them). Objects keep the order in
+// which they were created; dropped ones are removed. The model is small (it grows with
+// the DDL of a database, never with its data).
+#pragma once
+
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "store/facts.hpp"
+
+namespace dbautopsy::pgsql {
+
+using QualifiedName = std::pair<std::string, std::string>;  // (schema, name)
+
+struct RelationModel {
+  store::RelationFact fact;
+  std::vector<store::ColumnFact> columns;
+  std::vector<QualifiedName> parents;  // INHERITS parents, or the partitioned table
+
+  store::ColumnFact* column(const std::string& name);
+  bool is_table() const {
+    return fact.kind == "table" || fact.kind == "partitioned_table" || fact.kind == "foreign_table";
+  }
+};
+
+class Catalog {
+ public:
+  Catalog();
+
+  // Schemas --------------------------------------------------------------------------
+  bool schema_exists(const std::string& name) const { return m_schemas.count(name) > 0; }
+  void add_schema(const store::SchemaFact& fact);
+  void drop_schema(const std::string& name);  // and everything in it
+
+  // Relations (tables, views, sequences, ...) ----------------------------------------
+  RelationModel* relation(const QualifiedName& key);
+  const RelationModel* relation(const QualifiedName& key) const;
+  RelationModel& add_relation(store::RelationFact fact);
+  void drop_relation(const QualifiedName& key);  // with its columns, indexes, constraints
+  void rename_relation(const QualifiedName& key, const std::string& new_name);
+  void move_relation(const QualifiedName& key, const std::string& new_schema);
+  std::vector<RelationModel*> children_of(const QualifiedName& parent);
+
+  // True when `name` is taken in `schema` by a relation or an index (one namespace in
+  // pg_class), or, when `constraints` is set, by a constraint too.
+  bool relation_name_taken(const std::string& schema, const std::string& name,
+                           bool constraints) const;
+
+  // Sequences ------------------------------------------------------------------------
+  store::SequenceFact* sequence(const QualifiedName& key);
+  store::SequenceFact& add_sequence(store::SequenceFact fact);
+
+  // Indexes ----------------------------------------------------------------------------
+  store::IndexFact* index(const QualifiedName& key);
+  store::IndexFact& add_index(store::IndexFact fact);
+  void drop_index(const QualifiedName& key);
+
+  // Constraints --------------------------------------------------------------------------
+  store::ConstraintFact* constraint(const std::string& schema, const std::string& table,
+                                    const std::string& name);
+  store::ConstraintFact& add_constraint(store::ConstraintFact fact);
+  void drop_constraint(const std::string& schema, const std::string& table,
+                       const std::string& name);
+  std::vector<store::ConstraintFact*> constraints_of(const QualifiedName& table);
+
+  // Everything else --------------------------------------------------------------------
+  std::vector<store::SchemaFact> schema_facts;
+  std::vector<store::ExtensionFact> extensions;
+  std::vector<store::ObjectFact> objects;
+  std::vector<store::CommentFact> comments;
+
+  // Writes every fact, tagged with `db`.
+  void write(store::FactWriter& out, const store::OptText& db) const;
+  bool empty() const;
+
+  const std::vector<RelationModel>& relations() const { return m_relations; }
+  const std::vector<store::IndexFact>& indexes() const { return m_indexes; }
+  const std::vector<store::ConstraintFact>& constraints() const { return m_constraints; }
+  const std::vector<store::SequenceFact>& sequences() const { return m_sequences; }
+
+ private:
+  std::set<std::string> m_schemas;
+  std::vector<RelationModel> m_relations;
+  std::vector<store::SequenceFact> m_sequences;
+  std::vector<store::IndexFact> m_indexes;
+  std::vector<store::ConstraintFact> m_constraints;
+};
+
+}  // namespace dbautopsy::pgsql

@@ -1,0 +1,116 @@
+// Replays parsed SQL statements against a Catalog, as the server would execute them.
+//
+// A Session holds what a psql session holds: the search_path (which decides where an
+// unqualified CREATE lands and which schema an unqualified name refers to),
+// standard_conforming_strings and client_encoding. DdlApplier applies one parsed statement
+// at a time: CREATE / ALTER / DROP / RENAME / COMMENT of schemas, tables (ordinary,
+// partitioned, unlogged, partitions, inheritance children, foreign), columns (serial,
+// identity, generated), sequences, views, materialized views, indexes and constraints; SET
+// and set_config(); setval(). It names unnamed constraints, indexes and serial sequences
+// exactly as PostgreSQL 15 does.
+//
+// Statements that do not change the schema (GRANT, OWNER TO, data statements) are
+// ignored here; the caller handles COPY and INSERT. What the applier cannot do (an ALTER
+// of a table it never saw, a CREATE with no schema to create in) becomes a warning via
+// the Problems callback, not an exception.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pgsql/catalog.hpp"
+#include "pgsql/parse.hpp"
+
+namespace dbautopsy::pgsql {
+
+struct Session {
+  // Entries as set; "$user" and schemas that do not exist are skipped at resolution.
+  std::vector<std::string> search_path{"$user", "public"};
+  bool standard_conforming_strings = true;
+  std::string client_encoding = "UTF8";
+};
+
+// What a statement did to the schema, in the order it did it. Issue-level consumers (the
+// sqlmigrate reader) record these as a migration's effects.
+struct Effect {
+  std::string action;            // create, drop, alter, rename, set_schema
+  std::string object;            // schema, table, view, materialized_view, sequence, column,
+                                 // index, constraint, extension
+  std::string schema;            // the schema the object is in (after resolution)
+  bool schema_explicit = false;  // the statement named the schema; else search_path chose
+  std::string table;             // for columns, indexes, constraints: their table
+  std::string name;              // the object's name (for a table: the table name)
+  std::string detail;            // type of a column, definition of an index or constraint, ...
+  std::string new_name;          // rename / set_schema target
+  uint64_t line = 0;
+};
+
+struct StatementText {
+  std::string_view text;  // the statement as given to the parser
+  uint64_t first_line = 0;
+};
+
+class DdlApplier {
+ public:
+  using Warn = std::function<void(uint64_t line, std::string code, std::string message)>;
+  using Observe = std::function<void(const Effect&)>;
+
+  DdlApplier(Catalog& catalog, Session& session, Warn warn);
+
+  void set_observer(Observe observe) { m_observe = std::move(observe); }
+
+  // Applies one statement node (an element of the parse tree's "stmts", the "stmt" body
+  // with its type key, e.g. {"CreateStmt": {...}}).
+  void apply(const Json& stmt, const StatementText& text);
+
+  // Resolution, as the server does it for the session's search_path. ----------------
+  // The schema an unqualified CREATE lands in (nullopt: none of the path exists).
+  std::optional<std::string> creation_schema() const;
+  // The relation an (optionally qualified) name refers to, if the catalog has it.
+  std::optional<QualifiedName> resolve_relation(const std::string& schema,
+                                                const std::string& name) const;
+  // Like resolve_relation, but when nothing matches, the name it would refer to once
+  // created (explicit schema, else the creation schema).
+  std::optional<QualifiedName> resolve_or_guess(const Json& range_var) const;
+
+ private:
+  struct Ctx;
+  void create_schema(const Json& s, Ctx& ctx);
+  void create_table(const Json& s, Ctx& ctx, const std::string& kind_override = {});
+  void create_sequence(const Json& s, Ctx& ctx);
+  void alter_sequence(const Json& s, Ctx& ctx);
+  void create_view(const Json& s, Ctx& ctx);
+  void create_table_as(const Json& s, Ctx& ctx);
+  void create_index(const Json& s, Ctx& ctx);
+  void alter_table(const Json& s, Ctx& ctx);
+  void rename(const Json& s, Ctx& ctx);
+  void set_schema(const Json& s, Ctx& ctx);
+  void drop(const Json& s, Ctx& ctx);
+  void comment(const Json& s, Ctx& ctx);
+  void create_extension(const Json& s, Ctx& ctx);
+  void set_variable(const Json& s, Ctx& ctx);
+  void select(const Json& s, Ctx& ctx);
+  void other_object(std::string_view type, const Json& s, Ctx& ctx);
+
+  void add_column(RelationModel& rel, const Json& column_def, Ctx& ctx, bool if_not_exists);
+  void add_table_constraint(RelationModel& rel, const Json& constraint, Ctx& ctx,
+                            const std::vector<std::string>& column_names, bool recurse);
+  void add_identity(RelationModel& rel, store::ColumnFact& col, const Json& constraint, Ctx& ctx);
+  void attach_partition(RelationModel& parent, RelationModel& child, const std::string& bound,
+                        Ctx& ctx);
+  void inherit_from(RelationModel& child, const QualifiedName& parent_key, bool partition,
+                    Ctx& ctx);
+  void set_search_path(const std::vector<std::string>& path);
+  void emit(Effect effect, Ctx& ctx);
+  std::string default_text(const Json& expr, Ctx& ctx, size_t stop = std::string::npos);
+
+  Catalog& m_catalog;
+  Session& m_session;
+  Warn m_warn;
+  Observe m_observe;
+};
+
+}  // namespace dbautopsy::pgsql

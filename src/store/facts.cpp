@@ -1,0 +1,179 @@
+#include "store/facts.hpp"
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+#include <chrono>
+
+namespace dbautopsy::store {
+
+namespace {
+
+std::string utc_now() {
+  auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+  return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", now);
+}
+
+// Every table that carries artifact_id, in an order that deletes children first.
+constexpr const char* k_fact_tables[] = {
+    "problem",  "db_schema",     "db_extension", "db_relation", "db_column",  "db_sequence",
+    "db_index", "db_constraint", "db_object",    "db_comment",  "table_stats"};
+
+}  // namespace
+
+std::optional<StoredArtifact> find_artifact(Store& store, const std::string& path) {
+  Statement st =
+      store.prepare("SELECT id, sha256, size_bytes, mtime, status FROM artifact WHERE path = ?1");
+  st.bind(1, path);
+  if (!st.step()) {
+    return std::nullopt;
+  }
+  return StoredArtifact{st.get_int(0), st.get_text(1), st.get_int(2), st.get_optional_text(3),
+                        st.get_text(4)};
+}
+
+int64_t add_artifact(Store& store, const ArtifactFact& a) {
+  store
+      .prepare(
+          "INSERT INTO artifact(path, kind, sha256, size_bytes, mtime, codec, status, "
+          "status_detail, ingested_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")
+      .run(a.path, a.kind, a.sha256, a.size_bytes, a.mtime, a.codec, a.status, a.status_detail,
+           utc_now());
+  return store.last_insert_id();
+}
+
+void forget_artifact(Store& store, int64_t artifact_id) {
+  for (const char* table : k_fact_tables) {
+    store.prepare(fmt::format("DELETE FROM {} WHERE artifact_id = ?1", table)).run(artifact_id);
+  }
+  store.prepare("DELETE FROM artifact WHERE id = ?1").run(artifact_id);
+}
+
+void set_artifact_status(Store& store, int64_t artifact_id, std::string_view status,
+                         const OptText& detail) {
+  store.prepare("UPDATE artifact SET status = ?2, status_detail = ?3 WHERE id = ?1")
+      .run(artifact_id, status, detail);
+}
+
+void set_artifact_progress(Store& store, int64_t artifact_id, int64_t bytes_read,
+                           int64_t lines_read) {
+  store.prepare("UPDATE artifact SET bytes_read = ?2, lines_read = ?3 WHERE id = ?1")
+      .run(artifact_id, bytes_read, lines_read);
+}
+
+void set_artifact_header(Store& store, int64_t artifact_id, const ArtifactHeader& h) {
+  store
+      .prepare(
+          "UPDATE artifact SET dumped_from = ?2, dumped_by = ?3, started_on = ?4, "
+          "completed_on = ?5 WHERE id = ?1")
+      .run(artifact_id, h.dumped_from, h.dumped_by, h.started_on, h.completed_on);
+}
+
+void set_artifact_sha256(Store& store, int64_t artifact_id, std::string_view sha256) {
+  store.prepare("UPDATE artifact SET sha256 = ?2 WHERE id = ?1").run(artifact_id, sha256);
+}
+
+FactWriter::FactWriter(Store& store, int64_t artifact_id)
+    : m_store(store), m_artifact(artifact_id) {}
+FactWriter::~FactWriter() = default;
+
+Statement& FactWriter::statement(int slot, std::string_view sql) {
+  auto& st = m_statements[slot];
+  if (!st) {
+    st = std::make_unique<Statement>(m_store.prepare(sql));
+  }
+  return *st;
+}
+
+void FactWriter::add(const ProblemFact& f) {
+  (f.severity == "error" ? m_errors : m_warnings) += 1;
+  statement(0,
+            "INSERT INTO problem(artifact_id, line, byte_offset, in_file, severity, code, message, "
+            "snippet) VALUES (?,?,?,?,?,?,?,?)")
+      .run(m_artifact, f.line, f.byte_offset, f.in_file, f.severity, f.code, f.message, f.snippet);
+}
+
+void FactWriter::add(const SchemaFact& f) {
+  statement(1, "INSERT INTO db_schema(artifact_id, line, db, name) VALUES (?,?,?,?)")
+      .run(m_artifact, f.line, f.db, f.name);
+}
+
+void FactWriter::add(const ExtensionFact& f) {
+  statement(2,
+            "INSERT INTO db_extension(artifact_id, line, db, name, schema_name, version) "
+            "VALUES (?,?,?,?,?,?)")
+      .run(m_artifact, f.line, f.db, f.name, f.schema_name, f.version);
+}
+
+void FactWriter::add(const RelationFact& f) {
+  statement(3,
+            "INSERT INTO db_relation(artifact_id, line, db, schema_name, name, kind, persistence, "
+            "parent_schema, parent_name, partition_bound, partition_key, inherits, definition) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)")
+      .run(m_artifact, f.line, f.db, f.schema_name, f.name, f.kind, f.persistence, f.parent_schema,
+           f.parent_name, f.partition_bound, f.partition_key, f.inherits, f.definition);
+}
+
+void FactWriter::add(const ColumnFact& f) {
+  statement(4,
+            "INSERT INTO db_column(artifact_id, line, db, schema_name, table_name, name, ordinal, "
+            "type, not_null, default_expr, identity, generated, generated_expr, is_serial, "
+            "serial_sequence, collation, inherited) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+      .run(m_artifact, f.line, f.db, f.schema_name, f.table_name, f.name, f.ordinal, f.type,
+           f.not_null, f.default_expr, f.identity, f.generated, f.generated_expr, f.is_serial,
+           f.serial_sequence, f.collation, f.inherited);
+}
+
+void FactWriter::add(const SequenceFact& f) {
+  statement(5,
+            "INSERT INTO db_sequence(artifact_id, line, db, schema_name, name, data_type, "
+            "start_value, increment, min_value, max_value, cache, cycle, owned_by_schema, "
+            "owned_by_table, owned_by_column, identity, last_value, is_called) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+      .run(m_artifact, f.line, f.db, f.schema_name, f.name, f.data_type, f.start_value, f.increment,
+           f.min_value, f.max_value, f.cache, f.cycle, f.owned_by_schema, f.owned_by_table,
+           f.owned_by_column, f.identity, f.last_value, f.is_called);
+}
+
+void FactWriter::add(const IndexFact& f) {
+  statement(6,
+            "INSERT INTO db_index(artifact_id, line, db, schema_name, table_name, name, is_unique, "
+            "is_primary, method, columns, include_columns, predicate, constraint_name, definition) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+      .run(m_artifact, f.line, f.db, f.schema_name, f.table_name, f.name, f.is_unique, f.is_primary,
+           f.method, f.columns, f.include_columns, f.predicate, f.constraint_name, f.definition);
+}
+
+void FactWriter::add(const ConstraintFact& f) {
+  statement(7,
+            "INSERT INTO db_constraint(artifact_id, line, db, schema_name, table_name, name, kind, "
+            "columns, ref_schema, ref_table, ref_columns, on_update, on_delete, is_deferrable, "
+            "validated, inherited, definition) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+      .run(m_artifact, f.line, f.db, f.schema_name, f.table_name, f.name, f.kind, f.columns,
+           f.ref_schema, f.ref_table, f.ref_columns, f.on_update, f.on_delete, f.deferrable,
+           f.validated, f.inherited, f.definition);
+}
+
+void FactWriter::add(const ObjectFact& f) {
+  statement(8,
+            "INSERT INTO db_object(artifact_id, line, db, kind, schema_name, name, table_name) "
+            "VALUES (?,?,?,?,?,?,?)")
+      .run(m_artifact, f.line, f.db, f.kind, f.schema_name, f.name, f.table_name);
+}
+
+void FactWriter::add(const CommentFact& f) {
+  statement(9,
+            "INSERT INTO db_comment(artifact_id, line, db, object_kind, schema_name, object_name, "
+            "sub_name, comment) VALUES (?,?,?,?,?,?,?,?)")
+      .run(m_artifact, f.line, f.db, f.object_kind, f.schema_name, f.object_name, f.sub_name,
+           f.comment);
+}
+
+void FactWriter::add(const TableStatsFact& f) {
+  statement(10,
+            "INSERT INTO table_stats(artifact_id, line, end_line, db, schema_name, table_name, "
+            "source, columns, rows, bytes, complete) VALUES (?,?,?,?,?,?,?,?,?,?,?)")
+      .run(m_artifact, f.line, f.end_line, f.db, f.schema_name, f.table_name, f.source, f.columns,
+           f.rows, f.bytes, f.complete);
+}
+
+}  // namespace dbautopsy::store

@@ -1,0 +1,208 @@
+// Typed writers for the fact tables of schema.sql.
+//
+// Each struct mirrors one table (same field names as the columns, minus artifact_id, which
+// the FactWriter supplies). Parsers build these and hand them to a FactWriter; nothing else
+// writes facts, so schema.sql and this file are the two places a new column touches.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "store/store.hpp"
+
+namespace dbautopsy::store {
+
+using OptText = std::optional<std::string>;
+using OptInt = std::optional<int64_t>;
+
+struct ArtifactFact {
+  std::string path;
+  std::string kind;
+  std::string sha256;
+  int64_t size_bytes = 0;
+  OptText mtime;
+  std::string codec = "none";
+  std::string status = "ok";
+  OptText status_detail;
+};
+
+struct ArtifactHeader {
+  OptText dumped_from, dumped_by, started_on, completed_on;
+};
+
+struct ProblemFact {
+  OptInt line;
+  OptInt byte_offset;
+  bool in_file = false;
+  std::string severity = "warning";
+  std::string code;
+  std::string message;
+  OptText snippet;
+};
+
+struct SchemaFact {
+  OptInt line;
+  OptText db;
+  std::string name;
+};
+
+struct ExtensionFact {
+  OptInt line;
+  OptText db;
+  std::string name;
+  OptText schema_name;
+  OptText version;
+};
+
+struct RelationFact {
+  OptInt line;
+  OptText db;
+  std::string schema_name, name, kind;
+  std::string persistence = "permanent";
+  OptText parent_schema, parent_name, partition_bound, partition_key, inherits, definition;
+};
+
+struct ColumnFact {
+  OptInt line;
+  OptText db;
+  std::string schema_name, table_name, name;
+  int64_t ordinal = 0;
+  std::string type;
+  bool not_null = false;
+  OptText default_expr;
+  OptText identity;
+  OptText generated;
+  OptText generated_expr;
+  bool is_serial = false;
+  OptText serial_sequence;
+  OptText collation;
+  bool inherited = false;
+};
+
+struct SequenceFact {
+  OptInt line;
+  OptText db;
+  std::string schema_name, name;
+  OptText data_type;
+  OptInt start_value, increment, min_value, max_value, cache;
+  bool cycle = false;
+  OptText owned_by_schema, owned_by_table, owned_by_column;
+  bool identity = false;
+  OptInt last_value;
+  OptInt is_called;
+};
+
+struct IndexFact {
+  OptInt line;
+  OptText db;
+  std::string schema_name, table_name, name;
+  bool is_unique = false;
+  bool is_primary = false;
+  std::string method = "btree";
+  std::string columns;
+  OptText include_columns, predicate, constraint_name;
+  std::string definition;
+};
+
+struct ConstraintFact {
+  OptInt line;
+  OptText db;
+  std::string schema_name, table_name, name;
+  std::string kind;  // p u f c x
+  OptText columns, ref_schema, ref_table, ref_columns, on_update, on_delete;
+  bool deferrable = false;
+  bool validated = true;
+  bool inherited = false;
+  OptText definition;
+};
+
+struct ObjectFact {
+  OptInt line;
+  OptText db;
+  std::string kind;
+  OptText schema_name;
+  std::string name;
+  OptText table_name;
+};
+
+struct CommentFact {
+  OptInt line;
+  OptText db;
+  std::string object_kind;
+  OptText schema_name;
+  std::string object_name;
+  OptText sub_name;
+  OptText comment;
+};
+
+struct TableStatsFact {
+  OptInt line, end_line;
+  OptText db;
+  std::string schema_name, table_name, source;
+  OptText columns;
+  int64_t rows = 0;
+  OptInt bytes;
+  bool complete = true;
+};
+
+// The artifact already stored for a path, if any.
+struct StoredArtifact {
+  int64_t id = 0;
+  std::string sha256;
+  int64_t size_bytes = 0;
+  OptText mtime;
+  std::string status;
+};
+std::optional<StoredArtifact> find_artifact(Store& store, const std::string& path);
+// Adds an artifact row and returns its id.
+int64_t add_artifact(Store& store, const ArtifactFact& artifact);
+// Deletes an artifact and every fact that names it.
+void forget_artifact(Store& store, int64_t artifact_id);
+void set_artifact_status(Store& store, int64_t artifact_id, std::string_view status,
+                         const OptText& detail);
+void set_artifact_progress(Store& store, int64_t artifact_id, int64_t bytes_read,
+                           int64_t lines_read);
+void set_artifact_header(Store& store, int64_t artifact_id, const ArtifactHeader& header);
+void set_artifact_sha256(Store& store, int64_t artifact_id, std::string_view sha256);
+
+class FactWriter {
+ public:
+  FactWriter(Store& store, int64_t artifact_id);
+  ~FactWriter();
+  FactWriter(const FactWriter&) = delete;
+  FactWriter& operator=(const FactWriter&) = delete;
+
+  int64_t artifact_id() const { return m_artifact; }
+  Store& store() { return m_store; }
+
+  void add(const ProblemFact& f);
+  void add(const SchemaFact& f);
+  void add(const ExtensionFact& f);
+  void add(const RelationFact& f);
+  void add(const ColumnFact& f);
+  void add(const SequenceFact& f);
+  void add(const IndexFact& f);
+  void add(const ConstraintFact& f);
+  void add(const ObjectFact& f);
+  void add(const CommentFact& f);
+  void add(const TableStatsFact& f);
+
+  // Counts of problems written so far, by severity.
+  int64_t errors() const { return m_errors; }
+  int64_t warnings() const { return m_warnings; }
+
+ private:
+  Statement& statement(int slot, std::string_view sql);
+
+  Store& m_store;
+  int64_t m_artifact;
+  std::map<int, std::unique_ptr<Statement>> m_statements;
+  int64_t m_errors = 0;
+  int64_t m_warnings = 0;
+};
+
+}  // namespace dbautopsy::store

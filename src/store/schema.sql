@@ -1,0 +1,210 @@
+-- The dbautopsy fact store: the one declaration of every table.
+--
+-- These tables are public API: `dbautopsy query` and user rules read them. Columns may be
+-- added in later versions; none is ever renamed or removed. Every fact row names the
+-- artifact it came from (`artifact_id`) and, where it has one, the 1-based `line` in that
+-- artifact (the first line of the statement that produced it), so that any finding can
+-- point at file:line. Booleans are 0/1. Names are stored exactly as PostgreSQL would store
+-- them: unquoted identifiers folded to lower case, quoted ones verbatim.
+--
+-- `db` (in the db_* tables) is the database the object belongs to when an artifact holds
+-- several (pg_dumpall, `\connect`); it is NULL for a single-database dump.
+
+PRAGMA user_version = 1;
+
+-- One row per input file.
+CREATE TABLE artifact (
+  id INTEGER PRIMARY KEY,
+  path TEXT NOT NULL,          -- as given on the command line, or relative to the case folder
+  kind TEXT NOT NULL,          -- pgdump-sql, pgdump-custom, pgdump-tar, pgdump-dir, unknown, ...
+  sha256 TEXT NOT NULL,        -- of the file as stored (compressed bytes for a .gz)
+  size_bytes INTEGER NOT NULL, -- of the file as stored
+  mtime TEXT,                  -- modification time of the file, UTC
+  codec TEXT NOT NULL,         -- none, gzip, bzip2, xz, zstd
+  status TEXT NOT NULL,        -- ok: read to the end; partial: read up to an error (see problem);
+                               -- unsupported: recognised but not analysed (status_detail says why);
+                               -- failed: nothing could be read
+  status_detail TEXT,
+  bytes_read INTEGER,          -- decompressed bytes analysed
+  lines_read INTEGER,
+  dumped_from TEXT,            -- server version in the pg_dump header ("15.4 (Debian ...)")
+  dumped_by TEXT,              -- pg_dump version in the header
+  started_on TEXT,             -- "Started on" of a verbose dump, as written
+  completed_on TEXT,           -- "Completed on" of a verbose dump, as written
+  ingested_at TEXT NOT NULL    -- UTC, ISO 8601
+);
+
+-- Defects of the input: statements the parser rejected, truncated data, bad encoding.
+-- severity 'error': part of the artifact could not be read (it is partial);
+-- 'warning': one statement or record was not understood or not applied, reading went on;
+-- 'notice': an observation about the file itself (say, a dump without its closing line).
+CREATE TABLE problem (
+  id INTEGER PRIMARY KEY,
+  artifact_id INTEGER NOT NULL REFERENCES artifact(id),
+  line INTEGER,
+  byte_offset INTEGER,         -- decompressed offset, or file offset when in_file = 1
+  in_file INTEGER NOT NULL DEFAULT 0,
+  severity TEXT NOT NULL,      -- error, warning, notice
+  code TEXT NOT NULL,          -- stable id: sql-syntax, other-version-syntax, truncated, ...
+  message TEXT NOT NULL,
+  snippet TEXT                 -- the start of the offending text
+);
+CREATE INDEX problem_artifact ON problem(artifact_id);
+
+CREATE TABLE db_schema (
+  artifact_id INTEGER NOT NULL REFERENCES artifact(id),
+  line INTEGER,
+  db TEXT,
+  name TEXT NOT NULL
+);
+
+CREATE TABLE db_extension (
+  artifact_id INTEGER NOT NULL REFERENCES artifact(id),
+  line INTEGER,
+  db TEXT,
+  name TEXT NOT NULL,
+  schema_name TEXT,            -- WITH SCHEMA, when given
+  version TEXT
+);
+
+-- Tables, views, sequences and their kin (pg_class entries that are not indexes).
+CREATE TABLE db_relation (
+  artifact_id INTEGER NOT NULL REFERENCES artifact(id),
+  line INTEGER,
+  db TEXT,
+  schema_name TEXT NOT NULL,
+  name TEXT NOT NULL,
+  kind TEXT NOT NULL,          -- table, partitioned_table, view, materialized_view, sequence,
+                               -- foreign_table
+  persistence TEXT NOT NULL DEFAULT 'permanent', -- permanent, unlogged, temporary
+  parent_schema TEXT,          -- for a partition: its partitioned table
+  parent_name TEXT,
+  partition_bound TEXT,        -- FOR VALUES ... / DEFAULT, as written
+  partition_key TEXT,          -- PARTITION BY ..., as written, for a partitioned table
+  inherits TEXT,               -- comma-separated qualified names of INHERITS parents
+  definition TEXT              -- the query of a view or materialized view
+);
+CREATE INDEX db_relation_name ON db_relation(schema_name, name);
+
+CREATE TABLE db_column (
+  artifact_id INTEGER NOT NULL REFERENCES artifact(id),
+  line INTEGER,
+  db TEXT,
+  schema_name TEXT NOT NULL,
+  table_name TEXT NOT NULL,
+  name TEXT NOT NULL,
+  ordinal INTEGER NOT NULL,    -- 1-based position in the table
+  type TEXT NOT NULL,          -- as format_type() renders it: "character varying(20)",
+                               -- "timestamp with time zone", "public.mpaa_rating[]"
+  not_null INTEGER NOT NULL,
+  default_expr TEXT,           -- as written, e.g. nextval('public.t_id_seq'::regclass)
+  identity TEXT,               -- always, by_default, or NULL
+  generated TEXT,              -- stored, virtual, or NULL
+  generated_expr TEXT,
+  is_serial INTEGER NOT NULL DEFAULT 0, -- default is nextval() of a sequence owned by it
+  serial_sequence TEXT,        -- qualified name of that sequence
+  collation TEXT,
+  inherited INTEGER NOT NULL DEFAULT 0  -- copied from a parent (INHERITS / PARTITION OF)
+);
+CREATE INDEX db_column_table ON db_column(schema_name, table_name);
+
+CREATE TABLE db_sequence (
+  artifact_id INTEGER NOT NULL REFERENCES artifact(id),
+  line INTEGER,
+  db TEXT,
+  schema_name TEXT NOT NULL,
+  name TEXT NOT NULL,
+  data_type TEXT,              -- AS type, when given
+  start_value INTEGER,
+  increment INTEGER,
+  min_value INTEGER,
+  max_value INTEGER,
+  cache INTEGER,
+  cycle INTEGER,
+  owned_by_schema TEXT,        -- OWNED BY table.column
+  owned_by_table TEXT,
+  owned_by_column TEXT,
+  identity INTEGER NOT NULL DEFAULT 0, -- created for an identity column
+  last_value INTEGER,          -- from setval() in a data dump
+  is_called INTEGER
+);
+
+-- Indexes, including those that back PRIMARY KEY, UNIQUE and EXCLUDE constraints
+-- (`constraint_name` says which), as pg_index holds them.
+CREATE TABLE db_index (
+  artifact_id INTEGER NOT NULL REFERENCES artifact(id),
+  line INTEGER,
+  db TEXT,
+  schema_name TEXT NOT NULL,
+  table_name TEXT NOT NULL,
+  name TEXT NOT NULL,
+  is_unique INTEGER NOT NULL,
+  is_primary INTEGER NOT NULL DEFAULT 0,
+  method TEXT NOT NULL,        -- btree, hash, gin, gist, ...
+  columns TEXT NOT NULL,       -- key columns and expressions, comma-separated, as written
+  include_columns TEXT,        -- INCLUDE (...)
+  predicate TEXT,              -- WHERE of a partial index
+  constraint_name TEXT,        -- the constraint this index implements, if any
+  definition TEXT NOT NULL     -- a CREATE INDEX statement on one line
+);
+CREATE INDEX db_index_table ON db_index(schema_name, table_name);
+
+CREATE TABLE db_constraint (
+  artifact_id INTEGER NOT NULL REFERENCES artifact(id),
+  line INTEGER,
+  db TEXT,
+  schema_name TEXT NOT NULL,
+  table_name TEXT NOT NULL,
+  name TEXT NOT NULL,
+  kind TEXT NOT NULL,          -- p, u, f, c, x as pg_constraint.contype
+  columns TEXT,                -- constrained columns, comma-separated
+  ref_schema TEXT,             -- FOREIGN KEY ... REFERENCES
+  ref_table TEXT,
+  ref_columns TEXT,
+  on_update TEXT,              -- a (no action), r, c, n, d as pg_constraint.confupdtype
+  on_delete TEXT,
+  is_deferrable INTEGER NOT NULL DEFAULT 0,
+  validated INTEGER NOT NULL DEFAULT 1, -- 0 for NOT VALID
+  inherited INTEGER NOT NULL DEFAULT 0, -- copied from a parent table
+  definition TEXT              -- the constraint clause, as written
+);
+CREATE INDEX db_constraint_table ON db_constraint(schema_name, table_name);
+
+-- Other named objects (functions, types, triggers, ...), for the inventory.
+CREATE TABLE db_object (
+  artifact_id INTEGER NOT NULL REFERENCES artifact(id),
+  line INTEGER,
+  db TEXT,
+  kind TEXT NOT NULL,          -- function, procedure, aggregate, type, domain, trigger, rule,
+                               -- policy, event_trigger, publication, role, language, ...
+  schema_name TEXT,
+  name TEXT NOT NULL,
+  table_name TEXT              -- for triggers, rules, policies: the table they are on
+);
+
+CREATE TABLE db_comment (
+  artifact_id INTEGER NOT NULL REFERENCES artifact(id),
+  line INTEGER,
+  db TEXT,
+  object_kind TEXT NOT NULL,   -- table, column, index, schema, function, ...
+  schema_name TEXT,
+  object_name TEXT NOT NULL,
+  sub_name TEXT,               -- the column of a column comment
+  comment TEXT
+);
+
+-- Data sections of a dump: one row per COPY block or per table written with INSERTs.
+CREATE TABLE table_stats (
+  artifact_id INTEGER NOT NULL REFERENCES artifact(id),
+  line INTEGER,                -- the COPY statement, or the first INSERT
+  end_line INTEGER,            -- the "\." line, or the last INSERT
+  db TEXT,
+  schema_name TEXT NOT NULL,
+  table_name TEXT NOT NULL,
+  source TEXT NOT NULL,        -- copy, insert
+  columns TEXT,                -- the column list of COPY, comma-separated
+  rows INTEGER NOT NULL,
+  bytes INTEGER,               -- bytes of COPY data
+  complete INTEGER NOT NULL DEFAULT 1 -- 0 when the data ended before "\." (truncated)
+);
+CREATE INDEX table_stats_table ON table_stats(schema_name, table_name);

@@ -1,0 +1,215 @@
+#include "store/store.hpp"
+
+#include <fmt/format.h>
+
+#include "base/error.hpp"
+
+namespace dbautopsy::store {
+
+extern const std::string_view k_schema_sql;  // generated from schema.sql
+
+std::string_view schema_sql() {
+  return k_schema_sql;
+}
+
+namespace {
+
+[[noreturn]] void sqlite_fail(sqlite3* db, std::string_view what) {
+  throw Error(fmt::format("fact store: {}: {}", what, db ? sqlite3_errmsg(db) : "out of memory"));
+}
+
+}  // namespace
+
+Statement::Statement(sqlite3* db, std::string_view sql) : m_db(db) {
+  if (sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
+                         &m_stmt, nullptr) != SQLITE_OK) {
+    sqlite_fail(db, fmt::format("cannot prepare `{}`", sql));
+  }
+}
+
+Statement::~Statement() {
+  sqlite3_finalize(m_stmt);
+}
+
+void Statement::bind(int index, std::nullptr_t) {
+  sqlite3_bind_null(m_stmt, index);
+}
+void Statement::bind(int index, int64_t v) {
+  sqlite3_bind_int64(m_stmt, index, v);
+}
+void Statement::bind(int index, double v) {
+  sqlite3_bind_double(m_stmt, index, v);
+}
+void Statement::bind(int index, std::string_view v) {
+  sqlite3_bind_text64(m_stmt, index, v.data(), v.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+}
+
+bool Statement::step() {
+  int rc = sqlite3_step(m_stmt);
+  if (rc == SQLITE_ROW) {
+    return true;
+  }
+  if (rc == SQLITE_DONE) {
+    return false;
+  }
+  std::string sql = sqlite3_sql(m_stmt) ? sqlite3_sql(m_stmt) : "";
+  sqlite3_reset(m_stmt);
+  sqlite_fail(m_db, fmt::format("`{}`", sql));
+}
+
+void Statement::reset() {
+  sqlite3_reset(m_stmt);
+  sqlite3_clear_bindings(m_stmt);
+}
+
+int Statement::column_count() const {
+  return sqlite3_column_count(m_stmt);
+}
+std::string Statement::column_name(int i) const {
+  return sqlite3_column_name(m_stmt, i);
+}
+bool Statement::is_null(int i) const {
+  return sqlite3_column_type(m_stmt, i) == SQLITE_NULL;
+}
+int Statement::column_type(int i) const {
+  return sqlite3_column_type(m_stmt, i);
+}
+int64_t Statement::get_int(int i) const {
+  return sqlite3_column_int64(m_stmt, i);
+}
+double Statement::get_double(int i) const {
+  return sqlite3_column_double(m_stmt, i);
+}
+
+std::string Statement::get_text(int i) const {
+  const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(m_stmt, i));
+  return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(m_stmt, i))) : std::string();
+}
+
+std::optional<std::string> Statement::get_optional_text(int i) const {
+  if (is_null(i)) {
+    return std::nullopt;
+  }
+  return get_text(i);
+}
+
+std::optional<int64_t> Statement::get_optional_int(int i) const {
+  if (is_null(i)) {
+    return std::nullopt;
+  }
+  return get_int(i);
+}
+
+Store Store::open(const std::filesystem::path& path, Mode mode) {
+  if (mode == Mode::read_write && path.has_parent_path()) {
+    std::error_code ec;
+    std::filesystem::create_directories(path.parent_path(), ec);
+  }
+  if (mode == Mode::read_only && !std::filesystem::exists(path)) {
+    throw Error(fmt::format("no fact store at {} (create one with `dbautopsy ingest --store {}`)",
+                            path.string(), path.string()));
+  }
+  sqlite3* db = nullptr;
+  int flags =
+      mode == Mode::read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  if (sqlite3_open_v2(path.c_str(), &db, flags, nullptr) != SQLITE_OK) {
+    std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close(db);
+    throw Error(fmt::format("cannot open fact store {}: {}", path.string(), msg));
+  }
+  Store store(db, path);
+  store.initialise_or_check();
+  return store;
+}
+
+Store Store::open_memory() {
+  sqlite3* db = nullptr;
+  if (sqlite3_open(":memory:", &db) != SQLITE_OK) {
+    sqlite3_close(db);
+    throw Error("cannot open an in-memory fact store");
+  }
+  Store store(db, ":memory:");
+  store.initialise_or_check();
+  return store;
+}
+
+Store::~Store() {
+  if (m_db) {
+    sqlite3_close_v2(m_db);
+  }
+}
+
+void Store::initialise_or_check() {
+  sqlite3_busy_timeout(m_db, 5000);
+  int64_t version = 0;
+  int64_t tables = 0;
+  try {
+    version = scalar_int("PRAGMA user_version");
+    tables = scalar_int("SELECT count(*) FROM sqlite_master");
+  } catch (const Error&) {
+    throw Error(
+        fmt::format("{} is not a dbautopsy fact store (not an SQLite database)", m_path.string()));
+  }
+  if (version == 0 && tables == 0) {
+    exec("PRAGMA journal_mode = WAL");
+    exec("BEGIN");
+    exec(schema_sql());
+    exec("COMMIT");
+    return;
+  }
+  if (version == 0) {
+    throw Error(
+        fmt::format("{} is an SQLite database but not a dbautopsy fact store", m_path.string()));
+  }
+  if (version != k_schema_version) {
+    throw Error(fmt::format(
+        "fact store {} has schema version {}, this dbautopsy reads version {}: ingest the "
+        "artifacts again into a new store (--store NEW.db)",
+        m_path.string(), version, k_schema_version));
+  }
+}
+
+void Store::exec(std::string_view sql) {
+  std::string text(sql);
+  char* err = nullptr;
+  if (sqlite3_exec(m_db, text.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = err ? err : "unknown error";
+    sqlite3_free(err);
+    throw Error(fmt::format("fact store: {}", msg));
+  }
+}
+
+Statement Store::prepare(std::string_view sql) {
+  return Statement(m_db, sql);
+}
+
+int64_t Store::last_insert_id() const {
+  return sqlite3_last_insert_rowid(m_db);
+}
+
+int64_t Store::scalar_int(std::string_view sql) {
+  Statement st(m_db, sql);
+  int64_t v = st.step() ? st.get_int(0) : 0;
+  st.reset();
+  return v;
+}
+
+Store::Transaction::Transaction(Store& store) : m_store(store) {
+  m_store.exec("BEGIN IMMEDIATE");
+}
+
+Store::Transaction::~Transaction() {
+  if (!m_done) {
+    try {
+      m_store.exec("ROLLBACK");
+    } catch (...) {
+    }
+  }
+}
+
+void Store::Transaction::commit() {
+  m_store.exec("COMMIT");
+  m_done = true;
+}
+
+}  // namespace dbautopsy::store

@@ -1,0 +1,125 @@
+// The fact store: one SQLite file per investigation.
+//
+// The schema is src/store/schema.sql, compiled into the binary. Opening a new file creates
+// it; opening an existing file checks `PRAGMA user_version` and refuses a store written by
+// another schema version with a message that says what to do. Writers insert through
+// prepared statements inside explicit transactions, which is what makes bulk loading fast.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace dbautopsy::store {
+
+constexpr int k_schema_version = 1;
+std::string_view schema_sql();
+
+// A value to bind: NULL, an integer, a real, or text. Optional values bind NULL when empty.
+class Statement {
+ public:
+  Statement(sqlite3* db, std::string_view sql);
+  ~Statement();
+  Statement(Statement&& other) noexcept
+      : m_db(other.m_db), m_stmt(std::exchange(other.m_stmt, nullptr)) {}
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+
+  void bind(int index, std::nullptr_t);
+  void bind(int index, int64_t v);
+  void bind(int index, int v) { bind(index, static_cast<int64_t>(v)); }
+  void bind(int index, uint64_t v) { bind(index, static_cast<int64_t>(v)); }
+  void bind(int index, bool v) { bind(index, static_cast<int64_t>(v ? 1 : 0)); }
+  void bind(int index, double v);
+  void bind(int index, std::string_view v);
+  void bind(int index, const std::string& v) { bind(index, std::string_view(v)); }
+  void bind(int index, const char* v) { bind(index, std::string_view(v)); }
+  template <typename T>
+  void bind(int index, const std::optional<T>& v) {
+    if (v) {
+      bind(index, *v);
+    } else {
+      bind(index, nullptr);
+    }
+  }
+
+  // Binds args to ?1..?N, runs the statement to completion and resets it.
+  template <typename... Args>
+  void run(const Args&... args) {
+    int i = 0;
+    (bind(++i, args), ...);
+    while (step()) {
+    }
+    reset();
+  }
+
+  // Steps once; true when a row is available.
+  bool step();
+  void reset();
+
+  int column_count() const;
+  std::string column_name(int i) const;
+  bool is_null(int i) const;
+  int column_type(
+      int i) const;  // SQLITE_INTEGER, SQLITE_FLOAT, SQLITE_TEXT, SQLITE_BLOB, SQLITE_NULL
+  int64_t get_int(int i) const;
+  double get_double(int i) const;
+  std::string get_text(int i) const;
+  std::optional<std::string> get_optional_text(int i) const;
+  std::optional<int64_t> get_optional_int(int i) const;
+
+ private:
+  sqlite3* m_db;
+  sqlite3_stmt* m_stmt = nullptr;
+};
+
+class Store {
+ public:
+  enum class Mode { read_write, read_only };
+
+  // Opens or creates the store at path (parent folders are created in read_write mode).
+  // Throws Error when the file is not a dbautopsy store or has another schema version.
+  static Store open(const std::filesystem::path& path, Mode mode = Mode::read_write);
+  // A fresh in-memory store, for tests.
+  static Store open_memory();
+
+  Store(Store&& other) noexcept
+      : m_db(std::exchange(other.m_db, nullptr)), m_path(std::move(other.m_path)) {}
+  Store& operator=(Store&&) = delete;
+  Store(const Store&) = delete;
+  ~Store();
+
+  void exec(std::string_view sql);
+  Statement prepare(std::string_view sql);
+  int64_t last_insert_id() const;
+  int64_t scalar_int(std::string_view sql);
+  sqlite3* handle() { return m_db; }
+  const std::filesystem::path& path() const { return m_path; }
+
+  class Transaction {
+   public:
+    explicit Transaction(Store& store);
+    ~Transaction();
+    Transaction(const Transaction&) = delete;
+    Transaction& operator=(const Transaction&) = delete;
+    void commit();
+
+   private:
+    Store& m_store;
+    bool m_done = false;
+  };
+
+ private:
+  explicit Store(sqlite3* db, std::filesystem::path path) : m_db(db), m_path(std::move(path)) {}
+  void initialise_or_check();
+
+  sqlite3* m_db;
+  std::filesystem::path m_path;
+};
+
+}  // namespace dbautopsy::store
