@@ -52,8 +52,9 @@ struct Database {
   pgsql::Catalog catalog;
   pgsql::Session session;
   std::vector<store::TableStatsFact> stats;
+  std::vector<store::StatementFact> statements;
 
-  bool empty() const { return catalog.empty() && stats.empty(); }
+  bool empty() const { return catalog.empty() && stats.empty() && statements.empty(); }
 };
 
 // The COPY block being streamed.
@@ -103,6 +104,7 @@ class DumpReader final : public pgsql::ScriptLexer::Handler {
   void parse_failed(const pgsql::ScriptStatement& st, const pgsql::ParseError& error);
   void sync_lexer();
   void write_all();
+  void note_statement(const pgsql::ScriptStatement& st, std::string type);
 
   store::FactWriter& m_out;
   const PgDumpOptions& m_options;
@@ -321,6 +323,10 @@ void DumpReader::write_all() {
       stats.db = name;
       m_out.add(stats);
     }
+    for (auto statement : db->statements) {
+      statement.db = name;
+      m_out.add(statement);
+    }
   }
   m_summary.databases = static_cast<uint64_t>(with_content);
 }
@@ -368,6 +374,15 @@ void DumpReader::on_meta_command(std::string_view text, uint64_t line) {
           line, std::nullopt, std::string(text.substr(0, k_snippet)));
 }
 
+void DumpReader::note_statement(const pgsql::ScriptStatement& st, std::string type) {
+  store::StatementFact f;
+  f.line = static_cast<int64_t>(st.first_line);
+  f.end_line = static_cast<int64_t>(st.last_line ? st.last_line : st.first_line);
+  f.type = std::move(type);
+  f.bytes = static_cast<int64_t>(st.size);
+  m_db->statements.push_back(f);
+}
+
 bool DumpReader::on_statement(pgsql::ScriptStatement& st) {
   ++m_summary.statements;
   if (st.oversized) {
@@ -377,6 +392,7 @@ bool DumpReader::on_statement(pgsql::ScriptStatement& st) {
                         st.first_line, st.last_line, text::human_bytes(st.size),
                         text::human_bytes(m_options.max_statement_bytes)),
             st.first_line, st.offset, snippet(st.text));
+    note_statement(st, "unparsed");
     // A COPY that is too long to parse would still be followed by data.
     if (text::istarts_with(st.text, "copy")) {
       return begin_copy(nullptr, st);
@@ -405,9 +421,14 @@ bool DumpReader::on_statement(pgsql::ScriptStatement& st) {
         of.line = static_cast<int64_t>(st.first_line);
         m_db->catalog.objects.push_back(of);
       }
+      pgsql::ParseResult again;
       if (!recovered->rewritten.empty()) {
-        pgsql::ParseResult again = pgsql::parse(recovered->rewritten);
-        if (again.ok()) {
+        again = pgsql::parse(recovered->rewritten);
+      }
+      if (recovered->rewritten.empty() || !again.ok()) {
+        note_statement(st, "unparsed");
+      } else {
+        {
           pgsql::ScriptStatement rewritten = st;
           rewritten.text = recovered->rewritten;
           bool copy = false;
@@ -436,6 +457,7 @@ bool DumpReader::on_statement(pgsql::ScriptStatement& st) {
 }
 
 void DumpReader::parse_failed(const pgsql::ScriptStatement& st, const pgsql::ParseError& error) {
+  note_statement(st, "unparsed");
   size_t at = error.cursor > 0 ? char_to_byte(st.text, error.cursor) : 0;
   uint64_t line = pgsql::line_at(st.text, at, st.first_line);
   problem("warning", "sql-syntax",
@@ -450,6 +472,9 @@ void DumpReader::apply_tree(const pgsql::Json& tree, const pgsql::ScriptStatemen
   for (const pgsql::Json& item : pgsql::field(tree, "stmts")) {
     const pgsql::Json& node = pgsql::field(item, "stmt");
     std::string_view type = pgsql::node_type(node);
+    if (type != "InsertStmt") {
+      note_statement(st, std::string(type.empty() ? "empty" : type));
+    }
     if (type == "InsertStmt") {
       count_insert(pgsql::node_body(node), st.first_line);
       continue;

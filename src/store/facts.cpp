@@ -176,4 +176,11 @@ void FactWriter::add(const TableStatsFact& f) {
            f.rows, f.bytes, f.complete);
 }
 
+void FactWriter::add(const StatementFact& f) {
+  statement(11,
+            "INSERT INTO sql_statement(artifact_id, line, end_line, db, type, bytes) "
+            "VALUES (?,?,?,?,?,?)")
+      .run(m_artifact, f.line, f.end_line, f.db, f.type, f.bytes);
+}
+
 }  // namespace dbautopsy::store

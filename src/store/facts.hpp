@@ -149,6 +149,13 @@ struct TableStatsFact {
   bool complete = true;
 };
 
+struct StatementFact {
+  int64_t line = 0, end_line = 0;
+  OptText db;
+  std::string type;
+  int64_t bytes = 0;
+};
+
 // The artifact already stored for a path, if any.
 struct StoredArtifact {
   int64_t id = 0;
@@ -190,6 +197,7 @@ class FactWriter {
   void add(const ObjectFact& f);
   void add(const CommentFact& f);
   void add(const TableStatsFact& f);
+  void add(const StatementFact& f);
 
   // Counts of problems written so far, by severity.
   int64_t errors() const { return m_errors; }

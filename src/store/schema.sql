@@ -193,6 +193,19 @@ CREATE TABLE db_comment (
   comment TEXT
 );
 
+-- Statements of SQL artifacts, other than INSERTs (counted in table_stats): where each one
+-- starts and ends and what the parser made of it.
+CREATE TABLE sql_statement (
+  artifact_id INTEGER NOT NULL REFERENCES artifact(id),
+  line INTEGER NOT NULL,
+  end_line INTEGER NOT NULL,
+  db TEXT,
+  type TEXT NOT NULL,          -- the parse tree node (CreateStmt, AlterTableStmt, CopyStmt, ...),
+                               -- or 'unparsed' when the parser rejected it
+  bytes INTEGER NOT NULL
+);
+CREATE INDEX sql_statement_line ON sql_statement(artifact_id, line);
+
 -- Data sections of a dump: one row per COPY block or per table written with INSERTs.
 CREATE TABLE table_stats (
   artifact_id INTEGER NOT NULL REFERENCES artifact(id),
