@@ -116,7 +116,6 @@ class DumpReader final : public pgsql::ScriptLexer::Handler {
   InsertRun m_inserts;
   PgDumpSummary m_summary;
   store::ArtifactHeader m_header;
-  bool m_connected = false;  // a \connect was seen
   int m_encoding_warnings = 0;
   uint64_t m_encoding_problems = 0;
   uint64_t m_current_line = 0;
@@ -190,7 +189,7 @@ void DumpReader::header_line(std::string_view line) {
 }
 
 PgDumpSummary DumpReader::run(io::InputStream& in) {
-  io::LineReader reader(in);
+  io::LineReader reader(in, m_options.read_buffer_bytes);
   io::Line line;
   std::string long_line;  // a SQL line delivered in pieces, reassembled (capped)
   bool long_line_over = false;
@@ -304,9 +303,11 @@ PgDumpSummary DumpReader::run(io::InputStream& in) {
 }
 
 void DumpReader::write_all() {
+  // Database names are recorded only when the artifact holds several databases; roles
+  // and CREATE DATABASE before a \connect are cluster-wide and do not count.
   int with_content = 0;
   for (const auto& db : m_databases) {
-    if (!db->empty()) {
+    if (db->catalog.has_database_objects() || !db->stats.empty()) {
       ++with_content;
     }
   }
@@ -314,10 +315,8 @@ void DumpReader::write_all() {
     if (db->empty()) {
       continue;
     }
-    store::OptText name = with_content > 1 || m_connected ? db->name : std::nullopt;
-    if (with_content == 1) {
-      name.reset();
-    }
+    store::OptText name = with_content > 1 ? db->name : std::nullopt;
+    db->catalog.finalize();
     db->catalog.write(m_out, name);
     for (auto stats : db->stats) {
       stats.db = name;
@@ -354,7 +353,6 @@ void DumpReader::on_meta_command(std::string_view text, uint64_t line) {
       dbname = t;
       break;
     }
-    m_connected = true;
     flush_insert_run();
     start_database(dbname.empty() ? std::nullopt : std::optional<std::string>(dbname));
     return;

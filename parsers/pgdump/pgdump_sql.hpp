@@ -57,6 +57,7 @@ using CopyRouter = std::function<std::unique_ptr<CopyConsumer>(const CopyTarget&
 
 struct PgDumpOptions {
   size_t max_statement_bytes = 16u << 20;
+  size_t read_buffer_bytes = 4u << 20;  // the line reader's buffer (tests make it tiny)
   CopyRouter router;
 };
 

@@ -267,6 +267,76 @@ std::vector<store::ConstraintFact*> Catalog::constraints_of(const QualifiedName&
   return out;
 }
 
+void Catalog::finalize() {
+  // nextval('name'::regclass) with the name as a (possibly qualified, possibly quoted)
+  // string literal.
+  static const std::string k_prefix = "nextval('";
+  static const std::string k_suffix = "'::regclass)";
+  for (auto& r : m_relations) {
+    for (auto& c : r.columns) {
+      if (c.is_serial || !c.default_expr) {
+        continue;
+      }
+      const std::string& d = *c.default_expr;
+      if (d.compare(0, k_prefix.size(), k_prefix) != 0) {
+        continue;
+      }
+      size_t end = d.find('\'', k_prefix.size());
+      if (end == std::string::npos || d.compare(end, std::string::npos, k_suffix) != 0) {
+        continue;
+      }
+      std::string literal = d.substr(k_prefix.size(), end - k_prefix.size());
+      // Split "schema.name" outside double quotes; unquoted parts fold to lower case.
+      std::vector<std::string> parts(1);
+      bool quoted = false;
+      for (size_t i = 0; i < literal.size(); ++i) {
+        char ch = literal[i];
+        if (ch == '"') {
+          if (quoted && i + 1 < literal.size() && literal[i + 1] == '"') {
+            parts.back() += '"';
+            ++i;
+          } else {
+            quoted = !quoted;
+          }
+        } else if (ch == '.' && !quoted) {
+          parts.emplace_back();
+        } else {
+          parts.back() +=
+              quoted ? ch : static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        }
+      }
+      std::vector<std::string> schemas;
+      if (parts.size() >= 2) {
+        schemas.push_back(parts[parts.size() - 2]);
+      } else {
+        schemas = {c.schema_name, "public"};
+      }
+      for (const auto& schema : schemas) {
+        const store::SequenceFact* seq = sequence({schema, parts.back()});
+        if (seq && seq->owned_by_schema == c.schema_name && seq->owned_by_table == c.table_name &&
+            seq->owned_by_column == c.name) {
+          c.is_serial = true;
+          c.serial_sequence = schema + "." + parts.back();
+          break;
+        }
+      }
+    }
+  }
+}
+
+bool Catalog::has_database_objects() const {
+  if (!schema_facts.empty() || !extensions.empty() || !comments.empty() || !m_relations.empty() ||
+      !m_indexes.empty() || !m_constraints.empty() || !m_sequences.empty()) {
+    return true;
+  }
+  for (const auto& o : objects) {
+    if (o.kind != "role" && o.kind != "database" && o.kind != "tablespace") {
+      return true;
+    }
+  }
+  return false;
+}
+
 bool Catalog::empty() const {
   return schema_facts.empty() && extensions.empty() && objects.empty() && comments.empty() &&
          m_relations.empty() && m_indexes.empty() && m_constraints.empty() && m_sequences.empty();

@@ -77,9 +77,17 @@ class Catalog {
   std::vector<store::ObjectFact> objects;
   std::vector<store::CommentFact> comments;
 
+  // Derives what only the whole DDL tells: a column is serial when its default is
+  // nextval() of a sequence owned by that very column (pg_dump writes the sequence, OWNED
+  // BY and SET DEFAULT as separate statements). Call once, before write().
+  void finalize();
+
   // Writes every fact, tagged with `db`.
   void write(store::FactWriter& out, const store::OptText& db) const;
   bool empty() const;
+  // Anything that lives inside a database (not roles, databases, tablespaces, which are
+  // cluster-wide).
+  bool has_database_objects() const;
 
   const std::vector<RelationModel>& relations() const { return m_relations; }
   const std::vector<store::IndexFact>& indexes() const { return m_indexes; }

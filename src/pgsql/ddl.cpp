@@ -179,6 +179,21 @@ std::string fk_action(std::string_view a) {
   return a.empty() ? "a" : std::string(a);
 }
 
+// A partition bound as pg_get_expr(relpartbound) writes it: "FOR VALUES FROM (...) TO (...)",
+// "FOR VALUES IN (...)", "FOR VALUES WITH (...)" or "DEFAULT". The parse tree's location
+// points past "FOR VALUES".
+std::string bound_text(const Json& bound, std::string_view text) {
+  if (flag(bound, "is_default")) {
+    return "DEFAULT";
+  }
+  int loc = static_cast<int>(num(bound, "location", -1));
+  if (loc < 0) {
+    return {};
+  }
+  std::string clause = text::squash_space(text.substr(loc, clause_end(text, loc) - loc));
+  return text::istarts_with(clause, "for values") ? clause : "FOR VALUES " + clause;
+}
+
 }  // namespace
 
 DdlApplier::DdlApplier(Catalog& catalog, Session& session, Warn warn)
@@ -394,10 +409,7 @@ void DdlApplier::create_table(const Json& s, Ctx& ctx, const std::string& kind_o
   }
   if (!partbound.is_null()) {
     RelationModel* child = m_catalog.relation(key);
-    int loc = static_cast<int>(num(partbound, "location", -1));
-    child->fact.partition_bound =
-        loc >= 0 ? text::squash_space(ctx.st.text.substr(loc, clause_end(ctx.st.text, loc) - loc))
-                 : std::string("DEFAULT");
+    child->fact.partition_bound = bound_text(partbound, ctx.st.text);
   } else if (!parents.empty()) {
     std::vector<std::string> names;
     for (const auto& p : parents) {
@@ -1506,13 +1518,9 @@ void DdlApplier::alter_table(const Json& s, Ctx& ctx) {
         continue;
       }
       const Json& bound = field(pc, "bound");
-      int loc = static_cast<int>(num(bound, "location", -1));
-      std::string bound_text =
-          loc >= 0 ? text::squash_space(ctx.st.text.substr(loc, clause_end(ctx.st.text, loc) - loc))
-                   : std::string("DEFAULT");
       RelationModel* parent = m_catalog.relation(*key);
       RelationModel* child = m_catalog.relation(*child_key);
-      attach_partition(*parent, *child, bound_text, ctx);
+      attach_partition(*parent, *child, bound_text(bound, ctx.st.text), ctx);
     } else if (sub == "AT_DetachPartition") {
       const Json& crv = field(node_body(field(cmd, "def")), "name");
       if (auto ck = resolve_relation(str(crv, "schemaname"), str(crv, "relname"))) {

@@ -1,0 +1,206 @@
+// The input layer: codecs found by magic bytes, decompression through Boost.Iostreams,
+// truncated and corrupt data reported with a file offset, line reading with long lines.
+// The compressed fixtures were made by the real gzip/bzip2/xz/zstd tools
+// (fixtures/generate/codecs.sh).
+
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <sstream>
+
+#include "base/error.hpp"
+#include "io/digest.hpp"
+#include "io/input.hpp"
+#include "io/line_reader.hpp"
+#include "support.hpp"
+
+using namespace dbautopsy;
+using dbautopsy::test::source_root;
+using dbautopsy::test::TempDir;
+
+namespace {
+
+std::filesystem::path fixture(const std::string& name) {
+  return source_root() / "fixtures/io" / name;
+}
+
+std::string slurp_file(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Reads a whole stream through InputStream::read in chunks of `chunk` bytes.
+std::string read_all(io::InputStream& in, size_t chunk = 65536) {
+  std::string out;
+  std::string buf(chunk, '\0');
+  for (;;) {
+    size_t got = in.read(buf.data(), buf.size());
+    if (got == 0) {
+      return out;
+    }
+    out.append(buf.data(), got);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("codecs are detected by magic bytes, not by name") {
+  TempDir dir;
+  // A gzip file with a misleading name, and a plain file named .gz.
+  auto disguised = dir.path() / "notes.txt";
+  std::filesystem::copy_file(fixture("lines.txt.gz"), disguised);
+  auto plain = dir.write("really-plain.gz", "just text\n");
+  CHECK(io::InputStream(disguised).codec() == io::Codec::gzip);
+  CHECK(io::InputStream(plain).codec() == io::Codec::none);
+  CHECK(io::InputStream(fixture("lines.txt.bz2")).codec() == io::Codec::bzip2);
+  CHECK(io::InputStream(fixture("lines.txt.xz")).codec() == io::Codec::xz);
+  CHECK(io::InputStream(fixture("lines.txt.zst")).codec() == io::Codec::zstd);
+}
+
+TEST_CASE("every codec decompresses to exactly the original bytes") {
+  const std::string original = slurp_file(fixture("lines.txt"));
+  REQUIRE(original.size() > 400000);
+  for (const char* name : {"lines.txt", "lines.txt.gz", "lines.txt.bz2", "lines.txt.xz",
+                           "lines.txt.zst", "two-members.txt.gz", "two-frames.txt.zst"}) {
+    INFO(name);
+    io::InputStream in(fixture(name));
+    CHECK(read_all(in, 7919) == original);
+    CHECK(in.offset() == original.size());
+    CHECK(in.file_offset() == std::filesystem::file_size(fixture(name)));
+  }
+}
+
+TEST_CASE("a truncated compressed file is an error naming the file and the offset") {
+  TempDir dir;
+  for (const char* name : {"lines.txt.gz", "lines.txt.bz2", "lines.txt.xz", "lines.txt.zst"}) {
+    INFO(name);
+    std::string whole = slurp_file(fixture(name));
+    for (size_t keep : {whole.size() / 2, whole.size() - 4}) {
+      auto cut = dir.write(std::string("cut-") + name, whole.substr(0, keep));
+      io::InputStream in(cut);
+      std::string got;
+      try {
+        got = read_all(in);
+        FAIL("no error for a file truncated to " << keep << " bytes");
+      } catch (const InputError& e) {
+        CHECK(e.where().file == cut.string());
+        REQUIRE(e.where().offset.has_value());
+        CHECK(*e.where().offset == keep);
+        CHECK(e.where().offset_in_file);
+        CHECK_THAT(e.what(), Catch::Contains("truncated"));
+      }
+    }
+  }
+}
+
+TEST_CASE("data delivered before a truncation is a correct prefix of the original") {
+  TempDir dir;
+  const std::string original = slurp_file(fixture("lines.txt"));
+  std::string whole = slurp_file(fixture("lines.txt.gz"));
+  auto cut = dir.write("cut.gz", whole.substr(0, whole.size() / 2));
+  io::InputStream in(cut);
+  std::string got;
+  std::string buf(4096, '\0');
+  try {
+    for (;;) {
+      size_t n = in.read(buf.data(), buf.size());
+      if (n == 0) {
+        break;
+      }
+      got.append(buf.data(), n);
+    }
+  } catch (const InputError&) {
+  }
+  CHECK(got.size() > 0);
+  CHECK(original.compare(0, got.size(), got) == 0);
+}
+
+TEST_CASE("garbage after a gzip magic number is reported as corrupt data") {
+  TempDir dir;
+  auto bad = dir.write("bad.gz", std::string("\x1f\x8b\x08\x00garbage garbage garbage", 27));
+  io::InputStream in(bad);
+  CHECK_THROWS_AS(read_all(in), InputError);
+}
+
+TEST_CASE("missing files and folders are input errors") {
+  TempDir dir;
+  CHECK_THROWS_AS(io::InputStream(dir.path() / "nope"), InputError);
+  CHECK_THROWS_AS(io::InputStream(dir.path()), InputError);
+}
+
+TEST_CASE("read_head sniffs the start of a compressed file without reading it all") {
+  io::Head head = io::read_head(fixture("lines.txt.xz"), 100);
+  CHECK(head.codec == io::Codec::xz);
+  CHECK(head.bytes.size() == 100);
+  CHECK(head.bytes.substr(0, 7) == "1\tline ");
+  CHECK_FALSE(head.whole_file);
+}
+
+TEST_CASE("the line reader numbers lines and keeps a missing final newline") {
+  TempDir dir;
+  auto p = dir.write("t.txt", "first\r\nsecond\n\nlast");
+  io::InputStream in(p);
+  io::LineReader reader(in);
+  io::Line line;
+  std::vector<std::pair<std::string, uint64_t>> got;
+  while (reader.next(line)) {
+    CHECK(line.complete);
+    got.emplace_back(std::string(line.text), line.number);
+  }
+  REQUIRE(got.size() == 4);
+  CHECK(got[0].first == "first\r");
+  CHECK(got[2].first.empty());
+  CHECK(got[3] == std::make_pair(std::string("last"), uint64_t{4}));
+}
+
+TEST_CASE("a line longer than the buffer arrives in pieces with one line number") {
+  TempDir dir;
+  std::string long_line(1000, 'x');
+  auto p = dir.write("t.txt", "a\n" + long_line + "\nb\n");
+  io::InputStream in(p);
+  io::LineReader reader(in, 64);  // a tiny buffer
+  io::Line line;
+  std::string rebuilt;
+  int pieces = 0;
+  std::vector<std::string> whole;
+  while (reader.next(line)) {
+    if (line.number == 2) {
+      ++pieces;
+      CHECK(line.text.size() <= 64);
+      CHECK(line.first_piece == (pieces == 1));
+      rebuilt += line.text;
+      if (line.complete) {
+        whole.push_back(rebuilt);
+      }
+    } else {
+      whole.emplace_back(line.text);
+    }
+  }
+  CHECK(pieces > 10);
+  REQUIRE(whole.size() == 3);
+  CHECK(whole[1] == long_line);
+  CHECK(whole[2] == "b");
+}
+
+TEST_CASE("line offsets are decompressed byte offsets, across buffer refills") {
+  TempDir dir;
+  io::InputStream in(fixture("lines.txt.gz"));
+  io::LineReader reader(in, 1000);
+  io::Line line;
+  const std::string original = slurp_file(fixture("lines.txt"));
+  uint64_t n = 0;
+  while (reader.next(line)) {
+    ++n;
+    REQUIRE(line.complete);
+    REQUIRE(original.compare(line.offset, line.text.size(), line.text) == 0);
+  }
+  CHECK(n == 8000);
+}
+
+TEST_CASE("sha256 of a file") {
+  TempDir dir;
+  auto p = dir.write("abc", "abc");
+  CHECK(io::sha256_file(p) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}

@@ -1,0 +1,70 @@
+// PostgreSQL's naming rules: quote_ident and the names the server invents.
+
+#include <catch2/catch.hpp>
+
+#include <set>
+
+#include "pgsql/names.hpp"
+
+using namespace dbautopsy::pgsql;
+
+TEST_CASE("quote_ident quotes reserved words, upper case and odd characters only") {
+  CHECK(quote_ident("orders") == "orders");
+  CHECK(quote_ident("name") == "name");            // unreserved keyword
+  CHECK(quote_ident("user") == "\"user\"");        // reserved
+  CHECK(quote_ident("order") == "\"order\"");      // reserved
+  CHECK(quote_ident("between") == "\"between\"");  // column-name keyword
+  CHECK(quote_ident("Customer") == "\"Customer\"");
+  CHECK(quote_ident("my table") == "\"my table\"");
+  CHECK(quote_ident("a\"b") == "\"a\"\"b\"");
+  CHECK(quote_ident("_x1") == "_x1");
+  CHECK(qualified("public", "order") == "public.\"order\"");
+}
+
+TEST_CASE("make_object_name truncates the longer name first to fit 63 bytes") {
+  CHECK(make_object_name("orders", "", "pkey") == "orders_pkey");
+  CHECK(make_object_name("orders", "customer_id", "fkey") == "orders_customer_id_fkey");
+  std::string long_table(60, 't');
+  std::string name = make_object_name(long_table, "col", "key");
+  CHECK(name.size() == 63);
+  CHECK(name == std::string(55, 't') + "_col_key");
+  // Both long: they are shortened in turn.
+  std::string a(40, 'a');
+  std::string b(40, 'b');
+  std::string both = make_object_name(a, b, "idx");
+  CHECK(both.size() == 63);
+  CHECK(both == std::string(29, 'a') + "_" + std::string(29, 'b') + "_idx");
+}
+
+TEST_CASE("make_object_name never cuts a multibyte character") {
+  // "é" is two bytes; 31 of them are 62 bytes.
+  std::string accented;
+  for (int i = 0; i < 31; ++i) {
+    accented += "\xc3\xa9";
+  }
+  std::string name = make_object_name(accented, "", "check");
+  CHECK(name.size() <= 63);
+  CHECK(name.substr(name.size() - 6) == "_check");
+  std::string head = name.substr(0, name.size() - 6);
+  CHECK(head.size() % 2 == 0);
+}
+
+TEST_CASE("choose_name appends 1, 2, ... to the label until the name is free") {
+  std::set<std::string> taken = {"t_a_check", "t_a_check1"};
+  auto is_taken = [&](const std::string& n) { return taken.count(n) > 0; };
+  CHECK(choose_name("t", "a", "check", is_taken) == "t_a_check2");
+  CHECK(choose_name("t", "b", "check", is_taken) == "t_b_check");
+}
+
+TEST_CASE("name_addition joins columns with underscores") {
+  CHECK(name_addition({"a", "b", "c"}) == "a_b_c");
+  CHECK(name_addition({}) == "");
+}
+
+TEST_CASE("keyword categories come from PostgreSQL 15's own table") {
+  CHECK(keyword_category("select") == KeywordCategory::reserved);
+  CHECK(keyword_category("integer") == KeywordCategory::col_name);
+  CHECK(keyword_category("left") == KeywordCategory::type_func_name);
+  CHECK(keyword_category("cascade") == KeywordCategory::unreserved);
+  CHECK(keyword_category("orders") == KeywordCategory::none);
+}

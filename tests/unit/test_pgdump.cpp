@@ -1,0 +1,296 @@
+// The plain-SQL dump reader: DDL replayed into facts as the server would, COPY streamed
+// and counted, bad input turned into located problems.
+
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <sstream>
+
+#include "support.hpp"
+
+using dbautopsy::test::ingest_file;
+using dbautopsy::test::ingest_sql;
+using dbautopsy::test::Ingested;
+using dbautopsy::test::source_root;
+using dbautopsy::test::TempDir;
+
+namespace {
+
+std::string names(Ingested& r, const std::string& sql) {
+  return r.one("SELECT group_concat(x, ' ') FROM (" + sql + ")");
+}
+
+}  // namespace
+
+TEST_CASE("pg_dump's serial idiom: sequence, OWNED BY and SET DEFAULT make a serial column") {
+  auto r = ingest_sql(R"(
+SELECT pg_catalog.set_config('search_path', '', false);
+CREATE TABLE public.t (id integer NOT NULL, name text);
+CREATE SEQUENCE public.t_id_seq AS integer START WITH 1 INCREMENT BY 1 NO MINVALUE NO MAXVALUE CACHE 1;
+ALTER SEQUENCE public.t_id_seq OWNED BY public.t.id;
+ALTER TABLE ONLY public.t ALTER COLUMN id SET DEFAULT nextval('public.t_id_seq'::regclass);
+ALTER TABLE ONLY public.t ADD CONSTRAINT t_pkey PRIMARY KEY (id);
+SELECT pg_catalog.setval('public.t_id_seq', 42, true);
+)");
+  CHECK(r.one("SELECT default_expr FROM db_column WHERE name = 'id'") ==
+        "nextval('public.t_id_seq'::regclass)");
+  CHECK(r.one("SELECT is_serial || serial_sequence FROM db_column WHERE name = 'id'") ==
+        "1public.t_id_seq");
+  CHECK(r.one("SELECT is_serial FROM db_column WHERE name = 'name'") == "0");
+  CHECK(r.one("SELECT owned_by_table || '.' || owned_by_column || ' ' || last_value FROM "
+              "db_sequence") == "t.id 42");
+  CHECK(r.one("SELECT kind FROM db_relation WHERE name = 't_id_seq'") == "sequence");
+  CHECK(r.one("SELECT constraint_name || ' ' || is_primary || ' ' || columns FROM db_index") ==
+        "t_pkey 1 id");
+  CHECK(r.one("SELECT line FROM db_constraint WHERE name = 't_pkey'") == "7");
+}
+
+TEST_CASE("hand-written serial and identity columns create their sequences as the server does") {
+  auto r = ingest_sql(R"(
+CREATE TABLE orders (id serial PRIMARY KEY, big bigserial, code int GENERATED ALWAYS AS IDENTITY, note text);
+)");
+  CHECK(names(r, "SELECT name x FROM db_sequence ORDER BY name") ==
+        "orders_big_seq orders_code_seq orders_id_seq");
+  CHECK(r.one("SELECT type || ' ' || not_null || ' ' || default_expr FROM db_column WHERE name = "
+              "'id'") == "integer 1 nextval('public.orders_id_seq'::regclass)");
+  CHECK(r.one("SELECT data_type FROM db_sequence WHERE name = 'orders_big_seq'") == "bigint");
+  CHECK(r.one("SELECT identity || ' ' || not_null FROM db_column WHERE name = 'code'") ==
+        "always 1");
+  CHECK(r.one("SELECT identity FROM db_sequence WHERE name = 'orders_code_seq'") == "1");
+}
+
+TEST_CASE("unnamed constraints get the names PostgreSQL gives them") {
+  auto r = ingest_sql(R"(
+CREATE TABLE parent (id int PRIMARY KEY);
+CREATE TABLE t (
+  a int PRIMARY KEY,
+  b int UNIQUE,
+  c int CHECK (c > 0) CHECK (c < 100),
+  d int REFERENCES parent,
+  e int, f int,
+  CHECK (a < b),
+  UNIQUE (e, f),
+  FOREIGN KEY (e) REFERENCES parent (id) ON DELETE CASCADE
+);
+CREATE INDEX ON t (lower(e::text));
+CREATE INDEX ON t (e, f);
+CREATE INDEX ON t (e, f);
+)");
+  CHECK(names(r, "SELECT name x FROM db_constraint WHERE table_name = 't' ORDER BY name") ==
+        "t_b_key t_c_check t_c_check1 t_check t_d_fkey t_e_f_key t_e_fkey t_pkey");
+  CHECK(r.one("SELECT ref_table || '(' || ref_columns || ') ' || on_delete FROM db_constraint "
+              "WHERE name = 't_d_fkey'") == "parent(id) a");
+  CHECK(r.one("SELECT on_delete FROM db_constraint WHERE name = 't_e_fkey'") == "c");
+  CHECK(names(r, "SELECT name x FROM db_index WHERE table_name = 't' ORDER BY name") ==
+        "t_b_key t_e_f_idx t_e_f_idx1 t_e_f_key t_lower_idx t_pkey");
+  CHECK(r.one("SELECT columns FROM db_index WHERE name = 't_lower_idx'") == "lower(e::text)");
+}
+
+TEST_CASE("search_path decides where unqualified objects are created and found") {
+  auto r = ingest_sql(R"(
+CREATE SCHEMA app;
+SET search_path = app, public;
+CREATE TABLE items (id int);
+CREATE INDEX items_id ON items (id);
+SET search_path = public;
+CREATE TABLE items (id int);
+ALTER TABLE items ADD COLUMN extra text;
+SELECT pg_catalog.set_config('search_path', 'app', false);
+ALTER TABLE items ADD CONSTRAINT items_pk PRIMARY KEY (id);
+)");
+  CHECK(names(r, "SELECT schema_name || '.' || name x FROM db_relation ORDER BY 1") ==
+        "app.items public.items");
+  CHECK(r.one("SELECT schema_name FROM db_index WHERE name = 'items_id'") == "app");
+  CHECK(r.one("SELECT schema_name FROM db_column WHERE name = 'extra'") == "public");
+  CHECK(r.one("SELECT schema_name FROM db_constraint WHERE name = 'items_pk'") == "app");
+}
+
+TEST_CASE("an unqualified CREATE with an empty search_path is refused, as by the server") {
+  auto r = ingest_sql(
+      "SELECT pg_catalog.set_config('search_path', '', false);\nCREATE TABLE lost (a int);\n");
+  CHECK(r.count("SELECT count(*) FROM db_relation") == 0);
+  CHECK(r.one("SELECT code || ':' || line FROM problem") == "no-creation-schema:2");
+}
+
+TEST_CASE("inheritance and partitions carry their parents' columns and constraints") {
+  auto r = ingest_sql(R"(
+CREATE TABLE base (id int NOT NULL, at date, CONSTRAINT base_at_check CHECK (at > '2000-01-01'));
+CREATE TABLE child (extra text) INHERITS (base);
+CREATE TABLE m (id int, at date, v int, CONSTRAINT m_v_check CHECK (v >= 0)) PARTITION BY RANGE (at);
+CREATE TABLE m_2024 PARTITION OF m FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+CREATE TABLE m_2025 (id int, at date, v int);
+ALTER TABLE ONLY m ATTACH PARTITION m_2025 FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+)");
+  CHECK(names(r, "SELECT name x FROM db_column WHERE table_name = 'child' ORDER BY ordinal") ==
+        "id at extra");
+  CHECK(r.one("SELECT inherited FROM db_constraint WHERE table_name = 'child' AND name = "
+              "'base_at_check'") == "1");
+  CHECK(r.one("SELECT inherits FROM db_relation WHERE name = 'child'") == "public.base");
+  CHECK(r.one("SELECT kind || ' ' || partition_key FROM db_relation WHERE name = 'm'") ==
+        "partitioned_table PARTITION BY RANGE (at)");
+  CHECK(names(r, "SELECT name x FROM db_column WHERE table_name = 'm_2024' ORDER BY ordinal") ==
+        "id at v");
+  CHECK(
+      r.one(
+          "SELECT parent_name || ' ' || partition_bound FROM db_relation WHERE name = 'm_2024'") ==
+      "m FOR VALUES FROM ('2024-01-01') TO ('2025-01-01')");
+  CHECK(r.one("SELECT parent_name FROM db_relation WHERE name = 'm_2025'") == "m");
+  CHECK(r.count("SELECT count(*) FROM db_constraint WHERE name = 'm_v_check'") == 3);
+}
+
+TEST_CASE("COPY data is streamed and counted, never parsed as SQL") {
+  auto r = ingest_sql(
+      "CREATE TABLE public.t (a int, b text);\n"
+      "COPY public.t (a, b) FROM stdin;\n"
+      "1\tcontains; a semicolon and 'quote\n"
+      "2\t\\N\n"
+      "3\tCREATE TABLE not_a_table (x int);\n"
+      "\\.\n"
+      "COPY public.t (a, b) FROM stdin;\n"
+      "\\.\n"
+      "INSERT INTO public.t VALUES (4, 'x'), (5, 'y');\n"
+      "INSERT INTO public.t VALUES (6, 'z');\n");
+  CHECK(r.count("SELECT count(*) FROM db_relation") == 1);
+  CHECK(names(r,
+              "SELECT source || ':' || rows || ':' || line || '-' || end_line x FROM table_stats "
+              "ORDER BY line") == "copy:3:2-6 copy:0:7-8 insert:3:9-10");
+  CHECK(r.one("SELECT columns FROM table_stats WHERE line = 2") == "a, b");
+  CHECK(r.count("SELECT count(*) FROM problem") == 0);
+}
+
+TEST_CASE("CSV COPY rows may span lines inside quotes") {
+  auto r = ingest_sql(
+      "CREATE TABLE t (a int, b text);\n"
+      "COPY t FROM stdin WITH (FORMAT csv);\n"
+      "1,\"two\nlines\"\n"
+      "2,\"\\.\"\n"
+      "\\.\n");
+  CHECK(r.one("SELECT rows FROM table_stats") == "2");
+}
+
+TEST_CASE("statements and COPY rows that cross read-buffer boundaries give the same facts") {
+  std::string sql = "CREATE TABLE t (id int, payload text);\nCOPY t (id, payload) FROM stdin;\n";
+  for (int i = 0; i < 300; ++i) {
+    sql += std::to_string(i) + "\t" + std::string(static_cast<size_t>(i % 97), 'p') + "\n";
+  }
+  sql += "\\.\n";
+  sql += "CREATE VIEW v AS SELECT id,\n  payload\n  FROM t WHERE payload <> ';';\n";
+  dbautopsy::pgdump::PgDumpOptions tiny;
+  tiny.read_buffer_bytes = 64;
+  auto big = ingest_sql(sql);
+  auto small = ingest_sql(sql, tiny);
+  CHECK(small.one("SELECT rows FROM table_stats") == "300");
+  CHECK(big.one("SELECT bytes FROM table_stats") == small.one("SELECT bytes FROM table_stats"));
+  CHECK(small.one("SELECT line FROM db_relation WHERE name = 'v'") == "304");
+  CHECK(small.count("SELECT count(*) FROM problem") == 0);
+}
+
+TEST_CASE("a dump cut inside COPY data keeps what was read and says it is truncated") {
+  auto r = ingest_sql(
+      "-- PostgreSQL database dump\n"
+      "CREATE TABLE t (a int);\n"
+      "COPY t (a) FROM stdin;\n"
+      "1\n2\n3\n");
+  CHECK(r.one("SELECT rows || ' ' || complete FROM table_stats") == "3 0");
+  CHECK(r.one("SELECT severity || ' ' || code FROM problem WHERE code = 'truncated'") ==
+        "error truncated");
+  CHECK(r.count("SELECT count(*) FROM db_relation") == 1);
+}
+
+TEST_CASE("binary data stops reading with an error that names the line and byte") {
+  auto r = ingest_sql(
+      std::string("CREATE TABLE t (a int);\nSELECT 1;\nab\0cd\nCREATE TABLE u (b int);\n", 60));
+  CHECK(r.one("SELECT code || ' ' || line || ' ' || byte_offset FROM problem") ==
+        "binary-data 3 36");
+  CHECK(r.count("SELECT count(*) FROM db_relation") == 1);
+}
+
+TEST_CASE("invalid UTF-8 in a UTF8 dump is a located warning and reading goes on") {
+  auto r = ingest_sql(
+      "SET client_encoding = 'UTF8';\n"
+      "COMMENT ON SCHEMA public IS 'caf\xe9';\n"
+      "CREATE TABLE t (a int);\n");
+  CHECK(r.one("SELECT severity || ' ' || code || ' ' || line FROM problem") ==
+        "warning invalid-utf8 2");
+  CHECK(r.count("SELECT count(*) FROM db_relation") == 1);
+}
+
+TEST_CASE("a rejected statement is a warning with its line and the parser's message") {
+  auto r = ingest_sql(
+      "CREATE TABLE ok1 (a int);\nCREATE TABLE broken (a int,,);\nCREATE TABLE ok2 (a int);\n");
+  CHECK(r.count("SELECT count(*) FROM db_relation") == 2);
+  CHECK(r.one("SELECT severity || ' ' || code || ' ' || line FROM problem") ==
+        "warning sql-syntax 2");
+  CHECK_THAT(r.one("SELECT message FROM problem"), Catch::Contains("syntax error"));
+  CHECK(r.one("SELECT type FROM sql_statement WHERE line = 2") == "unparsed");
+}
+
+TEST_CASE("a statement over the size limit is an error, and the rest is still read") {
+  dbautopsy::pgdump::PgDumpOptions opts;
+  opts.max_statement_bytes = 1 << 20;
+  std::string huge = "INSERT INTO t VALUES ('" + std::string(3 << 20, 'x') + "');\n";
+  auto r = ingest_sql("CREATE TABLE t (a text);\n" + huge + "CREATE TABLE u (a int);\n", opts);
+  CHECK(r.one("SELECT severity || ' ' || code || ' ' || line FROM problem") ==
+        "error statement-too-long 2");
+  CHECK(r.count("SELECT count(*) FROM db_relation") == 2);
+}
+
+TEST_CASE("an empty file is an error") {
+  auto r = ingest_sql("");
+  CHECK(r.one("SELECT severity || ' ' || code FROM problem") == "error empty");
+}
+
+TEST_CASE("old dumps: standard_conforming_strings off and search_path per section") {
+  auto r = ingest_sql(R"(
+SET standard_conforming_strings = off;
+SET search_path = public, pg_catalog;
+CREATE TABLE t (a text DEFAULT 'it\'s; tricky', b int);
+COMMENT ON TABLE t IS 'a \'quoted\' comment';
+)");
+  CHECK(r.count("SELECT count(*) FROM problem") == 0);
+  CHECK(r.one("SELECT default_expr FROM db_column WHERE name = 'a'") == "E'it\\'s; tricky'");
+  CHECK(r.one("SELECT comment FROM db_comment") == "a 'quoted' comment");
+}
+
+TEST_CASE("pg_dumpall: \\connect starts another database") {
+  auto r = ingest_sql(R"(
+CREATE ROLE app;
+\connect template1
+\connect -reuse-previous=on "dbname='shop'"
+CREATE TABLE public.orders (id int);
+\connect analytics
+CREATE TABLE public.orders (id int, total numeric);
+)");
+  CHECK(names(r, "SELECT db || '.' || name x FROM db_relation ORDER BY db") ==
+        "analytics.orders shop.orders");
+  CHECK(r.one("SELECT count(*) FROM db_column WHERE db = 'analytics'") == "2");
+}
+
+TEST_CASE("a single database, even after \\connect, is recorded without a db name") {
+  auto r =
+      ingest_sql("CREATE DATABASE shop;\n\\connect shop\nCREATE TABLE public.orders (id int);\n");
+  CHECK(r.one("SELECT coalesce(db, 'NULL') FROM db_relation") == "NULL");
+}
+
+TEST_CASE("PostgreSQL 18 VIRTUAL generated columns: explained, and the table still recorded") {
+  auto r = ingest_sql(
+      "CREATE TABLE public.film (id int, length smallint,\n"
+      "  length_hours numeric GENERATED ALWAYS AS ((length::numeric / 60.0)) VIRTUAL,\n"
+      "  title text);\n");
+  CHECK(names(r, "SELECT name x FROM db_column ORDER BY ordinal") ==
+        "id length length_hours title");
+  CHECK(r.one("SELECT generated FROM db_column WHERE name = 'length_hours'") == "virtual");
+  CHECK(r.one("SELECT code FROM problem") == "other-version-syntax");
+  CHECK_THAT(r.one("SELECT message FROM problem"), Catch::Contains("PostgreSQL 18"));
+}
+
+TEST_CASE("the pg_dump header and its closing line") {
+  auto r = ingest_sql(
+      "--\n-- PostgreSQL database dump\n--\n\n"
+      "-- Dumped from database version 15.4 (Debian 15.4-1)\n"
+      "-- Dumped by pg_dump version 15.5\n\n"
+      "CREATE TABLE public.t (a int);\n");
+  CHECK(r.one("SELECT dumped_from || ' / ' || dumped_by FROM artifact") ==
+        "15.4 (Debian 15.4-1) / 15.5");
+  CHECK(r.one("SELECT severity || ' ' || code FROM problem") == "notice dump-incomplete");
+}
