@@ -1,0 +1,45 @@
+# Shared by scripts/demo.sh and scripts/test.sh: install what is missing (Debian packages
+# only, idempotently) and build. Source this file.
+
+DBAUTOPSY_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+
+# Build tools and libraries, the PostgreSQL 15 server for the differential test, the
+# compression tools for fixtures, and Django / psycopg2 for the fixture generators.
+DBAUTOPSY_PACKAGES=(
+  g++ cmake ninja-build pkg-config
+  libboost-iostreams-dev libboost-program-options-dev libre2-dev libsqlite3-dev libfmt-dev
+  catch2 libpg-query-dev nlohmann-json3-dev libxxhash-dev libzstd-dev libssl-dev
+  zlib1g-dev libbz2-dev liblzma-dev
+  postgresql-15 postgresql-client-15
+  gzip bzip2 xz-utils zstd
+  python3 python3-django python3-psycopg2
+)
+
+ensure_packages() {
+  local missing=()
+  local p
+  for p in "${DBAUTOPSY_PACKAGES[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+      missing+=("$p")
+    fi
+  done
+  if [ ${#missing[@]} -eq 0 ]; then
+    return 0
+  fi
+  echo "Installing missing Debian packages: ${missing[*]}"
+  if [ "$(id -u)" != 0 ]; then
+    echo "error: run as root (or install them with: sudo apt-get install ${missing[*]})" >&2
+    return 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends "${missing[@]}"
+}
+
+# build DIR [cmake options...]: configure (once) and build into DIR.
+build() {
+  local dir=$1
+  shift
+  cmake -S "$DBAUTOPSY_ROOT" -B "$dir" -G Ninja "$@" >/dev/null
+  ninja -C "$dir"
+}

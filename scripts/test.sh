@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Builds dbautopsy and runs the whole test suite twice: a normal build, then one under
+# AddressSanitizer and UndefinedBehaviorSanitizer. Installs missing Debian packages first
+# (as root). Tests that need a PostgreSQL server start a throwaway one themselves; here
+# they are required to run, never skipped.
+set -euo pipefail
+. "$(dirname "$0")/lib/common.sh"
+cd "$DBAUTOPSY_ROOT"
+ensure_packages
+export DBAUTOPSY_REQUIRE_ALL=1
+jobs=$(nproc)
+
+echo "== release build"
+build build/release -DCMAKE_BUILD_TYPE=RelWithDebInfo
+ctest --test-dir build/release --output-on-failure -j "$jobs"
+
+echo "== sanitizer build (ASan + UBSan)"
+build build/sanitize -DCMAKE_BUILD_TYPE=Debug -DDBAUTOPSY_SANITIZE=ON
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --test-dir build/sanitize --output-on-failure -j "$jobs"
+echo "== all tests passed"
