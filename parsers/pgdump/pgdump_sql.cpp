@@ -8,6 +8,7 @@
 #include "base/error.hpp"
 #include "base/text.hpp"
 #include "io/line_reader.hpp"
+#include "io/scan.hpp"
 #include "pgdump/version_syntax.hpp"
 #include "pgsql/ddl.hpp"
 #include "pgsql/names.hpp"
@@ -96,6 +97,9 @@ class DumpReader final : public pgsql::ScriptLexer::Handler {
                std::optional<std::string> snip = std::nullopt);
   void header_line(std::string_view line);
   void copy_line(const io::Line& line);
+  bool copy_block(io::LineReader& reader);
+  void utf8_warnings(std::string_view block, uint64_t first_line, uint64_t offset);
+  bool utf8_session() const;
   void end_copy(bool complete, uint64_t end_line);
   bool begin_copy(const pgsql::Json* stmt, const pgsql::ScriptStatement& st);
   void count_insert(const pgsql::Json& stmt, uint64_t line);
@@ -120,6 +124,7 @@ class DumpReader final : public pgsql::ScriptLexer::Handler {
   uint64_t m_encoding_problems = 0;
   uint64_t m_current_line = 0;
   uint64_t m_current_offset = 0;
+  bool m_stop = false;  // the input cannot be read on (binary data)
 };
 
 void DumpReader::start_database(std::optional<std::string> name) {
@@ -195,7 +200,17 @@ PgDumpSummary DumpReader::run(io::InputStream& in) {
   bool long_line_over = false;
   uint64_t lines = 0;
   try {
-    while (reader.next(line)) {
+    for (;;) {
+      if (m_copy.active && !m_copy.target.csv && copy_block(reader)) {
+        lines = reader.next_line_number() - 1;
+        if (m_stop) {
+          break;
+        }
+        continue;
+      }
+      if (!reader.next(line)) {
+        break;
+      }
       lines = line.number;
       m_current_line = line.number;
       m_current_offset = line.offset;
@@ -208,6 +223,7 @@ PgDumpSummary DumpReader::run(io::InputStream& in) {
                             "data; reading stopped here",
                             line.number, line.offset + at),
                 line.number, line.offset + at);
+        m_stop = true;
         break;
       }
       if (m_copy.active) {
@@ -265,17 +281,19 @@ PgDumpSummary DumpReader::run(io::InputStream& in) {
     problem("error", "unreadable", e.detail(),
             lines ? std::optional<uint64_t>(lines) : std::nullopt, where.offset);
   }
-  if (m_copy.active) {
+  if (m_copy.active && !m_stop) {
     problem("error", "truncated",
             fmt::format("the input ends inside the COPY data of {} that starts at line {} (no "
                         "\"\\.\" line): the dump is truncated; {} rows were read",
                         pgsql::qualified(m_copy.target.schema, m_copy.target.table),
                         m_copy.target.line, m_copy.rows),
             lines);
+  }
+  if (m_copy.active) {
     end_copy(false, lines);
   }
   std::string open = m_lexer.open_construct();
-  if (!open.empty()) {
+  if (!open.empty() && !m_stop) {
     problem("error", "truncated",
             fmt::format("the input ends inside {}: the dump is truncated or damaged", open), lines);
   }
@@ -553,18 +571,8 @@ void DumpReader::copy_line(const io::Line& line) {
     }
     return;
   }
-  if (m_db->session.client_encoding == "UTF8") {
-    if (auto bad = text::invalid_utf8_at(t)) {
-      ++m_encoding_problems;
-      if (++m_encoding_warnings <= k_max_encoding_warnings) {
-        problem("warning", "invalid-utf8",
-                fmt::format("invalid UTF-8 in the COPY data of {} at line {}, byte {}: the server "
-                            "would reject this COPY",
-                            pgsql::qualified(m_copy.target.schema, m_copy.target.table),
-                            line.number, line.offset + *bad),
-                line.number, line.offset + *bad);
-      }
-    }
+  if (utf8_session()) {
+    utf8_warnings(t, line.number, line.offset);
   }
   m_copy.bytes += t.size() + (line.has_newline ? 1 : 0);
   bool row_ends = line.complete;
@@ -578,11 +586,95 @@ void DumpReader::copy_line(const io::Line& line) {
     row_ends = line.complete && !m_copy.in_quotes;
   }
   if (m_copy.consumer) {
-    m_copy.consumer->row(t, line.number, row_ends);
+    if (line.complete && line.first_piece && line.has_newline) {
+      // The line's '\n' follows it in the reader's buffer.
+      m_copy.consumer->rows(std::string_view(t.data(), t.size() + 1), line.number);
+    } else {
+      m_copy.consumer->long_row(t, line.number, line.complete);
+    }
   }
   if (row_ends) {
     ++m_copy.rows;
   }
+}
+
+bool DumpReader::utf8_session() const {
+  return text::iequals(m_db->session.client_encoding, "UTF8") ||
+         text::iequals(m_db->session.client_encoding, "UTF-8");
+}
+
+// Reports the lines of `block` that are not valid UTF-8 (the first few in full, all in the
+// final count).
+void DumpReader::utf8_warnings(std::string_view block, uint64_t first_line, uint64_t offset) {
+  size_t from = 0;
+  while (from < block.size()) {
+    auto bad = text::invalid_utf8_at(block.substr(from));
+    if (!bad) {
+      return;
+    }
+    size_t at = from + *bad;
+    uint64_t line = first_line + io::count_newlines(block.substr(0, at));
+    ++m_encoding_problems;
+    if (++m_encoding_warnings <= k_max_encoding_warnings) {
+      std::string what =
+          m_copy.active ? fmt::format("in the COPY data of {}",
+                                      pgsql::qualified(m_copy.target.schema, m_copy.target.table))
+                        : std::string("in a statement");
+      problem("warning", "invalid-utf8",
+              fmt::format("invalid UTF-8 {} at line {}, byte {}, while the dump declares "
+                          "client_encoding UTF8: the server would reject it",
+                          what, line, offset + at),
+              line, offset + at);
+    }
+    size_t nl = block.find('\n', at);
+    from = nl == std::string_view::npos ? block.size() : nl + 1;
+  }
+}
+
+// The fast path for COPY data in text format: takes every complete row the reader has
+// buffered, up to the "\." line, in one scan. Returns false when it made no progress (the
+// terminator is next, or a long line or the end of the data is next: copy_line handles
+// those one line at a time).
+bool DumpReader::copy_block(io::LineReader& reader) {
+  std::string_view block = reader.complete_lines();
+  if (block.empty()) {
+    return false;
+  }
+  io::BlockScan scan = io::scan_block(block);
+  // The data ends at a line that is exactly "\." (a line merely starting with it is data
+  // that psql would also take as the end, so it ends here too).
+  std::string_view rows =
+      block.substr(0, scan.stop == std::string_view::npos ? block.size() : scan.stop);
+  if (rows.empty()) {
+    return false;  // the "\." line is next: copy_line ends the block
+  }
+  uint64_t first_line = reader.next_line_number();
+  uint64_t offset = reader.position();
+
+  if (scan.has_nul) {
+    size_t at = rows.find('\0');
+    uint64_t line = first_line + io::count_newlines(rows.substr(0, at));
+    problem("error", "binary-data",
+            fmt::format("a NUL byte at line {} (byte {}): a SQL dump is text, this is binary "
+                        "data; reading stopped here",
+                        line, offset + at),
+            line, offset + at);
+    // Keep the rows before the bad line.
+    size_t line_start = rows.rfind('\n', at);
+    rows = rows.substr(0, line_start == std::string_view::npos ? 0 : line_start + 1);
+    scan = io::scan_block(rows);
+    m_stop = true;
+  }
+  if (scan.non_ascii && utf8_session()) {
+    utf8_warnings(rows, first_line, offset);
+  }
+  if (m_copy.consumer && !rows.empty()) {
+    m_copy.consumer->rows(rows, first_line);
+  }
+  m_copy.rows += scan.newlines;
+  m_copy.bytes += rows.size();
+  reader.skip(rows.size(), scan.newlines);
+  return true;
 }
 
 void DumpReader::end_copy(bool complete, uint64_t end_line) {

@@ -41,13 +41,14 @@ struct CopyTarget {
   uint64_t line = 0;
 };
 
-// Receives the rows of one COPY block in COPY text format (or raw CSV lines), without
-// the terminating newline. A row longer than the reader's buffer arrives in pieces:
-// `last` is false on all but its final piece.
+// Receives the rows of one COPY block. Rows arrive in bulk, as the reader scans them:
+// rows() gets complete rows, each ending in '\n', in COPY's text format (for a CSV COPY,
+// raw lines). A row longer than the read buffer arrives through long_row() in pieces.
 class CopyConsumer {
  public:
   virtual ~CopyConsumer() = default;
-  virtual void row(std::string_view text, uint64_t line, bool last) = 0;
+  virtual void rows(std::string_view block, uint64_t first_line) = 0;
+  virtual void long_row(std::string_view piece, uint64_t line, bool last) = 0;
   // complete: the block ended with "\." (false when the input ended first).
   virtual void end(bool complete, uint64_t end_line) = 0;
 };
@@ -57,7 +58,7 @@ using CopyRouter = std::function<std::unique_ptr<CopyConsumer>(const CopyTarget&
 
 struct PgDumpOptions {
   size_t max_statement_bytes = 16u << 20;
-  size_t read_buffer_bytes = 4u << 20;  // the line reader's buffer (tests make it tiny)
+  size_t read_buffer_bytes = 256u << 10;  // the line reader's buffer: L2-sized (tests make it tiny)
   CopyRouter router;
 };
 

@@ -82,4 +82,27 @@ bool LineReader::next(Line& line) {
   }
 }
 
+std::string_view LineReader::complete_lines() {
+  if (m_in_long_line) {
+    return {};
+  }
+  for (;;) {
+    const char* start = m_buf.data() + m_begin;
+    size_t avail = m_end - m_begin;
+    const void* last = avail ? ::memrchr(start, '\n', avail) : nullptr;
+    if (last != nullptr) {
+      return std::string_view(start,
+                              static_cast<size_t>(static_cast<const char*>(last) - start) + 1);
+    }
+    if (!refill()) {
+      return {};
+    }
+  }
+}
+
+void LineReader::skip(size_t bytes, uint64_t lines) {
+  m_begin += bytes;
+  m_number += lines;
+}
+
 }  // namespace dbautopsy::io

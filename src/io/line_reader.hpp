@@ -32,7 +32,19 @@ class LineReader {
   // Propagates InputError from the stream; lines returned before stay valid facts.
   bool next(Line& line);
 
-  // The text of `line` is valid until the next call to next().
+  // Bulk access, for callers that scan many lines at once. Returns the buffered bytes
+  // from the current position (a line start) through the last complete line in the
+  // buffer, each line ending in '\n'; refills the buffer when it holds no complete line.
+  // Returns an empty view at the end of the data, inside a line longer than the buffer,
+  // or before a final line that lacks its newline: next() handles those.
+  std::string_view complete_lines();
+  // Consumes `bytes` of the view complete_lines() returned, which hold `lines` newlines.
+  void skip(size_t bytes, uint64_t lines);
+  // The number the next line will have, and its stream offset.
+  uint64_t next_line_number() const { return m_number + 1; }
+  uint64_t position() const { return m_base_offset + m_begin; }
+
+  // The text of `line` is valid until the next call to next() or complete_lines().
   uint64_t lines_read() const { return m_number; }
   InputStream& stream() { return m_in; }
 
