@@ -99,6 +99,7 @@ class DumpReader final : public pgsql::ScriptLexer::Handler {
   void copy_line(const io::Line& line);
   bool copy_block(io::LineReader& reader);
   void utf8_warnings(std::string_view block, uint64_t first_line, uint64_t offset);
+  void utf8_piece(const io::Line& piece);
   bool utf8_session() const;
   void end_copy(bool complete, uint64_t end_line);
   bool begin_copy(const pgsql::Json* stmt, const pgsql::ScriptStatement& st);
@@ -124,7 +125,8 @@ class DumpReader final : public pgsql::ScriptLexer::Handler {
   uint64_t m_encoding_problems = 0;
   uint64_t m_current_line = 0;
   uint64_t m_current_offset = 0;
-  bool m_stop = false;  // the input cannot be read on (binary data)
+  bool m_stop = false;       // the input cannot be read on (binary data)
+  std::string m_utf8_carry;  // an incomplete UTF-8 sequence at the end of a line's piece
 };
 
 void DumpReader::start_database(std::optional<std::string> name) {
@@ -196,8 +198,7 @@ void DumpReader::header_line(std::string_view line) {
 PgDumpSummary DumpReader::run(io::InputStream& in) {
   io::LineReader reader(in, m_options.read_buffer_bytes);
   io::Line line;
-  std::string long_line;  // a SQL line delivered in pieces, reassembled (capped)
-  bool long_line_over = false;
+  std::string long_line;  // the held-back tail of a long SQL line delivered in pieces
   uint64_t lines = 0;
   try {
     for (;;) {
@@ -231,50 +232,37 @@ PgDumpSummary DumpReader::run(io::InputStream& in) {
         continue;
       }
       std::string_view text = line.text;
+      uint64_t text_offset = line.offset;
       if (!line.complete || !line.first_piece) {
-        if (line.first_piece) {
-          long_line.clear();
-          long_line_over = false;
+        // A line longer than the read buffer goes to the lexer in pieces; the lexer keeps
+        // a lookahead at the end of each, which comes back at the front of the next.
+        if (utf8_session()) {
+          utf8_piece(line);
         }
-        if (long_line.size() + line.text.size() <= m_options.max_statement_bytes) {
-          long_line.append(line.text);
-        } else {
-          long_line_over = true;
-        }
+        long_line.append(line.text);
+        text_offset = line.offset + line.text.size() - long_line.size();
         if (!line.complete) {
-          continue;
-        }
-        if (long_line_over) {
-          problem("error", "line-too-long",
-                  fmt::format("line {} is longer than the {} statement limit "
-                              "(--max-statement-mb); it was skipped",
-                              line.number, text::human_bytes(m_options.max_statement_bytes)),
-                  line.number, line.offset);
-          long_line.clear();
+          bool paused = false;
+          size_t used = m_lexer.feed_piece(long_line, line.number, text_offset, &paused);
+          if (paused) {
+            m_copy.active = true;  // a COPY statement ended inside the long line
+          }
+          long_line.erase(0, used);
           continue;
         }
         text = long_line;
+      } else if (utf8_session()) {
+        utf8_warnings(text, line.number, text_offset);
       }
-      if (m_db->session.client_encoding == "UTF8" ||
-          text::iequals(m_db->session.client_encoding, "utf8")) {
-        if (auto bad = text::invalid_utf8_at(text)) {
-          ++m_encoding_problems;
-          if (++m_encoding_warnings <= k_max_encoding_warnings) {
-            problem("warning", "invalid-utf8",
-                    fmt::format("invalid UTF-8 at line {}, byte {}, while the dump declares "
-                                "client_encoding UTF8: the server would reject this statement",
-                                line.number, line.offset + *bad),
-                    line.number, line.offset + *bad);
-          }
-        }
-      }
-      if (m_lexer.idle() && text.size() >= 2 && text[0] == '-' && text[1] == '-') {
+      if (m_lexer.idle() && line.first_piece && text.size() >= 2 && text[0] == '-' &&
+          text[1] == '-') {
         header_line(text);
       }
-      if (!m_lexer.feed(text, line.number, line.offset)) {
+      if (!m_lexer.feed(text, line.number, text_offset)) {
         // Paused: COPY data starts on the next line.
         m_copy.active = true;
       }
+      long_line.clear();
     }
   } catch (const InputError& e) {
     Location where = e.where();
@@ -628,6 +616,29 @@ void DumpReader::utf8_warnings(std::string_view block, uint64_t first_line, uint
     }
     size_t nl = block.find('\n', at);
     from = nl == std::string_view::npos ? block.size() : nl + 1;
+  }
+}
+
+// UTF-8 check of a line that arrives in pieces: a character cut at the end of a piece is
+// carried over to the next one.
+void DumpReader::utf8_piece(const io::Line& piece) {
+  std::string data = m_utf8_carry + std::string(piece.text);
+  size_t upto = data.size();
+  if (!piece.complete) {
+    size_t back = 0;
+    while (back < 3 && back < data.size() &&
+           (static_cast<unsigned char>(data[data.size() - 1 - back]) & 0xC0) == 0x80) {
+      ++back;
+    }
+    if (back < data.size() && static_cast<unsigned char>(data[data.size() - 1 - back]) >= 0xC0) {
+      upto = data.size() - 1 - back;  // a lead byte whose sequence may go on
+    }
+  }
+  utf8_warnings(std::string_view(data).substr(0, upto), piece.number,
+                piece.offset - m_utf8_carry.size());
+  m_utf8_carry = data.substr(upto);
+  if (piece.complete) {
+    m_utf8_carry.clear();
   }
 }
 

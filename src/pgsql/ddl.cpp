@@ -172,7 +172,7 @@ std::string constraint_text(std::string_view text, int loc, size_t stop) {
     start = i;
   }
   size_t end = std::min(clause_end(text, start), stop);
-  return text::squash_space(text.substr(start, end > start ? end - start : 0));
+  return clean_sql(text.substr(start, end > start ? end - start : 0));
 }
 
 std::string fk_action(std::string_view a) {
@@ -190,7 +190,7 @@ std::string bound_text(const Json& bound, std::string_view text) {
   if (loc < 0) {
     return {};
   }
-  std::string clause = text::squash_space(text.substr(loc, clause_end(text, loc) - loc));
+  std::string clause = clean_sql(text.substr(loc, clause_end(text, loc) - loc));
   return text::istarts_with(clause, "for values") ? clause : "FOR VALUES " + clause;
 }
 
@@ -381,7 +381,7 @@ void DdlApplier::create_table(const Json& s, Ctx& ctx, const std::string& kind_o
       size_t close = std::string::npos;
       parenthesized_after(ctx.st.text, static_cast<size_t>(loc), nullptr, &close);
       if (close != std::string::npos) {
-        fact.partition_key = text::squash_space(ctx.st.text.substr(loc, close + 1 - loc));
+        fact.partition_key = clean_sql(ctx.st.text.substr(loc, close + 1 - loc));
       }
     }
   }
@@ -614,7 +614,7 @@ void DdlApplier::add_column(RelationModel& rel, const Json& cd, Ctx& ctx, bool i
       col.generated = "stored";
       int loc = static_cast<int>(num(c, "location", -1));
       if (loc >= 0) {
-        col.generated_expr = text::squash_space(parenthesized_after(ctx.st.text, loc));
+        col.generated_expr = clean_sql(parenthesized_after(ctx.st.text, loc));
       }
     } else if (t == "CONSTR_PRIMARY") {
       col.not_null = true;

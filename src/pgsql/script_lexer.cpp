@@ -100,7 +100,13 @@ void ScriptLexer::note_word(std::string_view word) {
 }
 
 bool ScriptLexer::feed(std::string_view line, uint64_t number, uint64_t offset) {
-  return lex(line, number, offset);
+  return lex(line, number, offset, true);
+}
+
+size_t ScriptLexer::feed_piece(std::string_view piece, uint64_t number, uint64_t offset,
+                               bool* paused) {
+  *paused = !lex(piece, number, offset, false);
+  return m_consumed;
 }
 
 bool ScriptLexer::resume() {
@@ -110,25 +116,59 @@ bool ScriptLexer::resume() {
   m_paused = false;
   std::string rest = std::move(m_rest);
   m_rest.clear();
-  return lex(rest, m_rest_line, m_rest_offset);
+  return lex(rest, m_rest_line, m_rest_offset, m_rest_line_end);
 }
 
-bool ScriptLexer::lex(std::string_view line, uint64_t number, uint64_t offset) {
+bool ScriptLexer::lex(std::string_view line, uint64_t number, uint64_t offset, bool line_end) {
   size_t i = 0;
   const size_t n = line.size();
+  // Tokens start only before `limit`; bytes past it are lookahead for a piece of a line.
+  const size_t limit = line_end ? n : (n > k_piece_lookahead ? n - k_piece_lookahead : 0);
+  m_consumed = n;
   auto pause_here = [&](size_t next) {
+    m_consumed = n;
     m_rest.assign(line.substr(next));
     m_rest_line = number;
     m_rest_offset = offset + next;
+    m_rest_line_end = line_end;
     m_paused = true;
     return false;
   };
+  auto finish_line = [&]() {
+    if (!line_end) {
+      return true;
+    }
+    m_in_line_comment = false;
+    m_in_meta_command = false;
+    if (m_started) {
+      append('\n');
+      m_statement.last_line = number;
+    }
+    if (m_state == State::normal) {
+      m_prev2 = m_prev;
+      m_prev = ' ';
+    }
+    return true;
+  };
+  if (m_in_meta_command) {
+    return finish_line();  // the rest of a long meta-command line: already handed on
+  }
+  auto stop_here = [&](size_t at) {
+    m_consumed = at;
+    return true;
+  };
+  if (m_in_line_comment) {
+    if (m_started) {
+      append(line);
+    }
+    return finish_line();
+  }
 
-  while (i < n) {
+  while (i < limit) {
     switch (m_state) {
       case State::block_comment: {
         size_t j = i;
-        while (j < n) {
+        while (j < limit) {
           if (line[j] == '*' && j + 1 < n && line[j + 1] == '/') {
             j += 2;
             if (--m_comment_depth == 0) {
@@ -151,7 +191,7 @@ bool ScriptLexer::lex(std::string_view line, uint64_t number, uint64_t offset) {
       case State::single_quote: {
         size_t j = i;
         bool closed = false;
-        while (j < n) {
+        while (j < limit) {
           char c = line[j];
           if (c == '\\' && m_backslash_quote) {
             j += 2;
@@ -168,6 +208,7 @@ bool ScriptLexer::lex(std::string_view line, uint64_t number, uint64_t offset) {
           }
           ++j;
         }
+        j = std::min(j, line_end ? n : std::max(limit, j));
         j = std::min(j, n);
         append(line.substr(i, j - i));
         i = j;
@@ -181,7 +222,7 @@ bool ScriptLexer::lex(std::string_view line, uint64_t number, uint64_t offset) {
       case State::double_quote: {
         size_t j = i;
         bool closed = false;
-        while (j < n) {
+        while (j < limit) {
           if (line[j] == '"') {
             if (j + 1 < n && line[j + 1] == '"') {
               j += 2;
@@ -204,7 +245,10 @@ bool ScriptLexer::lex(std::string_view line, uint64_t number, uint64_t offset) {
       }
       case State::dollar_quote: {
         size_t pos = line.find(m_dollar_tag, i);
-        size_t j = pos == std::string_view::npos ? n : pos + m_dollar_tag.size();
+        if (pos != std::string_view::npos && pos >= limit) {
+          pos = std::string_view::npos;  // found only in the lookahead: next time
+        }
+        size_t j = pos == std::string_view::npos ? limit : pos + m_dollar_tag.size();
         append(line.substr(i, j - i));
         i = j;
         if (pos != std::string_view::npos) {
@@ -232,6 +276,7 @@ bool ScriptLexer::lex(std::string_view line, uint64_t number, uint64_t offset) {
       if (m_started) {
         append(line.substr(i));
       }
+      m_in_line_comment = !line_end;
       i = n;
       break;
     }
@@ -248,6 +293,7 @@ bool ScriptLexer::lex(std::string_view line, uint64_t number, uint64_t offset) {
     if (c == '\\') {
       // A psql meta-command: the rest of the line. psql keeps any statement in progress.
       m_handler.on_meta_command(line.substr(i), number);
+      m_in_meta_command = !line_end;
       i = n;
       break;
     }
@@ -296,6 +342,9 @@ bool ScriptLexer::lex(std::string_view line, uint64_t number, uint64_t offset) {
       while (j < n && is_ident_char(line[j])) {
         ++j;
       }
+      if (j == n && !line_end) {
+        return stop_here(i);  // the word may go on in the next piece
+      }
       std::string_view word = line.substr(i, j - i);
       note_word(word);
       append(word);
@@ -325,15 +374,10 @@ bool ScriptLexer::lex(std::string_view line, uint64_t number, uint64_t offset) {
     m_prev = c;
     ++i;
   }
-  if (m_started) {
-    append('\n');
-    m_statement.last_line = number;
+  if (!line_end) {
+    return stop_here(std::min(i, n));
   }
-  if (m_state == State::normal) {
-    m_prev2 = m_prev;
-    m_prev = ' ';
-  }
-  return true;
+  return finish_line();
 }
 
 void ScriptLexer::finish() {

@@ -51,6 +51,13 @@ class ScriptLexer {
 
   // Lexes one line (without its '\n'). Returns false if the handler paused the lexer.
   bool feed(std::string_view line, uint64_t number, uint64_t offset);
+  // Lexes a leading part of a line too long to hold whole, and returns how many of its
+  // bytes it consumed: it starts no token in the last k_piece_lookahead bytes (they serve
+  // as lookahead), so the caller passes the unconsumed rest again, followed by more of
+  // the line, in the next feed_piece() or in the final feed(). Sets *paused like feed()'s
+  // false return.
+  size_t feed_piece(std::string_view piece, uint64_t number, uint64_t offset, bool* paused);
+  static constexpr size_t k_piece_lookahead = 128;
   // Lexes what was left of the line on which the lexer paused.
   bool resume();
   // At the end of the input: hands on an unterminated last statement, if any.
@@ -64,7 +71,9 @@ class ScriptLexer {
  private:
   enum class State { normal, block_comment, single_quote, double_quote, dollar_quote };
 
-  bool lex(std::string_view line, uint64_t number, uint64_t offset);
+  // Lexes `line`; with line_end false, stops before the lookahead zone and stores how far
+  // it got in m_consumed.
+  bool lex(std::string_view line, uint64_t number, uint64_t offset, bool line_end);
   void start(uint64_t number, uint64_t offset);
   void append(std::string_view s);
   void append(char c);
@@ -89,6 +98,12 @@ class ScriptLexer {
   int m_begin_depth = 0;
   int m_identifier_count = 0;
   char m_identifiers[4] = {};
+  // The rest of the current line is a -- comment, or a meta-command's arguments (only
+  // ever true between feed_piece() calls).
+  bool m_in_line_comment = false;
+  bool m_in_meta_command = false;
+  bool m_rest_line_end = true;
+  size_t m_consumed = 0;
 
   std::string m_rest;  // the remainder of a paused line
   uint64_t m_rest_line = 0;

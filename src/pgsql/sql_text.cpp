@@ -236,6 +236,28 @@ std::string format_type(const Json& tn) {
   return out;
 }
 
+std::string clean_sql(std::string_view text) {
+  // walk() skips comments and quoted text; copy what it visits plus the quoted spans.
+  std::string out;
+  size_t copied = 0;  // text[copied, i) is pending: quotes or comments walk() skipped
+  walk(text, 0, [&](size_t i, char c) {
+    if (i > copied) {
+      std::string_view skipped = text.substr(copied, i - copied);
+      bool comment = skipped.substr(0, 2) == "--" || skipped.substr(0, 2) == "/*";
+      out += comment ? std::string_view(" ") : skipped;
+    }
+    out += c;
+    copied = i + 1;
+    return true;
+  });
+  if (copied < text.size()) {
+    std::string_view skipped = text.substr(copied);
+    bool comment = skipped.substr(0, 2) == "--" || skipped.substr(0, 2) == "/*";
+    out += comment ? std::string_view(" ") : skipped;
+  }
+  return text::squash_space(out);
+}
+
 size_t clause_end(std::string_view text, size_t from) {
   int depth = 0;
   return walk(text, from, [&](size_t, char c) {
@@ -274,7 +296,7 @@ std::string expression_text(std::string_view text, const Json& expr, size_t stop
     }
   }
   size_t end = std::min(clause_end(text, start), stop == std::string::npos ? text.size() : stop);
-  return text::squash_space(text.substr(start, end > start ? end - start : 0));
+  return clean_sql(text.substr(start, end > start ? end - start : 0));
 }
 
 std::string parenthesized_after(std::string_view text, size_t from, size_t* open_pos,
@@ -317,12 +339,12 @@ std::vector<std::string> split_top_level(std::string_view text) {
     } else if ((c == ')' || c == ']') && depth > 0) {
       --depth;
     } else if (c == ',' && depth == 0) {
-      out.push_back(text::squash_space(text.substr(start, i - start)));
+      out.push_back(clean_sql(text.substr(start, i - start)));
       start = i + 1;
     }
     return true;
   });
-  std::string last = text::squash_space(text.substr(start));
+  std::string last = clean_sql(text.substr(start));
   if (!last.empty() || !out.empty()) {
     out.push_back(last);
   }

@@ -35,6 +35,10 @@ std::string expression_text(std::string_view text, const Json& expr,
 std::string parenthesized_after(std::string_view text, size_t from, size_t* open_pos = nullptr,
                                 size_t* close_pos = nullptr);
 
+// Removes -- and /* */ comments outside quotes and collapses white space: expression text
+// as the catalog would hold it, without the dump author's remarks.
+std::string clean_sql(std::string_view text);
+
 // Splits at ',' at parenthesis depth 0 (quotes respected); pieces are trimmed.
 std::vector<std::string> split_top_level(std::string_view text);
 

@@ -138,8 +138,13 @@ cnt AS (
 )
 SELECT json_build_object(
   'database', current_database(),
+  -- Schemas an extension created (postgis_topology's "topology") are left out like the
+  -- extension's relations.
   'schemas', (SELECT coalesce(json_agg(n.nspname ORDER BY n.nspname COLLATE "C"), '[]')
-              FROM nsp n),
+              FROM nsp n
+              WHERE NOT EXISTS (SELECT 1 FROM pg_depend d
+                                WHERE d.classid = 'pg_namespace'::regclass
+                                  AND d.objid = n.oid AND d.deptype = 'e')),
   'extensions', (SELECT coalesce(json_agg(json_build_object(
                           'name', e.extname, 'schema', en.nspname, 'version', e.extversion)
                           ORDER BY e.extname COLLATE "C"), '[]')

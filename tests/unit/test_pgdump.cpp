@@ -185,6 +185,30 @@ TEST_CASE("statements and COPY rows that cross read-buffer boundaries give the s
   CHECK(small.count("SELECT count(*) FROM problem") == 0);
 }
 
+TEST_CASE("a statement on one line longer than the read buffer is lexed in pieces") {
+  // Quotes, comments, dollar quotes and multibyte characters everywhere, on one line of
+  // ~40 KB read through a 64-byte buffer: the facts must equal those of a normal read.
+  std::string cols;
+  for (int i = 0; i < 400; ++i) {
+    cols += " c" + std::to_string(i) + " text DEFAULT 'x;y ''é'' -- not a comment' /* c;o */,";
+  }
+  std::string sql =
+      "CREATE TABLE t (" + cols + " last int);" +
+      " CREATE FUNCTION f() RETURNS text AS $body$ SELECT ';--$$' $body$ LANGUAGE sql;"
+      " COMMENT ON TABLE t IS 'naïve ; text';\n"
+      "CREATE TABLE u (a int);\n";
+  dbautopsy::pgdump::PgDumpOptions tiny;
+  tiny.read_buffer_bytes = 64;
+  auto r = ingest_sql(sql, tiny);
+  CHECK(r.count("SELECT count(*) FROM problem") == 0);
+  CHECK(r.count("SELECT count(*) FROM db_column WHERE table_name = 't'") == 401);
+  CHECK(r.one("SELECT default_expr FROM db_column WHERE name = 'c399'") ==
+        "'x;y ''é'' -- not a comment'");
+  CHECK(r.one("SELECT comment FROM db_comment") == "naïve ; text");
+  CHECK(r.one("SELECT line FROM db_relation WHERE name = 'u'") == "2");
+  CHECK(r.count("SELECT count(*) FROM db_object WHERE kind = 'function'") == 1);
+}
+
 TEST_CASE("a dump cut inside COPY data keeps what was read and says it is truncated") {
   auto r = ingest_sql(
       "-- PostgreSQL database dump\n"
