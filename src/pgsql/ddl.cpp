@@ -13,6 +13,7 @@ namespace dbautopsy::pgsql {
 struct DdlApplier::Ctx {
   const StatementText& st;
   uint64_t line;
+  bool schema_explicit = false;  // the statement named the schema of its target relation
 };
 
 namespace {
@@ -202,6 +203,7 @@ DdlApplier::DdlApplier(Catalog& catalog, Session& session, Warn warn)
 void DdlApplier::emit(Effect effect, Ctx& ctx) {
   if (m_observe) {
     effect.line = ctx.line;
+    effect.schema_explicit = effect.schema_explicit || ctx.schema_explicit;
     m_observe(effect);
   }
 }
@@ -265,6 +267,26 @@ void DdlApplier::set_search_path(const std::vector<std::string>& path) {
       m_session.search_path.push_back(entry);
     }
   }
+}
+
+void DdlApplier::emit_constraint(const store::ConstraintFact& c, Ctx& ctx) {
+  Effect e{"create", "constraint", c.schema_name, false, c.table_name, c.name};
+  e.kind = c.kind;
+  e.columns = c.columns.value_or("");
+  e.ref_schema = c.ref_schema.value_or("");
+  e.ref_table = c.ref_table.value_or("");
+  e.definition = c.definition.value_or("");
+  e.detail = e.definition;
+  emit(e, ctx);
+}
+
+void DdlApplier::emit_index(const store::IndexFact& i, Ctx& ctx) {
+  Effect e{"create", "index", i.schema_name, false, i.table_name, i.name};
+  e.kind = i.is_unique ? "unique index" : "index";
+  e.columns = i.columns;
+  e.definition = i.definition;
+  e.detail = i.definition;
+  emit(e, ctx);
 }
 
 std::string DdlApplier::default_text(const Json& expr, Ctx& ctx, size_t stop) {
@@ -341,6 +363,7 @@ void DdlApplier::create_table(const Json& s, Ctx& ctx, const std::string& kind_o
   const Json& rv = field(s, "relation");
   std::string schema = str(rv, "schemaname");
   bool explicit_schema = !schema.empty();
+  ctx.schema_explicit = explicit_schema;
   std::string name = str(rv, "relname");
   std::string persistence = persistence_word(str(rv, "relpersistence"));
   if (persistence == "temporary" && schema.empty()) {
@@ -555,6 +578,9 @@ void DdlApplier::inherit_from(RelationModel& child, const QualifiedName& parent_
 
 void DdlApplier::add_column(RelationModel& rel, const Json& cd, Ctx& ctx, bool if_not_exists) {
   std::string colname = str(cd, "colname");
+  // `rel` may move when a serial sequence is added below; remember the key.
+  const std::string table_schema_of_col = rel.fact.schema_name;
+  const std::string table_name_of_col = rel.fact.name;
   if (rel.column(colname)) {
     if (!if_not_exists) {
       m_warn(ctx.line, "duplicate-object",
@@ -625,10 +651,6 @@ void DdlApplier::add_column(RelationModel& rel, const Json& cd, Ctx& ctx, bool i
     ++i;
   }
   rel.columns.push_back(col);
-  emit(
-      Effect{
-          "create", "column", rel.fact.schema_name, false, rel.fact.name, colname, col.type, {}, 0},
-      ctx);
   store::ColumnFact& added = rel.columns.back();
   for (const Json& cnode : constraints) {
     const Json& c = node_body(cnode);
@@ -666,6 +688,16 @@ void DdlApplier::add_column(RelationModel& rel, const Json& cd, Ctx& ctx, bool i
     c->default_expr = fmt::format("nextval('{}'::regclass)", qualified(table_schema, seq));
     c->is_serial = true;
     c->serial_sequence = qualified(table_schema, seq);
+  }
+  if (RelationModel* r = m_catalog.relation({table_schema_of_col, table_name_of_col})) {
+    if (const store::ColumnFact* c = r->column(colname)) {
+      Effect e{"create", "column", c->schema_name, false, c->table_name, colname};
+      e.type = c->type;
+      e.not_null = c->not_null;
+      e.default_expr = c->default_expr;
+      e.detail = c->type + (c->not_null ? " not null" : "");
+      emit(e, ctx);
+    }
   }
 }
 
@@ -834,7 +866,7 @@ void DdlApplier::add_table_constraint(RelationModel& rel_in, const Json& c, Ctx&
     }
     std::string cols_text = *cf.columns;
     m_catalog.add_constraint(cf);
-    emit(Effect{"create", "constraint", schema, false, table, conname, definition, {}, 0}, ctx);
+    emit_constraint(cf, ctx);
     if (!index_name.empty()) {
       // USING INDEX: the existing index becomes the constraint's, renamed to it.
       if (auto* idx = m_catalog.index({schema, index_name})) {
@@ -865,7 +897,7 @@ void DdlApplier::add_table_constraint(RelationModel& rel_in, const Json& c, Ctx&
                     quote_ident(conname), qualified(schema, table), method, cols_text,
                     include.empty() ? "" : " INCLUDE (" + *idx.include_columns + ")");
     m_catalog.add_index(idx);
-    emit(Effect{"create", "index", schema, false, table, conname, idx.definition, {}, 0}, ctx);
+    emit_index(idx, ctx);
     return;
   }
 
@@ -888,7 +920,7 @@ void DdlApplier::add_table_constraint(RelationModel& rel_in, const Json& c, Ctx&
     }
     cf.validated = !flag(c, "skip_validation");
     m_catalog.add_constraint(cf);
-    emit(Effect{"create", "constraint", schema, false, table, conname, definition, {}, 0}, ctx);
+    emit_constraint(cf, ctx);
     if (recurse && !flag(c, "is_no_inherit")) {
       for (RelationModel* child : m_catalog.children_of(key)) {
         if (!m_catalog.constraint(child->fact.schema_name, child->fact.name, conname)) {
@@ -941,7 +973,7 @@ void DdlApplier::add_table_constraint(RelationModel& rel_in, const Json& c, Ctx&
     cf.on_delete = fk_action(str(c, "fk_del_action"));
     cf.validated = !flag(c, "skip_validation");
     m_catalog.add_constraint(cf);
-    emit(Effect{"create", "constraint", schema, false, table, conname, definition, {}, 0}, ctx);
+    emit_constraint(cf, ctx);
     // Foreign keys of a partitioned table are cloned onto its partitions.
     if (recurse) {
       RelationModel* r = m_catalog.relation(key);
@@ -1013,6 +1045,7 @@ void DdlApplier::create_sequence(const Json& s, Ctx& ctx) {
   const Json& rv = field(s, "sequence");
   std::string schema = str(rv, "schemaname");
   bool explicit_schema = !schema.empty();
+  ctx.schema_explicit = explicit_schema;
   std::string name = str(rv, "relname");
   if (schema.empty()) {
     auto cs = creation_schema();
@@ -1136,6 +1169,7 @@ void DdlApplier::create_view(const Json& s, Ctx& ctx) {
   const Json& rv = field(s, "view");
   std::string schema = str(rv, "schemaname");
   bool explicit_schema = !schema.empty();
+  ctx.schema_explicit = explicit_schema;
   std::string name = str(rv, "relname");
   if (schema.empty()) {
     auto cs = creation_schema();
@@ -1170,6 +1204,7 @@ void DdlApplier::create_table_as(const Json& s, Ctx& ctx) {
   const Json& rv = field(field(s, "into"), "rel");
   std::string schema = str(rv, "schemaname");
   bool explicit_schema = !schema.empty();
+  ctx.schema_explicit = explicit_schema;
   std::string name = str(rv, "relname");
   bool matview = str(s, "objtype") == "OBJECT_MATVIEW";
   if (schema.empty()) {
@@ -1224,6 +1259,7 @@ void DdlApplier::create_index(const Json& s, Ctx& ctx) {
     return;
   }
   const auto& [schema, tname] = *table;
+  ctx.schema_explicit = !str(rv, "schemaname").empty();
   std::string name = str(s, "idxname");
   std::string method = str(s, "accessMethod");
   if (method.empty()) {
@@ -1302,16 +1338,7 @@ void DdlApplier::create_index(const Json& s, Ctx& ctx) {
   }
   idx.definition = text::squash_space(def);
   m_catalog.add_index(idx);
-  emit(Effect{"create",
-              "index",
-              schema,
-              !str(rv, "schemaname").empty(),
-              tname,
-              name,
-              idx.definition,
-              {},
-              0},
-       ctx);
+  emit_index(idx, ctx);
 }
 
 void DdlApplier::alter_table(const Json& s, Ctx& ctx) {
@@ -1354,6 +1381,7 @@ void DdlApplier::alter_table(const Json& s, Ctx& ctx) {
     return;
   }
   bool explicit_schema = !str(rv, "schemaname").empty();
+  ctx.schema_explicit = explicit_schema;
   (void)only;
   for (const Json& cn : cmds) {
     const Json& cmd = node_body(cn);
@@ -1399,29 +1427,27 @@ void DdlApplier::alter_table(const Json& s, Ctx& ctx) {
       } else {
         col->default_expr = default_text(def, ctx);
       }
-      emit(Effect{"alter",
-                  "column",
-                  key->first,
-                  explicit_schema,
-                  key->second,
-                  colname,
-                  "default " + col->default_expr.value_or("dropped"),
-                  {},
-                  0},
-           ctx);
+      Effect e{"alter",
+               "column",
+               key->first,
+               explicit_schema,
+               key->second,
+               colname,
+               "default " + col->default_expr.value_or("dropped")};
+      e.default_expr = col->default_expr.value_or("");
+      emit(e, ctx);
     } else if (sub == "AT_SetNotNull" || sub == "AT_DropNotNull") {
       if (auto* col = rel->column(colname)) {
         col->not_null = sub == "AT_SetNotNull";
-        emit(Effect{"alter",
-                    "column",
-                    key->first,
-                    explicit_schema,
-                    key->second,
-                    colname,
-                    col->not_null ? "set not null" : "drop not null",
-                    {},
-                    0},
-             ctx);
+        Effect e{"alter",
+                 "column",
+                 key->first,
+                 explicit_schema,
+                 key->second,
+                 colname,
+                 col->not_null ? "set not null" : "drop not null"};
+        e.not_null = col->not_null;
+        emit(e, ctx);
       }
     } else if (sub == "AT_AddConstraint" || sub == "AT_AddConstraintRecurse") {
       add_table_constraint(*rel, node_body(field(cmd, "def")), ctx, {}, true);
@@ -1488,16 +1514,10 @@ void DdlApplier::alter_table(const Json& s, Ctx& ctx) {
     } else if (sub == "AT_AlterColumnType") {
       if (auto* col = rel->column(colname)) {
         col->type = format_type(field(node_body(field(cmd, "def")), "typeName"));
-        emit(Effect{"alter",
-                    "column",
-                    key->first,
-                    explicit_schema,
-                    key->second,
-                    colname,
-                    "type " + col->type,
-                    {},
-                    0},
-             ctx);
+        Effect e{"alter",     "column", key->first,         explicit_schema,
+                 key->second, colname,  "type " + col->type};
+        e.type = col->type;
+        emit(e, ctx);
       }
     } else if (sub == "AT_AddIdentity") {
       if (auto* col = rel->column(colname)) {
@@ -1623,6 +1643,7 @@ void DdlApplier::rename(const Json& s, Ctx& ctx) {
     return;
   }
   bool explicit_schema = !str(rv, "schemaname").empty();
+  ctx.schema_explicit = explicit_schema;
   if (type == "OBJECT_COLUMN") {
     std::string old = str(s, "subname");
     RelationModel* rel = m_catalog.relation(*key);

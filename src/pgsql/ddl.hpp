@@ -33,8 +33,9 @@ struct Session {
   std::string client_encoding = "UTF8";
 };
 
-// What a statement did to the schema, in the order it did it. Issue-level consumers (the
-// sqlmigrate reader) record these as a migration's effects.
+// What a statement did to the schema, in the order it did it. The sqlmigrate reader
+// records these as a migration's effects; the migration .py reader derives the same kind of
+// record from Django's operations.
 struct Effect {
   std::string action;            // create, drop, alter, rename, set_schema
   std::string object;            // schema, table, view, materialized_view, sequence, column,
@@ -43,9 +44,21 @@ struct Effect {
   bool schema_explicit = false;  // the statement named the schema; else search_path chose
   std::string table;             // for columns, indexes, constraints: their table
   std::string name;              // the object's name (for a table: the table name)
-  std::string detail;            // type of a column, definition of an index or constraint, ...
+  std::string detail;            // what changed, in words ("type bigint", "set not null", ...)
   std::string new_name;          // rename / set_schema target
   uint64_t line = 0;
+  // Columns (create, and alter where it applies): type as format_type() writes it.
+  std::string type;
+  std::optional<bool> not_null;
+  std::optional<std::string> default_expr;
+  // Indexes and constraints: kind (p u f c x for constraints; "index" / "unique index"),
+  // key columns as written, the referenced table of a foreign key, the definition.
+  std::string kind;
+  std::string columns;
+  std::string ref_schema;
+  std::string ref_table;
+  std::string definition;
+  bool conditional = false;  // only under a condition (an IF in a DO block)
 };
 
 struct StatementText {
@@ -105,6 +118,8 @@ class DdlApplier {
                     Ctx& ctx);
   void set_search_path(const std::vector<std::string>& path);
   void emit(Effect effect, Ctx& ctx);
+  void emit_constraint(const store::ConstraintFact& c, Ctx& ctx);
+  void emit_index(const store::IndexFact& i, Ctx& ctx);
   std::string default_text(const Json& expr, Ctx& ctx, size_t stop = std::string::npos);
 
   Catalog& m_catalog;
