@@ -5,9 +5,11 @@ For every dump (the fixtures in fixtures/pgdump, the kitchen-sink source script,
 plain-SQL files of the shared corpus) the test restores the dump with psql into a
 throwaway PostgreSQL 15 cluster, reads the server's catalog back (catalog.sql, next to this
 file), ingests the same file with dbautopsy and compares, per database and schema, the
-exact sets of tables, foreign tables, views, materialized views, sequences, columns,
-indexes and constraints (by kind), the row count of every table, and, as a separate
-check, each column's type and nullability.
+exact sets of schemas, tables, foreign tables, views, materialized views, sequences
+(db_relation and db_sequence), columns, indexes and constraints (by kind), the row count
+of every table, and, as a separate check, each column's type and nullability. For
+fixtures/pgdump/X.full.sql it also checks that X.catalog.json is still what the server
+builds from that dump (a stale fixture fails).
 
 The server is the oracle, but only for what it accepted. psql runs with ON_ERROR_STOP=0
 and reports every rejected statement as `psql:FILE:LINE: ERROR: ...`; each such line is
@@ -17,12 +19,16 @@ out of the comparison, each exclusion printed with the server's reason. A dump t
 an extension this machine lacks (postgis, timescaledb, ...) is therefore still compared on
 everything else, and the missing extensions are listed.
 
+Roles a dump names (OWNER TO, GRANT ... TO) are created before its restore, so that
+the comparison is about the dump's structure and not about this machine's roles.
+
 Cases:
   * a plain or compressed file is restored alone into a fresh database of one shared
     cluster (databases are dropped between cases);
   * a file that switches databases (`\\connect`: pg_dumpall, pg_dump -C) is restored into
     a cluster of its own, so that its CREATE DATABASE / CREATE ROLE / \\connect work as
-    they do for a user, and every database of that cluster is compared;
+    they do for a user, and every database of that cluster is compared (the databases
+    are created beforehand with the C locale: a dump's LOCALE may not exist here);
   * a data-only dump (no CREATE TABLE, but COPY or INSERT) is restored on top of the
     schema dump of the same directory, and only row counts are compared (the schema
     dump's own case compares the catalog).
@@ -57,20 +63,20 @@ WORK_DB = "differential"
 SHARED_PORT = 55412
 OWN_CLUSTER_PORT = 55413
 
-# Debian packages that provide extensions dumps in the corpus ask for. None means Debian
-# 12 has no package for it (it comes from the vendor's own repository or not at all).
+# Where the extensions that corpus dumps ask for come from, for the summary (Debian 12,
+# PostgreSQL 15).
 EXTENSION_PACKAGES = {
-    "postgis": "postgresql-15-postgis-3",
-    "postgis_topology": "postgresql-15-postgis-3",
-    "postgis_raster": "postgresql-15-postgis-3",
-    "postgis_tiger_geocoder": "postgresql-15-postgis-3",
-    "address_standardizer": "postgresql-15-postgis-3",
-    "vector": "postgresql-15-pgvector",
-    "timescaledb": None,
-    "pgsodium": None,
-    "pg_graphql": None,
-    "pgjwt": None,
-    "supabase_vault": None,
+    "postgis": "Debian package postgresql-15-postgis-3",
+    "postgis_topology": "Debian package postgresql-15-postgis-3",
+    "postgis_raster": "Debian package postgresql-15-postgis-3",
+    "postgis_tiger_geocoder": "Debian package postgresql-15-postgis-3",
+    "address_standardizer": "Debian package postgresql-15-postgis-3",
+    "vector": "not in Debian 12 (postgresql-15-pgvector is in the PGDG apt repository)",
+    "timescaledb": "not in Debian (Timescale's own apt repository)",
+    "pgsodium": "not packaged (Supabase builds it)",
+    "pg_graphql": "not packaged (Supabase builds it)",
+    "pgjwt": "not packaged (Supabase builds it)",
+    "supabase_vault": "not packaged (Supabase builds it)",
 }
 
 
@@ -94,6 +100,8 @@ def decompress(src: Path, dest_dir: Path) -> Path:
     dest = dest_dir / src.name[: -len(suffix)]
     if suffix == ".zst":
         # No zstd in the Python 3.11 standard library: the zstd tool does it.
+        if shutil.which("zstd") is None:
+            raise RuntimeError(f"{src.name}: the zstd tool is missing (apt-get install zstd)")
         with open(dest, "wb") as out:
             subprocess.run(["zstd", "-d", "-q", "-c", str(src)], stdout=out, check=True)
     else:
@@ -506,7 +514,7 @@ def compare_rows(db, cat: dict, mine: dict) -> list:
         if a.get(key, 0) != b.get(key, 0):
             label = key[1] + (" (whole partition tree)" if key in rolled else "")
             diffs[key[0]].append(f"{label}: server {a.get(key, 0)}, dbautopsy {b.get(key, 0)}")
-    return [Difference(db, schema, "row_counts", items, [], "counts differ")
+    return [Difference(db, schema, "row_counts", items, [])
             for schema, items in diffs.items()]
 
 
@@ -554,7 +562,13 @@ def discover(root: Path, corpus: Path, scratch: Path) -> list:
                 continue
             paths.append((p, "corpus/" + rel.as_posix()))
     for path, name in paths:
-        text = plain_text(path, scratch)
+        try:
+            text = plain_text(path, scratch)
+        except (RuntimeError, OSError, EOFError, lzma.LZMAError) as e:
+            # The case itself will fail with this error, where it is reported.
+            log(f"differential: cannot read {name}: {e}")
+            text = ""
+
         if is_data_only(text):
             schema = [s for s in sorted(path.parent.glob("*schema*.sql")) if s != path]
             if len(schema) == 1:
@@ -615,12 +629,16 @@ def run_case(case: Case, args, pg: dict, shared: Cluster, scratch: Path) -> Resu
     store = work / "facts.db"
     r = subprocess.run([args.dbautopsy, "ingest", "--store", str(store)] +
                        [str(f) for f in case.files], capture_output=True, text=True)
-    if r.returncode != 0 or not store.exists():
+    facts = load_facts(store) if store.exists() else None
+    if facts is None or len(facts.artifacts) != len(case.files):
         return Result(case, False, time.monotonic() - started,
                       [Difference("-", "-", "ingest", [], [],
                                   f"dbautopsy ingest exited {r.returncode}: {r.stderr.strip()}")],
                       [], [], [], set(), notes)
-    facts = load_facts(store)
+    if r.returncode != 0:
+        # An input error still leaves what was read in the store (marked partial): the
+        # comparison says how much of it is right.
+        notes.append(f"dbautopsy ingest exited {r.returncode}: {short(r.stderr.strip())}")
     for path, (status, detail) in facts.statuses.items():
         if status != "ok":
             notes.append(f"dbautopsy marked {Path(path).name} {status}: {detail}")
@@ -632,6 +650,7 @@ def run_case(case: Case, args, pg: dict, shared: Cluster, scratch: Path) -> Resu
     for p in plain:
         roles |= roles_named(read_text(p))
     cluster = shared
+    before = None
     if case.own_cluster:
         cluster = Cluster(pg["lib"], pg["bindir"], scratch, OWN_CLUSTER_PORT, "own")
         cluster.start()
@@ -661,7 +680,7 @@ def run_case(case: Case, args, pg: dict, shared: Cluster, scratch: Path) -> Resu
     finally:
         if case.own_cluster:
             cluster.stop()
-        else:
+        elif before is not None:
             # Dumps made with -C (booktown) create databases of their own.
             for db in set(cluster.databases()) - before - {WORK_DB}:
                 cluster.sql("postgres", f"DROP DATABASE IF EXISTS {quote_ident(db)} WITH (FORCE)")
@@ -758,6 +777,8 @@ def run_case(case: Case, args, pg: dict, shared: Cluster, scratch: Path) -> Resu
             if not args.no_types:
                 differences += compare_types(db, server_columns(cat), mine_cols.get(db, {}))
         differences += compare_rows(db, cat, mine_rows.get(db, {}))
+    differences += check_committed_catalog(case, catalogs.get(initial))
+
     # What was compared, so that a PASS over an empty catalog does not pass unnoticed.
     counted = defaultdict(int)
     for cat in catalogs.values():
@@ -770,6 +791,27 @@ def run_case(case: Case, args, pg: dict, shared: Cluster, scratch: Path) -> Resu
     ok = not differences and not unmapped
     return Result(case, ok, time.monotonic() - started, differences, excluded, unmapped,
                   no_facts, missing_ext, notes)
+
+
+def check_committed_catalog(case: Case, cat: dict | None) -> list:
+    """X.catalog.json next to X.full.sql is the server's catalog for tests without a
+    server (fixtures/generate/kitchen_sink.sh writes both). Restoring the dump must give
+    that catalog back; if not, the fixture is stale (kitchen_sink.sql or catalog.sql was
+    edited and the generator not rerun)."""
+    path = case.files[0]
+    if len(case.files) != 1 or not path.name.endswith(".full.sql") or cat is None:
+        return []
+    committed = path.with_name(path.name[: -len(".full.sql")] + ".catalog.json")
+    if not committed.exists():
+        return []
+    expected = json.loads(committed.read_text(encoding="utf-8"))
+    stale = sorted(k for k in set(expected) | set(cat) if k != "database" and
+                   expected.get(k) != cat.get(k))
+    if not stale:
+        return []
+    return [Difference("-", "-", "fixture", [], [],
+                       f"{committed.name} differs from the restored catalog in: "
+                       f"{', '.join(stale)}; rerun fixtures/generate/kitchen_sink.sh")]
 
 
 def compare_types(db, server: dict, mine: dict) -> list:
@@ -786,12 +828,19 @@ def compare_types(db, server: dict, mine: dict) -> list:
             by_schema[(key[0], "column_not_null")].append(
                 f"{key[1]}.{key[2]}: server {'NOT NULL' if sn else 'nullable'}, "
                 f"dbautopsy {'NOT NULL' if mn else 'nullable'}")
-    return [Difference(db, schema, cat, items, [], "attribute check")
+    return [Difference(db, schema, cat, items, [])
             for (schema, cat), items in sorted(by_schema.items())]
 
 
 # --------------------------------------------------------------------------------------
 # Reporting
+
+
+VALUE_CATEGORIES = {
+    "row_counts": "rows in the server's table vs rows dbautopsy counted in the dump",
+    "column_types": "separate attribute check: db_column.type vs format_type()",
+    "column_not_null": "separate attribute check: db_column.not_null vs attnotnull",
+}
 
 
 def short(msg: str, n: int = 160) -> str:
@@ -837,13 +886,16 @@ def report(res: Result, verbose: bool):
         log(f"   missing extensions: {', '.join(sorted(res.missing_extensions))}")
     for d in res.differences:
         head = f"   DIFF db={d.db} schema={d.schema} {d.category}"
-        if d.category in ("row_counts", "column_types", "column_not_null") or d.note and \
-                not d.only_server and not d.only_dbautopsy:
-            log(head + (f": {d.note}" if d.note and not d.only_server else ""))
+        if d.category in VALUE_CATEGORIES:
+            # Both sides have the item; its value differs.
+            log(f"{head} ({VALUE_CATEGORIES[d.category]})")
             for item in d.only_server:
                 log(f"      {item}")
             continue
-        log(head)
+        if d.note:
+            log(f"{head}: {d.note}")
+        else:
+            log(head)
         for item in d.only_server:
             log(f"      only in server:    {item}")
         for item in d.only_dbautopsy:
@@ -879,7 +931,8 @@ def main() -> int:
     ap.add_argument("--corpus", help="plain-SQL dumps to include "
                                      "(default: ROOT/../shared/corpus/pg_dump)")
     ap.add_argument("--only", action="append", default=[],
-                    help="run only cases whose name matches (glob or substring); repeatable")
+                    help="run only cases whose name contains this glob (e.g. 'pagila/pg1*'); "
+                         "repeatable")
     ap.add_argument("--list", action="store_true", help="list the cases and exit")
     ap.add_argument("--no-types", action="store_true",
                     help="skip the column type / NOT NULL check")
@@ -919,7 +972,8 @@ def main() -> int:
     try:
         cases = discover(root, corpus, scratch)
         if args.only:
-            cases = [c for c in cases if any(fnmatch.fnmatch(c.name, p) or p in c.name
+            # A pattern matches anywhere in the name: 'pagila/pg1*' finds corpus/pagila/pg10...
+            cases = [c for c in cases if any(fnmatch.fnmatchcase(c.name, f"*{p}*")
                                              for p in args.only)]
         if args.list:
             for c in cases:
@@ -954,14 +1008,15 @@ def main() -> int:
     log(f"differential: {len(results) - len(failed)} passed, {len(failed)} failed, "
         f"{time.monotonic() - started:.0f}s")
     for r in failed:
-        log(f"   FAIL {r.case.name}: {len(r.differences)} differences, "
-            f"{len(r.unmapped)} unmapped errors")
+        cats = sorted({d.category for d in r.differences})
+        log(f"   FAIL {r.case.name}: " + ", ".join(cats + (
+            [f"{len(r.unmapped)} unmapped server errors"] if r.unmapped else [])))
     if missing:
         log("missing extensions (statements needing them were excluded):")
         for ext in sorted(missing):
-            pkg = EXTENSION_PACKAGES.get(ext, "?")
             users = [r.case.name for r in results if ext in r.missing_extensions]
-            log(f"   {ext}: Debian package {pkg or 'none'}; needed by {', '.join(users)}")
+            log(f"   {ext}: {EXTENSION_PACKAGES.get(ext, 'source unknown')}; "
+                f"needed by {', '.join(users)}")
     return 1 if failed else 0
 
 
