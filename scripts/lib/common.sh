@@ -3,14 +3,15 @@
 
 DBAUTOPSY_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 
-# Build tools and libraries, the PostgreSQL 15 server for the differential test, the
-# compression tools for fixtures, and Django / psycopg2 for the fixture generators.
+# Build tools and libraries; the PostgreSQL 15 server (and PostGIS, which corpus dumps use)
+# for the differential test; the compression tools for fixtures; Django / psycopg2 for the
+# fixture generators.
 DBAUTOPSY_PACKAGES=(
   g++ cmake ninja-build pkg-config
   libboost-iostreams-dev libboost-program-options-dev libre2-dev libsqlite3-dev libfmt-dev
   catch2 libpg-query-dev nlohmann-json3-dev libxxhash-dev libzstd-dev libssl-dev
   zlib1g-dev libbz2-dev liblzma-dev
-  postgresql-15 postgresql-client-15
+  postgresql-15 postgresql-client-15 postgresql-15-postgis-3
   gzip bzip2 xz-utils zstd
   python3 python3-django python3-psycopg2
 )

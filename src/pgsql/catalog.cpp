@@ -198,6 +198,14 @@ bool Catalog::relation_name_taken(const std::string& schema, const std::string& 
   return false;
 }
 
+void Catalog::add_type(const std::string& schema, const std::string& name) {
+  m_types.emplace(schema, name);
+}
+
+bool Catalog::type_exists(const std::string& schema, const std::string& name) const {
+  return m_types.count({schema, name}) > 0 || relation({schema, name}) != nullptr;
+}
+
 store::SequenceFact* Catalog::sequence(const QualifiedName& key) {
   for (auto& s : m_sequences) {
     if (s.schema_name == key.first && s.name == key.second) {

@@ -71,6 +71,18 @@ class Catalog {
                        const std::string& name);
   std::vector<store::ConstraintFact*> constraints_of(const QualifiedName& table);
 
+  // Types ----------------------------------------------------------------------------------
+  // User-defined types (enums, domains, composites, ranges, base types, extension types and
+  // the row type of every table), by schema: what an unqualified type name can refer to.
+  void add_type(const std::string& schema, const std::string& name);
+  bool type_exists(const std::string& schema, const std::string& name) const;
+
+  // The columns an index was named from (ChooseIndexColumnNames), kept to name the copies
+  // PostgreSQL makes on partitions.
+  std::map<QualifiedName, std::vector<std::string>> index_colnames;
+  // Indexes of partitions attached to an index of their partitioned parent.
+  std::set<QualifiedName> attached_indexes;
+
   // Everything else --------------------------------------------------------------------
   std::vector<store::SchemaFact> schema_facts;
   std::vector<store::ExtensionFact> extensions;
@@ -96,6 +108,7 @@ class Catalog {
 
  private:
   std::set<std::string> m_schemas;
+  std::set<QualifiedName> m_types;
   std::vector<RelationModel> m_relations;
   std::vector<store::SequenceFact> m_sequences;
   std::vector<store::IndexFact> m_indexes;

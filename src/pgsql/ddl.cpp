@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include "base/text.hpp"
@@ -176,6 +177,29 @@ std::string constraint_text(std::string_view text, int loc, size_t stop) {
   return clean_sql(text.substr(start, end > start ? end - start : 0));
 }
 
+// Types that well-known extensions create (the contrib modules Debian ships, PostGIS,
+// pgvector). Only the ones a column can have.
+const std::vector<std::string>& extension_types(const std::string& extension) {
+  static const std::map<std::string, std::vector<std::string>> k_types = {
+      {"citext", {"citext"}},
+      {"hstore", {"hstore"}},
+      {"ltree", {"ltree", "lquery", "ltxtquery"}},
+      {"cube", {"cube"}},
+      {"seg", {"seg"}},
+      {"isn", {"ean13", "isbn13", "ismn13", "issn13", "isbn", "ismn", "issn", "upc"}},
+      {"earthdistance", {"earth"}},
+      {"lo", {"lo"}},
+      {"intarray", {"query_int"}},
+      {"postgis", {"geometry", "geography", "box2d", "box3d"}},
+      {"postgis_raster", {"raster"}},
+      {"postgis_topology", {"topogeometry"}},
+      {"vector", {"vector", "halfvec", "sparsevec"}},
+  };
+  static const std::vector<std::string> k_none;
+  auto it = k_types.find(extension);
+  return it == k_types.end() ? k_none : it->second;
+}
+
 std::string fk_action(std::string_view a) {
   return a.empty() ? "a" : std::string(a);
 }
@@ -287,6 +311,17 @@ void DdlApplier::emit_index(const store::IndexFact& i, Ctx& ctx) {
   e.definition = i.definition;
   e.detail = i.definition;
   emit(e, ctx);
+}
+
+TypeResolver DdlApplier::type_resolver() const {
+  return [this](const std::string& name) -> std::optional<std::string> {
+    for (const auto& schema : m_session.search_path) {
+      if (schema != "$user" && m_catalog.type_exists(schema, name)) {
+        return schema;
+      }
+    }
+    return std::nullopt;
+  };
 }
 
 std::string DdlApplier::default_text(const Json& expr, Ctx& ctx, size_t stop) {
@@ -509,6 +544,10 @@ void DdlApplier::create_table(const Json& s, Ctx& ctx, const std::string& kind_o
       }
     }
   }
+  // A partition made with PARTITION OF receives its parent's indexes (after its own).
+  if (!partbound.is_null() && !parents.empty()) {
+    clone_indexes_to_new_partition(parents.front(), *m_catalog.relation(key), ctx);
+  }
 }
 
 void DdlApplier::inherit_from(RelationModel& child, const QualifiedName& parent_key, bool partition,
@@ -608,7 +647,7 @@ void DdlApplier::add_column(RelationModel& rel, const Json& cd, Ctx& ctx, bool i
       serial = "smallint";
     }
   }
-  col.type = serial.empty() ? format_type(tn) : serial;
+  col.type = serial.empty() ? format_type(tn, type_resolver(), ctx.st.text) : serial;
   if (!field(cd, "collClause").is_null()) {
     auto coll = strings(field(field(cd, "collClause"), "collname"));
     col.collation = text::join(coll, ".");
@@ -732,7 +771,7 @@ void DdlApplier::add_identity(RelationModel& rel, store::ColumnFact& col, const 
     } else if (name == "cycle") {
       sf.cycle = flag(node_body(field(d, "arg")), "boolval");
     } else if (name == "as") {
-      sf.data_type = format_type(node_body(field(d, "arg")));
+      sf.data_type = format_type(node_body(field(d, "arg")), type_resolver());
     }
   }
   std::string table_schema = rel.fact.schema_name;
@@ -897,7 +936,16 @@ void DdlApplier::add_table_constraint(RelationModel& rel_in, const Json& c, Ctx&
                     quote_ident(conname), qualified(schema, table), method, cols_text,
                     include.empty() ? "" : " INCLUDE (" + *idx.include_columns + ")");
     m_catalog.add_index(idx);
-    emit_index(idx, ctx);
+    {
+      std::vector<std::string> colnames = keys;
+      colnames.insert(colnames.end(), include.begin(), include.end());
+      m_catalog.index_colnames[{schema, conname}] = colnames;
+    }
+    if (recurse) {
+      for (RelationModel* child : partitions_of(key)) {
+        clone_index_to_partition(*m_catalog.index({schema, conname}), *child, ctx);
+      }
+    }
     return;
   }
 
@@ -1039,6 +1087,9 @@ void DdlApplier::attach_partition(RelationModel& parent, RelationModel& child,
   for (auto& c : copies) {
     m_catalog.add_constraint(c);
   }
+  if (RelationModel* c = m_catalog.relation(child_key)) {
+    clone_indexes_to_new_partition(parent_key, *c, ctx);
+  }
 }
 
 void DdlApplier::create_sequence(const Json& s, Ctx& ctx) {
@@ -1072,7 +1123,7 @@ void DdlApplier::create_sequence(const Json& s, Ctx& ctx) {
     const Json& d = node_body(o);
     std::string opt = str(d, "defname");
     if (opt == "as") {
-      sf.data_type = format_type(node_body(field(d, "arg")));
+      sf.data_type = format_type(node_body(field(d, "arg")), type_resolver());
     } else if (opt == "start") {
       sf.start_value = def_int(d);
     } else if (opt == "increment") {
@@ -1148,7 +1199,7 @@ void DdlApplier::alter_sequence(const Json& s, Ctx& ctx) {
         seq->owned_by_column = col;
       }
     } else if (opt == "as") {
-      seq->data_type = format_type(node_body(field(d, "arg")));
+      seq->data_type = format_type(node_body(field(d, "arg")), type_resolver());
     } else if (opt == "start") {
       seq->start_value = def_int(d);
     } else if (opt == "increment") {
@@ -1278,9 +1329,9 @@ void DdlApplier::create_index(const Json& s, Ctx& ctx) {
       include = split_top_level(parenthesized_after(text, inc));
     }
   }
-  if (name.empty()) {
-    // ChooseIndexColumnNames + ChooseIndexName.
-    std::vector<std::string> colnames;
+  // ChooseIndexColumnNames: what the index is named from (here, and on partitions).
+  std::vector<std::string> colnames;
+  {
     auto add_name = [&](const Json& ie) {
       std::string n = str(ie, "indexcolname");
       if (n.empty()) {
@@ -1305,6 +1356,8 @@ void DdlApplier::create_index(const Json& s, Ctx& ctx) {
     for (const Json& p : field(s, "indexIncludingParams")) {
       add_name(node_body(p));
     }
+  }
+  if (name.empty()) {
     name = choose_name(tname, name_addition(colnames), "idx", [&](const std::string& n) {
       return m_catalog.relation_name_taken(schema, n, false);
     });
@@ -1338,7 +1391,108 @@ void DdlApplier::create_index(const Json& s, Ctx& ctx) {
   }
   idx.definition = text::squash_space(def);
   m_catalog.add_index(idx);
+  m_catalog.index_colnames[{schema, name}] = colnames;
   emit_index(idx, ctx);
+  // Without ONLY, an index on a partitioned table is given to every partition.
+  if (flag(rv, "inh")) {
+    for (RelationModel* child : partitions_of({schema, tname})) {
+      clone_index_to_partition(*m_catalog.index({schema, name}), *child, ctx);
+    }
+  }
+}
+
+std::vector<RelationModel*> DdlApplier::partitions_of(const QualifiedName& table) {
+  std::vector<RelationModel*> out;
+  const RelationModel* parent = m_catalog.relation(table);
+  if (!parent || parent->fact.kind != "partitioned_table") {
+    return out;
+  }
+  for (RelationModel* child : m_catalog.children_of(table)) {
+    if (child->fact.parent_name == table.second && child->fact.parent_schema == table.first) {
+      out.push_back(child);
+    }
+  }
+  return out;
+}
+
+// What DefineIndex does for each partition when it recurses, and what attaching a partition
+// does for each index of the parent: an equivalent index of the partition that is not yet
+// attached to another parent index is reused; otherwise a new one is made, named from the
+// partition and the index columns (ChooseIndexName), with its PRIMARY KEY / UNIQUE
+// constraint when the parent index has one. Sub-partitions get the same, recursively.
+void DdlApplier::clone_index_to_partition(const store::IndexFact& parent_in,
+                                          RelationModel& child_in, Ctx& ctx) {
+  const store::IndexFact parent = parent_in;  // the catalog may move while we add
+  const QualifiedName child{child_in.fact.schema_name, child_in.fact.name};
+  const QualifiedName parent_key{parent.schema_name, parent.name};
+  for (const auto& existing : m_catalog.indexes()) {
+    QualifiedName key{existing.schema_name, existing.name};
+    if (existing.schema_name == child.first && existing.table_name == child.second &&
+        existing.columns == parent.columns && existing.is_unique == parent.is_unique &&
+        existing.method == parent.method && existing.predicate == parent.predicate &&
+        existing.include_columns == parent.include_columns &&
+        existing.constraint_name.has_value() == parent.constraint_name.has_value() &&
+        m_catalog.attached_indexes.count(key) == 0) {
+      m_catalog.attached_indexes.insert(key);
+      return;
+    }
+  }
+  std::vector<std::string> colnames = m_catalog.index_colnames.count(parent_key)
+                                          ? m_catalog.index_colnames[parent_key]
+                                          : std::vector<std::string>{};
+  store::IndexFact idx = parent;
+  idx.schema_name = child.first;
+  idx.table_name = child.second;
+  idx.line = static_cast<int64_t>(ctx.line);
+  if (parent.constraint_name) {
+    const store::ConstraintFact* pc =
+        m_catalog.constraint(parent.schema_name, parent.table_name, *parent.constraint_name);
+    idx.name = choose_name(child.second, parent.is_primary ? "" : name_addition(colnames),
+                           parent.is_primary ? "pkey" : "key", [&](const std::string& n) {
+                             return m_catalog.relation_name_taken(child.first, n, true);
+                           });
+    idx.constraint_name = idx.name;
+    if (pc) {
+      store::ConstraintFact cc = *pc;
+      cc.schema_name = child.first;
+      cc.table_name = child.second;
+      cc.name = idx.name;
+      cc.inherited = true;
+      cc.line = static_cast<int64_t>(ctx.line);
+      m_catalog.add_constraint(cc);
+    }
+  } else {
+    idx.name = choose_name(child.second, name_addition(colnames), "idx", [&](const std::string& n) {
+      return m_catalog.relation_name_taken(child.first, n, false);
+    });
+  }
+  idx.definition = fmt::format("CREATE {}INDEX {} ON {} USING {} ({})",
+                               idx.is_unique ? "UNIQUE " : "", quote_ident(idx.name),
+                               qualified(child.first, child.second), idx.method, idx.columns);
+  m_catalog.add_index(idx);
+  QualifiedName new_key{idx.schema_name, idx.name};
+  m_catalog.index_colnames[new_key] = colnames;
+  m_catalog.attached_indexes.insert(new_key);
+  for (RelationModel* grandchild : partitions_of(child)) {
+    clone_index_to_partition(*m_catalog.index(new_key), *grandchild, ctx);
+  }
+}
+
+// A new partition (PARTITION OF, ATTACH PARTITION) receives the parent's indexes.
+void DdlApplier::clone_indexes_to_new_partition(const QualifiedName& parent,
+                                                RelationModel& child_in, Ctx& ctx) {
+  const QualifiedName child{child_in.fact.schema_name, child_in.fact.name};
+  std::vector<store::IndexFact> parents;
+  for (const auto& idx : m_catalog.indexes()) {
+    if (idx.schema_name == parent.first && idx.table_name == parent.second) {
+      parents.push_back(idx);
+    }
+  }
+  for (const auto& idx : parents) {
+    if (RelationModel* c = m_catalog.relation(child)) {
+      clone_index_to_partition(idx, *c, ctx);
+    }
+  }
 }
 
 void DdlApplier::alter_table(const Json& s, Ctx& ctx) {
@@ -1382,7 +1536,6 @@ void DdlApplier::alter_table(const Json& s, Ctx& ctx) {
   }
   bool explicit_schema = !str(rv, "schemaname").empty();
   ctx.schema_explicit = explicit_schema;
-  (void)only;
   for (const Json& cn : cmds) {
     const Json& cmd = node_body(cn);
     std::string sub = str(cmd, "subtype");
@@ -1450,7 +1603,7 @@ void DdlApplier::alter_table(const Json& s, Ctx& ctx) {
         emit(e, ctx);
       }
     } else if (sub == "AT_AddConstraint" || sub == "AT_AddConstraintRecurse") {
-      add_table_constraint(*rel, node_body(field(cmd, "def")), ctx, {}, true);
+      add_table_constraint(*rel, node_body(field(cmd, "def")), ctx, {}, !only);
     } else if (sub == "AT_DropConstraint" || sub == "AT_DropConstraintRecurse") {
       if (!m_catalog.constraint(key->first, key->second, colname)) {
         if (!flag(cmd, "missing_ok")) {
@@ -1513,7 +1666,8 @@ void DdlApplier::alter_table(const Json& s, Ctx& ctx) {
       }
     } else if (sub == "AT_AlterColumnType") {
       if (auto* col = rel->column(colname)) {
-        col->type = format_type(field(node_body(field(cmd, "def")), "typeName"));
+        col->type = format_type(field(node_body(field(cmd, "def")), "typeName"), type_resolver(),
+                                ctx.st.text);
         Effect e{"alter",     "column", key->first,         explicit_schema,
                  key->second, colname,  "type " + col->type};
         e.type = col->type;
@@ -1860,6 +2014,14 @@ void DdlApplier::create_extension(const Json& s, Ctx& ctx) {
       return;
     }
   }
+  // The types the extension brings live in its schema (WITH SCHEMA, else where an
+  // unqualified CREATE would go): unqualified column types may refer to them.
+  std::optional<std::string> schema = ef.schema_name ? ef.schema_name : creation_schema();
+  if (schema) {
+    for (const auto& type : extension_types(ef.name)) {
+      m_catalog.add_type(*schema, type);
+    }
+  }
   m_catalog.extensions.push_back(ef);
   emit(Effect{"create",
               "extension",
@@ -2064,6 +2226,15 @@ void DdlApplier::other_object(std::string_view type, const Json& s, Ctx& ctx) {
   }
   if (of.schema_name && of.schema_name->empty()) {
     of.schema_name.reset();
+  }
+  static const std::set<std::string> k_schema_objects = {
+      "function", "procedure",  "aggregate",  "type",           "domain",         "collation",
+      "operator", "conversion", "statistics", "operator_class", "operator_family"};
+  if (!of.schema_name && k_schema_objects.count(of.kind) > 0) {
+    of.schema_name = creation_schema();  // where the server put it
+  }
+  if ((of.kind == "type" || of.kind == "domain") && of.schema_name) {
+    m_catalog.add_type(*of.schema_name, of.name);
   }
   m_catalog.objects.push_back(of);
 }

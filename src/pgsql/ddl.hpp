@@ -23,6 +23,7 @@
 
 #include "pgsql/catalog.hpp"
 #include "pgsql/parse.hpp"
+#include "pgsql/sql_text.hpp"
 
 namespace dbautopsy::pgsql {
 
@@ -117,10 +118,14 @@ class DdlApplier {
   void inherit_from(RelationModel& child, const QualifiedName& parent_key, bool partition,
                     Ctx& ctx);
   void set_search_path(const std::vector<std::string>& path);
+  std::vector<RelationModel*> partitions_of(const QualifiedName& table);
+  void clone_index_to_partition(const store::IndexFact& parent, RelationModel& child, Ctx& ctx);
+  void clone_indexes_to_new_partition(const QualifiedName& parent, RelationModel& child, Ctx& ctx);
   void emit(Effect effect, Ctx& ctx);
   void emit_constraint(const store::ConstraintFact& c, Ctx& ctx);
   void emit_index(const store::IndexFact& i, Ctx& ctx);
   std::string default_text(const Json& expr, Ctx& ctx, size_t stop = std::string::npos);
+  TypeResolver type_resolver() const;
 
   Catalog& m_catalog;
   Session& m_session;

@@ -94,12 +94,23 @@ bool word_char(char c) {
          static_cast<unsigned char>(c) >= 0x80;
 }
 
-std::string typmod_text(const Json& mod) {
+std::string typmod_text(const Json& mod, std::string_view source) {
   if (auto v = const_text(mod)) {
     return *v;
   }
   const Json& body = node_body(mod);
   if (node_type(mod) == "ColumnRef") {
+    int loc = static_cast<int>(num(body, "location", -1));
+    if (loc >= 0 && static_cast<size_t>(loc) < source.size()) {
+      size_t end = static_cast<size_t>(loc);
+      while (end < source.size() &&
+             (std::isalnum(static_cast<unsigned char>(source[end])) || source[end] == '_')) {
+        ++end;
+      }
+      if (end > static_cast<size_t>(loc)) {
+        return std::string(source.substr(loc, end - loc));
+      }
+    }
     auto names = strings(field(body, "fields"));
     return names.empty() ? "?" : names.back();
   }
@@ -143,11 +154,11 @@ std::string interval_fields(int64_t mask) {
 
 }  // namespace
 
-std::string format_type(const Json& tn) {
+std::string format_type(const Json& tn, const TypeResolver& resolve, std::string_view source) {
   std::vector<std::string> names = strings(field(tn, "names"));
   std::vector<std::string> mods;
   for (const Json& m : field(tn, "typmods")) {
-    mods.push_back(typmod_text(m));
+    mods.push_back(typmod_text(m, source));
   }
   bool is_array = field(tn, "arrayBounds").is_array() && !field(tn, "arrayBounds").empty();
   bool setof = flag(tn, "setof");
@@ -212,6 +223,8 @@ std::string format_type(const Json& tn) {
     }
   } else if (catalog && name == "char" && names.size() == 1) {
     out = "\"char\"";
+  } else if (names.size() == 1 && resolve && resolve(name)) {
+    out = with_mods(quote_ident(*resolve(name)) + "." + quote_ident(name));
   } else if (catalog) {
     out = with_mods(quote_ident(name));
   } else {

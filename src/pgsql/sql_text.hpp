@@ -8,6 +8,8 @@
 // the parse tree's locations and a quote-aware scan for where the clause ends.
 #pragma once
 
+#include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,8 +18,16 @@
 
 namespace dbautopsy::pgsql {
 
-// format_type() of a TypeName node body.
-std::string format_type(const Json& type_name);
+// format_type() of a TypeName node body. A one-part name that is not a built-in spelling is
+// passed to `resolve`, which returns the schema that name refers to (the server resolves
+// it through search_path; format_type() then writes it qualified), or nullopt to leave it
+// as written.
+// An identifier typmod (PostGIS's geometry(Polygon,4326)) is shown by the server through the
+// type's own typmodout function; when `source` (the statement text) is given, it is taken
+// as written there, which in a dump is exactly what the server printed.
+using TypeResolver = std::function<std::optional<std::string>(const std::string&)>;
+std::string format_type(const Json& type_name, const TypeResolver& resolve = {},
+                        std::string_view source = {});
 
 // From `from`, the end of the clause: the first ',' or ';' at parenthesis depth 0, or the
 // ')' that closes a parenthesis opened before `from`, or the end of text. Quotes and

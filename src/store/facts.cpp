@@ -183,4 +183,45 @@ void FactWriter::add(const StatementFact& f) {
       .run(m_artifact, f.line, f.end_line, f.db, f.type, f.bytes);
 }
 
+void FactWriter::add(const MigrationRecordFact& f) {
+  statement(
+      12,
+      "INSERT INTO migration_record(artifact_id, line, db, schema_name, record_id, app, name, "
+      "applied_at, source) VALUES (?,?,?,?,?,?,?,?,?)")
+      .run(m_artifact, f.line, f.db, f.schema_name, f.record_id, f.app, f.name, f.applied_at,
+           f.source);
+}
+
+void FactWriter::add(const MigrationFact& f) {
+  statement(13,
+            "INSERT INTO migration(artifact_id, line, app, name, source, initial, operations, "
+            "replaces) VALUES (?,?,?,?,?,?,?,?)")
+      .run(m_artifact, f.line, f.app, f.name, f.source, f.initial, f.operations, f.replaces);
+}
+
+void FactWriter::add(const MigrationDependencyFact& f) {
+  statement(14,
+            "INSERT INTO migration_dependency(artifact_id, line, app, name, dep_app, dep_name, "
+            "swappable) VALUES (?,?,?,?,?,?,?)")
+      .run(m_artifact, f.line, f.app, f.name, f.dep_app, f.dep_name, f.swappable);
+}
+
+void FactWriter::add(const MigrationOperationFact& f) {
+  statement(15,
+            "INSERT INTO migration_operation(artifact_id, line, app, name, seq, type, known, "
+            "summary) VALUES (?,?,?,?,?,?,?,?)")
+      .run(m_artifact, f.line, f.app, f.name, f.seq, f.type, f.known, f.summary);
+}
+
+void FactWriter::add(const MigrationEffectFact& f) {
+  statement(16,
+            "INSERT INTO migration_effect(artifact_id, line, app, migration, seq, action, object, "
+            "schema_name, table_name, name, new_name, type, not_null, default_expr, kind, columns, "
+            "ref_schema, ref_table, definition, conditional, source) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+      .run(m_artifact, f.line, f.app, f.migration, f.seq, f.action, f.object, f.schema_name,
+           f.table_name, f.name, f.new_name, f.type, f.not_null, f.default_expr, f.kind, f.columns,
+           f.ref_schema, f.ref_table, f.definition, f.conditional, f.source);
+}
+
 }  // namespace dbautopsy::store

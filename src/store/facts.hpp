@@ -156,6 +156,51 @@ struct StatementFact {
   int64_t bytes = 0;
 };
 
+struct MigrationRecordFact {
+  OptInt line;
+  OptText db, schema_name;
+  OptInt record_id;
+  std::string app, name;
+  OptText applied_at;
+  std::string source;
+};
+
+struct MigrationFact {
+  OptInt line;
+  std::string app, name, source;
+  OptInt initial, operations;
+  OptText replaces;
+};
+
+struct MigrationDependencyFact {
+  OptInt line;
+  std::string app, name, dep_app, dep_name;
+  OptText swappable;
+};
+
+struct MigrationOperationFact {
+  OptInt line;
+  std::string app, name;
+  int64_t seq = 0;
+  std::string type;
+  bool known = true;
+  OptText summary;
+};
+
+struct MigrationEffectFact {
+  OptInt line;
+  std::string app, migration;
+  int64_t seq = 0;
+  std::string action, object;
+  OptText schema_name, table_name;
+  std::string name;
+  OptText new_name, type;
+  OptInt not_null;
+  OptText default_expr, kind, columns, ref_schema, ref_table, definition;
+  bool conditional = false;
+  std::string source;
+};
+
 // The artifact already stored for a path, if any.
 struct StoredArtifact {
   int64_t id = 0;
@@ -198,6 +243,11 @@ class FactWriter {
   void add(const CommentFact& f);
   void add(const TableStatsFact& f);
   void add(const StatementFact& f);
+  void add(const MigrationRecordFact& f);
+  void add(const MigrationFact& f);
+  void add(const MigrationDependencyFact& f);
+  void add(const MigrationOperationFact& f);
+  void add(const MigrationEffectFact& f);
 
   // Counts of problems written so far, by severity.
   int64_t errors() const { return m_errors; }

@@ -221,3 +221,84 @@ CREATE TABLE table_stats (
   complete INTEGER NOT NULL DEFAULT 1 -- 0 when the data ended before "\." (truncated)
 );
 CREATE INDEX table_stats_table ON table_stats(schema_name, table_name);
+
+-- Django ----------------------------------------------------------------------------------
+
+-- Rows of django_migrations, from whatever export holds them: a CSV / JSON / psql table
+-- export, the table's COPY block or INSERTs inside a dump, or showmigrations output
+-- ([X] lines; those have no time).
+CREATE TABLE migration_record (
+  artifact_id INTEGER NOT NULL REFERENCES artifact(id),
+  line INTEGER,
+  db TEXT,
+  schema_name TEXT,            -- schema of the django_migrations table (dumps only)
+  record_id INTEGER,           -- django_migrations.id
+  app TEXT NOT NULL,
+  name TEXT NOT NULL,
+  applied_at TEXT,             -- as written, time zone and all; NULL for showmigrations
+  source TEXT NOT NULL         -- csv, json, psql, copy, insert, showmigrations
+);
+CREATE INDEX migration_record_name ON migration_record(app, name);
+
+-- Migrations known to exist as files: from migration .py files, sqlmigrate outputs, or
+-- showmigrations ([ ] and [X] lines).
+CREATE TABLE migration (
+  artifact_id INTEGER NOT NULL REFERENCES artifact(id),
+  line INTEGER,
+  app TEXT NOT NULL,
+  name TEXT NOT NULL,
+  source TEXT NOT NULL,        -- py, sqlmigrate, showmigrations
+  initial INTEGER,             -- `initial = True` (py)
+  operations INTEGER,          -- number of operations (py)
+  replaces TEXT                -- squashed migration: the app.name list it replaces
+);
+CREATE INDEX migration_name ON migration(app, name);
+
+CREATE TABLE migration_dependency (
+  artifact_id INTEGER NOT NULL REFERENCES artifact(id),
+  line INTEGER,
+  app TEXT NOT NULL,
+  name TEXT NOT NULL,
+  dep_app TEXT NOT NULL,
+  dep_name TEXT NOT NULL,      -- __first__ / __latest__ allowed, as Django does
+  swappable TEXT               -- the setting of a swappable_dependency (AUTH_USER_MODEL)
+);
+
+CREATE TABLE migration_operation (
+  artifact_id INTEGER NOT NULL REFERENCES artifact(id),
+  line INTEGER,
+  app TEXT NOT NULL,
+  name TEXT NOT NULL,
+  seq INTEGER NOT NULL,        -- position in `operations`
+  type TEXT NOT NULL,          -- CreateModel, AddField, RunSQL, ... or the class of an unknown one
+  known INTEGER NOT NULL,      -- 0: an operation dbautopsy does not model (kept, opaque)
+  summary TEXT
+);
+
+-- What each migration's DDL does to the schema, one row per effect, in order. From the
+-- sqlmigrate output when there is one (exact), else derived from the .py file.
+CREATE TABLE migration_effect (
+  artifact_id INTEGER NOT NULL REFERENCES artifact(id),
+  line INTEGER,
+  app TEXT NOT NULL,
+  migration TEXT NOT NULL,     -- the migration's name (app is the column above)
+  seq INTEGER NOT NULL,
+  action TEXT NOT NULL,        -- create, drop, alter, rename, set_schema
+  object TEXT NOT NULL,        -- table, column, index, constraint, sequence, view, ...
+  schema_name TEXT,            -- NULL: unqualified, left to the search_path at run time
+  table_name TEXT,
+  name TEXT NOT NULL,
+  new_name TEXT,
+  type TEXT,                   -- columns: format_type() spelling
+  not_null INTEGER,
+  default_expr TEXT,
+  kind TEXT,                   -- constraints: p u f c x; indexes: index, unique index
+  columns TEXT,
+  ref_schema TEXT,
+  ref_table TEXT,
+  definition TEXT,
+  conditional INTEGER NOT NULL DEFAULT 0, -- only under a condition (IF in a DO block)
+  source TEXT NOT NULL         -- sqlmigrate, py
+);
+CREATE INDEX migration_effect_name ON migration_effect(app, migration);
+

@@ -138,6 +138,45 @@ ALTER TABLE ONLY m ATTACH PARTITION m_2025 FOR VALUES FROM ('2025-01-01') TO ('2
   CHECK(r.count("SELECT count(*) FROM db_constraint WHERE name = 'm_v_check'") == 3);
 }
 
+TEST_CASE("unqualified user types resolve through search_path, as the server shows them") {
+  auto r = ingest_sql(R"(
+CREATE SCHEMA hr;
+SET search_path = hr, pg_catalog;
+CREATE TYPE gender AS ENUM ('f', 'm', 'x');
+CREATE DOMAIN year AS integer CHECK (VALUE > 1900);
+CREATE TABLE staff (g gender, y year, tags gender[], t text, n numeric(4,1));
+SET search_path = public, pg_catalog;
+CREATE EXTENSION citext;
+CREATE TABLE people (email citext, g hr.gender);
+)");
+  CHECK(names(r, "SELECT type x FROM db_column WHERE table_name = 'staff' ORDER BY ordinal") ==
+        "hr.gender hr.year hr.gender[] text numeric(4,1)");
+  CHECK(names(r, "SELECT type x FROM db_column WHERE table_name = 'people' ORDER BY ordinal") ==
+        "public.citext hr.gender");
+  CHECK(r.one("SELECT schema_name FROM db_object WHERE name = 'gender'") == "hr");
+}
+
+TEST_CASE("indexes and keys of a partitioned table are given to its partitions") {
+  auto r = ingest_sql(R"(
+CREATE TABLE m (id int NOT NULL, at date NOT NULL, s text, PRIMARY KEY (id, at)) PARTITION BY RANGE (at);
+CREATE TABLE m_a PARTITION OF m FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+CREATE TABLE m_b (id int NOT NULL, at date NOT NULL, s text);
+CREATE INDEX m_b_by_s ON m_b (s);
+ALTER TABLE m ATTACH PARTITION m_b FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+CREATE INDEX ON m (s);
+CREATE INDEX m_at_only ON ONLY m (at);
+)");
+  // m_a got its key when it was created; m_b when attached; the index on s reuses m_b's
+  // equivalent index and makes one for m_a; ON ONLY gives nothing to the partitions.
+  CHECK(names(r, "SELECT name x FROM db_index WHERE table_name = 'm_a' ORDER BY name") ==
+        "m_a_pkey m_a_s_idx");
+  CHECK(names(r, "SELECT name x FROM db_index WHERE table_name = 'm_b' ORDER BY name") ==
+        "m_b_by_s m_b_pkey");
+  CHECK(r.one("SELECT kind || ' ' || columns FROM db_constraint WHERE name = 'm_b_pkey'") ==
+        "p id, at");
+  CHECK(r.count("SELECT count(*) FROM db_index WHERE name LIKE '%at_only%'") == 1);
+}
+
 TEST_CASE("COPY data is streamed and counted, never parsed as SQL") {
   auto r = ingest_sql(
       "CREATE TABLE public.t (a int, b text);\n"
