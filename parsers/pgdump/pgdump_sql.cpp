@@ -721,6 +721,25 @@ void DumpReader::count_insert(const pgsql::Json& ins, uint64_t line) {
   }
   const pgsql::Json& select = pgsql::node_body(pgsql::field(ins, "selectStmt"));
   const pgsql::Json& values = pgsql::field(select, "valuesLists");
+  if (m_options.inserts.wants && m_options.inserts.wants(table) && values.is_array()) {
+    CopyTarget target;
+    target.db = m_db->name;
+    target.schema = schema;
+    target.table = table;
+    target.line = line;
+    for (const pgsql::Json& c : pgsql::field(ins, "cols")) {
+      target.columns.push_back(pgsql::str(pgsql::node_body(c), "name"));
+    }
+    InsertRows rows;
+    for (const pgsql::Json& list : values) {
+      std::vector<std::optional<std::string>> row;
+      for (const pgsql::Json& v : pgsql::field(pgsql::node_body(list), "items")) {
+        row.push_back(pgsql::const_text(v));
+      }
+      rows.push_back(std::move(row));
+    }
+    m_options.inserts.rows(target, rows, line);
+  }
   uint64_t rows = values.is_array() ? values.size() : 1;
   m_inserts.rows += rows;
   m_inserts.last_line = line;

@@ -56,10 +56,19 @@ class CopyConsumer {
 // Decides which COPY blocks someone wants to see; returns nullptr for "just count".
 using CopyRouter = std::function<std::unique_ptr<CopyConsumer>(const CopyTarget&)>;
 
+// Rows of INSERT statements into a table someone asked for: each row's values as text
+// (nullopt for NULL; an expression that is not a constant is nullopt too).
+using InsertRows = std::vector<std::vector<std::optional<std::string>>>;
+struct InsertRouter {
+  std::function<bool(const std::string& table)> wants;
+  std::function<void(const CopyTarget& target, const InsertRows& rows, uint64_t line)> rows;
+};
+
 struct PgDumpOptions {
   size_t max_statement_bytes = 16u << 20;
   size_t read_buffer_bytes = 256u << 10;  // the line reader's buffer: L2-sized (tests make it tiny)
   CopyRouter router;
+  InsertRouter inserts;
 };
 
 struct PgDumpSummary {

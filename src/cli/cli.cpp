@@ -19,11 +19,18 @@ constexpr const char* k_usage = R"(dbautopsy: offline forensics for database inc
 Usage: dbautopsy COMMAND [OPTIONS] [ARGS]
 
 Commands:
+  investigate DIR      the main job: read every artifact of a case folder (dumps,
+                       django_migrations exports, migrations, sqlmigrate and showmigrations
+                       outputs), analyse, and report findings grouped by root cause
   ingest [--store F] [--as KIND] PATH...
-                       read artifacts (pg_dump files, plain or compressed) into a fact
-                       store and print a summary of what they hold
+                       read artifacts into a fact store and summarise what they hold
+  analyze [--store F]  derive the expected schema and run the rules over a store
+  report [--store F] [--format text|json|md|sql]
+                       print the findings of an analysed store (sql: the repair script)
   query --store F [--format table|csv|json] SQL
                        ask the fact store anything (read-only)
+  rules                list the rules
+  explain RULE         what a rule means, why it happens, how to repair it
 
 Options:
   -h, --help           this text; `dbautopsy COMMAND --help` for a command's options
@@ -61,6 +68,21 @@ int run(int argc, char** argv) {
     }
     if (command == "query") {
       return cmd_query(rest);
+    }
+    if (command == "investigate") {
+      return cmd_investigate(rest);
+    }
+    if (command == "analyze" || command == "analyse") {
+      return cmd_analyze(rest);
+    }
+    if (command == "report") {
+      return cmd_report(rest);
+    }
+    if (command == "rules") {
+      return cmd_rules(rest);
+    }
+    if (command == "explain") {
+      return cmd_explain(rest);
     }
     throw UsageError(fmt::format("unknown command '{}'", command));
   } catch (const UsageError& e) {

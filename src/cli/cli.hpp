@@ -15,6 +15,11 @@ int run(int argc, char** argv);
 // Subcommands; each gets the arguments after its name.
 int cmd_ingest(const std::vector<std::string>& args);
 int cmd_query(const std::vector<std::string>& args);
+int cmd_investigate(const std::vector<std::string>& args);
+int cmd_analyze(const std::vector<std::string>& args);
+int cmd_report(const std::vector<std::string>& args);
+int cmd_rules(const std::vector<std::string>& args);
+int cmd_explain(const std::vector<std::string>& args);
 
 constexpr int k_exit_ok = 0;
 constexpr int k_exit_findings = 1;

@@ -216,7 +216,7 @@ int cmd_ingest(const std::vector<std::string>& args) {
   }
   IngestOptions options;
   if (vm.count("as")) {
-    const auto& kinds = known_kinds();
+    const auto kinds = known_kinds();
     if (std::find(kinds.begin(), kinds.end(), kind) == kinds.end()) {
       throw UsageError(
           fmt::format("ingest: --as {}: not a kind; one of {}", kind, text::join(kinds, ", ")));

@@ -4,13 +4,12 @@
 
 #include <fmt/chrono.h>
 #include <fmt/format.h>
-#include <chrono>
 #include <future>
 
 #include "base/error.hpp"
+#include "cli/kinds.hpp"
 #include "io/digest.hpp"
 #include "io/input.hpp"
-#include "pgdump/pgdump_sql.hpp"
 #include "store/facts.hpp"
 
 namespace dbautopsy::cli {
@@ -28,45 +27,24 @@ std::string file_mtime(const fs::path& path) {
                      st.st_mtim.tv_nsec);
 }
 
-std::string unsupported_reason(const std::string& kind) {
-  if (kind == "pgdump-custom") {
-    return "a pg_dump custom-format archive (-Fc): not read yet; `pg_restore -f dump.sql FILE` "
-           "turns it into a plain dump without a server";
-  }
-  if (kind == "pgdump-tar") {
-    return "a pg_dump tar archive (-Ft): not read yet; `pg_restore -f dump.sql FILE` turns it "
-           "into a plain dump without a server";
-  }
-  if (kind == "pgdump-dir") {
-    return "a pg_dump directory archive (-Fd): not read yet; `pg_restore -f dump.sql DIR` turns "
-           "it into a plain dump without a server";
-  }
-  return "not a kind of artifact dbautopsy recognises";
+std::string first_error(store::Store& store, int64_t artifact) {
+  store::Statement st = store.prepare(
+      "SELECT message FROM problem WHERE artifact_id = ?1 AND severity = 'error' ORDER BY id "
+      "LIMIT 1");
+  st.bind(1, artifact);
+  std::string out = st.step() ? st.get_text(0) : std::string();
+  st.reset();
+  return out;
 }
 
 }  // namespace
 
-const std::vector<std::string>& known_kinds() {
-  static const std::vector<std::string> k_kinds = {"pgdump-sql", "pgdump-custom", "pgdump-tar",
-                                                   "pgdump-dir"};
-  return k_kinds;
-}
-
-std::string detect_kind(const fs::path& path) {
-  if (fs::is_directory(path)) {
-    return fs::exists(path / "toc.dat") ? "pgdump-dir" : "unknown";
+std::vector<std::string> known_kinds() {
+  std::vector<std::string> out;
+  for (const auto& k : kinds()) {
+    out.push_back(k.name);
   }
-  io::Head head = io::read_head(path);
-  if (pgdump::is_pgdump_custom(head.bytes)) {
-    return "pgdump-custom";
-  }
-  if (pgdump::is_pgdump_tar(head.bytes)) {
-    return "pgdump-tar";
-  }
-  if (pgdump::sniff_pgdump_sql(head.bytes) > 0) {
-    return "pgdump-sql";
-  }
-  return "unknown";
+  return out;
 }
 
 ArtifactOutcome ingest_path(store::Store& store, const fs::path& path,
@@ -90,34 +68,38 @@ ArtifactOutcome ingest_path(store::Store& store, const fs::path& path,
     out.detail = e.detail();
   }
   fact.kind = out.kind;
+  const Kind* kind = find_kind(out.kind);
 
   // Unchanged since the last ingestion: same path, size, time and content.
   if (auto stored = store::find_artifact(store, display_path)) {
     if (stored->size_bytes == fact.size_bytes && stored->mtime == fact.mtime && !directory &&
-        stored->status != "failed" && out.status.empty()) {
-      if (io::sha256_file(path) == stored->sha256) {
-        out.status = "unchanged";
-        out.id = stored->id;
-        out.detail = "already in the store";
-        return out;
-      }
+        stored->status != "failed" && out.status.empty() &&
+        io::sha256_file(path) == stored->sha256) {
+      out.status = "unchanged";
+      out.id = stored->id;
+      out.detail = "already in the store";
+      return out;
     }
     store::Store::Transaction tx(store);
     store::forget_artifact(store, stored->id);
     tx.commit();
   }
 
-  if (!out.status.empty() || out.kind == "unknown" || out.kind != "pgdump-sql") {
+  if (!out.status.empty() || kind == nullptr || !kind->read) {
     if (out.status.empty()) {
-      out.status = out.kind == "unknown" ? "failed" : "unsupported";
-      out.detail = unsupported_reason(out.kind);
+      out.status = kind ? "unsupported" : "failed";
+      out.detail = kind ? kind->unsupported
+                        : "not a kind of artifact dbautopsy recognises (see `dbautopsy ingest "
+                          "--help` for the kinds)";
     }
     fact.status = out.status;
     fact.status_detail = out.detail;
     fact.sha256 = directory ? std::string() : io::sha256_file(path);
-    try {
-      fact.codec = std::string(io::codec_name(io::read_head(path, 8).codec));
-    } catch (const Error&) {
+    if (!directory) {
+      try {
+        fact.codec = std::string(io::codec_name(io::read_head(path, 8).codec));
+      } catch (const Error&) {
+      }
     }
     out.codec = fact.codec;
     store::Store::Transaction tx(store);
@@ -126,6 +108,7 @@ ArtifactOutcome ingest_path(store::Store& store, const fs::path& path,
     return out;
   }
 
+  // The hash is computed on the second core while the file is read.
   std::future<std::string> digest =
       std::async(std::launch::async, [path] { return io::sha256_file(path); });
   store::Store::Transaction tx(store);
@@ -135,28 +118,29 @@ ArtifactOutcome ingest_path(store::Store& store, const fs::path& path,
     out.codec = fact.codec;
     out.id = store::add_artifact(store, fact);
     store::FactWriter writer(store, out.id);
-    pgdump::PgDumpOptions pg;
-    pg.max_statement_bytes = options.max_statement_bytes;
-    pgdump::PgDumpSummary summary = pgdump::read_pgdump_sql(in, writer, pg);
+    ReadSummary summary;
+    try {
+      summary = kind->read(in, writer);
+    } catch (const InputError& e) {
+      // A reader that cannot go on: what it wrote stays, the artifact is partial.
+      store::ProblemFact p;
+      p.severity = "error";
+      p.code = "unreadable";
+      p.message = e.detail();
+      p.line = e.where().line ? std::optional<int64_t>(static_cast<int64_t>(*e.where().line))
+                              : std::nullopt;
+      p.byte_offset = e.where().offset
+                          ? std::optional<int64_t>(static_cast<int64_t>(*e.where().offset))
+                          : std::nullopt;
+      p.in_file = e.where().offset_in_file;
+      writer.add(p);
+    }
     if (writer.errors() == 0) {
       out.status = "ok";
-    } else if (summary.statements == 0 && summary.copy_rows == 0) {
-      out.status = "failed";
+      out.detail = summary.detail;
     } else {
-      out.status = "partial";
-    }
-    out.detail =
-        fmt::format("{} statements, {} COPY blocks ({} rows), {} INSERT rows", summary.statements,
-                    summary.copy_blocks, summary.copy_rows, summary.insert_rows);
-    if (out.status != "ok") {
-      store::Statement first = store.prepare(
-          "SELECT message FROM problem WHERE artifact_id = ?1 AND severity = 'error' ORDER BY id "
-          "LIMIT 1");
-      first.bind(1, out.id);
-      if (first.step()) {
-        out.detail = first.get_text(0);
-      }
-      first.reset();
+      out.status = summary.nothing ? "failed" : "partial";
+      out.detail = first_error(store, out.id);
     }
     store::set_artifact_status(store, out.id, out.status, out.detail);
   } catch (const InputError& e) {

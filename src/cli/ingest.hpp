@@ -34,10 +34,7 @@ struct ArtifactOutcome {
 };
 
 // The kinds `--as` accepts and that detection yields.
-const std::vector<std::string>& known_kinds();
-// What kind of artifact a path holds ("unknown" when none fits). Throws InputError when
-// the path cannot be read.
-std::string detect_kind(const std::filesystem::path& path);
+std::vector<std::string> known_kinds();
 
 ArtifactOutcome ingest_path(store::Store& store, const std::filesystem::path& path,
                             const std::string& display_path, const IngestOptions& options);

@@ -313,6 +313,44 @@ void DdlApplier::emit_index(const store::IndexFact& i, Ctx& ctx) {
   emit(e, ctx);
 }
 
+std::optional<QualifiedName> DdlApplier::implicit_relation(const Json& rv, Ctx& ctx) {
+  if (!m_implicit) {
+    return std::nullopt;
+  }
+  auto key = resolve_or_guess(rv);
+  if (!key) {
+    return std::nullopt;
+  }
+  if (!m_catalog.relation(*key)) {
+    store::RelationFact f;
+    f.line = static_cast<int64_t>(ctx.line);
+    f.schema_name = key->first;
+    f.name = key->second;
+    f.kind = "table";
+    m_catalog.add_relation(f);
+  }
+  return key;
+}
+
+store::ColumnFact* DdlApplier::implicit_column(const QualifiedName& table,
+                                               const std::string& name) {
+  RelationModel* rel = m_catalog.relation(table);
+  if (!rel) {
+    return nullptr;
+  }
+  if (store::ColumnFact* c = rel->column(name); c || !m_implicit) {
+    return c;
+  }
+  store::ColumnFact c;
+  c.schema_name = table.first;
+  c.table_name = table.second;
+  c.name = name;
+  c.ordinal = static_cast<int64_t>(rel->columns.size()) + 1;
+  c.type = "unknown";
+  rel->columns.push_back(c);
+  return &rel->columns.back();
+}
+
 TypeResolver DdlApplier::type_resolver() const {
   return [this](const std::string& name) -> std::optional<std::string> {
     for (const auto& schema : m_session.search_path) {
@@ -1304,6 +1342,9 @@ void DdlApplier::create_index(const Json& s, Ctx& ctx) {
   const Json& rv = field(s, "relation");
   auto table = resolve_relation(str(rv, "schemaname"), str(rv, "relname"));
   if (!table) {
+    table = implicit_relation(rv, ctx);
+  }
+  if (!table) {
     m_warn(ctx.line, "unknown-object",
            fmt::format("CREATE INDEX on {}: a table this input does not create; not recorded",
                        str(rv, "relname")));
@@ -1506,6 +1547,9 @@ void DdlApplier::alter_table(const Json& s, Ctx& ctx) {
     // ALTER INDEX parent ATTACH PARTITION child: links two existing indexes.
     return;
   }
+  if (!key && objtype == "OBJECT_TABLE") {
+    key = implicit_relation(rv, ctx);
+  }
   if (!key) {
     // Only changes of shape matter; a data-only dump's DISABLE TRIGGER ALL, OWNER TO and
     // the like on tables it does not create are expected.
@@ -1567,7 +1611,7 @@ void DdlApplier::alter_table(const Json& s, Ctx& ctx) {
         }
       }
     } else if (sub == "AT_ColumnDefault") {
-      auto* col = rel->column(colname);
+      auto* col = implicit_column(*key, colname);
       if (!col) {
         m_warn(ctx.line, "unknown-object",
                fmt::format("ALTER COLUMN {}: {} has no such column", colname,
@@ -1590,7 +1634,7 @@ void DdlApplier::alter_table(const Json& s, Ctx& ctx) {
       e.default_expr = col->default_expr.value_or("");
       emit(e, ctx);
     } else if (sub == "AT_SetNotNull" || sub == "AT_DropNotNull") {
-      if (auto* col = rel->column(colname)) {
+      if (auto* col = implicit_column(*key, colname)) {
         col->not_null = sub == "AT_SetNotNull";
         Effect e{"alter",
                  "column",
@@ -1625,6 +1669,8 @@ void DdlApplier::alter_table(const Json& s, Ctx& ctx) {
               "drop", "constraint", key->first, explicit_schema, key->second, colname, {}, {}, 0},
           ctx);
     } else if (sub == "AT_DropColumn" || sub == "AT_DropColumnRecurse") {
+      implicit_column(*key, colname);
+      rel = m_catalog.relation(*key);
       auto it = std::find_if(rel->columns.begin(), rel->columns.end(),
                              [&](const auto& c) { return c.name == colname; });
       if (it == rel->columns.end()) {
@@ -1665,7 +1711,7 @@ void DdlApplier::alter_table(const Json& s, Ctx& ctx) {
         m_catalog.drop_index({key->first, name});
       }
     } else if (sub == "AT_AlterColumnType") {
-      if (auto* col = rel->column(colname)) {
+      if (auto* col = implicit_column(*key, colname)) {
         col->type = format_type(field(node_body(field(cmd, "def")), "typeName"), type_resolver(),
                                 ctx.st.text);
         Effect e{"alter",     "column", key->first,         explicit_schema,
@@ -1755,6 +1801,9 @@ void DdlApplier::rename(const Json& s, Ctx& ctx) {
     return;
   }
   auto key = resolve_relation(str(rv, "schemaname"), str(rv, "relname"));
+  if (!key && type != "OBJECT_INDEX") {
+    key = implicit_relation(rv, ctx);
+  }
   if (type == "OBJECT_INDEX") {
     std::string schema = str(rv, "schemaname");
     std::string name = str(rv, "relname");
@@ -1800,8 +1849,7 @@ void DdlApplier::rename(const Json& s, Ctx& ctx) {
   ctx.schema_explicit = explicit_schema;
   if (type == "OBJECT_COLUMN") {
     std::string old = str(s, "subname");
-    RelationModel* rel = m_catalog.relation(*key);
-    if (auto* col = rel->column(old)) {
+    if (auto* col = implicit_column(*key, old)) {
       col->name = newname;
       std::string oq = quote_ident(old);
       std::string nq = quote_ident(newname);
@@ -1921,6 +1969,13 @@ void DdlApplier::drop(const Json& s, Ctx& ctx) {
           }
         }
       }
+      if (found.empty() && m_implicit) {
+        auto guess = schema.empty() ? creation_schema() : std::optional<std::string>(schema);
+        if (guess) {
+          emit(Effect{"drop", "index", *guess, !schema.empty(), {}, name, {}, {}, 0}, ctx);
+        }
+        continue;
+      }
       if (found.empty()) {
         if (!missing_ok) {
           m_warn(ctx.line, "unknown-object",
@@ -1936,6 +1991,14 @@ void DdlApplier::drop(const Json& s, Ctx& ctx) {
     if (type == "OBJECT_TABLE" || type == "OBJECT_VIEW" || type == "OBJECT_MATVIEW" ||
         type == "OBJECT_SEQUENCE" || type == "OBJECT_FOREIGN_TABLE") {
       auto key = resolve_relation(schema, name);
+      if (!key && m_implicit) {
+        auto guess = schema.empty() ? creation_schema() : std::optional<std::string>(schema);
+        if (guess) {
+          emit(Effect{"drop", relation_word(type), *guess, !schema.empty(), {}, name, {}, {}, 0},
+               ctx);
+        }
+        continue;
+      }
       if (!key) {
         if (!missing_ok) {
           m_warn(ctx.line, "unknown-object",

@@ -75,6 +75,10 @@ class DdlApplier {
   DdlApplier(Catalog& catalog, Session& session, Warn warn);
 
   void set_observer(Observe observe) { m_observe = std::move(observe); }
+  // For a script that is not a whole database (one migration's SQL): a table or column the
+  // script alters without creating is assumed to exist (made earlier), so that what the
+  // script does to it is still seen.
+  void set_implicit_relations(bool on) { m_implicit = on; }
 
   // Applies one statement node (an element of the parse tree's "stmts", the "stmt" body
   // with its type key, e.g. {"CreateStmt": {...}}).
@@ -126,11 +130,14 @@ class DdlApplier {
   void emit_index(const store::IndexFact& i, Ctx& ctx);
   std::string default_text(const Json& expr, Ctx& ctx, size_t stop = std::string::npos);
   TypeResolver type_resolver() const;
+  std::optional<QualifiedName> implicit_relation(const Json& range_var, Ctx& ctx);
+  store::ColumnFact* implicit_column(const QualifiedName& table, const std::string& name);
 
   Catalog& m_catalog;
   Session& m_session;
   Warn m_warn;
   Observe m_observe;
+  bool m_implicit = false;
 };
 
 }  // namespace dbautopsy::pgsql

@@ -302,3 +302,155 @@ CREATE TABLE migration_effect (
 );
 CREATE INDEX migration_effect_name ON migration_effect(app, migration);
 
+
+-- Analysis ----------------------------------------------------------------------------------
+-- Written by `dbautopsy analyze` (and `investigate`), replaced on every run. Rules read the
+-- facts above and these; reports read findings, causes and facts.
+
+-- Database states the dumps show. Dumps whose schema facts are the same, and whose data
+-- (when both have data) is the same, are one snapshot: a schema-only dump beside a full dump
+-- of the same moment is reported once. role: current (the latest: what drift is measured
+-- against), before (the one before it, for data comparisons), earlier.
+CREATE TABLE snapshot (
+  id INTEGER PRIMARY KEY,
+  role TEXT NOT NULL,
+  artifact_id INTEGER NOT NULL,      -- whose db_* facts stand for the snapshot
+  db TEXT,                           -- the database within that artifact
+  data_artifact_id INTEGER,          -- the artifact with its data (table_stats), if any
+  artifacts TEXT NOT NULL,           -- every artifact of this state, comma-separated ids
+  taken_at TEXT,                     -- pg_dump's "Started on", when the dump says
+  ordered_by TEXT NOT NULL           -- how its place in time was decided: header, option, order
+);
+
+-- The migrations recorded as applied, once each, in the order they were recorded.
+CREATE TABLE recorded_migration (
+  app TEXT NOT NULL,
+  name TEXT NOT NULL,
+  position INTEGER NOT NULL,         -- 1, 2, ... in recording order
+  record_id INTEGER,                 -- django_migrations.id, when an export gives it
+  applied_at TEXT,
+  artifact_id INTEGER NOT NULL,      -- where the record was read (evidence)
+  line INTEGER,
+  effects_source TEXT                -- sqlmigrate, py, or NULL when its effects are unknown
+);
+
+-- The schema the recorded migrations intend, folded in recording order (creates, alters,
+-- renames and drops applied in turn). Unqualified objects are expected in the schema that
+-- holds django_migrations.
+CREATE TABLE expected_object (
+  id INTEGER PRIMARY KEY,
+  kind TEXT NOT NULL,                -- table, column, index, constraint
+  schema_name TEXT NOT NULL,
+  table_name TEXT NOT NULL,
+  name TEXT NOT NULL,
+  type TEXT,
+  not_null INTEGER,
+  default_expr TEXT,
+  constraint_kind TEXT,              -- p u f c x
+  columns TEXT,
+  definition TEXT,                   -- indexes, constraints: as the migration wrote them
+  implied INTEGER NOT NULL DEFAULT 0, -- a table no recorded migration creates, but one alters
+  migration TEXT NOT NULL,           -- app.name of the migration that created it
+  artifact_id INTEGER,               -- the effect that created it (evidence)
+  line INTEGER
+);
+
+-- Every migration that intends an expected object: the one that created it and later ones
+-- that altered it or made sure of it (a RunSQL repair's IF NOT EXISTS).
+CREATE TABLE expected_intent (
+  object_id INTEGER NOT NULL REFERENCES expected_object(id),
+  migration TEXT NOT NULL,
+  action TEXT NOT NULL,              -- create, alter, ensure
+  conditional INTEGER NOT NULL DEFAULT 0,
+  artifact_id INTEGER,
+  line INTEGER
+);
+
+-- Options of rules (`--option RULE.NAME=VALUE`), for SQL rules to read.
+CREATE TABLE rule_option (
+  rule TEXT NOT NULL,
+  name TEXT NOT NULL,
+  value TEXT NOT NULL
+);
+
+CREATE TABLE finding (
+  id INTEGER PRIMARY KEY,
+  rule TEXT NOT NULL,
+  severity TEXT NOT NULL,            -- error, warning, info
+  cause_id INTEGER,
+  subject_schema TEXT,
+  subject_table TEXT,
+  subject_column TEXT,
+  subject_index TEXT,
+  subject_constraint TEXT,
+  subject_migration TEXT,
+  subject_row_id TEXT,
+  subject_value TEXT,
+  subject_suggested_value TEXT,
+  message TEXT NOT NULL,
+  evidence TEXT,                     -- JSON array of {artifact, line, text}
+  metrics TEXT,                      -- JSON object
+  repair TEXT,                       -- SQL that would repair it (never run)
+  cause_key TEXT                     -- what the rule says groups it with others
+);
+
+CREATE TABLE cause (
+  id INTEGER PRIMARY KEY,
+  kind TEXT NOT NULL,
+  summary TEXT NOT NULL,             -- one line
+  narrative TEXT NOT NULL,           -- one paragraph
+  evidence TEXT                      -- JSON array, as in finding
+);
+
+-- The current snapshot's facts, for rules.
+CREATE VIEW current_relation AS
+  SELECT r.* FROM db_relation r JOIN snapshot s ON s.role = 'current'
+   AND r.artifact_id = s.artifact_id AND r.db IS s.db;
+CREATE VIEW current_column AS
+  SELECT c.* FROM db_column c JOIN snapshot s ON s.role = 'current'
+   AND c.artifact_id = s.artifact_id AND c.db IS s.db;
+CREATE VIEW current_index AS
+  SELECT i.* FROM db_index i JOIN snapshot s ON s.role = 'current'
+   AND i.artifact_id = s.artifact_id AND i.db IS s.db;
+CREATE VIEW current_constraint AS
+  SELECT k.* FROM db_constraint k JOIN snapshot s ON s.role = 'current'
+   AND k.artifact_id = s.artifact_id AND k.db IS s.db;
+CREATE VIEW current_table AS
+  SELECT * FROM current_relation WHERE kind IN ('table', 'partitioned_table', 'foreign_table');
+
+-- Where each expected table is in the current snapshot: its intended schema if it is there,
+-- else the first other schema that has a table of that name; NULL when it is nowhere.
+CREATE VIEW expected_location AS
+  SELECT o.id AS object_id,
+         coalesce((SELECT t.schema_name FROM current_table t
+                    WHERE t.name = o.table_name AND t.schema_name = o.schema_name),
+                  (SELECT min(t.schema_name) FROM current_table t WHERE t.name = o.table_name))
+           AS schema_name
+    FROM expected_object o;
+
+-- Whether each expected object exists in the current snapshot (wherever its table is). An
+-- index or constraint under another name but on the same columns (and of the same kind)
+-- counts as present: it does the same job.
+CREATE VIEW expected_presence AS
+  SELECT o.id AS object_id, l.schema_name AS location,
+         CASE
+           WHEN l.schema_name IS NULL THEN 0
+           WHEN o.kind = 'table' THEN 1
+           WHEN o.kind = 'column' THEN EXISTS (
+             SELECT 1 FROM current_column c WHERE c.schema_name = l.schema_name
+                AND c.table_name = o.table_name AND c.name = o.name)
+           WHEN o.kind = 'index' THEN EXISTS (
+             SELECT 1 FROM current_index i WHERE i.schema_name = l.schema_name
+                AND i.table_name = o.table_name
+                AND (i.name = o.name OR replace(replace(lower(i.columns), '"', ''), ' ', '') =
+                                        replace(replace(lower(o.columns), '"', ''), ' ', '')))
+           WHEN o.kind = 'constraint' THEN EXISTS (
+             SELECT 1 FROM current_constraint k WHERE k.schema_name = l.schema_name
+                AND k.table_name = o.table_name
+                AND (k.name = o.name OR (k.kind = o.constraint_kind AND
+                     replace(replace(lower(k.columns), '"', ''), ' ', '') =
+                     replace(replace(lower(o.columns), '"', ''), ' ', ''))))
+           ELSE 1
+         END AS present
+    FROM expected_object o JOIN expected_location l ON l.object_id = o.id;
+

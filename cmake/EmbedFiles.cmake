@@ -1,0 +1,22 @@
+# Script mode: writes OUT, a C++ source defining
+#   namespace NS { extern const EmbeddedFile SYM[]; extern const size_t SYM_count; }
+# with the relative path and the bytes of every file in FILES (a |-separated list) under BASE.
+string(REPLACE "|" ";" FILES "${FILES}")
+set(body "// Generated; do not edit.\n#include <cstddef>\n#include <string_view>\n")
+string(APPEND body "namespace ${NS} {\nstruct EmbeddedFile { std::string_view path; std::string_view text; };\n")
+set(index 0)
+set(entries "")
+foreach(f IN LISTS FILES)
+  file(READ "${f}" hex HEX)
+  string(LENGTH "${hex}" hexlen)
+  math(EXPR size "${hexlen} / 2")
+  string(REGEX REPLACE "([0-9a-f][0-9a-f])" "'\\\\x\\1'," bytes "${hex}")
+  file(RELATIVE_PATH rel "${BASE}" "${f}")
+  string(APPEND body "static const char k_file_${index}[] = {${bytes} '\\0'};\n")
+  string(APPEND entries "  {\"${rel}\", std::string_view(k_file_${index}, ${size})},\n")
+  math(EXPR index "${index} + 1")
+endforeach()
+string(APPEND body "extern const EmbeddedFile ${SYM}[];\nextern const size_t ${SYM}_count;\n")
+string(APPEND body "const EmbeddedFile ${SYM}[] = {\n${entries}  {\"\", \"\"}};\n")
+string(APPEND body "const size_t ${SYM}_count = ${index};\n}\n")
+file(WRITE "${OUT}" "${body}")

@@ -1,0 +1,46 @@
+// Exports of the django_migrations table, in every form customers send them:
+//   csv   with or without a header; columns in any order when there is a header (id, app,
+//         name, applied), else id,app,name,applied or app,name,applied by count
+//   json  an array of objects {"id", "app", "name", "applied"}, or `dumpdata` style
+//         [{"model": "migrations.migration", "pk": 1, "fields": {...}}]
+//   psql  psql's aligned table output (header, dashes, rows, "(N rows)")
+// and `manage.py showmigrations` output ([X] / [ ] per migration, with or without --list,
+// or --plan). Times are kept exactly as written (time zone and all).
+//
+// A row that cannot be read (a CSV line with a column missing, a JSON element without
+// "name") is an `error` problem naming the line: the rows before and after it are kept and
+// the artifact is partial. A file that is not of its format at all (a JSON object where an
+// array is expected) is an error on its first line.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "io/input.hpp"
+#include "store/facts.hpp"
+
+namespace dbautopsy::django {
+
+enum class RecordFormat { csv, json, psql };
+
+// The export format `head` (the file's first bytes) is in, if any.
+std::optional<RecordFormat> sniff_migration_records(std::string_view head);
+bool sniff_showmigrations(std::string_view head);
+
+struct RecordsSummary {
+  uint64_t records = 0;
+  uint64_t known = 0;  // showmigrations: migrations listed
+};
+
+RecordsSummary read_migration_records(io::InputStream& in, store::FactWriter& out,
+                                      RecordFormat format);
+RecordsSummary read_showmigrations(io::InputStream& in, store::FactWriter& out);
+
+// Maps a dump's column list (empty: the table's own order id, app, name, applied) and one
+// row of values to a record; nullopt when app or name is missing.
+std::optional<store::MigrationRecordFact> record_from_row(
+    const std::vector<std::string>& columns, const std::vector<std::optional<std::string>>& values);
+
+}  // namespace dbautopsy::django

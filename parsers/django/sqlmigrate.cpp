@@ -1,0 +1,163 @@
+#include "django/sqlmigrate.hpp"
+
+#include <re2/re2.h>
+
+#include <fmt/format.h>
+
+#include "base/error.hpp"
+#include "base/text.hpp"
+#include "pgsql/script_effects.hpp"
+
+namespace dbautopsy::django {
+
+namespace fs = std::filesystem;
+
+std::optional<std::pair<std::string, std::string>> migration_from_path(const fs::path& path) {
+  static const RE2 k_name(R"(^(\d{4}[A-Za-z0-9_]*)$)");
+  static const RE2 k_dotted(R"(^([A-Za-z_][A-Za-z0-9_]*)\.(\d{4}[A-Za-z0-9_]*)$)");
+  std::string stem = path.stem().string();
+  std::string app;
+  std::string name;
+  if (RE2::FullMatch(stem, k_dotted, &app, &name)) {
+    return std::make_pair(app, name);
+  }
+  if (RE2::FullMatch(stem, k_name, &name) && path.has_parent_path()) {
+    fs::path parent = path.parent_path();
+    app = parent.filename().string();
+    if (app == "migrations" && parent.has_parent_path()) {
+      app = parent.parent_path().filename().string();  // <app>/migrations/<name>.py
+    }
+    if (!app.empty() && app != "sqlmigrate" && app != ".") {
+      return std::make_pair(app, name);
+    }
+  }
+  return std::nullopt;
+}
+
+int sniff_sqlmigrate(std::string_view head, const fs::path& path) {
+  if (head.find('\0') != std::string_view::npos ||
+      head.find("-- PostgreSQL database dump") != std::string_view::npos) {
+    return 0;
+  }
+  // Django's comments: "-- Create model X", "-- Add field y to x", "-- Raw SQL operation".
+  static const RE2 k_django_comment(
+      R"((?m)^--\s*(Create model|Add field|Alter field|Remove field|Rename field|Rename model|Delete model|Create index|Remove index|Create constraint|Remove constraint|Alter unique_together|Alter index_together|Raw SQL operation|Raw Python operation|Alter Django model managers|Custom state/database change combination|Change Meta options|Rename table|Add index|Add constraint))");
+  bool django = RE2::PartialMatch(head, k_django_comment);
+  bool named = migration_from_path(path).has_value();
+  std::string_view start = text::trim(head);
+  if (django && named) {
+    return 90;
+  }
+  if (django) {
+    return 70;
+  }
+  if (named && text::istarts_with(start, "begin;") && path.extension() == ".sql") {
+    return 65;
+  }
+  // A migration without DDL: sqlmigrate prints nothing (Django says "No operations found."
+  // on stderr), so its file is empty; in a sqlmigrate/ folder it still names a migration.
+  if (named && start.empty() && path.extension() == ".sql") {
+    return 60;
+  }
+  return 0;
+}
+
+SqlmigrateSummary read_sqlmigrate(io::InputStream& in, store::FactWriter& out) {
+  SqlmigrateSummary summary;
+  auto id = migration_from_path(in.path());
+  // The whole file: sqlmigrate outputs are small (capped all the same).
+  constexpr size_t k_cap = 64u << 20;
+  std::string script;
+  std::string buf(1 << 16, '\0');
+  for (;;) {
+    size_t got = in.read(buf.data(), buf.size());
+    if (got == 0) {
+      break;
+    }
+    if (script.size() + got > k_cap) {
+      throw InputError(Location{in.display_name(), std::nullopt, script.size()},
+                       "a sqlmigrate output larger than 64 MiB: not read");
+    }
+    script.append(buf.data(), got);
+  }
+  if (!id) {
+    store::ProblemFact p;
+    p.severity = "error";
+    p.code = "unnamed-migration";
+    p.message =
+        "cannot tell which migration this sqlmigrate output is: name the file "
+        "<app>/<migration>.sql or <app>.<migration>.sql";
+    out.add(p);
+    return summary;
+  }
+  const auto& [app, name] = *id;
+  store::MigrationFact m;
+  m.line = 1;
+  m.app = app;
+  m.name = name;
+  m.source = "sqlmigrate";
+  out.add(m);
+
+  pgsql::Catalog catalog;
+  pgsql::Session session;
+  pgsql::prepare_sentinel_session(catalog, session);
+  pgsql::ScriptEffects replay = pgsql::replay_script(script, 1, catalog, session);
+  summary.statements = replay.statements;
+  int64_t seq = 0;
+  for (const pgsql::Effect& e : replay.effects) {
+    store::MigrationEffectFact f;
+    f.line = static_cast<int64_t>(e.line);
+    f.app = app;
+    f.migration = name;
+    f.seq = seq++;
+    f.action = e.action;
+    f.object = e.object;
+    if (!e.schema.empty() && e.schema != pgsql::k_search_path_schema) {
+      f.schema_name = e.schema;
+    }
+    if (!e.table.empty()) {
+      f.table_name = e.table;
+    }
+    f.name = e.name;
+    if (!e.new_name.empty()) {
+      f.new_name = e.new_name;
+    }
+    if (!e.type.empty()) {
+      f.type = e.type;
+    }
+    if (e.not_null) {
+      f.not_null = *e.not_null ? 1 : 0;
+    }
+    f.default_expr = e.default_expr;
+    if (!e.kind.empty()) {
+      f.kind = e.kind;
+    }
+    if (!e.columns.empty()) {
+      f.columns = e.columns;
+    }
+    if (!e.ref_table.empty()) {
+      f.ref_table = e.ref_table;
+      if (e.ref_schema != pgsql::k_search_path_schema) {
+        f.ref_schema = e.ref_schema;
+      }
+    }
+    if (!e.definition.empty()) {
+      f.definition = e.definition;
+    }
+    f.conditional = e.conditional;
+    f.source = "sqlmigrate";
+    out.add(f);
+    ++summary.effects;
+  }
+  for (const auto& p : replay.problems) {
+    store::ProblemFact pf;
+    pf.line = static_cast<int64_t>(p.line);
+    pf.severity = p.severity;
+    pf.code = p.code;
+    pf.message = p.message;
+    out.add(pf);
+  }
+  return summary;
+}
+
+}  // namespace dbautopsy::django

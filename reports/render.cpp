@@ -1,0 +1,223 @@
+// Human renderings of a report: the terminal report, Markdown, and the repair script.
+
+#include <fmt/format.h>
+
+#include <map>
+
+#include "reports/report.hpp"
+
+namespace dbautopsy::reports {
+
+namespace {
+
+struct Style {
+  bool on;
+  std::string wrap(const std::string& s, const char* code) const {
+    return on ? fmt::format("\033[{}m{}\033[0m", code, s) : s;
+  }
+  std::string bold(const std::string& s) const { return wrap(s, "1"); }
+  std::string dim(const std::string& s) const { return wrap(s, "2"); }
+  std::string severity(const std::string& s) const {
+    return wrap(s, s == "error" ? "1;31" : s == "warning" ? "33" : "36");
+  }
+};
+
+// Greedy word wrap at `width` columns, each line prefixed by `indent`.
+std::string wrap(const std::string& text, size_t width, const std::string& indent) {
+  std::string out;
+  std::string line;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t space = text.find(' ', start);
+    std::string word =
+        text.substr(start, space == std::string::npos ? std::string::npos : space - start);
+    if (!line.empty() && indent.size() + line.size() + 1 + word.size() > width) {
+      out += indent + line + "\n";
+      line.clear();
+    }
+    line += (line.empty() ? "" : " ") + word;
+    if (space == std::string::npos) {
+      break;
+    }
+    start = space + 1;
+  }
+  if (!line.empty()) {
+    out += indent + line + "\n";
+  }
+  return out;
+}
+
+std::string where(const Evidence& e) {
+  return e.line ? fmt::format("{}:{}", e.artifact, *e.line) : e.artifact;
+}
+
+std::string subject_text(const Finding& f) {
+  std::map<std::string, std::string> s;
+  for (const auto& [k, v] : f.subject) {
+    if (v) {
+      s[k] = *v;
+    }
+  }
+  std::string out;
+  if (s.count("table")) {
+    out = s.count("schema") ? s["schema"] + "." + s["table"] : s["table"];
+    if (s.count("column")) {
+      out += "." + s["column"];
+    }
+    if (s.count("index")) {
+      out += " index " + s["index"];
+    }
+    if (s.count("constraint")) {
+      out += " constraint " + s["constraint"];
+    }
+    if (s.count("row_id")) {
+      out += " row " + s["row_id"];
+    }
+  }
+  if (s.count("migration")) {
+    out += out.empty() ? s["migration"] : " (" + s["migration"] + ")";
+  }
+  return out;
+}
+
+bool analysed(const Input& in) {
+  return in.status == "ok" || in.status == "partial" || in.status == "unchanged";
+}
+
+}  // namespace
+
+void write_text(std::ostream& out, const Report& report, bool colour, bool verbose) {
+  Style st{colour};
+  out << st.bold(fmt::format("dbautopsy {} — {}", report.version, report.title)) << "\n";
+  int used = 0;
+  std::vector<const Input*> skipped;
+  for (const auto& in : report.inputs) {
+    if (analysed(in)) {
+      ++used;
+    } else {
+      skipped.push_back(&in);
+    }
+  }
+  out << fmt::format("Inputs: {} analysed", used);
+  if (!skipped.empty()) {
+    out << fmt::format(", {} not analysed:", skipped.size());
+  }
+  out << "\n";
+  for (const Input* in : skipped) {
+    out << fmt::format("  {}  [{}] {}\n", in->path, in->kind, in->detail.value_or(in->status));
+  }
+  for (const auto& in : report.inputs) {
+    if (in.status == "partial") {
+      out << st.severity("warning")
+          << fmt::format(" {} was read only in part: {}\n", in.path, in.detail.value_or(""));
+    }
+  }
+  for (const auto& n : report.notes) {
+    out << st.dim("note: " + n) << "\n";
+  }
+  std::map<std::string, int> by;
+  for (const auto& f : report.findings) {
+    ++by[f.severity];
+  }
+  out << "\n";
+  if (report.findings.empty()) {
+    out << st.bold("No findings.") << "\n";
+    return;
+  }
+  std::string counts;
+  for (const char* s : {"error", "warning", "info"}) {
+    if (by[s]) {
+      counts +=
+          fmt::format("{}{} {}{}", counts.empty() ? "" : ", ", by[s], s, by[s] == 1 ? "" : "s");
+    }
+  }
+  out << st.bold(fmt::format("{} findings ({}) in {} causes", report.findings.size(), counts,
+                             report.causes.size()))
+      << "\n";
+  std::map<std::string, const Finding*> by_id;
+  for (const auto& f : report.findings) {
+    by_id[f.id] = &f;
+  }
+  for (const auto& c : report.causes) {
+    out << "\n"
+        << st.bold(c.id) << "  " << st.severity(c.severity) << "  " << st.bold(c.summary) << "\n";
+    out << wrap(c.narrative, 100, "    ");
+    for (const auto& id : c.findings) {
+      const Finding& f = *by_id[id];
+      out << fmt::format("    {:<4} {} {}  {}\n", f.id,
+                         st.severity(fmt::format("{:<7}", f.severity)), f.rule, subject_text(f));
+      if (verbose) {
+        out << wrap(f.message, 100, "           ");
+        for (const auto& e : f.evidence) {
+          out << st.dim(fmt::format("           {}  {}", where(e), e.text)) << "\n";
+        }
+        if (f.repair) {
+          out << st.dim("           repair: " + *f.repair) << "\n";
+        }
+      } else if (!f.evidence.empty()) {
+        out << st.dim(fmt::format("           {}", where(f.evidence.front()))) << "\n";
+      }
+    }
+  }
+  if (!verbose) {
+    out << "\n"
+        << st.dim(
+               "(--verbose shows each finding's message, evidence and repair; "
+               "--format json for the full record; --repair FILE writes the repair script)")
+        << "\n";
+  }
+}
+
+void write_markdown(std::ostream& out, const Report& report) {
+  out << fmt::format("# dbautopsy report: {}\n\n", report.title);
+  out << fmt::format("dbautopsy {}. {} findings in {} causes.\n\n", report.version,
+                     report.findings.size(), report.causes.size());
+  out << "## Inputs\n\n| artifact | kind | status |\n|---|---|---|\n";
+  for (const auto& in : report.inputs) {
+    out << fmt::format("| `{}` | {} | {}{} |\n", in.path, in.kind, in.status,
+                       in.status == "ok" || !in.detail ? "" : ": " + *in.detail);
+  }
+  std::map<std::string, const Finding*> by_id;
+  for (const auto& f : report.findings) {
+    by_id[f.id] = &f;
+  }
+  for (const auto& c : report.causes) {
+    out << fmt::format("\n## {} — {} ({})\n\n{}\n\n", c.id, c.summary, c.severity, c.narrative);
+    for (const auto& id : c.findings) {
+      const Finding& f = *by_id[id];
+      out << fmt::format("- **{}** `{}` {} — {}\n", f.id, f.rule, subject_text(f), f.message);
+      for (const auto& e : f.evidence) {
+        out << fmt::format("  - `{}` {}\n", where(e), e.text);
+      }
+      if (f.repair) {
+        out << fmt::format("  - repair: `{}`\n", *f.repair);
+      }
+    }
+  }
+}
+
+void write_repair_script(std::ostream& out, const Report& report) {
+  out << "-- Repair script written by dbautopsy " << report.version << " for " << report.title
+      << ".\n"
+         "-- dbautopsy never runs it. Review every statement before you do: each is guarded so\n"
+         "-- that running it twice changes nothing, but only you know which side of a drift is\n"
+         "-- right. Lines starting with -- are advice, not SQL.\n\n"
+         "BEGIN;\n";
+  std::map<std::string, const Finding*> by_id;
+  for (const auto& f : report.findings) {
+    by_id[f.id] = &f;
+  }
+  for (const auto& c : report.causes) {
+    out << fmt::format("\n-- {}: {}\n", c.id, c.summary);
+    for (const auto& id : c.findings) {
+      const Finding& f = *by_id[id];
+      if (!f.repair) {
+        continue;
+      }
+      out << fmt::format("-- {} {} {}\n{}\n", f.id, f.rule, subject_text(f), *f.repair);
+    }
+  }
+  out << "\nCOMMIT;\n";
+}
+
+}  // namespace dbautopsy::reports

@@ -1,0 +1,69 @@
+// Reports read only findings, causes and facts (never artifacts), and render them:
+//   text      for a terminal, grouped by cause; colour only when told (a TTY)
+//   json      the output contract: {tool, version, inputs, findings, causes}
+//   markdown  for an incident report
+//   sql       the repair script: every finding's repair, grouped by cause, never run
+// Findings are numbered F1, F2, ... in report order (by cause, then rule, then subject);
+// causes C1, C2, ... by severity.
+#pragma once
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "store/store.hpp"
+
+namespace dbautopsy::reports {
+
+struct Evidence {
+  std::string artifact;
+  std::optional<int64_t> line;
+  std::string text;
+};
+
+struct Finding {
+  std::string id;  // F1
+  std::string rule, severity, message;
+  // The nine subject keys of the contract, in contract order; nullopt is JSON null.
+  std::vector<std::pair<std::string, std::optional<std::string>>> subject;
+  std::vector<Evidence> evidence;
+  std::optional<nlohmann::ordered_json> metrics;
+  std::optional<std::string> repair;
+  std::string cause;  // C1
+};
+
+struct Cause {
+  std::string id, kind, summary, narrative, severity;
+  std::vector<Evidence> evidence;
+  std::vector<std::string> findings;
+};
+
+struct Input {
+  std::string path, kind, sha256, codec, status;
+  std::optional<std::string> detail;
+  int64_t problems = 0;
+};
+
+struct Report {
+  std::string version;
+  std::string title;  // the case folder or store
+  std::vector<Input> inputs;
+  std::vector<Cause> causes;
+  std::vector<Finding> findings;
+  std::vector<std::string> notes;
+};
+
+Report load_report(store::Store& store, const std::string& version, const std::string& title);
+
+void write_json(std::ostream& out, const Report& report);
+void write_text(std::ostream& out, const Report& report, bool colour, bool verbose);
+void write_markdown(std::ostream& out, const Report& report);
+void write_repair_script(std::ostream& out, const Report& report);
+
+// The number of findings at or above a severity (error > warning > info).
+int count_at_least(const Report& report, const std::string& severity);
+
+}  // namespace dbautopsy::reports

@@ -1,0 +1,56 @@
+-- id: drift.column-mismatch
+-- severity: warning
+-- title: A column exists with another type, nullability or default than its migrations intend
+-- rationale: Someone changed the column outside the migrations (a hotfix, a manual ALTER): the model and the database disagree, and the next migration that touches the column may fail or lose data.
+-- remedy: Decide which is right; to follow the migrations, alter the column back (the repair), or write a migration that records the change.
+WITH compared AS (
+  SELECT o.*, c.type AS actual_type, c.not_null AS actual_not_null, c.default_expr AS actual_default,
+         c.line AS actual_line, c.artifact_id AS actual_artifact, p.location,
+         (SELECT i.migration FROM expected_intent i WHERE i.object_id = o.id
+           ORDER BY i.rowid DESC LIMIT 1) AS last_migration,
+         CASE WHEN o.type IS NOT NULL AND o.type <> c.type THEN 1 ELSE 0 END AS type_differs,
+         CASE WHEN o.not_null IS NOT NULL AND o.not_null <> c.not_null THEN 1 ELSE 0 END AS null_differs,
+         CASE
+           WHEN o.default_expr LIKE 'nextval(%' AND (c.default_expr LIKE 'nextval(%' OR c.is_serial) THEN 0
+           WHEN o.default_expr IS NULL AND c.default_expr IS NULL THEN 0
+           WHEN o.default_expr IS NULL AND (c.default_expr LIKE 'nextval(%' OR c.identity IS NOT NULL) THEN 0
+           WHEN o.default_expr IS NULL OR c.default_expr IS NULL THEN 1
+           WHEN replace(lower(o.default_expr), ' ', '') = replace(lower(c.default_expr), ' ', '') THEN 0
+           ELSE 1
+         END AS default_differs
+    FROM expected_object o
+    JOIN expected_presence p ON p.object_id = o.id AND p.present
+    JOIN current_column c ON c.schema_name = p.location AND c.table_name = o.table_name AND c.name = o.name
+   WHERE o.kind = 'column')
+SELECT location AS schema,
+       table_name AS "table",
+       name AS "column",
+       last_migration AS migration,
+       printf('column %s.%s.%s differs from what migration %s intends:%s%s%s', location, table_name, name,
+              last_migration,
+              CASE WHEN type_differs THEN printf(' type %s, expected %s;', actual_type, type) ELSE '' END,
+              CASE WHEN null_differs THEN printf(' %s, expected %s;',
+                   CASE WHEN actual_not_null THEN 'NOT NULL' ELSE 'nullable' END,
+                   CASE WHEN not_null THEN 'NOT NULL' ELSE 'nullable' END) ELSE '' END,
+              CASE WHEN default_differs THEN printf(' default %s, expected %s;',
+                   coalesce(actual_default, 'none'), coalesce(default_expr, 'none')) ELSE '' END) AS message,
+       json_array(
+         json_object('artifact', ea.path, 'line', compared.line,
+                     'text', name || ' ' || coalesce(type, '') || CASE WHEN not_null THEN ' NOT NULL' ELSE '' END),
+         json_object('artifact', da.path, 'line', actual_line,
+                     'text', name || ' ' || actual_type || CASE WHEN actual_not_null THEN ' NOT NULL' ELSE '' END ||
+                             coalesce(' DEFAULT ' || actual_default, ''))) AS evidence,
+       trim(
+         CASE WHEN type_differs THEN printf('ALTER TABLE %s.%s ALTER COLUMN %s TYPE %s USING %s::%s; ',
+              location, table_name, name, type, name, type) ELSE '' END ||
+         CASE WHEN null_differs THEN printf('ALTER TABLE %s.%s ALTER COLUMN %s %s NOT NULL; ',
+              location, table_name, name, CASE WHEN not_null THEN 'SET' ELSE 'DROP' END) ELSE '' END ||
+         CASE WHEN default_differs THEN printf('ALTER TABLE %s.%s ALTER COLUMN %s %s;',
+              location, table_name, name,
+              CASE WHEN default_expr IS NULL THEN 'DROP DEFAULT' ELSE 'SET DEFAULT ' || default_expr END)
+              ELSE '' END) AS repair,
+       'altered:' || location || '.' || table_name AS cause_key
+  FROM compared
+  JOIN artifact ea ON ea.id = compared.artifact_id
+  JOIN artifact da ON da.id = compared.actual_artifact
+ WHERE type_differs OR null_differs OR default_differs

@@ -1,0 +1,31 @@
+-- id: drift.column-missing
+-- severity: error
+-- title: A recorded migration adds a column that the table does not have
+-- rationale: The migration is recorded as applied, so Django will not add the column again; every query that selects the model fails with "column ... does not exist".
+-- remedy: Add the column (the repair is safe to run twice); a NOT NULL column needs its values backfilled before the constraint is set.
+SELECT p.location AS schema,
+       o.table_name AS "table",
+       o.name AS "column",
+       o.migration AS migration,
+       printf('column %s.%s.%s does not exist, yet migration %s, recorded as applied, adds it (%s%s)',
+              p.location, o.table_name, o.name, o.migration, coalesce(o.type, 'type unknown'),
+              CASE WHEN o.not_null THEN ' NOT NULL' ELSE ' NULL' END) AS message,
+       json_array(
+         json_object('artifact', ea.path, 'line', o.line,
+                     'text', 'ADD COLUMN ' || o.name || ' ' || coalesce(o.type, '')),
+         json_object('artifact', ra.path, 'line', rm.line,
+                     'text', 'recorded as applied' || coalesce(' at ' || rm.applied_at, '')),
+         json_object('artifact', da.path, 'line', t.line,
+                     'text', 'CREATE TABLE ' || t.schema_name || '.' || t.name || ' has no ' || o.name)) AS evidence,
+       printf('ALTER TABLE %s.%s ADD COLUMN IF NOT EXISTS %s %s;%s', p.location, o.table_name, o.name,
+              coalesce(o.type, 'text'),
+              CASE WHEN o.not_null THEN printf(' -- the migration declares NOT NULL: backfill, then ALTER TABLE %s.%s ALTER COLUMN %s SET NOT NULL;', p.location, o.table_name, o.name) ELSE '' END) AS repair,
+       'migration:' || o.migration AS cause_key
+  FROM expected_object o
+  JOIN expected_presence p ON p.object_id = o.id
+  JOIN current_table t ON t.schema_name = p.location AND t.name = o.table_name
+  JOIN artifact da ON da.id = t.artifact_id
+  JOIN artifact ea ON ea.id = o.artifact_id
+  JOIN recorded_migration rm ON rm.app || '.' || rm.name = o.migration
+  JOIN artifact ra ON ra.id = rm.artifact_id
+ WHERE o.kind = 'column' AND NOT p.present AND p.location IS NOT NULL

@@ -1,0 +1,28 @@
+-- id: drift.table-missing
+-- severity: error
+-- title: A recorded migration creates a table that exists in no schema
+-- rationale: The migration is recorded as applied, so Django will never create the table again; every query on it fails with "relation does not exist".
+-- remedy: Create the table as the migration intends (the repair rebuilds its columns); then check the migration's other effects.
+SELECT o.schema_name AS schema,
+       o.table_name AS "table",
+       o.migration AS migration,
+       printf('table %s.%s exists in no schema, yet migration %s, recorded as applied, creates it',
+              o.schema_name, o.table_name, o.migration) AS message,
+       json_array(
+         json_object('artifact', ea.path, 'line', o.line, 'text', 'CREATE TABLE ' || o.table_name),
+         json_object('artifact', ra.path, 'line', rm.line,
+                     'text', 'recorded as applied' || coalesce(' at ' || rm.applied_at, ''))) AS evidence,
+       printf('CREATE TABLE IF NOT EXISTS %s.%s (%s);', o.schema_name, o.table_name,
+              (SELECT group_concat(c.name || ' ' || coalesce(c.type, 'text') ||
+                                   CASE WHEN c.not_null THEN ' NOT NULL' ELSE '' END, ', ')
+                 FROM (SELECT * FROM expected_object c
+                        WHERE c.kind = 'column' AND c.schema_name = o.schema_name
+                          AND c.table_name = o.table_name ORDER BY c.id) c)) AS repair,
+       'migration:' || o.migration AS cause_key
+  FROM expected_object o
+  JOIN expected_presence p ON p.object_id = o.id
+  JOIN artifact ea ON ea.id = o.artifact_id
+  JOIN recorded_migration rm ON rm.app || '.' || rm.name = o.migration
+  JOIN artifact ra ON ra.id = rm.artifact_id
+ WHERE o.kind = 'table' AND o.implied = 0 AND NOT p.present
+   AND EXISTS (SELECT 1 FROM snapshot WHERE role = 'current')

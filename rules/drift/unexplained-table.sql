@@ -1,0 +1,26 @@
+-- id: drift.unexplained-table
+-- severity: warning
+-- title: A table exists that no migration creates
+-- rationale: A table made by hand (a hotfix, an export, a backup copy) or left over from a removed app: Django does not know it, nothing maintains it, and it may hold data nobody remembers.
+-- remedy: Find out who owns it; drop it, or give it a migration, or allow it with --option drift.unexplained-table.allow=NAME[,NAME...] (glob patterns, schema.table or table).
+SELECT t.schema_name AS schema,
+       t.name AS "table",
+       printf('table %s.%s exists, but no migration creates it%s', t.schema_name, t.name,
+              coalesce(' (' || (SELECT printf('%d rows', sum(s.rows)) FROM table_stats s JOIN snapshot sn
+                                    ON sn.role = 'current' AND s.artifact_id = sn.data_artifact_id
+                                 WHERE s.schema_name = t.schema_name AND s.table_name = t.name) || ')', '')) AS message,
+       json_array(json_object('artifact', a.path, 'line', t.line,
+                              'text', 'CREATE TABLE ' || t.schema_name || '.' || t.name)) AS evidence,
+       printf('-- review %s.%s: dbautopsy never drops data. If nobody owns it: DROP TABLE IF EXISTS %s.%s;',
+              t.schema_name, t.name, t.schema_name, t.name) AS repair,
+       'unexplained' AS cause_key
+  FROM current_table t
+  JOIN artifact a ON a.id = t.artifact_id
+ WHERE EXISTS (SELECT 1 FROM recorded_migration)
+   AND t.parent_name IS NULL
+   AND t.name <> 'django_migrations'  -- Django's own bookkeeping, made by no migration
+   AND NOT EXISTS (SELECT 1 FROM expected_object o WHERE o.kind = 'table' AND o.table_name = t.name)
+   AND NOT EXISTS (SELECT 1 FROM migration_effect e WHERE e.object = 'table' AND e.action = 'create'
+                      AND e.name = t.name)
+   AND NOT EXISTS (SELECT 1 FROM rule_option r WHERE r.rule = 'drift.unexplained-table' AND r.name = 'allow'
+                      AND (t.name GLOB r.value OR t.schema_name || '.' || t.name GLOB r.value))

@@ -1,0 +1,426 @@
+// Correlation: findings that share a root cause become one cause, with a narrative an
+// investigator can paste into an incident report.
+//
+//  - drift.table-in-wrong-schema findings whose tables sit in the same schema: one cause,
+//    "migrations ran with a search_path starting at <schema>", with the recording window;
+//  - a faked migration and the drift findings of its effects: one cause; faked migrations
+//    recorded within the same second are one cause, with that as evidence of --fake;
+//  - a partially applied migration and its missing objects: one cause per migration;
+//  - column mismatches: one cause ("changed outside the migrations");
+//  - unexplained tables, pending migrations, unknown records, out-of-order records: one
+//    cause each;
+//  - anything else: one cause per rule.
+// Causes are numbered by severity (errors first), then by kind, then by first finding.
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <map>
+#include <optional>
+#include <set>
+
+#include "rules/engine/engine.hpp"
+
+namespace dbautopsy::rules {
+
+namespace {
+
+struct F {
+  int64_t id = 0;
+  std::string rule, severity, key;
+  std::optional<std::string> schema, table, column, index, constraint, migration;
+};
+
+struct Recorded {
+  std::optional<std::string> applied_at;
+  int64_t position = 0;
+  int64_t artifact = 0;
+  std::optional<int64_t> line;
+  bool has_effects = false;
+};
+
+struct Group {
+  std::string kind;
+  std::string key;
+  std::vector<const F*> findings;
+  std::string summary, narrative;
+  nlohmann::json evidence = nlohmann::json::array();
+};
+
+int severity_rank(const std::string& s) {
+  return s == "error" ? 0 : s == "warning" ? 1 : 2;
+}
+
+int kind_rank(const std::string& k) {
+  static const std::vector<std::string> k_order = {
+      "wrong-search-path",   "faked-migrations",   "partially-applied", "missing-objects",
+      "orphaned-references", "id-remapped",        "duplicate-rows",    "changed-by-hand",
+      "unexplained-tables",  "pending-migrations", "migration-history"};
+  auto it = std::find(k_order.begin(), k_order.end(), k);
+  return it == k_order.end() ? static_cast<int>(k_order.size())
+                             : static_cast<int>(it - k_order.begin());
+}
+
+std::string second_of(const std::string& t) {
+  return t.substr(0, std::min<size_t>(t.size(), 19));
+}
+
+std::string list(const std::vector<std::string>& items, size_t max = 12) {
+  std::string out;
+  for (size_t i = 0; i < items.size() && i < max; ++i) {
+    out += (i ? ", " : "") + items[i];
+  }
+  if (items.size() > max) {
+    out += fmt::format(" and {} more", items.size() - max);
+  }
+  return out;
+}
+
+std::string plural(size_t n, const std::string& one, const std::string& many) {
+  return fmt::format("{} {}", n, n == 1 ? one : many);
+}
+
+std::string object_of(const F& f) {
+  if (f.column) {
+    return fmt::format("column {}.{}", f.table.value_or("?"), *f.column);
+  }
+  if (f.index) {
+    return fmt::format("index {}", *f.index);
+  }
+  if (f.constraint) {
+    return fmt::format("constraint {} on {}", *f.constraint, f.table.value_or("?"));
+  }
+  if (f.table) {
+    return fmt::format("table {}", *f.table);
+  }
+  return f.rule;
+}
+
+std::string window(const std::vector<std::string>& times) {
+  if (times.empty()) {
+    return "";
+  }
+  auto [lo, hi] = std::minmax_element(times.begin(), times.end());
+  if (second_of(*lo) == second_of(*hi)) {
+    return "at " + second_of(*lo);
+  }
+  return fmt::format("between {} and {}", second_of(*lo), second_of(*hi));
+}
+
+}  // namespace
+
+int correlate(store::Store& store) {
+  std::vector<F> findings;
+  {
+    store::Statement st = store.prepare(
+        "SELECT id, rule, severity, coalesce(cause_key, ''), subject_schema, subject_table, "
+        "subject_column, subject_index, subject_constraint, subject_migration FROM finding "
+        "ORDER BY id");
+    while (st.step()) {
+      F f;
+      f.id = st.get_int(0);
+      f.rule = st.get_text(1);
+      f.severity = st.get_text(2);
+      f.key = st.get_text(3);
+      f.schema = st.get_optional_text(4);
+      f.table = st.get_optional_text(5);
+      f.column = st.get_optional_text(6);
+      f.index = st.get_optional_text(7);
+      f.constraint = st.get_optional_text(8);
+      f.migration = st.get_optional_text(9);
+      findings.push_back(f);
+    }
+  }
+  std::map<std::string, Recorded> recorded;
+  {
+    store::Statement st = store.prepare(
+        "SELECT r.app || '.' || r.name, r.applied_at, r.position, r.artifact_id, r.line, "
+        "EXISTS (SELECT 1 FROM expected_intent i WHERE i.migration = r.app || '.' || r.name) "
+        "FROM recorded_migration r");
+    while (st.step()) {
+      recorded[st.get_text(0)] = Recorded{st.get_optional_text(1), st.get_int(2), st.get_int(3),
+                                          st.get_optional_int(4), st.get_int(5) != 0};
+    }
+  }
+  std::map<int64_t, std::string> artifact_paths;
+  {
+    store::Statement st = store.prepare("SELECT id, path FROM artifact");
+    while (st.step()) {
+      artifact_paths[st.get_int(0)] = st.get_text(1);
+    }
+  }
+  auto record_evidence = [&](const std::string& migration) {
+    const Recorded& r = recorded[migration];
+    return nlohmann::json{{"artifact", artifact_paths[r.artifact]},
+                          {"line", r.line ? nlohmann::json(*r.line) : nlohmann::json(nullptr)},
+                          {"text", migration + " recorded as applied" +
+                                       (r.applied_at ? " at " + *r.applied_at : "")}};
+  };
+
+  // Which migrations are faked / partially applied, and the bulk (same second) of each
+  // faked one.
+  std::set<std::string> faked, partial;
+  for (const F& f : findings) {
+    if (f.rule == "migration.faked" && f.migration) {
+      faked.insert(*f.migration);
+    } else if (f.rule == "migration.partially-applied" && f.migration) {
+      partial.insert(*f.migration);
+    }
+  }
+  auto bulk_of = [&](const std::string& migration) {
+    const Recorded& r = recorded[migration];
+    return r.applied_at ? "faked:" + second_of(*r.applied_at) : "faked:" + migration;
+  };
+
+  std::map<std::string, Group> groups;
+  for (const F& f : findings) {
+    std::string gkey;
+    std::string kind;
+    if (f.key.rfind("wrong-schema:", 0) == 0) {
+      gkey = f.key;
+      kind = "wrong-search-path";
+    } else if (f.key.rfind("migration:", 0) == 0) {
+      std::string m = f.key.substr(10);
+      if (faked.count(m)) {
+        gkey = bulk_of(m);
+        kind = "faked-migrations";
+      } else if (partial.count(m)) {
+        gkey = "partial:" + m;
+        kind = "partially-applied";
+      } else {
+        gkey = "missing";
+        kind = "missing-objects";
+      }
+    } else if (f.key.rfind("altered:", 0) == 0) {
+      gkey = "altered";
+      kind = "changed-by-hand";
+    } else if (f.key == "unexplained") {
+      gkey = kind = "unexplained-tables";
+    } else if (f.key == "pending") {
+      gkey = kind = "pending-migrations";
+    } else if (f.key == "unknown-record" || f.key == "out-of-order") {
+      gkey = kind = "migration-history";
+    } else if (!f.key.empty()) {
+      gkey = f.key;
+      kind = f.key.substr(0, f.key.find(':'));
+    } else {
+      gkey = "rule:" + f.rule;
+      kind = f.rule;
+    }
+    Group& g = groups[gkey];
+    g.key = gkey;
+    g.kind = kind;
+    g.findings.push_back(&f);
+  }
+
+  for (auto& [gkey, g] : groups) {
+    std::vector<std::string> migrations;
+    std::vector<std::string> times;
+    std::set<std::string> seen;
+    for (const F* f : g.findings) {
+      if (f->migration && seen.insert(*f->migration).second) {
+        migrations.push_back(*f->migration);
+        if (recorded.count(*f->migration) && recorded[*f->migration].applied_at) {
+          times.push_back(*recorded[*f->migration].applied_at);
+        }
+      }
+    }
+    std::sort(migrations.begin(), migrations.end(),
+              [&](const std::string& a, const std::string& b) {
+                return recorded[a].position < recorded[b].position;
+              });
+    if (g.kind == "wrong-search-path") {
+      // key: wrong-schema:<actual>:<intended>
+      std::string rest = gkey.substr(13);
+      std::string actual = rest.substr(0, rest.find(':'));
+      std::string intended = rest.substr(rest.find(':') + 1);
+      std::vector<std::string> tables;
+      for (const F* f : g.findings) {
+        tables.push_back(f->table.value_or("?"));
+      }
+      std::string when = window(times);
+      g.summary =
+          fmt::format("{} recorded {} ran with search_path starting at {}: their {} live there",
+                      plural(migrations.size(), "migration", "migrations"),
+                      when.empty() ? "" : when, actual, plural(tables.size(), "table", "tables"));
+      g.narrative = fmt::format(
+          "{} ({}) were recorded as applied {} in {}.django_migrations, yet the {} they create "
+          "({}) are in schema {}, not {}. That is what happens when migrations run with a "
+          "search_path that starts with {} (a connection option such as `-c "
+          "search_path={},{}`, or a test settings module): PostgreSQL creates unqualified "
+          "tables in the first schema of the path, while the django_migrations row lands in "
+          "{}, the only schema that has that table. The application does not look in {}, so "
+          "each table fails with `relation \"...\" does not exist`, one at a time. Move them "
+          "all together: each finding carries a guarded ALTER TABLE ... SET SCHEMA {}.",
+          plural(migrations.size(), "migration", "migrations"), list(migrations), when, intended,
+          plural(tables.size(), "table", "tables"), list(tables), actual, intended, actual, actual,
+          intended, intended, actual, intended);
+      for (const auto& m : migrations) {
+        g.evidence.push_back(record_evidence(m));
+      }
+    } else if (g.kind == "faked-migrations") {
+      std::vector<std::string> fakes;
+      std::vector<std::string> objects;
+      for (const auto& m : migrations) {
+        if (faked.count(m)) {
+          fakes.push_back(m);
+        }
+      }
+      for (const F* f : g.findings) {
+        if (f->rule.rfind("drift.", 0) == 0) {
+          objects.push_back(object_of(*f));
+        }
+      }
+      // Migrations recorded in that same second whose schema effects are unknown or none.
+      std::vector<std::string> companions;
+      std::string second;
+      if (!fakes.empty() && recorded[fakes.front()].applied_at) {
+        second = second_of(*recorded[fakes.front()].applied_at);
+        for (const auto& [m, r] : recorded) {
+          if (r.applied_at && second_of(*r.applied_at) == second && !faked.count(m)) {
+            companions.push_back(m);
+          }
+        }
+        std::sort(companions.begin(), companions.end(),
+                  [&](const std::string& a, const std::string& b) {
+                    return recorded[a].position < recorded[b].position;
+                  });
+      }
+      g.summary = fmt::format("{} recorded as applied but {} DDL never ran (faked): {}",
+                              plural(fakes.size(), "migration", "migrations"),
+                              fakes.size() == 1 ? "its" : "their", list(fakes));
+      std::string bulk;
+      if (!second.empty() && (fakes.size() + companions.size()) > 1) {
+        bulk = fmt::format(
+            " They were recorded within the same second ({}){}: the mark of `manage.py migrate "
+            "--fake` (or of rows copied into django_migrations), not of migrations that ran.",
+            second, companions.empty() ? "" : ", together with " + list(companions));
+      }
+      g.narrative = fmt::format(
+          "{} recorded as applied in django_migrations, but nothing {} create exists{}{}.{} "
+          "Django will never run {} again on its own. Each missing object's finding carries SQL "
+          "that creates it, safe to run twice; or delete the django_migrations rows and migrate "
+          "again.",
+          fakes.size() == 1 ? "Migration " + fakes.front() + " is"
+                            : "Migrations " + list(fakes) + " are",
+          fakes.size() == 1 ? "it would" : "they would", objects.empty() ? "" : ": missing ",
+          list(objects), bulk, fakes.size() == 1 ? "it" : "them");
+      for (const auto& m : fakes) {
+        g.evidence.push_back(record_evidence(m));
+      }
+      for (const auto& m : companions) {
+        g.evidence.push_back(record_evidence(m));
+      }
+    } else if (g.kind == "partially-applied" || g.kind == "missing-objects") {
+      std::vector<std::string> objects;
+      for (const F* f : g.findings) {
+        if (f->rule.rfind("drift.", 0) == 0) {
+          objects.push_back(object_of(*f));
+        }
+      }
+      if (g.kind == "partially-applied") {
+        g.summary =
+            fmt::format("migration {} is recorded as applied but only partly in the database",
+                        list(migrations));
+        g.narrative = fmt::format(
+            "Migration {} is recorded as applied and some of what it creates exists, but not "
+            "all: missing {}. Part of its DDL ran (a migration that died half way outside a "
+            "transaction, statements applied by hand, a later --fake), or its objects were "
+            "removed since. The findings carry SQL that creates the missing objects.",
+            list(migrations), list(objects));
+      } else {
+        g.summary = fmt::format("{} that recorded migrations create are missing",
+                                plural(objects.size(), "object", "objects"));
+        g.narrative = fmt::format(
+            "Recorded migrations ({}) create {}, which the database does not have. The findings "
+            "carry SQL that creates them.",
+            list(migrations), list(objects));
+      }
+      for (const auto& m : migrations) {
+        g.evidence.push_back(record_evidence(m));
+      }
+    } else if (g.kind == "changed-by-hand") {
+      std::vector<std::string> columns;
+      for (const F* f : g.findings) {
+        columns.push_back(fmt::format("{}.{}", f->table.value_or("?"), f->column.value_or("?")));
+      }
+      g.summary = fmt::format("{} differ from what their migrations intend",
+                              plural(columns.size(), "column", "columns"));
+      g.narrative = fmt::format(
+          "The type, nullability or default of {} is not what the recorded migrations make it: "
+          "{}. Someone changed them outside the migrations (a hotfix, a manual ALTER), so the "
+          "models and the database disagree and the next migration that touches them may fail.",
+          plural(columns.size(), "column", "columns"), list(columns));
+    } else if (g.kind == "unexplained-tables") {
+      std::vector<std::string> tables;
+      for (const F* f : g.findings) {
+        tables.push_back(fmt::format("{}.{}", f->schema.value_or("?"), f->table.value_or("?")));
+      }
+      g.summary =
+          fmt::format("{} that no migration creates", plural(tables.size(), "table", "tables"));
+      g.narrative = fmt::format(
+          "{} that no migration creates: {}. Tables made by hand (a hotfix, an export, a "
+          "backup copy) or left over from a removed app; Django does not know them and nothing "
+          "maintains them. If another system owns them, allow them with --option "
+          "drift.unexplained-table.allow=NAME.",
+          plural(tables.size(), "table exists", "tables exist"), list(tables));
+    } else if (g.kind == "pending-migrations") {
+      g.summary = fmt::format(
+          "{} not applied", plural(migrations.size(), "migration file is", "migration files are"));
+      g.narrative = fmt::format(
+          "{} recorded as applied: {}. The code that needs {} fails until {} run; review {} "
+          "with `manage.py sqlmigrate` and run `manage.py migrate`.",
+          plural(migrations.size(), "migration file exists but is not",
+                 "migration files exist but are not"),
+          list(migrations), migrations.size() == 1 ? "it" : "them",
+          migrations.size() == 1 ? "it has" : "they have", migrations.size() == 1 ? "it" : "them");
+    } else if (g.kind == "migration-history") {
+      g.summary = fmt::format("the migration history is inconsistent ({})",
+                              plural(g.findings.size(), "finding", "findings"));
+      g.narrative = fmt::format(
+          "django_migrations does not agree with the migration files: {}. Rows were written or "
+          "removed by hand, files were renamed or deleted after they ran, or two branches were "
+          "merged; Django may refuse to migrate (InconsistentMigrationHistory) or run the wrong "
+          "migrations.",
+          list(migrations));
+    } else {
+      g.summary = fmt::format("{} of {}", plural(g.findings.size(), "finding", "findings"), g.kind);
+      g.narrative = g.summary + ".";
+    }
+  }
+
+  std::vector<Group*> ordered;
+  for (auto& [k, g] : groups) {
+    ordered.push_back(&g);
+  }
+  auto worst = [](const Group* g) {
+    int best = 3;
+    for (const F* f : g->findings) {
+      best = std::min(best, severity_rank(f->severity));
+    }
+    return best;
+  };
+  std::sort(ordered.begin(), ordered.end(), [&](const Group* a, const Group* b) {
+    if (worst(a) != worst(b)) {
+      return worst(a) < worst(b);
+    }
+    if (kind_rank(a->kind) != kind_rank(b->kind)) {
+      return kind_rank(a->kind) < kind_rank(b->kind);
+    }
+    return a->findings.front()->id < b->findings.front()->id;
+  });
+  store::Statement insert = store.prepare(
+      "INSERT INTO cause(id, kind, summary, narrative, evidence) VALUES (?1, ?2, ?3, ?4, ?5)");
+  store::Statement link = store.prepare("UPDATE finding SET cause_id = ?1 WHERE id = ?2");
+  int64_t id = 0;
+  for (Group* g : ordered) {
+    insert.run(++id, g->kind, g->summary, g->narrative, g->evidence.dump());
+    for (const F* f : g->findings) {
+      link.run(id, f->id);
+    }
+  }
+  return static_cast<int>(id);
+}
+
+}  // namespace dbautopsy::rules

@@ -1,0 +1,568 @@
+#include "rules/engine/derive.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <tuple>
+
+namespace dbautopsy::rules {
+
+namespace {
+
+// --- snapshots ------------------------------------------------------------------------------
+
+struct Candidate {
+  int64_t artifact = 0;
+  std::optional<std::string> db;
+  std::string path;
+  std::string schema_fp;
+  std::string data_fp;
+  std::optional<std::string> taken_at;
+  int64_t relations = 0;
+  int64_t data_sections = 0;
+};
+
+std::vector<Candidate> candidates(store::Store& store) {
+  std::vector<Candidate> out;
+  store::Statement st = store.prepare(R"(
+    SELECT a.id, u.db, a.path, coalesce(a.started_on, a.completed_on),
+           (SELECT count(*) FROM db_relation r WHERE r.artifact_id = a.id AND r.db IS u.db),
+           (SELECT count(*) FROM table_stats t WHERE t.artifact_id = a.id AND t.db IS u.db)
+      FROM artifact a
+      JOIN (SELECT DISTINCT artifact_id, db FROM db_relation
+            UNION SELECT DISTINCT artifact_id, db FROM table_stats) u ON u.artifact_id = a.id
+     WHERE a.kind = 'pgdump-sql' AND a.status IN ('ok', 'partial')
+     ORDER BY a.id, u.db)");
+  while (st.step()) {
+    Candidate c;
+    c.artifact = st.get_int(0);
+    c.db = st.get_optional_text(1);
+    c.path = st.get_text(2);
+    c.taken_at = st.get_optional_text(3);
+    c.relations = st.get_int(4);
+    c.data_sections = st.get_int(5);
+    out.push_back(c);
+  }
+  // A fingerprint of the schema (every relation, column, index and constraint) and of the
+  // data (rows per table), to tell which dumps show the same state.
+  for (auto& c : out) {
+    store::Statement fp = store.prepare(R"(
+      SELECT coalesce(group_concat(x, '|'), '') FROM (
+        SELECT 'r:' || schema_name || '.' || name || ':' || kind AS x FROM db_relation
+         WHERE artifact_id = ?1 AND db IS ?2
+        UNION ALL SELECT 'c:' || schema_name || '.' || table_name || '.' || name || ':' || type ||
+               ':' || not_null FROM db_column WHERE artifact_id = ?1 AND db IS ?2
+        UNION ALL SELECT 'i:' || schema_name || '.' || name FROM db_index
+         WHERE artifact_id = ?1 AND db IS ?2
+        UNION ALL SELECT 'k:' || schema_name || '.' || table_name || '.' || name || ':' || kind
+          FROM db_constraint WHERE artifact_id = ?1 AND db IS ?2
+        ORDER BY 1))");
+    fp.bind(1, c.artifact);
+    fp.bind(2, c.db);
+    c.schema_fp = fp.step() ? fp.get_text(0) : "";
+    fp.reset();
+    store::Statement data = store.prepare(R"(
+      SELECT coalesce(group_concat(x, '|'), '') FROM (
+        SELECT schema_name || '.' || table_name || ':' || sum(rows) AS x FROM table_stats
+         WHERE artifact_id = ?1 AND db IS ?2 GROUP BY schema_name, table_name ORDER BY 1))");
+    data.bind(1, c.artifact);
+    data.bind(2, c.db);
+    c.data_fp = data.step() ? data.get_text(0) : "";
+    data.reset();
+  }
+  return out;
+}
+
+struct Group {
+  std::vector<const Candidate*> members;
+  std::optional<std::string> taken_at;
+};
+
+bool same_state(const Candidate& a, const Candidate& b) {
+  if (a.db != b.db) {
+    return false;
+  }
+  // A data-only dump (no relations) belongs with a schema dump of the same database.
+  bool schema_agrees = a.schema_fp == b.schema_fp || a.relations == 0 || b.relations == 0;
+  bool data_agrees = a.data_fp == b.data_fp || a.data_fp.empty() || b.data_fp.empty();
+  // Two dumps with data taken at different times are different states, even if alike.
+  bool times_agree = !a.taken_at || !b.taken_at || a.data_fp.empty() || b.data_fp.empty() ||
+                     *a.taken_at == *b.taken_at;
+  return schema_agrees && data_agrees && times_agree;
+}
+
+void derive_snapshots(store::Store& store, const DeriveOptions& options, DeriveSummary& summary) {
+  std::vector<Candidate> all = candidates(store);
+  std::vector<Group> groups;
+  for (const auto& c : all) {
+    auto it = std::find_if(groups.begin(), groups.end(), [&](const Group& g) {
+      return std::all_of(g.members.begin(), g.members.end(),
+                         [&](const Candidate* m) { return same_state(*m, c); });
+    });
+    if (it == groups.end()) {
+      groups.push_back(Group{{&c}, c.taken_at});
+    } else {
+      it->members.push_back(&c);
+      if (!it->taken_at || (c.taken_at && *c.taken_at > *it->taken_at)) {
+        it->taken_at = c.taken_at;
+      }
+    }
+  }
+  if (groups.empty()) {
+    return;
+  }
+  // Order in time: by the user's --before/--after, else by the dumps' "Started on" header,
+  // else in the order the artifacts were read (which the notes say).
+  std::string ordered_by = "header";
+  auto has_path = [](const Group& g, const std::optional<std::string>& path) {
+    return path && std::any_of(g.members.begin(), g.members.end(), [&](const Candidate* m) {
+             return m->path == *path || m->path.ends_with("/" + *path);
+           });
+  };
+  if (options.before || options.after) {
+    ordered_by = "option";
+    std::stable_sort(groups.begin(), groups.end(), [&](const Group& a, const Group& b) {
+      int ra = has_path(a, options.before) ? 0 : has_path(a, options.after) ? 2 : 1;
+      int rb = has_path(b, options.before) ? 0 : has_path(b, options.after) ? 2 : 1;
+      return ra < rb;
+    });
+  } else if (std::all_of(groups.begin(), groups.end(), [](const Group& g) { return g.taken_at; })) {
+    std::stable_sort(groups.begin(), groups.end(),
+                     [](const Group& a, const Group& b) { return *a.taken_at < *b.taken_at; });
+  } else {
+    ordered_by = "order";
+    if (groups.size() > 1) {
+      summary.notes.push_back(
+          "the dumps do not all say when they were taken (no \"Started on\" header: pg_dump -v "
+          "writes it); their order in time is taken from the order they were read -- give "
+          "--before/--after to be sure");
+    }
+  }
+  for (size_t i = 0; i < groups.size(); ++i) {
+    const Group& g = groups[i];
+    std::string role = i + 1 == groups.size()   ? "current"
+                       : i + 2 == groups.size() ? "before"
+                                                : "earlier";
+    const Candidate* rep = g.members.front();
+    const Candidate* data = nullptr;
+    std::vector<std::string> ids;
+    for (const Candidate* m : g.members) {
+      if (m->relations > rep->relations) {
+        rep = m;
+      }
+      if (m->data_sections > 0 && (!data || m->data_sections > data->data_sections)) {
+        data = m;
+      }
+      ids.push_back(std::to_string(m->artifact));
+    }
+    std::string joined;
+    for (const auto& id : ids) {
+      joined += (joined.empty() ? "" : ",") + id;
+    }
+    store
+        .prepare(
+            "INSERT INTO snapshot(role, artifact_id, db, data_artifact_id, artifacts, taken_at, "
+            "ordered_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
+        .run(role, rep->artifact, rep->db,
+             data ? std::optional<int64_t>(data->artifact) : std::nullopt, joined, g.taken_at,
+             ordered_by);
+  }
+  summary.snapshots = static_cast<int>(groups.size());
+}
+
+// --- recorded migrations -----------------------------------------------------------------
+
+struct Recorded {
+  std::string app, name;
+  std::optional<int64_t> record_id;
+  std::optional<std::string> applied_at;
+  int64_t first_seen = 0;
+  int64_t artifact = 0;
+  std::optional<int64_t> line;
+};
+
+std::vector<Recorded> recorded_migrations(store::Store& store) {
+  std::vector<Recorded> out;
+  // The evidence row: a real export (csv/json/psql/copy/insert) before showmigrations.
+  store::Statement st = store.prepare(R"(
+    SELECT app, name, min(record_id), min(applied_at), min(rowid),
+           (SELECT artifact_id FROM migration_record r2 WHERE r2.app = r.app AND r2.name = r.name
+             ORDER BY source = 'showmigrations', rowid LIMIT 1),
+           (SELECT line FROM migration_record r2 WHERE r2.app = r.app AND r2.name = r.name
+             ORDER BY source = 'showmigrations', rowid LIMIT 1)
+      FROM migration_record r GROUP BY app, name)");
+  while (st.step()) {
+    Recorded r;
+    r.app = st.get_text(0);
+    r.name = st.get_text(1);
+    r.record_id = st.get_optional_int(2);
+    r.applied_at = st.get_optional_text(3);
+    r.first_seen = st.get_int(4);
+    r.artifact = st.get_int(5);
+    r.line = st.get_optional_int(6);
+    out.push_back(r);
+  }
+  std::stable_sort(out.begin(), out.end(), [](const Recorded& a, const Recorded& b) {
+    if (a.record_id && b.record_id) {
+      return *a.record_id < *b.record_id;
+    }
+    if (a.applied_at && b.applied_at && *a.applied_at != *b.applied_at) {
+      return *a.applied_at < *b.applied_at;
+    }
+    return a.first_seen < b.first_seen;
+  });
+  return out;
+}
+
+// --- expected schema -----------------------------------------------------------------------
+
+struct Intent {
+  std::string migration, action;
+  bool conditional = false;
+  int64_t artifact = 0;
+  std::optional<int64_t> line;
+};
+
+struct Obj {
+  std::string kind, schema, table, name;
+  std::optional<std::string> type, default_expr, constraint_kind, columns, definition;
+  std::optional<int64_t> not_null;
+  bool implied = false;
+  std::string migration;
+  int64_t artifact = 0;
+  std::optional<int64_t> line;
+  std::vector<Intent> intents;
+  bool alive = true;
+};
+
+struct Effect {
+  int64_t artifact = 0;
+  std::optional<int64_t> line;
+  std::string action, object;
+  std::optional<std::string> schema, table, new_name, type, default_expr, kind, columns, definition;
+  std::string name;
+  std::optional<int64_t> not_null;
+  bool conditional = false;
+};
+
+class Fold {
+ public:
+  explicit Fold(std::string default_schema) : m_default(std::move(default_schema)) {}
+
+  void apply(const std::string& migration, const Effect& e) {
+    std::string schema = e.schema.value_or(m_default);
+    Intent intent{migration, "create", e.conditional, e.artifact, e.line};
+    if (e.object == "table") {
+      table(migration, e, schema, intent);
+    } else if (e.object == "column") {
+      column(migration, e, schema, intent);
+    } else if (e.object == "index" || e.object == "constraint") {
+      named(migration, e, schema, intent);
+    }
+  }
+
+  const std::vector<Obj>& objects() const { return m_objects; }
+
+ private:
+  using TableKey = std::pair<std::string, std::string>;
+
+  Obj* find_table(const std::string& schema, const std::string& table) {
+    auto it = m_tables.find({schema, table});
+    return it == m_tables.end() || !m_objects[it->second].alive ? nullptr : &m_objects[it->second];
+  }
+
+  Obj& add(Obj o) {
+    m_objects.push_back(std::move(o));
+    return m_objects.back();
+  }
+
+  // The table an effect on a column, index or constraint refers to; a table that no recorded
+  // migration created is implied (made by an unrecorded migration, or by hand).
+  void ensure_table(const std::string& migration, const Effect& e, const std::string& schema,
+                    const std::string& table) {
+    if (find_table(schema, table)) {
+      return;
+    }
+    Obj t;
+    t.kind = "table";
+    t.schema = schema;
+    t.table = table;
+    t.name = table;
+    t.implied = true;
+    t.migration = migration;
+    t.artifact = e.artifact;
+    t.line = e.line;
+    m_tables[{schema, table}] = m_objects.size();
+    add(std::move(t));
+  }
+
+  void table(const std::string& migration, const Effect& e, const std::string& schema,
+             Intent intent) {
+    Obj* t = find_table(schema, e.name);
+    if (e.action == "create") {
+      if (t) {
+        intent.action = "ensure";
+        t->intents.push_back(intent);
+        if (t->implied && !e.conditional) {
+          t->implied = false;
+          t->migration = migration;
+        }
+        return;
+      }
+      Obj o;
+      o.kind = "table";
+      o.schema = schema;
+      o.table = e.name;
+      o.name = e.name;
+      o.migration = migration;
+      o.artifact = e.artifact;
+      o.line = e.line;
+      o.intents.push_back(intent);
+      m_tables[{schema, e.name}] = m_objects.size();
+      add(std::move(o));
+    } else if (e.action == "drop" && t) {
+      for (auto& o : m_objects) {
+        if (o.alive && o.schema == schema && o.table == e.name) {
+          o.alive = false;
+        }
+      }
+    } else if ((e.action == "rename" || e.action == "set_schema") && t && e.new_name) {
+      std::string new_schema = e.action == "set_schema" ? *e.new_name : schema;
+      std::string new_table = e.action == "rename" ? *e.new_name : e.name;
+      for (auto& o : m_objects) {
+        if (o.alive && o.schema == schema && o.table == e.name) {
+          o.schema = new_schema;
+          o.table = new_table;
+          if (o.kind == "table") {
+            o.name = new_table;
+          }
+          intent.action = "alter";
+          o.intents.push_back(intent);
+        }
+      }
+      size_t index = m_tables[{schema, e.name}];
+      m_tables.erase({schema, e.name});
+      m_tables[{new_schema, new_table}] = index;
+    }
+  }
+
+  void column(const std::string& migration, const Effect& e, const std::string& schema,
+              Intent intent) {
+    if (!e.table) {
+      return;
+    }
+    ensure_table(migration, e, schema, *e.table);
+    Obj* c = nullptr;
+    for (auto& o : m_objects) {
+      if (o.alive && o.kind == "column" && o.schema == schema && o.table == *e.table &&
+          o.name == e.name) {
+        c = &o;
+      }
+    }
+    if (e.action == "create") {
+      if (c) {
+        intent.action = "ensure";
+        c->intents.push_back(intent);
+        if (!e.conditional) {
+          set_props(*c, e);
+        }
+        return;
+      }
+      Obj o;
+      o.kind = "column";
+      o.schema = schema;
+      o.table = *e.table;
+      o.name = e.name;
+      set_props(o, e);
+      o.migration = migration;
+      o.artifact = e.artifact;
+      o.line = e.line;
+      o.intents.push_back(intent);
+      add(std::move(o));
+    } else if (e.action == "alter" && c) {
+      set_props(*c, e);
+      intent.action = "alter";
+      c->intents.push_back(intent);
+    } else if (e.action == "drop" && c) {
+      c->alive = false;
+    } else if (e.action == "rename" && c && e.new_name) {
+      c->name = *e.new_name;
+      intent.action = "alter";
+      c->intents.push_back(intent);
+    }
+  }
+
+  static void set_props(Obj& o, const Effect& e) {
+    if (e.type && *e.type != "unknown") {
+      o.type = e.type;
+    }
+    if (e.not_null) {
+      o.not_null = e.not_null;
+    }
+    if (e.default_expr) {
+      o.default_expr = e.default_expr->empty() ? std::nullopt : e.default_expr;  // "" = dropped
+    }
+  }
+
+  void named(const std::string& migration, const Effect& e, const std::string& schema,
+             Intent intent) {
+    Obj* existing = nullptr;
+    for (auto& o : m_objects) {
+      if (o.alive && o.kind == e.object && o.schema == schema && o.name == e.name &&
+          (e.object == "index" || !e.table || o.table == *e.table)) {
+        existing = &o;
+      }
+    }
+    if (e.action == "create") {
+      if (!e.table) {
+        return;
+      }
+      ensure_table(migration, e, schema, *e.table);
+      if (existing) {
+        intent.action = "ensure";
+        existing->intents.push_back(intent);
+        return;
+      }
+      Obj o;
+      o.kind = e.object;
+      o.schema = schema;
+      o.table = *e.table;
+      o.name = e.name;
+      o.constraint_kind = e.kind;
+      o.columns = e.columns;
+      o.definition = e.definition;
+      o.migration = migration;
+      o.artifact = e.artifact;
+      o.line = e.line;
+      o.intents.push_back(intent);
+      add(std::move(o));
+    } else if (e.action == "drop" && existing) {
+      existing->alive = false;
+    } else if (e.action == "rename" && existing && e.new_name) {
+      existing->name = *e.new_name;
+      intent.action = "alter";
+      existing->intents.push_back(intent);
+    }
+  }
+
+  std::string m_default;
+  std::vector<Obj> m_objects;
+  std::map<TableKey, size_t> m_tables;
+};
+
+std::vector<Effect> effects_of(store::Store& store, const std::string& app, const std::string& name,
+                               std::string* source) {
+  std::vector<Effect> out;
+  for (const char* src : {"sqlmigrate", "py"}) {
+    store::Statement st = store.prepare(R"(
+      SELECT artifact_id, line, action, object, schema_name, table_name, name, new_name, type,
+             not_null, default_expr, kind, columns, conditional, definition
+        FROM migration_effect
+       WHERE app = ?1 AND migration = ?2 AND source = ?3
+         AND artifact_id = (SELECT min(artifact_id) FROM migration_effect
+                             WHERE app = ?1 AND migration = ?2 AND source = ?3)
+       ORDER BY seq)");
+    st.bind(1, app);
+    st.bind(2, name);
+    st.bind(3, src);
+    while (st.step()) {
+      Effect e;
+      e.artifact = st.get_int(0);
+      e.line = st.get_optional_int(1);
+      e.action = st.get_text(2);
+      e.object = st.get_text(3);
+      e.schema = st.get_optional_text(4);
+      e.table = st.get_optional_text(5);
+      e.name = st.get_text(6);
+      e.new_name = st.get_optional_text(7);
+      e.type = st.get_optional_text(8);
+      e.not_null = st.get_optional_int(9);
+      e.default_expr = st.get_optional_text(10);
+      e.kind = st.get_optional_text(11);
+      e.columns = st.get_optional_text(12);
+      e.conditional = st.get_int(13) != 0;
+      e.definition = st.get_optional_text(14);
+      out.push_back(e);
+    }
+    st.reset();
+    // A migration is known to have been read when its file was, even without effects.
+    store::Statement known = store.prepare(
+        "SELECT count(*) FROM migration WHERE app = ?1 AND name = ?2 AND source = ?3");
+    known.bind(1, app);
+    known.bind(2, name);
+    known.bind(3, src);
+    bool read = known.step() && known.get_int(0) > 0;
+    known.reset();
+    if (!out.empty() || read) {
+      *source = src;
+      return out;
+    }
+  }
+  source->clear();
+  return out;
+}
+
+}  // namespace
+
+DeriveSummary derive(store::Store& store, const DeriveOptions& options) {
+  DeriveSummary summary;
+  store::Store::Transaction tx(store);
+  for (const char* table :
+       {"expected_intent", "expected_object", "recorded_migration", "snapshot"}) {
+    store.exec(fmt::format("DELETE FROM {}", table));
+  }
+  derive_snapshots(store, options, summary);
+
+  {
+    store::Statement st = store.prepare(
+        "SELECT schema_name FROM current_relation WHERE name = 'django_migrations' "
+        "ORDER BY schema_name = 'public' DESC LIMIT 1");
+    summary.default_schema = st.step() ? st.get_text(0) : "public";
+    st.reset();
+  }
+
+  Fold fold(summary.default_schema);
+  int64_t position = 0;
+  for (const Recorded& r : recorded_migrations(store)) {
+    std::string source;
+    std::vector<Effect> effects = effects_of(store, r.app, r.name, &source);
+    std::string migration = r.app + "." + r.name;
+    for (const Effect& e : effects) {
+      fold.apply(migration, e);
+    }
+    store
+        .prepare(
+            "INSERT INTO recorded_migration(app, name, position, record_id, applied_at, "
+            "artifact_id, line, effects_source) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
+        .run(r.app, r.name, ++position, r.record_id, r.applied_at, r.artifact, r.line,
+             source.empty() ? std::optional<std::string>() : std::optional<std::string>(source));
+  }
+  summary.recorded_migrations = static_cast<int>(position);
+
+  store::Statement insert_object = store.prepare(
+      "INSERT INTO expected_object(kind, schema_name, table_name, name, type, not_null, "
+      "default_expr, constraint_kind, columns, definition, implied, migration, artifact_id, line) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)");
+  store::Statement insert_intent = store.prepare(
+      "INSERT INTO expected_intent(object_id, migration, action, conditional, artifact_id, line) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+  for (const Obj& o : fold.objects()) {
+    if (!o.alive) {
+      continue;
+    }
+    insert_object.run(o.kind, o.schema, o.table, o.name, o.type, o.not_null, o.default_expr,
+                      o.constraint_kind, o.columns, o.definition, o.implied, o.migration,
+                      o.artifact, o.line);
+    int64_t id = store.last_insert_id();
+    for (const Intent& i : o.intents) {
+      insert_intent.run(id, i.migration, i.action, i.conditional, i.artifact, i.line);
+    }
+    ++summary.expected_objects;
+  }
+  tx.commit();
+  return summary;
+}
+
+}  // namespace dbautopsy::rules

@@ -1,0 +1,144 @@
+#include "rules/engine/engine.hpp"
+
+#include <fmt/format.h>
+
+#include <set>
+
+#include "base/error.hpp"
+
+namespace dbautopsy::rules {
+
+namespace {
+
+// The subject keys of the JSON contract, in its order.
+constexpr const char* k_subject_keys[] = {"schema", "table",      "column",
+                                          "index",  "constraint", "migration",
+                                          "row_id", "value",      "suggested_value"};
+
+void run_rule(store::Store& store, const Rule& rule) {
+  store::Statement st = store.prepare(rule.sql);
+  std::map<std::string, int> columns;
+  for (int i = 0; i < st.column_count(); ++i) {
+    std::string name = st.column_name(i);
+    if (name.rfind("subject_", 0) == 0) {
+      name = name.substr(8);
+    }
+    columns[name] = i;
+  }
+  if (!columns.count("message")) {
+    throw Error(
+        fmt::format("rule {} ({}): its SELECT has no `message` column", rule.id, rule.origin));
+  }
+  auto text = [&](const char* name) -> std::optional<std::string> {
+    auto it = columns.find(name);
+    if (it == columns.end() || st.is_null(it->second)) {
+      return std::nullopt;
+    }
+    return st.get_text(it->second);
+  };
+  store::Statement insert = store.prepare(
+      "INSERT INTO finding(rule, severity, subject_schema, subject_table, subject_column, "
+      "subject_index, subject_constraint, subject_migration, subject_row_id, subject_value, "
+      "subject_suggested_value, message, evidence, metrics, repair, cause_key) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)");
+  std::set<std::vector<std::optional<std::string>>> seen;
+  while (st.step()) {
+    std::vector<std::optional<std::string>> subject;
+    for (const char* key : k_subject_keys) {
+      subject.push_back(text(key));
+    }
+    if (!seen.insert(subject).second) {
+      continue;  // one finding per subject, even if the SELECT yields it twice
+    }
+    insert.bind(1, rule.id);
+    insert.bind(2, rule.severity);
+    for (size_t i = 0; i < subject.size(); ++i) {
+      insert.bind(static_cast<int>(i) + 3, subject[i]);
+    }
+    insert.bind(12, text("message").value_or(""));
+    insert.bind(13, text("evidence"));
+    insert.bind(14, text("metrics"));
+    insert.bind(15, text("repair"));
+    insert.bind(16, text("cause_key"));
+    while (insert.step()) {
+    }
+    insert.reset();
+  }
+}
+
+}  // namespace
+
+std::vector<Rule> all_rules(const AnalyzeOptions& options) {
+  std::vector<Rule> rules = builtin_rules();
+  for (const auto& r : options.extra_rules) {
+    if (find_rule(rules, r.id)) {
+      throw Error(fmt::format("rule {} from {} has the id of a built-in rule", r.id, r.origin));
+    }
+    rules.push_back(r);
+  }
+  return rules;
+}
+
+AnalyzeSummary analyze(store::Store& store, const AnalyzeOptions& options) {
+  AnalyzeSummary summary;
+  std::vector<Rule> rules = all_rules(options);
+  summary.derived = derive(store, options.derive);
+
+  store::Store::Transaction tx(store);
+  store.exec("DELETE FROM finding");
+  store.exec("DELETE FROM cause");
+  store.exec("DELETE FROM rule_option");
+  store::Statement opt =
+      store.prepare("INSERT INTO rule_option(rule, name, value) VALUES (?1, ?2, ?3)");
+  for (const auto& [key, value] : options.options) {
+    size_t dot = key.rfind('.');
+    if (dot == std::string::npos || dot == 0) {
+      throw UsageError(fmt::format("--option {}={}: name it RULE.OPTION=VALUE", key, value));
+    }
+    std::string rule = key.substr(0, dot);
+    if (!find_rule(rules, rule)) {
+      throw UsageError(fmt::format("--option {}: no rule {} (see `dbautopsy rules`)", key, rule));
+    }
+    size_t start = 0;
+    while (start <= value.size()) {
+      size_t comma = value.find(',', start);
+      std::string item =
+          value.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      if (!item.empty()) {
+        opt.run(rule, key.substr(dot + 1), item);
+      }
+      if (comma == std::string::npos) {
+        break;
+      }
+      start = comma + 1;
+    }
+  }
+  for (const Rule& rule : rules) {
+    if (rule.origin == "built-in") {
+      run_rule(store, rule);
+      continue;
+    }
+    try {
+      store.exec("SAVEPOINT user_rule");
+      run_rule(store, rule);
+      store.exec("RELEASE user_rule");
+    } catch (const Error& e) {
+      store.exec("ROLLBACK TO user_rule");
+      store.exec("RELEASE user_rule");
+      summary.rule_errors.push_back(
+          fmt::format("rule {} ({}) failed: {}", rule.id, rule.origin, e.what()));
+    }
+  }
+  summary.causes = correlate(store);
+  tx.commit();
+
+  store::Statement counts =
+      store.prepare("SELECT severity, count(*) FROM finding GROUP BY severity");
+  while (counts.step()) {
+    summary.by_severity[counts.get_text(0)] = static_cast<int>(counts.get_int(1));
+    summary.findings += static_cast<int>(counts.get_int(1));
+  }
+  return summary;
+}
+
+}  // namespace dbautopsy::rules

@@ -1,0 +1,281 @@
+// dbautopsy investigate / analyze / report: the main job and its two halves.
+//
+// investigate DIR = ingest every file under DIR (by content; what cannot be read is listed as
+// not analysed, with why) into DIR/.dbautopsy/facts.db, analyze, report. `analyze` and
+// `report` run the second and third steps over an existing store.
+
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <set>
+
+#include "base/error.hpp"
+#include "base/text.hpp"
+#include "cli/cli.hpp"
+#include "cli/ingest.hpp"
+#include "cli/options.hpp"
+#include "reports/report.hpp"
+#include "rules/engine/engine.hpp"
+#include "store/facts.hpp"
+
+namespace dbautopsy::cli {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct AnalysisArgs {
+  std::vector<std::string> rules_dirs;
+  std::vector<std::string> options;
+  std::string before, after;
+};
+
+struct ReportArgs {
+  std::string format = "text";
+  std::string fail_on = "error";
+  std::string repair;
+  std::string output;
+  bool verbose = false;
+};
+
+void add_analysis_options(po::options_description& d, AnalysisArgs& a) {
+  d.add_options()("rules-dir", po::value(&a.rules_dirs)->composing(),
+                  "also run the SQL rules of this folder (repeatable)")(
+      "option", po::value(&a.options)->composing(),
+      "a rule option RULE.NAME=VALUE (repeatable), e.g. drift.unexplained-table.allow=legacy_*")(
+      "before", po::value(&a.before), "the dump taken before (otherwise dump headers decide)")(
+      "after", po::value(&a.after), "the dump taken after");
+}
+
+void add_report_options(po::options_description& d, ReportArgs& r) {
+  d.add_options()("format,f", po::value(&r.format)->default_value("text"),
+                  "text, json, md or sql (the repair script)")(
+      "fail-on", po::value(&r.fail_on)->default_value("error"),
+      "exit 1 when a finding is at least this severe: error, warning, info, never")(
+      "repair", po::value(&r.repair), "also write the repair script (never run) to this file")(
+      "output,o", po::value(&r.output), "write the report to this file instead of stdout")(
+      "verbose,v", po::bool_switch(&r.verbose),
+      "text format: each finding's message, evidence and repair");
+}
+
+rules::AnalyzeOptions analysis_options(const AnalysisArgs& a) {
+  rules::AnalyzeOptions o;
+  for (const auto& dir : a.rules_dirs) {
+    auto more = rules::load_rules_dir(dir);
+    o.extra_rules.insert(o.extra_rules.end(), more.begin(), more.end());
+  }
+  for (const auto& opt : a.options) {
+    size_t eq = opt.find('=');
+    if (eq == std::string::npos) {
+      throw UsageError(fmt::format("--option {}: give RULE.NAME=VALUE", opt));
+    }
+    o.options.emplace_back(opt.substr(0, eq), opt.substr(eq + 1));
+  }
+  if (!a.before.empty()) {
+    o.derive.before = a.before;
+  }
+  if (!a.after.empty()) {
+    o.derive.after = a.after;
+  }
+  return o;
+}
+
+void check_report_args(const ReportArgs& r) {
+  static const std::set<std::string> k_formats = {"text", "json", "md", "sql"};
+  static const std::set<std::string> k_levels = {"error", "warning", "info", "never"};
+  if (!k_formats.count(r.format)) {
+    throw UsageError(fmt::format("--format {}: use text, json, md or sql", r.format));
+  }
+  if (!k_levels.count(r.fail_on)) {
+    throw UsageError(fmt::format("--fail-on {}: use error, warning, info or never", r.fail_on));
+  }
+}
+
+// Renders the report and returns the exit status the findings call for.
+int emit_report(store::Store& store, const ReportArgs& args, const std::string& title,
+                const std::vector<std::string>& notes) {
+  reports::Report report = reports::load_report(store, version(), title);
+  report.notes = notes;
+  std::ofstream file;
+  if (!args.output.empty()) {
+    file.open(args.output);
+    if (!file) {
+      throw Error(fmt::format("cannot write {}", args.output));
+    }
+  }
+  std::ostream& out = args.output.empty() ? std::cout : file;
+  bool tty = args.output.empty() && ::isatty(STDOUT_FILENO) && !std::getenv("NO_COLOR");
+  if (args.format == "json") {
+    reports::write_json(out, report);
+  } else if (args.format == "md") {
+    reports::write_markdown(out, report);
+  } else if (args.format == "sql") {
+    reports::write_repair_script(out, report);
+  } else {
+    reports::write_text(out, report, tty, args.verbose);
+  }
+  if (!args.repair.empty()) {
+    std::ofstream repair(args.repair);
+    if (!repair) {
+      throw Error(fmt::format("cannot write {}", args.repair));
+    }
+    reports::write_repair_script(repair, report);
+  }
+  if (args.fail_on == "never") {
+    return k_exit_ok;
+  }
+  return reports::count_at_least(report, args.fail_on) > 0 ? k_exit_findings : k_exit_ok;
+}
+
+std::vector<std::string> analyze_and_note(store::Store& store, const AnalysisArgs& args) {
+  rules::AnalyzeSummary s = rules::analyze(store, analysis_options(args));
+  std::vector<std::string> notes = s.derived.notes;
+  for (const auto& e : s.rule_errors) {
+    std::cerr << "dbautopsy: " << e << "\n";
+    notes.push_back(e);
+  }
+  return notes;
+}
+
+}  // namespace
+
+int cmd_investigate(const std::vector<std::string>& args) {
+  po::options_description visible("Options");
+  std::string store_path;
+  size_t max_statement_mb = 16;
+  AnalysisArgs analysis;
+  ReportArgs report;
+  visible.add_options()("store,s", po::value(&store_path),
+                        "fact store (default DIR/.dbautopsy/facts.db)")(
+      "max-statement-mb", po::value(&max_statement_mb)->default_value(16),
+      "longest SQL statement read, in MiB");
+  add_analysis_options(visible, analysis);
+  add_report_options(visible, report);
+  po::options_description hidden;
+  hidden.add_options()("dir", po::value<std::string>(), "case folder");
+  po::positional_options_description positional;
+  positional.add("dir", 1);
+  po::variables_map vm;
+  if (!parse_args("investigate", "[OPTIONS] DIR", args, visible, hidden, positional, vm)) {
+    return k_exit_ok;
+  }
+  if (!vm.count("dir")) {
+    throw UsageError("investigate: give the case folder, DIR");
+  }
+  check_report_args(report);
+  fs::path dir = vm["dir"].as<std::string>();
+  if (!fs::is_directory(dir)) {
+    throw InputError(Location{dir.string()}, "not a folder (investigate takes the case folder)");
+  }
+  if (store_path.empty()) {
+    store_path = (dir / ".dbautopsy" / "facts.db").string();
+  }
+  IngestOptions ingest_options;
+  ingest_options.max_statement_bytes = max_statement_mb << 20;
+
+  // Every file under DIR, by content; paths are stored relative to DIR so that a store and
+  // its report do not depend on where the case folder sits.
+  std::vector<fs::path> files;
+  for (auto it =
+           fs::recursive_directory_iterator(dir, fs::directory_options::skip_permission_denied);
+       it != fs::recursive_directory_iterator(); ++it) {
+    if (it->is_directory() && it->path().filename() == ".dbautopsy") {
+      it.disable_recursion_pending();
+    } else if (it->is_directory() && fs::exists(it->path() / "toc.dat")) {
+      files.push_back(it->path());
+      it.disable_recursion_pending();
+    } else if (it->is_regular_file()) {
+      files.push_back(it->path());
+    }
+  }
+  std::sort(files.begin(), files.end());
+  store::Store store = store::Store::open(store_path);
+  std::set<std::string> present;
+  bool input_error = false;
+  for (const auto& f : files) {
+    std::string shown = fs::relative(f, dir).string();
+    present.insert(shown);
+    ArtifactOutcome o = ingest_path(store, f, shown, ingest_options);
+    if ((o.status == "failed" && o.kind != "unknown") || o.status == "partial") {
+      input_error = true;
+      std::cerr << fmt::format("dbautopsy: {}: {}: {}\n", shown, o.status, o.detail);
+    }
+  }
+  // Artifacts of earlier runs whose files are gone are forgotten.
+  {
+    std::vector<int64_t> stale;
+    store::Statement st = store.prepare("SELECT id, path FROM artifact");
+    while (st.step()) {
+      if (!present.count(st.get_text(1))) {
+        stale.push_back(st.get_int(0));
+      }
+    }
+    st.reset();
+    store::Store::Transaction tx(store);
+    for (int64_t id : stale) {
+      store::forget_artifact(store, id);
+    }
+    tx.commit();
+  }
+  std::vector<std::string> notes = analyze_and_note(store, analysis);
+  int status = emit_report(store, report, dir.string(), notes);
+  if (input_error) {
+    std::cerr << "dbautopsy: some artifacts could not be read in full (see above); exit status 2\n";
+    return k_exit_error;
+  }
+  return status;
+}
+
+int cmd_analyze(const std::vector<std::string>& args) {
+  po::options_description visible("Options");
+  std::string store_path;
+  AnalysisArgs analysis;
+  visible.add_options()("store,s", po::value(&store_path)->default_value(default_store_path()),
+                        "fact store");
+  add_analysis_options(visible, analysis);
+  po::options_description hidden;
+  po::positional_options_description positional;
+  po::variables_map vm;
+  if (!parse_args("analyze", "[--store F] [OPTIONS]", args, visible, hidden, positional, vm)) {
+    return k_exit_ok;
+  }
+  store::Store store = store::Store::open(store_path, store::Store::Mode::read_write);
+  rules::AnalyzeSummary s = rules::analyze(store, analysis_options(analysis));
+  std::cout << fmt::format(
+      "{} snapshots, {} recorded migrations, {} expected objects; {} findings "
+      "in {} causes\n",
+      s.derived.snapshots, s.derived.recorded_migrations, s.derived.expected_objects, s.findings,
+      s.causes);
+  for (const auto& n : s.derived.notes) {
+    std::cout << "note: " << n << "\n";
+  }
+  for (const auto& e : s.rule_errors) {
+    std::cerr << "dbautopsy: " << e << "\n";
+  }
+  return s.rule_errors.empty() ? k_exit_ok : k_exit_error;
+}
+
+int cmd_report(const std::vector<std::string>& args) {
+  po::options_description visible("Options");
+  std::string store_path;
+  ReportArgs report;
+  visible.add_options()("store,s", po::value(&store_path)->default_value(default_store_path()),
+                        "fact store");
+  add_report_options(visible, report);
+  po::options_description hidden;
+  po::positional_options_description positional;
+  po::variables_map vm;
+  if (!parse_args("report", "[--store F] [OPTIONS]", args, visible, hidden, positional, vm)) {
+    return k_exit_ok;
+  }
+  check_report_args(report);
+  store::Store store = store::Store::open(store_path, store::Store::Mode::read_only);
+  return emit_report(store, report, store_path, {});
+}
+
+}  // namespace dbautopsy::cli

@@ -1,0 +1,201 @@
+#include "cli/kinds.hpp"
+
+#include <fmt/format.h>
+
+#include "cli/output.hpp"
+#include "django/migration_records.hpp"
+#include "django/sqlmigrate.hpp"
+#include "pgdump/copy_text.hpp"
+#include "pgdump/pgdump_sql.hpp"
+
+namespace dbautopsy::cli {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* k_restore_hint =
+    "not read yet; `pg_restore -f dump.sql FILE` turns it into a plain dump without a server";
+
+// The rows of a dump's django_migrations table, from its COPY block.
+class MigrationsCopy final : public pgdump::CopyConsumer {
+ public:
+  MigrationsCopy(store::FactWriter& out, pgdump::CopyTarget target)
+      : m_out(out), m_target(std::move(target)) {}
+
+  void rows(std::string_view block, uint64_t first_line) override {
+    uint64_t line = first_line;
+    size_t start = 0;
+    while (start < block.size()) {
+      size_t nl = block.find('\n', start);
+      std::string_view row = block.substr(start, nl - start);
+      add(row, line++);
+      start = nl == std::string_view::npos ? block.size() : nl + 1;
+    }
+  }
+  void long_row(std::string_view, uint64_t line, bool last) override {
+    if (last) {
+      store::ProblemFact p;
+      p.line = static_cast<int64_t>(line);
+      p.severity = "warning";
+      p.code = "django-migrations-row";
+      p.message = fmt::format(
+          "line {}: a django_migrations row longer than the read buffer; "
+          "not read",
+          line);
+      m_out.add(p);
+    }
+  }
+  void end(bool, uint64_t) override {}
+
+ private:
+  void add(std::string_view row, uint64_t line) {
+    auto fields = pgdump::decode_copy_row(row);
+    auto record = django::record_from_row(m_target.columns, fields);
+    if (!record) {
+      store::ProblemFact p;
+      p.line = static_cast<int64_t>(line);
+      p.severity = "warning";
+      p.code = "django-migrations-row";
+      p.message = fmt::format("line {}: a django_migrations row without app or name", line);
+      m_out.add(p);
+      return;
+    }
+    record->line = static_cast<int64_t>(line);
+    record->db = m_target.db;
+    record->schema_name = m_target.schema;
+    record->source = "copy";
+    m_out.add(*record);
+  }
+
+  store::FactWriter& m_out;
+  pgdump::CopyTarget m_target;
+};
+
+ReadSummary read_pgdump(io::InputStream& in, store::FactWriter& out) {
+  pgdump::PgDumpOptions options;
+  options.router = [&out](const pgdump::CopyTarget& t) -> std::unique_ptr<pgdump::CopyConsumer> {
+    if (t.table == "django_migrations") {
+      return std::make_unique<MigrationsCopy>(out, t);
+    }
+    return nullptr;
+  };
+  options.inserts.wants = [](const std::string& table) { return table == "django_migrations"; };
+  options.inserts.rows = [&out](const pgdump::CopyTarget& t, const pgdump::InsertRows& rows,
+                                uint64_t line) {
+    for (const auto& row : rows) {
+      if (auto record = django::record_from_row(t.columns, row)) {
+        record->line = static_cast<int64_t>(line);
+        record->db = t.db;
+        record->schema_name = t.schema;
+        record->source = "insert";
+        out.add(*record);
+      }
+    }
+  };
+  pgdump::PgDumpSummary s = pgdump::read_pgdump_sql(in, out, options);
+  ReadSummary r;
+  r.detail = fmt::format("{} statements, {} COPY blocks ({} rows), {} INSERT rows",
+                         thousands(static_cast<long long>(s.statements)), s.copy_blocks,
+                         thousands(static_cast<long long>(s.copy_rows)),
+                         thousands(static_cast<long long>(s.insert_rows)));
+  r.nothing = s.statements == 0 && s.copy_rows == 0;
+  return r;
+}
+
+std::function<ReadSummary(io::InputStream&, store::FactWriter&)> records_reader(
+    django::RecordFormat format) {
+  return [format](io::InputStream& in, store::FactWriter& out) {
+    django::RecordsSummary s = django::read_migration_records(in, out, format);
+    return ReadSummary{fmt::format("{} django_migrations rows", s.records), s.records == 0};
+  };
+}
+
+std::function<int(std::string_view, const fs::path&)> records_sniffer(django::RecordFormat format) {
+  return [format](std::string_view head, const fs::path&) {
+    auto f = django::sniff_migration_records(head);
+    return f && *f == format ? 80 : 0;
+  };
+}
+
+}  // namespace
+
+const std::vector<Kind>& kinds() {
+  static const std::vector<Kind> k_kinds = {
+      {"pgdump-sql", "pg_dump / pg_dumpall plain SQL output",
+       [](std::string_view head, const fs::path&) { return pgdump::sniff_pgdump_sql(head); },
+       read_pgdump, ""},
+      {"pgdump-custom",
+       "pg_dump custom-format archive (-Fc)",
+       [](std::string_view head, const fs::path&) {
+         return pgdump::is_pgdump_custom(head) ? 100 : 0;
+       },
+       {},
+       std::string("a pg_dump custom-format archive (-Fc): ") + k_restore_hint},
+      {"pgdump-tar",
+       "pg_dump tar archive (-Ft)",
+       [](std::string_view head, const fs::path&) { return pgdump::is_pgdump_tar(head) ? 100 : 0; },
+       {},
+       std::string("a pg_dump tar archive (-Ft): ") + k_restore_hint},
+      {"pgdump-dir",
+       "pg_dump directory archive (-Fd)",
+       [](std::string_view, const fs::path&) { return 0; },
+       {},
+       std::string("a pg_dump directory archive (-Fd): ") + k_restore_hint},
+      {"django-sqlmigrate", "manage.py sqlmigrate output of one migration",
+       [](std::string_view head, const fs::path& path) {
+         return django::sniff_sqlmigrate(head, path);
+       },
+       [](io::InputStream& in, store::FactWriter& out) {
+         django::SqlmigrateSummary s = django::read_sqlmigrate(in, out);
+         return ReadSummary{fmt::format("{} statements, {} effects", s.statements, s.effects),
+                            false};
+       },
+       ""},
+      {"django-migrations-csv", "django_migrations exported as CSV",
+       records_sniffer(django::RecordFormat::csv), records_reader(django::RecordFormat::csv), ""},
+      {"django-migrations-json", "django_migrations exported as JSON",
+       records_sniffer(django::RecordFormat::json), records_reader(django::RecordFormat::json), ""},
+      {"django-migrations-psql", "django_migrations as psql table output",
+       records_sniffer(django::RecordFormat::psql), records_reader(django::RecordFormat::psql), ""},
+      {"django-showmigrations", "manage.py showmigrations output",
+       [](std::string_view head, const fs::path&) {
+         return django::sniff_showmigrations(head) ? 75 : 0;
+       },
+       [](io::InputStream& in, store::FactWriter& out) {
+         django::RecordsSummary s = django::read_showmigrations(in, out);
+         return ReadSummary{fmt::format("{} migrations listed, {} applied", s.known, s.records),
+                            s.known == 0};
+       },
+       ""},
+  };
+  return k_kinds;
+}
+
+const Kind* find_kind(const std::string& name) {
+  for (const auto& k : kinds()) {
+    if (k.name == name) {
+      return &k;
+    }
+  }
+  return nullptr;
+}
+
+std::string detect_kind(const fs::path& path) {
+  if (fs::is_directory(path)) {
+    return fs::exists(path / "toc.dat") ? "pgdump-dir" : "unknown";
+  }
+  io::Head head = io::read_head(path);
+  std::string best = "unknown";
+  int best_score = 0;
+  for (const auto& k : kinds()) {
+    int score = k.sniff(head.bytes, path);
+    if (score > best_score) {
+      best_score = score;
+      best = k.name;
+    }
+  }
+  return best;
+}
+
+}  // namespace dbautopsy::cli

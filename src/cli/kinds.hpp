@@ -1,0 +1,40 @@
+// The kinds of artifact dbautopsy knows, how each is recognised from its content, and which
+// parser reads it. Recognition scores the decompressed first 64 KiB (and, for formats
+// Django names by convention, the path) against every kind; the best score wins. File
+// names alone never decide: a gzip named .txt or a dump named .csv are recognised.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "io/input.hpp"
+#include "store/facts.hpp"
+
+namespace dbautopsy::cli {
+
+struct ReadSummary {
+  std::string detail;    // "412 statements, 8 COPY blocks (1,204 rows)"
+  bool nothing = false;  // nothing could be read at all
+};
+
+struct Kind {
+  std::string name;         // pgdump-sql, django-migrations-csv, ...
+  std::string description;  // for --help and reports
+  // 0 (not this kind) to 100 (certainly).
+  std::function<int(std::string_view head, const std::filesystem::path& path)> sniff;
+  // Reads the artifact into facts; empty for kinds recognised but not read yet.
+  std::function<ReadSummary(io::InputStream& in, store::FactWriter& out)> read;
+  std::string unsupported;  // why it is not read, when `read` is empty
+};
+
+const std::vector<Kind>& kinds();
+const Kind* find_kind(const std::string& name);
+
+// The best-scoring kind for a file ("unknown" when none scores), or "pgdump-dir" for a
+// pg_dump directory archive.
+std::string detect_kind(const std::filesystem::path& path);
+
+}  // namespace dbautopsy::cli

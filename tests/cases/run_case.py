@@ -1,0 +1,76 @@
+#!/usr/bin/env python3
+"""Runs `dbautopsy investigate` over one fixture case and compares with its expected.json.
+
+The findings must equal the expected ones exactly: rule and the nine subject keys, nothing
+missing and nothing extra (an extra finding fails as surely as a missing one). Where the
+expectation gives metrics (data.duplicate-rows: rows, distinct_rows), they must match too.
+The case folder is not written: the fact store goes to a temporary folder.
+"""
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+
+def key(finding):
+    return (finding["rule"], tuple(sorted((k, v) for k, v in finding["subject"].items())))
+
+
+def show(k):
+    rule, subject = k
+    return rule + " " + ", ".join(f"{s}={v}" for s, v in subject if v is not None)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--dbautopsy", required=True)
+    ap.add_argument("--case", required=True, help="the case folder")
+    args = ap.parse_args()
+    case = Path(args.case)
+    expected = json.loads((case / "expected.json").read_text())
+    with tempfile.TemporaryDirectory() as tmp:
+        cmd = [args.dbautopsy, "investigate", str(case), "--store", str(Path(tmp) / "facts.db"),
+               "--format", "json", "--fail-on", "never"]
+        cmd += expected.get("options", [])
+        run = subprocess.run(cmd, capture_output=True, text=True)
+        if run.returncode != 0:
+            print(run.stderr)
+            sys.exit(f"dbautopsy exited with {run.returncode}")
+        got = json.loads(run.stdout)
+
+    failures = []
+    for field in ("tool", "version", "inputs", "findings", "causes"):
+        if field not in got:
+            failures.append(f"the report has no '{field}'")
+    expected_keys = {key(f): f for f in expected["findings"]}
+    got_keys = {}
+    for f in got["findings"]:
+        if set(f["subject"]) != {"schema", "table", "column", "index", "constraint", "migration",
+                                 "row_id", "value", "suggested_value"}:
+            failures.append(f"{f['id']}: subject keys are {sorted(f['subject'])}")
+        if not f.get("cause") or f["cause"] not in {c["id"] for c in got["causes"]}:
+            failures.append(f"{f['id']}: not attached to a cause")
+        if not f.get("evidence"):
+            failures.append(f"{f['id']} {f['rule']}: no evidence")
+        got_keys[key(f)] = f
+    for k in sorted(set(expected_keys) - set(got_keys)):
+        failures.append("missing: " + show(k))
+    for k in sorted(set(got_keys) - set(expected_keys)):
+        failures.append("extra:   " + show(k) + "  -- " + got_keys[k]["message"])
+    for k in sorted(set(expected_keys) & set(got_keys)):
+        want = expected_keys[k].get("metrics") or {}
+        have = got_keys[k].get("metrics") or {}
+        for m, v in want.items():
+            if have.get(m) != v:
+                failures.append(f"{show(k)}: metric {m} is {have.get(m)}, expected {v}")
+    print(f"{case.name}: {len(got['findings'])} findings in {len(got['causes'])} causes, "
+          f"{len(expected['findings'])} expected")
+    for f in failures:
+        print("FAIL:", f)
+    sys.exit(1 if failures else 0)
+
+
+if __name__ == "__main__":
+    main()
