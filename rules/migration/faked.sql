@@ -9,7 +9,6 @@ WITH intents AS (
     FROM expected_intent i
     JOIN expected_object o ON o.id = i.object_id AND o.implied = 0
     JOIN expected_presence p ON p.object_id = i.object_id
-   WHERE i.action IN ('create', 'ensure')
    GROUP BY i.migration)
 SELECT rm.app || '.' || rm.name AS migration,
        printf('migration %s.%s is recorded as applied%s, but none of the %d objects it creates exist: its DDL never ran',
