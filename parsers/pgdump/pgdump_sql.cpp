@@ -127,6 +127,7 @@ class DumpReader final : public pgsql::ScriptLexer::Handler {
   uint64_t m_current_offset = 0;
   bool m_stop = false;       // the input cannot be read on (binary data)
   std::string m_utf8_carry;  // an incomplete UTF-8 sequence at the end of a line's piece
+  int64_t m_sections = 0;    // COPY blocks so far
 };
 
 void DumpReader::start_database(std::optional<std::string> name) {
@@ -504,6 +505,7 @@ bool DumpReader::begin_copy(const pgsql::Json* copy, const pgsql::ScriptStatemen
   m_copy.active = false;  // set by run() once the lexer pauses
   m_copy.target.db = m_db->name;
   m_copy.target.line = st.first_line;
+  m_copy.target.section = ++m_sections;
   if (copy) {
     const pgsql::Json& rv = pgsql::field(*copy, "relation");
     auto key = m_applier->resolve_or_guess(rv);
@@ -701,11 +703,12 @@ void DumpReader::end_copy(bool complete, uint64_t end_line) {
   f.rows = static_cast<int64_t>(m_copy.rows);
   f.bytes = static_cast<int64_t>(m_copy.bytes);
   f.complete = complete;
+  f.section = m_copy.target.section;
+  if (m_copy.consumer) {
+    m_copy.consumer->end(complete, end_line, f);
+  }
   m_db->stats.push_back(f);
   m_summary.copy_rows += m_copy.rows;
-  if (m_copy.consumer) {
-    m_copy.consumer->end(complete, end_line);
-  }
   m_copy = CopyState{};
 }
 

@@ -39,6 +39,7 @@ struct CopyTarget {
   std::vector<store::ColumnFact> table_columns;
   bool csv = false;
   uint64_t line = 0;
+  int64_t section = 0;  // the COPY block's number in the artifact (table_stats.section)
 };
 
 // Receives the rows of one COPY block. Rows arrive in bulk, as the reader scans them:
@@ -49,8 +50,34 @@ class CopyConsumer {
   virtual ~CopyConsumer() = default;
   virtual void rows(std::string_view block, uint64_t first_line) = 0;
   virtual void long_row(std::string_view piece, uint64_t line, bool last) = 0;
-  // complete: the block ended with "\." (false when the input ended first).
-  virtual void end(bool complete, uint64_t end_line) = 0;
+  // complete: the block ended with "\." (false when the input ended first). A consumer may
+  // add what it learnt to the section's table_stats row.
+  virtual void end(bool complete, uint64_t end_line, store::TableStatsFact& stats) = 0;
+};
+
+// Hands the rows of a COPY block to several consumers in turn.
+class FanOut final : public CopyConsumer {
+ public:
+  explicit FanOut(std::vector<std::unique_ptr<CopyConsumer>> consumers)
+      : m_consumers(std::move(consumers)) {}
+  void rows(std::string_view block, uint64_t first_line) override {
+    for (auto& c : m_consumers) {
+      c->rows(block, first_line);
+    }
+  }
+  void long_row(std::string_view piece, uint64_t line, bool last) override {
+    for (auto& c : m_consumers) {
+      c->long_row(piece, line, last);
+    }
+  }
+  void end(bool complete, uint64_t end_line, store::TableStatsFact& stats) override {
+    for (auto& c : m_consumers) {
+      c->end(complete, end_line, stats);
+    }
+  }
+
+ private:
+  std::vector<std::unique_ptr<CopyConsumer>> m_consumers;
 };
 
 // Decides which COPY blocks someone wants to see; returns nullptr for "just count".

@@ -120,7 +120,7 @@ ArtifactOutcome ingest_path(store::Store& store, const fs::path& path,
     store::FactWriter writer(store, out.id);
     ReadSummary summary;
     try {
-      summary = kind->read(in, writer);
+      summary = kind->read(in, writer, options);
     } catch (const InputError& e) {
       // A reader that cannot go on: what it wrote stays, the artifact is partial.
       store::ProblemFact p;

@@ -21,6 +21,10 @@ namespace dbautopsy::cli {
 struct IngestOptions {
   std::optional<std::string> forced_kind;
   size_t max_statement_bytes = 16u << 20;
+  // Data statistics (see parsers/pgdump/copy_stats.hpp).
+  std::vector<std::string> ignore_columns;  // column, table.column or schema.table.column
+  size_t row_cap = 50'000;                  // rows kept per table for keys and references
+  size_t exact_cap = 4'000'000;             // distinct rows counted exactly per table
 };
 
 struct ArtifactOutcome {

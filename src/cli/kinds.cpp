@@ -5,6 +5,7 @@
 #include "cli/output.hpp"
 #include "django/migration_records.hpp"
 #include "django/sqlmigrate.hpp"
+#include "pgdump/copy_stats.hpp"
 #include "pgdump/copy_text.hpp"
 #include "pgdump/pgdump_sql.hpp"
 
@@ -46,7 +47,7 @@ class MigrationsCopy final : public pgdump::CopyConsumer {
       m_out.add(p);
     }
   }
-  void end(bool, uint64_t) override {}
+  void end(bool, uint64_t, store::TableStatsFact&) override {}
 
  private:
   void add(std::string_view row, uint64_t line) {
@@ -72,13 +73,21 @@ class MigrationsCopy final : public pgdump::CopyConsumer {
   pgdump::CopyTarget m_target;
 };
 
-ReadSummary read_pgdump(io::InputStream& in, store::FactWriter& out) {
+ReadSummary read_pgdump(io::InputStream& in, store::FactWriter& out, const IngestOptions& ingest) {
   pgdump::PgDumpOptions options;
-  options.router = [&out](const pgdump::CopyTarget& t) -> std::unique_ptr<pgdump::CopyConsumer> {
+  options.max_statement_bytes = ingest.max_statement_bytes;
+  pgdump::CopyStatsOptions stats;
+  stats.ignore = ingest.ignore_columns;
+  stats.stored_rows = ingest.row_cap;
+  stats.exact_cap = ingest.exact_cap;
+  options.router = [&out,
+                    stats](const pgdump::CopyTarget& t) -> std::unique_ptr<pgdump::CopyConsumer> {
+    std::vector<std::unique_ptr<pgdump::CopyConsumer>> consumers;
+    consumers.push_back(pgdump::make_copy_stats(t, out, stats));
     if (t.table == "django_migrations") {
-      return std::make_unique<MigrationsCopy>(out, t);
+      consumers.push_back(std::make_unique<MigrationsCopy>(out, t));
     }
-    return nullptr;
+    return std::make_unique<pgdump::FanOut>(std::move(consumers));
   };
   options.inserts.wants = [](const std::string& table) { return table == "django_migrations"; };
   options.inserts.rows = [&out](const pgdump::CopyTarget& t, const pgdump::InsertRows& rows,
@@ -103,9 +112,9 @@ ReadSummary read_pgdump(io::InputStream& in, store::FactWriter& out) {
   return r;
 }
 
-std::function<ReadSummary(io::InputStream&, store::FactWriter&)> records_reader(
-    django::RecordFormat format) {
-  return [format](io::InputStream& in, store::FactWriter& out) {
+std::function<ReadSummary(io::InputStream&, store::FactWriter&, const IngestOptions&)>
+records_reader(django::RecordFormat format) {
+  return [format](io::InputStream& in, store::FactWriter& out, const IngestOptions&) {
     django::RecordsSummary s = django::read_migration_records(in, out, format);
     return ReadSummary{fmt::format("{} django_migrations rows", s.records), s.records == 0};
   };
@@ -146,7 +155,7 @@ const std::vector<Kind>& kinds() {
        [](std::string_view head, const fs::path& path) {
          return django::sniff_sqlmigrate(head, path);
        },
-       [](io::InputStream& in, store::FactWriter& out) {
+       [](io::InputStream& in, store::FactWriter& out, const IngestOptions&) {
          django::SqlmigrateSummary s = django::read_sqlmigrate(in, out);
          return ReadSummary{fmt::format("{} statements, {} effects", s.statements, s.effects),
                             false};
@@ -162,7 +171,7 @@ const std::vector<Kind>& kinds() {
        [](std::string_view head, const fs::path&) {
          return django::sniff_showmigrations(head) ? 75 : 0;
        },
-       [](io::InputStream& in, store::FactWriter& out) {
+       [](io::InputStream& in, store::FactWriter& out, const IngestOptions&) {
          django::RecordsSummary s = django::read_showmigrations(in, out);
          return ReadSummary{fmt::format("{} migrations listed, {} applied", s.known, s.records),
                             s.known == 0};

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/ingest.hpp"
 #include "io/input.hpp"
 #include "store/facts.hpp"
 
@@ -26,7 +27,9 @@ struct Kind {
   // 0 (not this kind) to 100 (certainly).
   std::function<int(std::string_view head, const std::filesystem::path& path)> sniff;
   // Reads the artifact into facts; empty for kinds recognised but not read yet.
-  std::function<ReadSummary(io::InputStream& in, store::FactWriter& out)> read;
+  std::function<ReadSummary(io::InputStream& in, store::FactWriter& out,
+                            const IngestOptions& options)>
+      read;
   std::string unsupported;  // why it is not read, when `read` is empty
 };
 

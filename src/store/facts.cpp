@@ -13,11 +13,6 @@ std::string utc_now() {
   return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", now);
 }
 
-// Every table that carries artifact_id, in an order that deletes children first.
-constexpr const char* k_fact_tables[] = {
-    "problem",  "db_schema",     "db_extension", "db_relation", "db_column",  "db_sequence",
-    "db_index", "db_constraint", "db_object",    "db_comment",  "table_stats"};
-
 }  // namespace
 
 std::optional<StoredArtifact> find_artifact(Store& store, const std::string& path) {
@@ -42,7 +37,16 @@ int64_t add_artifact(Store& store, const ArtifactFact& a) {
 }
 
 void forget_artifact(Store& store, int64_t artifact_id) {
-  for (const char* table : k_fact_tables) {
+  // Every fact table: the ones schema.sql declares with an artifact_id column.
+  std::vector<std::string> tables;
+  store::Statement st = store.prepare(
+      "SELECT m.name FROM sqlite_master m WHERE m.type = 'table' AND EXISTS "
+      "(SELECT 1 FROM pragma_table_info(m.name) c WHERE c.name = 'artifact_id')");
+  while (st.step()) {
+    tables.push_back(st.get_text(0));
+  }
+  st.reset();
+  for (const auto& table : tables) {
     store.prepare(fmt::format("DELETE FROM {} WHERE artifact_id = ?1", table)).run(artifact_id);
   }
   store.prepare("DELETE FROM artifact WHERE id = ?1").run(artifact_id);
@@ -170,10 +174,14 @@ void FactWriter::add(const CommentFact& f) {
 
 void FactWriter::add(const TableStatsFact& f) {
   statement(10,
-            "INSERT INTO table_stats(artifact_id, line, end_line, db, schema_name, table_name, "
-            "source, columns, rows, bytes, complete) VALUES (?,?,?,?,?,?,?,?,?,?,?)")
-      .run(m_artifact, f.line, f.end_line, f.db, f.schema_name, f.table_name, f.source, f.columns,
-           f.rows, f.bytes, f.complete);
+            "INSERT INTO table_stats(artifact_id, section, line, end_line, db, schema_name, "
+            "table_name, source, columns, rows, bytes, complete, distinct_rows, repeated_rows, "
+            "distinct_method, ignored_columns, distinct_without_first, top_rows, stored_rows) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+      .run(m_artifact, f.section, f.line, f.end_line, f.db, f.schema_name, f.table_name, f.source,
+           f.columns, f.rows, f.bytes, f.complete, f.distinct_rows, f.repeated_rows,
+           f.distinct_method, f.ignored_columns, f.distinct_without_first, f.top_rows,
+           f.stored_rows);
 }
 
 void FactWriter::add(const StatementFact& f) {
@@ -222,6 +230,11 @@ void FactWriter::add(const MigrationEffectFact& f) {
       .run(m_artifact, f.line, f.app, f.migration, f.seq, f.action, f.object, f.schema_name,
            f.table_name, f.name, f.new_name, f.type, f.not_null, f.default_expr, f.kind, f.columns,
            f.ref_schema, f.ref_table, f.definition, f.conditional, f.source);
+}
+
+void FactWriter::add(const TableRowFact& f) {
+  statement(17, "INSERT INTO table_row(artifact_id, section, line, row_values) VALUES (?,?,?,?)")
+      .run(m_artifact, f.section, f.line, f.row_values);
 }
 
 }  // namespace dbautopsy::store

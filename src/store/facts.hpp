@@ -140,6 +140,7 @@ struct CommentFact {
 };
 
 struct TableStatsFact {
+  OptInt section;
   OptInt line, end_line;
   OptText db;
   std::string schema_name, table_name, source;
@@ -147,6 +148,17 @@ struct TableStatsFact {
   int64_t rows = 0;
   OptInt bytes;
   bool complete = true;
+  OptInt distinct_rows, repeated_rows;
+  OptText distinct_method, ignored_columns;
+  OptInt distinct_without_first;
+  OptText top_rows;
+  OptInt stored_rows;
+};
+
+struct TableRowFact {
+  int64_t section = 0;
+  int64_t line = 0;
+  std::string row_values;  // JSON array
 };
 
 struct StatementFact {
@@ -243,6 +255,7 @@ class FactWriter {
   void add(const CommentFact& f);
   void add(const TableStatsFact& f);
   void add(const StatementFact& f);
+  void add(const TableRowFact& f);
   void add(const MigrationRecordFact& f);
   void add(const MigrationFact& f);
   void add(const MigrationDependencyFact& f);

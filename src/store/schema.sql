@@ -193,6 +193,16 @@ CREATE TABLE db_comment (
   comment TEXT
 );
 
+-- The first rows of each data section, decoded (the first --row-cap rows, 50,000 by
+-- default): what natural keys, id remappings and orphaned references are found from.
+CREATE TABLE table_row (
+  artifact_id INTEGER NOT NULL REFERENCES artifact(id),
+  section INTEGER NOT NULL,
+  line INTEGER NOT NULL,
+  row_values TEXT NOT NULL     -- JSON array of the fields in the section's column order
+);
+CREATE INDEX table_row_section ON table_row(artifact_id, section);
+
 -- Statements of SQL artifacts, other than INSERTs (counted in table_stats): where each one
 -- starts and ends and what the parser made of it.
 CREATE TABLE sql_statement (
@@ -206,9 +216,13 @@ CREATE TABLE sql_statement (
 );
 CREATE INDEX sql_statement_line ON sql_statement(artifact_id, line);
 
--- Data sections of a dump: one row per COPY block or per table written with INSERTs.
+-- Data sections of a dump: one row per COPY block or per table written with INSERTs, with
+-- the statistics of its rows. Duplicate counting leaves surrogate columns out (identity
+-- columns, nextval() defaults, insert-time timestamps, --ignore-columns): two rows that
+-- differ only there are the same logical row.
 CREATE TABLE table_stats (
   artifact_id INTEGER NOT NULL REFERENCES artifact(id),
+  section INTEGER,             -- the COPY block's number in the artifact (see table_row)
   line INTEGER,                -- the COPY statement, or the first INSERT
   end_line INTEGER,            -- the "\." line, or the last INSERT
   db TEXT,
@@ -218,7 +232,16 @@ CREATE TABLE table_stats (
   columns TEXT,                -- the column list of COPY, comma-separated
   rows INTEGER NOT NULL,
   bytes INTEGER,               -- bytes of COPY data
-  complete INTEGER NOT NULL DEFAULT 1 -- 0 when the data ended before "\." (truncated)
+  complete INTEGER NOT NULL DEFAULT 1, -- 0 when the data ended before "\." (truncated)
+  distinct_rows INTEGER,       -- rows that differ in a column other than the ignored ones
+  repeated_rows INTEGER,       -- distinct rows that occur more than once
+  distinct_method TEXT,        -- exact, or sketch (HyperLogLog estimate past the exact cap)
+  ignored_columns TEXT,        -- the columns left out, comma-separated, with why
+  distinct_without_first INTEGER, -- distinct rows also leaving out the first column, when
+                               -- it is an integer without a default (a PK set by the
+                               -- application, which pg_dump declares only after the data)
+  top_rows TEXT,               -- JSON: the most repeated rows [{count, line, row}]
+  stored_rows INTEGER          -- rows kept in full in table_row (the first ones)
 );
 CREATE INDEX table_stats_table ON table_stats(schema_name, table_name);
 
@@ -366,6 +389,75 @@ CREATE TABLE expected_intent (
   line INTEGER
 );
 
+-- Parent rows: primary key and natural key of every stored row of tables with a
+-- single-column primary key, per snapshot (current, before).
+CREATE TABLE key_inventory (
+  snapshot_id INTEGER NOT NULL REFERENCES snapshot(id),
+  schema_name TEXT NOT NULL,
+  table_name TEXT NOT NULL,
+  key_column TEXT NOT NULL,          -- the primary key column
+  row_id TEXT NOT NULL,              -- its value
+  natural_key TEXT,                  -- JSON array of the natural key's values
+  artifact_id INTEGER NOT NULL,
+  line INTEGER
+);
+CREATE INDEX key_inventory_row ON key_inventory(schema_name, table_name, row_id);
+
+-- The natural key chosen for each parent table, and how it was chosen.
+CREATE TABLE natural_key (
+  schema_name TEXT NOT NULL,
+  table_name TEXT NOT NULL,
+  columns TEXT NOT NULL,             -- comma-separated
+  source TEXT NOT NULL               -- "UNIQUE constraint x", "unique index x", "--natural-key",
+                                     -- or "inferred: unique in all N rows"
+);
+
+-- Columns that refer to a parent table's key: declared foreign keys, and undeclared ones
+-- inferred from their name (team_id, home_team_id -> teams) and their values (most of
+-- them are keys of that table), in the current snapshot.
+CREATE TABLE ref_inventory (
+  schema_name TEXT NOT NULL,
+  table_name TEXT NOT NULL,
+  column_name TEXT NOT NULL,
+  parent_schema TEXT NOT NULL,
+  parent_table TEXT NOT NULL,
+  parent_column TEXT NOT NULL,
+  declared INTEGER NOT NULL,         -- a FOREIGN KEY constraint says so
+  distinct_values INTEGER NOT NULL,  -- non-NULL values in the stored rows
+  matched_values INTEGER NOT NULL,   -- of which are keys of the parent
+  evidence TEXT NOT NULL
+);
+
+-- Parent rows whose natural key stayed while their id changed, between the snapshot before
+-- and the current one.
+CREATE TABLE id_remap (
+  schema_name TEXT NOT NULL,
+  table_name TEXT NOT NULL,
+  key_column TEXT NOT NULL,
+  old_id TEXT NOT NULL,
+  new_id TEXT NOT NULL,
+  natural_key TEXT NOT NULL,         -- JSON array
+  before_artifact INTEGER, before_line INTEGER,
+  after_artifact INTEGER, after_line INTEGER
+);
+
+-- Child rows of the current snapshot whose reference has no parent.
+CREATE TABLE orphan (
+  schema_name TEXT NOT NULL,
+  table_name TEXT NOT NULL,
+  column_name TEXT NOT NULL,
+  row_id TEXT NOT NULL,              -- the child's primary key, or "line N" without one
+  value TEXT NOT NULL,
+  parent_schema TEXT NOT NULL,
+  parent_table TEXT NOT NULL,
+  parent_column TEXT NOT NULL,
+  suggested_value TEXT,
+  method TEXT NOT NULL,              -- remapped, text, ambiguous, none
+  detail TEXT,                       -- how the suggestion was found, or why there is none
+  artifact_id INTEGER NOT NULL,
+  line INTEGER
+);
+
 -- Options of rules (`--option RULE.NAME=VALUE`), for SQL rules to read.
 CREATE TABLE rule_option (
   rule TEXT NOT NULL,
@@ -399,7 +491,9 @@ CREATE TABLE cause (
   kind TEXT NOT NULL,
   summary TEXT NOT NULL,             -- one line
   narrative TEXT NOT NULL,           -- one paragraph
-  evidence TEXT                      -- JSON array, as in finding
+  evidence TEXT,                     -- JSON array, as in finding
+  repair TEXT                        -- SQL for the whole cause (with expected counts and the
+                                     -- checks to run after), when that is the better repair
 );
 
 -- The current snapshot's facts, for rules.

@@ -1,0 +1,43 @@
+// Statistics of a table's rows, computed while its COPY data streams past.
+//
+// For every row: its fields are found (tabs), the surrogate columns are left out, and the
+// rest is hashed with XXH3 (fields in COPY's text format, which is canonical: equal values
+// have equal text). Hashes go to a DistinctCounter: rows, distinct rows and the most
+// repeated rows, exactly up to a cap, then with a sketch (io/distinct.hpp). The first rows
+// of every table are also kept, decoded, in table_row: natural keys, id remappings and
+// orphaned references are found from them.
+//
+// Surrogate columns are known from the schema facts the dump declared before its data:
+// identity columns, nextval() defaults, timestamp columns whose default is the insert time
+// (now(), CURRENT_TIMESTAMP, ...), plus the user's --ignore-columns. A single-column integer
+// primary key has no default when the application sets it, and pg_dump declares primary
+// keys only after the data; so when the first column is an integer without a default, the
+// distinct rows are also counted without it, and the rules use that figure if the first
+// column turns out to be the primary key.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "pgdump/pgdump_sql.hpp"
+#include "store/facts.hpp"
+
+namespace dbautopsy::pgdump {
+
+struct CopyStatsOptions {
+  size_t exact_cap = 4'000'000;  // distinct rows counted exactly, per table (96 MiB at most)
+  size_t stored_rows = 50'000;   // rows kept in full in table_row, per table
+  // Columns to leave out of duplicate counting: "column", "table.column" or
+  // "schema.table.column".
+  std::vector<std::string> ignore;
+};
+
+std::unique_ptr<CopyConsumer> make_copy_stats(const CopyTarget& target, store::FactWriter& out,
+                                              const CopyStatsOptions& options);
+
+// Whether a column is a surrogate, and why ("identity", "nextval default", "insert time"),
+// or empty when it is not.
+std::string surrogate_reason(const store::ColumnFact& column);
+
+}  // namespace dbautopsy::pgdump
