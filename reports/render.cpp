@@ -80,6 +80,17 @@ std::string subject_text(const Finding& f) {
   return out;
 }
 
+std::vector<std::string> split_lines(const std::string& s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start < s.size()) {
+    size_t nl = s.find('\n', start);
+    out.push_back(s.substr(start, nl == std::string::npos ? std::string::npos : nl - start));
+    start = nl == std::string::npos ? s.size() : nl + 1;
+  }
+  return out;
+}
+
 bool analysed(const Input& in) {
   return in.status == "ok" || in.status == "partial" || in.status == "unchanged";
 }
@@ -142,6 +153,12 @@ void write_text(std::ostream& out, const Report& report, bool colour, bool verbo
     out << "\n"
         << st.bold(c.id) << "  " << st.severity(c.severity) << "  " << st.bold(c.summary) << "\n";
     out << wrap(c.narrative, 100, "    ");
+    if (c.repair && verbose) {
+      out << st.dim("    repair:") << "\n";
+      for (auto line : split_lines(*c.repair)) {
+        out << st.dim("      " + line) << "\n";
+      }
+    }
     for (const auto& id : c.findings) {
       const Finding& f = *by_id[id];
       out << fmt::format("    {:<4} {} {}  {}\n", f.id,
@@ -183,6 +200,9 @@ void write_markdown(std::ostream& out, const Report& report) {
   }
   for (const auto& c : report.causes) {
     out << fmt::format("\n## {} — {} ({})\n\n{}\n\n", c.id, c.summary, c.severity, c.narrative);
+    if (c.repair) {
+      out << "```sql\n" << *c.repair << "```\n\n";
+    }
     for (const auto& id : c.findings) {
       const Finding& f = *by_id[id];
       out << fmt::format("- **{}** `{}` {} — {}\n", f.id, f.rule, subject_text(f), f.message);
@@ -209,6 +229,11 @@ void write_repair_script(std::ostream& out, const Report& report) {
   }
   for (const auto& c : report.causes) {
     out << fmt::format("\n-- {}: {}\n", c.id, c.summary);
+    if (c.repair) {
+      // One repair for the whole cause (bulk, with counts and checks) rather than per finding.
+      out << *c.repair;
+      continue;
+    }
     for (const auto& id : c.findings) {
       const Finding& f = *by_id[id];
       if (!f.repair) {

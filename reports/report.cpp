@@ -81,8 +81,8 @@ Report load_report(store::Store& store, const std::string& version, const std::s
   }
   std::map<int64_t, std::string> cause_ids;
   {
-    store::Statement st =
-        store.prepare("SELECT id, kind, summary, narrative, evidence FROM cause ORDER BY id");
+    store::Statement st = store.prepare(
+        "SELECT id, kind, summary, narrative, evidence, repair FROM cause ORDER BY id");
     while (st.step()) {
       Cause c;
       c.id = fmt::format("C{}", st.get_int(0));
@@ -90,6 +90,7 @@ Report load_report(store::Store& store, const std::string& version, const std::s
       c.summary = st.get_text(2);
       c.narrative = st.get_text(3);
       c.evidence = parse_evidence(st.get_optional_text(4));
+      c.repair = st.get_optional_text(5);
       c.severity = "info";
       cause_ids[st.get_int(0)] = c.id;
       report.causes.push_back(c);
@@ -203,6 +204,9 @@ void write_json(std::ostream& out, const Report& report) {
                       {"narrative", c.narrative},
                       {"evidence", evidence_json(c.evidence)},
                       {"findings", c.findings}});
+    if (c.repair) {
+      causes.back()["repair"] = *c.repair;
+    }
   }
   doc["causes"] = causes;
   if (!report.notes.empty()) {

@@ -37,6 +37,7 @@ struct Finding {
 
 struct Cause {
   std::string id, kind, summary, narrative, severity;
+  std::optional<std::string> repair;
   std::vector<Evidence> evidence;
   std::vector<std::string> findings;
 };

@@ -46,6 +46,7 @@ struct Group {
   std::vector<const F*> findings;
   std::string summary, narrative;
   nlohmann::json evidence = nlohmann::json::array();
+  std::optional<std::string> repair;
 };
 
 int severity_rank(const std::string& s) {
@@ -106,6 +107,170 @@ std::string window(const std::vector<std::string>& times) {
     return "at " + second_of(*lo);
   }
   return fmt::format("between {} and {}", second_of(*lo), second_of(*hi));
+}
+
+// The cause of orphaned references to one parent table (and of the id remappings that
+// explain them): a narrative with the numbers, and one guarded UPDATE per child column and
+// old id, each with the rows it should touch, then the checks that must return 0.
+void references_cause(store::Store& store, const std::string& parent, Group& g) {
+  std::string schema = parent.substr(0, parent.find('.'));
+  std::string table = parent.substr(parent.find('.') + 1);
+  struct Remap {
+    std::string old_id, new_id, key;
+  };
+  std::vector<Remap> remaps;
+  {
+    store::Statement st = store.prepare(
+        "SELECT old_id, new_id, natural_key FROM id_remap WHERE schema_name = ?1 AND table_name = "
+        "?2 "
+        "ORDER BY CAST(old_id AS INTEGER), old_id");
+    st.bind(1, schema);
+    st.bind(2, table);
+    while (st.step()) {
+      remaps.push_back({st.get_text(0), st.get_text(1), st.get_text(2)});
+    }
+  }
+  struct Column {
+    std::string schema, table, column, parent_column;
+    bool declared = false;
+    int64_t rows = 0;
+    std::vector<std::tuple<std::string, std::string, int64_t>> moves;  // old, new, rows
+    int64_t unknown = 0;
+  };
+  std::vector<Column> columns;
+  {
+    store::Statement st = store.prepare(R"(
+      SELECT o.schema_name, o.table_name, o.column_name, o.parent_column, r.declared, o.value,
+             o.suggested_value, count(*)
+        FROM orphan o JOIN ref_inventory r ON r.schema_name = o.schema_name
+         AND r.table_name = o.table_name AND r.column_name = o.column_name
+       WHERE o.parent_schema = ?1 AND o.parent_table = ?2
+       GROUP BY o.schema_name, o.table_name, o.column_name, o.value, o.suggested_value
+       ORDER BY o.table_name, o.column_name, o.value)");
+    st.bind(1, schema);
+    st.bind(2, table);
+    while (st.step()) {
+      std::string key = st.get_text(0) + "." + st.get_text(1) + "." + st.get_text(2);
+      if (columns.empty() ||
+          columns.back().schema + "." + columns.back().table + "." + columns.back().column != key) {
+        columns.push_back(Column{st.get_text(0), st.get_text(1), st.get_text(2), st.get_text(3),
+                                 st.get_int(4) != 0});
+      }
+      Column& c = columns.back();
+      int64_t n = st.get_int(7);
+      c.rows += n;
+      if (!st.is_null(6)) {
+        c.moves.emplace_back(st.get_text(5), st.get_text(6), n);
+      } else {
+        c.unknown += n;
+      }
+    }
+  }
+  int64_t orphans = 0;
+  int64_t unknown = 0;
+  std::vector<std::string> where;
+  for (const auto& c : columns) {
+    orphans += c.rows;
+    unknown += c.unknown;
+    where.push_back(fmt::format("{} in {}.{}{}", c.rows, c.table, c.column,
+                                c.declared ? "" : " (no FOREIGN KEY)"));
+  }
+  std::vector<std::string> moved;
+  for (const auto& r : remaps) {
+    moved.push_back(fmt::format("{} -> {} (natural key {})", r.old_id, r.new_id, r.key));
+  }
+  if (!remaps.empty()) {
+    g.kind = "id-remapped";
+    g.summary = fmt::format(
+        "the re-import of {} changed {}; {} child {} in {} {} still point at the old ids", table,
+        plural(remaps.size(), "id", "ids"), orphans, orphans == 1 ? "row" : "rows", columns.size(),
+        columns.size() == 1 ? "table" : "tables");
+    g.narrative = fmt::format(
+        "Between the snapshot before and the current one, {} of {} kept {} natural key but got "
+        "a new id: {}. {} still hold the old {}: {}. This is what an import that deletes and "
+        "re-inserts instead of updating in place (an UPSERT on the wrong key, a fallback path) "
+        "leaves behind; where no FOREIGN KEY guards the column, the database never complained "
+        "and the rows simply vanished from every page that joins them. The repair moves each "
+        "orphan to its parent's new id, guarded on the old value, with the number of rows each "
+        "statement should touch, and ends with the checks that must return 0.",
+        plural(remaps.size(), "row", "rows"), parent, remaps.size() == 1 ? "its" : "their",
+        list(moved), plural(static_cast<size_t>(orphans), "row", "rows"),
+        remaps.size() == 1 ? "id" : "ids", list(where));
+  } else {
+    g.kind = "orphaned-references";
+    g.summary = fmt::format("{} child {} in {} {} point at {} ids that do not exist", orphans,
+                            orphans == 1 ? "row" : "rows", columns.size(),
+                            columns.size() == 1 ? "table" : "tables", table);
+    g.narrative = fmt::format(
+        "{} refer to {} rows that the current snapshot does not have: {}. {}",
+        plural(static_cast<size_t>(orphans), "row", "rows"), parent, list(where),
+        unknown == 0
+            ? "For each, the parent it should point at is known (see the findings); the repair "
+              "moves them."
+            : fmt::format(
+                  "For {} the parent they should point at cannot be told apart from the data "
+                  "(no snapshot from before the change; the text they mention fits no row, or "
+                  "several); those need a person to decide.",
+                  plural(static_cast<size_t>(unknown), "row", "rows")));
+  }
+  std::string sql = "-- Orphaned references to " + parent +
+                    ". Run in one transaction; each UPDATE should touch the\n"
+                    "-- number of rows its comment says: if not, ROLLBACK and look again.\n";
+  for (const auto& c : columns) {
+    for (const auto& [old_id, new_id, n] : c.moves) {
+      sql += fmt::format("UPDATE {}.{} SET {} = {} WHERE {} = {}; -- expect {} {}\n", c.schema,
+                         c.table, c.column, new_id, c.column, old_id, n, n == 1 ? "row" : "rows");
+    }
+    if (c.unknown > 0) {
+      sql += fmt::format("-- {} {} of {}.{} have no known new parent: decide, or delete them.\n",
+                         c.unknown, c.unknown == 1 ? "row" : "rows", c.table, c.column);
+    }
+  }
+  sql += "-- Checks: each must return 0.\n";
+  for (const auto& c : columns) {
+    sql += fmt::format(
+        "SELECT count(*) FROM {}.{} c WHERE c.{} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {} p "
+        "WHERE p.{} = c.{});\n",
+        c.schema, c.table, c.column, parent, c.parent_column, c.column);
+  }
+  std::set<std::pair<std::string, std::string>> undeclared;
+  for (const auto& c : columns) {
+    if (!c.declared) {
+      undeclared.emplace(c.schema + "." + c.table, c.column);
+    }
+  }
+  for (const auto& [t, col] : undeclared) {
+    sql += fmt::format(
+        "-- Then let the database refuse the next orphan:\n-- ALTER TABLE {} ADD FOREIGN KEY ({}) "
+        "REFERENCES {};\n",
+        t, col, parent);
+  }
+  g.repair = sql;
+}
+
+void duplicates_cause(store::Store& store, const std::string& table, Group& g) {
+  store::Statement st = store.prepare(
+      "SELECT json_extract(metrics, '$.rows'), json_extract(metrics, '$.distinct_rows') FROM "
+      "finding "
+      "WHERE rule = 'data.duplicate-rows' AND subject_schema || '.' || subject_table = ?1");
+  st.bind(1, table);
+  int64_t rows = 0;
+  int64_t distinct = 1;
+  if (st.step()) {
+    rows = st.get_int(0);
+    distinct = std::max<int64_t>(st.get_int(1), 1);
+  }
+  g.kind = "duplicate-rows";
+  g.summary = fmt::format("{} repeats {} rows {} times each: a job inserting in a loop", table,
+                          distinct, rows / distinct);
+  g.narrative = fmt::format(
+      "{} holds {} rows for {} distinct ones: every row was inserted about {} times, differing "
+      "only in its surrogate columns (serial id, insert time). A job that inserts the same "
+      "records again and again -- a backup or ETL step whose completion check never passes, a "
+      "retry that is not idempotent -- did this; the table keeps growing until someone stops "
+      "it. The repair keeps one row per group in a new table and adds the UNIQUE constraint "
+      "that would have refused the copies.",
+      table, rows, distinct, rows / distinct);
 }
 
 }  // namespace
@@ -201,6 +366,12 @@ int correlate(store::Store& store) {
       gkey = kind = "pending-migrations";
     } else if (f.key == "unknown-record" || f.key == "out-of-order") {
       gkey = kind = "migration-history";
+    } else if (f.key.rfind("references:", 0) == 0) {
+      gkey = f.key;
+      kind = "orphaned-references";
+    } else if (f.key.rfind("duplicates:", 0) == 0) {
+      gkey = f.key;
+      kind = "duplicate-rows";
     } else if (!f.key.empty()) {
       gkey = f.key;
       kind = f.key.substr(0, f.key.find(':'));
@@ -340,6 +511,10 @@ int correlate(store::Store& store) {
       for (const auto& m : migrations) {
         g.evidence.push_back(record_evidence(m));
       }
+    } else if (g.kind == "orphaned-references") {
+      references_cause(store, gkey.substr(11), g);
+    } else if (g.kind == "duplicate-rows") {
+      duplicates_cause(store, gkey.substr(11), g);
     } else if (g.kind == "changed-by-hand") {
       std::vector<std::string> columns;
       for (const F* f : g.findings) {
@@ -411,11 +586,12 @@ int correlate(store::Store& store) {
     return a->findings.front()->id < b->findings.front()->id;
   });
   store::Statement insert = store.prepare(
-      "INSERT INTO cause(id, kind, summary, narrative, evidence) VALUES (?1, ?2, ?3, ?4, ?5)");
+      "INSERT INTO cause(id, kind, summary, narrative, evidence, repair) VALUES (?1, ?2, ?3, ?4, "
+      "?5, ?6)");
   store::Statement link = store.prepare("UPDATE finding SET cause_id = ?1 WHERE id = ?2");
   int64_t id = 0;
   for (Group* g : ordered) {
-    insert.run(++id, g->kind, g->summary, g->narrative, g->evidence.dump());
+    insert.run(++id, g->kind, g->summary, g->narrative, g->evidence.dump(), g->repair);
     for (const F* f : g->findings) {
       link.run(id, f->id);
     }

@@ -80,6 +80,27 @@ struct Group {
   std::optional<std::string> taken_at;
 };
 
+// -1 when the dump `a` looks earlier than `b` from its sequences' last values (more of them
+// behind than ahead), 1 when later, 0 when it cannot tell.
+int sequence_order(store::Store& store, int64_t a, int64_t b) {
+  store::Statement st = store.prepare(R"(
+    SELECT coalesce(sum(sa.last_value < sb.last_value), 0), coalesce(sum(sa.last_value > sb.last_value), 0)
+      FROM db_sequence sa JOIN db_sequence sb
+        ON sb.schema_name = sa.schema_name AND sb.name = sa.name AND sb.db IS sa.db
+     WHERE sa.artifact_id = ?1 AND sb.artifact_id = ?2
+       AND sa.last_value IS NOT NULL AND sb.last_value IS NOT NULL)");
+  st.bind(1, a);
+  st.bind(2, b);
+  int result = 0;
+  if (st.step()) {
+    int64_t behind = st.get_int(0);
+    int64_t ahead = st.get_int(1);
+    result = behind > ahead ? -1 : ahead > behind ? 1 : 0;
+  }
+  st.reset();
+  return result;
+}
+
 bool same_state(const Candidate& a, const Candidate& b) {
   if (a.db != b.db) {
     return false;
@@ -129,8 +150,27 @@ void derive_snapshots(store::Store& store, const DeriveOptions& options, DeriveS
       return ra < rb;
     });
   } else if (std::all_of(groups.begin(), groups.end(), [](const Group& g) { return g.taken_at; })) {
-    std::stable_sort(groups.begin(), groups.end(),
-                     [](const Group& a, const Group& b) { return *a.taken_at < *b.taken_at; });
+    // Dumps started within the same second (a before/after pair made by one script) are
+    // told apart by their sequences, which only move forward: the dump whose setval()
+    // values are ahead was taken later.
+    std::stable_sort(groups.begin(), groups.end(), [&](const Group& a, const Group& b) {
+      if (*a.taken_at != *b.taken_at) {
+        return *a.taken_at < *b.taken_at;
+      }
+      return sequence_order(store, a.members.front()->artifact, b.members.front()->artifact) < 0;
+    });
+    for (size_t i = 1; i < groups.size(); ++i) {
+      if (*groups[i - 1].taken_at == *groups[i].taken_at) {
+        int order = sequence_order(store, groups[i - 1].members.front()->artifact,
+                                   groups[i].members.front()->artifact);
+        summary.notes.push_back(
+            order < 0 ? "two dumps were started in the same second; their sequences (setval) "
+                        "tell which came first"
+                      : "two dumps were started in the same second and their sequences do not "
+                        "tell them apart; they are taken in the order read -- give "
+                        "--before/--after to be sure");
+      }
+    }
   } else {
     ordered_by = "order";
     if (groups.size() > 1) {
@@ -561,6 +601,7 @@ DeriveSummary derive(store::Store& store, const DeriveOptions& options) {
     }
     ++summary.expected_objects;
   }
+  derive_data(store, options, summary);
   tx.commit();
   return summary;
 }

@@ -12,6 +12,7 @@
 // All of it is replaced on every run; nothing here reads files.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -24,6 +25,8 @@ struct DeriveOptions {
   // Snapshot order given by the user (artifact paths); otherwise dump headers decide.
   std::optional<std::string> before;
   std::optional<std::string> after;
+  // --natural-key table:col1,col2 (table or schema.table).
+  std::map<std::string, std::vector<std::string>> natural_keys;
 };
 
 struct DeriveSummary {
@@ -35,5 +38,8 @@ struct DeriveSummary {
 };
 
 DeriveSummary derive(store::Store& store, const DeriveOptions& options);
+
+// The data half (derive_data.cpp): natural keys, reference columns, id remappings, orphans.
+void derive_data(store::Store& store, const DeriveOptions& options, DeriveSummary& summary);
 
 }  // namespace dbautopsy::rules

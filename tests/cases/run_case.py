@@ -15,12 +15,14 @@ from pathlib import Path
 
 
 def key(finding):
-    return (finding["rule"], tuple(sorted((k, v) for k, v in finding["subject"].items())))
+    # null subject values sort as "" so that keys compare
+    return (finding["rule"], tuple(sorted((k, v if v is not None else "")
+                                          for k, v in finding["subject"].items())))
 
 
 def show(k):
     rule, subject = k
-    return rule + " " + ", ".join(f"{s}={v}" for s, v in subject if v is not None)
+    return rule + " " + ", ".join(f"{s}={v}" for s, v in subject if v != "")
 
 
 def main():

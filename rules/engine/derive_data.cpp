@@ -1,0 +1,612 @@
+// Derived facts about the data of the dumps: natural keys of parent tables, which columns
+// refer to which table, ids that an ETL changed between two snapshots, and child rows
+// whose parent is gone (with the id they should point at, when it can be known).
+//
+// Everything is computed from the stored rows (table_row: the first --row-cap rows of each
+// table) and the schema facts of the same snapshot; tables whose rows were not all stored
+// say so in the evidence.
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "rules/engine/derive.hpp"
+
+namespace dbautopsy::rules {
+
+namespace {
+
+using Value = std::optional<std::string>;
+
+struct Row {
+  int64_t line = 0;
+  std::vector<Value> values;
+};
+
+struct Table {
+  std::string schema, name;
+  std::vector<std::string> columns;
+  std::map<std::string, std::string> types;  // column -> type
+  std::vector<Row> rows;
+  int64_t artifact = 0;
+  int64_t total_rows = 0;
+  std::optional<std::string> pk;  // single-column primary key
+  std::set<std::string> surrogates;
+
+  int index_of(const std::string& column) const {
+    auto it = std::find(columns.begin(), columns.end(), column);
+    return it == columns.end() ? -1 : static_cast<int>(it - columns.begin());
+  }
+  bool all_rows() const { return static_cast<int64_t>(rows.size()) == total_rows; }
+};
+
+struct Snapshot {
+  int64_t id = 0;
+  int64_t schema_artifact = 0;
+  std::optional<int64_t> data_artifact;
+  std::optional<std::string> db;
+  std::map<std::pair<std::string, std::string>, Table> tables;
+};
+
+std::vector<std::string> split_columns(const std::string& s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= s.size()) {
+    size_t comma = s.find(',', start);
+    std::string c = s.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    while (!c.empty() && c.front() == ' ') {
+      c.erase(0, 1);
+    }
+    while (!c.empty() && c.back() == ' ') {
+      c.pop_back();
+    }
+    if (c.size() >= 2 && c.front() == '"' && c.back() == '"') {
+      c = c.substr(1, c.size() - 2);
+    }
+    if (!c.empty()) {
+      out.push_back(c);
+    }
+    if (comma == std::string::npos) {
+      break;
+    }
+    start = comma + 1;
+  }
+  return out;
+}
+
+std::optional<Snapshot> load_snapshot(store::Store& store, const std::string& role) {
+  store::Statement st =
+      store.prepare("SELECT id, artifact_id, data_artifact_id, db FROM snapshot WHERE role = ?1");
+  st.bind(1, role);
+  if (!st.step()) {
+    return std::nullopt;
+  }
+  Snapshot s;
+  s.id = st.get_int(0);
+  s.schema_artifact = st.get_int(1);
+  s.data_artifact = st.get_optional_int(2);
+  s.db = st.get_optional_text(3);
+  st.reset();
+  if (!s.data_artifact) {
+    return s;
+  }
+  store::Statement sections = store.prepare(
+      "SELECT section, schema_name, table_name, columns, rows FROM table_stats "
+      "WHERE artifact_id = ?1 AND db IS ?2 AND source = 'copy' AND section IS NOT NULL");
+  sections.bind(1, *s.data_artifact);
+  sections.bind(2, s.db);
+  while (sections.step()) {
+    Table t;
+    t.schema = sections.get_text(1);
+    t.name = sections.get_text(2);
+    t.artifact = *s.data_artifact;
+    t.total_rows = sections.get_int(4);
+    t.columns = split_columns(sections.get_text(3));
+    int64_t section = sections.get_int(0);
+    store::Statement rows = store.prepare(
+        "SELECT line, row_values FROM table_row WHERE artifact_id = ?1 AND section = ?2 ORDER BY "
+        "line");
+    rows.bind(1, *s.data_artifact);
+    rows.bind(2, section);
+    while (rows.step()) {
+      Row r;
+      r.line = rows.get_int(0);
+      auto arr = nlohmann::json::parse(rows.get_text(1), nullptr, false);
+      if (arr.is_array()) {
+        for (const auto& v : arr) {
+          r.values.push_back(v.is_string() ? Value(v.get<std::string>()) : Value());
+        }
+      }
+      t.rows.push_back(std::move(r));
+    }
+    s.tables[{t.schema, t.name}] = std::move(t);
+  }
+  // Schema facts of the same snapshot: column types, single-column primary keys, surrogates.
+  store::Statement cols = store.prepare(
+      "SELECT schema_name, table_name, name, type, default_expr, identity FROM db_column "
+      "WHERE artifact_id = ?1 AND db IS ?2");
+  cols.bind(1, s.schema_artifact);
+  cols.bind(2, s.db);
+  while (cols.step()) {
+    auto it = s.tables.find({cols.get_text(0), cols.get_text(1)});
+    if (it == s.tables.end()) {
+      continue;
+    }
+    std::string name = cols.get_text(2);
+    it->second.types[name] = cols.get_text(3);
+    auto def = cols.get_optional_text(4);
+    if (!cols.is_null(5) || (def && def->rfind("nextval(", 0) == 0)) {
+      it->second.surrogates.insert(name);
+    }
+  }
+  store::Statement pks = store.prepare(
+      "SELECT schema_name, table_name, columns FROM db_constraint "
+      "WHERE artifact_id = ?1 AND db IS ?2 AND kind = 'p'");
+  pks.bind(1, s.schema_artifact);
+  pks.bind(2, s.db);
+  while (pks.step()) {
+    auto it = s.tables.find({pks.get_text(0), pks.get_text(1)});
+    auto columns = split_columns(pks.get_text(2));
+    if (it != s.tables.end() && columns.size() == 1 && it->second.index_of(columns[0]) >= 0) {
+      it->second.pk = columns[0];
+    }
+  }
+  return s;
+}
+
+bool is_text(const std::string& type) {
+  return type == "text" || type.rfind("character", 0) == 0 ||
+         type.find("citext") != std::string::npos;
+}
+
+bool is_integer(const std::string& type) {
+  return type == "integer" || type == "bigint" || type == "smallint";
+}
+
+std::string key_text(const std::vector<Value>& values) {
+  nlohmann::json arr = nlohmann::json::array();
+  for (const auto& v : values) {
+    arr.push_back(v ? nlohmann::json(*v) : nlohmann::json());
+  }
+  return arr.dump();
+}
+
+struct NaturalKey {
+  std::vector<std::string> columns;
+  std::string source;
+};
+
+// The natural key of a parent table: a UNIQUE constraint or unique index other than the
+// primary key (fewest columns first), else the user's --natural-key, else the best
+// candidate in the data: a text column, alone or with one scoping column, unique in every
+// stored row (names that read like a name or a code are preferred).
+std::optional<NaturalKey> natural_key(
+    store::Store& store, const Snapshot& snap, const Table& t,
+    const std::map<std::string, std::vector<std::string>>& given) {
+  auto given_it = given.find(t.name);
+  if (given_it == given.end()) {
+    given_it = given.find(t.schema + "." + t.name);
+  }
+  if (given_it != given.end()) {
+    return NaturalKey{given_it->second, "--natural-key"};
+  }
+  store::Statement st = store.prepare(R"(
+    SELECT columns, 'UNIQUE constraint ' || name FROM db_constraint
+     WHERE artifact_id = ?1 AND db IS ?2 AND schema_name = ?3 AND table_name = ?4 AND kind = 'u'
+    UNION ALL
+    SELECT columns, 'unique index ' || name FROM db_index
+     WHERE artifact_id = ?1 AND db IS ?2 AND schema_name = ?3 AND table_name = ?4
+       AND is_unique = 1 AND constraint_name IS NULL AND predicate IS NULL)");
+  st.bind(1, snap.schema_artifact);
+  st.bind(2, snap.db);
+  st.bind(3, t.schema);
+  st.bind(4, t.name);
+  std::optional<NaturalKey> best;
+  while (st.step()) {
+    auto columns = split_columns(st.get_text(0));
+    bool usable =
+        !columns.empty() && std::all_of(columns.begin(), columns.end(),
+                                        [&](const auto& c) { return t.index_of(c) >= 0; });
+    if (usable && (!best || columns.size() < best->columns.size())) {
+      best = NaturalKey{columns, st.get_text(1)};
+    }
+  }
+  if (best || t.rows.empty()) {
+    return best;
+  }
+  auto unique = [&](const std::vector<int>& idx) {
+    std::set<std::string> seen;
+    for (const Row& r : t.rows) {
+      std::vector<Value> key;
+      for (int i : idx) {
+        if (i >= static_cast<int>(r.values.size()) || !r.values[static_cast<size_t>(i)]) {
+          return false;
+        }
+        key.push_back(r.values[static_cast<size_t>(i)]);
+      }
+      if (!seen.insert(key_text(key)).second) {
+        return false;
+      }
+    }
+    return true;
+  };
+  std::vector<std::string> texts;
+  for (const auto& c : t.columns) {
+    if (is_text(t.types.count(c) ? t.types.at(c) : "") && !t.surrogates.count(c) && c != t.pk) {
+      texts.push_back(c);
+    }
+  }
+  auto namelike = [](const std::string& c) {
+    return c == "name" || c.ends_with("_name") || c == "code" || c == "slug" || c == "title" ||
+           c == "email" || c == "username";
+  };
+  std::stable_sort(texts.begin(), texts.end(),
+                   [&](const auto& a, const auto& b) { return namelike(a) && !namelike(b); });
+  std::string evidence = fmt::format("inferred: unique in {} {} stored rows",
+                                     t.all_rows() ? "all" : "the first", t.rows.size());
+  for (const auto& c : texts) {
+    if (unique({t.index_of(c)})) {
+      return NaturalKey{{c}, evidence};
+    }
+  }
+  for (const auto& c : texts) {
+    for (const auto& scope : t.columns) {
+      if (scope == c || scope == t.pk || t.surrogates.count(scope)) {
+        continue;
+      }
+      if (unique({t.index_of(scope), t.index_of(c)})) {
+        return NaturalKey{{scope, c}, evidence};
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+std::string singular(std::string s) {
+  if (s.ends_with("ies")) {
+    return s.substr(0, s.size() - 3) + "y";
+  }
+  if (s.ends_with("ses") || s.ends_with("xes")) {
+    return s.substr(0, s.size() - 2);
+  }
+  if (s.ends_with("s") && !s.ends_with("ss")) {
+    return s.substr(0, s.size() - 1);
+  }
+  return s;
+}
+
+// team_id, home_team_id, team -> teams; league_id -> leagues: the column names the parent.
+bool names_parent(const std::string& column, const std::string& parent) {
+  std::string stem = column;
+  if (stem.ends_with("_id")) {
+    stem = stem.substr(0, stem.size() - 3);
+  } else if (stem.ends_with("id") && stem.size() > 2) {
+    stem = stem.substr(0, stem.size() - 2);
+  } else {
+    return false;
+  }
+  std::string p = singular(parent);
+  size_t underscore = p.rfind('_');
+  std::string p_last = underscore == std::string::npos ? p : p.substr(underscore + 1);
+  size_t s_underscore = stem.rfind('_');
+  std::string s_last = s_underscore == std::string::npos ? stem : stem.substr(s_underscore + 1);
+  return stem == p || s_last == p || stem == parent || (s_last == p_last && stem.ends_with(p_last));
+}
+
+bool whole_word_icase(const std::string& hay, const std::string& needle) {
+  if (needle.empty() || hay.size() < needle.size()) {
+    return false;
+  }
+  auto lower = [](unsigned char c) { return static_cast<char>(std::tolower(c)); };
+  std::string h(hay.size(), ' ');
+  std::string n(needle.size(), ' ');
+  std::transform(hay.begin(), hay.end(), h.begin(), lower);
+  std::transform(needle.begin(), needle.end(), n.begin(), lower);
+  auto word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
+  for (size_t pos = h.find(n); pos != std::string::npos; pos = h.find(n, pos + 1)) {
+    bool left = pos == 0 || !word(h[pos - 1]);
+    bool right = pos + n.size() == h.size() || !word(h[pos + n.size()]);
+    if (left && right) {
+      return true;
+    }
+  }
+  return false;
+}
+
+struct Parent {
+  const Table* table = nullptr;
+  std::map<std::string, const Row*> by_id;
+  std::optional<NaturalKey> nk;
+};
+
+}  // namespace
+
+void derive_data(store::Store& store, const DeriveOptions& options, DeriveSummary& summary) {
+  for (const char* t : {"key_inventory", "natural_key", "ref_inventory", "id_remap", "orphan"}) {
+    store.exec(fmt::format("DELETE FROM {}", t));
+  }
+  auto current = load_snapshot(store, "current");
+  if (!current || !current->data_artifact) {
+    return;
+  }
+  auto before = load_snapshot(store, "before");
+
+  // Parent tables of the current snapshot and their natural keys.
+  std::map<std::pair<std::string, std::string>, Parent> parents;
+  store::Statement key_insert = store.prepare(
+      "INSERT INTO key_inventory(snapshot_id, schema_name, table_name, key_column, row_id, "
+      "natural_key, artifact_id, line) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+  store::Statement nk_insert = store.prepare(
+      "INSERT INTO natural_key(schema_name, table_name, columns, source) VALUES (?1, ?2, ?3, ?4)");
+  auto inventory = [&](const Snapshot& snap, const Table& t, const std::optional<NaturalKey>& nk) {
+    int pk = t.index_of(*t.pk);
+    for (const Row& r : t.rows) {
+      if (pk >= static_cast<int>(r.values.size()) || !r.values[static_cast<size_t>(pk)]) {
+        continue;
+      }
+      std::optional<std::string> key;
+      if (nk) {
+        std::vector<Value> values;
+        for (const auto& c : nk->columns) {
+          int i = t.index_of(c);
+          values.push_back(i >= 0 && i < static_cast<int>(r.values.size())
+                               ? r.values[static_cast<size_t>(i)]
+                               : Value());
+        }
+        key = key_text(values);
+      }
+      key_insert.run(snap.id, t.schema, t.name, *t.pk, *r.values[static_cast<size_t>(pk)], key,
+                     t.artifact, r.line);
+    }
+  };
+  for (const auto& [k, t] : current->tables) {
+    if (!t.pk) {
+      continue;
+    }
+    Parent p;
+    p.table = &t;
+    int pk = t.index_of(*t.pk);
+    for (const Row& r : t.rows) {
+      if (pk < static_cast<int>(r.values.size()) && r.values[static_cast<size_t>(pk)]) {
+        p.by_id[*r.values[static_cast<size_t>(pk)]] = &r;
+      }
+    }
+    p.nk = natural_key(store, *current, t, options.natural_keys);
+    if (p.nk) {
+      std::string cols;
+      for (const auto& c : p.nk->columns) {
+        cols += (cols.empty() ? "" : ", ") + c;
+      }
+      nk_insert.run(t.schema, t.name, cols, p.nk->source);
+    }
+    inventory(*current, t, p.nk);
+    parents[k] = std::move(p);
+  }
+
+  // Reference columns: declared foreign keys, and integer columns whose name names a parent
+  // table and most of whose values are keys of it.
+  struct Ref {
+    const Table* child;
+    std::string column;
+    const Parent* parent;
+    bool declared;
+  };
+  std::vector<Ref> refs;
+  std::set<std::tuple<std::string, std::string, std::string>> declared_cols;
+  {
+    store::Statement fks = store.prepare(
+        "SELECT schema_name, table_name, columns, ref_schema, ref_table, ref_columns FROM "
+        "db_constraint "
+        "WHERE artifact_id = ?1 AND db IS ?2 AND kind = 'f'");
+    fks.bind(1, current->schema_artifact);
+    fks.bind(2, current->db);
+    while (fks.step()) {
+      auto cols = split_columns(fks.get_text(2));
+      auto child = current->tables.find({fks.get_text(0), fks.get_text(1)});
+      auto parent = parents.find({fks.get_text(3), fks.get_text(4)});
+      if (cols.size() != 1 || child == current->tables.end() || parent == parents.end()) {
+        continue;
+      }
+      refs.push_back(Ref{&child->second, cols[0], &parent->second, true});
+      declared_cols.insert({fks.get_text(0), fks.get_text(1), cols[0]});
+    }
+  }
+  store::Statement ref_insert = store.prepare(
+      "INSERT INTO ref_inventory(schema_name, table_name, column_name, parent_schema, "
+      "parent_table, "
+      "parent_column, declared, distinct_values, matched_values, evidence) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
+  auto value_counts = [](const Table& t, int i, const Parent& p) {
+    std::set<std::string> values;
+    for (const Row& r : t.rows) {
+      if (i < static_cast<int>(r.values.size()) && r.values[static_cast<size_t>(i)]) {
+        values.insert(*r.values[static_cast<size_t>(i)]);
+      }
+    }
+    size_t matched = 0;
+    for (const auto& v : values) {
+      matched += p.by_id.count(v);
+    }
+    return std::make_pair(values.size(), matched);
+  };
+  for (const auto& [k, t] : current->tables) {
+    for (const auto& c : t.columns) {
+      if (declared_cols.count({t.schema, t.name, c}) || c == t.pk || t.surrogates.count(c) ||
+          !is_integer(t.types.count(c) ? t.types.at(c) : "")) {
+        continue;
+      }
+      const Parent* best = nullptr;
+      double best_rate = 0;
+      for (const auto& [pk, p] : parents) {
+        if (p.table == &t || !names_parent(c, p.table->name)) {
+          continue;
+        }
+        auto [n, matched] = value_counts(t, t.index_of(c), p);
+        double rate = n ? static_cast<double>(matched) / static_cast<double>(n) : 0;
+        if (n >= 2 && rate >= 0.5 && rate > best_rate) {
+          best = &p;
+          best_rate = rate;
+        }
+      }
+      if (best) {
+        refs.push_back(Ref{&t, c, best, false});
+      }
+    }
+  }
+  // Ids that changed between the snapshot before and this one, for the same natural key.
+  std::map<std::pair<std::string, std::string>, std::map<std::string, std::string>> remapped;
+  if (before) {
+    store::Statement remap_insert = store.prepare(
+        "INSERT INTO id_remap(schema_name, table_name, key_column, old_id, new_id, natural_key, "
+        "before_artifact, before_line, after_artifact, after_line) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
+    for (auto& [k, p] : parents) {
+      auto old = before->tables.find(k);
+      // Only tables that something refers to: a parent whose ids changed breaks references.
+      bool referenced =
+          std::any_of(refs.begin(), refs.end(), [&](const Ref& r) { return r.parent == &p; });
+      if (!p.nk || old == before->tables.end() || !referenced) {
+        continue;
+      }
+      Table old_table = old->second;
+      if (!old_table.pk) {
+        old_table.pk = p.table->pk;
+      }
+      inventory(*before, old_table, p.nk);
+      std::map<std::string, std::pair<std::string, const Row*>> old_by_key;
+      int old_pk = old_table.index_of(*old_table.pk);
+      std::vector<int> old_nk;
+      for (const auto& c : p.nk->columns) {
+        old_nk.push_back(old_table.index_of(c));
+      }
+      if (old_pk < 0 || std::find(old_nk.begin(), old_nk.end(), -1) != old_nk.end()) {
+        continue;
+      }
+      for (const Row& r : old->second.rows) {
+        std::vector<Value> key;
+        for (int i : old_nk) {
+          key.push_back(i < static_cast<int>(r.values.size()) ? r.values[static_cast<size_t>(i)]
+                                                              : Value());
+        }
+        if (old_pk < static_cast<int>(r.values.size()) && r.values[static_cast<size_t>(old_pk)]) {
+          old_by_key[key_text(key)] = {*r.values[static_cast<size_t>(old_pk)], &r};
+        }
+      }
+      for (const auto& [id, row] : p.by_id) {
+        std::vector<Value> key;
+        for (const auto& c : p.nk->columns) {
+          int i = p.table->index_of(c);
+          key.push_back(i >= 0 && i < static_cast<int>(row->values.size())
+                            ? row->values[static_cast<size_t>(i)]
+                            : Value());
+        }
+        auto hit = old_by_key.find(key_text(key));
+        if (hit != old_by_key.end() && hit->second.first != id) {
+          remapped[k][hit->second.first] = id;
+          remap_insert.run(k.first, k.second, *p.table->pk, hit->second.first, id, key_text(key),
+                           old->second.artifact, hit->second.second->line, p.table->artifact,
+                           row->line);
+        }
+      }
+    }
+  }
+
+  store::Statement orphan_insert = store.prepare(
+      "INSERT INTO orphan(schema_name, table_name, column_name, row_id, value, parent_schema, "
+      "parent_table, parent_column, suggested_value, method, detail, artifact_id, line) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
+  for (const Ref& ref : refs) {
+    const Table& t = *ref.child;
+    const Table& pt = *ref.parent->table;
+    int col = t.index_of(ref.column);
+    auto [n, matched] = value_counts(t, col, *ref.parent);
+    std::string evidence =
+        ref.declared
+            ? fmt::format("declared: FOREIGN KEY ({}) REFERENCES {}.{}", ref.column, pt.schema,
+                          pt.name)
+            : fmt::format("inferred: {} of {} distinct values of {}.{} are {}.{} values{}", matched,
+                          n, t.name, ref.column, pt.name, *pt.pk,
+                          t.all_rows() ? "" : fmt::format(" (first {} rows)", t.rows.size()));
+    ref_insert.run(t.schema, t.name, ref.column, pt.schema, pt.name, *pt.pk, ref.declared,
+                   static_cast<int64_t>(n), static_cast<int64_t>(matched), evidence);
+    int child_pk = t.pk ? t.index_of(*t.pk) : -1;
+    const auto& remaps = remapped[{pt.schema, pt.name}];
+    for (const Row& r : t.rows) {
+      if (col >= static_cast<int>(r.values.size()) || !r.values[static_cast<size_t>(col)]) {
+        continue;
+      }
+      const std::string& v = *r.values[static_cast<size_t>(col)];
+      if (ref.parent->by_id.count(v)) {
+        continue;
+      }
+      std::string row_id = child_pk >= 0 && child_pk < static_cast<int>(r.values.size()) &&
+                                   r.values[static_cast<size_t>(child_pk)]
+                               ? *r.values[static_cast<size_t>(child_pk)]
+                               : fmt::format("line {}", r.line);
+      Value suggested;
+      std::string method = "none";
+      std::string detail;
+      if (auto it = remaps.find(v); it != remaps.end()) {
+        suggested = it->second;
+        method = "remapped";
+        detail = fmt::format("{}.{} {} became {} (same natural key) between the snapshots", pt.name,
+                             *pt.pk, v, it->second);
+      } else if (!before && ref.parent->nk) {
+        // Without an earlier snapshot: the parent whose natural-key text the row mentions.
+        std::string text_column;
+        for (const auto& c : ref.parent->nk->columns) {
+          if (is_text(pt.types.count(c) ? pt.types.at(c) : "")) {
+            text_column = c;
+          }
+        }
+        int tc = pt.index_of(text_column);
+        std::vector<std::string> hits;
+        std::string needle;
+        for (const auto& [id, prow] : ref.parent->by_id) {
+          if (tc < 0 || tc >= static_cast<int>(prow->values.size()) ||
+              !prow->values[static_cast<size_t>(tc)]) {
+            continue;
+          }
+          const std::string& name = *prow->values[static_cast<size_t>(tc)];
+          for (size_t i = 0; i < r.values.size(); ++i) {
+            if (static_cast<int>(i) != col && r.values[i] && whole_word_icase(*r.values[i], name)) {
+              hits.push_back(id);
+              needle = name;
+              break;
+            }
+          }
+        }
+        if (hits.size() == 1) {
+          suggested = hits.front();
+          method = "text";
+          detail = fmt::format("the row mentions \"{}\", the {} of {}.{} {} only", needle,
+                               text_column, pt.name, *pt.pk, hits.front());
+        } else if (hits.size() > 1) {
+          method = "ambiguous";
+          detail = fmt::format("the row mentions \"{}\", the {} of {} rows of {} ({}): ambiguous",
+                               needle, text_column, hits.size(), pt.name, fmt::join(hits, ", "));
+        } else {
+          detail = fmt::format("no row of {} is named in it", pt.name);
+        }
+      } else {
+        detail = fmt::format("{} {} is in no snapshot's {}", pt.name, v, pt.name);
+      }
+      orphan_insert.run(t.schema, t.name, ref.column, row_id, v, pt.schema, pt.name, *pt.pk,
+                        suggested, method, detail, t.artifact, r.line);
+    }
+  }
+  for (const auto& [k, t] : current->tables) {
+    if (!t.all_rows() && (t.pk || std::any_of(refs.begin(), refs.end(),
+                                              [&](const Ref& r) { return r.child == &t; }))) {
+      summary.notes.push_back(fmt::format(
+          "{}.{} has {} rows; keys and references were checked in the first {} (--row-cap)",
+          t.schema, t.name, t.total_rows, t.rows.size()));
+    }
+  }
+}
+
+}  // namespace dbautopsy::rules
