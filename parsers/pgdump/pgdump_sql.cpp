@@ -24,15 +24,7 @@ constexpr size_t k_snippet = 160;
 constexpr int k_max_encoding_warnings = 20;
 
 std::string snippet(std::string_view s) {
-  std::string out = text::squash_space(s.substr(0, k_snippet * 2));
-  if (out.size() > k_snippet) {
-    size_t cut = k_snippet;
-    while (cut > 0 && (static_cast<unsigned char>(out[cut]) & 0xC0) == 0x80) {
-      --cut;
-    }
-    out = out.substr(0, cut) + "…";
-  }
-  return out;
+  return text::abbreviate(text::squash_space(s.substr(0, k_snippet * 2)), k_snippet);
 }
 
 // Byte offset of a 1-based character position (libpg_query reports characters).
@@ -94,7 +86,7 @@ class DumpReader final : public pgsql::ScriptLexer::Handler {
   void start_database(std::optional<std::string> name);
   void problem(std::string severity, std::string code, std::string message,
                std::optional<uint64_t> line, std::optional<uint64_t> offset = std::nullopt,
-               std::optional<std::string> snip = std::nullopt);
+               std::optional<std::string> snip = std::nullopt, bool offset_in_file = false);
   void header_line(std::string_view line);
   void copy_line(const io::Line& line);
   bool copy_block(io::LineReader& reader);
@@ -149,8 +141,9 @@ void DumpReader::sync_lexer() {
 
 void DumpReader::problem(std::string severity, std::string code, std::string message,
                          std::optional<uint64_t> line, std::optional<uint64_t> offset,
-                         std::optional<std::string> snip) {
+                         std::optional<std::string> snip, bool offset_in_file) {
   store::ProblemFact p;
+  p.in_file = offset_in_file;
   if (line) {
     p.line = static_cast<int64_t>(*line);
   }
@@ -268,7 +261,8 @@ PgDumpSummary DumpReader::run(io::InputStream& in) {
   } catch (const InputError& e) {
     Location where = e.where();
     problem("error", "unreadable", e.detail(),
-            lines ? std::optional<uint64_t>(lines) : std::nullopt, where.offset);
+            lines ? std::optional<uint64_t>(lines) : std::nullopt, where.offset, std::nullopt,
+            where.offset_in_file);
   }
   if (m_copy.active && !m_stop) {
     problem("error", "truncated",
@@ -391,12 +385,15 @@ void DumpReader::note_statement(const pgsql::ScriptStatement& st, std::string ty
 bool DumpReader::on_statement(pgsql::ScriptStatement& st) {
   ++m_summary.statements;
   if (st.oversized) {
-    problem("error", "statement-too-long",
-            fmt::format("the statement at lines {}-{} is {}, over the {} limit "
-                        "(--max-statement-mb); it was skipped",
-                        st.first_line, st.last_line, text::human_bytes(st.size),
-                        text::human_bytes(m_options.max_statement_bytes)),
-            st.first_line, st.offset, snippet(st.text));
+    problem(
+        "error", "statement-too-long",
+        fmt::format("the statement at {} is {}, over the {} limit "
+                    "(--max-statement-mb); it was skipped",
+                    st.last_line > st.first_line
+                        ? fmt::format("lines {}-{}", st.first_line, st.last_line)
+                        : fmt::format("line {}", st.first_line),
+                    text::human_bytes(st.size), text::human_bytes(m_options.max_statement_bytes)),
+        st.first_line, st.offset, snippet(st.text));
     note_statement(st, "unparsed");
     // A COPY that is too long to parse would still be followed by data.
     if (text::istarts_with(st.text, "copy")) {
@@ -465,7 +462,7 @@ void DumpReader::parse_failed(const pgsql::ScriptStatement& st, const pgsql::Par
   note_statement(st, "unparsed");
   size_t at = error.cursor > 0 ? char_to_byte(st.text, error.cursor) : 0;
   uint64_t line = pgsql::line_at(st.text, at, st.first_line);
-  problem("warning", "sql-syntax",
+  problem("error", "sql-syntax",
           fmt::format("PostgreSQL 15's parser rejects the statement at line {}: {}{}",
                       st.first_line, error.message,
                       error.cursor > 0 ? fmt::format(" (at line {})", line) : std::string()),

@@ -335,6 +335,32 @@ void derive_data(store::Store& store, const DeriveOptions& options, DeriveSummar
   }
   auto before = load_snapshot(store, "before");
 
+  // --natural-key values that name no table or no column of it are said, not used.
+  std::map<std::string, std::vector<std::string>> given;
+  for (const auto& [name, columns] : options.natural_keys) {
+    const Table* table = nullptr;
+    for (const auto& [k, t] : current->tables) {
+      if (t.name == name || t.schema + "." + t.name == name) {
+        table = &t;
+      }
+    }
+    std::string missing;
+    for (const auto& c : columns) {
+      if (table && table->index_of(c) < 0) {
+        missing += (missing.empty() ? "" : ", ") + c;
+      }
+    }
+    if (!table) {
+      summary.notes.push_back(
+          fmt::format("--natural-key {}: the latest dump has no data for that table", name));
+    } else if (!missing.empty()) {
+      summary.notes.push_back(fmt::format("--natural-key {}: no column {} in {}.{}; not used", name,
+                                          missing, table->schema, table->name));
+    } else {
+      given[name] = columns;
+    }
+  }
+
   // Parent tables of the current snapshot and their natural keys.
   std::map<std::pair<std::string, std::string>, Parent> parents;
   store::Statement key_insert = store.prepare(
@@ -375,7 +401,7 @@ void derive_data(store::Store& store, const DeriveOptions& options, DeriveSummar
         p.by_id[*r.values[static_cast<size_t>(pk)]] = &r;
       }
     }
-    p.nk = natural_key(store, *current, t, options.natural_keys);
+    p.nk = natural_key(store, *current, t, given);
     if (p.nk) {
       std::string cols;
       for (const auto& c : p.nk->columns) {

@@ -89,6 +89,24 @@ std::string squash_space(std::string_view s) {
   return out;
 }
 
+size_t utf8_prefix(std::string_view s, size_t max) {
+  if (s.size() <= max) {
+    return s.size();
+  }
+  size_t cut = max;
+  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) {
+    --cut;
+  }
+  return cut;
+}
+
+std::string abbreviate(std::string_view s, size_t max) {
+  if (s.size() <= max) {
+    return std::string(s);
+  }
+  return std::string(s.substr(0, utf8_prefix(s, max))) + "…";
+}
+
 std::optional<size_t> invalid_utf8_at(std::string_view s) {
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   const size_t n = s.size();

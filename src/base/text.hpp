@@ -27,6 +27,14 @@ std::string squash_space(std::string_view s);
 // valid UTF-8 (overlong forms, surrogates and code points past U+10FFFF are invalid).
 std::optional<size_t> invalid_utf8_at(std::string_view s);
 
+// The length of the longest prefix of s of at most max bytes that does not cut a UTF-8
+// sequence in two.
+size_t utf8_prefix(std::string_view s, size_t max);
+
+// s itself when it has at most max bytes, else its first max bytes (whole characters)
+// followed by "…".
+std::string abbreviate(std::string_view s, size_t max);
+
 // Human-readable byte count: "512 B", "3.4 MiB".
 std::string human_bytes(unsigned long long n);
 

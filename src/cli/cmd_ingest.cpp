@@ -21,29 +21,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Files under a folder, sorted, skipping dbautopsy's own store folder.
-std::vector<fs::path> files_under(const fs::path& dir) {
-  std::vector<fs::path> out;
-  for (auto it =
-           fs::recursive_directory_iterator(dir, fs::directory_options::skip_permission_denied);
-       it != fs::recursive_directory_iterator(); ++it) {
-    if (it->is_directory() && it->path().filename() == ".dbautopsy") {
-      it.disable_recursion_pending();
-      continue;
-    }
-    if (it->is_directory() && fs::exists(it->path() / "toc.dat")) {
-      out.push_back(it->path());  // a pg_dump directory archive is one artifact
-      it.disable_recursion_pending();
-      continue;
-    }
-    if (it->is_regular_file()) {
-      out.push_back(it->path());
-    }
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
 std::string id_list(const std::vector<int64_t>& ids) {
   std::vector<std::string> parts;
   for (auto id : ids) {
@@ -195,14 +172,10 @@ void print_summary(store::Store& store, const std::vector<int64_t>& ids, std::os
 int cmd_ingest(const std::vector<std::string>& args) {
   po::options_description visible("Options");
   std::string store_path;
-  std::string kind;
-  size_t max_statement_mb = 16;
+  IngestArgs ingest;
   visible.add_options()("store,s", po::value(&store_path)->default_value(default_store_path()),
-                        "fact store to write (created if missing)")(
-      "as", po::value(&kind),
-      "read every PATH as this kind instead of detecting it (pgdump-sql, ...)")(
-      "max-statement-mb", po::value(&max_statement_mb)->default_value(16),
-      "longest SQL statement read, in MiB");
+                        "fact store to write (created if missing)");
+  add_ingest_options(visible, ingest, true);
   po::options_description hidden;
   hidden.add_options()("path", po::value<std::vector<std::string>>(), "artifact");
   po::positional_options_description positional;
@@ -214,19 +187,7 @@ int cmd_ingest(const std::vector<std::string>& args) {
   if (!vm.count("path")) {
     throw UsageError("ingest: give at least one PATH (a file or a folder)");
   }
-  IngestOptions options;
-  if (vm.count("as")) {
-    const auto kinds = known_kinds();
-    if (std::find(kinds.begin(), kinds.end(), kind) == kinds.end()) {
-      throw UsageError(
-          fmt::format("ingest: --as {}: not a kind; one of {}", kind, text::join(kinds, ", ")));
-    }
-    options.forced_kind = kind;
-  }
-  if (max_statement_mb == 0 || max_statement_mb > 1024) {
-    throw UsageError("ingest: --max-statement-mb takes 1 to 1024");
-  }
-  options.max_statement_bytes = max_statement_mb << 20;
+  IngestOptions options = ingest_options(ingest);
 
   std::vector<std::pair<fs::path, std::string>> targets;
   for (const auto& p : vm["path"].as<std::vector<std::string>>()) {
@@ -257,6 +218,10 @@ int cmd_ingest(const std::vector<std::string>& args) {
       trouble = true;
       std::cerr << fmt::format("dbautopsy: {}: {}: {}\n", o.path, o.status, o.detail);
     }
+  }
+  for (const auto& spec : unmatched_ignore_columns(store, options)) {
+    std::cerr << fmt::format(
+        "dbautopsy: warning: --ignore-columns {}: no such column in any dump\n", spec);
   }
   print_summary(store, ids, std::cout);
   return trouble ? k_exit_error : k_exit_ok;

@@ -32,6 +32,7 @@ namespace {
 struct AnalysisArgs {
   std::vector<std::string> rules_dirs;
   std::vector<std::string> options;
+  std::vector<std::string> natural_keys;
   std::string before, after;
 };
 
@@ -49,7 +50,10 @@ void add_analysis_options(po::options_description& d, AnalysisArgs& a) {
       "option", po::value(&a.options)->composing(),
       "a rule option RULE.NAME=VALUE (repeatable), e.g. drift.unexplained-table.allow=legacy_*")(
       "before", po::value(&a.before), "the dump taken before (otherwise dump headers decide)")(
-      "after", po::value(&a.after), "the dump taken after");
+      "after", po::value(&a.after), "the dump taken after")(
+      "natural-key", po::value(&a.natural_keys)->composing(),
+      "TABLE:COL[,COL...] the columns that identify a row of TABLE across dumps (repeatable; "
+      "otherwise unique constraints, then the data, decide)");
 }
 
 void add_report_options(po::options_description& d, ReportArgs& r) {
@@ -75,6 +79,21 @@ rules::AnalyzeOptions analysis_options(const AnalysisArgs& a) {
       throw UsageError(fmt::format("--option {}: give RULE.NAME=VALUE", opt));
     }
     o.options.emplace_back(opt.substr(0, eq), opt.substr(eq + 1));
+  }
+  for (const auto& value : a.natural_keys) {
+    size_t colon = value.find(':');
+    std::vector<std::string> columns;
+    if (colon != std::string::npos) {
+      for (auto c : text::split(std::string_view(value).substr(colon + 1), ',')) {
+        if (!text::trim(c).empty()) {
+          columns.emplace_back(text::trim(c));
+        }
+      }
+    }
+    if (colon == 0 || columns.empty()) {
+      throw UsageError(fmt::format("--natural-key {}: give TABLE:COL[,COL...]", value));
+    }
+    o.derive.natural_keys[value.substr(0, colon)] = columns;
   }
   if (!a.before.empty()) {
     o.derive.before = a.before;
@@ -147,13 +166,12 @@ std::vector<std::string> analyze_and_note(store::Store& store, const AnalysisArg
 int cmd_investigate(const std::vector<std::string>& args) {
   po::options_description visible("Options");
   std::string store_path;
-  size_t max_statement_mb = 16;
+  IngestArgs ingest;
   AnalysisArgs analysis;
   ReportArgs report;
   visible.add_options()("store,s", po::value(&store_path),
-                        "fact store (default DIR/.dbautopsy/facts.db)")(
-      "max-statement-mb", po::value(&max_statement_mb)->default_value(16),
-      "longest SQL statement read, in MiB");
+                        "fact store (default DIR/.dbautopsy/facts.db)");
+  add_ingest_options(visible, ingest, false);
   add_analysis_options(visible, analysis);
   add_report_options(visible, report);
   po::options_description hidden;
@@ -172,35 +190,25 @@ int cmd_investigate(const std::vector<std::string>& args) {
   if (!fs::is_directory(dir)) {
     throw InputError(Location{dir.string()}, "not a folder (investigate takes the case folder)");
   }
-  if (store_path.empty()) {
+  bool own_store = store_path.empty();
+  if (own_store) {
     store_path = (dir / ".dbautopsy" / "facts.db").string();
   }
-  IngestOptions ingest_options;
-  ingest_options.max_statement_bytes = max_statement_mb << 20;
+  IngestOptions options = ingest_options(ingest);
 
   // Every file under DIR, by content; paths are stored relative to DIR so that a store and
   // its report do not depend on where the case folder sits.
-  std::vector<fs::path> files;
-  for (auto it =
-           fs::recursive_directory_iterator(dir, fs::directory_options::skip_permission_denied);
-       it != fs::recursive_directory_iterator(); ++it) {
-    if (it->is_directory() && it->path().filename() == ".dbautopsy") {
-      it.disable_recursion_pending();
-    } else if (it->is_directory() && fs::exists(it->path() / "toc.dat")) {
-      files.push_back(it->path());
-      it.disable_recursion_pending();
-    } else if (it->is_regular_file()) {
-      files.push_back(it->path());
-    }
-  }
-  std::sort(files.begin(), files.end());
-  store::Store store = store::Store::open(store_path);
+  std::vector<fs::path> files = files_under(dir);
+  // The case folder's own store only caches what the folder holds: one written by another
+  // version of dbautopsy is made anew.
+  store::Store store = store::Store::open(
+      store_path, own_store ? store::Store::Mode::cache : store::Store::Mode::read_write);
   std::set<std::string> present;
   bool input_error = false;
   for (const auto& f : files) {
     std::string shown = fs::relative(f, dir).string();
     present.insert(shown);
-    ArtifactOutcome o = ingest_path(store, f, shown, ingest_options);
+    ArtifactOutcome o = ingest_path(store, f, shown, options);
     if ((o.status == "failed" && o.kind != "unknown") || o.status == "partial") {
       input_error = true;
       std::cerr << fmt::format("dbautopsy: {}: {}: {}\n", shown, o.status, o.detail);
@@ -223,6 +231,9 @@ int cmd_investigate(const std::vector<std::string>& args) {
     tx.commit();
   }
   std::vector<std::string> notes = analyze_and_note(store, analysis);
+  for (const auto& spec : unmatched_ignore_columns(store, options)) {
+    notes.push_back(fmt::format("--ignore-columns {}: no such column in any dump", spec));
+  }
   int status = emit_report(store, report, dir.string(), notes);
   if (input_error) {
     std::cerr << "dbautopsy: some artifacts could not be read in full (see above); exit status 2\n";

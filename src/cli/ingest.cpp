@@ -7,6 +7,7 @@
 #include <future>
 
 #include "base/error.hpp"
+#include "base/text.hpp"
 #include "cli/kinds.hpp"
 #include "io/digest.hpp"
 #include "io/input.hpp"
@@ -39,6 +40,107 @@ std::string first_error(store::Store& store, int64_t artifact) {
 
 }  // namespace
 
+std::string IngestOptions::signature() const {
+  return fmt::format("ignore-columns={};row-cap={};exact-cap={}", text::join(ignore_columns, ","),
+                     row_cap, exact_cap);
+}
+
+void add_ingest_options(boost::program_options::options_description& d, IngestArgs& a,
+                        bool with_as) {
+  namespace po = boost::program_options;
+  if (with_as) {
+    d.add_options()("as", po::value(&a.kind),
+                    "read every PATH as this kind instead of detecting it (pgdump-sql, ...)");
+  }
+  d.add_options()("max-statement-mb", po::value(&a.max_statement_mb)->default_value(16),
+                  "longest SQL statement read, in MiB")(
+      "ignore-columns", po::value(&a.ignore_columns)->composing(),
+      "TABLE:COL[,COL...] also left out when comparing rows for duplicates (repeatable; TABLE "
+      "may be schema.table; a COL without TABLE: applies to every table)")(
+      "row-cap", po::value(&a.row_cap)->default_value(50'000),
+      "rows of each table kept for key and reference checks")(
+      "exact-cap", po::value(&a.exact_cap)->default_value(4'000'000),
+      "distinct rows of each table counted exactly before a sketch takes over (24 bytes each)");
+}
+
+IngestOptions ingest_options(const IngestArgs& a) {
+  IngestOptions o;
+  if (!a.kind.empty()) {
+    const auto kinds = known_kinds();
+    if (std::find(kinds.begin(), kinds.end(), a.kind) == kinds.end()) {
+      throw UsageError(
+          fmt::format("--as {}: not a kind; use one of {}", a.kind, text::join(kinds, ", ")));
+    }
+    o.forced_kind = a.kind;
+  }
+  if (a.max_statement_mb == 0 || a.max_statement_mb > 4096) {
+    throw UsageError("--max-statement-mb: give 1 to 4096");
+  }
+  o.max_statement_bytes = a.max_statement_mb << 20;
+  // "teams:a,b" -> teams.a, teams.b; "t1:a,t2:b" -> t1.a, t2.b; "a" -> a (every table).
+  for (const auto& value : a.ignore_columns) {
+    std::string table;
+    for (const auto& raw : text::split(value, ',')) {
+      std::string item(text::trim(raw));
+      size_t colon = item.find(':');
+      if (colon != std::string::npos) {
+        table = item.substr(0, colon);
+        item = item.substr(colon + 1);
+      }
+      if (item.empty() || (colon != std::string::npos && table.empty())) {
+        throw UsageError(fmt::format("--ignore-columns {}: give TABLE:COL[,COL...]", value));
+      }
+      o.ignore_columns.push_back(table.empty() ? item : table + "." + item);
+    }
+  }
+  if (a.row_cap == 0) {
+    throw UsageError("--row-cap: give at least 1");
+  }
+  o.row_cap = a.row_cap;
+  o.exact_cap = a.exact_cap;
+  return o;
+}
+
+std::vector<std::string> unmatched_ignore_columns(store::Store& store,
+                                                  const IngestOptions& options) {
+  std::vector<std::string> out;
+  store::Statement st = store.prepare(
+      "SELECT 1 FROM db_column WHERE name = ?1 AND (?2 IS NULL OR table_name = ?2 OR "
+      "schema_name || '.' || table_name = ?2) LIMIT 1");
+  for (const auto& spec : options.ignore_columns) {
+    size_t dot = spec.rfind('.');
+    st.bind(1, dot == std::string::npos ? spec : spec.substr(dot + 1));
+    if (dot == std::string::npos) {
+      st.bind(2, nullptr);
+    } else {
+      st.bind(2, spec.substr(0, dot));
+    }
+    if (!st.step()) {
+      out.push_back(spec);
+    }
+    st.reset();
+  }
+  return out;
+}
+
+std::vector<fs::path> files_under(const fs::path& dir) {
+  std::vector<fs::path> out;
+  for (auto it =
+           fs::recursive_directory_iterator(dir, fs::directory_options::skip_permission_denied);
+       it != fs::recursive_directory_iterator(); ++it) {
+    if (it->is_directory() && it->path().filename() == ".dbautopsy") {
+      it.disable_recursion_pending();
+    } else if (it->is_directory() && fs::exists(it->path() / "toc.dat")) {
+      out.push_back(it->path());  // a pg_dump directory archive is one artifact
+      it.disable_recursion_pending();
+    } else if (it->is_regular_file()) {
+      out.push_back(it->path());
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 std::vector<std::string> known_kinds() {
   std::vector<std::string> out;
   for (const auto& k : kinds()) {
@@ -59,6 +161,7 @@ ArtifactOutcome ingest_path(store::Store& store, const fs::path& path,
   fact.path = display_path;
   fact.size_bytes = static_cast<int64_t>(out.size);
   fact.mtime = file_mtime(path);
+  fact.read_options = options.signature();
 
   try {
     out.kind = options.forced_kind ? *options.forced_kind : detect_kind(path);
@@ -73,8 +176,8 @@ ArtifactOutcome ingest_path(store::Store& store, const fs::path& path,
   // Unchanged since the last ingestion: same path, size, time and content.
   if (auto stored = store::find_artifact(store, display_path)) {
     if (stored->size_bytes == fact.size_bytes && stored->mtime == fact.mtime && !directory &&
-        stored->status != "failed" && out.status.empty() &&
-        io::sha256_file(path) == stored->sha256) {
+        stored->read_options == fact.read_options && stored->status != "failed" &&
+        out.status.empty() && io::sha256_file(path) == stored->sha256) {
       out.status = "unchanged";
       out.id = stored->id;
       out.detail = "already in the store";
@@ -88,9 +191,7 @@ ArtifactOutcome ingest_path(store::Store& store, const fs::path& path,
   if (!out.status.empty() || kind == nullptr || !kind->read) {
     if (out.status.empty()) {
       out.status = kind ? "unsupported" : "failed";
-      out.detail = kind ? kind->unsupported
-                        : "not a kind of artifact dbautopsy recognises (see `dbautopsy ingest "
-                          "--help` for the kinds)";
+      out.detail = kind ? kind->unsupported : unknown_reason(path);
     }
     fact.status = out.status;
     fact.status_detail = out.detail;

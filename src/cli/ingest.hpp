@@ -8,6 +8,7 @@
 // again.
 #pragma once
 
+#include <boost/program_options.hpp>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -25,7 +26,34 @@ struct IngestOptions {
   std::vector<std::string> ignore_columns;  // column, table.column or schema.table.column
   size_t row_cap = 50'000;                  // rows kept per table for keys and references
   size_t exact_cap = 4'000'000;             // distinct rows counted exactly per table
+
+  // The options above that shape the facts, as stored with an artifact: an artifact read
+  // with other options is read again.
+  std::string signature() const;
 };
+
+// Adds --as, --max-statement-mb, --ignore-columns, --row-cap and --exact-cap to a command,
+// and turns their values into `options` after parsing (throws UsageError for bad ones).
+struct IngestArgs {
+  std::string kind;
+  size_t max_statement_mb = 16;
+  std::vector<std::string> ignore_columns;
+  size_t row_cap = 50'000;
+  size_t exact_cap = 4'000'000;
+};
+void add_ingest_options(boost::program_options::options_description& d, IngestArgs& a,
+                        bool with_as);
+IngestOptions ingest_options(const IngestArgs& a);
+
+// The --ignore-columns entries that name no column of any table in the store (a typo, most
+// likely), for a warning.
+std::vector<std::string> unmatched_ignore_columns(store::Store& store,
+                                                  const IngestOptions& options);
+
+// The files under a folder, sorted, by content rather than name: every regular file, and a
+// pg_dump directory archive (a folder with toc.dat) as one artifact; dbautopsy's own
+// .dbautopsy folder is skipped.
+std::vector<std::filesystem::path> files_under(const std::filesystem::path& dir);
 
 struct ArtifactOutcome {
   std::string path;

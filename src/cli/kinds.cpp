@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "base/text.hpp"
 #include "cli/output.hpp"
 #include "django/migration_records.hpp"
 #include "django/sqlmigrate.hpp"
@@ -188,6 +189,37 @@ const Kind* find_kind(const std::string& name) {
     }
   }
   return nullptr;
+}
+
+std::string unknown_reason(const fs::path& path) {
+  if (fs::is_directory(path)) {
+    return "a folder that is not a pg_dump directory archive (no toc.dat)";
+  }
+  io::Head head = io::read_head(path);
+  std::string codec = head.codec == io::Codec::none
+                          ? std::string()
+                          : fmt::format("{}-compressed ", io::codec_name(head.codec));
+  if (head.bytes.empty()) {
+    return head.codec == io::Codec::none ? "empty file (0 bytes)"
+                                         : fmt::format("{}file that holds no data", codec);
+  }
+  if (size_t nul = head.bytes.find('\0'); nul != std::string::npos) {
+    return fmt::format(
+        "{}binary data (a NUL byte at offset {}), and no format dbautopsy reads: it expects "
+        "text (SQL dumps, CSV, JSON, logs, Python) or a pg_dump archive",
+        codec, nul);
+  }
+  std::string_view text = head.bytes;
+  if (auto bad = text::invalid_utf8_at(text); bad && (head.whole_file || *bad + 4 < text.size())) {
+    return fmt::format(
+        "{}binary or non-UTF-8 data (invalid UTF-8 at offset {}), and no format dbautopsy reads",
+        codec, *bad);
+  }
+  std::string first = text::abbreviate(text.substr(0, text.find('\n')), 80);
+  return fmt::format(
+      "{}text of no kind dbautopsy reads (first line: \"{}\"); `dbautopsy ingest --help` lists "
+      "the kinds, --as forces one",
+      codec, first);
 }
 
 std::string detect_kind(const fs::path& path) {

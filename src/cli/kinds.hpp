@@ -40,4 +40,8 @@ const Kind* find_kind(const std::string& name);
 // pg_dump directory archive.
 std::string detect_kind(const std::filesystem::path& path);
 
+// Why a file is of no known kind, for the report: empty, binary (and where), or text of
+// another sort (with its first line).
+std::string unknown_reason(const std::filesystem::path& path);
+
 }  // namespace dbautopsy::cli

@@ -2,6 +2,8 @@
 
 #include <pg_query.h>
 
+#include "base/text.hpp"
+
 namespace dbautopsy::pgsql {
 
 namespace {
@@ -11,12 +13,24 @@ const Json& null_json() {
   return k_null;
 }
 
+// The parser quotes the token it stopped at; a token can be megabytes long.
+std::string short_message(const char* message) {
+  std::string m = message ? message : "syntax error";
+  constexpr size_t k_token = 60;
+  size_t open = m.find(" near \"");
+  if (open != std::string::npos && m.size() > open + 7 + k_token + 1 && m.back() == '"') {
+    std::string_view token(m.data() + open + 7, m.size() - open - 8);
+    return m.substr(0, open + 7) + text::abbreviate(token, k_token) + "\" (a token of " +
+           text::human_bytes(token.size()) + ")";
+  }
+  return m;
+}
+
 template <typename Result>
 ParseResult finish(Result& r, const char* json_text) {
   ParseResult out;
   if (r.error) {
-    out.error =
-        ParseError{r.error->message ? r.error->message : "syntax error", r.error->cursorpos};
+    out.error = ParseError{short_message(r.error->message), r.error->cursorpos};
     return out;
   }
   try {

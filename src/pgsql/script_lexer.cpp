@@ -389,7 +389,7 @@ void ScriptLexer::finish() {
          (m_statement.text.back() == '\n' || is_space(m_statement.text.back()))) {
     m_statement.text.pop_back();
   }
-  if (!m_statement.text.empty()) {
+  if (!m_statement.text.empty() || m_statement.oversized) {
     emit();
   } else {
     reset_statement();

@@ -4,9 +4,15 @@
 #include <fmt/format.h>
 #include <chrono>
 
+#include "base/text.hpp"
+
 namespace dbautopsy::store {
 
 namespace {
+
+// Problems quote the input; a 10 MB token must not become a 10 MB message.
+constexpr size_t k_max_message = 2000;
+constexpr size_t k_max_snippet = 400;
 
 std::string utc_now() {
   auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
@@ -16,23 +22,24 @@ std::string utc_now() {
 }  // namespace
 
 std::optional<StoredArtifact> find_artifact(Store& store, const std::string& path) {
-  Statement st =
-      store.prepare("SELECT id, sha256, size_bytes, mtime, status FROM artifact WHERE path = ?1");
+  Statement st = store.prepare(
+      "SELECT id, sha256, size_bytes, mtime, status, read_options FROM artifact WHERE path = ?1");
   st.bind(1, path);
   if (!st.step()) {
     return std::nullopt;
   }
-  return StoredArtifact{st.get_int(0), st.get_text(1), st.get_int(2), st.get_optional_text(3),
-                        st.get_text(4)};
+  return StoredArtifact{st.get_int(0),           st.get_text(1), st.get_int(2),
+                        st.get_optional_text(3), st.get_text(4), st.get_optional_text(5)};
 }
 
 int64_t add_artifact(Store& store, const ArtifactFact& a) {
   store
       .prepare(
           "INSERT INTO artifact(path, kind, sha256, size_bytes, mtime, codec, status, "
-          "status_detail, ingested_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")
+          "status_detail, read_options, ingested_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+          "?10)")
       .run(a.path, a.kind, a.sha256, a.size_bytes, a.mtime, a.codec, a.status, a.status_detail,
-           utc_now());
+           a.read_options, utc_now());
   return store.last_insert_id();
 }
 
@@ -93,7 +100,10 @@ void FactWriter::add(const ProblemFact& f) {
   statement(0,
             "INSERT INTO problem(artifact_id, line, byte_offset, in_file, severity, code, message, "
             "snippet) VALUES (?,?,?,?,?,?,?,?)")
-      .run(m_artifact, f.line, f.byte_offset, f.in_file, f.severity, f.code, f.message, f.snippet);
+      .run(m_artifact, f.line, f.byte_offset, f.in_file, f.severity, f.code,
+           text::abbreviate(f.message, k_max_message),
+           f.snippet ? std::optional<std::string>(text::abbreviate(*f.snippet, k_max_snippet))
+                     : std::nullopt);
 }
 
 void FactWriter::add(const SchemaFact& f) {

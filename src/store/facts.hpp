@@ -28,6 +28,7 @@ struct ArtifactFact {
   std::string codec = "none";
   std::string status = "ok";
   OptText status_detail;
+  OptText read_options;  // the ingest options that shape its facts, to know when to re-read
 };
 
 struct ArtifactHeader {
@@ -220,6 +221,7 @@ struct StoredArtifact {
   int64_t size_bytes = 0;
   OptText mtime;
   std::string status;
+  OptText read_options;
 };
 std::optional<StoredArtifact> find_artifact(Store& store, const std::string& path);
 // Adds an artifact row and returns its id.

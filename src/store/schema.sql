@@ -10,7 +10,7 @@
 -- `db` (in the db_* tables) is the database the object belongs to when an artifact holds
 -- several (pg_dumpall, `\connect`); it is NULL for a single-database dump.
 
-PRAGMA user_version = 1;
+PRAGMA user_version = 2;
 
 -- One row per input file.
 CREATE TABLE artifact (
@@ -21,6 +21,7 @@ CREATE TABLE artifact (
   size_bytes INTEGER NOT NULL, -- of the file as stored
   mtime TEXT,                  -- modification time of the file, UTC
   codec TEXT NOT NULL,         -- none, gzip, bzip2, xz, zstd
+  read_options TEXT,           -- the options that shape its facts (--ignore-columns, caps)
   status TEXT NOT NULL,        -- ok: read to the end; partial: read up to an error (see problem);
                                -- unsupported: recognised but not analysed (status_detail says why);
                                -- failed: nothing could be read

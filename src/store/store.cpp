@@ -101,9 +101,27 @@ std::optional<int64_t> Statement::get_optional_int(int i) const {
 }
 
 Store Store::open(const std::filesystem::path& path, Mode mode) {
-  if (mode == Mode::read_write && path.has_parent_path()) {
+  if (mode != Mode::read_only && path.has_parent_path()) {
     std::error_code ec;
     std::filesystem::create_directories(path.parent_path(), ec);
+  }
+  if (mode == Mode::cache && std::filesystem::exists(path)) {
+    int64_t version = 0;
+    sqlite3* old = nullptr;
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_open_v2(path.c_str(), &old, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK &&
+        sqlite3_prepare_v2(old, "PRAGMA user_version", -1, &st, nullptr) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW) {
+      version = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(old);
+    if (version != 0 && version != k_schema_version) {
+      for (const char* suffix : {"", "-wal", "-shm"}) {
+        std::error_code ec;
+        std::filesystem::remove(path.string() + suffix, ec);
+      }
+    }
   }
   if (mode == Mode::read_only && !std::filesystem::exists(path)) {
     throw Error(fmt::format("no fact store at {} (create one with `dbautopsy ingest --store {}`)",

@@ -17,7 +17,7 @@
 
 namespace dbautopsy::store {
 
-constexpr int k_schema_version = 1;
+constexpr int k_schema_version = 2;
 std::string_view schema_sql();
 
 // A value to bind: NULL, an integer, a real, or text. Optional values bind NULL when empty.
@@ -80,9 +80,11 @@ class Statement {
 
 class Store {
  public:
-  enum class Mode { read_write, read_only };
+  // cache: read_write, for a store that only caches what a case folder holds (investigate's
+  // DIR/.dbautopsy/facts.db): one of another schema version is deleted and made anew.
+  enum class Mode { read_write, read_only, cache };
 
-  // Opens or creates the store at path (parent folders are created in read_write mode).
+  // Opens or creates the store at path (parent folders are created unless read_only).
   // Throws Error when the file is not a dbautopsy store or has another schema version.
   static Store open(const std::filesystem::path& path, Mode mode = Mode::read_write);
   // A fresh in-memory store, for tests.

@@ -278,14 +278,34 @@ TEST_CASE("invalid UTF-8 in a UTF8 dump is a located warning and reading goes on
   CHECK(r.count("SELECT count(*) FROM db_relation") == 1);
 }
 
-TEST_CASE("a rejected statement is a warning with its line and the parser's message") {
+TEST_CASE("a rejected statement is an error with its line and the parser's message") {
+  // An error: facts the statement held are missing, so the artifact is only partly read.
   auto r = ingest_sql(
       "CREATE TABLE ok1 (a int);\nCREATE TABLE broken (a int,,);\nCREATE TABLE ok2 (a int);\n");
   CHECK(r.count("SELECT count(*) FROM db_relation") == 2);
   CHECK(r.one("SELECT severity || ' ' || code || ' ' || line FROM problem") ==
-        "warning sql-syntax 2");
+        "error sql-syntax 2");
   CHECK_THAT(r.one("SELECT message FROM problem"), Catch::Contains("syntax error"));
   CHECK(r.one("SELECT type FROM sql_statement WHERE line = 2") == "unparsed");
+}
+
+TEST_CASE("a 10 MB line of garbage is one error with a short message") {
+  auto r = ingest_sql("CREATE TABLE t (a int);\n" + std::string(10 << 20, 'z') +
+                      ";\nCREATE TABLE u (a int);\n");
+  CHECK(r.one("SELECT severity || ' ' || code || ' ' || line FROM problem") ==
+        "error sql-syntax 2");
+  std::string message = r.one("SELECT message FROM problem");
+  CHECK(message.size() < 400);
+  CHECK_THAT(message, Catch::Contains("a token of 10.0 MiB"));
+  CHECK(r.count("SELECT count(*) FROM db_relation") == 2);
+}
+
+TEST_CASE("an oversized statement at the end of the input without a semicolon is reported") {
+  dbautopsy::pgdump::PgDumpOptions opts;
+  opts.max_statement_bytes = 1 << 20;
+  auto r = ingest_sql("CREATE TABLE t (a text);\n" + std::string(3 << 20, 'x') + "\n", opts);
+  CHECK(r.count("SELECT count(*) FROM problem WHERE code = 'statement-too-long' AND line = 2 AND "
+                "severity = 'error'") == 1);
 }
 
 TEST_CASE("a statement over the size limit is an error, and the rest is still read") {
