@@ -8,6 +8,11 @@ set -euo pipefail
 cd "$DBAUTOPSY_ROOT"
 ensure_packages
 export DBAUTOPSY_REQUIRE_ALL=1
+# Every test, C++ or Python, finds the shared corpus of real third-party files here.
+if [ -z "${DBAUTOPSY_CORPUS:-}" ]; then
+  DBAUTOPSY_CORPUS=$(/usr/bin/python3 tests/lib/locate.py)
+  export DBAUTOPSY_CORPUS
+fi
 jobs=$(nproc)
 
 echo "== release build"

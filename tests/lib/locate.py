@@ -49,3 +49,8 @@ def corpus_dir(repo_root):
             if (candidate / "pg_dump").is_dir():
                 return candidate
     cannot_run("the shared corpus was not found (set DBAUTOPSY_CORPUS to its folder)")
+
+
+if __name__ == "__main__":
+    # `locate.py` prints the corpus folder (scripts/test.sh exports it for every test).
+    print(corpus_dir(Path(__file__).resolve().parents[2]))
