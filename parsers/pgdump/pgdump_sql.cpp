@@ -77,7 +77,7 @@ class DumpReader final : public pgsql::ScriptLexer::Handler {
     start_database(std::nullopt);
   }
 
-  PgDumpSummary run(io::InputStream& in);
+  PgDumpSummary run(io::Source& in);
 
   bool on_statement(pgsql::ScriptStatement& st) override;
   void on_meta_command(std::string_view text, uint64_t line) override;
@@ -189,7 +189,7 @@ void DumpReader::header_line(std::string_view line) {
   }
 }
 
-PgDumpSummary DumpReader::run(io::InputStream& in) {
+PgDumpSummary DumpReader::run(io::Source& in) {
   io::LineReader reader(in, m_options.read_buffer_bytes);
   io::Line line;
   std::string long_line;  // the held-back tail of a long SQL line delivered in pieces
@@ -763,7 +763,7 @@ void DumpReader::flush_insert_run() {
 
 }  // namespace
 
-PgDumpSummary read_pgdump_sql(io::InputStream& in, store::FactWriter& out,
+PgDumpSummary read_pgdump_sql(io::Source& in, store::FactWriter& out,
                               const PgDumpOptions& options) {
   DumpReader reader(out, options);
   return reader.run(in);

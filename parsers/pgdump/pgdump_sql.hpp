@@ -110,8 +110,7 @@ struct PgDumpSummary {
 
 // Reads the whole stream. Never throws for defects of the input: they are problems in
 // `out`. Throws only for failures of the fact store.
-PgDumpSummary read_pgdump_sql(io::InputStream& in, store::FactWriter& out,
-                              const PgDumpOptions& options);
+PgDumpSummary read_pgdump_sql(io::Source& in, store::FactWriter& out, const PgDumpOptions& options);
 
 // How sure we are that `head` (the first bytes of a file) is a plain-SQL dump: 0 (not)
 // to 100 (a pg_dump header).

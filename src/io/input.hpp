@@ -27,26 +27,38 @@ std::string_view codec_name(Codec codec);
 // to tell xz; fewer simply give Codec::none).
 Codec detect_codec(std::string_view magic);
 
-class InputStream {
+// A stream of bytes that parsers read: a file (InputStream), or text made from a file, such
+// as the script a pg_dump archive stands for. Errors are InputError, as for InputStream.
+class Source {
+ public:
+  virtual ~Source() = default;
+  // Reads up to n bytes. Returns 0 only at the end of the data.
+  virtual size_t read(char* dst, size_t n) = 0;
+  // Bytes delivered so far.
+  virtual uint64_t offset() const = 0;
+  virtual std::string display_name() const = 0;
+};
+
+class InputStream : public Source {
  public:
   // Opens path for reading. Throws InputError when it cannot be opened or is not a
   // regular file.
   explicit InputStream(const std::filesystem::path& path);
-  ~InputStream();
+  ~InputStream() override;
   InputStream(const InputStream&) = delete;
   InputStream& operator=(const InputStream&) = delete;
 
   // Reads up to n decompressed bytes. Returns 0 only at the end of the data.
-  size_t read(char* dst, size_t n);
+  size_t read(char* dst, size_t n) override;
 
   Codec codec() const;
   const std::filesystem::path& path() const;
-  std::string display_name() const;
+  std::string display_name() const override;
   uint64_t file_size() const;
   // Bytes of the file consumed so far (compressed bytes for a compressed file).
   uint64_t file_offset() const;
   // Decompressed bytes delivered so far.
-  uint64_t offset() const;
+  uint64_t offset() const override;
 
  private:
   struct Impl;

@@ -4,7 +4,7 @@
 
 namespace dbautopsy::io {
 
-LineReader::LineReader(InputStream& in, size_t buffer_bytes) : m_in(in), m_buf(buffer_bytes) {}
+LineReader::LineReader(Source& in, size_t buffer_bytes) : m_in(in), m_buf(buffer_bytes) {}
 
 bool LineReader::refill() {
   if (m_eof) {

@@ -1,4 +1,5 @@
-// Line-at-a-time reading of an InputStream, without copying and with bounded memory.
+// Line-at-a-time reading of a Source (a file or text made from one), without copying and with
+// bounded memory.
 //
 // Lines are found with memchr over a large buffer (4 MiB by default) that is refilled in
 // one read. A line longer than the buffer is not an error here: it is delivered in pieces
@@ -26,7 +27,7 @@ struct Line {
 
 class LineReader {
  public:
-  explicit LineReader(InputStream& in, size_t buffer_bytes = 4 * 1024 * 1024);
+  explicit LineReader(Source& in, size_t buffer_bytes = 4 * 1024 * 1024);
 
   // Fills `line` with the next line or piece. Returns false at the end of the data.
   // Propagates InputError from the stream; lines returned before stay valid facts.
@@ -46,12 +47,12 @@ class LineReader {
 
   // The text of `line` is valid until the next call to next() or complete_lines().
   uint64_t lines_read() const { return m_number; }
-  InputStream& stream() { return m_in; }
+  Source& stream() { return m_in; }
 
  private:
   bool refill();
 
-  InputStream& m_in;
+  Source& m_in;
   std::vector<char> m_buf;
   size_t m_begin = 0;
   size_t m_end = 0;
