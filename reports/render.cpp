@@ -4,6 +4,7 @@
 
 #include <map>
 
+#include "base/text.hpp"
 #include "reports/report.hpp"
 
 namespace dbautopsy::reports {
@@ -73,6 +74,16 @@ std::string subject_text(const Finding& f) {
     if (s.count("row_id")) {
       out += " row " + s["row_id"];
     }
+  }
+  if (f.metrics && f.metrics->contains("rows") && f.metrics->contains("distinct_rows")) {
+    out +=
+        fmt::format(": {} rows, {} distinct", text::thousands((*f.metrics)["rows"].get<int64_t>()),
+                    text::thousands((*f.metrics)["distinct_rows"].get<int64_t>()));
+  }
+  if (s.count("value")) {
+    // An orphan's value and the id it should point at; a remapped id's old and new value.
+    out += ": " + s["value"] +
+           (s.count("suggested_value") ? " → " + s["suggested_value"] : " (no known parent)");
   }
   if (s.count("migration")) {
     out += out.empty() ? s["migration"] : " (" + s["migration"] + ")";

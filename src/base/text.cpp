@@ -89,6 +89,21 @@ std::string squash_space(std::string_view s) {
   return out;
 }
 
+std::string thousands(long long n) {
+  std::string digits = std::to_string(n < 0 ? -static_cast<unsigned long long>(n)
+                                            : static_cast<unsigned long long>(n));
+  std::string out;
+  int count = 0;
+  for (auto it = digits.rbegin(); it != digits.rend(); ++it) {
+    if (count && count % 3 == 0) {
+      out.insert(out.begin(), ',');
+    }
+    out.insert(out.begin(), *it);
+    ++count;
+  }
+  return n < 0 ? "-" + out : out;
+}
+
 size_t utf8_prefix(std::string_view s, size_t max) {
   if (s.size() <= max) {
     return s.size();

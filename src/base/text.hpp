@@ -35,6 +35,9 @@ size_t utf8_prefix(std::string_view s, size_t max);
 // followed by "…".
 std::string abbreviate(std::string_view s, size_t max);
 
+// "1,234,567"
+std::string thousands(long long n);
+
 // Human-readable byte count: "512 B", "3.4 MiB".
 std::string human_bytes(unsigned long long n);
 

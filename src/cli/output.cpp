@@ -129,18 +129,4 @@ void print_json(std::ostream& out, const ResultSet& rs) {
   out << arr.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
 }
 
-std::string thousands(long long n) {
-  std::string digits = std::to_string(n < 0 ? -n : n);
-  std::string out;
-  int count = 0;
-  for (auto it = digits.rbegin(); it != digits.rend(); ++it) {
-    if (count && count % 3 == 0) {
-      out.insert(out.begin(), ',');
-    }
-    out.insert(out.begin(), *it);
-    ++count;
-  }
-  return n < 0 ? "-" + out : out;
-}
-
 }  // namespace dbautopsy::cli

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "base/text.hpp"
 #include "store/store.hpp"
 
 namespace dbautopsy::cli {
@@ -25,7 +26,6 @@ void print_table(std::ostream& out, const ResultSet& rs);
 void print_csv(std::ostream& out, const ResultSet& rs);
 void print_json(std::ostream& out, const ResultSet& rs);
 
-// "1,234,567"
-std::string thousands(long long n);
+using text::thousands;
 
 }  // namespace dbautopsy::cli
