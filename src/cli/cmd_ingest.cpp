@@ -11,6 +11,7 @@
 #include "base/text.hpp"
 #include "cli/cli.hpp"
 #include "cli/ingest.hpp"
+#include "cli/kinds.hpp"
 #include "cli/options.hpp"
 #include "cli/output.hpp"
 #include "store/store.hpp"
@@ -181,7 +182,8 @@ int cmd_ingest(const std::vector<std::string>& args) {
   po::positional_options_description positional;
   positional.add("path", -1);
   po::variables_map vm;
-  if (!parse_args("ingest", "[OPTIONS] PATH...", args, visible, hidden, positional, vm)) {
+  if (!parse_args("ingest", "[OPTIONS] PATH...", args, visible, hidden, positional, vm,
+                  kinds_help())) {
     return k_exit_ok;
   }
   if (!vm.count("path")) {

@@ -18,6 +18,7 @@
 #include "base/text.hpp"
 #include "cli/cli.hpp"
 #include "cli/ingest.hpp"
+#include "cli/kinds.hpp"
 #include "cli/options.hpp"
 #include "reports/report.hpp"
 #include "rules/engine/engine.hpp"
@@ -179,7 +180,8 @@ int cmd_investigate(const std::vector<std::string>& args) {
   po::positional_options_description positional;
   positional.add("dir", 1);
   po::variables_map vm;
-  if (!parse_args("investigate", "[OPTIONS] DIR", args, visible, hidden, positional, vm)) {
+  if (!parse_args("investigate", "[OPTIONS] DIR", args, visible, hidden, positional, vm,
+                  kinds_help())) {
     return k_exit_ok;
   }
   if (!vm.count("dir")) {

@@ -191,6 +191,15 @@ const Kind* find_kind(const std::string& name) {
   return nullptr;
 }
 
+std::string kinds_help() {
+  std::string out = "Kinds (found from each file's content, compressed or not; --as forces one):\n";
+  for (const auto& k : kinds()) {
+    out += fmt::format("  {:<24} {}{}\n", k.name, k.description,
+                       k.read ? "" : " (recognised, not read yet)");
+  }
+  return out;
+}
+
 std::string unknown_reason(const fs::path& path) {
   if (fs::is_directory(path)) {
     return "a folder that is not a pg_dump directory archive (no toc.dat)";

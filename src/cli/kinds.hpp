@@ -40,6 +40,9 @@ const Kind* find_kind(const std::string& name);
 // pg_dump directory archive.
 std::string detect_kind(const std::filesystem::path& path);
 
+// The kinds and what each is, for --help.
+std::string kinds_help();
+
 // Why a file is of no known kind, for the report: empty, binary (and where), or text of
 // another sort (with its first line).
 std::string unknown_reason(const std::filesystem::path& path);

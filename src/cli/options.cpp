@@ -11,14 +11,17 @@ namespace dbautopsy::cli {
 bool parse_args(const std::string& command, const std::string& synopsis,
                 const std::vector<std::string>& args, po::options_description& visible,
                 const po::options_description& hidden,
-                const po::positional_options_description& positional, po::variables_map& vm) {
+                const po::positional_options_description& positional, po::variables_map& vm,
+                const std::string& epilogue) {
   visible.add_options()("help,h", "show this help");
   po::options_description all;
   all.add(visible).add(hidden);
   try {
     po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
     if (vm.count("help")) {
-      std::cout << "Usage: dbautopsy " << command << " " << synopsis << "\n\n" << visible << "\n";
+      std::cout << "Usage: dbautopsy " << command << " " << synopsis << "\n\n"
+                << visible << "\n"
+                << epilogue;
       return false;
     }
     po::notify(vm);

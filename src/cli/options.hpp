@@ -16,7 +16,8 @@ namespace po = boost::program_options;
 bool parse_args(const std::string& command, const std::string& synopsis,
                 const std::vector<std::string>& args, po::options_description& visible,
                 const po::options_description& hidden,
-                const po::positional_options_description& positional, po::variables_map& vm);
+                const po::positional_options_description& positional, po::variables_map& vm,
+                const std::string& epilogue = {});
 
 // The default store for a command run without --store: .dbautopsy/facts.db in the
 // current folder.
