@@ -58,6 +58,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
+from pgcluster import Cluster, find_bindir  # noqa: E402
+from locate import find_corpus, required  # noqa: E402
+
 SKIP = 77
 WORK_DB = "differential"
 SHARED_PORT = 55412
@@ -120,58 +124,6 @@ def quote_ident(name: str) -> str:
 
 # --------------------------------------------------------------------------------------
 # PostgreSQL clusters
-
-
-class Cluster:
-    """A throwaway cluster managed through fixtures/generate/lib/pg_cluster.sh, so that the
-    test and the fixture generators start and stop servers the same way (as `postgres`
-    when run as root, socket only, stopped by the pid in its postmaster.pid)."""
-
-    def __init__(self, lib: Path, bindir: Path, parent: Path, port: int, label: str):
-        self.lib = lib
-        self.bindir = bindir
-        self.port = port
-        self.dir = Path(tempfile.mkdtemp(prefix=f"cluster-{label}-", dir=parent))
-        # The server user must be able to enter it (pg_cluster_start chowns only DIR/sock
-        # and DIR itself).
-        os.chmod(self.dir, 0o755)
-        self.running = False
-
-    def _lib(self, function: str, *args: str) -> subprocess.CompletedProcess:
-        env = dict(os.environ, PG_BINDIR=str(self.bindir))
-        return subprocess.run(
-            ["bash", "-c", f'set -euo pipefail; source "$1"; shift; {function} "$@"', "_",
-             str(self.lib), *args],
-            env=env, capture_output=True, text=True)
-
-    def start(self):
-        r = self._lib("pg_cluster_start", str(self.dir), str(self.port))
-        if r.returncode != 0:
-            raise RuntimeError(f"cannot start PostgreSQL on port {self.port}:\n{r.stderr}")
-        self.running = True
-
-    def stop(self):
-        if self.running:
-            self._lib("pg_cluster_stop", str(self.dir))
-            self.running = False
-
-    def psql_args(self, db: str) -> list:
-        return [str(self.bindir / "psql"), "-X", "-h", str(self.dir / "sock"),
-                "-p", str(self.port), "-U", "postgres", "-d", db]
-
-    def sql(self, db: str, sql: str) -> str:
-        """Runs SQL that must succeed; returns the unaligned, tuples-only output."""
-        r = subprocess.run(self.psql_args(db) + ["-q", "-A", "-t", "-v", "ON_ERROR_STOP=1",
-                                                 "-c", sql],
-                           capture_output=True, text=True)
-        if r.returncode != 0:
-            raise RuntimeError(f"psql failed on {db}: {sql}\n{r.stderr}")
-        return r.stdout
-
-    def databases(self) -> list:
-        out = self.sql("postgres", "SELECT datname FROM pg_database "
-                                   "WHERE datallowconn ORDER BY datname")
-        return [d for d in out.splitlines() if d]
 
 
 @dataclass
@@ -905,31 +857,12 @@ def report(res: Result, verbose: bool):
 # --------------------------------------------------------------------------------------
 
 
-def find_bindir() -> Path | None:
-    """$PG_BINDIR when set (and then only it, so that a CI job can point elsewhere or
-    force the skip), else pg_config's, else Debian's PostgreSQL 15."""
-    if os.environ.get("PG_BINDIR"):
-        c = Path(os.environ["PG_BINDIR"])
-        return c if (c / "postgres").exists() and (c / "psql").exists() else None
-    candidates = []
-    try:
-        candidates.append(subprocess.run(["pg_config", "--bindir"], capture_output=True,
-                                         text=True).stdout.strip())
-    except OSError:
-        pass
-    candidates.append("/usr/lib/postgresql/15/bin")
-    for c in candidates:
-        if c and (Path(c) / "postgres").exists() and (Path(c) / "psql").exists():
-            return Path(c)
-    return None
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--dbautopsy", required=True, help="the dbautopsy binary")
     ap.add_argument("--root", required=True, help="the repository root")
-    ap.add_argument("--corpus", help="plain-SQL dumps to include "
-                                     "(default: ROOT/../shared/corpus/pg_dump)")
+    ap.add_argument("--corpus", help="plain-SQL dumps to include (default: the pg_dump folder "
+                                     "of the shared corpus, see tests/lib/locate.py)")
     ap.add_argument("--only", action="append", default=[],
                     help="run only cases whose name contains this glob (e.g. 'pagila/pg1*'); "
                          "repeatable")
@@ -943,8 +876,9 @@ def main() -> int:
     args = ap.parse_args()
 
     root = Path(args.root).resolve()
+    found = find_corpus(root)
     corpus = Path(args.corpus).resolve() if args.corpus else \
-        (root / ".." / "shared" / "corpus" / "pg_dump").resolve()
+        (found / "pg_dump" if found else root / "no-corpus")
     ci = os.environ.get("CI") == "true"
 
     bindir = find_bindir()
@@ -954,10 +888,13 @@ def main() -> int:
         return 1 if ci else SKIP
     if not corpus.is_dir():
         # The corpus lives outside the repository; a checkout without it still tests the
-        # fixtures. Only an explicitly requested corpus must exist.
+        # fixtures, unless the corpus is required (scripts/test.sh, CI) or was named.
         log(f"differential: corpus {corpus} not found; only the fixtures are compared")
         if args.corpus:
             return 2
+        if required():
+            log("differential: FAIL: the corpus is required here (set DBAUTOPSY_CORPUS)")
+            return 1
     pg = {"bindir": bindir,
           "lib": root / "fixtures" / "generate" / "lib" / "pg_cluster.sh",
           "catalog_sql": Path(__file__).resolve().parent / "catalog.sql"}

@@ -16,7 +16,7 @@ SKIP = 77  # CTest's SKIP_RETURN_CODE for these tests
 
 
 def cannot_run(why):
-    if os.environ.get("DBAUTOPSY_REQUIRE_ALL") or os.environ.get("CI") == "true":
+    if required():
         print(f"FAIL: {why}", file=sys.stderr)
         sys.exit(1)
     print(f"SKIP: {why}")
@@ -39,7 +39,8 @@ def _starting_points(repo_root):
     return points
 
 
-def corpus_dir(repo_root):
+def find_corpus(repo_root):
+    """The corpus folder, or None."""
     env = os.environ.get("DBAUTOPSY_CORPUS")
     if env:
         return Path(env)
@@ -48,6 +49,17 @@ def corpus_dir(repo_root):
             candidate = parent / "shared" / "corpus"
             if (candidate / "pg_dump").is_dir():
                 return candidate
+    return None
+
+
+def required():
+    return bool(os.environ.get("DBAUTOPSY_REQUIRE_ALL")) or os.environ.get("CI") == "true"
+
+
+def corpus_dir(repo_root):
+    found = find_corpus(repo_root)
+    if found:
+        return found
     cannot_run("the shared corpus was not found (set DBAUTOPSY_CORPUS to its folder)")
 
 
