@@ -46,12 +46,14 @@ SELECT schema_name AS schema,
             FROM json_each(coalesce(judged.top_rows, '[]')) r)) AS evidence,
        json_object('rows', rows, 'distinct_rows', distinct_rows, 'excess_rows', rows - distinct_rows,
                    'exact', CASE method WHEN 'exact' THEN 1 ELSE 0 END) AS metrics,
-       printf('-- keep one row per group (the lowest id) in a new table, then swap it in after review:%sCREATE TABLE IF NOT EXISTS %s.%s_dedup AS SELECT DISTINCT ON (%s) * FROM %s.%s ORDER BY %s%s;%sALTER TABLE %s.%s_dedup ADD CONSTRAINT %s_dedup_row_key UNIQUE (%s); -- what would have stopped the loop',
-              char(10), schema_name, table_name, kept_list, schema_name, table_name, kept_list,
-              coalesce(', ' || pk, ''), char(10), schema_name, table_name, table_name, kept_list) AS repair,
+       printf('-- keep one row per group (the lowest id) in a new table, then swap it in after review:%sCREATE TABLE IF NOT EXISTS %s AS SELECT DISTINCT ON (%s) * FROM %s ORDER BY %s%s;%sALTER TABLE %s ADD CONSTRAINT %s UNIQUE (%s); -- what would have stopped the loop',
+              char(10), pg_name(schema_name, table_name || '_dedup'), kept_list,
+              pg_name(schema_name, table_name), kept_list, coalesce(', ' || pk, ''), char(10),
+              pg_name(schema_name, table_name || '_dedup'), pg_ident(table_name || '_dedup_row_key'),
+              kept_list) AS repair,
        'duplicates:' || schema_name || '.' || table_name AS cause_key
   FROM (SELECT j.*,
-               (SELECT group_concat(c.name, ', ') FROM (SELECT name FROM current_column c
+               (SELECT group_concat(pg_ident(c.name), ', ') FROM (SELECT name FROM current_column c
                   WHERE c.schema_name = j.schema_name AND c.table_name = j.table_name
                     AND instr(', ' || coalesce(j.ignored, '') , ', ' || c.name || ' (') = 0
                     AND instr(coalesce(j.ignored, ''), c.name || ' (') <> 1

@@ -41,12 +41,12 @@ SELECT location AS schema,
                      'text', name || ' ' || actual_type || CASE WHEN actual_not_null THEN ' NOT NULL' ELSE '' END ||
                              coalesce(' DEFAULT ' || actual_default, ''))) AS evidence,
        trim(
-         CASE WHEN type_differs THEN printf('ALTER TABLE %s.%s ALTER COLUMN %s TYPE %s USING %s::%s; ',
-              location, table_name, name, type, name, type) ELSE '' END ||
-         CASE WHEN null_differs THEN printf('ALTER TABLE %s.%s ALTER COLUMN %s %s NOT NULL; ',
-              location, table_name, name, CASE WHEN not_null THEN 'SET' ELSE 'DROP' END) ELSE '' END ||
-         CASE WHEN default_differs THEN printf('ALTER TABLE %s.%s ALTER COLUMN %s %s;',
-              location, table_name, name,
+         CASE WHEN type_differs THEN printf('ALTER TABLE %s ALTER COLUMN %s TYPE %s USING %s::%s; ',
+              pg_name(location, table_name), pg_ident(name), type, pg_ident(name), type) ELSE '' END ||
+         CASE WHEN null_differs THEN printf('ALTER TABLE %s ALTER COLUMN %s %s NOT NULL; ',
+              pg_name(location, table_name), pg_ident(name), CASE WHEN not_null THEN 'SET' ELSE 'DROP' END) ELSE '' END ||
+         CASE WHEN default_differs THEN printf('ALTER TABLE %s ALTER COLUMN %s %s;',
+              pg_name(location, table_name), pg_ident(name),
               CASE WHEN default_expr IS NULL THEN 'DROP DEFAULT' ELSE 'SET DEFAULT ' || default_expr END)
               ELSE '' END) AS repair,
        'altered:' || location || '.' || table_name AS cause_key

@@ -17,9 +17,9 @@ SELECT p.location AS schema,
                      'text', 'recorded as applied' || coalesce(' at ' || rm.applied_at, '')),
          json_object('artifact', da.path, 'line', t.line,
                      'text', 'CREATE TABLE ' || t.schema_name || '.' || t.name || ' has no ' || o.name)) AS evidence,
-       printf('ALTER TABLE %s.%s ADD COLUMN IF NOT EXISTS %s %s;%s', p.location, o.table_name, o.name,
-              coalesce(o.type, 'text'),
-              CASE WHEN o.not_null THEN printf(' -- the migration declares NOT NULL: backfill, then ALTER TABLE %s.%s ALTER COLUMN %s SET NOT NULL;', p.location, o.table_name, o.name) ELSE '' END) AS repair,
+       printf('ALTER TABLE %s ADD COLUMN IF NOT EXISTS %s %s;%s', pg_name(p.location, o.table_name),
+              pg_ident(o.name), coalesce(o.type, 'text'),
+              CASE WHEN o.not_null THEN printf(' -- the migration declares NOT NULL: backfill, then ALTER TABLE %s ALTER COLUMN %s SET NOT NULL;', pg_name(p.location, o.table_name), pg_ident(o.name)) ELSE '' END) AS repair,
        'migration:' || o.migration AS cause_key
   FROM expected_object o
   JOIN expected_presence p ON p.object_id = o.id

@@ -15,8 +15,9 @@ SELECT p.location AS schema,
          json_object('artifact', ea.path, 'line', o.line, 'text', coalesce(o.definition, o.name)),
          json_object('artifact', ra.path, 'line', rm.line,
                      'text', 'recorded as applied' || coalesce(' at ' || rm.applied_at, ''))) AS evidence,
-       printf('DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = %s AND conrelid = to_regclass(%s)) THEN ALTER TABLE %s.%s ADD CONSTRAINT %s %s; END IF; END $$;',
-              quote(o.name), quote(p.location || '.' || o.table_name), p.location, o.table_name, o.name,
+       printf('DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = %s AND conrelid = to_regclass(%s)) THEN ALTER TABLE %s ADD CONSTRAINT %s %s; END IF; END $$;',
+              pg_literal(o.name), pg_literal(pg_name(p.location, o.table_name)),
+              pg_name(p.location, o.table_name), pg_ident(o.name),
               CASE o.constraint_kind
                 WHEN 'p' THEN 'PRIMARY KEY (' || o.columns || ')'
                 WHEN 'u' THEN 'UNIQUE (' || o.columns || ')'

@@ -14,9 +14,9 @@ SELECT t.schema_name AS schema,
          json_object('artifact', ea.path, 'line', o.line, 'text', 'CREATE TABLE ' || o.table_name),
          json_object('artifact', ra.path, 'line', rm.line,
                      'text', 'recorded as applied' || coalesce(' at ' || rm.applied_at, ''))) AS evidence,
-       printf('DO $$ BEGIN IF to_regclass(%s) IS NOT NULL AND to_regclass(%s) IS NULL THEN ALTER TABLE %s.%s SET SCHEMA %s; END IF; END $$;',
-              quote(t.schema_name || '.' || o.table_name), quote(o.schema_name || '.' || o.table_name),
-              t.schema_name, o.table_name, o.schema_name) AS repair,
+       printf('DO $$ BEGIN IF to_regclass(%s) IS NOT NULL AND to_regclass(%s) IS NULL THEN ALTER TABLE %s SET SCHEMA %s; END IF; END $$;',
+              pg_literal(pg_name(t.schema_name, o.table_name)), pg_literal(pg_name(o.schema_name, o.table_name)),
+              pg_name(t.schema_name, o.table_name), pg_ident(o.schema_name)) AS repair,
        'wrong-schema:' || t.schema_name || ':' || o.schema_name AS cause_key
   FROM expected_object o
   JOIN current_table t ON t.name = o.table_name AND t.schema_name <> o.schema_name

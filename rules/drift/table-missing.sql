@@ -12,8 +12,8 @@ SELECT o.schema_name AS schema,
          json_object('artifact', ea.path, 'line', o.line, 'text', 'CREATE TABLE ' || o.table_name),
          json_object('artifact', ra.path, 'line', rm.line,
                      'text', 'recorded as applied' || coalesce(' at ' || rm.applied_at, ''))) AS evidence,
-       printf('CREATE TABLE IF NOT EXISTS %s.%s (%s);', o.schema_name, o.table_name,
-              (SELECT group_concat(c.name || ' ' || coalesce(c.type, 'text') ||
+       printf('CREATE TABLE IF NOT EXISTS %s (%s);', pg_name(o.schema_name, o.table_name),
+              (SELECT group_concat(pg_ident(c.name) || ' ' || coalesce(c.type, 'text') ||
                                    CASE WHEN c.not_null THEN ' NOT NULL' ELSE '' END, ', ')
                  FROM (SELECT * FROM expected_object c
                         WHERE c.kind = 'column' AND c.schema_name = o.schema_name

@@ -11,8 +11,8 @@ SELECT t.schema_name AS schema,
                                  WHERE s.schema_name = t.schema_name AND s.table_name = t.name) || ')', '')) AS message,
        json_array(json_object('artifact', a.path, 'line', t.line,
                               'text', 'CREATE TABLE ' || t.schema_name || '.' || t.name)) AS evidence,
-       printf('-- review %s.%s: dbautopsy never drops data. If nobody owns it: DROP TABLE IF EXISTS %s.%s;',
-              t.schema_name, t.name, t.schema_name, t.name) AS repair,
+       printf('-- review %s: dbautopsy never drops data. If nobody owns it: DROP TABLE IF EXISTS %s;',
+              pg_name(t.schema_name, t.name), pg_name(t.schema_name, t.name)) AS repair,
        'unexplained' AS cause_key
   FROM current_table t
   JOIN artifact a ON a.id = t.artifact_id

@@ -20,6 +20,7 @@
 #include <optional>
 #include <set>
 
+#include "pgsql/names.hpp"
 #include "rules/engine/engine.hpp"
 
 namespace dbautopsy::rules {
@@ -216,10 +217,13 @@ void references_cause(store::Store& store, const std::string& parent, Group& g) 
   std::string sql = "-- Orphaned references to " + parent +
                     ". Run in one transaction; each UPDATE should touch the\n"
                     "-- number of rows its comment says: if not, ROLLBACK and look again.\n";
+  const std::string parent_sql = pgsql::qualified(schema, table);
   for (const auto& c : columns) {
     for (const auto& [old_id, new_id, n] : c.moves) {
-      sql += fmt::format("UPDATE {}.{} SET {} = {} WHERE {} = {}; -- expect {} {}\n", c.schema,
-                         c.table, c.column, new_id, c.column, old_id, n, n == 1 ? "row" : "rows");
+      sql += fmt::format("UPDATE {} SET {} = {} WHERE {} = {}; -- expect {} {}\n",
+                         pgsql::qualified(c.schema, c.table), pgsql::quote_ident(c.column),
+                         pgsql::quote_literal(new_id), pgsql::quote_ident(c.column),
+                         pgsql::quote_literal(old_id), n, n == 1 ? "row" : "rows");
     }
     if (c.unknown > 0) {
       sql += fmt::format("-- {} {} of {}.{} have no known new parent: decide, or delete them.\n",
@@ -229,21 +233,22 @@ void references_cause(store::Store& store, const std::string& parent, Group& g) 
   sql += "-- Checks: each must return 0.\n";
   for (const auto& c : columns) {
     sql += fmt::format(
-        "SELECT count(*) FROM {}.{} c WHERE c.{} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {} p "
+        "SELECT count(*) FROM {} c WHERE c.{} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {} p "
         "WHERE p.{} = c.{});\n",
-        c.schema, c.table, c.column, parent, c.parent_column, c.column);
+        pgsql::qualified(c.schema, c.table), pgsql::quote_ident(c.column), parent_sql,
+        pgsql::quote_ident(c.parent_column), pgsql::quote_ident(c.column));
   }
   std::set<std::pair<std::string, std::string>> undeclared;
   for (const auto& c : columns) {
     if (!c.declared) {
-      undeclared.emplace(c.schema + "." + c.table, c.column);
+      undeclared.emplace(pgsql::qualified(c.schema, c.table), pgsql::quote_ident(c.column));
     }
   }
   for (const auto& [t, col] : undeclared) {
     sql += fmt::format(
         "-- Then let the database refuse the next orphan:\n-- ALTER TABLE {} ADD FOREIGN KEY ({}) "
         "REFERENCES {};\n",
-        t, col, parent);
+        t, col, parent_sql);
   }
   g.repair = sql;
 }

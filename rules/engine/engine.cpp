@@ -5,6 +5,7 @@
 #include <set>
 
 #include "base/error.hpp"
+#include "rules/engine/sql_functions.hpp"
 
 namespace dbautopsy::rules {
 
@@ -82,6 +83,7 @@ std::vector<Rule> all_rules(const AnalyzeOptions& options) {
 AnalyzeSummary analyze(store::Store& store, const AnalyzeOptions& options) {
   AnalyzeSummary summary;
   std::vector<Rule> rules = all_rules(options);
+  register_sql_functions(store);
   summary.derived = derive(store, options.derive);
 
   store::Store::Transaction tx(store);

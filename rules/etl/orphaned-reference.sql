@@ -18,13 +18,13 @@ SELECT o.schema_name AS schema,
                      'text', printf('%s row %s: %s = %s', o.table_name, o.row_id, o.column_name, o.value)),
          json_object('artifact', a.path, 'line', NULL, 'text', r.evidence)) AS evidence,
        CASE WHEN o.suggested_value IS NOT NULL AND o.row_id NOT LIKE 'line %' THEN
-         printf('UPDATE %s.%s SET %s = %s WHERE %s = %s AND %s = %s;', o.schema_name, o.table_name,
-                o.column_name, o.suggested_value,
+         printf('UPDATE %s SET %s = %s WHERE %s = %s AND %s = %s;', pg_name(o.schema_name, o.table_name),
+                pg_ident(o.column_name), pg_literal(o.suggested_value),
                 (SELECT k.columns FROM current_constraint k WHERE k.schema_name = o.schema_name
                     AND k.table_name = o.table_name AND k.kind = 'p'),
-                quote(o.row_id), o.column_name, o.value)
-       ELSE printf('-- %s.%s row %s: find the %s it belongs to (%s), or delete it', o.schema_name,
-                   o.table_name, o.row_id, o.parent_table, o.detail) END AS repair,
+                pg_literal(o.row_id), pg_ident(o.column_name), pg_literal(o.value))
+       ELSE printf('-- %s row %s: find the %s it belongs to (%s), or delete it',
+                   pg_name(o.schema_name, o.table_name), o.row_id, o.parent_table, o.detail) END AS repair,
        'references:' || o.parent_schema || '.' || o.parent_table AS cause_key
   FROM orphan o
   JOIN artifact a ON a.id = o.artifact_id

@@ -20,7 +20,7 @@ SELECT rm.app || '.' || rm.name AS migration,
                      'text', printf('its DDL (%s output)', rm.effects_source))) AS evidence,
        json_object('objects', x.objects, 'present', x.present) AS metrics,
        printf('-- Either create its objects (the repairs of this cause''s drift findings), or unrecord it and migrate again:%s-- DELETE FROM django_migrations WHERE app = %s AND name = %s; -- then: python manage.py migrate %s',
-              char(10), quote(rm.app), quote(rm.name), rm.app) AS repair,
+              char(10), pg_literal(rm.app), pg_literal(rm.name), rm.app) AS repair,
        'migration:' || rm.app || '.' || rm.name AS cause_key
   FROM recorded_migration rm
   JOIN intents x ON x.migration = rm.app || '.' || rm.name

@@ -9,7 +9,7 @@ SELECT rm.app || '.' || rm.name AS migration,
        json_array(json_object('artifact', a.path, 'line', rm.line,
                               'text', 'recorded as applied' || coalesce(' at ' || rm.applied_at, ''))) AS evidence,
        printf('-- find the file of %s.%s in version control; if its schema is accounted for, DELETE FROM django_migrations WHERE app = %s AND name = %s;',
-              rm.app, rm.name, quote(rm.app), quote(rm.name)) AS repair,
+              rm.app, rm.name, pg_literal(rm.app), pg_literal(rm.name)) AS repair,
        'unknown-record' AS cause_key
   FROM recorded_migration rm
   JOIN artifact a ON a.id = rm.artifact_id

@@ -34,6 +34,19 @@ KeywordCategory keyword_category(std::string_view word) {
   }
 }
 
+std::string quote_literal(std::string_view text) {
+  bool backslash = text.find('\\') != std::string_view::npos;
+  std::string out = backslash ? "E'" : "'";
+  for (char c : text) {
+    if (c == '\'' || (c == '\\' && backslash)) {
+      out += c;
+    }
+    out += c;
+  }
+  out += '\'';
+  return out;
+}
+
 std::string quote_ident(std::string_view ident) {
   bool safe = !ident.empty() && ((ident[0] >= 'a' && ident[0] <= 'z') || ident[0] == '_');
   for (char c : ident) {

@@ -20,6 +20,9 @@ KeywordCategory keyword_category(std::string_view word);
 // quote_ident(): unchanged when a lower-case simple identifier that is not a keyword
 // (other than an unreserved one), double-quoted with doubled quotes otherwise.
 std::string quote_ident(std::string_view ident);
+// quote_literal(): 'text' with quotes doubled; E'...' with backslashes doubled when the
+// text has a backslash (so that it reads the same whatever standard_conforming_strings is).
+std::string quote_literal(std::string_view text);
 // "schema.name" with quote_ident on each part; an empty schema gives just the name.
 std::string qualified(std::string_view schema, std::string_view name);
 

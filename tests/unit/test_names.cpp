@@ -21,6 +21,14 @@ TEST_CASE("quote_ident quotes reserved words, upper case and odd characters only
   CHECK(qualified("public", "order") == "public.\"order\"");
 }
 
+TEST_CASE("quote_literal doubles quotes, and backslashes in an E'' string") {
+  // The examples of PostgreSQL's documentation of quote_literal().
+  CHECK(quote_literal("O'Reilly") == "'O''Reilly'");
+  CHECK(quote_literal("42.5") == "'42.5'");
+  CHECK(quote_literal("C:\\Windows") == "E'C:\\\\Windows'");
+  CHECK(quote_literal("") == "''");
+}
+
 TEST_CASE("make_object_name truncates the longer name first to fit 63 bytes") {
   CHECK(make_object_name("orders", "", "pkey") == "orders_pkey");
   CHECK(make_object_name("orders", "customer_id", "fkey") == "orders_customer_id_fkey");
