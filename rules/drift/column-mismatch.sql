@@ -40,11 +40,31 @@ SELECT location AS schema,
          json_object('artifact', da.path, 'line', actual_line,
                      'text', name || ' ' || actual_type || CASE WHEN actual_not_null THEN ' NOT NULL' ELSE '' END ||
                              coalesce(' DEFAULT ' || actual_default, ''))) AS evidence,
+       -- Never lose data on the way back: a narrower varchar is only set when every value
+       -- fits (an explicit cast would cut the rest), and NOT NULL only when no NULL is left
+       -- (NULLs get the value the migration filled existing rows with, when it says);
+       -- otherwise a NOTICE says what to decide. No USING clause: a type PostgreSQL cannot
+       -- convert by assignment makes the script stop rather than guess.
        trim(
-         CASE WHEN type_differs THEN printf('ALTER TABLE %s ALTER COLUMN %s TYPE %s USING %s::%s; ',
-              pg_name(location, table_name), pg_ident(name), type, pg_ident(name), type) ELSE '' END ||
-         CASE WHEN null_differs THEN printf('ALTER TABLE %s ALTER COLUMN %s %s NOT NULL; ',
-              pg_name(location, table_name), pg_ident(name), CASE WHEN not_null THEN 'SET' ELSE 'DROP' END) ELSE '' END ||
+         CASE WHEN type_differs AND type LIKE 'character varying(%)' THEN
+              printf('DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM %s WHERE length(%s) > %s) THEN ALTER TABLE %s ALTER COLUMN %s TYPE %s; ELSE RAISE NOTICE ''%%'', %s; END IF; END $$; ',
+                     pg_name(location, table_name), pg_ident(name),
+                     substr(type, 19, length(type) - 19), pg_name(location, table_name), pg_ident(name), type,
+                     pg_literal(printf('%s.%s.%s not changed to %s: some values are longer; shorten them, or keep the column as it is and record that in a migration',
+                                       location, table_name, name, type)))
+              WHEN type_differs THEN printf('ALTER TABLE %s ALTER COLUMN %s TYPE %s; ',
+              pg_name(location, table_name), pg_ident(name), type) ELSE '' END ||
+         CASE WHEN null_differs AND not_null AND fill_value IS NOT NULL THEN
+              printf('UPDATE %s SET %s = %s WHERE %s IS NULL; ALTER TABLE %s ALTER COLUMN %s SET NOT NULL; ',
+                     pg_name(location, table_name), pg_ident(name), fill_value, pg_ident(name),
+                     pg_name(location, table_name), pg_ident(name))
+              WHEN null_differs AND not_null THEN
+              printf('DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM %s WHERE %s IS NULL) THEN ALTER TABLE %s ALTER COLUMN %s SET NOT NULL; ELSE RAISE NOTICE ''%%'', %s; END IF; END $$; ',
+                     pg_name(location, table_name), pg_ident(name), pg_name(location, table_name), pg_ident(name),
+                     pg_literal(printf('%s.%s.%s not set NOT NULL: it holds NULLs and the migrations give no value to fill them with',
+                                       location, table_name, name)))
+              WHEN null_differs THEN printf('ALTER TABLE %s ALTER COLUMN %s DROP NOT NULL; ',
+              pg_name(location, table_name), pg_ident(name)) ELSE '' END ||
          CASE WHEN default_differs THEN printf('ALTER TABLE %s ALTER COLUMN %s %s;',
               pg_name(location, table_name), pg_ident(name),
               CASE WHEN default_expr IS NULL THEN 'DROP DEFAULT' ELSE 'SET DEFAULT ' || default_expr END)

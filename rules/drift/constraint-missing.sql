@@ -15,18 +15,11 @@ SELECT p.location AS schema,
          json_object('artifact', ea.path, 'line', o.line, 'text', coalesce(o.definition, o.name)),
          json_object('artifact', ra.path, 'line', rm.line,
                      'text', 'recorded as applied' || coalesce(' at ' || rm.applied_at, ''))) AS evidence,
-       printf('DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = %s AND conrelid = to_regclass(%s)) THEN ALTER TABLE %s ADD CONSTRAINT %s %s; END IF; END $$;',
-              pg_literal(o.name), pg_literal(pg_name(p.location, o.table_name)),
-              pg_name(p.location, o.table_name), pg_ident(o.name),
-              CASE o.constraint_kind
-                WHEN 'p' THEN 'PRIMARY KEY (' || o.columns || ')'
-                WHEN 'u' THEN 'UNIQUE (' || o.columns || ')'
-                WHEN 'f' THEN CASE WHEN upper(o.definition) LIKE 'FOREIGN KEY%' THEN o.definition
-                                   ELSE 'FOREIGN KEY (' || o.columns || ') ' || o.definition END
-                ELSE o.definition END) AS repair,
+       d.ddl AS repair,
        'migration:' || o.migration AS cause_key
   FROM expected_object o
   JOIN expected_presence p ON p.object_id = o.id
+  JOIN expected_ddl d ON d.object_id = o.id
   JOIN artifact ea ON ea.id = o.artifact_id
   JOIN recorded_migration rm ON rm.app || '.' || rm.name = o.migration
   JOIN artifact ra ON ra.id = rm.artifact_id

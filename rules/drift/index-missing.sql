@@ -13,17 +13,11 @@ SELECT p.location AS schema,
          json_object('artifact', ea.path, 'line', o.line, 'text', coalesce(o.definition, 'CREATE INDEX ' || o.name)),
          json_object('artifact', ra.path, 'line', rm.line,
                      'text', 'recorded as applied' || coalesce(' at ' || rm.applied_at, ''))) AS evidence,
-       printf('CREATE %sINDEX IF NOT EXISTS %s ON %s%s (%s);',
-              CASE WHEN o.constraint_kind = 'unique index' THEN 'UNIQUE ' ELSE '' END, pg_ident(o.name),
-              pg_name(p.location, o.table_name),
-              CASE WHEN instr(upper(o.definition), ' USING ') > 0
-                   THEN ' USING ' || substr(o.definition, instr(upper(o.definition), ' USING ') + 7,
-                        instr(substr(o.definition, instr(upper(o.definition), ' USING ') + 7), ' ') - 1)
-                   ELSE '' END,
-              o.columns) AS repair,
+       d.ddl AS repair,
        'migration:' || o.migration AS cause_key
   FROM expected_object o
   JOIN expected_presence p ON p.object_id = o.id
+  JOIN expected_ddl d ON d.object_id = o.id
   JOIN artifact ea ON ea.id = o.artifact_id
   JOIN recorded_migration rm ON rm.app || '.' || rm.name = o.migration
   JOIN artifact ra ON ra.id = rm.artifact_id

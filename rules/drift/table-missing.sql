@@ -12,12 +12,18 @@ SELECT o.schema_name AS schema,
          json_object('artifact', ea.path, 'line', o.line, 'text', 'CREATE TABLE ' || o.table_name),
          json_object('artifact', ra.path, 'line', rm.line,
                      'text', 'recorded as applied' || coalesce(' at ' || rm.applied_at, ''))) AS evidence,
+       -- The table as its migrations leave it: columns, then keys, indexes, foreign keys.
        printf('CREATE TABLE IF NOT EXISTS %s (%s);', pg_name(o.schema_name, o.table_name),
-              (SELECT group_concat(pg_ident(c.name) || ' ' || coalesce(c.type, 'text') ||
-                                   CASE WHEN c.not_null THEN ' NOT NULL' ELSE '' END, ', ')
-                 FROM (SELECT * FROM expected_object c
+              (SELECT group_concat(x.ddl, ', ')
+                 FROM (SELECT d.ddl FROM expected_object c JOIN expected_ddl d ON d.object_id = c.id
                         WHERE c.kind = 'column' AND c.schema_name = o.schema_name
-                          AND c.table_name = o.table_name ORDER BY c.id) c)) AS repair,
+                          AND c.table_name = o.table_name ORDER BY c.id) x)) ||
+       coalesce((SELECT group_concat(char(10) || x.ddl, '')
+                   FROM (SELECT d.ddl FROM expected_object c JOIN expected_ddl d ON d.object_id = c.id
+                          WHERE c.kind IN ('index', 'constraint') AND c.schema_name = o.schema_name
+                            AND c.table_name = o.table_name
+                          ORDER BY CASE c.constraint_kind WHEN 'p' THEN 0 WHEN 'u' THEN 1
+                                        WHEN 'f' THEN 3 ELSE 2 END, c.id) x), '') AS repair,
        'migration:' || o.migration AS cause_key
   FROM expected_object o
   JOIN expected_presence p ON p.object_id = o.id

@@ -230,13 +230,15 @@ void references_cause(store::Store& store, const std::string& parent, Group& g) 
                          c.unknown, c.unknown == 1 ? "row" : "rows", c.table, c.column);
     }
   }
-  sql += "-- Checks: each must return 0.\n";
+  sql += unknown == 0 ? "-- Checks: each must return 0.\n"
+                      : "-- Checks: each must return what its comment says (the orphans no "
+                        "parent is known for; 0 once they are decided).\n";
   for (const auto& c : columns) {
     sql += fmt::format(
         "SELECT count(*) FROM {} c WHERE c.{} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {} p "
-        "WHERE p.{} = c.{});\n",
+        "WHERE p.{} = c.{}); -- expect {}\n",
         pgsql::qualified(c.schema, c.table), pgsql::quote_ident(c.column), parent_sql,
-        pgsql::quote_ident(c.parent_column), pgsql::quote_ident(c.column));
+        pgsql::quote_ident(c.parent_column), pgsql::quote_ident(c.column), c.unknown);
   }
   std::set<std::pair<std::string, std::string>> undeclared;
   for (const auto& c : columns) {

@@ -267,7 +267,7 @@ struct Intent {
 
 struct Obj {
   std::string kind, schema, table, name;
-  std::optional<std::string> type, default_expr, constraint_kind, columns, definition;
+  std::optional<std::string> type, default_expr, fill_value, constraint_kind, columns, definition;
   std::optional<int64_t> not_null;
   bool implied = false;
   std::string migration;
@@ -443,6 +443,9 @@ class Fold {
     }
     if (e.default_expr) {
       o.default_expr = e.default_expr->empty() ? std::nullopt : e.default_expr;  // "" = dropped
+      if (!e.default_expr->empty()) {
+        o.fill_value = e.default_expr;
+      }
     }
   }
 
@@ -583,8 +586,8 @@ DeriveSummary derive(store::Store& store, const DeriveOptions& options) {
 
   store::Statement insert_object = store.prepare(
       "INSERT INTO expected_object(kind, schema_name, table_name, name, type, not_null, "
-      "default_expr, constraint_kind, columns, definition, implied, migration, artifact_id, line) "
-      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)");
+      "default_expr, constraint_kind, columns, definition, implied, migration, artifact_id, line, "
+      "fill_value) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)");
   store::Statement insert_intent = store.prepare(
       "INSERT INTO expected_intent(object_id, migration, action, conditional, artifact_id, line) "
       "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
@@ -594,7 +597,7 @@ DeriveSummary derive(store::Store& store, const DeriveOptions& options) {
     }
     insert_object.run(o.kind, o.schema, o.table, o.name, o.type, o.not_null, o.default_expr,
                       o.constraint_kind, o.columns, o.definition, o.implied, o.migration,
-                      o.artifact, o.line);
+                      o.artifact, o.line, o.fill_value);
     int64_t id = store.last_insert_id();
     for (const Intent& i : o.intents) {
       insert_intent.run(id, i.migration, i.action, i.conditional, i.artifact, i.line);

@@ -370,6 +370,9 @@ CREATE TABLE expected_object (
   type TEXT,
   not_null INTEGER,
   default_expr TEXT,
+  fill_value TEXT,                   -- columns: the last default a migration gave it, even if
+                                     -- dropped later (Django adds a column with its default to
+                                     -- fill existing rows, then drops the default)
   constraint_kind TEXT,              -- p u f c x
   columns TEXT,
   definition TEXT,                   -- indexes, constraints: as the migration wrote them
@@ -548,4 +551,40 @@ CREATE VIEW expected_presence AS
            ELSE 1
          END AS present
     FROM expected_object o JOIN expected_location l ON l.object_id = o.id;
+
+-- The DDL that creates each expected column, index and constraint where its table is (or,
+-- for a table that is nowhere, where its migration puts it), guarded so that running it
+-- twice changes nothing. Rules build repairs from it; it calls the SQL functions pg_ident,
+-- pg_name and pg_literal, which the rule engine and `dbautopsy query` register.
+CREATE VIEW expected_ddl AS
+  SELECT o.id AS object_id,
+         CASE o.kind
+           WHEN 'column' THEN printf('%s %s%s%s', pg_ident(o.name),
+             CASE WHEN o.default_expr LIKE 'nextval(%' AND o.type IN ('integer', 'bigint', 'smallint')
+                  THEN CASE o.type WHEN 'integer' THEN 'serial' WHEN 'bigint' THEN 'bigserial'
+                                   ELSE 'smallserial' END
+                  ELSE coalesce(o.type, 'text') END,
+             CASE WHEN o.default_expr IS NOT NULL AND o.default_expr NOT LIKE 'nextval(%'
+                  THEN ' DEFAULT ' || o.default_expr ELSE '' END,
+             CASE WHEN o.not_null THEN ' NOT NULL' ELSE '' END)
+           WHEN 'index' THEN printf('CREATE %sINDEX IF NOT EXISTS %s ON %s%s (%s);',
+             CASE WHEN o.constraint_kind = 'unique index' THEN 'UNIQUE ' ELSE '' END,
+             pg_ident(o.name), pg_name(coalesce(l.schema_name, o.schema_name), o.table_name),
+             CASE WHEN instr(upper(o.definition), ' USING ') > 0
+                  THEN ' USING ' || substr(o.definition, instr(upper(o.definition), ' USING ') + 7,
+                       instr(substr(o.definition, instr(upper(o.definition), ' USING ') + 7), ' ') - 1)
+                  ELSE '' END,
+             o.columns)
+           WHEN 'constraint' THEN printf('DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = %s AND conrelid = to_regclass(%s)) THEN ALTER TABLE %s ADD CONSTRAINT %s %s; END IF; END $$;',
+             pg_literal(o.name), pg_literal(pg_name(coalesce(l.schema_name, o.schema_name), o.table_name)),
+             pg_name(coalesce(l.schema_name, o.schema_name), o.table_name), pg_ident(o.name),
+             CASE o.constraint_kind
+               WHEN 'p' THEN 'PRIMARY KEY (' || o.columns || ')'
+               WHEN 'u' THEN 'UNIQUE (' || o.columns || ')'
+               WHEN 'f' THEN CASE WHEN upper(o.definition) LIKE 'FOREIGN KEY%' THEN o.definition
+                                  ELSE 'FOREIGN KEY (' || o.columns || ') ' || o.definition END
+               ELSE o.definition END)
+         END AS ddl
+    FROM expected_object o JOIN expected_location l ON l.object_id = o.id
+   WHERE o.kind IN ('column', 'index', 'constraint');
 
