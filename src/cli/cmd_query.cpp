@@ -8,6 +8,7 @@
 #include "cli/cli.hpp"
 #include "cli/options.hpp"
 #include "cli/output.hpp"
+#include "rules/engine/sql_functions.hpp"
 #include "store/store.hpp"
 
 namespace dbautopsy::cli {
@@ -39,6 +40,7 @@ int cmd_query(const std::vector<std::string>& args) {
     sql += (sql.empty() ? "" : " ") + part;
   }
   store::Store store = store::Store::open(store_path, store::Store::Mode::read_only);
+  rules::register_sql_functions(store);  // pg_ident, pg_name, pg_literal (and expected_ddl)
   ResultSet rs;
   try {
     rs = run_query(store, sql);
