@@ -246,11 +246,12 @@ void references_cause(store::Store& store, const std::string& parent, Group& g) 
       undeclared.emplace(pgsql::qualified(c.schema, c.table), pgsql::quote_ident(c.column));
     }
   }
+  if (!undeclared.empty()) {
+    sql += "-- Then let the database refuse the next orphan:\n";
+  }
   for (const auto& [t, col] : undeclared) {
-    sql += fmt::format(
-        "-- Then let the database refuse the next orphan:\n-- ALTER TABLE {} ADD FOREIGN KEY ({}) "
-        "REFERENCES {};\n",
-        t, col, parent_sql);
+    sql +=
+        fmt::format("-- ALTER TABLE {} ADD FOREIGN KEY ({}) REFERENCES {};\n", t, col, parent_sql);
   }
   g.repair = sql;
 }
