@@ -1,11 +1,22 @@
 #include "pgdump/copy_stats.hpp"
 
+// XXH3 inlined: the same function (its output is fixed since 0.8.0), minus a library call
+// per row.
+#define XXH_INLINE_ALL
 #include <xxhash.h>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <bit>
+#include <cctype>
 #include <cstring>
+#include <optional>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "base/text.hpp"
 #include "io/distinct.hpp"
@@ -15,12 +26,134 @@ namespace dbautopsy::pgdump {
 
 namespace {
 
-constexpr size_t k_long_row_cap = 64u << 20;  // a longer row is counted, not hashed
-constexpr size_t k_samples = 16;              // sample texts of repeated rows kept
+// A longer row is hashed as it streams past and counted like any other, but its text is
+// not kept: it is not stored in table_row (a warning says so).
+constexpr size_t k_long_row_cap = 64u << 20;
+constexpr size_t k_sample_bytes = 2000;  // the text kept of a repeated row
+constexpr size_t k_samples = 16;         // sample texts of repeated rows kept
+// Rows are hashed this many rows before they are counted, so that the counter's cache
+// misses (its table outgrows the caches) overlap; a power of two above k_ahead.
+constexpr size_t k_queue = 16;
+constexpr size_t k_ahead = 12;
 
 bool is_integer_type(const std::string& t) {
   return t == "integer" || t == "bigint" || t == "smallint";
 }
+
+// Bit i set when p[i] is a tab or a newline, for the 64 bytes from p.
+uint64_t separators64(const char* p) {
+#if defined(__SSE2__)
+  const __m128i tab = _mm_set1_epi8('\t');
+  const __m128i newline = _mm_set1_epi8('\n');
+  uint64_t mask = 0;
+  for (int k = 0; k < 4; ++k) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * k));
+    auto bits = static_cast<uint32_t>(
+        _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, tab), _mm_cmpeq_epi8(v, newline))));
+    mask |= uint64_t{bits} << (16 * k);
+  }
+  return mask;
+#else
+  uint64_t mask = 0;
+  for (int i = 0; i < 64; ++i) {
+    mask |= uint64_t{p[i] == '\t' || p[i] == '\n'} << i;
+  }
+  return mask;
+#endif
+}
+
+// The same for the last n < 64 bytes of a block.
+uint64_t separators_tail(const char* p, size_t n) {
+  uint64_t mask = 0;
+  for (size_t i = 0; i < n; ++i) {
+    mask |= uint64_t{p[i] == '\t' || p[i] == '\n'} << i;
+  }
+  return mask;
+}
+
+// The hash of a row that arrives in pieces, computed as the pieces go by: the same value
+// as CopyStats::hash_of_fields_from() gives for the whole row (XXH3's streaming form gives
+// the one-shot result), so that a row hashes the same whatever the read buffer's size.
+class StreamHash {
+ public:
+  // Starts a row whose first field is number `first_field`; with `skip_first`, the bytes
+  // up to the first tab are no part of it (the row without its first column).
+  void start(const std::vector<uint8_t>& surrogate, bool skip_first) {
+    m_surrogate = &surrogate;
+    m_hash = 0;
+    m_field = 0;
+    m_skipping = skip_first;
+    m_in_run = false;
+    if (!skip_first) {
+      begin_field();
+    }
+  }
+
+  void feed(std::string_view piece) {
+    size_t pos = 0;
+    for (;;) {
+      const void* tab =
+          pos < piece.size() ? std::memchr(piece.data() + pos, '\t', piece.size() - pos) : nullptr;
+      size_t end =
+          tab ? static_cast<size_t>(static_cast<const char*>(tab) - piece.data()) : piece.size();
+      if (m_in_run && end > pos) {
+        XXH3_64bits_update(&m_state, piece.data() + pos, end - pos);
+      }
+      if (!tab) {
+        return;
+      }
+      if (m_skipping) {
+        m_skipping = false;
+        m_field = 1;
+        begin_field();
+      } else {
+        ++m_field;
+        if (m_in_run && !surrogate(m_field)) {
+          XXH3_64bits_update(&m_state, "\t", 1);  // a run goes on over the tab
+        } else {
+          begin_field();
+        }
+      }
+      pos = end + 1;
+    }
+  }
+
+  // The row's hash; 0 for a row without its first column that has a single field.
+  uint64_t finish() {
+    if (m_skipping) {
+      return 0;
+    }
+    if (m_in_run) {
+      m_hash = XXH3_64bits_digest(&m_state);
+      m_in_run = false;
+    }
+    return m_hash;
+  }
+
+ private:
+  bool surrogate(size_t field) const {
+    return field < m_surrogate->size() && (*m_surrogate)[field];
+  }
+  // Field m_field starts: a left-out field ends the run, a kept one starts one.
+  void begin_field() {
+    if (surrogate(m_field)) {
+      if (m_in_run) {
+        m_hash = XXH3_64bits_digest(&m_state);
+        m_in_run = false;
+      }
+    } else if (!m_in_run) {
+      XXH3_64bits_reset_withSeed(&m_state, m_hash + 1);
+      m_in_run = true;
+    }
+  }
+
+  const std::vector<uint8_t>* m_surrogate = nullptr;
+  XXH3_state_t m_state;
+  uint64_t m_hash = 0;
+  size_t m_field = 0;
+  bool m_skipping = false;
+  bool m_in_run = false;
+};
 
 class CopyStats final : public CopyConsumer {
  public:
@@ -28,8 +161,20 @@ class CopyStats final : public CopyConsumer {
       : m_out(out),
         m_options(options),
         m_section(target.section),
+        m_target(qualified_name(target)),
         m_counter(options.exact_cap),
         m_without_first(options.exact_cap) {
+    // pg_dump writes text format with a tab and \N: the fast path. Anything else (a CSV
+    // COPY, another delimiter or NULL string) is decoded record by record, and each record
+    // counted as its canonical text (what COPY TO would write): equal values, equal rows.
+    m_csv = target.csv;
+    m_decode =
+        target.csv || target.delimiter != '\t' || target.null_string != "\\N" || target.header;
+    m_delimiter = target.delimiter;
+    m_quote = target.quote;
+    m_escape = target.escape;
+    m_null = target.null_string;
+    m_skip_header = target.header;
     // The section's columns in COPY order, with their schema facts where known.
     std::vector<std::string> names = target.columns;
     if (names.empty()) {
@@ -63,38 +208,266 @@ class CopyStats final : public CopyConsumer {
     m_ignored = text::join(ignored, ", ");
   }
 
+  // One pass over the block finds the tabs and newlines together, 64 bytes at a time, and
+  // hashes each row as its fields go by, exactly as hash_of_fields_from() does.
   void rows(std::string_view block, uint64_t first_line) override {
+    if (m_decode) {
+      decoded_input(block, first_line, false);
+      return;
+    }
+    const char* base = block.data();
+    const size_t n = block.size();
+    m_queued_from = m_queued_to = 0;  // (rows left by a call that threw are gone with it)
     uint64_t line = first_line;
-    const char* p = block.data();
-    const char* end = p + block.size();
-    while (p < end) {
-      const char* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
-      if (nl == nullptr) {
-        nl = end;
+    size_t row_start = 0;
+    size_t field = 0;
+    size_t run_start = 0;
+    bool in_run = false;
+    uint64_t hash = 0;
+    auto start_row = [&](size_t at) {
+      row_start = at;
+      field = 0;
+      hash = 0;
+      in_run = !surrogate(0);
+      run_start = at;
+    };
+    auto end_row = [&](size_t at) {
+      if (in_run) {
+        hash = XXH3_64bits_withSeed(base + run_start, at - run_start, hash + 1);
       }
-      row(std::string_view(p, static_cast<size_t>(nl - p)), line++);
-      p = nl + 1;
+      enqueue(std::string_view(base + row_start, at - row_start), hash, line++);
+    };
+    start_row(0);
+    for (size_t chunk = 0; chunk < n; chunk += 64) {
+      uint64_t mask =
+          chunk + 64 <= n ? separators64(base + chunk) : separators_tail(base + chunk, n - chunk);
+      while (mask != 0) {
+        size_t at = chunk + static_cast<size_t>(std::countr_zero(mask));
+        mask &= mask - 1;
+        if (base[at] == '\t') {
+          // Field `field + 1` starts after this tab.
+          if (surrogate(++field)) {
+            if (in_run) {
+              hash = XXH3_64bits_withSeed(base + run_start, at - run_start, hash + 1);
+              in_run = false;
+            }
+          } else if (!in_run) {
+            run_start = at + 1;
+            in_run = true;
+          }
+        } else {
+          end_row(at);
+          start_row(at + 1);
+        }
+      }
+    }
+    if (row_start < n) {
+      end_row(n);  // a last row without its newline
+    }
+    while (m_queued_from < m_queued_to) {
+      dequeue();
     }
   }
 
   void long_row(std::string_view piece, uint64_t line, bool last) override {
-    if (m_long.size() + piece.size() <= k_long_row_cap) {
-      m_long.append(piece);
-    } else {
-      m_long_too_big = true;
+    if (m_decode) {
+      decoded_input(piece, line, last);
+      return;
     }
-    if (last) {
-      if (!m_long_too_big) {
-        row(m_long, line);
-      } else {
-        ++m_unhashed;
+    if (!m_long_active) {
+      m_long_active = true;
+      m_long_line = line;
+      m_long_bytes = 0;
+      m_long_hash.start(m_surrogate, false);
+      if (m_first_is_key_candidate) {
+        m_long_without_first.start(m_surrogate, true);
       }
-      m_long.clear();
-      m_long_too_big = false;
+    }
+    m_long_hash.feed(piece);
+    if (m_first_is_key_candidate) {
+      m_long_without_first.feed(piece);
+    }
+    keep_long_text(piece);
+    if (last) {
+      std::optional<uint64_t> without_first;
+      if (m_first_is_key_candidate) {
+        without_first = m_long_without_first.finish();
+      }
+      row(m_long, m_long_hash.finish(), m_long_line, without_first, !m_long_too_big);
+      end_long_row();
     }
   }
 
   void end(bool, uint64_t, store::TableStatsFact& stats) override {
+    // A record still open here is one the input ended inside (within quotes): the reader
+    // does not count it as a row either, and reports the truncation.
+    m_record.clear();
+    m_record_started = false;
+    if (m_long_active) {
+      m_long_too_big = false;
+      end_long_row();
+    }
+    if (m_too_long > 0) {
+      store::ProblemFact p;
+      p.severity = "warning";
+      p.code = "copy-row-too-long";
+      p.line = static_cast<int64_t>(m_first_too_long);
+      p.message = fmt::format(
+          "{} row{} of the COPY data of {} {} longer than {} MiB (the first at line {}, {} "
+          "bytes): counted in the table statistics{}, but not stored in table_row",
+          m_too_long, m_too_long == 1 ? "" : "s", m_target, m_too_long == 1 ? "is" : "are",
+          k_long_row_cap >> 20, m_first_too_long, m_first_too_long_bytes,
+          m_csv ? " (CSV records compared by their raw text, all columns)" : "");
+      m_out.add(p);
+    }
+    end_stats(stats);
+  }
+
+ private:
+  // The text of a long row, kept while it is under the cap; past it only the start is kept
+  // (for a sample), and the row is counted from its streamed hash.
+  void keep_long_text(std::string_view piece) {
+    m_long_bytes += piece.size();
+    if (!m_long_too_big && m_long.size() + piece.size() <= k_long_row_cap) {
+      m_long.append(piece);
+      return;
+    }
+    if (!m_long_too_big) {
+      m_long_too_big = true;
+      m_long.resize(std::min(m_long.size(), k_sample_bytes));
+      std::string().swap(m_long);  // the memory goes back
+    }
+    if (m_long.size() < k_sample_bytes) {
+      m_long.append(piece.substr(0, k_sample_bytes - m_long.size()));
+    }
+  }
+
+  void end_long_row() {
+    if (m_long_too_big) {
+      if (m_too_long++ == 0) {
+        m_first_too_long = m_long_line;
+        m_first_too_long_bytes = m_long_bytes;
+      }
+    }
+    m_long.clear();
+    if (m_long.capacity() > (4u << 20)) {
+      std::string().swap(m_long);
+    }
+    m_long_too_big = false;
+    m_long_active = false;
+  }
+
+  // Decoded formats: the bytes of the COPY data, in order (rows() gives whole lines with
+  // their newline, long_row() pieces of a line whose newline is implied by `last`), cut
+  // into records: at a newline, outside quotes for CSV.
+  void decoded_input(std::string_view data, uint64_t line, bool line_ends) {
+    for (size_t i = 0; i < data.size(); ++i) {
+      char c = data[i];
+      if (!m_record_started) {
+        m_record_started = true;
+        m_record_line = line;
+      }
+      if (c == '\n') {
+        ++line;
+        if (!m_in_quotes) {
+          end_record();
+          continue;
+        }
+      }
+      csv_track(c);
+      record_append(c);
+    }
+    if (line_ends) {
+      if (!m_record_started) {
+        m_record_started = true;
+        m_record_line = line;
+      }
+      if (!m_in_quotes) {
+        end_record();
+      } else {
+        record_append('\n');
+      }
+    }
+  }
+
+  // The quote state of a CSV record, as the server's line reader follows it.
+  void csv_track(char c) {
+    if (!m_csv) {
+      return;
+    }
+    if (m_in_quotes) {
+      if (m_escape_pending) {
+        m_escape_pending = false;
+        if (c == m_quote || c == m_escape) {
+          return;
+        }
+      }
+      if (m_escape != m_quote && c == m_escape) {
+        m_escape_pending = true;
+      } else if (c == m_quote) {
+        m_in_quotes = false;
+      }
+    } else if (c == m_quote) {
+      m_in_quotes = true;
+    }
+  }
+
+  void record_append(char c) {
+    ++m_record_bytes;
+    if (m_record.size() < k_long_row_cap) {
+      m_record += c;
+      return;
+    }
+    // Too long to keep: from here on the record is hashed, raw, as it goes by.
+    if (!m_record_raw) {
+      m_record_raw = true;
+      XXH3_64bits_reset_withSeed(&m_raw_state, 0x435356);
+      XXH3_64bits_update(&m_raw_state, m_record.data(), m_record.size());
+      m_record.resize(k_sample_bytes);
+    }
+    XXH3_64bits_update(&m_raw_state, &c, 1);
+  }
+
+  void end_record() {
+    if (m_csv && !m_record.empty() && m_record.back() == '\r' && !m_record_raw) {
+      m_record.pop_back();  // CRLF line ends, which the server accepts as well
+    }
+    if (m_skip_header) {
+      m_skip_header = false;
+    } else if (m_record_raw) {
+      if (m_too_long++ == 0) {
+        m_first_too_long = m_record_line;
+        m_first_too_long_bytes = m_record_bytes;
+      }
+      uint64_t hash = XXH3_64bits_digest(&m_raw_state);
+      row(m_record, hash, m_record_line, hash, false);
+    } else {
+      std::vector<CopyField> fields =
+          m_csv ? decode_csv_record(m_record, m_delimiter, m_quote, m_escape, m_null)
+                : decode_copy_row(m_record, m_delimiter, m_null);
+      m_canonical.clear();
+      for (size_t i = 0; i < fields.size(); ++i) {
+        if (i > 0) {
+          m_canonical += '\t';
+        }
+        encode_copy_field(fields[i], m_canonical);
+      }
+      row(m_canonical, m_record_line);
+    }
+    m_record.clear();
+    m_record_started = false;
+    m_record_raw = false;
+    m_record_bytes = 0;
+    m_in_quotes = false;
+    m_escape_pending = false;
+  }
+
+  static std::string qualified_name(const CopyTarget& t) {
+    return t.schema.empty() ? t.table : t.schema + "." + t.table;
+  }
+
+  // The section's figures, into its table_stats row.
+  void end_stats(store::TableStatsFact& stats) {
     stats.distinct_rows = static_cast<int64_t>(m_counter.distinct());
     stats.repeated_rows = static_cast<int64_t>(m_counter.repeated_values());
     stats.distinct_method = m_counter.exact() ? "exact" : "sketch";
@@ -121,18 +494,47 @@ class CopyStats final : public CopyConsumer {
   }
 
  private:
+  bool surrogate(size_t field) const { return field < m_surrogate.size() && m_surrogate[field]; }
+
+  // Rows wait in a small ring between their hashing and their counting (see k_queue).
+  void enqueue(std::string_view text, uint64_t hash, uint64_t line) {
+    m_counter.prefetch(hash);
+    m_queue[m_queued_to++ % k_queue] = {text, hash, line};
+    if (m_queued_to - m_queued_from > k_ahead) {
+      dequeue();
+    }
+  }
+
+  void dequeue() {
+    const Queued& q = m_queue[m_queued_from++ % k_queue];
+    row(q.text, q.hash, q.line);
+  }
+
   void row(std::string_view text, uint64_t line) {
-    uint64_t hash = hash_of_fields_from(text, 0, 0);
+    row(text, hash_of_fields_from(text, 0, 0), line);
+  }
+
+  void row(std::string_view text, uint64_t hash, uint64_t line) {
+    row(text, hash, line, std::nullopt, true);
+  }
+
+  // Counts one row. `text` is the row in text format, or only its start when `whole` is
+  // false (a row too long to keep: it is counted, not stored); `without_first` is the hash
+  // of the row without its first column, when the caller has it.
+  void row(std::string_view text, uint64_t hash, uint64_t line,
+           std::optional<uint64_t> without_first, bool whole) {
     uint32_t count = m_counter.add(hash, line);
     if (m_first_is_key_candidate) {
-      size_t tab = text.find('\t');
-      m_without_first.add(tab == std::string_view::npos ? 0 : hash_of_fields_from(text, tab + 1, 1),
-                          line);
+      if (!without_first) {
+        size_t tab = text.find('\t');
+        without_first = tab == std::string_view::npos ? 0 : hash_of_fields_from(text, tab + 1, 1);
+      }
+      m_without_first.add(*without_first, line);
     }
     if (count == 2 && m_samples.size() < k_samples) {
-      m_samples.emplace_back(hash, std::string(text.substr(0, 2000)));
+      m_samples.emplace_back(hash, std::string(text.substr(0, k_sample_bytes)));
     }
-    if (m_stored < m_options.stored_rows) {
+    if (whole && m_stored < m_options.stored_rows) {
       store_row(text, line);
     }
   }
@@ -149,8 +551,7 @@ class CopyStats final : public CopyConsumer {
     for (;;) {
       const void* tab = pos < n ? std::memchr(text.data() + pos, '\t', n - pos) : nullptr;
       size_t field_end = tab ? static_cast<size_t>(static_cast<const char*>(tab) - text.data()) : n;
-      bool surrogate = field < m_surrogate.size() && m_surrogate[field];
-      if (surrogate) {
+      if (surrogate(field)) {
         if (in_run) {
           hash = XXH3_64bits_withSeed(text.data() + run_start, pos - 1 - run_start, hash + 1);
           in_run = false;
@@ -187,16 +588,51 @@ class CopyStats final : public CopyConsumer {
   store::FactWriter& m_out;
   const CopyStatsOptions& m_options;
   int64_t m_section;
-  std::vector<bool> m_surrogate;
+  std::string m_target;              // schema.table, for messages
+  std::vector<uint8_t> m_surrogate;  // per field in COPY order: 1 when left out
   bool m_first_is_key_candidate = false;
   std::string m_ignored;
   io::DistinctCounter m_counter;
   io::DistinctCounter m_without_first;
   std::vector<std::pair<uint64_t, std::string>> m_samples;
+  struct Queued {
+    std::string_view text;
+    uint64_t hash;
+    uint64_t line;
+  };
+  Queued m_queue[k_queue];
+  size_t m_queued_from = 0;
+  size_t m_queued_to = 0;
+  // A row arriving in pieces (long_row).
   std::string m_long;
+  bool m_long_active = false;
   bool m_long_too_big = false;
-  uint64_t m_unhashed = 0;
+  uint64_t m_long_line = 0;
+  uint64_t m_long_bytes = 0;
+  StreamHash m_long_hash;
+  StreamHash m_long_without_first;
+  // Rows over k_long_row_cap: counted, not stored (end() warns).
+  uint64_t m_too_long = 0;
+  uint64_t m_first_too_long = 0;
+  uint64_t m_first_too_long_bytes = 0;
   size_t m_stored = 0;
+  // Decoded formats (CSV, or text with other options).
+  bool m_decode = false;
+  bool m_csv = false;
+  bool m_skip_header = false;
+  char m_delimiter = '\t';
+  char m_quote = '"';
+  char m_escape = '"';
+  std::string m_null;
+  std::string m_record;  // the record so far, raw
+  std::string m_canonical;
+  bool m_record_started = false;
+  bool m_record_raw = false;  // over the cap: hashed raw in m_raw_state
+  uint64_t m_record_line = 0;
+  uint64_t m_record_bytes = 0;
+  bool m_in_quotes = false;
+  bool m_escape_pending = false;
+  XXH3_state_t m_raw_state;
 };
 
 }  // namespace
@@ -211,6 +647,19 @@ std::string surrogate_reason(const store::ColumnFact& c) {
   if (c.default_expr) {
     std::string d = text::lower(*c.default_expr);
     bool time_type = c.type.find("timestamp") != std::string::npos || c.type == "date";
+    // The string 'now' (or 'today') cast at run time, as in ('now'::text)::date: a dump
+    // made with standard_conforming_strings off writes it E'now' (the literal's E prefix
+    // is dropped before comparing).
+    std::string plain;
+    plain.reserve(d.size());
+    for (size_t i = 0; i < d.size(); ++i) {
+      bool starts_word = i == 0 || !(std::isalnum(static_cast<unsigned char>(d[i - 1])) ||
+                                     d[i - 1] == '_' || d[i - 1] == '$');
+      if (d[i] == 'e' && starts_word && i + 1 < d.size() && d[i + 1] == '\'') {
+        continue;
+      }
+      plain += d[i];
+    }
     static const char* k_now[] = {"now()",
                                   "current_timestamp",
                                   "statement_timestamp()",
@@ -218,9 +667,10 @@ std::string surrogate_reason(const store::ColumnFact& c) {
                                   "transaction_timestamp()",
                                   "localtimestamp",
                                   "current_date",
-                                  "('now'::text)"};
+                                  "'now'::",
+                                  "'today'::"};
     for (const char* n : k_now) {
-      if (time_type && d.find(n) != std::string::npos) {
+      if (time_type && plain.find(n) != std::string::npos) {
         return "insert time";
       }
     }

@@ -7,6 +7,12 @@
 // of every table are also kept, decoded, in table_row: natural keys, id remappings and
 // orphaned references are found from them.
 //
+// A COPY in another format than pg_dump's (CSV, or text with another delimiter or NULL
+// string) is decoded record by record (a quoted CSV field may span lines) and each record
+// counted as the text COPY TO would write for it, so equal values make equal rows. A row
+// of more than 64 MiB is hashed as it streams past and counted like the others, but not
+// stored in table_row; a warning (copy-row-too-long) says how many there were.
+//
 // Surrogate columns are known from the schema facts the dump declared before its data:
 // identity columns, nextval() defaults, timestamp columns whose default is the insert time
 // (now(), CURRENT_TIMESTAMP, ...), plus the user's --ignore-columns. A single-column integer
@@ -26,8 +32,11 @@
 namespace dbautopsy::pgdump {
 
 struct CopyStatsOptions {
-  size_t exact_cap = 4'000'000;  // distinct rows counted exactly, per table (96 MiB at most)
-  size_t stored_rows = 50'000;   // rows kept in full in table_row, per table
+  // Distinct rows counted exactly, per table, and twice that when the first column may be
+  // the key (distinct_without_first): io/distinct.hpp's table takes 128 MiB at 4 million
+  // (192 MiB for a moment as it grows there), so 256 MiB, 384 MiB at the peak.
+  size_t exact_cap = 4'000'000;
+  size_t stored_rows = 50'000;  // rows kept in full in table_row, per table
   // Columns to leave out of duplicate counting: "column", "table.column" or
   // "schema.table.column".
   std::vector<std::string> ignore;

@@ -19,8 +19,8 @@ int hex_value(char c) {
 
 }  // namespace
 
-CopyField decode_copy_field(std::string_view raw) {
-  if (raw == "\\N") {
+CopyField decode_copy_field(std::string_view raw, std::string_view null_string) {
+  if (raw == null_string) {
     return std::nullopt;
   }
   if (raw.find('\\') == std::string_view::npos) {
@@ -85,7 +85,8 @@ CopyField decode_copy_field(std::string_view raw) {
   return out;
 }
 
-std::vector<CopyField> decode_copy_row(std::string_view row, char delimiter) {
+std::vector<CopyField> decode_copy_row(std::string_view row, char delimiter,
+                                       std::string_view null_string) {
   std::vector<CopyField> fields;
   size_t start = 0;
   for (;;) {
@@ -102,11 +103,86 @@ std::vector<CopyField> decode_copy_row(std::string_view row, char delimiter) {
       pos = row.find(delimiter, pos + 1);
     }
     if (pos == std::string_view::npos) {
-      fields.push_back(decode_copy_field(row.substr(start)));
+      fields.push_back(decode_copy_field(row.substr(start), null_string));
       return fields;
     }
-    fields.push_back(decode_copy_field(row.substr(start, pos - start)));
+    fields.push_back(decode_copy_field(row.substr(start, pos - start), null_string));
     start = pos + 1;
+  }
+}
+
+void encode_copy_field(const CopyField& field, std::string& out) {
+  if (!field) {
+    out += "\\N";
+    return;
+  }
+  for (char c : *field) {
+    switch (c) {
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\v':
+        out += "\\v";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      default:
+        out += c;
+    }
+  }
+}
+
+std::vector<CopyField> decode_csv_record(std::string_view record, char delimiter, char quote,
+                                         char escape, std::string_view null_string) {
+  std::vector<CopyField> fields;
+  size_t i = 0;
+  const size_t n = record.size();
+  for (;;) {
+    std::string value;
+    size_t raw_start = i;
+    bool saw_quote = false;
+    bool in_quote = false;
+    for (; i < n; ++i) {
+      char c = record[i];
+      if (in_quote) {
+        if (c == escape && i + 1 < n && (record[i + 1] == quote || record[i + 1] == escape)) {
+          value += record[++i];
+        } else if (c == quote) {
+          in_quote = false;
+        } else {
+          value += c;
+        }
+      } else if (c == delimiter) {
+        break;
+      } else if (c == quote) {
+        in_quote = saw_quote = true;
+      } else {
+        value += c;
+      }
+    }
+    std::string_view raw = record.substr(raw_start, i - raw_start);
+    if (!saw_quote && raw == null_string) {
+      fields.emplace_back(std::nullopt);
+    } else {
+      fields.emplace_back(std::move(value));
+    }
+    if (i >= n) {
+      return fields;
+    }
+    ++i;  // the delimiter
   }
 }
 

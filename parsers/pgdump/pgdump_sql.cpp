@@ -521,6 +521,8 @@ bool DumpReader::begin_copy(const pgsql::Json* copy, const pgsql::ScriptStatemen
     for (const pgsql::Json& a : pgsql::field(*copy, "attlist")) {
       m_copy.target.columns.push_back(pgsql::str(pgsql::node_body(a), "sval"));
     }
+    std::optional<char> delimiter;
+    std::optional<std::string> null_string;
     for (const pgsql::Json& o : pgsql::field(*copy, "options")) {
       const pgsql::Json& d = pgsql::node_body(o);
       std::string name = pgsql::str(d, "defname");
@@ -533,11 +535,23 @@ bool DumpReader::begin_copy(const pgsql::Json* copy, const pgsql::ScriptStatemen
         m_copy.quote = (*value)[0];
       } else if (name == "escape" && value && !value->empty()) {
         m_copy.escape = (*value)[0];
+      } else if (name == "delimiter" && value && !value->empty()) {
+        delimiter = (*value)[0];
+      } else if (name == "null" && value) {
+        null_string = *value;
+      } else if (name == "header") {
+        // HEADER alone is true; HEADER true/on/1/match, false/off/0 (a boolean or a word).
+        m_copy.target.header = !value || !(text::iequals(*value, "false") ||
+                                           text::iequals(*value, "off") || *value == "0");
       }
     }
     if (m_copy.target.csv && m_copy.escape == '"' && m_copy.quote != '"') {
       m_copy.escape = m_copy.quote;
     }
+    m_copy.target.delimiter = delimiter.value_or(m_copy.target.csv ? ',' : '\t');
+    m_copy.target.null_string = null_string.value_or(m_copy.target.csv ? "" : "\\N");
+    m_copy.target.quote = m_copy.quote;
+    m_copy.target.escape = m_copy.escape;
   } else {
     m_copy.target.table = "?";
     m_copy.known_table = false;
@@ -688,6 +702,9 @@ bool DumpReader::copy_block(io::LineReader& reader) {
 }
 
 void DumpReader::end_copy(bool complete, uint64_t end_line) {
+  if (m_copy.target.header && m_copy.rows > 0) {
+    --m_copy.rows;  // the first line (record) is the HEADER, not a row
+  }
   store::TableStatsFact f;
   f.line = static_cast<int64_t>(m_copy.target.line);
   f.end_line = static_cast<int64_t>(end_line);

@@ -38,6 +38,13 @@ struct CopyTarget {
   // The table's columns as the dump created them (empty when the table is not known).
   std::vector<store::ColumnFact> table_columns;
   bool csv = false;
+  // The COPY's options, as the server reads them (pg_dump writes none: text format, a
+  // tab, \N). A CSV COPY's defaults are a comma, '"' and NULL as an unquoted empty field.
+  char delimiter = '\t';
+  char quote = '"';
+  char escape = '"';
+  std::string null_string = "\\N";
+  bool header = false;  // the first line (CSV: record) is a header, not a row
   uint64_t line = 0;
   int64_t section = 0;  // the COPY block's number in the artifact (table_stats.section)
 };
