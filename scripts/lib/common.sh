@@ -9,7 +9,7 @@ DBAUTOPSY_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 DBAUTOPSY_PACKAGES=(
   g++ cmake ninja-build pkg-config
   libboost-iostreams-dev libboost-program-options-dev libre2-dev libsqlite3-dev libfmt-dev
-  catch2 libpg-query-dev nlohmann-json3-dev libxxhash-dev libzstd-dev libssl-dev
+  catch2 libpg-query-dev nlohmann-json3-dev libxxhash-dev libzstd-dev liblz4-dev libssl-dev
   zlib1g-dev libbz2-dev liblzma-dev
   postgresql-15 postgresql-client-15 postgresql-15-postgis-3
   gzip bzip2 xz-utils zstd

@@ -1,0 +1,1 @@
+# The models live in the migrations only: the project exists to run them.

@@ -1,0 +1,10 @@
+#!/usr/bin/env python3
+"""manage.py of the parity project (see ../generate.sh)."""
+import os
+import sys
+
+if __name__ == "__main__":
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "parity.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(sys.argv)
