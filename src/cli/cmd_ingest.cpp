@@ -14,6 +14,7 @@
 #include "cli/kinds.hpp"
 #include "cli/options.hpp"
 #include "cli/output.hpp"
+#include "django/django_schema.hpp"
 #include "store/store.hpp"
 
 namespace dbautopsy::cli {
@@ -220,6 +221,11 @@ int cmd_ingest(const std::vector<std::string>& args) {
       trouble = true;
       std::cerr << fmt::format("dbautopsy: {}: {}: {}\n", o.path, o.status, o.detail);
     }
+  }
+  // Migration .py files' effects depend on one another: derived once all are read (paths
+  // as given, from the current folder).
+  for (const auto& note : django::write_py_effects(store, fs::path()).notes) {
+    std::cerr << "dbautopsy: warning: " << note << "\n";
   }
   for (const auto& spec : unmatched_ignore_columns(store, options)) {
     std::cerr << fmt::format(

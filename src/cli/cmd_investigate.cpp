@@ -20,6 +20,7 @@
 #include "cli/ingest.hpp"
 #include "cli/kinds.hpp"
 #include "cli/options.hpp"
+#include "django/django_schema.hpp"
 #include "reports/report.hpp"
 #include "rules/engine/engine.hpp"
 #include "store/facts.hpp"
@@ -232,7 +233,10 @@ int cmd_investigate(const std::vector<std::string>& args) {
     }
     tx.commit();
   }
+  // Migration .py files' effects depend on one another: derived once all are read.
+  std::vector<std::string> py_notes = django::write_py_effects(store, dir).notes;
   std::vector<std::string> notes = analyze_and_note(store, analysis);
+  notes.insert(notes.end(), py_notes.begin(), py_notes.end());
   for (const auto& spec : unmatched_ignore_columns(store, options)) {
     notes.push_back(fmt::format("--ignore-columns {}: no such column in any dump", spec));
   }

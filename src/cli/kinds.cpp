@@ -4,6 +4,7 @@
 
 #include "base/text.hpp"
 #include "cli/output.hpp"
+#include "django/migration_py.hpp"
 #include "django/migration_records.hpp"
 #include "django/sqlmigrate.hpp"
 #include "pgdump/copy_stats.hpp"
@@ -176,6 +177,16 @@ const std::vector<Kind>& kinds() {
          django::RecordsSummary s = django::read_showmigrations(in, out);
          return ReadSummary{fmt::format("{} migrations listed, {} applied", s.known, s.records),
                             s.known == 0};
+       },
+       ""},
+      // Effects are derived once every file of a case is read (django::write_py_effects).
+      {"django-migration-py", "Django migration file (.py), read without running it",
+       [](std::string_view head, const fs::path&) { return django::sniff_migration_py(head); },
+       [](io::InputStream& in, store::FactWriter& out, const IngestOptions&) {
+         django::MigrationPySummary s = django::read_migration_py(in, out);
+         return ReadSummary{fmt::format("{} dependencies, {} operations ({} opaque)",
+                                        s.dependencies, s.operations, s.opaque),
+                            !s.migration};
        },
        ""},
   };
