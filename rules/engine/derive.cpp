@@ -33,7 +33,8 @@ std::vector<Candidate> candidates(store::Store& store) {
       FROM artifact a
       JOIN (SELECT DISTINCT artifact_id, db FROM db_relation
             UNION SELECT DISTINCT artifact_id, db FROM table_stats) u ON u.artifact_id = a.id
-     WHERE a.kind = 'pgdump-sql' AND a.status IN ('ok', 'partial')
+     WHERE a.kind IN ('pgdump-sql', 'pgdump-custom', 'pgdump-tar', 'pgdump-dir')
+       AND a.status IN ('ok', 'partial')
      ORDER BY a.id, u.db)");
   while (st.step()) {
     Candidate c;
@@ -109,8 +110,10 @@ bool same_state(const Candidate& a, const Candidate& b) {
   bool schema_agrees = a.schema_fp == b.schema_fp || a.relations == 0 || b.relations == 0;
   bool data_agrees = a.data_fp == b.data_fp || a.data_fp.empty() || b.data_fp.empty();
   // Two dumps with data taken at different times are different states, even if alike.
+  // (To the second: a plain dump's "Started on" names its zone, an archive's creation time
+  // -- which `pg_restore -v` prints as "Started on" -- does not.)
   bool times_agree = !a.taken_at || !b.taken_at || a.data_fp.empty() || b.data_fp.empty() ||
-                     *a.taken_at == *b.taken_at;
+                     a.taken_at->substr(0, 19) == b.taken_at->substr(0, 19);
   return schema_agrees && data_agrees && times_agree;
 }
 

@@ -5,6 +5,7 @@
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <future>
+#include <optional>
 
 #include "base/error.hpp"
 #include "base/text.hpp"
@@ -188,7 +189,7 @@ ArtifactOutcome ingest_path(store::Store& store, const fs::path& path,
     tx.commit();
   }
 
-  if (!out.status.empty() || kind == nullptr || !kind->read) {
+  if (!out.status.empty() || kind == nullptr || (!kind->read && !kind->read_path)) {
     if (out.status.empty()) {
       out.status = kind ? "unsupported" : "failed";
       out.detail = kind ? kind->unsupported : unknown_reason(path);
@@ -210,18 +211,25 @@ ArtifactOutcome ingest_path(store::Store& store, const fs::path& path,
   }
 
   // The hash is computed on the second core while the file is read.
-  std::future<std::string> digest =
-      std::async(std::launch::async, [path] { return io::sha256_file(path); });
+  std::future<std::string> digest = std::async(std::launch::async, [path, directory] {
+    return directory ? std::string() : io::sha256_file(path);
+  });
   store::Store::Transaction tx(store);
   try {
-    io::InputStream in(path);
-    fact.codec = std::string(io::codec_name(in.codec()));
+    std::optional<io::InputStream> in;
+    if (!kind->read_path) {
+      in.emplace(path);
+      fact.codec = std::string(io::codec_name(in->codec()));
+    } else if (!directory) {
+      fact.codec = std::string(io::codec_name(io::read_head(path, 8).codec));
+    }
     out.codec = fact.codec;
     out.id = store::add_artifact(store, fact);
     store::FactWriter writer(store, out.id);
     ReadSummary summary;
     try {
-      summary = kind->read(in, writer, options);
+      summary = kind->read_path ? kind->read_path(path, writer, options)
+                                : kind->read(*in, writer, options);
     } catch (const InputError& e) {
       // A reader that cannot go on: what it wrote stays, the artifact is partial.
       store::ProblemFact p;

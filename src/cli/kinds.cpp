@@ -7,6 +7,7 @@
 #include "django/migration_py.hpp"
 #include "django/migration_records.hpp"
 #include "django/sqlmigrate.hpp"
+#include "pgdump/archive.hpp"
 #include "pgdump/copy_stats.hpp"
 #include "pgdump/copy_text.hpp"
 #include "pgdump/pgdump_sql.hpp"
@@ -16,9 +17,6 @@ namespace dbautopsy::cli {
 namespace fs = std::filesystem;
 
 namespace {
-
-constexpr const char* k_restore_hint =
-    "not read yet; `pg_restore -f dump.sql FILE` turns it into a plain dump without a server";
 
 // The rows of a dump's django_migrations table, from its COPY block.
 class MigrationsCopy final : public pgdump::CopyConsumer {
@@ -75,7 +73,9 @@ class MigrationsCopy final : public pgdump::CopyConsumer {
   pgdump::CopyTarget m_target;
 };
 
-ReadSummary read_pgdump(io::InputStream& in, store::FactWriter& out, const IngestOptions& ingest) {
+// How a pg_dump script (plain, or the script an archive stands for) is read: COPY data
+// goes to the table statistics, django_migrations rows (COPY or INSERT) to its reader.
+pgdump::PgDumpOptions pgdump_options(store::FactWriter& out, const IngestOptions& ingest) {
   pgdump::PgDumpOptions options;
   options.max_statement_bytes = ingest.max_statement_bytes;
   pgdump::CopyStatsOptions stats;
@@ -104,7 +104,11 @@ ReadSummary read_pgdump(io::InputStream& in, store::FactWriter& out, const Inges
       }
     }
   };
-  pgdump::PgDumpSummary s = pgdump::read_pgdump_sql(in, out, options);
+  return options;
+}
+
+ReadSummary read_pgdump(io::InputStream& in, store::FactWriter& out, const IngestOptions& ingest) {
+  pgdump::PgDumpSummary s = pgdump::read_pgdump_sql(in, out, pgdump_options(out, ingest));
   ReadSummary r;
   r.detail = fmt::format("{} statements, {} COPY blocks ({} rows), {} INSERT rows",
                          thousands(static_cast<long long>(s.statements)), s.copy_blocks,
@@ -112,6 +116,44 @@ ReadSummary read_pgdump(io::InputStream& in, store::FactWriter& out, const Inges
                          thousands(static_cast<long long>(s.insert_rows)));
   r.nothing = s.statements == 0 && s.copy_rows == 0;
   return r;
+}
+
+// A custom, tar or directory archive: the script `pg_restore -f -` would print for it is
+// read like a plain dump (pgdump/archive.hpp), so both give the same facts.
+ReadSummary read_pgdump_archive(const fs::path& path, store::FactWriter& out,
+                                const IngestOptions& ingest) {
+  pgdump::ArchiveRead a = pgdump::read_pgdump_archive(path, out, pgdump_options(out, ingest));
+  ReadSummary r;
+  r.nothing = a.failed || (a.script.statements == 0 && a.script.copy_rows == 0);
+  if (a.failed) {
+    return r;
+  }
+  r.detail =
+      fmt::format("{} archive {} ({}), {} TOC entries, {} statements, {} COPY blocks ({} rows)",
+                  pgdump::archive_format_name(a.header.format), a.header.version(),
+                  pgdump::compression_name(a.header.compression),
+                  thousands(static_cast<long long>(a.archive.entries_read)),
+                  thousands(static_cast<long long>(a.script.statements)), a.script.copy_blocks,
+                  thousands(static_cast<long long>(a.script.copy_rows)));
+  if (a.archive.large_objects > 0) {
+    r.detail += fmt::format(", {} large objects not read", a.archive.large_objects);
+  }
+  return r;
+}
+
+Kind archive_kind(const char* name, const char* description, pgdump::ArchiveFormat format) {
+  Kind k;
+  k.name = name;
+  k.description = description;
+  k.sniff = [format](std::string_view head, const fs::path& path) {
+    if (format == pgdump::ArchiveFormat::directory) {
+      return pgdump::is_pgdump_directory(path) ? 100 : 0;
+    }
+    auto f = pgdump::sniff_pgdump_archive(head);
+    return f && *f == format ? 100 : 0;
+  };
+  k.read_path = read_pgdump_archive;
+  return k;
 }
 
 std::function<ReadSummary(io::InputStream&, store::FactWriter&, const IngestOptions&)>
@@ -136,23 +178,11 @@ const std::vector<Kind>& kinds() {
       {"pgdump-sql", "pg_dump / pg_dumpall plain SQL output",
        [](std::string_view head, const fs::path&) { return pgdump::sniff_pgdump_sql(head); },
        read_pgdump, ""},
-      {"pgdump-custom",
-       "pg_dump custom-format archive (-Fc)",
-       [](std::string_view head, const fs::path&) {
-         return pgdump::is_pgdump_custom(head) ? 100 : 0;
-       },
-       {},
-       std::string("a pg_dump custom-format archive (-Fc): ") + k_restore_hint},
-      {"pgdump-tar",
-       "pg_dump tar archive (-Ft)",
-       [](std::string_view head, const fs::path&) { return pgdump::is_pgdump_tar(head) ? 100 : 0; },
-       {},
-       std::string("a pg_dump tar archive (-Ft): ") + k_restore_hint},
-      {"pgdump-dir",
-       "pg_dump directory archive (-Fd)",
-       [](std::string_view, const fs::path&) { return 0; },
-       {},
-       std::string("a pg_dump directory archive (-Fd): ") + k_restore_hint},
+      archive_kind("pgdump-custom", "pg_dump custom-format archive (-Fc)",
+                   pgdump::ArchiveFormat::custom),
+      archive_kind("pgdump-tar", "pg_dump tar archive (-Ft)", pgdump::ArchiveFormat::tar),
+      archive_kind("pgdump-dir", "pg_dump directory archive (-Fd)",
+                   pgdump::ArchiveFormat::directory),
       {"django-sqlmigrate", "manage.py sqlmigrate output of one migration",
        [](std::string_view head, const fs::path& path) {
          return django::sniff_sqlmigrate(head, path);
@@ -206,7 +236,7 @@ std::string kinds_help() {
   std::string out = "Kinds (found from each file's content, compressed or not; --as forces one):\n";
   for (const auto& k : kinds()) {
     out += fmt::format("  {:<24} {}{}\n", k.name, k.description,
-                       k.read ? "" : " (recognised, not read yet)");
+                       k.read || k.read_path ? "" : " (recognised, not read yet)");
   }
   return out;
 }

@@ -31,6 +31,11 @@ struct Kind {
                             const IngestOptions& options)>
       read;
   std::string unsupported;  // why it is not read, when `read` is empty
+  // For kinds read from the path rather than a byte stream (pg_dump archives: a custom or
+  // tar file, compressed or not, or a directory archive's folder); used instead of `read`.
+  std::function<ReadSummary(const std::filesystem::path& path, store::FactWriter& out,
+                            const IngestOptions& options)>
+      read_path;
 };
 
 const std::vector<Kind>& kinds();

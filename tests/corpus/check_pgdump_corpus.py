@@ -2,14 +2,17 @@
 """Every real pg_dump file of the shared corpus ingests without a parse problem.
 
 Ingests the whole corpus/pg_dump folder in one `dbautopsy ingest` run and checks, per file:
-plain SQL dumps are read to the end (status ok); custom-format archives are recognised and
-listed as not analysed; files that are not dumps are reported as unrecognised. The only
+plain SQL dumps and custom-format archives (PostgreSQL 14 to 18, every compression) are
+read to the end (status ok), and the archives of the pgdumpx set give the tables, columns
+and row counts its manifest.toml states; files that are not dumps are reported as
+unrecognised. The only
 problems allowed are the two known constructs that PostgreSQL 15's grammar lacks
 (booktown's 7.x-era CREATE LANGUAGE, pagila head-2026's PostgreSQL 18 VIRTUAL column), and
 a "dump-incomplete" notice exactly for the files that carry pg_dump's header but not its
 closing line -- which this script checks in the files themselves, independently.
 """
 import argparse
+import re
 import sqlite3
 import subprocess
 import sys
@@ -33,6 +36,63 @@ def expected_incomplete(path):
     closed = ("-- PostgreSQL database dump complete" in lines
               or "-- PostgreSQL database cluster dump complete" in lines)
     return opened and not closed
+
+
+def manifest_fixtures(path):
+    """The [[fixture]] tables of the pgdumpx manifest (the few value forms it uses)."""
+    fixtures = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip() == "[[fixture]]":
+            fixtures.append({})
+            continue
+        m = re.match(r'^(\w+) = (.*)$', line)
+        if m and fixtures:
+            raw = m.group(2)
+            if raw.startswith("["):
+                value = re.findall(r'"([^"]*)"', raw)
+            elif raw.startswith('"'):
+                value = raw[1:-1]
+            else:
+                value = int(raw)
+            fixtures[-1][m.group(1)] = value
+    return fixtures
+
+
+def check_manifest(db, artifacts, folder):
+    """Each archive of the pgdumpx set has the tables, columns and rows the manifest states."""
+    failures = []
+    manifest = folder / "manifest.toml"
+    if not manifest.exists():
+        return [f"{manifest}: missing"]
+    fixtures = manifest_fixtures(manifest)
+    if len(fixtures) < 9:
+        failures.append(f"{manifest}: {len(fixtures)} fixtures, expected at least 9")
+    for f in fixtures:
+        rel = f"custom_format/pgdumpx/{f['name']}.dump"
+        if rel not in artifacts:
+            failures.append(f"{rel}: in the manifest but not ingested")
+            continue
+        artifact = artifacts[rel][0]
+        for table in f["expected_tables"]:
+            schema, name = table.split(".", 1)
+            columns = [r[0] for r in db.execute(
+                "SELECT name FROM db_column WHERE artifact_id = ? AND schema_name = ? AND "
+                "table_name = ? ORDER BY ordinal", (artifact, schema, name))]
+            if columns != f["expected_columns"]:
+                failures.append(f"{rel}: {table} has columns {columns}, the manifest says "
+                                f"{f['expected_columns']}")
+            rows = db.execute(
+                "SELECT sum(rows) FROM table_stats WHERE artifact_id = ? AND schema_name = ? AND "
+                "table_name = ?", (artifact, schema, name)).fetchone()[0]
+            if rows != f["expected_row_count"]:
+                failures.append(f"{rel}: {table} has {rows} rows, the manifest says "
+                                f"{f['expected_row_count']}")
+        version = db.execute("SELECT dumped_by FROM artifact WHERE id = ?",
+                             (artifact,)).fetchone()[0] or ""
+        if not version or version not in f["generator"]:
+            failures.append(f"{rel}: dumped by '{version}', the manifest says {f['generator']}")
+    print(f"{len(fixtures)} archives of the pgdumpx manifest checked")
+    return failures
 
 
 def main():
@@ -60,7 +120,7 @@ def main():
                 continue
             _, kind, status = artifacts[rel]
             if rel.endswith((".dump", ".pgdump")):
-                want = ("pgdump-custom", "unsupported")
+                want = ("pgdump-custom", "ok")
             elif rel.endswith(".sql"):
                 want = ("pgdump-sql", "ok")
             else:
@@ -94,6 +154,8 @@ def main():
             failures.append(f"{rel}: lacks pg_dump's closing line but no notice says so")
         for rel in sorted(seen_incomplete - want_incomplete):
             failures.append(f"{rel}: notice says incomplete, but the file has its closing line")
+
+        failures += check_manifest(db, artifacts, corpus / "custom_format" / "pgdumpx")
 
         tables = db.execute("SELECT count(*) FROM db_relation WHERE kind LIKE '%table'").fetchone()[0]
         print(f"{len(files)} corpus files, {len(artifacts)} artifacts, {tables} tables recorded, "

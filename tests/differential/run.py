@@ -23,6 +23,10 @@ Roles a dump names (OWNER TO, GRANT ... TO) are created before its restore, so t
 the comparison is about the dump's structure and not about this machine's roles.
 
 Cases:
+  * a pg_dump archive (custom, tar or directory: the fixtures', and the corpus's custom
+    archives) that PostgreSQL 15's pg_restore reads (archive version 1.14 or older) is
+    turned into SQL by that pg_restore, which psql restores; dbautopsy ingests the archive
+    itself;
   * a plain or compressed file is restored alone into a fresh database of one shared
     cluster (databases are dropped between cases);
   * a file that switches databases (`\\connect`: pg_dumpall, pg_dump -C) is restored into
@@ -111,6 +115,42 @@ def decompress(src: Path, dest_dir: Path) -> Path:
     else:
         with openers[suffix](src, "rb") as inp, open(dest, "wb") as out:
             shutil.copyfileobj(inp, out, 1 << 20)
+    return dest
+
+
+# pg_dump archives (custom, tar, directory): PostgreSQL 15's pg_restore reads archive
+# versions up to 1.14 (pg_dump 9.0 to 15); newer ones are tested without a server (unit
+# tests, corpus test).
+PG15_NEWEST_ARCHIVE = (1, 14)
+
+
+def archive_version(path: Path):
+    """(major, minor) of a pg_dump archive (custom file, tar file or directory), else None."""
+    try:
+        if path.is_dir():
+            toc = path / "toc.dat"
+            head = toc.read_bytes()[:8] if toc.exists() else b""
+        else:
+            with open(path, "rb") as f:
+                head = f.read(520)
+            if head[:5] != b"PGDMP" and len(head) >= 520 and head[:7] == b"toc.dat":
+                head = head[512:520]
+    except OSError:
+        return None
+    if head[:5] != b"PGDMP" or len(head) < 7:
+        return None
+    return (head[5], head[6])
+
+
+def restore_script(archive: Path, dest_dir: Path, bindir: Path) -> Path:
+    """The plain SQL that PostgreSQL 15's pg_restore makes of an archive, for psql.
+
+    Named after the archive, so that psql's error lines say which dump they come from."""
+    dest = dest_dir / (archive.name + ".sql")
+    r = subprocess.run([str(bindir / "pg_restore"), "-f", str(dest), str(archive)],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        raise RuntimeError(f"pg_restore {archive.name}: {r.stderr.strip()}")
     return dest
 
 
@@ -480,6 +520,7 @@ class Case:
     files: list            # restored in this order, each ingested
     rows_only: bool = False
     own_cluster: bool = False
+    archive: bool = False  # pg_dump archives: the server restores pg_restore's script
 
 
 def has_connect(text: str) -> bool:
@@ -513,6 +554,19 @@ def discover(root: Path, corpus: Path, scratch: Path) -> list:
             if not re.search(r"\.sql(\.(gz|bz2|xz|zst))?$", p.name):
                 continue
             paths.append((p, "corpus/" + rel.as_posix()))
+    # Archives PostgreSQL 15's pg_restore can read: the fixtures' and the corpus's.
+    archives = [p for p in sorted((root / "fixtures" / "pgdump").iterdir())
+                if p.name.endswith((".dump", ".tar", ".dir"))]
+    if (corpus / "custom_format").is_dir():
+        archives += [p for p in sorted((corpus / "custom_format").rglob("*"))
+                     if p.is_file() and p.name.endswith((".dump", ".pgdump"))]
+    for p in archives:
+        version = archive_version(p)
+        if version is None or version > PG15_NEWEST_ARCHIVE:
+            continue
+        name = p.relative_to(root).as_posix() if p.is_relative_to(root) else \
+            "corpus/" + p.relative_to(corpus).as_posix()
+        cases.append(Case(name, [p], archive=True))
     for path, name in paths:
         try:
             text = plain_text(path, scratch)
@@ -596,7 +650,8 @@ def run_case(case: Case, args, pg: dict, shared: Cluster, scratch: Path) -> Resu
             notes.append(f"dbautopsy marked {Path(path).name} {status}: {detail}")
 
     # The server.
-    plain = [decompress(f, work) for f in case.files]
+    plain = [restore_script(f, work, pg["bindir"]) if case.archive else decompress(f, work)
+             for f in case.files]
     display = {str(p): str(f) for p, f in zip(plain, case.files)}
     roles = set()
     for p in plain:
