@@ -317,7 +317,7 @@ class CopyStats final : public CopyConsumer {
           "bytes): counted in the table statistics{}, but not stored in table_row",
           m_too_long, m_too_long == 1 ? "" : "s", m_target, m_too_long == 1 ? "is" : "are",
           k_long_row_cap >> 20, m_first_too_long, m_first_too_long_bytes,
-          m_csv ? " (CSV records compared by their raw text, all columns)" : "");
+          m_decode ? " (compared by their raw text, all columns)" : "");
       m_out.add(p);
     }
     end_stats(stats);
@@ -334,8 +334,8 @@ class CopyStats final : public CopyConsumer {
     }
     if (!m_long_too_big) {
       m_long_too_big = true;
-      m_long.resize(std::min(m_long.size(), k_sample_bytes));
-      std::string().swap(m_long);  // the memory goes back
+      std::string head = m_long.substr(0, k_sample_bytes);
+      m_long.swap(head);  // the memory goes back
     }
     if (m_long.size() < k_sample_bytes) {
       m_long.append(piece.substr(0, k_sample_bytes - m_long.size()));
@@ -424,6 +424,7 @@ class CopyStats final : public CopyConsumer {
       XXH3_64bits_reset_withSeed(&m_raw_state, 0x435356);
       XXH3_64bits_update(&m_raw_state, m_record.data(), m_record.size());
       m_record.resize(k_sample_bytes);
+      m_record.shrink_to_fit();
     }
     XXH3_64bits_update(&m_raw_state, &c, 1);
   }

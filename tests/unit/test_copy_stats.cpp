@@ -690,6 +690,13 @@ TEST_CASE("rows over 64 MiB are compared whole, and reported as not stored") {
   CHECK(stats["repeated_rows"] == 1);
   CHECK(stats["distinct_without_first"] == 2);
   CHECK(stats["stored_rows"] == 1);  // the short row only
+  // The repeated row's sample is its start.
+  REQUIRE(stats["top_rows"].is_string());
+  json top = json::parse(stats["top_rows"].get<std::string>());
+  REQUIRE(top.size() == 1);
+  CHECK(top[0]["count"] == 2);
+  CHECK(top[0]["line"] == 3);
+  CHECK(top[0]["row"] == "1\t" + std::string(1998, 'x'));
   CHECK(r.count("SELECT count(*) FROM problem WHERE code = 'copy-row-too-long' AND line = 3 "
                 "AND message LIKE '2 rows of the COPY data of public.t are longer than 64 MiB%'") ==
         1);
