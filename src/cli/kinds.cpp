@@ -138,6 +138,9 @@ ReadSummary read_pgdump_archive(const fs::path& path, store::FactWriter& out,
   if (a.archive.large_objects > 0) {
     r.detail += fmt::format(", {} large objects not read", a.archive.large_objects);
   }
+  // Facts and problems give lines of the archive's script, which are those of
+  // `pg_restore --verbose -f - FILE` (each entry headed by its "-- TOC entry N").
+  r.detail += "; lines as in `pg_restore --verbose -f - FILE`";
   return r;
 }
 
