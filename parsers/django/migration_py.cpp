@@ -575,7 +575,13 @@ void add_problems(const std::vector<Problem>& problems, store::FactWriter& out) 
     }
     f.severity = p.severity;
     f.code = p.code;
-    f.message = p.message;
+    // The report shows an artifact's first error alone: it names its line.
+    f.message = p.line > 0 ? "line " + std::to_string(p.line) + ": " + p.message : p.message;
+    if (p.code == "python-syntax") {
+      f.message +=
+          " (expected Python 3 as makemigrations writes it; what the statement holds "
+          "is not known)";
+    }
     out.add(f);
   }
 }
