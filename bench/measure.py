@@ -2,9 +2,10 @@
 """Times dbautopsy against reference commands on the same files, in one process.
 
 Each measurement runs the commands in alternation, `runs` times, and reports the median
-wall time; dbautopsy's peak RSS comes from GNU time (the rusage of that one process). "cold" runs
-first evict the files from the page cache (posix_fadvise DONTNEED), so the disk is read as
-in a first look at a customer's dump; "warm" runs read from the page cache.
+wall time; dbautopsy's peak RSS is the rusage of that one process, as wait4 returns it (no
+GNU time needed). "cold" runs first evict the files from the page cache (posix_fadvise
+DONTNEED), so the disk is read as in a first look at a customer's dump; "warm" runs read
+from the page cache.
 """
 import argparse
 import os
@@ -29,11 +30,22 @@ def run(cmd, shell=False):
     return time.perf_counter() - start
 
 
+def run_rusage(cmd, shell=False, stdout=subprocess.DEVNULL):
+    """Wall seconds and peak RSS (KiB) of one run: the rusage that wait4 returns for the
+    child (for a shell pipeline, that of its largest process)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, shell=shell, stdout=stdout)
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise subprocess.CalledProcessError(proc.returncode, cmd)
+    return elapsed, usage.ru_maxrss
+
+
 def rss_of(cmd):
-    """Peak RSS of one process, measured by GNU time (rusage of the process itself)."""
-    res = subprocess.run(["/usr/bin/time", "-f", "%M"] + cmd, check=True,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    return int(res.stderr.strip().splitlines()[-1])
+    """Peak RSS (KiB) of one process."""
+    return run_rusage(cmd)[1]
 
 
 def main():
