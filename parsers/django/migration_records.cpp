@@ -28,6 +28,52 @@ void problem(store::FactWriter& out, uint64_t line, std::string severity, std::s
   out.add(p);
 }
 
+// The first invalid UTF-8 byte of a line, as a problem; true when the line is valid.
+bool check_utf8(store::FactWriter& out, std::string_view text, uint64_t line, uint64_t offset,
+                const char* code, const char* what) {
+  auto bad = text::invalid_utf8_at(text);
+  if (!bad) {
+    return true;
+  }
+  store::ProblemFact p;
+  p.line = static_cast<int64_t>(line);
+  p.byte_offset = static_cast<int64_t>(offset + *bad);
+  p.severity = "error";
+  p.code = code;
+  p.message = fmt::format(
+      "line {}: invalid UTF-8 at byte {} (column {}); expected UTF-8 text, as {} exports are; "
+      "the row is not read",
+      line, offset + *bad, *bad + 1, what);
+  p.snippet = std::string(text.substr(0, text::utf8_prefix(text, std::min<size_t>(*bad, 200))));
+  out.add(p);
+  return false;
+}
+
+// An `applied` value as PostgreSQL, psql, json_agg or Django's serializer write a
+// timestamp: date, time, optional fraction and time zone.
+bool looks_like_timestamp(std::string_view s) {
+  static const RE2 k_ts(
+      R"(^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?( ?(Z|[+-]\d{2}(:?\d{2}(:?\d{2})?)?))?( BC)?$)");
+  return RE2::FullMatch(s, k_ts);
+}
+
+// Checks an `applied` value: one that is no timestamp (a value cut short, a shifted
+// column) is an error, and the record is kept without it.
+std::optional<std::string> applied_value(store::FactWriter& out, const std::string& value,
+                                         uint64_t line, const char* code) {
+  if (value.empty()) {
+    return std::nullopt;
+  }
+  if (!looks_like_timestamp(value)) {
+    problem(out, line, "error", code,
+            fmt::format("line {}: applied '{}' is not a timestamp (expected YYYY-MM-DD "
+                        "HH:MM:SS[.ffffff][+TZ]); the record is kept without its time",
+                        line, text::abbreviate(value, 60)));
+    return std::nullopt;
+  }
+  return value;
+}
+
 // RFC 4180 fields of one CSV record (a quoted field may not span lines here: exports of
 // django_migrations hold no newlines). Returns nullopt for an unbalanced quote.
 std::optional<std::vector<std::string>> csv_fields(std::string_view line) {
@@ -121,12 +167,22 @@ bool looks_like_migration_name(std::string_view s) {
   return RE2::FullMatch(s, k_name);
 }
 
+// The column names a row is read by, for messages: "id, app, name, applied".
+std::string column_names(const std::vector<std::string>& names) {
+  std::vector<std::string> trimmed;
+  for (const auto& n : names) {
+    trimmed.emplace_back(text::trim(n));
+  }
+  return text::join(trimmed, ", ");
+}
+
 RecordsSummary read_csv(io::InputStream& in, store::FactWriter& out) {
   RecordsSummary summary;
   io::LineReader reader(in, 1 << 20);
   io::Line line;
   std::optional<Columns> cols;
-  const char* expected = "id, app, name, applied";
+  std::string expected;       // the columns, as named by the header or by position
+  std::string where_defined;  // "the header (line 1)" or "the first row (line 1)"
   while (reader.next(line)) {
     if (!line.complete || !line.first_piece) {
       if (line.first_piece) {
@@ -140,39 +196,51 @@ RecordsSummary read_csv(io::InputStream& in, store::FactWriter& out) {
     if (text.empty()) {
       continue;
     }
+    if (!check_utf8(out, line.text, line.number, line.offset, "csv-encoding",
+                    "django_migrations")) {
+      continue;
+    }
     auto fields = csv_fields(text);
     if (!fields) {
       problem(out, line.number, "error", "csv-quote",
-              fmt::format("line {}: a quoted field is not closed", line.number), std::string(text));
+              fmt::format("line {}: a quoted field is not closed (expected a closing '\"' before "
+                          "the end of the line); the row is not read",
+                          line.number),
+              std::string(text));
       continue;
     }
     if (!cols) {
       cols = columns_from_header(*fields);
       if (cols) {
+        expected = column_names(*fields);
+        where_defined = fmt::format("the header (line {})", line.number);
         continue;  // a header
       }
-      // No header: by position.
+      // No header: by position, and the migration name where it should be.
       Columns c;
-      c.count = fields->size();
-      if (fields->size() == 4) {
+      if (fields->size() == 4 && looks_like_migration_name(text::trim((*fields)[2]))) {
         c = Columns{0, 1, 2, 3, 4};
-      } else if (fields->size() == 3) {
+        expected = "id, app, name, applied";
+      } else if (fields->size() == 3 && looks_like_migration_name(text::trim((*fields)[1]))) {
         c = Columns{-1, 0, 1, 2, 3};
+        expected = "app, name, applied";
       } else {
         problem(out, line.number, "error", "csv-columns",
-                fmt::format("line {}: {} fields, expected a header naming app and name, or the "
-                            "columns {} in that order",
-                            line.number, fields->size(), expected),
+                fmt::format("line {}: {} fields, expected a header naming the columns app and name "
+                            "(such as id,app,name,applied), or rows of id, app, name, applied "
+                            "(or app, name, applied) with a migration name such as 0001_initial; "
+                            "nothing is read",
+                            line.number, fields->size()),
                 std::string(text));
         return summary;
       }
       cols = c;
-      expected = c.id < 0 ? "app, name, applied" : "id, app, name, applied";
+      where_defined = fmt::format("the first row (line {}, no header)", line.number);
     }
     if (fields->size() != cols->count) {
       problem(out, line.number, "error", "csv-columns",
-              fmt::format("line {}: {} fields where the header has {} ({}); the row is not read",
-                          line.number, fields->size(), cols->count, expected),
+              fmt::format("line {}: {} fields where {} has {} ({}); the row is not read",
+                          line.number, fields->size(), where_defined, cols->count, expected),
               std::string(text));
       continue;
     }
@@ -180,24 +248,33 @@ RecordsSummary read_csv(io::InputStream& in, store::FactWriter& out) {
     r.line = static_cast<int64_t>(line.number);
     r.app = (*fields)[static_cast<size_t>(cols->app)];
     r.name = (*fields)[static_cast<size_t>(cols->name)];
-    if (cols->id >= 0) {
-      try {
-        r.record_id = std::stoll((*fields)[static_cast<size_t>(cols->id)]);
-      } catch (...) {
-        problem(out, line.number, "warning", "csv-value",
-                fmt::format("line {}: id '{}' is not a number", line.number,
-                            (*fields)[static_cast<size_t>(cols->id)]));
-      }
-    }
-    if (cols->applied >= 0 && !(*fields)[static_cast<size_t>(cols->applied)].empty()) {
-      r.applied_at = (*fields)[static_cast<size_t>(cols->applied)];
-    }
     r.source = "csv";
     if (r.app.empty() || r.name.empty()) {
       problem(out, line.number, "error", "csv-value",
-              fmt::format("line {}: empty app or name; the row is not read", line.number),
+              fmt::format("line {}: empty {}; expected an app label and a migration name; the "
+                          "row is not read",
+                          line.number, r.app.empty() ? "app" : "name"),
               std::string(text));
       continue;
+    }
+    if (cols->id >= 0) {
+      const std::string& id = (*fields)[static_cast<size_t>(cols->id)];
+      try {
+        size_t used = 0;
+        r.record_id = std::stoll(id, &used);
+        if (used != id.size()) {
+          throw std::invalid_argument(id);
+        }
+      } catch (...) {
+        r.record_id.reset();
+        problem(out, line.number, "warning", "csv-value",
+                fmt::format("line {}: id '{}' is not a number; the record is kept without it",
+                            line.number, text::abbreviate(id, 40)));
+      }
+    }
+    if (cols->applied >= 0) {
+      r.applied_at = applied_value(out, (*fields)[static_cast<size_t>(cols->applied)], line.number,
+                                   "csv-value");
     }
     out.add(r);
     ++summary.records;
@@ -241,6 +318,100 @@ std::vector<size_t> array_element_offsets(std::string_view data) {
   return out;
 }
 
+// One element of the array: a record, or an error naming its line. Returns whether it was
+// read.
+bool add_json_element(const nlohmann::json& el, size_t index, uint64_t line,
+                      store::FactWriter& out) {
+  const nlohmann::json* fields = &el;
+  std::optional<int64_t> pk;
+  if (el.is_object() && el.contains("fields") && el["fields"].is_object()) {
+    fields = &el["fields"];  // dumpdata: {"model": ..., "pk": N, "fields": {...}}
+    if (el.contains("pk") && el["pk"].is_number_integer()) {
+      pk = el["pk"].get<int64_t>();
+    }
+  }
+  auto text_of = [&](const char* key) -> std::optional<std::string> {
+    if (!fields->is_object() || !fields->contains(key) || (*fields)[key].is_null()) {
+      return std::nullopt;
+    }
+    const auto& v = (*fields)[key];
+    return v.is_string() ? v.get<std::string>() : v.dump();
+  };
+  auto app = text_of("app");
+  auto name = text_of("name");
+  if (!el.is_object() || !app || !name || app->empty() || name->empty()) {
+    std::string lacks = !el.is_object()        ? fmt::format("it is {}", el.type_name())
+                        : !app || app->empty() ? std::string("it has no \"app\"")
+                                               : std::string("it has no \"name\"");
+    problem(out, line, "error", "json-shape",
+            fmt::format("element {} (line {}) is not a django_migrations row: {}; expected an "
+                        "object with \"app\" and \"name\" (and \"id\", \"applied\"), or "
+                        "dumpdata's {{\"model\", \"pk\", \"fields\": {{...}}}}; not read",
+                        index + 1, line, lacks),
+            el.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).substr(0, 200));
+    return false;
+  }
+  store::MigrationRecordFact r;
+  r.line = static_cast<int64_t>(line);
+  r.app = *app;
+  r.name = *name;
+  if (auto applied = text_of("applied")) {
+    r.applied_at = applied_value(out, *applied, line, "json-value");
+  }
+  if (fields->contains("id") && (*fields)["id"].is_number_integer()) {
+    r.record_id = (*fields)["id"].get<int64_t>();
+  } else if (pk) {
+    r.record_id = pk;
+  }
+  r.source = "json";
+  out.add(r);
+  return true;
+}
+
+// A document that does not parse: the elements of its array before the damage are still
+// read (each parses on its own), and the damage is an error naming its line and column.
+void json_syntax_error(std::string_view data, const nlohmann::json::parse_error& e,
+                       store::FactWriter& out, RecordsSummary& summary) {
+  size_t at = std::min<size_t>(e.byte > 0 ? e.byte - 1 : 0, data.size());
+  uint64_t line = line_of(data, at);
+  size_t line_start = data.rfind('\n', at == 0 ? 0 : at - 1);
+  size_t column = line_start == std::string_view::npos || at == 0 ? at + 1 : at - line_start;
+  std::string reason = e.what();
+  if (size_t colon = reason.find(": ", reason.find("column")); colon != std::string::npos) {
+    reason = reason.substr(colon + 2);  // nlohmann's text after "... line L, column C: "
+  }
+  while (auto bad = text::invalid_utf8_at(reason)) {
+    reason[*bad] = '?';  // it quotes what it last read, which may be the bad bytes
+  }
+  size_t start = data.find_first_not_of(" \t\r\n");
+  size_t read = 0;
+  bool array = start != std::string_view::npos && data[start] == '[';
+  if (array) {
+    std::vector<size_t> offsets = array_element_offsets(data);
+    for (size_t i = 0; i + 1 < offsets.size() && offsets[i + 1] <= at; ++i) {
+      std::string_view piece = data.substr(offsets[i], offsets[i + 1] - offsets[i]);
+      piece = text::trim(piece);
+      if (!piece.empty() && piece.back() == ',') {
+        piece.remove_suffix(1);
+      }
+      nlohmann::json el = nlohmann::json::parse(piece, nullptr, false);
+      if (el.is_discarded()) {
+        break;
+      }
+      read += add_json_element(el, i, line_of(data, offsets[i]), out) ? 1 : 0;
+    }
+  }
+  bool at_end = data.find_first_not_of(" \t\r\n", at) == std::string_view::npos;
+  problem(out, line, "error", "json-syntax",
+          fmt::format("line {}, column {}: not valid JSON ({}){}; expected a JSON array of "
+                      "django_migrations rows{}",
+                      line, column, reason,
+                      at_end ? ": the file ends before the JSON does (cut short?)" : "",
+                      array ? fmt::format("; the {} elements before line {} were read", read, line)
+                            : std::string()));
+  summary.records += read;
+}
+
 RecordsSummary read_json(io::InputStream& in, store::FactWriter& out) {
   RecordsSummary summary;
   std::string data = read_all(in);
@@ -248,59 +419,34 @@ RecordsSummary read_json(io::InputStream& in, store::FactWriter& out) {
   try {
     doc = nlohmann::json::parse(data);
   } catch (const nlohmann::json::parse_error& e) {
-    uint64_t line = line_of(data, e.byte > 0 ? e.byte - 1 : 0);
-    problem(out, line, "error", "json-syntax",
-            fmt::format("not valid JSON at line {} (byte {}): {}", line, e.byte, e.what()));
+    json_syntax_error(data, e, out, summary);
     return summary;
   }
   if (!doc.is_array()) {
+    std::string found = doc.type_name();
+    if (doc.is_object()) {
+      std::vector<std::string> keys;
+      for (const auto& item : doc.items()) {
+        if (keys.size() == 5) {
+          keys.emplace_back("...");
+          break;
+        }
+        keys.push_back("\"" + item.key() + "\"");
+      }
+      found = keys.empty() ? "an empty object" : "an object with keys " + text::join(keys, ", ");
+    }
     problem(out, 1, "error", "json-shape",
-            fmt::format("expected a JSON array of django_migrations rows, found {} at line 1",
-                        doc.is_object() ? "an object" : std::string(doc.type_name())));
+            fmt::format("line 1: expected a JSON array of django_migrations rows ([{{\"app\": "
+                        "..., \"name\": ..., \"applied\": ...}}, ...]), found {}; nothing is read",
+                        found));
     return summary;
   }
   std::vector<size_t> offsets = array_element_offsets(data);
   for (size_t i = 0; i < doc.size(); ++i) {
-    const nlohmann::json& el = doc[i];
     uint64_t line = i < offsets.size() ? line_of(data, offsets[i]) : 1;
-    const nlohmann::json* fields = &el;
-    std::optional<int64_t> pk;
-    if (el.is_object() && el.contains("fields") && el["fields"].is_object()) {
-      fields = &el["fields"];  // dumpdata: {"model": ..., "pk": N, "fields": {...}}
-      if (el.contains("pk") && el["pk"].is_number_integer()) {
-        pk = el["pk"].get<int64_t>();
-      }
+    if (add_json_element(doc[i], i, line, out)) {
+      ++summary.records;
     }
-    auto text_of = [&](const char* key) -> std::optional<std::string> {
-      if (!fields->is_object() || !fields->contains(key) || (*fields)[key].is_null()) {
-        return std::nullopt;
-      }
-      const auto& v = (*fields)[key];
-      return v.is_string() ? v.get<std::string>() : v.dump();
-    };
-    auto app = text_of("app");
-    auto name = text_of("name");
-    if (!el.is_object() || !app || !name) {
-      problem(out, line, "error", "json-shape",
-              fmt::format("element {} (line {}) is not a django_migrations row: it needs \"app\" "
-                          "and \"name\"; not read",
-                          i + 1, line),
-              el.dump().substr(0, 200));
-      continue;
-    }
-    store::MigrationRecordFact r;
-    r.line = static_cast<int64_t>(line);
-    r.app = *app;
-    r.name = *name;
-    r.applied_at = text_of("applied");
-    if (fields->contains("id") && (*fields)["id"].is_number_integer()) {
-      r.record_id = (*fields)["id"].get<int64_t>();
-    } else if (pk) {
-      r.record_id = pk;
-    }
-    r.source = "json";
-    out.add(r);
-    ++summary.records;
   }
   return summary;
 }
@@ -318,10 +464,20 @@ RecordsSummary read_psql(io::InputStream& in, store::FactWriter& out) {
   io::LineReader reader(in, 1 << 20);
   io::Line line;
   std::optional<Columns> cols;
+  std::string expected;
+  uint64_t header_line = 0;
   std::optional<uint64_t> footer_rows;
   static const RE2 k_footer(R"(^\((\d+) rows?\)$)");
   static const RE2 k_rule(R"(^[-+]+$)");
   while (reader.next(line)) {
+    if (!line.complete || !line.first_piece) {
+      if (line.first_piece) {
+        problem(
+            out, line.number, "error", "line-too-long",
+            fmt::format("line {} is longer than 1 MiB: not a django_migrations row", line.number));
+      }
+      continue;
+    }
     std::string_view text = text::trim(line.text);
     if (text.empty()) {
       continue;
@@ -334,22 +490,30 @@ RecordsSummary read_psql(io::InputStream& in, store::FactWriter& out) {
     if (RE2::FullMatch(text, k_rule)) {
       continue;
     }
+    if (!check_utf8(out, line.text, line.number, line.offset, "psql-encoding",
+                    "django_migrations")) {
+      continue;
+    }
     auto cells = psql_cells(text);
     if (!cols) {
       cols = columns_from_header(cells);
       if (!cols) {
         problem(out, line.number, "error", "psql-shape",
-                fmt::format("line {}: expected psql's header naming the columns app and name",
+                fmt::format("line {}: expected psql's header naming the columns app and name "
+                            "(such as \"id | app | name | applied\"); nothing is read",
                             line.number),
                 std::string(text));
         return summary;
       }
+      expected = column_names(cells);
+      header_line = line.number;
       continue;
     }
     if (cells.size() != cols->count) {
       problem(out, line.number, "error", "psql-columns",
-              fmt::format("line {}: {} cells where the header has {}; the row is not read",
-                          line.number, cells.size(), cols->count),
+              fmt::format("line {}: {} cells where the header (line {}) has {} ({}); the row is "
+                          "not read",
+                          line.number, cells.size(), header_line, cols->count, expected),
               std::string(text));
       continue;
     }
@@ -357,14 +521,32 @@ RecordsSummary read_psql(io::InputStream& in, store::FactWriter& out) {
     r.line = static_cast<int64_t>(line.number);
     r.app = cells[static_cast<size_t>(cols->app)];
     r.name = cells[static_cast<size_t>(cols->name)];
+    if (r.app.empty() || r.name.empty()) {
+      problem(out, line.number, "error", "psql-value",
+              fmt::format("line {}: empty {}; expected an app label and a migration name; the "
+                          "row is not read",
+                          line.number, r.app.empty() ? "app" : "name"),
+              std::string(text));
+      continue;
+    }
     if (cols->id >= 0) {
+      const std::string& id = cells[static_cast<size_t>(cols->id)];
       try {
-        r.record_id = std::stoll(cells[static_cast<size_t>(cols->id)]);
+        size_t used = 0;
+        r.record_id = std::stoll(id, &used);
+        if (used != id.size()) {
+          throw std::invalid_argument(id);
+        }
       } catch (...) {
+        r.record_id.reset();
+        problem(out, line.number, "warning", "psql-value",
+                fmt::format("line {}: id '{}' is not a number; the record is kept without it",
+                            line.number, text::abbreviate(id, 40)));
       }
     }
-    if (cols->applied >= 0 && !cells[static_cast<size_t>(cols->applied)].empty()) {
-      r.applied_at = cells[static_cast<size_t>(cols->applied)];
+    if (cols->applied >= 0) {
+      r.applied_at =
+          applied_value(out, cells[static_cast<size_t>(cols->applied)], line.number, "psql-value");
     }
     r.source = "psql";
     out.add(r);
@@ -389,8 +571,15 @@ std::optional<RecordFormat> sniff_migration_records(std::string_view head) {
   std::string_view start = text::trim(head);
   size_t eol = start.find('\n');
   std::string_view first = text::trim(start.substr(0, eol));
-  if (!start.empty() && start[0] == '[' && (start.find("\"app\"") != std::string_view::npos) &&
-      start.find("\"name\"") != std::string_view::npos) {
+  bool app_and_name = start.find("\"app\"") != std::string_view::npos &&
+                      start.find("\"name\"") != std::string_view::npos;
+  if (!start.empty() && start[0] == '[' && app_and_name) {
+    return RecordFormat::json;
+  }
+  // An object around the rows ({"django_migrations": [...]}): the reader says what it
+  // expected rather than the file being of no kind.
+  if (!start.empty() && start[0] == '{' && app_and_name &&
+      start.find("\"applied\"") != std::string_view::npos) {
     return RecordFormat::json;
   }
   if (first.find('|') != std::string_view::npos) {
@@ -440,11 +629,13 @@ RecordsSummary read_showmigrations(io::InputStream& in, store::FactWriter& out) 
   io::LineReader reader(in, 1 << 20);
   io::Line line;
   std::string app;
-  // --list:  "app" then " [X] 0001_initial" (squashed: " [-] 0001_squashed_0004 (...)")
-  // --plan:  "[X]  app.0001_initial" (verbosity 2 adds " ... (applied at ...)")
+  // --list:  "app" then " [X] 0001_initial" (squashed: " [-] 0001_squashed_0004 (...)";
+  //          verbosity 2 adds " (applied at ...)")
+  // --plan:  "[X]  app.0001_initial" (verbosity 2 adds " ... (its dependencies)")
   static const RE2 k_list(R"(^\s+\[([X -])\]\s+(\S+))");
   static const RE2 k_plan(R"(^\[([X -])\]\s+([A-Za-z_][A-Za-z0-9_]*)\.(\S+))");
   static const RE2 k_app(R"(^([A-Za-z_][A-Za-z0-9_]*)\s*$)");
+  static const RE2 k_entry(R"(^\s*\[(.?)\])");
   while (reader.next(line)) {
     std::string_view text = line.text;
     std::string mark;
@@ -461,6 +652,16 @@ RecordsSummary read_showmigrations(io::InputStream& in, store::FactWriter& out) 
       plan_app = app;
     } else if (RE2::FullMatch(text, k_app, &word)) {
       app = word;
+      continue;
+    } else if (RE2::PartialMatch(text, k_entry, &mark)) {
+      // A migration's line that cannot be read: a mark Django never prints, or no name.
+      problem(out, line.number, "error", "showmigrations-line",
+              fmt::format("line {}: expected \"[X] name\" (applied), \"[ ] name\" (not applied) "
+                          "or \"[-] name\" (squashed, partly applied){}, found \"{}\"; the "
+                          "migration is not read",
+                          line.number, app.empty() ? "" : fmt::format(" of app {}", app),
+                          text::abbreviate(trimmed, 80)),
+              std::string(trimmed));
       continue;
     } else {
       problem(out, line.number, "warning", "showmigrations-line",

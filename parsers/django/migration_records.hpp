@@ -7,10 +7,15 @@
 // and `manage.py showmigrations` output ([X] / [ ] per migration, with or without --list,
 // or --plan). Times are kept exactly as written (time zone and all).
 //
-// A row that cannot be read (a CSV line with a column missing, a JSON element without
-// "name") is an `error` problem naming the line: the rows before and after it are kept and
-// the artifact is partial. A file that is not of its format at all (a JSON object where an
-// array is expected) is an error on its first line.
+// A row that cannot be read (a CSV line with a column missing or an unclosed quote, a JSON
+// element without "name", a psql row with a cell missing, invalid UTF-8, a showmigrations
+// line with a mark Django never prints) is an `error` problem naming the line and what was
+// expected: the rows before and after it are kept and the artifact is partial. An `applied`
+// value that is no timestamp is an error too; its record is kept without the time. JSON
+// that does not parse (cut short, say) keeps the array's elements before the damage. A
+// file that is not of its format at all (a JSON object where an array is expected, a CSV
+// with neither a header nor migration names) is an error on its first line and nothing
+// is read.
 #pragma once
 
 #include <optional>

@@ -62,6 +62,41 @@ int sniff_sqlmigrate(std::string_view head, const fs::path& path) {
   return 0;
 }
 
+namespace {
+
+// Django wraps an atomic migration's SQL in BEGIN; ... COMMIT;. An output that begins with
+// BEGIN; and does not end with COMMIT; was cut short: the last line (number and text).
+std::optional<std::pair<uint64_t, std::string>> cut_short(std::string_view script) {
+  std::string_view body = text::trim(script);
+  if (!text::istarts_with(body, "begin;")) {
+    return std::nullopt;
+  }
+  size_t end = body.size();
+  while (end > 0) {
+    size_t start = body.rfind('\n', end - 1);
+    start = start == std::string_view::npos ? 0 : start + 1;
+    std::string_view last = text::trim(body.substr(start, end - start));
+    if (!last.empty() && !text::istarts_with(last, "--")) {
+      if (text::iequals(last, "commit;")) {
+        return std::nullopt;
+      }
+      break;
+    }
+    end = start == 0 ? 0 : start - 1;
+  }
+  size_t offset = static_cast<size_t>(body.data() - script.data()) + body.size();
+  uint64_t line = 1;
+  for (size_t i = 0; i < offset; ++i) {
+    line += script[i] == '\n';
+  }
+  size_t line_start = body.rfind('\n');
+  std::string_view last =
+      body.substr(line_start == std::string_view::npos ? 0 : line_start + 1).substr(0, 200);
+  return std::make_pair(line, std::string(last));
+}
+
+}  // namespace
+
 SqlmigrateSummary read_sqlmigrate(io::InputStream& in, store::FactWriter& out) {
   SqlmigrateSummary summary;
   auto id = migration_from_path(in.path());
@@ -82,6 +117,7 @@ SqlmigrateSummary read_sqlmigrate(io::InputStream& in, store::FactWriter& out) {
   }
   if (!id) {
     store::ProblemFact p;
+    p.line = 1;
     p.severity = "error";
     p.code = "unnamed-migration";
     p.message =
@@ -155,6 +191,27 @@ SqlmigrateSummary read_sqlmigrate(io::InputStream& in, store::FactWriter& out) {
     pf.severity = p.severity;
     pf.code = p.code;
     pf.message = p.message;
+    if (p.code == "sql-syntax") {
+      // A statement of the migration that cannot be read: what it does is unknown, so the
+      // migration's effects are incomplete (the artifact is partial).
+      pf.severity = "error";
+      pf.message = fmt::format(
+          "{}; expected SQL that PostgreSQL 15 accepts, as sqlmigrate prints it: what this "
+          "statement does is not known, the other statements of {}.{} were read",
+          p.message, app, name);
+    }
+    out.add(pf);
+  }
+  if (auto cut = cut_short(script)) {
+    store::ProblemFact pf;
+    pf.line = static_cast<int64_t>(cut->first);
+    pf.severity = "error";
+    pf.code = "truncated";
+    pf.message = fmt::format(
+        "the output ends at line {} without the COMMIT; that closes its BEGIN; (expected "
+        "sqlmigrate's whole output): it was cut short, and what follows line {} is not known",
+        cut->first, cut->first);
+    pf.snippet = cut->second;
     out.add(pf);
   }
   return summary;

@@ -6,6 +6,12 @@
 // SQL left it to the search_path, which is what Django always does. RunSQL DO blocks are
 // opened. The migration is named by the file's path: `sqlmigrate/<app>/<migration>.sql`,
 // `<app>/<migration>.sql` or `<app>.<migration>.sql`.
+//
+// Bad input: a statement PostgreSQL 15's parser rejects (or a DO block whose PL/pgSQL does
+// not parse) is an `error` problem on its line; the other statements are still replayed
+// and the artifact is partial. An output that begins with BEGIN; but does not end with
+// COMMIT; was cut short: an error on its last line. A file whose name names no migration
+// is an error and nothing is read.
 #pragma once
 
 #include <filesystem>
