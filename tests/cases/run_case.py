@@ -4,10 +4,13 @@
 The findings must equal the expected ones exactly: rule and the nine subject keys, nothing
 missing and nothing extra (an extra finding fails as surely as a missing one). Where the
 expectation gives metrics (data.duplicate-rows: rows, distinct_rows), they must match too.
-The case folder is not written: the fact store goes to a temporary folder.
+The case folder is not written: the fact store goes to a temporary folder. With
+`--without NAME`, the case is investigated from a copy that lacks that file or folder (e.g.
+`sqlmigrate`: the same findings must come from the migration .py files alone).
 """
 import argparse
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -29,10 +32,21 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--dbautopsy", required=True)
     ap.add_argument("--case", required=True, help="the case folder")
+    ap.add_argument("--without", action="append", default=[],
+                    help="investigate a copy of the case without this file or folder")
     args = ap.parse_args()
     case = Path(args.case)
     expected = json.loads((case / "expected.json").read_text())
     with tempfile.TemporaryDirectory() as tmp:
+        if args.without:
+            copy = Path(tmp) / case.name
+            shutil.copytree(case, copy, ignore=shutil.ignore_patterns(".dbautopsy"))
+            for name in args.without:
+                gone = copy / name
+                if not gone.exists():
+                    sys.exit(f"{case.name} has no {name}")
+                shutil.rmtree(gone) if gone.is_dir() else gone.unlink()
+            case = copy
         cmd = [args.dbautopsy, "investigate", str(case), "--store", str(Path(tmp) / "facts.db"),
                "--format", "json", "--fail-on", "never"]
         cmd += expected.get("options", [])
