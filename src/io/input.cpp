@@ -4,14 +4,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <bzlib.h>
 #include <fmt/format.h>
+#include <lzma.h>
+#include <zlib.h>
 #include <boost/iostreams/concepts.hpp>
-#include <boost/iostreams/filter/bzip2.hpp>
-#include <boost/iostreams/filter/gzip.hpp>
-#include <boost/iostreams/filter/lzma.hpp>
 #include <boost/iostreams/filtering_streambuf.hpp>
 #include <cerrno>
 #include <cstring>
+#include <vector>
 
 #include "base/error.hpp"
 #include "io/zstd_filter.hpp"
@@ -55,6 +56,201 @@ class CountingSource : public bio::source {
 
  private:
   FileCursor* m_cursor;
+};
+
+// A decompressor's failure: `truncated` when the file ends inside a stream, otherwise
+// corrupt data; `at` is the offset in the compressed file of the input it had consumed.
+struct DecodeError : std::ios_base::failure {
+  DecodeError(const std::string& what, bool truncated_, uint64_t at_)
+      : std::ios_base::failure(what), truncated(truncated_), at(at_) {}
+  bool truncated;
+  uint64_t at;
+};
+
+// One codec's streaming decoder (zlib, libbzip2, liblzma), driven by DecodingFilter.
+class Decoder {
+ public:
+  virtual ~Decoder() = default;
+  // Decodes from [in, in + in_size) into [out, out + out_size); sets the bytes used and
+  // made. `finish`: no input follows. Returns true when a stream (a gzip member, a bzip2
+  // stream, the xz file) has ended. Throws DecodeError (not truncated) on corrupt data.
+  virtual bool step(const char* in, size_t in_size, char* out, size_t out_size, bool finish,
+                    size_t& used, size_t& made) = 0;
+  // Called before decoding more input after a stream ended (concatenated streams).
+  virtual void restart() = 0;
+};
+
+class GzipDecoder final : public Decoder {
+ public:
+  GzipDecoder() {
+    if (inflateInit2(&m_z, 16 + MAX_WBITS) != Z_OK) {
+      throw std::bad_alloc();
+    }
+  }
+  ~GzipDecoder() override { inflateEnd(&m_z); }
+  bool step(const char* in, size_t in_size, char* out, size_t out_size, bool, size_t& used,
+            size_t& made) override {
+    m_z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in));
+    m_z.avail_in = static_cast<uInt>(in_size);
+    m_z.next_out = reinterpret_cast<Bytef*>(out);
+    m_z.avail_out = static_cast<uInt>(out_size);
+    int ret = inflate(&m_z, Z_NO_FLUSH);
+    used = in_size - m_z.avail_in;
+    made = out_size - m_z.avail_out;
+    if (ret == Z_STREAM_END) {
+      return true;
+    }
+    if (ret != Z_OK && ret != Z_BUF_ERROR) {
+      throw DecodeError(m_z.msg ? m_z.msg : fmt::format("zlib error {}", ret), false, 0);
+    }
+    return false;
+  }
+  void restart() override { inflateReset(&m_z); }
+
+ private:
+  z_stream m_z{};
+};
+
+class Bzip2Decoder final : public Decoder {
+ public:
+  Bzip2Decoder() { init(); }
+  ~Bzip2Decoder() override { BZ2_bzDecompressEnd(&m_b); }
+  bool step(const char* in, size_t in_size, char* out, size_t out_size, bool, size_t& used,
+            size_t& made) override {
+    m_b.next_in = const_cast<char*>(in);
+    m_b.avail_in = static_cast<unsigned>(in_size);
+    m_b.next_out = out;
+    m_b.avail_out = static_cast<unsigned>(out_size);
+    int ret = BZ2_bzDecompress(&m_b);
+    used = in_size - m_b.avail_in;
+    made = out_size - m_b.avail_out;
+    if (ret == BZ_STREAM_END) {
+      return true;
+    }
+    if (ret != BZ_OK) {
+      throw DecodeError(ret == BZ_DATA_ERROR_MAGIC ? "not bzip2 data (bad magic)"
+                        : ret == BZ_DATA_ERROR     ? "data integrity error"
+                                                   : fmt::format("libbzip2 error {}", ret),
+                        false, 0);
+    }
+    return false;
+  }
+  void restart() override {
+    BZ2_bzDecompressEnd(&m_b);
+    init();
+  }
+
+ private:
+  void init() {
+    m_b = bz_stream{};
+    if (BZ2_bzDecompressInit(&m_b, 0, 0) != BZ_OK) {
+      throw std::bad_alloc();
+    }
+  }
+  bz_stream m_b{};
+};
+
+class XzDecoder final : public Decoder {
+ public:
+  XzDecoder() {
+    if (lzma_stream_decoder(&m_x, UINT64_MAX, LZMA_CONCATENATED) != LZMA_OK) {
+      throw std::bad_alloc();
+    }
+  }
+  ~XzDecoder() override { lzma_end(&m_x); }
+  bool step(const char* in, size_t in_size, char* out, size_t out_size, bool finish, size_t& used,
+            size_t& made) override {
+    m_x.next_in = reinterpret_cast<const uint8_t*>(in);
+    m_x.avail_in = in_size;
+    m_x.next_out = reinterpret_cast<uint8_t*>(out);
+    m_x.avail_out = out_size;
+    lzma_ret ret = lzma_code(&m_x, finish ? LZMA_FINISH : LZMA_RUN);
+    used = in_size - m_x.avail_in;
+    made = out_size - m_x.avail_out;
+    if (ret == LZMA_STREAM_END) {
+      return true;
+    }
+    if (ret != LZMA_OK && ret != LZMA_BUF_ERROR) {
+      throw DecodeError(ret == LZMA_DATA_ERROR     ? "data is corrupt"
+                        : ret == LZMA_FORMAT_ERROR ? "not xz data"
+                                                   : fmt::format("liblzma error {}", int(ret)),
+                        false, 0);
+    }
+    return false;
+  }
+  void restart() override {}  // LZMA_CONCATENATED: one decoder reads every stream
+
+ private:
+  lzma_stream m_x = LZMA_STREAM_INIT;
+};
+
+// A Boost.Iostreams input filter over a Decoder that hands out every byte decoded before a
+// failure: an error is thrown only from a call that made no output (else it waits for the
+// next call), so a file cut short yields what the codec's own tool recovers from it.
+class DecodingFilter : public bio::multichar_input_filter {
+ public:
+  explicit DecodingFilter(std::unique_ptr<Decoder> d)
+      : m_state(std::make_shared<State>(std::move(d))) {}
+
+  template <typename Source>
+  std::streamsize read(Source& src, char* dst, std::streamsize n) {
+    State& s = *m_state;
+    size_t made_total = 0;
+    while (made_total == 0) {
+      if (s.pos == s.size && !s.eof) {
+        std::streamsize got =
+            bio::read(src, s.buffer.data(), static_cast<std::streamsize>(s.buffer.size()));
+        if (got <= 0) {
+          s.eof = true;
+        } else {
+          s.pos = 0;
+          s.size = static_cast<size_t>(got);
+        }
+      }
+      bool no_input = s.pos == s.size;
+      if (s.ended) {
+        if (no_input) {
+          return -1;  // the last stream ended with the file
+        }
+        s.decoder->restart();  // another stream follows (concatenated files)
+        s.ended = false;
+      }
+      size_t used = 0;
+      size_t made = 0;
+      try {
+        s.ended =
+            s.decoder->step(s.buffer.data() + s.pos, s.size - s.pos, dst + made_total,
+                            static_cast<size_t>(n) - made_total, s.eof && no_input, used, made);
+      } catch (const DecodeError& e) {
+        throw DecodeError(e.what(), false, s.consumed + used);
+      }
+      s.pos += used;
+      s.consumed += used;
+      made_total += made;
+      if (!s.ended && made == 0 && used == 0) {
+        if (s.eof && s.pos == s.size) {
+          throw DecodeError("the data ends inside a stream", true, s.consumed);
+        }
+        if (s.pos < s.size) {  // input and room, and no progress: the decoder is stuck
+          throw DecodeError("the decoder makes no progress", false, s.consumed);
+        }
+      }
+    }
+    return static_cast<std::streamsize>(made_total);
+  }
+
+ private:
+  struct State {
+    explicit State(std::unique_ptr<Decoder> d) : decoder(std::move(d)) {}
+    std::unique_ptr<Decoder> decoder;
+    std::vector<char> buffer = std::vector<char>(k_compressed_chunk);
+    size_t pos = 0;
+    size_t size = 0;
+    uint64_t consumed = 0;  // compressed bytes decoded
+    bool eof = false;
+    bool ended = false;
+  };
+  std::shared_ptr<State> m_state;  // Boost copies filters; the copies share one state
 };
 
 }  // namespace
@@ -102,6 +298,13 @@ struct InputStream::Impl {
   uint64_t size = 0;
   uint64_t delivered = 0;
   bool failed = false;
+  // A decoder's error held back while the bytes decoded before it are read.
+  struct Pending {
+    std::string why;
+    bool truncated = false;
+    std::optional<uint64_t> at;
+  };
+  std::optional<Pending> pending;
   std::unique_ptr<bio::filtering_istreambuf> chain;
 
   ~Impl() {
@@ -111,17 +314,21 @@ struct InputStream::Impl {
     }
   }
 
-  [[noreturn]] void fail(const std::string& why) {
+  // `truncated`: the file ends inside a compressed stream; `at`: where in the compressed
+  // file (the end of what was read when the decoder does not say).
+  [[noreturn]] void fail(const std::string& why, bool truncated, std::optional<uint64_t> at) {
     failed = true;
-    Location where{path.string(), std::nullopt, cursor.consumed, true};
-    if (cursor.eof) {
-      throw InputError(where, fmt::format("the {} data ends before the end of its stream: the "
-                                          "file is truncated ({} bytes decompressed before)",
-                                          codec_name(codec), delivered));
+    uint64_t offset = at ? *at : cursor.consumed;
+    Location where{path.string(), std::nullopt, offset, true};
+    if (truncated) {
+      throw InputError(where, fmt::format("the {} data ends at byte {} (the end of the file) "
+                                          "before the end of its stream: the file is truncated "
+                                          "({} bytes decompressed before)",
+                                          codec_name(codec), offset, delivered));
     }
-    throw InputError(where, fmt::format("corrupt {} data in the bytes read up to here ({}); {} "
-                                        "bytes decompressed before",
-                                        codec_name(codec), why, delivered));
+    throw InputError(where, fmt::format("corrupt {} data at byte {} of the file ({}); {} bytes "
+                                        "decompressed before",
+                                        codec_name(codec), offset, why, delivered));
   }
 };
 
@@ -149,13 +356,13 @@ InputStream::InputStream(const std::filesystem::path& path) : m_impl(std::make_u
   m.chain = std::make_unique<bio::filtering_istreambuf>();
   switch (m.codec) {
     case Codec::gzip:
-      m.chain->push(bio::gzip_decompressor(bio::zlib::default_window_bits, k_compressed_chunk));
+      m.chain->push(DecodingFilter(std::make_unique<GzipDecoder>()), k_compressed_chunk);
       break;
     case Codec::bzip2:
-      m.chain->push(bio::bzip2_decompressor(false, k_compressed_chunk));
+      m.chain->push(DecodingFilter(std::make_unique<Bzip2Decoder>()), k_compressed_chunk);
       break;
     case Codec::xz:
-      m.chain->push(bio::lzma_decompressor(bio::lzma_params(), k_compressed_chunk));
+      m.chain->push(DecodingFilter(std::make_unique<XzDecoder>()), k_compressed_chunk);
       break;
     case Codec::zstd:
       m.chain->push(ZstdDecompressor(), k_compressed_chunk);
@@ -172,6 +379,9 @@ size_t InputStream::read(char* dst, size_t n) {
   Impl& m = *m_impl;
   if (m.failed || n == 0) {
     return 0;
+  }
+  if (m.pending) {
+    m.fail(m.pending->why, m.pending->truncated, m.pending->at);
   }
   if (!m.chain) {
     for (;;) {
@@ -191,19 +401,32 @@ size_t InputStream::read(char* dst, size_t n) {
   }
   size_t total = 0;
   try {
-    // sgetn may return short counts; keep going until n bytes or the end.
+    // sgetn may return short counts; keep going until n bytes or the end. Each call takes
+    // at most what the buffer holds, or one byte to refill it: a decoder's error then
+    // comes from a call that copied nothing, and every byte before it is counted.
     while (total < n) {
-      std::streamsize got = m.chain->sgetn(dst + total, static_cast<std::streamsize>(n - total));
+      std::streamsize avail = m.chain->in_avail();
+      std::streamsize want =
+          avail > 0 ? std::min(avail, static_cast<std::streamsize>(n - total)) : 1;
+      std::streamsize got = m.chain->sgetn(dst + total, want);
       if (got <= 0) {
         break;
       }
       total += static_cast<size_t>(got);
     }
+  } catch (const DecodeError& e) {
+    m.pending = Impl::Pending{e.what(), e.truncated, e.at};
   } catch (const std::exception& e) {
-    m.delivered += total;
-    m.fail(e.what());
+    // zstd's filter says "corrupt" when the data is; otherwise it ran out of input.
+    std::string why = e.what();
+    m.pending = Impl::Pending{why, why.rfind("corrupt", 0) != 0 && m.cursor.eof, std::nullopt};
   }
   m.delivered += total;
+  // The bytes decoded before the error are handed out first; the error comes with the
+  // next read.
+  if (m.pending && total == 0) {
+    m.fail(m.pending->why, m.pending->truncated, m.pending->at);
+  }
   return total;
 }
 

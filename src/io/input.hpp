@@ -4,11 +4,15 @@
 // file's first bytes (gzip, bzip2, xz and zstd magic numbers), never from its name, and
 // decompression goes through Boost.Iostreams. Boost's own zstd filter accepts a truncated
 // frame without complaint, so zstd uses ZstdDecompressor (zstd_filter.hpp), a Boost
-// filter over libzstd that reports it.
+// filter over libzstd that reports it; Boost's gzip, bzip2 and xz filters drop what they
+// decoded in the call that fails, so those use filters over zlib, libbzip2 and liblzma
+// (input.cpp) that hand out every decoded byte first.
 //
 // Guarantees: read() returns 0 only at the true end of the data. A truncated or corrupt
 // compressed file raises InputError naming the file and the byte offset in the file where
-// the compressed data stopped making sense; data delivered before that stays valid.
+// the compressed data stopped making sense, from the read() after the one that returned
+// the last bytes decoded before it (what the codec's own tool recovers); data delivered
+// before that stays valid.
 #pragma once
 
 #include <cstdint>
