@@ -51,7 +51,7 @@ CREATE TABLE public.events (
 );
 INSERT INTO public.events (occurred_at, user_id, kind, path, user_agent, amount, note)
 SELECT timestamptz '2025-01-01' + g * interval '1 second',
-       (g * 7919) % 100000,
+       (g::bigint * 7919) % 100000,
        (ARRAY['view','click','purchase','signup','logout'])[1 + g % 5],
        '/products/' || (g % 5000) || '/reviews?page=' || (g % 7),
        'Mozilla/5.0 (X11; Linux x86_64) build ' || (g % 97),
