@@ -108,7 +108,10 @@ void print_summary(store::Store& store, const std::vector<int64_t>& ids, std::os
       parts.push_back(plural(n, kind, kind + "s"));
     }
   }
-  out << "\nObjects: " << (parts.empty() ? "none" : text::join(parts, ", ")) << "\n";
+  // With several artifacts (often several dumps of one database), the figures are their sum.
+  std::string over =
+      ids.size() > 1 ? fmt::format(" (summed over the {} artifacts)", ids.size()) : "";
+  out << "\nObjects" << over << ": " << (parts.empty() ? "none" : text::join(parts, ", ")) << "\n";
 
   long long sections = count("SELECT count(*) FROM table_stats WHERE artifact_id IN " + in);
   if (sections > 0) {
@@ -118,7 +121,7 @@ void print_summary(store::Store& store, const std::vector<int64_t>& ids, std::os
         "SELECT count(*) FROM (SELECT DISTINCT db, schema_name, table_name FROM table_stats WHERE "
         "artifact_id IN " +
         in + ")");
-    out << fmt::format("Rows: {} in {}\n", thousands(total_rows),
+    out << fmt::format("Rows{}: {} in {}\n", over, thousands(total_rows),
                        plural(table_count, "table", "tables"));
     ResultSet rs = run_query(
         store,
