@@ -13,6 +13,7 @@
 
 #include "base/error.hpp"
 #include "base/text.hpp"
+#include "django/sqlmigrate.hpp"
 #include "io/input.hpp"
 #include "pgsql/names.hpp"
 #include "pgsql/script_effects.hpp"
@@ -4919,57 +4920,7 @@ ProjectSchema derive_schema(const std::vector<MigrationFile>& files,
   return out;
 }
 
-namespace {
-
-store::MigrationEffectFact effect_fact(const MigrationKey& key, const pgsql::Effect& e,
-                                       int64_t seq) {
-  store::MigrationEffectFact f;
-  if (e.line > 0) {
-    f.line = static_cast<int64_t>(e.line);
-  }
-  f.app = key.app;
-  f.migration = key.name;
-  f.seq = seq;
-  f.action = e.action;
-  f.object = e.object;
-  if (!e.schema.empty() && e.schema != pgsql::k_search_path_schema) {
-    f.schema_name = e.schema;
-  }
-  if (!e.table.empty()) {
-    f.table_name = e.table;
-  }
-  f.name = e.name;
-  if (!e.new_name.empty()) {
-    f.new_name = e.new_name;
-  }
-  if (!e.type.empty()) {
-    f.type = e.type;
-  }
-  if (e.not_null) {
-    f.not_null = *e.not_null ? 1 : 0;
-  }
-  f.default_expr = e.default_expr;
-  if (!e.kind.empty()) {
-    f.kind = e.kind;
-  }
-  if (!e.columns.empty()) {
-    f.columns = e.columns;
-  }
-  if (!e.ref_table.empty()) {
-    f.ref_table = e.ref_table;
-    if (!e.ref_schema.empty() && e.ref_schema != pgsql::k_search_path_schema) {
-      f.ref_schema = e.ref_schema;
-    }
-  }
-  if (!e.definition.empty()) {
-    f.definition = e.definition;
-  }
-  f.conditional = e.conditional;
-  f.source = "py";
-  return f;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 PyEffectsSummary write_py_effects(store::Store& store, const std::filesystem::path& base) {
   PyEffectsSummary summary;
@@ -5042,7 +4993,7 @@ PyEffectsSummary write_py_effects(store::Store& store, const std::filesystem::pa
     add_problems(m.problems, out);
     int64_t seq = 0;
     for (const auto& e : m.effects) {
-      out.add(effect_fact(m.key, e, seq++));
+      out.add(effect_fact(m.key.app, m.key.name, e, seq++, "py"));
     }
     summary.effects += m.effects.size();
     ++summary.migrations;

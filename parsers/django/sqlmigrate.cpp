@@ -97,6 +97,50 @@ std::optional<std::pair<uint64_t, std::string>> cut_short(std::string_view scrip
 
 }  // namespace
 
+store::MigrationEffectFact effect_fact(const std::string& app, const std::string& name,
+                                       const pgsql::Effect& e, int64_t seq, const char* source) {
+  auto schema = [](const std::string& s) -> std::optional<std::string> {
+    if (s.empty() || s == pgsql::k_search_path_schema) {
+      return std::nullopt;
+    }
+    return s;
+  };
+  auto given = [](const std::string& s) -> std::optional<std::string> {
+    if (s.empty()) {
+      return std::nullopt;
+    }
+    return s;
+  };
+  store::MigrationEffectFact f;
+  if (e.line > 0) {
+    f.line = static_cast<int64_t>(e.line);
+  }
+  f.app = app;
+  f.migration = name;
+  f.seq = seq;
+  f.action = e.action;
+  f.object = e.object;
+  f.schema_name = schema(e.schema);
+  f.table_name = given(e.table);
+  f.name = e.name;
+  f.new_name = given(e.new_name);
+  f.type = given(e.type);
+  if (e.not_null) {
+    f.not_null = *e.not_null ? 1 : 0;
+  }
+  f.default_expr = e.default_expr;
+  f.kind = given(e.kind);
+  f.columns = given(e.columns);
+  if (!e.ref_table.empty()) {
+    f.ref_table = e.ref_table;
+    f.ref_schema = schema(e.ref_schema);
+  }
+  f.definition = given(e.definition);
+  f.conditional = e.conditional;
+  f.source = source;
+  return f;
+}
+
 SqlmigrateSummary read_sqlmigrate(io::InputStream& in, store::FactWriter& out) {
   SqlmigrateSummary summary;
   auto id = migration_from_path(in.path());
@@ -141,48 +185,7 @@ SqlmigrateSummary read_sqlmigrate(io::InputStream& in, store::FactWriter& out) {
   summary.statements = replay.statements;
   int64_t seq = 0;
   for (const pgsql::Effect& e : replay.effects) {
-    store::MigrationEffectFact f;
-    f.line = static_cast<int64_t>(e.line);
-    f.app = app;
-    f.migration = name;
-    f.seq = seq++;
-    f.action = e.action;
-    f.object = e.object;
-    if (!e.schema.empty() && e.schema != pgsql::k_search_path_schema) {
-      f.schema_name = e.schema;
-    }
-    if (!e.table.empty()) {
-      f.table_name = e.table;
-    }
-    f.name = e.name;
-    if (!e.new_name.empty()) {
-      f.new_name = e.new_name;
-    }
-    if (!e.type.empty()) {
-      f.type = e.type;
-    }
-    if (e.not_null) {
-      f.not_null = *e.not_null ? 1 : 0;
-    }
-    f.default_expr = e.default_expr;
-    if (!e.kind.empty()) {
-      f.kind = e.kind;
-    }
-    if (!e.columns.empty()) {
-      f.columns = e.columns;
-    }
-    if (!e.ref_table.empty()) {
-      f.ref_table = e.ref_table;
-      if (e.ref_schema != pgsql::k_search_path_schema) {
-        f.ref_schema = e.ref_schema;
-      }
-    }
-    if (!e.definition.empty()) {
-      f.definition = e.definition;
-    }
-    f.conditional = e.conditional;
-    f.source = "sqlmigrate";
-    out.add(f);
+    out.add(effect_fact(app, name, e, seq++, "sqlmigrate"));
     ++summary.effects;
   }
   for (const auto& p : replay.problems) {

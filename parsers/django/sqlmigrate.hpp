@@ -23,7 +23,16 @@
 #include "io/input.hpp"
 #include "store/facts.hpp"
 
+namespace dbautopsy::pgsql {
+struct Effect;
+}
+
 namespace dbautopsy::django {
+
+// The fact of one effect of migration `app`.`name`, as read from `source` (sqlmigrate, py).
+// A schema left to the search_path is NULL.
+store::MigrationEffectFact effect_fact(const std::string& app, const std::string& name,
+                                       const pgsql::Effect& e, int64_t seq, const char* source);
 
 // (app, migration) named by a path, or nullopt.
 std::optional<std::pair<std::string, std::string>> migration_from_path(
