@@ -499,6 +499,10 @@ class CopyStats final : public CopyConsumer {
 
   // Rows wait in a small ring between their hashing and their counting (see k_queue).
   void enqueue(std::string_view text, uint64_t hash, uint64_t line) {
+    if (!m_counter.exact() && m_queued_from == m_queued_to) {
+      row(text, hash, line);  // the sketch has no cache misses to overlap
+      return;
+    }
     m_counter.prefetch(hash);
     m_queue[m_queued_to++ % k_queue] = {text, hash, line};
     if (m_queued_to - m_queued_from > k_ahead) {

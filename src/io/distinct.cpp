@@ -53,6 +53,11 @@ DistinctCounter::Slots::Slots(size_t n) : m_size(n) {
       munmap(reinterpret_cast<void*>(aligned + want), tail);
     }
     madvise(reinterpret_cast<void*>(aligned), want, MADV_HUGEPAGE);  // a hint: may fail
+#if defined(MADV_POPULATE_WRITE)
+    // Every page is written soon (the slots are random): fault them all in now, in one
+    // call, rather than one read fault (the shared zero page) and one write fault each.
+    madvise(reinterpret_cast<void*>(aligned), want, MADV_POPULATE_WRITE);  // may fail too
+#endif
     m_data = reinterpret_cast<Slot*>(aligned);
     m_mapped = want;
     return;
@@ -98,10 +103,9 @@ uint64_t DistinctCounter::first_line(const Slot& slot) const {
   return slot.line != k_far_line ? slot.line : m_far_lines.at(slot.key);
 }
 
-void DistinctCounter::prefetch(uint64_t hash) const {
-  if (m_sketch) {
-    return;  // the registers and the summary are small enough to stay in cache
-  }
+// (After the switch nothing is prefetched: the registers and the summary are small enough
+// to stay in cache.)
+void DistinctCounter::prefetch_slot(uint64_t hash) const {
   if (hash == 0) {
     hash = 1;
   }

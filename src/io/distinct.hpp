@@ -35,8 +35,13 @@ class DistinctCounter {
 
   // Counts one occurrence. Returns the value's count so far when exact (0 after the switch).
   uint32_t add(uint64_t hash, uint64_t line);
-  // A hint: `hash` will be added soon. Changes no result.
-  void prefetch(uint64_t hash) const;
+  // A hint: `hash` will be added soon. Changes no result. (Inline: after the switch it is
+  // a test and a return, once per row.)
+  void prefetch(uint64_t hash) const {
+    if (!m_sketch) {
+      prefetch_slot(hash);
+    }
+  }
 
   bool exact() const { return !m_sketch; }
   uint64_t total() const { return m_total; }
@@ -100,6 +105,7 @@ class DistinctCounter {
   void heavy_index_put(size_t at);
   void heavy_reindex();
   size_t slot_of(uint64_t hash) const;
+  void prefetch_slot(uint64_t hash) const;
 
   size_t m_cap;
   size_t m_heavy_k;
