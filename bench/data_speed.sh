@@ -36,7 +36,7 @@
 #   --rows N        rows of the COPY section (default 60000000; 2000000 is a quick check)
 #   --runs N        runs of wc -l and dbautopsy, alternating (default 5)
 #   --naive-runs N  runs of the sort and PostgreSQL references (default 1: minutes each)
-#   --exact-cap N   passed to dbautopsy ingest (default: dbautopsy's own, 4,000,000), e.g.
+#   --exact-cap N   passed to dbautopsy ingest (default: dbautopsy's own, 2,000,000), e.g.
 #                   to make a small run exercise the sketch
 #   --skip-naive    only wc -l and dbautopsy (the answer is checked against the counts the
 #                   dump was built with)

@@ -33,9 +33,10 @@ namespace dbautopsy::pgdump {
 
 struct CopyStatsOptions {
   // Distinct rows counted exactly, per table, and twice that when the first column may be
-  // the key (distinct_without_first): io/distinct.hpp's table takes 128 MiB at 4 million
-  // (192 MiB for a moment as it grows there), so 256 MiB, 384 MiB at the peak.
-  size_t exact_cap = 4'000'000;
+  // the key (distinct_without_first): io/distinct.hpp's table takes 64 MiB at 2 million
+  // (96 MiB for a moment as it grows there), so 128 MiB, 192 MiB at the peak. Sized so that
+  // a dump's ingest stays under 150 MB in the usual case of one counter per table.
+  size_t exact_cap = 2'000'000;
   size_t stored_rows = 50'000;  // rows kept in full in table_row, per table
   // Columns to leave out of duplicate counting: "column", "table.column" or
   // "schema.table.column".

@@ -60,8 +60,9 @@ void add_ingest_options(boost::program_options::options_description& d, IngestAr
       "may be schema.table; a COL without TABLE: applies to every table)")(
       "row-cap", po::value(&a.row_cap)->default_value(50'000),
       "rows of each table kept for key and reference checks")(
-      "exact-cap", po::value(&a.exact_cap)->default_value(4'000'000),
-      "distinct rows of each table counted exactly before a sketch takes over (24 bytes each)");
+      "exact-cap", po::value(&a.exact_cap)->default_value(2'000'000),
+      "distinct rows of each table counted exactly before a sketch takes over (32 to 64 bytes "
+      "each)");
 }
 
 IngestOptions ingest_options(const IngestArgs& a) {

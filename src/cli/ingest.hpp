@@ -25,7 +25,7 @@ struct IngestOptions {
   // Data statistics (see parsers/pgdump/copy_stats.hpp).
   std::vector<std::string> ignore_columns;  // column, table.column or schema.table.column
   size_t row_cap = 50'000;                  // rows kept per table for keys and references
-  size_t exact_cap = 4'000'000;             // distinct rows counted exactly per table
+  size_t exact_cap = 2'000'000;             // distinct rows counted exactly per table
 
   // The options above that shape the facts, as stored with an artifact: an artifact read
   // with other options is read again.
@@ -39,7 +39,7 @@ struct IngestArgs {
   size_t max_statement_mb = 16;
   std::vector<std::string> ignore_columns;
   size_t row_cap = 50'000;
-  size_t exact_cap = 4'000'000;
+  size_t exact_cap = 2'000'000;
 };
 void add_ingest_options(boost::program_options::options_description& d, IngestArgs& a,
                         bool with_as);

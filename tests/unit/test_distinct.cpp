@@ -228,7 +228,7 @@ TEST_CASE("after the switch, values seen once are not listed as repeated") {
 
 TEST_CASE("memory at the default exact cap stays within 64 bytes per distinct value") {
   // distinct.hpp: the exact table costs 32 to 64 bytes per distinct value (slots of 16
-  // bytes, at most half full); at copy_stats' default cap of 4,000,000 that is 128 MiB.
+  // bytes, at most half full); at copy_stats' default cap of 2,000,000 that is 64 MiB.
   const size_t cap = dbautopsy::pgdump::CopyStatsOptions().exact_cap;
   DistinctCounter c(cap);
   for (uint64_t i = 0; i < cap; ++i) {
