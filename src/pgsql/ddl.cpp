@@ -1688,7 +1688,8 @@ void DdlApplier::alter_table(const Json& s, Ctx& ctx) {
       std::string quoted = quote_ident(colname);
       std::vector<std::string> doomed;
       for (auto* c : m_catalog.constraints_of(*key)) {
-        for (auto piece : text::split(c->columns.value_or(""), ',')) {
+        const std::string columns = c->columns.value_or("");  // split() gives views into it
+        for (auto piece : text::split(columns, ',')) {
           if (text::trim(piece) == quoted) {
             doomed.push_back(c->name);
           }
