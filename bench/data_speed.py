@@ -181,7 +181,8 @@ def main():
           f"41 rows repeated")
     top = json.loads(stats["top_rows"]) if stats["top_rows"] else []
     for g in top:
-        print(f"  repeated {g['count']:>10,}x  line {g['line']:>10}  {g.get('row', '')[:60]!r}")
+        sample = repr(g["row"][:60]) if g.get("row") else "(no sample: first seen after the sketch took over)"
+        print(f"  repeated {g['count']:>10,}x  line {g['line']:>10}  {sample}")
     shutil.rmtree(tmp)
 
 
