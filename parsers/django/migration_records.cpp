@@ -162,6 +162,47 @@ std::optional<Columns> columns_from_header(const std::vector<std::string>& heade
   return c;
 }
 
+// One row of a table-like export (CSV, a psql table) as a record: an app label and a
+// migration name, and the id and applied time when the export has those columns. False,
+// with an error, when the row is not read; `code` names its problems.
+bool add_row_record(store::FactWriter& out, const std::vector<std::string>& cells,
+                    const Columns& cols, uint64_t line, std::string_view text, const char* source,
+                    const char* code) {
+  store::MigrationRecordFact r;
+  r.line = static_cast<int64_t>(line);
+  r.app = cells[static_cast<size_t>(cols.app)];
+  r.name = cells[static_cast<size_t>(cols.name)];
+  r.source = source;
+  if (r.app.empty() || r.name.empty()) {
+    problem(out, line, "error", code,
+            fmt::format("line {}: empty {}; expected an app label and a migration name; the "
+                        "row is not read",
+                        line, r.app.empty() ? "app" : "name"),
+            std::string(text));
+    return false;
+  }
+  if (cols.id >= 0) {
+    const std::string& id = cells[static_cast<size_t>(cols.id)];
+    try {
+      size_t used = 0;
+      r.record_id = std::stoll(id, &used);
+      if (used != id.size()) {
+        throw std::invalid_argument(id);
+      }
+    } catch (...) {
+      r.record_id.reset();
+      problem(out, line, "warning", code,
+              fmt::format("line {}: id '{}' is not a number; the record is kept without it", line,
+                          text::abbreviate(id, 40)));
+    }
+  }
+  if (cols.applied >= 0) {
+    r.applied_at = applied_value(out, cells[static_cast<size_t>(cols.applied)], line, code);
+  }
+  out.add(r);
+  return true;
+}
+
 bool looks_like_migration_name(std::string_view s) {
   static const RE2 k_name(R"(^\d{4}_\w+$|^\d{4}$)");
   return RE2::FullMatch(s, k_name);
@@ -244,40 +285,9 @@ RecordsSummary read_csv(io::InputStream& in, store::FactWriter& out) {
               std::string(text));
       continue;
     }
-    store::MigrationRecordFact r;
-    r.line = static_cast<int64_t>(line.number);
-    r.app = (*fields)[static_cast<size_t>(cols->app)];
-    r.name = (*fields)[static_cast<size_t>(cols->name)];
-    r.source = "csv";
-    if (r.app.empty() || r.name.empty()) {
-      problem(out, line.number, "error", "csv-value",
-              fmt::format("line {}: empty {}; expected an app label and a migration name; the "
-                          "row is not read",
-                          line.number, r.app.empty() ? "app" : "name"),
-              std::string(text));
-      continue;
+    if (add_row_record(out, *fields, *cols, line.number, text, "csv", "csv-value")) {
+      ++summary.records;
     }
-    if (cols->id >= 0) {
-      const std::string& id = (*fields)[static_cast<size_t>(cols->id)];
-      try {
-        size_t used = 0;
-        r.record_id = std::stoll(id, &used);
-        if (used != id.size()) {
-          throw std::invalid_argument(id);
-        }
-      } catch (...) {
-        r.record_id.reset();
-        problem(out, line.number, "warning", "csv-value",
-                fmt::format("line {}: id '{}' is not a number; the record is kept without it",
-                            line.number, text::abbreviate(id, 40)));
-      }
-    }
-    if (cols->applied >= 0) {
-      r.applied_at = applied_value(out, (*fields)[static_cast<size_t>(cols->applied)], line.number,
-                                   "csv-value");
-    }
-    out.add(r);
-    ++summary.records;
   }
   return summary;
 }
@@ -517,40 +527,9 @@ RecordsSummary read_psql(io::InputStream& in, store::FactWriter& out) {
               std::string(text));
       continue;
     }
-    store::MigrationRecordFact r;
-    r.line = static_cast<int64_t>(line.number);
-    r.app = cells[static_cast<size_t>(cols->app)];
-    r.name = cells[static_cast<size_t>(cols->name)];
-    if (r.app.empty() || r.name.empty()) {
-      problem(out, line.number, "error", "psql-value",
-              fmt::format("line {}: empty {}; expected an app label and a migration name; the "
-                          "row is not read",
-                          line.number, r.app.empty() ? "app" : "name"),
-              std::string(text));
-      continue;
+    if (add_row_record(out, cells, *cols, line.number, text, "psql", "psql-value")) {
+      ++summary.records;
     }
-    if (cols->id >= 0) {
-      const std::string& id = cells[static_cast<size_t>(cols->id)];
-      try {
-        size_t used = 0;
-        r.record_id = std::stoll(id, &used);
-        if (used != id.size()) {
-          throw std::invalid_argument(id);
-        }
-      } catch (...) {
-        r.record_id.reset();
-        problem(out, line.number, "warning", "psql-value",
-                fmt::format("line {}: id '{}' is not a number; the record is kept without it",
-                            line.number, text::abbreviate(id, 40)));
-      }
-    }
-    if (cols->applied >= 0) {
-      r.applied_at =
-          applied_value(out, cells[static_cast<size_t>(cols->applied)], line.number, "psql-value");
-    }
-    r.source = "psql";
-    out.add(r);
-    ++summary.records;
   }
   if (footer_rows && *footer_rows != summary.records) {
     problem(out, reader.lines_read(), "warning", "psql-count",
