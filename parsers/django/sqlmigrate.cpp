@@ -6,7 +6,6 @@
 
 #include "base/error.hpp"
 #include "base/text.hpp"
-#include "pgsql/names.hpp"
 #include "pgsql/script_effects.hpp"
 
 namespace dbautopsy::django {
@@ -130,14 +129,6 @@ store::MigrationEffectFact effect_fact(const std::string& app, const std::string
     f.not_null = *e.not_null ? 1 : 0;
   }
   f.default_expr = e.default_expr;
-  if (f.default_expr) {
-    // A sequence the DDL named without a schema (nextval('t_id_seq'::regclass)) is written
-    // as the SQL wrote it, without the marker the replay qualified it with.
-    const std::string marker = pgsql::quote_ident(pgsql::k_search_path_schema) + ".";
-    for (size_t at; (at = f.default_expr->find(marker)) != std::string::npos;) {
-      f.default_expr->erase(at, marker.size());
-    }
-  }
   f.kind = given(e.kind);
   f.columns = given(e.columns);
   if (!e.ref_table.empty()) {

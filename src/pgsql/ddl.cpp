@@ -762,7 +762,11 @@ void DdlApplier::add_column(RelationModel& rel, const Json& cd, Ctx& ctx, bool i
     RelationModel* r = m_catalog.relation({table_schema, table_name});
     store::ColumnFact* c = r->column(colname);
     c->not_null = true;
-    c->default_expr = fmt::format("nextval('{}'::regclass)", qualified(table_schema, seq));
+    // A table of a script replayed without knowing its schema (script_effects.hpp): the
+    // default names the sequence as that script's SQL would, unqualified.
+    std::string seq_text =
+        table_schema == k_search_path_schema ? quote_ident(seq) : qualified(table_schema, seq);
+    c->default_expr = fmt::format("nextval('{}'::regclass)", seq_text);
     c->is_serial = true;
     c->serial_sequence = qualified(table_schema, seq);
   }

@@ -37,6 +37,11 @@ struct Session {
 // What a statement did to the schema, in the order it did it. The sqlmigrate reader
 // records these as a migration's effects; the migration .py reader derives the same kind of
 // record from Django's operations.
+// The schema that unqualified names resolve to while a script is replayed without knowing
+// its search_path (script_effects.hpp): effects that land in it were left to the search_path
+// by the script.
+constexpr const char* k_search_path_schema = "$search_path";
+
 struct Effect {
   std::string action;            // create, drop, alter, rename, set_schema
   std::string object;            // schema, table, view, materialized_view, sequence, column,

@@ -32,10 +32,6 @@ struct ScriptEffects {
   uint64_t statements = 0;
 };
 
-// The schema that unqualified names resolve to while replaying: effects that land in it
-// were left to the search_path by the script.
-constexpr const char* k_search_path_schema = "$search_path";
-
 // Replays `script` (its first line is `first_line` of its file) against `catalog`.
 ScriptEffects replay_script(std::string_view script, uint64_t first_line, Catalog& catalog,
                             Session& session);
