@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -341,10 +342,76 @@ int correlate(store::Store& store) {
       partial.insert(*f.migration);
     }
   }
-  auto bulk_of = [&](const std::string& migration) {
-    const Recorded& r = recorded[migration];
-    return r.applied_at ? "faked:" + second_of(*r.applied_at) : "faked:" + migration;
+  // Faked migrations are one story when they were recorded in the same second (one
+  // `migrate --fake`) or when they intend the same objects: a later migration written to
+  // repair what an earlier faked one should have created (RunSQL ... IF NOT EXISTS), faked in
+  // its turn. Union-find over both relations; a group is named after its first recording.
+  std::map<std::string, std::set<int64_t>> intended;  // faked migration -> its objects
+  std::map<int64_t, std::string> object_names;
+  std::map<std::string, std::string> parent;
+  {
+    store::Statement st = store.prepare(
+        "SELECT i.migration, o.id, o.kind, o.table_name, o.name FROM expected_intent i "
+        "JOIN expected_object o ON o.id = i.object_id AND o.implied = 0 "
+        "ORDER BY o.id");
+    while (st.step()) {
+      std::string m = st.get_text(0);
+      if (!faked.count(m)) {
+        continue;
+      }
+      int64_t object = st.get_int(1);
+      intended[m].insert(object);
+      std::string kind = st.get_text(2);
+      object_names[object] =
+          kind == "column"  ? fmt::format("column {}.{}", st.get_text(3), st.get_text(4))
+          : kind == "table" ? fmt::format("table {}", st.get_text(4))
+          : kind == "constraint"
+              ? fmt::format("constraint {} on {}", st.get_text(4), st.get_text(3))
+              : fmt::format("{} {}", kind, st.get_text(4));
+    }
+  }
+  std::function<std::string(const std::string&)> root = [&](const std::string& m) {
+    auto it = parent.find(m);
+    if (it == parent.end() || it->second == m) {
+      return m;
+    }
+    return it->second = root(it->second);
   };
+  auto unite = [&](const std::string& a, const std::string& b) {
+    std::string ra = root(a), rb = root(b);
+    if (ra == rb) {
+      return;
+    }
+    if (recorded[rb].position < recorded[ra].position) {
+      std::swap(ra, rb);
+    }
+    parent[rb] = ra;
+  };
+  {
+    std::map<std::string, std::string> first_in_second;
+    std::map<int64_t, std::string> first_intending;
+    std::vector<std::string> fakes_in_order(faked.begin(), faked.end());
+    std::sort(fakes_in_order.begin(), fakes_in_order.end(),
+              [&](const std::string& a, const std::string& b) {
+                return recorded[a].position < recorded[b].position;
+              });
+    for (const auto& m : fakes_in_order) {
+      parent.emplace(m, m);
+      if (const Recorded& r = recorded[m]; r.applied_at) {
+        auto [it, fresh] = first_in_second.emplace(second_of(*r.applied_at), m);
+        if (!fresh) {
+          unite(it->second, m);
+        }
+      }
+      for (int64_t object : intended[m]) {
+        auto [it, fresh] = first_intending.emplace(object, m);
+        if (!fresh) {
+          unite(it->second, m);
+        }
+      }
+    }
+  }
+  auto bulk_of = [&](const std::string& migration) { return "faked:" + root(migration); };
 
   std::map<std::string, Group> groups;
   for (const F& f : findings) {
@@ -451,40 +518,87 @@ int correlate(store::Store& store) {
           objects.push_back(object_of(*f));
         }
       }
-      // Migrations recorded in that same second whose schema effects are unknown or none.
-      std::vector<std::string> companions;
-      std::string second;
-      if (!fakes.empty() && recorded[fakes.front()].applied_at) {
-        second = second_of(*recorded[fakes.front()].applied_at);
-        for (const auto& [m, r] : recorded) {
-          if (r.applied_at && second_of(*r.applied_at) == second && !faked.count(m)) {
-            companions.push_back(m);
+      // The seconds in which the fakes were recorded, each with the migrations recorded in
+      // it (faked or not: a RunPython companion has no schema effects to miss).
+      std::vector<std::string> seconds;
+      for (const auto& m : fakes) {
+        if (recorded[m].applied_at) {
+          std::string sec = second_of(*recorded[m].applied_at);
+          if (std::find(seconds.begin(), seconds.end(), sec) == seconds.end()) {
+            seconds.push_back(sec);
           }
         }
-        std::sort(companions.begin(), companions.end(),
-                  [&](const std::string& a, const std::string& b) {
-                    return recorded[a].position < recorded[b].position;
-                  });
+      }
+      std::vector<std::string> companions;
+      std::vector<std::string> bulks;
+      for (const auto& sec : seconds) {
+        std::vector<std::string> in_second;
+        std::vector<std::string> companions_here;
+        for (const auto& [m, r] : recorded) {
+          if (r.applied_at && second_of(*r.applied_at) == sec) {
+            in_second.push_back(m);
+            if (!faked.count(m)) {
+              companions_here.push_back(m);
+            }
+          }
+        }
+        auto by_position = [&](const std::string& a, const std::string& b) {
+          return recorded[a].position < recorded[b].position;
+        };
+        std::sort(in_second.begin(), in_second.end(), by_position);
+        std::sort(companions_here.begin(), companions_here.end(), by_position);
+        companions.insert(companions.end(), companions_here.begin(), companions_here.end());
+        if (in_second.size() > 1) {
+          bulks.push_back(fmt::format("{} within the same second ({})", list(in_second), sec));
+        }
+      }
+      // A fake whose every object an earlier fake of the group already intends: a migration
+      // written to repair the first one (RunSQL ... IF NOT EXISTS), recorded without running.
+      std::vector<std::string> repairs;
+      std::set<int64_t> before;
+      for (const auto& m : fakes) {
+        const auto& mine = intended[m];
+        bool repeats =
+            !mine.empty() && !before.empty() &&
+            std::all_of(mine.begin(), mine.end(), [&](int64_t o) { return before.count(o) > 0; });
+        if (repeats) {
+          std::vector<std::string> names;
+          for (int64_t o : mine) {
+            names.push_back(object_names[o]);
+          }
+          const Recorded& r = recorded[m];
+          repairs.push_back(
+              fmt::format("Migration {}, which makes sure of the same {} ({}), was recorded as "
+                          "applied{} without "
+                          "running either: the repair was faked too",
+                          m, mine.size() == 1 ? "object" : "objects", list(names),
+                          r.applied_at ? " at " + second_of(*r.applied_at) : ""));
+        }
+        before.insert(mine.begin(), mine.end());
       }
       g.summary = fmt::format("{} recorded as applied but {} DDL never ran (faked): {}",
                               plural(fakes.size(), "migration", "migrations"),
                               fakes.size() == 1 ? "its" : "their", list(fakes));
       std::string bulk;
-      if (!second.empty() && (fakes.size() + companions.size()) > 1) {
+      if (!bulks.empty()) {
         bulk = fmt::format(
-            " They were recorded within the same second ({}){}: the mark of `manage.py migrate "
-            "--fake` (or of rows copied into django_migrations), not of migrations that ran.",
-            second, companions.empty() ? "" : ", together with " + list(companions));
+            " Recorded {}: the mark of `manage.py migrate --fake` (or of rows copied into "
+            "django_migrations), not of migrations that ran.",
+            list(bulks));
+      }
+      std::string repaired;
+      for (const auto& r : repairs) {
+        repaired += " " + r + ".";
       }
       g.narrative = fmt::format(
-          "{} recorded as applied in django_migrations, but nothing {} create exists{}{}.{} "
+          "{} recorded as applied in django_migrations, but nothing {} create exists{}{}.{}{} "
           "Django will never run {} again on its own. Each missing object's finding carries SQL "
           "that creates it, safe to run twice; or delete the django_migrations rows and migrate "
           "again.",
           fakes.size() == 1 ? "Migration " + fakes.front() + " is"
                             : "Migrations " + list(fakes) + " are",
           fakes.size() == 1 ? "it would" : "they would", objects.empty() ? "" : ": missing ",
-          list(objects), bulk, fakes.size() == 1 ? "it" : "them");
+          list(objects), repaired, bulk, fakes.size() == 1 ? "it" : "them");
       for (const auto& m : fakes) {
         g.evidence.push_back(record_evidence(m));
       }

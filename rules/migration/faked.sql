@@ -5,14 +5,20 @@
 -- remedy: Either create its objects (the drift findings of the same cause carry the SQL), or delete its django_migrations row and run `manage.py migrate` again.
 WITH intents AS (
   SELECT i.migration, count(*) AS objects, sum(p.present) AS present,
-         min(i.artifact_id) AS artifact_id, min(i.line) AS line
+         min(i.artifact_id) AS artifact_id, min(i.line) AS line,
+         group_concat(CASE o.kind WHEN 'column' THEN 'column ' || o.table_name || '.' || o.name
+                                  WHEN 'table' THEN 'table ' || o.name
+                                  WHEN 'constraint' THEN 'constraint ' || o.name || ' on ' || o.table_name
+                                  ELSE o.kind || ' ' || o.name END, ', ') AS names
     FROM expected_intent i
     JOIN expected_object o ON o.id = i.object_id AND o.implied = 0
     JOIN expected_presence p ON p.object_id = i.object_id
    GROUP BY i.migration)
 SELECT rm.app || '.' || rm.name AS migration,
-       printf('migration %s.%s is recorded as applied%s, but none of the %d objects it creates exist: its DDL never ran',
-              rm.app, rm.name, coalesce(' at ' || rm.applied_at, ''), x.objects) AS message,
+       printf('migration %s.%s is recorded as applied%s, but %s: its DDL never ran',
+              rm.app, rm.name, coalesce(' at ' || rm.applied_at, ''),
+              CASE x.objects WHEN 1 THEN 'the object it creates (' || x.names || ') does not exist'
+                   ELSE printf('none of the %d objects it creates exist (%s)', x.objects, x.names) END) AS message,
        json_array(
          json_object('artifact', ra.path, 'line', rm.line,
                      'text', 'recorded as applied' || coalesce(' at ' || rm.applied_at, '')),
