@@ -81,6 +81,21 @@ def main():
         for m, v in want.items():
             if have.get(m) != v:
                 failures.append(f"{show(k)}: metric {m} is {have.get(m)}, expected {v}")
+    # A case whose generator knows the whole fault is one story ("one_cause": a faked
+    # migration and the faked repair of it) must get one cause whose narrative names every
+    # object and migration of its findings.
+    if expected.get("one_cause") and got["findings"]:
+        causes = {f["cause"] for f in got["findings"]}
+        if len(causes) != 1:
+            failures.append(f"one cause expected, the findings are in {sorted(causes)}")
+        else:
+            cause = next(c for c in got["causes"] if c["id"] in causes)
+            text = cause["summary"] + " " + cause.get("narrative", "")
+            for f in got["findings"]:
+                for k in ("column", "index", "constraint", "migration"):
+                    v = f["subject"].get(k)
+                    if v and v not in text:
+                        failures.append(f"cause {cause['id']} does not name {k} {v}")
     print(f"{case.name}: {len(got['findings'])} findings in {len(got['causes'])} causes, "
           f"{len(expected['findings'])} expected")
     for f in failures:
