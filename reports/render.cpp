@@ -11,6 +11,11 @@ namespace dbautopsy::reports {
 
 namespace {
 
+// "1 finding", "2 findings" (nouns with a plain -s plural).
+std::string count_of(size_t n, const std::string& noun) {
+  return fmt::format("{} {}{}", n, noun, n == 1 ? "" : "s");
+}
+
 struct Style {
   bool on;
   std::string wrap(const std::string& s, const char* code) const {
@@ -153,8 +158,8 @@ void write_text(std::ostream& out, const Report& report, bool colour, bool verbo
           fmt::format("{}{} {}{}", counts.empty() ? "" : ", ", by[s], s, by[s] == 1 ? "" : "s");
     }
   }
-  out << st.bold(fmt::format("{} findings ({}) in {} causes", report.findings.size(), counts,
-                             report.causes.size()))
+  out << st.bold(fmt::format("{} ({}) in {}", count_of(report.findings.size(), "finding"), counts,
+                             count_of(report.causes.size(), "cause")))
       << "\n";
   std::map<std::string, const Finding*> by_id;
   for (const auto& f : report.findings) {
@@ -198,8 +203,9 @@ void write_text(std::ostream& out, const Report& report, bool colour, bool verbo
 
 void write_markdown(std::ostream& out, const Report& report) {
   out << fmt::format("# dbautopsy report: {}\n\n", report.title);
-  out << fmt::format("dbautopsy {}. {} findings in {} causes.\n\n", report.version,
-                     report.findings.size(), report.causes.size());
+  out << fmt::format("dbautopsy {}. {} in {}.\n\n", report.version,
+                     count_of(report.findings.size(), "finding"),
+                     count_of(report.causes.size(), "cause"));
   out << "## Inputs\n\n| artifact | kind | status |\n|---|---|---|\n";
   for (const auto& in : report.inputs) {
     out << fmt::format("| `{}` | {} | {}{} |\n", in.path, in.kind, in.status,
