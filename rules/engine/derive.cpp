@@ -240,9 +240,15 @@ struct Verdict {
 };
 
 Verdict weigh(const Group& a, const Group& b) {
-  Tally seq = tally(a.sequences, b.sequences);
-  Tally ids = tally(a.max_ids, b.max_ids);
-  int header = compare_text(a.taken_at, b.taken_at);
+  // Sequences and tables of two databases (of one pg_dumpall) say nothing of each other.
+  bool same_db = a.members.front()->db == b.members.front()->db;
+  Tally seq = same_db ? tally(a.sequences, b.sequences) : Tally{};
+  Tally ids = same_db ? tally(a.max_ids, b.max_ids) : Tally{};
+  // To the second: an archive's creation time names no zone, a plain dump's does.
+  auto second = [](const std::optional<std::string>& t) {
+    return t ? std::optional<std::string>(t->substr(0, 19)) : std::nullopt;
+  };
+  int header = compare_text(second(a.taken_at), second(b.taken_at));
   // Each kind of evidence that speaks, and what it says in words: `later` is the state it
   // says was taken later.
   struct Vote {

@@ -403,6 +403,13 @@ int cmd_analyze(const std::vector<std::string>& args) {
   if (!parse_args("analyze", "[--store F] [OPTIONS]", args, visible, hidden, positional, vm)) {
     return k_exit_ok;
   }
+  // A mistyped --store must not come out as a new, empty store and a clean bill of health.
+  if (!fs::exists(store_path)) {
+    throw Error(fmt::format(
+        "no fact store at {} (create one with `dbautopsy ingest --store {}` or `dbautopsy "
+        "investigate DIR`)",
+        store_path, store_path));
+  }
   store::Store store = store::Store::open(store_path, store::Store::Mode::read_write);
   // Stored paths are as `ingest` was given them (relative to the directory it ran in), or
   // relative to the case folder of `investigate`, whose store is DIR/.dbautopsy/facts.db.

@@ -200,6 +200,12 @@ def main():
             r = run(["analyze", "--store", str(own_store), "--before", "missing.sql.gz"])
             c.check(r.returncode == 2, f"exit {r.returncode}, expected 2")
             c.check("after.sql.gz, before.sql.gz" in r.stderr, f"dumps not listed: {r.stderr}")
+            c.current = "analyze --store of a store that does not exist"
+            r = run(["analyze", "--store", str(tmp / "no-such-store.db"), "--before",
+                     "before.sql.gz"])
+            c.check(r.returncode == 2 and "no fact store at" in r.stderr,
+                    f"exit {r.returncode}: {r.stderr.strip()}")
+            c.check(not (tmp / "no-such-store.db").exists(), "an empty store was created")
         shutil.rmtree(case / ".dbautopsy")
 
         # A flag that names no dump: exit 2, saying what was given and which dumps exist.
