@@ -384,6 +384,7 @@ void derive_snapshots(store::Store& store, const DeriveOptions& options, DeriveS
   }
   groups = std::move(ordered);
 
+  std::vector<std::string> evidence_notes;
   std::vector<std::string> ordered_by(groups.size(), groups.front().taken_at ? "header" : "order");
   for (size_t i = 1; i < groups.size(); ++i) {
     Verdict v = weigh(groups[i - 1], groups[i]);
@@ -407,12 +408,13 @@ void derive_snapshots(store::Store& store, const DeriveOptions& options, DeriveS
         note += " -- give --before/--after to be sure";
       }
     }
-    summary.notes.push_back(note);
+    evidence_notes.push_back(note);
   }
 
   // The user's --before/--after come first: the state that holds the named dump goes before
   // (after) every other state. The CLI has matched the flags to artifact paths already; a
   // flag that names no dump is an error, never ignored.
+  size_t notes_before = summary.notes.size();
   if (options.before || options.after) {
     auto holder = [&](const char* flag,
                       const std::optional<std::string>& path) -> std::optional<size_t> {
@@ -443,7 +445,7 @@ void derive_snapshots(store::Store& store, const DeriveOptions& options, DeriveS
       Verdict v = weigh(groups[*after], groups[*before]);
       summary.notes.push_back(fmt::format(
           "--before {} --after {}: taken as given, although the dumps' own evidence says the "
-          "opposite ({})",
+          "opposite: {}",
           *options.before, *options.after, v.reasons));
     }
     std::vector<int> rank(groups.size(), 1);
@@ -465,6 +467,15 @@ void derive_snapshots(store::Store& store, const DeriveOptions& options, DeriveS
     }
     groups = std::move(by_option);
     std::fill(ordered_by.begin(), ordered_by.end(), "option");
+    std::vector<std::string> names;
+    for (const Group& g : groups) {
+      names.push_back(g.name());
+    }
+    summary.notes.insert(
+        summary.notes.begin() + static_cast<std::ptrdiff_t>(notes_before),
+        fmt::format("snapshot order: {}, as --before/--after say", fmt::join(names, " before ")));
+  } else {
+    summary.notes.insert(summary.notes.end(), evidence_notes.begin(), evidence_notes.end());
   }
 
   for (size_t i = 0; i < groups.size(); ++i) {
