@@ -21,7 +21,9 @@ directory archives of fixtures/pgdump):
   - --output / --repair / --store naming an input exit 2 and leave the input untouched;
   - without flags: both read orders of the header-less pair come out in time order, with
     ordered_by naming the evidence (sequences, max ids) and a note saying so; a copy whose
-    two files are renamed the other way round gives the same findings.
+    two files are renamed the other way round gives the same findings; in
+    league_sequence_reset (every sequence lower in the later dump) the highest ids and the
+    headers outvote the sequences, and the note says the evidence disagrees.
 
 Usage: check_snapshot_flags.py --dbautopsy PATH --fixtures DIR
 Exits 1 when a check fails, listing every failure.
@@ -265,6 +267,19 @@ def main():
                 c.check(any(n.startswith(f"snapshot order: {before['file']} was taken before")
                             and "sequences" in n for n in doc.get("notes", [])),
                         f"no note saying what decided: {doc.get('notes')}")
+        # Evidence that disagrees (a sequence reset between the dumps): the majority decides
+        # and the report says so.
+        folder = fixtures / "cases" / "league_sequence_reset"
+        c.current = f"investigate {folder.name} without flags"
+        r, store = investigate([], folder=folder, store=tmp / f"{folder.name}.db")
+        if c.check(r.returncode == 0, f"exit {r.returncode}: {r.stderr.strip()}"):
+            got, doc = findings_of(r)
+            rows = snapshots(store)
+            c.check([(r["role"], r["path"], r["ordered_by"]) for r in rows]
+                    == [("before", "before.sql.gz", "max ids+header"),
+                        ("current", "after.sql.gz", "max ids+header")], f"snapshots {rows}")
+            c.check(any("the evidence disagrees: the sequences" in n for n in doc.get("notes", [])),
+                    f"no note that the sequences disagree: {doc.get('notes')}")
         # The same two files renamed the other way round: same findings.
         swapped = tmp / "swapped"
         swapped.mkdir()
