@@ -53,9 +53,9 @@ void add_analysis_options(po::options_description& d, AnalysisArgs& a) {
       "option", po::value(&a.options)->composing(),
       "a rule option RULE.NAME=VALUE (repeatable), e.g. drift.unexplained-table.allow=legacy_*")(
       "before", po::value(&a.before),
-      "the dump taken before: its path, as written in any way (otherwise the dumps' sequences, "
+      "the dump taken before, by its path written any way (otherwise the dumps' sequences, "
       "highest ids, headers and file times decide)")("after", po::value(&a.after),
-                                                     "the dump taken after")(
+                                                     "the dump taken after, likewise")(
       "natural-key", po::value(&a.natural_keys)->composing(),
       "TABLE:COL[,COL...] the columns that identify a row of TABLE across dumps (repeatable; "
       "otherwise unique constraints, then the data, decide)");
@@ -216,29 +216,62 @@ void resolve_snapshot_flags(store::Store& store, AnalysisArgs& a,
   }
 }
 
-// dbautopsy writes only its store, the report and the repair script: none of them may be
-// one of the inputs (a mistyped -o must not overwrite the evidence), and no two the same.
-void check_outputs(const fs::path& dir, const std::vector<fs::path>& inputs,
-                   const std::vector<std::pair<std::string, std::string>>& outputs) {
+// dbautopsy writes only its store, the report and the repair script, and no two of them to
+// the same file.
+void check_outputs_distinct(const std::vector<std::pair<std::string, std::string>>& outputs) {
   std::map<fs::path, std::string> taken;
   for (const auto& [flag, value] : outputs) {
     if (value.empty()) {
       continue;
     }
-    fs::path out = resolved(value);
-    for (const auto& f : inputs) {
-      fs::path in = resolved(f);
-      if (out == in || (fs::is_directory(in) && out.string().starts_with(in.string() + "/"))) {
-        throw UsageError(
-            fmt::format("--{} {}: that is the input {}; dbautopsy never writes over "
-                        "its inputs",
-                        flag, value, fs::relative(f, dir).string()));
-      }
-    }
-    auto [it, fresh] = taken.emplace(out, flag);
+    auto [it, fresh] = taken.emplace(resolved(value), flag);
     if (!fresh) {
       throw UsageError(
           fmt::format("--{} and --{} both name {}: give two files", it->second, flag, value));
+    }
+  }
+}
+
+// None of the outputs may be one of the inputs that dbautopsy reads as evidence (a mistyped
+// -o must not overwrite a dump). A file of no known kind in the case folder -- the report of
+// an earlier run, a store -- may be written again. `known` is "path is of a known kind"
+// (paths relative to `dir`); the store is checked before it is opened, as a file that is
+// not an SQLite database.
+void check_outputs_spare_inputs(const fs::path& dir, const std::vector<std::string>& known,
+                                const std::vector<std::pair<std::string, std::string>>& outputs) {
+  for (const auto& [flag, value] : outputs) {
+    if (value.empty()) {
+      continue;
+    }
+    fs::path out = resolved(value);
+    for (const auto& path : known) {
+      fs::path in = resolved(dir / path);
+      if (out == in || out.string().starts_with(in.string() + "/")) {
+        throw UsageError(
+            fmt::format("--{} {}: that is the input {}; dbautopsy never writes over its inputs",
+                        flag, value, path));
+      }
+    }
+  }
+}
+
+// --store naming a file under the case folder that is not an SQLite database (a dump, say):
+// refused before the store is opened.
+void check_store_spares_inputs(const fs::path& dir, const std::vector<fs::path>& inputs,
+                               const std::string& store_path) {
+  fs::path out = resolved(store_path);
+  for (const auto& f : inputs) {
+    fs::path in = resolved(f);
+    if (out != in && !out.string().starts_with(in.string() + "/")) {
+      continue;
+    }
+    std::ifstream file(in, std::ios::binary);
+    char magic[16] = {};
+    file.read(magic, sizeof magic);
+    if (!file || std::string(magic, sizeof magic) != std::string("SQLite format 3\0", 16)) {
+      throw UsageError(
+          fmt::format("--store {}: that is the input {}; dbautopsy never writes over its inputs",
+                      store_path, fs::relative(f, dir).string()));
     }
   }
 }
@@ -339,10 +372,12 @@ int cmd_investigate(const std::vector<std::string>& args) {
   // Every file under DIR, by content; paths are stored relative to DIR so that a store and
   // its report do not depend on where the case folder sits.
   std::vector<fs::path> files = files_under(dir);
-  check_outputs(dir, files,
-                {{"store", own_store ? std::string() : store_path},
-                 {"output", report.output},
-                 {"repair", report.repair}});
+  check_outputs_distinct({{"store", own_store ? std::string() : store_path},
+                          {"output", report.output},
+                          {"repair", report.repair}});
+  if (!own_store) {
+    check_store_spares_inputs(dir, files, store_path);
+  }
   // The case folder's own store only caches what the folder holds: one written by another
   // version of dbautopsy is made anew.
   store::Store store = store::Store::open(
@@ -376,6 +411,15 @@ int cmd_investigate(const std::vector<std::string>& args) {
   }
   // Migration .py files' effects depend on one another: derived once all are read.
   std::vector<std::string> py_notes = django::write_py_effects(store, dir).notes;
+  {
+    std::vector<std::string> known;
+    store::Statement st = store.prepare("SELECT path FROM artifact WHERE kind <> 'unknown'");
+    while (st.step()) {
+      known.push_back(st.get_text(0));
+    }
+    st.reset();
+    check_outputs_spare_inputs(dir, known, {{"output", report.output}, {"repair", report.repair}});
+  }
   resolve_snapshot_flags(store, analysis, {dir});
   std::vector<std::string> notes = analyze_and_note(store, analysis);
   notes.insert(notes.end(), py_notes.begin(), py_notes.end());

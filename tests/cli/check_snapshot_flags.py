@@ -18,7 +18,8 @@ directory archives of fixtures/pgdump):
     opposite;
   - a flag that names no dump exits 2 and lists the dumps: a missing file, a file outside
     the case folder, an artifact that is not a dump, the same dump for both flags;
-  - --output / --repair / --store naming an input exit 2 and leave the input untouched;
+  - --output / --repair / --store naming an input (a dump, through any path) exit 2 and
+    leave it untouched; a report written into the case folder may be written again;
   - without flags: both read orders of the header-less pair come out in time order, with
     ordered_by naming the evidence (sequences, max ids) and a note saying so; a copy whose
     two files are renamed the other way round gives the same findings; in
@@ -243,6 +244,15 @@ def main():
                 c.check(r.returncode == 2, f"exit {r.returncode}, expected 2")
                 c.check("never writes over its inputs" in r.stderr,
                         f"stderr: {r.stderr.strip()}")
+        # A report written into the case folder (a file of no known kind) may be written
+        # again on the next run.
+        for run_no in (1, 2):
+            c.current = f"investigate -o case/report.txt, run {run_no}"
+            r = run(["investigate", str(case), "--store", str(tmp / "facts.db"), "--fail-on",
+                     "never", "-o", "case/report.txt"])
+            c.check(r.returncode == 0, f"exit {r.returncode}: {r.stderr.strip()}")
+            c.check((case / "report.txt").is_file(), "no report written")
+        (case / "report.txt").unlink()
         c.current = "investigate --output x --repair x"
         r = run(["investigate", str(case), "--store", str(tmp / "facts.db"), "-o",
                  str(tmp / "x"), "--repair", "x"])
