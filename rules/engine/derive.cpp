@@ -237,6 +237,7 @@ struct Verdict {
   std::string decided_by;            // sequences, max ids, header (joined by '+'), mtime, order
   std::string reasons;               // what each kind of evidence that spoke says
   std::vector<std::string> dissent;  // the kinds that said otherwise
+  bool tie = false;                  // as many kinds said one thing as the other
 };
 
 Verdict weigh(const Group& a, const Group& b) {
@@ -302,6 +303,7 @@ Verdict weigh(const Group& a, const Group& b) {
   // The majority of the kinds of evidence; on a tie, the first kind (sequences, then max
   // ids, then the header).
   v.order = sum > 0 ? 1 : sum < 0 ? -1 : votes.front().verdict;
+  v.tie = sum == 0;
   std::vector<std::string> said;
   for (const Vote& vote : votes) {
     if (vote.verdict == v.order) {
@@ -401,9 +403,11 @@ void derive_snapshots(store::Store& store, const DeriveOptions& options, DeriveS
                          groups[i].name(), v.reasons);
       if (!v.dissent.empty()) {
         note += fmt::format(
-            "; but the evidence disagrees: {}; the majority of the kinds of evidence decided -- "
-            "give --before/--after to be sure",
-            fmt::join(v.dissent, "; and "));
+            "; but the evidence disagrees: {}; {} -- give --before/--after to be sure",
+            fmt::join(v.dissent, "; and "),
+            v.tie ? "as many kinds of evidence say one thing as the other, and the first of them "
+                    "(sequences, then highest ids, then the header) decided"
+                  : "the majority of the kinds of evidence decided");
       } else if (v.decided_by == "mtime") {
         note += " -- give --before/--after to be sure";
       }

@@ -24,12 +24,15 @@ directory archives of fixtures/pgdump):
     ordered_by naming the evidence (sequences, max ids) and a note saying so; a copy whose
     two files are renamed the other way round gives the same findings; in
     league_sequence_reset (every sequence lower in the later dump) the highest ids and the
-    headers outvote the sequences, and the note says the evidence disagrees.
+    headers outvote the sequences, and the note says the evidence disagrees; without the
+    header lines (stripped by a scripted edit) the evidence is split one against one, the
+    note says so and asks for --before/--after, which put it right.
 
 Usage: check_snapshot_flags.py --dbautopsy PATH --fixtures DIR
 Exits 1 when a check fails, listing every failure.
 """
 import argparse
+import gzip
 import hashlib
 import json
 import os
@@ -290,6 +293,34 @@ def main():
                         ("current", "after.sql.gz", "max ids+header")], f"snapshots {rows}")
             c.check(any("the evidence disagrees: the sequences" in n for n in doc.get("notes", [])),
                     f"no note that the sequences disagree: {doc.get('notes')}")
+        # The same dumps without their "Started on" / "Completed on" lines (a scripted edit:
+        # what pg_dump without -v leaves out): the sequences and the highest ids are split one
+        # against one. The sequences decide (the first kind) and the note must say that the
+        # evidence is split and ask for --before/--after; given, they put it right.
+        split = tmp / "split"
+        split.mkdir()
+        for name in ("before.sql.gz", "after.sql.gz"):
+            with gzip.open(folder / name, "rt", encoding="utf-8") as src, \
+                    gzip.open(split / name, "wt", encoding="utf-8") as dst:
+                for line in src:
+                    if not line.startswith(("-- Started on ", "-- Completed on ")):
+                        dst.write(line)
+        c.current = "investigate league_sequence_reset without headers"
+        r, store = investigate([], folder=split, store=tmp / "split.db")
+        if c.check(r.returncode == 0, f"exit {r.returncode}: {r.stderr.strip()}"):
+            got, doc = findings_of(r)
+            rows = snapshots(store)
+            c.check([r["ordered_by"] for r in rows] == ["sequences"] * 2, f"snapshots {rows}")
+            c.check(any("as many kinds of evidence say one thing as the other" in n
+                        and "give --before/--after" in n for n in doc.get("notes", [])),
+                    f"no note that the evidence is split: {doc.get('notes')}")
+        c.current = "investigate league_sequence_reset without headers, --before before.sql.gz"
+        r, store = investigate(["--before", "before.sql.gz"], folder=split,
+                               store=tmp / "split.db")
+        if c.check(r.returncode == 0, f"exit {r.returncode}: {r.stderr.strip()}"):
+            expect_reset = {key(f) for f in json.loads(
+                (folder / "expected.json").read_text())["findings"]}
+            compare(findings_of(r)[0], expect_reset)
         # The same two files renamed the other way round: same findings.
         swapped = tmp / "swapped"
         swapped.mkdir()
