@@ -1,11 +1,15 @@
 #include "rules/engine/derive.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <map>
 #include <set>
 #include <tuple>
+
+#include "base/error.hpp"
+#include "base/text.hpp"
 
 namespace dbautopsy::rules {
 
@@ -20,6 +24,7 @@ struct Candidate {
   std::string schema_fp;
   std::string data_fp;
   std::optional<std::string> taken_at;
+  std::optional<std::string> mtime;
   int64_t relations = 0;
   int64_t data_sections = 0;
 };
@@ -29,7 +34,8 @@ std::vector<Candidate> candidates(store::Store& store) {
   store::Statement st = store.prepare(R"(
     SELECT a.id, u.db, a.path, coalesce(a.started_on, a.completed_on),
            (SELECT count(*) FROM db_relation r WHERE r.artifact_id = a.id AND r.db IS u.db),
-           (SELECT count(*) FROM table_stats t WHERE t.artifact_id = a.id AND t.db IS u.db)
+           (SELECT count(*) FROM table_stats t WHERE t.artifact_id = a.id AND t.db IS u.db),
+           a.mtime
       FROM artifact a
       JOIN (SELECT DISTINCT artifact_id, db FROM db_relation
             UNION SELECT DISTINCT artifact_id, db FROM table_stats) u ON u.artifact_id = a.id
@@ -44,6 +50,7 @@ std::vector<Candidate> candidates(store::Store& store) {
     c.taken_at = st.get_optional_text(3);
     c.relations = st.get_int(4);
     c.data_sections = st.get_int(5);
+    c.mtime = st.get_optional_text(6);
     out.push_back(c);
   }
   // A fingerprint of the schema (every relation, column, index and constraint) and of the
@@ -76,30 +83,241 @@ std::vector<Candidate> candidates(store::Store& store) {
   return out;
 }
 
+// The evidence a state carries about when it was taken: the last values of its sequences
+// (setval() in a data dump), the highest integer primary key of each table whose rows were
+// all stored, pg_dump's "Started on" header, and the file's modification time.
 struct Group {
   std::vector<const Candidate*> members;
   std::optional<std::string> taken_at;
+  std::optional<std::string> mtime;
+  std::map<std::string, int64_t> sequences;  // schema.name -> last_value
+  std::map<std::string, int64_t> max_ids;    // schema.table -> highest primary key
+
+  std::string name() const {
+    std::string out;
+    for (const Candidate* m : members) {
+      out += (out.empty() ? "" : " = ") + m->path;
+    }
+    return out;
+  }
 };
 
-// -1 when the dump `a` looks earlier than `b` from its sequences' last values (more of them
-// behind than ahead), 1 when later, 0 when it cannot tell.
-int sequence_order(store::Store& store, int64_t a, int64_t b) {
-  store::Statement st = store.prepare(R"(
-    SELECT coalesce(sum(sa.last_value < sb.last_value), 0), coalesce(sum(sa.last_value > sb.last_value), 0)
-      FROM db_sequence sa JOIN db_sequence sb
-        ON sb.schema_name = sa.schema_name AND sb.name = sa.name AND sb.db IS sa.db
-     WHERE sa.artifact_id = ?1 AND sb.artifact_id = ?2
-       AND sa.last_value IS NOT NULL AND sb.last_value IS NOT NULL)");
-  st.bind(1, a);
-  st.bind(2, b);
-  int result = 0;
-  if (st.step()) {
-    int64_t behind = st.get_int(0);
-    int64_t ahead = st.get_int(1);
-    result = behind > ahead ? -1 : ahead > behind ? 1 : 0;
+bool is_integer_type(std::string type) {
+  std::transform(type.begin(), type.end(), type.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return type == "integer" || type == "bigint" || type == "smallint" || type == "int" ||
+         type == "int2" || type == "int4" || type == "int8" || type == "serial" ||
+         type == "bigserial" || type == "smallserial";
+}
+
+std::string unquote(std::string c) {
+  while (!c.empty() && c.front() == ' ') {
+    c.erase(0, 1);
+  }
+  while (!c.empty() && c.back() == ' ') {
+    c.pop_back();
+  }
+  if (c.size() >= 2 && c.front() == '"' && c.back() == '"') {
+    c = c.substr(1, c.size() - 2);
+  }
+  return c;
+}
+
+void load_sequences(store::Store& store, const Candidate& c, Group& g) {
+  store::Statement st = store.prepare(
+      "SELECT schema_name || '.' || name, last_value FROM db_sequence "
+      "WHERE artifact_id = ?1 AND db IS ?2 AND last_value IS NOT NULL");
+  st.bind(1, c.artifact);
+  st.bind(2, c.db);
+  while (st.step()) {
+    g.sequences.emplace(st.get_text(0), st.get_int(1));
   }
   st.reset();
-  return result;
+}
+
+// The highest value of each single-column integer primary key, over the rows of a data
+// section that were all stored (a table cut at --row-cap says nothing: its rows are in
+// physical order, not in id order). The key is declared in the same dump, else in any dump
+// of the same database (a data-only dump has none).
+void load_max_ids(store::Store& store, const Candidate& c, Group& g) {
+  std::map<std::string, std::string> pk;  // schema.table -> column
+  {
+    store::Statement st = store.prepare(R"(
+      SELECT k.schema_name || '.' || k.table_name, k.columns, k.artifact_id = ?1 AS own,
+             (SELECT col.type FROM db_column col
+               WHERE col.artifact_id = k.artifact_id AND col.db IS k.db
+                 AND col.schema_name = k.schema_name AND col.table_name = k.table_name
+                 AND col.name = k.columns)
+        FROM db_constraint k
+       WHERE k.kind = 'p' AND k.db IS ?2 AND k.columns NOT LIKE '%,%'
+       ORDER BY own DESC, k.artifact_id)");
+    st.bind(1, c.artifact);
+    st.bind(2, c.db);
+    while (st.step()) {
+      auto type = st.get_optional_text(3);
+      if (type && is_integer_type(*type)) {
+        pk.emplace(st.get_text(0), unquote(st.get_text(1)));
+      }
+    }
+    st.reset();
+  }
+  store::Statement sections = store.prepare(
+      "SELECT schema_name || '.' || table_name, columns, section FROM table_stats "
+      "WHERE artifact_id = ?1 AND db IS ?2 AND source = 'copy' AND section IS NOT NULL "
+      "AND complete = 1 AND stored_rows = rows AND rows > 0");
+  sections.bind(1, c.artifact);
+  sections.bind(2, c.db);
+  store::Statement max = store.prepare(
+      "SELECT max(CAST(json_extract(row_values, ?3) AS INTEGER)) FROM table_row "
+      "WHERE artifact_id = ?1 AND section = ?2");
+  while (sections.step()) {
+    std::string table = sections.get_text(0);
+    auto key = pk.find(table);
+    if (key == pk.end()) {
+      continue;
+    }
+    std::string columns = sections.get_text(1);
+    int index = -1;
+    int i = 0;
+    for (auto part : text::split(columns, ',')) {
+      if (unquote(std::string(part)) == key->second) {
+        index = i;
+      }
+      ++i;
+    }
+    if (index < 0) {
+      continue;
+    }
+    max.bind(1, c.artifact);
+    max.bind(2, sections.get_int(2));
+    max.bind(3, fmt::format("$[{}]", index));
+    if (max.step()) {
+      if (auto v = max.get_optional_int(0)) {
+        auto [it, fresh] = g.max_ids.emplace(table, *v);
+        if (!fresh) {
+          it->second = std::max(it->second, *v);
+        }
+      }
+    }
+    max.reset();
+  }
+  sections.reset();
+}
+
+// How many items say that the state `a` is behind `b` (earlier) and how many that it is
+// ahead (later); the verdict is the majority: -1 earlier, 1 later, 0 undecided.
+struct Tally {
+  int64_t behind = 0;
+  int64_t ahead = 0;
+  int verdict() const { return behind > ahead ? -1 : ahead > behind ? 1 : 0; }
+};
+
+Tally tally(const std::map<std::string, int64_t>& a, const std::map<std::string, int64_t>& b) {
+  Tally t;
+  for (const auto& [name, value] : a) {
+    auto it = b.find(name);
+    if (it != b.end()) {
+      t.behind += value < it->second;
+      t.ahead += value > it->second;
+    }
+  }
+  return t;
+}
+
+int compare_text(const std::optional<std::string>& a, const std::optional<std::string>& b) {
+  if (!a || !b || *a == *b) {
+    return 0;
+  }
+  return *a < *b ? -1 : 1;
+}
+
+// What the evidence says about the order of two states, and in what words.
+struct Verdict {
+  int order = 0;                     // -1: a was taken first, 1: b was, 0: nothing tells
+  std::string decided_by;            // sequences, max ids, header (joined by '+'), mtime, order
+  std::string reasons;               // what each kind of evidence that spoke says
+  std::vector<std::string> dissent;  // the kinds that said otherwise
+  bool tie = false;                  // as many kinds said one thing as the other
+};
+
+Verdict weigh(const Group& a, const Group& b) {
+  // Sequences and tables of two databases (of one pg_dumpall) say nothing of each other.
+  bool same_db = a.members.front()->db == b.members.front()->db;
+  Tally seq = same_db ? tally(a.sequences, b.sequences) : Tally{};
+  Tally ids = same_db ? tally(a.max_ids, b.max_ids) : Tally{};
+  // To the second: an archive's creation time names no zone, a plain dump's does.
+  auto second = [](const std::optional<std::string>& t) {
+    return t ? std::optional<std::string>(t->substr(0, 19)) : std::nullopt;
+  };
+  int header = compare_text(second(a.taken_at), second(b.taken_at));
+  // Each kind of evidence that speaks, and what it says in words: `later` is the state it
+  // says was taken later.
+  struct Vote {
+    int verdict;
+    std::string kind;
+    std::string says;
+  };
+  auto later = [&](int verdict) { return verdict < 0 ? b.name() : a.name(); };
+  std::vector<Vote> votes;
+  if (seq.verdict()) {
+    votes.push_back({seq.verdict(), "sequences",
+                     fmt::format("the sequences: {} of the {} that moved are higher in {} "
+                                 "(setval)",
+                                 std::max(seq.behind, seq.ahead), seq.behind + seq.ahead,
+                                 later(seq.verdict()))});
+  }
+  if (ids.verdict()) {
+    votes.push_back({ids.verdict(), "max ids",
+                     fmt::format("the tables' highest ids: {} of the {} that changed are "
+                                 "higher in {}",
+                                 std::max(ids.behind, ids.ahead), ids.behind + ids.ahead,
+                                 later(ids.verdict()))});
+  }
+  if (header) {
+    votes.push_back(
+        {header, "header",
+         fmt::format("pg_dump's \"Started on\" header: {} was started later", later(header))});
+  }
+  Verdict v;
+  if (votes.empty()) {
+    int mtime = compare_text(a.mtime, b.mtime);
+    if (mtime) {
+      v.order = mtime;
+      v.decided_by = "mtime";
+      v.reasons = fmt::format(
+          "the files' modification times only ({} is newer; no sequence moved, no table's "
+          "highest id changed, no \"Started on\" header tells them apart)",
+          later(mtime));
+    } else {
+      v.decided_by = "order";
+      v.reasons =
+          "nothing tells them apart (no sequence moved, no table's highest id changed, "
+          "no \"Started on\" header, same modification time): taken in the order read";
+    }
+    return v;
+  }
+  int sum = 0;
+  for (const Vote& vote : votes) {
+    sum += vote.verdict;
+  }
+  // The majority of the kinds of evidence; on a tie, the first kind (sequences, then max
+  // ids, then the header).
+  v.order = sum > 0 ? 1 : sum < 0 ? -1 : votes.front().verdict;
+  v.tie = sum == 0;
+  std::vector<std::string> said;
+  for (const Vote& vote : votes) {
+    if (vote.verdict == v.order) {
+      v.decided_by += (v.decided_by.empty() ? "" : "+") + vote.kind;
+      said.push_back(vote.says);
+    } else {
+      v.dissent.push_back(vote.says);
+    }
+  }
+  v.reasons = fmt::format("{}", fmt::join(said, "; and "));
+  if (!a.taken_at && !b.taken_at) {
+    v.reasons += " (neither dump has a \"Started on\" header: pg_dump -v writes it)";
+  }
+  return v;
 }
 
 bool same_state(const Candidate& a, const Candidate& b) {
@@ -126,63 +344,144 @@ void derive_snapshots(store::Store& store, const DeriveOptions& options, DeriveS
                          [&](const Candidate* m) { return same_state(*m, c); });
     });
     if (it == groups.end()) {
-      groups.push_back(Group{{&c}, c.taken_at});
+      groups.push_back(Group{{&c}, c.taken_at, c.mtime, {}, {}});
     } else {
       it->members.push_back(&c);
       if (!it->taken_at || (c.taken_at && *c.taken_at > *it->taken_at)) {
         it->taken_at = c.taken_at;
       }
+      if (!it->mtime || (c.mtime && *c.mtime > *it->mtime)) {
+        it->mtime = c.mtime;
+      }
     }
   }
   if (groups.empty()) {
+    if (options.before || options.after) {
+      throw UsageError(fmt::format("--{} {}: there is no dump to order",
+                                   options.before ? "before" : "after",
+                                   options.before ? *options.before : *options.after));
+    }
     return;
   }
-  // Order in time: by the user's --before/--after, else by the dumps' "Started on" header,
-  // else in the order the artifacts were read (which the notes say).
-  std::string ordered_by = "header";
-  auto has_path = [](const Group& g, const std::optional<std::string>& path) {
-    return path && std::any_of(g.members.begin(), g.members.end(), [&](const Candidate* m) {
-             return m->path == *path || m->path.ends_with("/" + *path);
-           });
-  };
-  if (options.before || options.after) {
-    ordered_by = "option";
-    std::stable_sort(groups.begin(), groups.end(), [&](const Group& a, const Group& b) {
-      int ra = has_path(a, options.before) ? 0 : has_path(a, options.after) ? 2 : 1;
-      int rb = has_path(b, options.before) ? 0 : has_path(b, options.after) ? 2 : 1;
-      return ra < rb;
+  for (Group& g : groups) {
+    // The dumps with data first: their setval() values and rows speak for the state.
+    std::vector<const Candidate*> by_data = g.members;
+    std::stable_sort(by_data.begin(), by_data.end(), [](const Candidate* x, const Candidate* y) {
+      return x->data_sections > y->data_sections;
     });
-  } else if (std::all_of(groups.begin(), groups.end(), [](const Group& g) { return g.taken_at; })) {
-    // Dumps started within the same second (a before/after pair made by one script) are
-    // told apart by their sequences, which only move forward: the dump whose setval()
-    // values are ahead was taken later.
-    std::stable_sort(groups.begin(), groups.end(), [&](const Group& a, const Group& b) {
-      if (*a.taken_at != *b.taken_at) {
-        return *a.taken_at < *b.taken_at;
-      }
-      return sequence_order(store, a.members.front()->artifact, b.members.front()->artifact) < 0;
-    });
-    for (size_t i = 1; i < groups.size(); ++i) {
-      if (*groups[i - 1].taken_at == *groups[i].taken_at) {
-        int order = sequence_order(store, groups[i - 1].members.front()->artifact,
-                                   groups[i].members.front()->artifact);
-        summary.notes.push_back(
-            order < 0 ? "two dumps were started in the same second; their sequences (setval) "
-                        "tell which came first"
-                      : "two dumps were started in the same second and their sequences do not "
-                        "tell them apart; they are taken in the order read -- give "
-                        "--before/--after to be sure");
-      }
-    }
-  } else {
-    ordered_by = "order";
-    if (groups.size() > 1) {
-      summary.notes.push_back(
-          "the dumps do not all say when they were taken (no \"Started on\" header: pg_dump -v "
-          "writes it); their order in time is taken from the order they were read -- give "
-          "--before/--after to be sure");
+    for (const Candidate* m : by_data) {
+      load_sequences(store, *m, g);
+      load_max_ids(store, *m, g);
     }
   }
+  // Order in time from the evidence the dumps carry (sequences, highest ids, header, file
+  // time; see weigh), each new state placed after every state it does not precede.
+  std::vector<Group> ordered;
+  for (Group& g : groups) {
+    size_t at = ordered.size();
+    while (at > 0 && weigh(g, ordered[at - 1]).order < 0) {
+      --at;
+    }
+    ordered.insert(ordered.begin() + static_cast<std::ptrdiff_t>(at), std::move(g));
+  }
+  groups = std::move(ordered);
+
+  std::vector<std::string> evidence_notes;
+  std::vector<std::string> ordered_by(groups.size(), groups.front().taken_at ? "header" : "order");
+  for (size_t i = 1; i < groups.size(); ++i) {
+    Verdict v = weigh(groups[i - 1], groups[i]);
+    ordered_by[i] = v.decided_by;
+    if (i == 1) {
+      ordered_by[0] = v.decided_by;
+    }
+    std::string note;
+    if (v.order == 0) {
+      note = fmt::format("snapshot order: {} and {}: {} -- give --before/--after to be sure",
+                         groups[i - 1].name(), groups[i].name(), v.reasons);
+    } else {
+      note = fmt::format("snapshot order: {} was taken before {}, by {}", groups[i - 1].name(),
+                         groups[i].name(), v.reasons);
+      if (!v.dissent.empty()) {
+        note += fmt::format(
+            "; but the evidence disagrees: {}; {} -- give --before/--after to be sure",
+            fmt::join(v.dissent, "; and "),
+            v.tie ? "as many kinds of evidence say one thing as the other, and the first of them "
+                    "(sequences, then highest ids, then the header) decided"
+                  : "the majority of the kinds of evidence decided");
+      } else if (v.decided_by == "mtime") {
+        note += " -- give --before/--after to be sure";
+      }
+    }
+    evidence_notes.push_back(note);
+  }
+
+  // The user's --before/--after come first: the state that holds the named dump goes before
+  // (after) every other state. The CLI has matched the flags to artifact paths already; a
+  // flag that names no dump is an error, never ignored.
+  size_t notes_before = summary.notes.size();
+  if (options.before || options.after) {
+    auto holder = [&](const char* flag,
+                      const std::optional<std::string>& path) -> std::optional<size_t> {
+      if (!path) {
+        return std::nullopt;
+      }
+      for (size_t i = 0; i < groups.size(); ++i) {
+        for (const Candidate* m : groups[i].members) {
+          if (m->path == *path) {
+            return i;
+          }
+        }
+      }
+      std::string dumps;
+      for (const auto& c : all) {
+        dumps += (dumps.empty() ? "" : ", ") + c.path;
+      }
+      throw UsageError(fmt::format("--{} {}: no such dump among the inputs (the dumps: {})", flag,
+                                   *path, dumps));
+    };
+    std::optional<size_t> before = holder("before", options.before);
+    std::optional<size_t> after = holder("after", options.after);
+    if (before && after && *before == *after) {
+      summary.notes.push_back(
+          fmt::format("--before {} and --after {} show the same database state: nothing to order",
+                      *options.before, *options.after));
+    } else if (before && after && *before > *after) {
+      Verdict v = weigh(groups[*after], groups[*before]);
+      summary.notes.push_back(fmt::format(
+          "--before {} --after {}: taken as given, although the dumps' own evidence says the "
+          "opposite: {}",
+          *options.before, *options.after, v.reasons));
+    }
+    std::vector<int> rank(groups.size(), 1);
+    if (before) {
+      rank[*before] = 0;
+    }
+    if (after && (!before || *after != *before)) {
+      rank[*after] = 2;
+    }
+    std::vector<size_t> index(groups.size());
+    for (size_t i = 0; i < index.size(); ++i) {
+      index[i] = i;
+    }
+    std::stable_sort(index.begin(), index.end(),
+                     [&](size_t x, size_t y) { return rank[x] < rank[y]; });
+    std::vector<Group> by_option;
+    for (size_t i : index) {
+      by_option.push_back(std::move(groups[i]));
+    }
+    groups = std::move(by_option);
+    std::fill(ordered_by.begin(), ordered_by.end(), "option");
+    std::vector<std::string> names;
+    for (const Group& g : groups) {
+      names.push_back(g.name());
+    }
+    summary.notes.insert(
+        summary.notes.begin() + static_cast<std::ptrdiff_t>(notes_before),
+        fmt::format("snapshot order: {}, as --before/--after say", fmt::join(names, " before ")));
+  } else {
+    summary.notes.insert(summary.notes.end(), evidence_notes.begin(), evidence_notes.end());
+  }
+
   for (size_t i = 0; i < groups.size(); ++i) {
     const Group& g = groups[i];
     std::string role = i + 1 == groups.size()   ? "current"
@@ -210,7 +509,7 @@ void derive_snapshots(store::Store& store, const DeriveOptions& options, DeriveS
             "ordered_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
         .run(role, rep->artifact, rep->db,
              data ? std::optional<int64_t>(data->artifact) : std::nullopt, joined, g.taken_at,
-             ordered_by);
+             ordered_by[i]);
   }
   summary.snapshots = static_cast<int>(groups.size());
 }

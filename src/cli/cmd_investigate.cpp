@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <set>
 
 #include "base/error.hpp"
@@ -51,8 +52,10 @@ void add_analysis_options(po::options_description& d, AnalysisArgs& a) {
                   "also run the SQL rules of this folder (repeatable)")(
       "option", po::value(&a.options)->composing(),
       "a rule option RULE.NAME=VALUE (repeatable), e.g. drift.unexplained-table.allow=legacy_*")(
-      "before", po::value(&a.before), "the dump taken before (otherwise dump headers decide)")(
-      "after", po::value(&a.after), "the dump taken after")(
+      "before", po::value(&a.before),
+      "the dump taken before, by its path written any way (otherwise the dumps' sequences, "
+      "highest ids, headers and file times decide)")("after", po::value(&a.after),
+                                                     "the dump taken after, likewise")(
       "natural-key", po::value(&a.natural_keys)->composing(),
       "TABLE:COL[,COL...] the columns that identify a row of TABLE across dumps (repeatable; "
       "otherwise unique constraints, then the data, decide)");
@@ -104,6 +107,173 @@ rules::AnalyzeOptions analysis_options(const AnalysisArgs& a) {
     o.derive.after = a.after;
   }
   return o;
+}
+
+// A path as the file system sees it: absolute, without `.` and `..`, through symlinks, with
+// no trailing slash (a directory archive may be written `dump.dir/`).
+fs::path resolved(const fs::path& p) {
+  std::string text = p.string();
+  while (text.size() > 1 && text.back() == '/') {
+    text.pop_back();
+  }
+  std::error_code ec;
+  fs::path absolute = fs::absolute(text, ec);
+  if (ec) {
+    return fs::path(text).lexically_normal();
+  }
+  fs::path canonical = fs::weakly_canonical(absolute, ec);
+  return ec ? absolute.lexically_normal() : canonical;
+}
+
+// Where a path given by the user, or stored for an artifact, may be on disk: as written
+// when absolute, else relative to the current directory or to one of `bases` (the case
+// folder: stored paths are relative to it).
+std::vector<fs::path> places(const std::string& path, const std::vector<fs::path>& bases,
+                             bool with_cwd) {
+  std::vector<fs::path> out;
+  fs::path p(path);
+  if (p.is_absolute()) {
+    out.push_back(resolved(p));
+    return out;
+  }
+  if (with_cwd) {
+    out.push_back(resolved(p));
+  }
+  for (const auto& base : bases) {
+    out.push_back(resolved(base / p));
+  }
+  return out;
+}
+
+// The stored path of the dump that a --before / --after value names, however the value is
+// written (absolute, relative to the current directory or to the case folder, `./x`,
+// `x/../x`, a symlink to it, a trailing slash): both sides are resolved and compared. A
+// value that names no dump is a usage error that lists the dumps: a flag is never ignored.
+std::string resolve_dump(store::Store& store, const std::string& flag, const std::string& value,
+                         const std::vector<fs::path>& bases) {
+  struct Stored {
+    std::string path, kind, status;
+  };
+  std::vector<Stored> artifacts;
+  store::Statement st = store.prepare("SELECT path, kind, status FROM artifact ORDER BY path");
+  while (st.step()) {
+    artifacts.push_back({st.get_text(0), st.get_text(1), st.get_text(2)});
+  }
+  st.reset();
+  auto is_dump = [](const Stored& a) {
+    return a.kind.starts_with("pgdump-") && (a.status == "ok" || a.status == "partial");
+  };
+  std::vector<fs::path> wanted = places(value, bases, true);
+  const Stored* hit = nullptr;
+  const Stored* other = nullptr;  // the artifact named, when it is no dump
+  for (const auto& a : artifacts) {
+    std::vector<fs::path> where = places(a.path, bases, bases.empty());
+    bool same = a.path == value || std::any_of(where.begin(), where.end(), [&](const fs::path& w) {
+                  return std::find(wanted.begin(), wanted.end(), w) != wanted.end();
+                });
+    if (!same) {
+      continue;
+    }
+    if (!is_dump(a)) {
+      other = other ? other : &a;
+    } else if (!hit || a.path == value) {
+      hit = &a;
+    }
+  }
+  if (hit) {
+    return hit->path;
+  }
+  std::string dumps;
+  for (const auto& a : artifacts) {
+    if (is_dump(a)) {
+      dumps += (dumps.empty() ? "" : ", ") + a.path;
+    }
+  }
+  std::string listed =
+      dumps.empty() ? "the inputs hold no readable dump" : fmt::format("the dumps are: {}", dumps);
+  if (other) {
+    throw UsageError(fmt::format("--{} {}: that is {}, read as {} ({}), not a dump; {}", flag,
+                                 value, other->path, other->kind, other->status, listed));
+  }
+  std::error_code ec;
+  bool exists = std::any_of(wanted.begin(), wanted.end(),
+                            [&](const fs::path& w) { return fs::exists(w, ec); });
+  throw UsageError(fmt::format("--{} {}: {}; {}", flag, value,
+                               exists ? "not one of the inputs" : "no such file", listed));
+}
+
+// Resolves --before / --after to the stored paths of the dumps they name (see resolve_dump).
+void resolve_snapshot_flags(store::Store& store, AnalysisArgs& a,
+                            const std::vector<fs::path>& bases) {
+  if (!a.before.empty()) {
+    a.before = resolve_dump(store, "before", a.before, bases);
+  }
+  if (!a.after.empty()) {
+    a.after = resolve_dump(store, "after", a.after, bases);
+  }
+  if (!a.before.empty() && a.before == a.after) {
+    throw UsageError(fmt::format("--before and --after both name {}: give two dumps", a.before));
+  }
+}
+
+// dbautopsy writes only its store, the report and the repair script, and no two of them to
+// the same file.
+void check_outputs_distinct(const std::vector<std::pair<std::string, std::string>>& outputs) {
+  std::map<fs::path, std::string> taken;
+  for (const auto& [flag, value] : outputs) {
+    if (value.empty()) {
+      continue;
+    }
+    auto [it, fresh] = taken.emplace(resolved(value), flag);
+    if (!fresh) {
+      throw UsageError(
+          fmt::format("--{} and --{} both name {}: give two files", it->second, flag, value));
+    }
+  }
+}
+
+// None of the outputs may be one of the inputs that dbautopsy reads as evidence (a mistyped
+// -o must not overwrite a dump). A file of no known kind in the case folder -- the report of
+// an earlier run, a store -- may be written again. `known` is "path is of a known kind"
+// (paths relative to `dir`); the store is checked before it is opened, as a file that is
+// not an SQLite database.
+void check_outputs_spare_inputs(const fs::path& dir, const std::vector<std::string>& known,
+                                const std::vector<std::pair<std::string, std::string>>& outputs) {
+  for (const auto& [flag, value] : outputs) {
+    if (value.empty()) {
+      continue;
+    }
+    fs::path out = resolved(value);
+    for (const auto& path : known) {
+      fs::path in = resolved(dir / path);
+      if (out == in || out.string().starts_with(in.string() + "/")) {
+        throw UsageError(
+            fmt::format("--{} {}: that is the input {}; dbautopsy never writes over its inputs",
+                        flag, value, path));
+      }
+    }
+  }
+}
+
+// --store naming a file under the case folder that is not an SQLite database (a dump, say):
+// refused before the store is opened.
+void check_store_spares_inputs(const fs::path& dir, const std::vector<fs::path>& inputs,
+                               const std::string& store_path) {
+  fs::path out = resolved(store_path);
+  for (const auto& f : inputs) {
+    fs::path in = resolved(f);
+    if (out != in && !out.string().starts_with(in.string() + "/")) {
+      continue;
+    }
+    std::ifstream file(in, std::ios::binary);
+    char magic[16] = {};
+    file.read(magic, sizeof magic);
+    if (!file || std::string(magic, sizeof magic) != std::string("SQLite format 3\0", 16)) {
+      throw UsageError(
+          fmt::format("--store {}: that is the input {}; dbautopsy never writes over its inputs",
+                      store_path, fs::relative(f, dir).string()));
+    }
+  }
 }
 
 void check_report_args(const ReportArgs& r) {
@@ -202,6 +372,12 @@ int cmd_investigate(const std::vector<std::string>& args) {
   // Every file under DIR, by content; paths are stored relative to DIR so that a store and
   // its report do not depend on where the case folder sits.
   std::vector<fs::path> files = files_under(dir);
+  check_outputs_distinct({{"store", own_store ? std::string() : store_path},
+                          {"output", report.output},
+                          {"repair", report.repair}});
+  if (!own_store) {
+    check_store_spares_inputs(dir, files, store_path);
+  }
   // The case folder's own store only caches what the folder holds: one written by another
   // version of dbautopsy is made anew.
   store::Store store = store::Store::open(
@@ -235,6 +411,16 @@ int cmd_investigate(const std::vector<std::string>& args) {
   }
   // Migration .py files' effects depend on one another: derived once all are read.
   std::vector<std::string> py_notes = django::write_py_effects(store, dir).notes;
+  {
+    std::vector<std::string> known;
+    store::Statement st = store.prepare("SELECT path FROM artifact WHERE kind <> 'unknown'");
+    while (st.step()) {
+      known.push_back(st.get_text(0));
+    }
+    st.reset();
+    check_outputs_spare_inputs(dir, known, {{"output", report.output}, {"repair", report.repair}});
+  }
+  resolve_snapshot_flags(store, analysis, {dir});
   std::vector<std::string> notes = analyze_and_note(store, analysis);
   notes.insert(notes.end(), py_notes.begin(), py_notes.end());
   for (const auto& spec : unmatched_ignore_columns(store, options)) {
@@ -261,7 +447,22 @@ int cmd_analyze(const std::vector<std::string>& args) {
   if (!parse_args("analyze", "[--store F] [OPTIONS]", args, visible, hidden, positional, vm)) {
     return k_exit_ok;
   }
+  // A mistyped --store must not come out as a new, empty store and a clean bill of health.
+  if (!fs::exists(store_path)) {
+    throw Error(fmt::format(
+        "no fact store at {} (create one with `dbautopsy ingest --store {}` or `dbautopsy "
+        "investigate DIR`)",
+        store_path, store_path));
+  }
   store::Store store = store::Store::open(store_path, store::Store::Mode::read_write);
+  // Stored paths are as `ingest` was given them (relative to the directory it ran in), or
+  // relative to the case folder of `investigate`, whose store is DIR/.dbautopsy/facts.db.
+  std::vector<fs::path> bases = {fs::current_path()};
+  fs::path store_dir = resolved(store_path).parent_path();
+  if (store_dir.filename() == ".dbautopsy") {
+    bases.push_back(store_dir.parent_path());
+  }
+  resolve_snapshot_flags(store, analysis, bases);
   rules::AnalyzeSummary s = rules::analyze(store, analysis_options(analysis));
   std::cout << fmt::format(
       "{} snapshots, {} recorded migrations, {} expected objects; {} findings "

@@ -343,7 +343,9 @@ CREATE TABLE snapshot (
   data_artifact_id INTEGER,          -- the artifact with its data (table_stats), if any
   artifacts TEXT NOT NULL,           -- every artifact of this state, comma-separated ids
   taken_at TEXT,                     -- pg_dump's "Started on", when the dump says
-  ordered_by TEXT NOT NULL           -- how its place in time was decided: header, option, order
+  ordered_by TEXT NOT NULL           -- how its place in time was decided: option (--before /
+                                     -- --after), else the evidence that decided, '+'-joined:
+                                     -- sequences, max ids, header; or mtime, or order (read)
 );
 
 -- The migrations recorded as applied, once each, in the order they were recorded.
