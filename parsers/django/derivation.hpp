@@ -404,6 +404,18 @@ class Derivation {
   }
 
   void run(const std::vector<MigrationFile>& files);
+  struct SqlStatement {
+    std::string sql;
+    uint64_t line = 0;
+  };
+  // The statements of one RunSQL operation of `file` (RunSQL._run_sql), problems on m_out.
+  std::vector<SqlStatement> run_sql_statements(const MigrationFile& file, const Operation& op) {
+    m_file = &file;
+    m_line = op.line;
+    auto out = run_sql_statements(op);
+    m_file = nullptr;
+    return out;
+  }
 
   struct QTree;
 
@@ -541,7 +553,11 @@ class Derivation {
   void op_remove_index(const Operation& op, bool database, bool concurrently);
   void op_add_constraint(const Operation& op, bool database);
   void op_remove_constraint(const Operation& op, bool database);
+  std::optional<std::string> sql_string(const Node& n);
+  std::optional<std::string> param_sql(const Node& n);
+  void ensured_effects(const SqlStatement& st, size_t first);
   void op_run_sql(const Operation& op, bool database);
+  std::vector<SqlStatement> run_sql_statements(const Operation& op);
   void op_run_python(const Operation& op);
   void op_separate_database_and_state(const Operation& op, bool database);
   void op_extension(const Operation& op, bool database);

@@ -29,6 +29,18 @@ ProjectSchema derive_schema(const std::vector<MigrationFile>& files,
   return out;
 }
 
+RunSqlText run_sql_statements(const MigrationFile& file, const Operation& op,
+                              const DjangoSettings& settings) {
+  RunSqlText out;
+  ProjectSchema schema;
+  Derivation d(settings, schema);
+  for (auto& st : d.run_sql_statements(file, op)) {
+    out.statements.emplace_back(std::move(st.sql), st.line);
+  }
+  out.problems = std::move(schema.problems);
+  return out;
+}
+
 PyEffectsSummary write_py_effects(store::Store& store, const std::filesystem::path& base) {
   PyEffectsSummary summary;
   struct Read {
