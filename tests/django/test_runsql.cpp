@@ -323,3 +323,59 @@ TEST_CASE("RunSQL IF NOT EXISTS: the repair of a faked migration still creates i
     }
   }
 }
+
+TEST_CASE("RunSQL of the fixture cases and the parity project: statements sqlmigrate printed",
+          "[django][runsql][parity]") {
+  // Every project with real sqlmigrate outputs: each statement derived from a RunSQL is in
+  // the real output of its migration, as sqlmigrate printed it.
+  std::vector<std::pair<fs::path, fs::path>> projects;  // migrations root, sqlmigrate root
+  for (const auto& e : fs::directory_iterator(test::source_root() / "fixtures" / "cases")) {
+    if (fs::is_directory(e.path() / "migrations") && fs::is_directory(e.path() / "sqlmigrate")) {
+      projects.emplace_back(e.path() / "migrations", e.path() / "sqlmigrate");
+    }
+  }
+  fs::path parity = test::source_root() / "tests" / "django" / "parity";
+  for (const char* app : {"shop", "inventory"}) {
+    projects.emplace_back(parity / "project" / app / "migrations", parity / "sqlmigrate" / app);
+  }
+  size_t operations = 0, statements = 0;
+  for (const auto& [migrations, sqlmigrate] : projects) {
+    std::vector<std::pair<std::string, fs::path>> apps;  // app, its migrations folder
+    if (fs::exists(migrations / "__init__.py")) {
+      apps.emplace_back(migrations.parent_path().filename().string(), migrations);
+    } else {
+      for (const auto& a : fs::directory_iterator(migrations)) {
+        if (a.is_directory()) {
+          apps.emplace_back(a.path().filename().string(), a.path());
+        }
+      }
+    }
+    for (const auto& [app, folder] : apps) {
+      for (const auto& file : test::load_migrations(folder, app)) {
+        std::vector<const Operation*> ops;
+        collect_run_sql(file.operations, ops);
+        if (ops.empty()) {
+          continue;
+        }
+        fs::path out =
+            (fs::exists(sqlmigrate / app) ? sqlmigrate / app : sqlmigrate) / (file.name + ".sql");
+        INFO(out.string());
+        REQUIRE(fs::exists(out));
+        std::string real = test::read_file(out);
+        DjangoSettings settings;
+        settings.sqlmigrate_semantics = true;
+        for (const Operation* op : ops) {
+          ++operations;
+          auto r = run_sql_statements(file, *op, settings);
+          CHECK(r.problems.empty());
+          for (const auto& [sql, line] : r.statements) {
+            CHECK(real.find(sql) != std::string::npos);
+            ++statements;
+          }
+        }
+      }
+    }
+  }
+  CHECK(operations >= 6);
+  CHECK(statements >= 6);
+}
