@@ -19,9 +19,12 @@
 // (introspection of constraint names when a field is altered or removed). Names Django
 // invents follow its rules exactly: <app>_<model> tables (truncate_name), <field>_id
 // columns, _create_index_name with names_digest (MD5), _fk_<table>_<column>, _uniq, _like,
-// _check, _pk. RunSQL text is replayed as written (DO blocks opened); RunPython has no
-// effect; SeparateDatabaseAndState's database operations give effects while its state
-// operations only change the state.
+// _check, _pk. RunSQL is read in every form Django 3.2 accepts (run_sql_statements below)
+// and its statements replayed as written (DO blocks opened); a statement with IF NOT EXISTS
+// also has as effects the objects it creates when replayed on its own, even where an
+// earlier migration made them (a repair's intent); RunPython has no effect;
+// SeparateDatabaseAndState's database operations give effects while its state operations
+// only change the state.
 //
 // Effects name no schema (schema "", schema_explicit false): Django leaves the schema to
 // the search_path. RunSQL statements that qualify their names keep the schema they name.
@@ -52,6 +55,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "django/migration_py.hpp"
@@ -105,6 +109,19 @@ struct ProjectSchema {
 
 ProjectSchema derive_schema(const std::vector<MigrationFile>& files,
                             const DjangoSettings& settings = {});
+
+// What one RunSQL operation of `file` runs forwards, read from the file alone as Django 3.2's
+// RunSQL._run_sql() runs it through the PostgreSQL schema editor, each statement as
+// `sqlmigrate` prints it (';' appended where missing; (sql, params) pairs interpolated by
+// quote_value(), '%' of str parameters doubled with sqlmigrate_semantics as sqlmigrate
+// does). A list element or argument that cannot be read without running Python is a
+// problem with its line; the statements that can be read are still given, with theirs.
+struct RunSqlText {
+  std::vector<std::pair<std::string, uint64_t>> statements;
+  std::vector<Problem> problems;
+};
+RunSqlText run_sql_statements(const MigrationFile& file, const Operation& op,
+                              const DjangoSettings& settings = {});
 
 struct PyEffectsSummary {
   size_t files = 0;       // migration .py artifacts read again

@@ -1,0 +1,338 @@
+// The operations of django/db/migrations/operations/models.py: CreateModel, DeleteModel,
+// RenameModel, AlterModelTable, AlterUniqueTogether, AlterIndexTogether,
+// AlterModelOptions, AlterOrderWithRespectTo, AddIndex, RemoveIndex, AddConstraint,
+// RemoveConstraint (and the concurrent index operations of
+// django/contrib/postgres/operations.py).
+
+#include "django/derivation.hpp"
+
+#include <algorithm>
+
+#include "base/error.hpp"
+#include "base/text.hpp"
+#include "pgsql/script_effects.hpp"
+#include "pgsql/sql_text.hpp"
+
+namespace dbautopsy::django::detail {
+
+void Derivation::op_create_model(const Operation& op, bool database) {
+  ModelState m;
+  m.app = m_file->app;
+  m.name = model_arg(op, "name");
+  if (m.name.empty()) {
+    return;
+  }
+  m.order = ++m_model_order;
+  const std::string key = m.key();
+  Node fields = resolved(op.arg("fields"));
+  if (!is_sequence(&fields)) {
+    problem("warning", "django-operation-unreadable",
+            "CreateModel " + m.name + ": `fields` is not a list of (name, field) pairs");
+  }
+  for (const auto& pair : elements_of(&fields)) {
+    if (pair.children.size() != 2 || !string_of(&pair.children[0])) {
+      problem("warning", "django-field-unreadable",
+              "CreateModel " + m.name +
+                  ": a field entry is not a (name, field) pair: " + py::to_source(pair),
+              pair.line);
+      continue;
+    }
+    m.fields.push_back(make_field(*string_of(&pair.children[0]), pair.children[1], m.app, key));
+  }
+  Node options = resolved(op.arg("options"));
+  read_options(m, &options);
+  Node bases = resolved(op.arg("bases"));
+  for (const auto& b : elements_of(&bases)) {
+    if (auto s = string_of(&b)) {
+      m.bases.push_back(lower_model_key(*s));
+    }
+  }
+  if (model(key)) {
+    problem("warning", "django-model-duplicate",
+            "CreateModel " + key + ": the model already exists in the state; it is replaced");
+  }
+  m_models[key] = m;
+  if (database && allow_migrate(m)) {
+    create_model(m);
+  }
+}
+
+void Derivation::op_delete_model(const Operation& op, bool database) {
+  ModelState* m = model_or_problem(m_file->app, model_arg(op, "name"));
+  if (!m) {
+    return;
+  }
+  ModelState from = *m;
+  m_models.erase(from.key());
+  m_ghosts[from.key()] = from;
+  if (database && allow_migrate(from)) {
+    delete_model(from);
+  }
+}
+
+void Derivation::op_rename_model(const Operation& op, bool database) {
+  std::string old_name = model_arg(op, "old_name");
+  std::string new_name = model_arg(op, "new_name");
+  ModelState* m = model_or_problem(m_file->app, old_name);
+  if (!m || new_name.empty()) {
+    return;
+  }
+  const ModelState from = *m;
+  const std::string old_key = from.key();
+  // Relations pointing at the model, before the state changes: non-hidden foreign keys
+  // (_meta.related_objects) and many-to-many fields of other models.
+  struct Pointing {
+    std::string model;
+    Field field;
+    AlterInfo info;
+  };
+  std::vector<Pointing> fks, m2ms;
+  for (const ModelState& other : sorted_models()) {
+    for (const Field& f : other.fields) {
+      if (f.to != old_key) {
+        continue;
+      }
+      auto rn = f.kw.find("related_name");
+      bool hidden =
+          rn != f.kw.end() && string_of(&rn->second) && ends_with(*string_of(&rn->second), "+");
+      if (f.is_fk() && !hidden) {
+        fks.push_back({other.key(), f, prepare_alter(other, f)});
+      } else if (f.is_m2m() && other.key() != old_key) {
+        m2ms.push_back({other.key(), f, {}});
+      }
+    }
+  }
+  ModelState renamed = from;
+  renamed.name = new_name;
+  const std::string new_key = renamed.key();
+  m_models.erase(old_key);
+  m_ghosts[old_key] = from;
+  m_models[new_key] = renamed;
+  for (auto& [k, other] : m_models) {
+    for (Field& f : other.fields) {
+      bool changed = false;
+      if (f.to == old_key) {
+        f.to = new_key;
+        changed = true;
+      }
+      if (f.through == old_key) {
+        f.through = new_key;
+        changed = true;
+      }
+      if (changed) {
+        canonicalize(f, field_class(f.path));
+      }
+    }
+  }
+  const ModelState& nm = m_models[new_key];
+  if (!database || !allow_migrate(nm)) {
+    return;
+  }
+  alter_db_table(db_table(from), db_table(nm));
+  for (const auto& p : fks) {
+    std::string key = p.model == old_key ? new_key : p.model;
+    const ModelState* rm = model(key);
+    const Field* nf = rm ? get_field(*rm, p.field.name) : nullptr;
+    if (rm && nf) {
+      alter_field(*rm, p.field, *nf, p.info);
+    }
+  }
+  for (const auto& p : m2ms) {
+    const ModelState* rm = model(p.model);
+    const Field* nf = rm ? get_field(*rm, p.field.name) : nullptr;
+    if (!rm || !nf) {
+      continue;
+    }
+    ModelState ot = auto_through(*rm, p.field);
+    ModelState nt = auto_through(*rm, *nf);
+    if (!has_auto_through(p.field)) {
+      continue;
+    }
+    alter_field(nt, ot.fields[1], nt.fields[1], prepare_alter(nt, ot.fields[1]));
+  }
+  for (size_t i = 0; i < from.fields.size() && i < nm.fields.size(); ++i) {
+    const Field& of = from.fields[i];
+    const Field& nf = nm.fields[i];
+    if (!has_auto_through(of) || of.to == old_key) {
+      continue;  // self-referential ones were renamed with the relations above
+    }
+    ModelState ot = auto_through(from, of);
+    ModelState nt = auto_through(nm, nf);
+    alter_db_table(*ot.db_table, *nt.db_table);
+    alter_field(nt, ot.fields[0], nt.fields[0], prepare_alter(nt, ot.fields[0]));
+  }
+}
+
+void Derivation::op_alter_model_table(const Operation& op, bool database) {
+  ModelState* m = model_or_problem(m_file->app, model_arg(op, "name"));
+  if (!m) {
+    return;
+  }
+  ModelState from = *m;
+  const Node* table = op.arg("table");
+  if (auto s = string_of(table)) {
+    m->db_table = *s;
+  } else {
+    m->db_table.reset();
+  }
+  if (!database || !allow_migrate(*m)) {
+    return;
+  }
+  alter_db_table(db_table(from), db_table(*m));
+  for (size_t i = 0; i < from.fields.size(); ++i) {
+    if (has_auto_through(from.fields[i])) {
+      alter_db_table(*auto_through(from, from.fields[i]).db_table,
+                     *auto_through(*m, m->fields[i]).db_table);
+    }
+  }
+}
+
+void Derivation::op_alter_together(const Operation& op, bool database, bool unique) {
+  ModelState* m = model_or_problem(m_file->app, model_arg(op, "name"));
+  if (!m) {
+    return;
+  }
+  Node value = resolved(op.arg(unique ? "unique_together" : "index_together"));
+  auto olds = unique ? m->unique_together : m->index_together;
+  auto news = together_of(&value);
+  (unique ? m->unique_together : m->index_together) = news;
+  if (!database || !allow_migrate(*m)) {
+    return;
+  }
+  auto contains = [](const std::vector<std::vector<std::string>>& set,
+                     const std::vector<std::string>& v) {
+    return std::find(set.begin(), set.end(), v) != set.end();
+  };
+  for (const auto& g : olds) {
+    if (!contains(news, g)) {
+      delete_composed_index(*m, g, unique);
+    }
+  }
+  for (const auto& g : news) {
+    if (contains(olds, g)) {
+      continue;
+    }
+    if (unique) {
+      execute(unique_stmt(db_table(*m), columns_of(*m, g)).render());
+    } else {
+      std::vector<Field> fields;
+      for (const auto& n : g) {
+        if (const Field* f = get_field(*m, n)) {
+          fields.push_back(*f);
+        }
+      }
+      execute(index_stmt(*m, fields, "_idx").render());
+    }
+  }
+}
+
+void Derivation::op_alter_options(const Operation& op) {
+  ModelState* m = model_or_problem(m_file->app, model_arg(op, "name"));
+  if (!m) {
+    return;
+  }
+  // AlterModelOptions.ALTER_OPTION_KEYS: of these only `managed` matters to the schema;
+  // an option left out is removed.
+  Node options = resolved(op.arg("options"));
+  const Node* managed = dict_get(&options, "managed");
+  m->managed = managed ? bool_of(managed).value_or(true) : true;
+}
+
+void Derivation::op_alter_order_with_respect_to(const Operation& op, bool database) {
+  ModelState* m = model_or_problem(m_file->app, model_arg(op, "name"));
+  if (!m) {
+    return;
+  }
+  ModelState from = *m;
+  m->order_with_respect_to = string_of(op.arg("order_with_respect_to")).value_or("");
+  if (!database || !allow_migrate(*m)) {
+    return;
+  }
+  Field order;
+  order.name = "_order";
+  order.cls = "OrderWrt";
+  order.internal = "IntegerField";
+  order.type_template = "integer";
+  order.known = true;
+  order.empty_strings_allowed = false;
+  if (!from.order_with_respect_to.empty() && m->order_with_respect_to.empty()) {
+    remove_field(from, order);
+  } else if (from.order_with_respect_to.empty() && !m->order_with_respect_to.empty()) {
+    Node zero;
+    zero.kind = NodeKind::number;
+    zero.text = "0";
+    order.default_value = zero;
+    add_field(from, order);
+  }
+}
+
+void Derivation::op_add_index(const Operation& op, bool database, bool concurrently) {
+  ModelState* m = model_or_problem(m_file->app, model_arg(op, "model_name"));
+  if (!m) {
+    return;
+  }
+  Node call = resolved(op.arg("index"));
+  IndexDef idx = make_index(call);
+  m->indexes.push_back(idx);
+  if (database && allow_migrate(*m)) {
+    add_index(*m, idx, concurrently);
+  }
+}
+
+void Derivation::op_remove_index(const Operation& op, bool database, bool concurrently) {
+  ModelState* m = model_or_problem(m_file->app, model_arg(op, "model_name"));
+  std::string name = model_arg(op, "name");
+  if (!m) {
+    return;
+  }
+  auto it = std::find_if(m->indexes.begin(), m->indexes.end(),
+                         [&](const IndexDef& i) { return i.name == name; });
+  if (it == m->indexes.end()) {
+    problem("warning", "django-index-unknown",
+            "RemoveIndex: " + m->key() + " has no index " + name +
+                " in the state (Django "
+                "raises ValueError)");
+  } else {
+    m->indexes.erase(it);
+  }
+  if (database && allow_migrate(*m)) {
+    execute(
+        std::string(concurrently ? "DROP INDEX CONCURRENTLY IF EXISTS " : "DROP INDEX IF EXISTS ") +
+        qn(name));
+  }
+}
+
+void Derivation::op_add_constraint(const Operation& op, bool database) {
+  ModelState* m = model_or_problem(m_file->app, model_arg(op, "model_name"));
+  if (!m) {
+    return;
+  }
+  Node call = resolved(op.arg("constraint"));
+  ConstraintDef c = make_constraint(call);
+  m->constraints.push_back(c);
+  if (database && allow_migrate(*m)) {
+    add_constraint(*m, c);
+  }
+}
+
+void Derivation::op_remove_constraint(const Operation& op, bool database) {
+  ModelState* m = model_or_problem(m_file->app, model_arg(op, "model_name"));
+  std::string name = model_arg(op, "name");
+  if (!m) {
+    return;
+  }
+  auto it = std::find_if(m->constraints.begin(), m->constraints.end(),
+                         [&](const ConstraintDef& c) { return c.name == name; });
+  if (it == m->constraints.end()) {
+    problem("warning", "django-constraint-unknown",
+            "RemoveConstraint: " + m->key() + " has no constraint " + name + " in the state");
+    return;
+  }
+  ConstraintDef c = *it;
+  m->constraints.erase(it);
+  if (database && allow_migrate(*m)) {
+    remove_constraint(*m, c);
+  }
+}
+
+}  // namespace dbautopsy::django::detail
