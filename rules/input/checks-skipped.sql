@@ -1,0 +1,141 @@
+-- id: input.checks-skipped
+-- severity: warning
+-- title: A family of checks could not run: the inputs lack, or could not be read for, what it needs
+-- rationale: A report without findings must mean that nothing was found, not that nothing could be looked at. When no django_migrations record could be read, no schema dump was given, or the dumps hold no data, the checks that need them are silent; this finding says which family was skipped, why, and what to send.
+-- remedy: Add the missing input to the case (the message says which and how to make it), or make the unreadable one readable, and investigate again.
+-- subject.value is the family whose checks did not run: migration (migration.*), drift
+-- (drift.*, and migration.faked / migration.partially-applied, which compare with the
+-- schema), data (data.duplicate-rows, etl.orphaned-reference) or snapshot (comparisons of
+-- two dumps: etl.id-remapped).
+WITH
+-- Inputs that were not read: of no kind dbautopsy reads, or failed / recognised but not read
+-- (empty files, such as a package's __init__.py, hold nothing to read).
+unread AS (
+  SELECT id, path, kind, coalesce(status_detail, status) AS detail
+    FROM artifact
+   WHERE (kind = 'unknown' OR status IN ('failed', 'unsupported')) AND size_bytes > 0),
+-- The ones that may be the missing export: named after django_migrations (or migrations),
+-- else every unread file.
+unread_records AS (
+  SELECT * FROM unread
+   WHERE lower(path) GLOB '*migration*' AND path NOT GLOB '*.py'
+  UNION ALL
+  SELECT * FROM unread
+   WHERE NOT EXISTS (SELECT 1 FROM unread WHERE lower(path) GLOB '*migration*' AND path NOT GLOB '*.py')),
+unread_list AS (
+  SELECT group_concat(path || ': ' || detail, '; ') AS text FROM unread_records),
+has_records AS (SELECT EXISTS (SELECT 1 FROM recorded_migration) AS yes),
+has_files AS (SELECT EXISTS (SELECT 1 FROM migration) AS yes),
+has_effects AS (SELECT EXISTS (SELECT 1 FROM migration WHERE source IN ('py', 'sqlmigrate')) AS yes),
+-- The current snapshot: its tables (django_migrations apart) and whether it is a Django
+-- database (it has the django_migrations table).
+current AS (
+  SELECT s.artifact_id, s.data_artifact_id, a.path,
+         (SELECT count(*) FROM current_table t WHERE t.name <> 'django_migrations') AS tables,
+         EXISTS (SELECT 1 FROM current_table t WHERE t.name = 'django_migrations') AS django
+    FROM snapshot s JOIN artifact a ON a.id = s.artifact_id
+   WHERE s.role = 'current'),
+-- Where to point when the inputs are missing rather than unreadable.
+first_migration AS (
+  SELECT a.path, m.line, m.app || '.' || m.name AS text
+    FROM migration m JOIN artifact a ON a.id = m.artifact_id
+   ORDER BY a.path, m.line LIMIT 1),
+first_record AS (
+  SELECT a.path, rm.line, rm.app || '.' || rm.name AS text
+    FROM recorded_migration rm JOIN artifact a ON a.id = rm.artifact_id
+   ORDER BY rm.position LIMIT 1),
+unread_evidence AS (
+  SELECT json_group_array(json_object('artifact', path, 'line', NULL, 'text', 'not read: ' || detail)) AS ev
+    FROM unread_records),
+no_records_reason AS (
+  SELECT CASE
+           WHEN (SELECT text FROM unread_list) IS NOT NULL
+             THEN 'no django_migrations record could be read (not read: ' || (SELECT text FROM unread_list) || ')'
+           WHEN (SELECT django FROM current) = 1
+             THEN printf('no django_migrations record could be read: %s has the django_migrations table but not its rows (a schema-only dump)',
+                         (SELECT path FROM current))
+           ELSE 'no django_migrations record could be read: the inputs hold no export of the table'
+         END AS text),
+how_records AS (
+  SELECT 'Send the table: `psql -c "\copy django_migrations TO ''django_migrations.csv'' CSV HEADER"` (its default text form, `psql -x` output, a ; separated spreadsheet export and JSON are read too), `manage.py showmigrations`, or a dump with its data' AS text),
+-- Evidence when nothing was unreadable: the migration files (or the dump) that wanted checking.
+missing_evidence AS (
+  SELECT coalesce(
+           (SELECT json_array(json_object('artifact', path, 'line', line, 'text', 'migration ' || text || ' is known, its record is not'))
+              FROM first_migration),
+           (SELECT json_array(json_object('artifact', path, 'line', NULL, 'text', 'has the django_migrations table, not its rows'))
+              FROM current)) AS ev)
+-- 1. Migration checks: migration files (or a Django database) and no record.
+SELECT 'migration' AS value,
+       printf('migration checks skipped: %s, so which %s applied is unknown (migration.pending, .unknown-record, .out-of-order, .faked and .partially-applied did not run). %s',
+              (SELECT text FROM no_records_reason),
+              CASE (SELECT count(*) FROM (SELECT DISTINCT app, name FROM migration))
+                WHEN 0 THEN 'migrations were'
+                WHEN 1 THEN 'of the 1 known migration was'
+                ELSE printf('of the %d known migrations were', (SELECT count(*) FROM (SELECT DISTINCT app, name FROM migration))) END,
+              (SELECT text FROM how_records)) AS message,
+       CASE WHEN EXISTS (SELECT 1 FROM unread_records) THEN (SELECT ev FROM unread_evidence)
+            ELSE (SELECT ev FROM missing_evidence) END AS evidence,
+       'checks-skipped' AS cause_key
+ WHERE (SELECT yes FROM has_records) = 0
+   AND ((SELECT yes FROM has_files) = 1 OR coalesce((SELECT django FROM current), 0) = 1)
+UNION ALL
+-- 2. Drift checks without records: the schema is there, what it should hold is unknown.
+SELECT 'drift',
+       printf('drift checks skipped: %s has %d tables, but %s, so what the applied migrations should have made is unknown: no missing, misplaced, changed or unexplained table, column, index or constraint can be reported (drift.* did not run). %s',
+              (SELECT path FROM current), (SELECT tables FROM current),
+              (SELECT text FROM no_records_reason), (SELECT text FROM how_records)),
+       json_array(json_object('artifact', (SELECT path FROM current), 'line', NULL,
+                              'text', 'the schema that could not be checked')),
+       'checks-skipped'
+ WHERE (SELECT yes FROM has_records) = 0
+   AND coalesce((SELECT tables FROM current), 0) > 0
+   AND ((SELECT yes FROM has_files) = 1 OR (SELECT django FROM current) = 1)
+UNION ALL
+-- 3. Drift checks without a schema: migrations are recorded, no dump shows the database.
+SELECT 'drift',
+       printf('drift checks skipped: %d migrations are recorded, but no dump of the database%s, so whether their tables, columns, indexes and constraints exist is unknown (drift.*, migration.faked and migration.partially-applied did not run). Send `pg_dump --schema-only` (or a full or -Fc dump) of the database',
+              (SELECT count(*) FROM recorded_migration),
+              CASE WHEN EXISTS (SELECT 1 FROM unread WHERE kind LIKE 'pgdump-%')
+                   THEN ' could be read (not read: ' || (SELECT group_concat(path || ': ' || detail, '; ') FROM unread WHERE kind LIKE 'pgdump-%') || ')'
+                   ELSE ' was given' END),
+       CASE WHEN EXISTS (SELECT 1 FROM unread WHERE kind LIKE 'pgdump-%')
+            THEN (SELECT json_group_array(json_object('artifact', path, 'line', NULL, 'text', 'not read: ' || detail)) FROM unread WHERE kind LIKE 'pgdump-%')
+            ELSE (SELECT json_array(json_object('artifact', path, 'line', line, 'text', 'migration ' || text || ' is recorded')) FROM first_record) END,
+       'checks-skipped'
+ WHERE (SELECT yes FROM has_records) = 1
+   AND NOT EXISTS (SELECT 1 FROM snapshot)
+UNION ALL
+-- 4. Drift checks without migration files: records and a schema, but what each recorded
+--    migration makes is unknown.
+SELECT 'drift',
+       printf('drift checks skipped: %d migrations are recorded and %s shows the schema, but no migration file (.py) or sqlmigrate output was given, so what the migrations should have made is unknown (drift.*, migration.faked and migration.partially-applied did not run). Send the migrations folders of the apps (or `manage.py sqlmigrate APP NAME` of each migration)',
+              (SELECT count(*) FROM recorded_migration), (SELECT path FROM current)),
+       (SELECT json_array(json_object('artifact', path, 'line', line, 'text', 'migration ' || text || ' is recorded')) FROM first_record),
+       'checks-skipped'
+ WHERE (SELECT yes FROM has_records) = 1
+   AND (SELECT yes FROM has_effects) = 0
+   AND EXISTS (SELECT 1 FROM snapshot)
+UNION ALL
+-- 5. Data checks: the dumps of the current state hold no data.
+SELECT 'data',
+       printf('data checks skipped: %s holds the schema only (no COPY or INSERT data), so repeated rows and orphaned references could not be looked for (data.duplicate-rows, etl.orphaned-reference did not run). Send a dump with its data (pg_dump without --schema-only, or pg_dump -Fc)',
+              (SELECT path FROM current)),
+       json_array(json_object('artifact', (SELECT path FROM current), 'line', NULL,
+                              'text', 'a dump without data')),
+       'checks-skipped'
+ WHERE coalesce((SELECT tables FROM current), 0) > 0
+   AND (SELECT data_artifact_id FROM current) IS NULL
+UNION ALL
+-- 6. Snapshot comparisons: a dump that could not be read takes its state out of the
+--    comparison (and out of every other check).
+SELECT 'snapshot',
+       printf('snapshot checks skipped for %s: %s could not be read, so the state %s shows is neither analysed nor compared with the other dumps (etl.id-remapped compares a dump before with one after). Send a readable copy (check its size and `pg_restore --list` it)',
+              (SELECT group_concat(path, ', ') FROM unread WHERE kind LIKE 'pgdump-%'),
+              CASE (SELECT count(*) FROM unread WHERE kind LIKE 'pgdump-%') WHEN 1 THEN 'it' ELSE 'they' END,
+              CASE (SELECT count(*) FROM unread WHERE kind LIKE 'pgdump-%') WHEN 1 THEN 'it' ELSE 'they' END),
+       (SELECT json_group_array(json_object('artifact', path, 'line', NULL, 'text', 'not read: ' || detail))
+          FROM unread WHERE kind LIKE 'pgdump-%'),
+       'checks-skipped'
+ WHERE EXISTS (SELECT 1 FROM unread WHERE kind LIKE 'pgdump-%')
+   AND EXISTS (SELECT 1 FROM snapshot)
