@@ -11,12 +11,18 @@
   - Markdown escapes names holding `|`, backticks and `*` (from a user rule's findings over a
     real case: the names are the rule's strings, the store is a real investigation), so a
     table row keeps its cells and no emphasis or code span starts inside a name;
+  - a compressed migration file (0001_initial.py.gz, 0004_....py.xz) or sqlmigrate output
+    (.sql.bz2) is named by its path without the compression suffix: django_drift with some
+    of them compressed (by gzip / xz / bzip2) gives django_drift's expected findings;
   - a skipped family of checks (input.checks-skipped) fails `--fail-on warning`.
 
 Usage: check_contract.py --dbautopsy PATH --fixtures DIR
 """
 import argparse
+import bz2
+import gzip
 import hashlib
+import lzma
 import json
 import re
 import shutil
@@ -95,6 +101,34 @@ def main():
             check(sha == dir_sha(archive),
                   f"directory archive ({edit or 'as made'}): sha256 {sha!r}, expected "
                   f"{dir_sha(archive)}")
+
+        # Compressed migration files and sqlmigrate outputs.
+        sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "cases"))
+        from run_case import key, show  # the case test's own comparison
+        case = tmp / "compressed"
+        shutil.copytree(fixtures / "cases" / "django_drift", case,
+                        ignore=shutil.ignore_patterns(".dbautopsy"))
+        expected = json.loads((case / "expected.json").read_text())
+        (case / "expected.json").unlink()
+        for rel, opener, suffix in (("migrations/teams/0001_initial.py", gzip.open, ".gz"),
+                                    ("migrations/teams/0004_add_left_at_field.py", lzma.open, ".xz"),
+                                    ("sqlmigrate/teams/0006_repair_teammembership_left_at.sql",
+                                     bz2.open, ".bz2")):
+            src = case / rel
+            with opener(str(src) + suffix, "wb") as out:
+                out.write(src.read_bytes())
+            src.unlink()
+        r = run("investigate", str(case), "--store", str(tmp / "compressed.db"), "--format",
+                "json", "--fail-on", "never")
+        got = json.loads(r.stdout)
+        want = {key(f) for f in expected["findings"]}
+        have = {key(f) for f in got["findings"]}
+        for k in sorted(want - have):
+            check(False, f"compressed migrations: missing {show(k)}")
+        for k in sorted(have - want):
+            check(False, f"compressed migrations: extra {show(k)}")
+        check("cannot tell which migration" not in r.stdout + r.stderr,
+              "compressed migrations: a file is not named")
 
         # A skipped family is a warning: --fail-on warning fails, the default does not.
         case = fixtures / "cases" / "input_unreadable_records"
