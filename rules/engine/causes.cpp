@@ -693,13 +693,17 @@ int correlate(store::Store& store) {
       while (st.step()) {
         families.push_back(st.get_text(0));
       }
-      g.summary = fmt::format("{} could not run: the inputs lack what {} need",
-                              plural(families.size(), "family of checks", "families of checks"),
-                              families.size() == 1 ? "it" : "they");
-      g.narrative = fmt::format(
-          "The {} checks did not run, so their silence says nothing about the database: each "
-          "finding says which input was missing or unreadable and how to provide it.",
-          list(families));
+      bool all = families == std::vector<std::string>{"all"};
+      g.summary =
+          all ? std::string("no check could run: no input could be used")
+              : fmt::format("{} could not run: the inputs lack what {}",
+                            plural(families.size(), "family of checks", "families of checks"),
+                            families.size() == 1 ? "it needs" : "they need");
+      g.narrative =
+          (all ? std::string("No check ran, so the report's silence")
+               : "The " + list(families) + " checks did not run, so their silence") +
+          " says nothing about the database: each finding says which input was missing or "
+          "unreadable and how to provide it.";
     } else {
       g.summary = fmt::format("{} of {}", plural(g.findings.size(), "finding", "findings"), g.kind);
       g.narrative = g.summary + ".";

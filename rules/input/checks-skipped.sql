@@ -6,7 +6,7 @@
 -- subject.value is the family whose checks did not run: migration (migration.*), drift
 -- (drift.*, and migration.faked / migration.partially-applied, which compare with the
 -- schema), data (data.duplicate-rows, etl.orphaned-reference) or snapshot (comparisons of
--- two dumps: etl.id-remapped).
+-- two dumps: etl.id-remapped), or all (no input could be used at all).
 WITH
 -- Inputs that were not read: of no kind dbautopsy reads, or failed / recognised but not read
 -- (empty files, such as a package's __init__.py, hold nothing to read).
@@ -14,16 +14,13 @@ unread AS (
   SELECT id, path, kind, coalesce(status_detail, status) AS detail
     FROM artifact
    WHERE (kind = 'unknown' OR status IN ('failed', 'unsupported')) AND size_bytes > 0),
--- The ones that may be the missing export: named after django_migrations (or migrations),
--- else every unread file.
-unread_records AS (
-  SELECT * FROM unread
-   WHERE lower(path) GLOB '*migration*' AND path NOT GLOB '*.py'
-  UNION ALL
-  SELECT * FROM unread
-   WHERE NOT EXISTS (SELECT 1 FROM unread WHERE lower(path) GLOB '*migration*' AND path NOT GLOB '*.py')),
+-- The ones that may be the missing export: named after django_migrations (or migrations).
+unread_named AS (
+  SELECT * FROM unread WHERE lower(path) GLOB '*migration*' AND path NOT GLOB '*.py'),
 unread_list AS (
-  SELECT group_concat(path || ': ' || detail, '; ') AS text FROM unread_records),
+  SELECT group_concat(path || ': ' || detail, '; ') AS text FROM unread_named),
+unread_any_list AS (
+  SELECT group_concat(path || ': ' || detail, '; ') AS text FROM unread),
 has_records AS (SELECT EXISTS (SELECT 1 FROM recorded_migration) AS yes),
 has_files AS (SELECT EXISTS (SELECT 1 FROM migration) AS yes),
 has_effects AS (SELECT EXISTS (SELECT 1 FROM migration WHERE source IN ('py', 'sqlmigrate')) AS yes),
@@ -44,9 +41,6 @@ first_record AS (
   SELECT a.path, rm.line, rm.app || '.' || rm.name AS text
     FROM recorded_migration rm JOIN artifact a ON a.id = rm.artifact_id
    ORDER BY rm.position LIMIT 1),
-unread_evidence AS (
-  SELECT json_group_array(json_object('artifact', path, 'line', NULL, 'text', 'not read: ' || detail)) AS ev
-    FROM unread_records),
 no_records_reason AS (
   SELECT CASE
            WHEN (SELECT text FROM unread_list) IS NOT NULL
@@ -54,17 +48,24 @@ no_records_reason AS (
            WHEN (SELECT django FROM current) = 1
              THEN printf('no django_migrations record could be read: %s has the django_migrations table but not its rows (a schema-only dump)',
                          (SELECT path FROM current))
+           WHEN (SELECT text FROM unread_any_list) IS NOT NULL
+             THEN 'no django_migrations record could be read (not read: ' || (SELECT text FROM unread_any_list) || ')'
            ELSE 'no django_migrations record could be read: the inputs hold no export of the table'
          END AS text),
 how_records AS (
   SELECT 'Send the table: `psql -c "\copy django_migrations TO ''django_migrations.csv'' CSV HEADER"` (its default text form, `psql -x` output, a ; separated spreadsheet export and JSON are read too), `manage.py showmigrations`, or a dump with its data' AS text),
--- Evidence when nothing was unreadable: the migration files (or the dump) that wanted checking.
-missing_evidence AS (
+-- Evidence of the missing records: the unreadable export, else the dump that has the table
+-- without its rows, else any unreadable file, else the migration files that wanted checking.
+no_records_evidence AS (
   SELECT coalesce(
-           (SELECT json_array(json_object('artifact', path, 'line', line, 'text', 'migration ' || text || ' is known, its record is not'))
-              FROM first_migration),
+           (SELECT json_group_array(json_object('artifact', path, 'line', NULL, 'text', 'not read: ' || detail))
+              FROM unread_named HAVING count(*) > 0),
            (SELECT json_array(json_object('artifact', path, 'line', NULL, 'text', 'has the django_migrations table, not its rows'))
-              FROM current)) AS ev)
+              FROM current WHERE django = 1),
+           (SELECT json_group_array(json_object('artifact', path, 'line', NULL, 'text', 'not read: ' || detail))
+              FROM unread HAVING count(*) > 0),
+           (SELECT json_array(json_object('artifact', path, 'line', line, 'text', 'migration ' || text || ' is known, its record is not'))
+              FROM first_migration)) AS ev)
 -- 1. Migration checks: migration files (or a Django database) and no record.
 SELECT 'migration' AS value,
        printf('migration checks skipped: %s, so which %s applied is unknown (migration.pending, .unknown-record, .out-of-order, .faked and .partially-applied did not run). %s',
@@ -74,17 +75,19 @@ SELECT 'migration' AS value,
                 WHEN 1 THEN 'of the 1 known migration was'
                 ELSE printf('of the %d known migrations were', (SELECT count(*) FROM (SELECT DISTINCT app, name FROM migration))) END,
               (SELECT text FROM how_records)) AS message,
-       CASE WHEN EXISTS (SELECT 1 FROM unread_records) THEN (SELECT ev FROM unread_evidence)
-            ELSE (SELECT ev FROM missing_evidence) END AS evidence,
+       (SELECT ev FROM no_records_evidence) AS evidence,
        'checks-skipped' AS cause_key
  WHERE (SELECT yes FROM has_records) = 0
    AND ((SELECT yes FROM has_files) = 1 OR coalesce((SELECT django FROM current), 0) = 1)
 UNION ALL
 -- 2. Drift checks without records: the schema is there, what it should hold is unknown.
 SELECT 'drift',
-       printf('drift checks skipped: %s has %d tables, but %s, so what the applied migrations should have made is unknown: no missing, misplaced, changed or unexplained table, column, index or constraint can be reported (drift.* did not run). %s',
+       printf('drift checks skipped: %s has %d tables, but %s%s, so what the applied migrations should have made is unknown: no missing, misplaced, changed or unexplained table, column, index or constraint can be reported (drift.* did not run). %s%s',
               (SELECT path FROM current), (SELECT tables FROM current),
-              (SELECT text FROM no_records_reason), (SELECT text FROM how_records)),
+              (SELECT text FROM no_records_reason),
+              CASE WHEN (SELECT yes FROM has_effects) = 0 THEN ', nor any migration file (.py) or sqlmigrate output' ELSE '' END,
+              (SELECT text FROM how_records),
+              CASE WHEN (SELECT yes FROM has_effects) = 0 THEN '; and the migrations folders of the apps' ELSE '' END),
        json_array(json_object('artifact', (SELECT path FROM current), 'line', NULL,
                               'text', 'the schema that could not be checked')),
        'checks-skipped'
@@ -139,3 +142,14 @@ SELECT 'snapshot',
        'checks-skipped'
  WHERE EXISTS (SELECT 1 FROM unread WHERE kind LIKE 'pgdump-%')
    AND EXISTS (SELECT 1 FROM snapshot)
+UNION ALL
+-- 7. Nothing to check: no dump, no django_migrations export, no migration file was read.
+SELECT 'all',
+       printf('no check could run: none of the %d inputs is a pg_dump, an export of django_migrations or a migration file that could be read%s. Send a dump of the database (pg_dump, plain or -Fc), its django_migrations table and the apps'' migrations folders',
+              (SELECT count(*) FROM artifact),
+              coalesce(' (not read: ' || (SELECT text FROM unread_any_list) || ')', '')),
+       (SELECT json_group_array(json_object('artifact', path, 'line', NULL, 'text', 'not read: ' || detail)) FROM unread),
+       'checks-skipped'
+ WHERE NOT EXISTS (SELECT 1 FROM snapshot)
+   AND NOT EXISTS (SELECT 1 FROM migration_record)
+   AND NOT EXISTS (SELECT 1 FROM migration)
