@@ -21,6 +21,14 @@ unread_list AS (
   SELECT group_concat(path || ': ' || detail, '; ') AS text FROM unread_named),
 unread_any_list AS (
   SELECT group_concat(path || ': ' || detail, '; ') AS text FROM unread),
+-- Unread files that are dumps by their kind or, when not even that could be told (a file cut
+-- short before its first statement), by their name.
+unread_dumps AS (
+  SELECT * FROM unread
+   WHERE kind LIKE 'pgdump-%'
+      OR lower(path) GLOB '*.sql' OR lower(path) GLOB '*.sql.*' OR lower(path) GLOB '*.dump'
+      OR lower(path) GLOB '*.dump.*' OR lower(path) GLOB '*.backup' OR lower(path) GLOB '*.pgdump'
+      OR lower(path) GLOB '*.tar' OR lower(path) GLOB '*.tar.*'),
 has_records AS (SELECT EXISTS (SELECT 1 FROM recorded_migration) AS yes),
 has_files AS (SELECT EXISTS (SELECT 1 FROM migration) AS yes),
 has_effects AS (SELECT EXISTS (SELECT 1 FROM migration WHERE source IN ('py', 'sqlmigrate')) AS yes),
@@ -99,11 +107,11 @@ UNION ALL
 SELECT 'drift',
        printf('drift checks skipped: %d migrations are recorded, but no dump of the database%s, so whether their tables, columns, indexes and constraints exist is unknown (drift.*, migration.faked and migration.partially-applied did not run). Send `pg_dump --schema-only` (or a full or -Fc dump) of the database',
               (SELECT count(*) FROM recorded_migration),
-              CASE WHEN EXISTS (SELECT 1 FROM unread WHERE kind LIKE 'pgdump-%')
-                   THEN ' could be read (not read: ' || (SELECT group_concat(path || ': ' || detail, '; ') FROM unread WHERE kind LIKE 'pgdump-%') || ')'
+              CASE WHEN EXISTS (SELECT 1 FROM unread_dumps)
+                   THEN ' could be read (not read: ' || (SELECT group_concat(path || ': ' || detail, '; ') FROM unread_dumps) || ')'
                    ELSE ' was given' END),
-       CASE WHEN EXISTS (SELECT 1 FROM unread WHERE kind LIKE 'pgdump-%')
-            THEN (SELECT json_group_array(json_object('artifact', path, 'line', NULL, 'text', 'not read: ' || detail)) FROM unread WHERE kind LIKE 'pgdump-%')
+       CASE WHEN EXISTS (SELECT 1 FROM unread_dumps)
+            THEN (SELECT json_group_array(json_object('artifact', path, 'line', NULL, 'text', 'not read: ' || detail)) FROM unread_dumps)
             ELSE (SELECT json_array(json_object('artifact', path, 'line', line, 'text', 'migration ' || text || ' is recorded')) FROM first_record) END,
        'checks-skipped'
  WHERE (SELECT yes FROM has_records) = 1
@@ -134,13 +142,13 @@ UNION ALL
 --    comparison (and out of every other check).
 SELECT 'snapshot',
        printf('snapshot checks skipped for %s: %s could not be read, so the state %s shows is neither analysed nor compared with the other dumps (etl.id-remapped compares a dump before with one after). Send a readable copy (check its size and `pg_restore --list` it)',
-              (SELECT group_concat(path, ', ') FROM unread WHERE kind LIKE 'pgdump-%'),
-              CASE (SELECT count(*) FROM unread WHERE kind LIKE 'pgdump-%') WHEN 1 THEN 'it' ELSE 'they' END,
-              CASE (SELECT count(*) FROM unread WHERE kind LIKE 'pgdump-%') WHEN 1 THEN 'it' ELSE 'they' END),
+              (SELECT group_concat(path, ', ') FROM unread_dumps),
+              CASE (SELECT count(*) FROM unread_dumps) WHEN 1 THEN 'it' ELSE 'they' END,
+              CASE (SELECT count(*) FROM unread_dumps) WHEN 1 THEN 'it' ELSE 'they' END),
        (SELECT json_group_array(json_object('artifact', path, 'line', NULL, 'text', 'not read: ' || detail))
-          FROM unread WHERE kind LIKE 'pgdump-%'),
+          FROM unread_dumps),
        'checks-skipped'
- WHERE EXISTS (SELECT 1 FROM unread WHERE kind LIKE 'pgdump-%')
+ WHERE EXISTS (SELECT 1 FROM unread_dumps)
    AND EXISTS (SELECT 1 FROM snapshot)
 UNION ALL
 -- 7. Nothing to check: no dump, no django_migrations export, no migration file was read.
