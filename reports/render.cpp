@@ -65,6 +65,9 @@ std::string subject_text(const Finding& f) {
     }
   }
   std::string out;
+  if (f.rule == "input.checks-skipped" && s.count("value")) {
+    return s["value"] + " checks skipped";  // the family, not a row's value
+  }
   if (s.count("table")) {
     out = s.count("schema") ? s["schema"] + "." + s["table"] : s["table"];
     if (s.count("column")) {
@@ -105,6 +108,29 @@ std::vector<std::string> split_lines(const std::string& s) {
     start = nl == std::string::npos ? s.size() : nl + 1;
   }
   return out;
+}
+
+// Markdown: text with its markup characters escaped, so that a name holding `|`, a backtick,
+// `*` or `_` reads as written (and does not end a table cell or start emphasis).
+std::string md(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    if (std::string_view("\\`*_|[]<>#").find(c) != std::string_view::npos) {
+      out += '\\';
+    }
+    out += c == '\n' ? ' ' : c;
+  }
+  return out;
+}
+
+// Markdown: a code span, or escaped text when the code span could not hold it (a backtick
+// ends it; `|` ends a table cell even inside one).
+std::string md_code(const std::string& text) {
+  if (text.find_first_of("`|\n") != std::string::npos) {
+    return md(text);
+  }
+  return "`" + text + "`";
 }
 
 bool analysed(const Input& in) {
@@ -202,32 +228,34 @@ void write_text(std::ostream& out, const Report& report, bool colour, bool verbo
 }
 
 void write_markdown(std::ostream& out, const Report& report) {
-  out << fmt::format("# dbautopsy report: {}\n\n", report.title);
+  out << fmt::format("# dbautopsy report: {}\n\n", md(report.title));
   out << fmt::format("dbautopsy {}. {} in {}.\n\n", report.version,
                      count_of(report.findings.size(), "finding"),
                      count_of(report.causes.size(), "cause"));
   out << "## Inputs\n\n| artifact | kind | status |\n|---|---|---|\n";
   for (const auto& in : report.inputs) {
-    out << fmt::format("| `{}` | {} | {}{} |\n", in.path, in.kind, in.status,
-                       in.status == "ok" || !in.detail ? "" : ": " + *in.detail);
+    out << fmt::format("| {} | {} | {}{} |\n", md_code(in.path), in.kind, in.status,
+                       in.status == "ok" || !in.detail ? "" : ": " + md(*in.detail));
   }
   std::map<std::string, const Finding*> by_id;
   for (const auto& f : report.findings) {
     by_id[f.id] = &f;
   }
   for (const auto& c : report.causes) {
-    out << fmt::format("\n## {} — {} ({})\n\n{}\n\n", c.id, c.summary, c.severity, c.narrative);
+    out << fmt::format("\n## {} — {} ({})\n\n{}\n\n", c.id, md(c.summary), c.severity,
+                       md(c.narrative));
     if (c.repair) {
       out << "```sql\n" << *c.repair << "```\n\n";
     }
     for (const auto& id : c.findings) {
       const Finding& f = *by_id[id];
-      out << fmt::format("- **{}** `{}` {} — {}\n", f.id, f.rule, subject_text(f), f.message);
+      out << fmt::format("- **{}** `{}` {} — {}\n", f.id, f.rule, md(subject_text(f)),
+                         md(f.message));
       for (const auto& e : f.evidence) {
-        out << fmt::format("  - `{}` {}\n", where(e), e.text);
+        out << fmt::format("  - {} {}\n", md_code(where(e)), md(e.text));
       }
       if (f.repair) {
-        out << fmt::format("  - repair: `{}`\n", *f.repair);
+        out << fmt::format("  - repair: {}\n", md_code(*f.repair));
       }
     }
   }

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "base/error.hpp"
+
 namespace dbautopsy::reports {
 
 namespace {
@@ -66,6 +68,17 @@ nlohmann::ordered_json evidence_json(const std::vector<Evidence>& evidence) {
 }  // namespace
 
 Report load_report(store::Store& store, const std::string& version, const std::string& title) {
+  {
+    // Without an analysis there are no findings to report, and "No findings." would read as
+    // a clean bill of health.
+    store::Statement st = store.prepare("SELECT count(*) FROM analysis");
+    if (st.step() && st.get_int(0) == 0) {
+      throw InputError(Location{store.path().string()},
+                       "this fact store was never analysed, so it holds no findings to report: "
+                       "run `dbautopsy analyze --store FILE` first (or `dbautopsy investigate "
+                       "DIR`, which ingests, analyses and reports)");
+    }
+  }
   Report report;
   report.version = version;
   report.title = title;
@@ -186,12 +199,9 @@ void write_json(std::ostream& out, const Report& report) {
     nlohmann::ordered_json j{
         {"id", f.id},         {"rule", f.rule},       {"severity", f.severity},
         {"subject", subject}, {"message", f.message}, {"evidence", evidence_json(f.evidence)}};
-    if (f.metrics) {
-      j["metrics"] = *f.metrics;
-    }
-    if (f.repair) {
-      j["repair"] = *f.repair;
-    }
+    // The contract: both keys on every finding, {} and null when there is none.
+    j["metrics"] = f.metrics ? *f.metrics : nlohmann::ordered_json::object();
+    j["repair"] = f.repair ? nlohmann::ordered_json(*f.repair) : nlohmann::ordered_json();
     j["cause"] = f.cause.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(f.cause);
     findings.push_back(j);
   }

@@ -526,6 +526,14 @@ std::optional<MigrationKey> migration_key_from_path(std::string_view path) {
     return std::nullopt;
   }
   std::string_view file = parts.back();
+  // A compressed file (0001_initial.py.gz) is the migration its name without the
+  // compression suffix names; the reader decompresses it by its magic bytes.
+  for (std::string_view suffix : {".gz", ".bz2", ".xz", ".zst"}) {
+    if (file.size() > suffix.size() && file.ends_with(suffix)) {
+      file.remove_suffix(suffix.size());
+      break;
+    }
+  }
   if (file.size() <= 3 || file.substr(file.size() - 3) != ".py") {
     return std::nullopt;
   }

@@ -2,6 +2,9 @@
 
 #include <re2/re2.h>
 
+#include <algorithm>
+#include <cctype>
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -76,7 +79,7 @@ std::optional<std::string> applied_value(store::FactWriter& out, const std::stri
 
 // RFC 4180 fields of one CSV record (a quoted field may not span lines here: exports of
 // django_migrations hold no newlines). Returns nullopt for an unbalanced quote.
-std::optional<std::vector<std::string>> csv_fields(std::string_view line) {
+std::optional<std::vector<std::string>> csv_fields(std::string_view line, char delimiter = ',') {
   std::vector<std::string> out;
   std::string field;
   bool quoted = false;
@@ -97,7 +100,7 @@ std::optional<std::vector<std::string>> csv_fields(std::string_view line) {
     } else if (c == '"' && field.empty() && !was_quoted) {
       quoted = true;
       was_quoted = true;
-    } else if (c == ',') {
+    } else if (c == delimiter) {
       out.push_back(was_quoted ? field : std::string(text::trim(field)));
       field.clear();
       was_quoted = false;
@@ -217,7 +220,99 @@ std::string column_names(const std::vector<std::string>& names) {
   return text::join(trimmed, ", ");
 }
 
-RecordsSummary read_csv(io::InputStream& in, store::FactWriter& out) {
+// The fields of one line of COPY's text format (what `\copy TABLE TO FILE` writes by
+// default): tab-separated, `\N` for NULL (an empty string here: app and name are never NULL,
+// and a NULL `applied` is a record without its time), backslash escapes decoded.
+std::vector<std::string> copy_text_fields(std::string_view line) {
+  std::vector<std::string> out;
+  std::string field;
+  bool null = false;
+  auto octal = [](char c) { return c >= '0' && c <= '7'; };
+  for (size_t i = 0; i <= line.size(); ++i) {
+    if (i == line.size() || line[i] == '\t') {
+      out.push_back(null ? std::string() : field);
+      field.clear();
+      null = false;
+      continue;
+    }
+    char c = line[i];
+    if (c == '\r' && i + 1 == line.size()) {
+      continue;
+    }
+    if (c != '\\' || i + 1 == line.size()) {
+      field += c;
+      continue;
+    }
+    char e = line[++i];
+    switch (e) {
+      case 'N':
+        null = field.empty();
+        if (!null) {
+          field += 'N';
+        }
+        break;
+      case 'b':
+        field += '\b';
+        break;
+      case 'f':
+        field += '\f';
+        break;
+      case 'n':
+        field += '\n';
+        break;
+      case 'r':
+        field += '\r';
+        break;
+      case 't':
+        field += '\t';
+        break;
+      case 'v':
+        field += '\v';
+        break;
+      case 'x':
+        if (i + 1 < line.size() && std::isxdigit(static_cast<unsigned char>(line[i + 1]))) {
+          int v = 0;
+          for (int k = 0; k < 2 && i + 1 < line.size() &&
+                          std::isxdigit(static_cast<unsigned char>(line[i + 1]));
+               ++k) {
+            char h = line[++i];
+            v = v * 16 +
+                (std::isdigit(static_cast<unsigned char>(h)) ? h - '0' : (h | 0x20) - 'a' + 10);
+          }
+          field += static_cast<char>(v);
+        } else {
+          field += 'x';
+        }
+        break;
+      default:
+        if (octal(e)) {
+          int v = e - '0';
+          for (int k = 0; k < 2 && i + 1 < line.size() && octal(line[i + 1]); ++k) {
+            v = v * 8 + (line[++i] - '0');
+          }
+          field += static_cast<char>(v);
+        } else {
+          field += e;  // \\ and any other character stand for themselves
+        }
+    }
+  }
+  return out;
+}
+
+// How the lines of a delimited export are split into fields: CSV (comma or semicolon) or
+// COPY text.
+enum class Delimited { csv_comma, csv_semicolon, copy_text };
+
+const char* delimited_name(Delimited d) {
+  return d == Delimited::csv_comma       ? "CSV"
+         : d == Delimited::csv_semicolon ? "CSV (;-separated)"
+                                         : "\\copy text (tab-separated)";
+}
+
+RecordsSummary read_delimited(io::InputStream& in, store::FactWriter& out, Delimited how) {
+  const bool csv = how != Delimited::copy_text;
+  const char* source = csv ? "csv" : "copy";
+  const char* code_columns = csv ? "csv-columns" : "copy-columns";
   RecordsSummary summary;
   io::LineReader reader(in, 1 << 20);
   io::Line line;
@@ -233,15 +328,20 @@ RecordsSummary read_csv(io::InputStream& in, store::FactWriter& out) {
       }
       continue;
     }
-    std::string_view text = text::trim(line.text);
-    if (text.empty()) {
+    // COPY text keeps its tabs (an empty last field is a trailing tab); CSV is trimmed.
+    std::string_view text = csv ? text::trim(line.text) : line.text;
+    if (!text.empty() && text.back() == '\r') {
+      text.remove_suffix(1);
+    }
+    if (text::trim(text).empty()) {
       continue;
     }
-    if (!check_utf8(out, line.text, line.number, line.offset, "csv-encoding",
-                    "django_migrations")) {
+    if (!check_utf8(out, line.text, line.number, line.offset,
+                    csv ? "csv-encoding" : "copy-encoding", "django_migrations")) {
       continue;
     }
-    auto fields = csv_fields(text);
+    auto fields = csv ? csv_fields(text, how == Delimited::csv_semicolon ? ';' : ',')
+                      : std::optional(copy_text_fields(text));
     if (!fields) {
       problem(out, line.number, "error", "csv-quote",
               fmt::format("line {}: a quoted field is not closed (expected a closing '\"' before "
@@ -266,12 +366,12 @@ RecordsSummary read_csv(io::InputStream& in, store::FactWriter& out) {
         c = Columns{-1, 0, 1, 2, 3};
         expected = "app, name, applied";
       } else {
-        problem(out, line.number, "error", "csv-columns",
-                fmt::format("line {}: {} fields, expected a header naming the columns app and name "
-                            "(such as id,app,name,applied), or rows of id, app, name, applied "
-                            "(or app, name, applied) with a migration name such as 0001_initial; "
-                            "nothing is read",
-                            line.number, fields->size()),
+        problem(out, line.number, "error", code_columns,
+                fmt::format("line {}: {} fields ({}), expected a header naming the columns app "
+                            "and name (such as id,app,name,applied), or rows of id, app, name, "
+                            "applied (or app, name, applied) with a migration name such as "
+                            "0001_initial; nothing is read",
+                            line.number, fields->size(), delimited_name(how)),
                 std::string(text));
         return summary;
       }
@@ -279,13 +379,14 @@ RecordsSummary read_csv(io::InputStream& in, store::FactWriter& out) {
       where_defined = fmt::format("the first row (line {}, no header)", line.number);
     }
     if (fields->size() != cols->count) {
-      problem(out, line.number, "error", "csv-columns",
+      problem(out, line.number, "error", code_columns,
               fmt::format("line {}: {} fields where {} has {} ({}); the row is not read",
                           line.number, fields->size(), where_defined, cols->count, expected),
               std::string(text));
       continue;
     }
-    if (add_row_record(out, *fields, *cols, line.number, text, "csv", "csv-value")) {
+    if (add_row_record(out, *fields, *cols, line.number, text, source,
+                       csv ? "csv-value" : "copy-value")) {
       ++summary.records;
     }
   }
@@ -541,6 +642,91 @@ RecordsSummary read_psql(io::InputStream& in, store::FactWriter& out) {
   return summary;
 }
 
+// psql's expanded output (`psql -x`, `\\x`): each row a block headed "-[ RECORD N ]---",
+// one "column | value" line per column.
+RecordsSummary read_psql_expanded(io::InputStream& in, store::FactWriter& out) {
+  RecordsSummary summary;
+  io::LineReader reader(in, 1 << 20);
+  io::Line line;
+  static const RE2 k_record(R"(^-\[ RECORD (\d+) \][-+]*$)");
+  struct Block {
+    uint64_t line = 0;
+    uint64_t number = 0;
+    std::vector<std::string> names, values;
+  };
+  std::optional<Block> block;
+  uint64_t blocks = 0;
+  auto flush = [&]() {
+    if (!block) {
+      return;
+    }
+    ++blocks;
+    auto cols = columns_from_header(block->names);
+    if (!cols) {
+      problem(out, block->line, "error", "psql-x-shape",
+              fmt::format(
+                  "line {}: record {} has no {} line; expected \"app | ...\" and "
+                  "\"name | ...\" lines in each record; the record is not read",
+                  block->line, block->number,
+                  std::find(block->names.begin(), block->names.end(), "app") == block->names.end()
+                      ? "app"
+                      : "name"));
+    } else if (add_row_record(out, block->values, *cols, block->line,
+                              fmt::format("-[ RECORD {} ]", block->number), "psql",
+                              "psql-x-value")) {
+      ++summary.records;
+    }
+    block.reset();
+  };
+  while (reader.next(line)) {
+    if (!line.complete || !line.first_piece) {
+      if (line.first_piece) {
+        problem(
+            out, line.number, "error", "line-too-long",
+            fmt::format("line {} is longer than 1 MiB: not a django_migrations row", line.number));
+      }
+      continue;
+    }
+    std::string_view text = text::trim(line.text);
+    if (text.empty() || text == "(0 rows)") {
+      continue;
+    }
+    uint64_t n = 0;
+    if (RE2::FullMatch(text, k_record, &n)) {
+      flush();
+      block = Block{line.number, n, {}, {}};
+      continue;
+    }
+    if (!check_utf8(out, line.text, line.number, line.offset, "psql-encoding",
+                    "django_migrations")) {
+      continue;
+    }
+    size_t bar = text.find('|');
+    if (!block || bar == std::string_view::npos) {
+      problem(out, line.number, "error", "psql-x-shape",
+              fmt::format("line {}: expected {}; the line is not read", line.number,
+                          block ? "\"column | value\" (psql -x output)"
+                                : "\"-[ RECORD 1 ]---\" (psql -x output) before any value"),
+              std::string(text));
+      continue;
+    }
+    block->names.emplace_back(text::lower(text::trim(text.substr(0, bar))));
+    block->values.emplace_back(text::trim(text.substr(bar + 1)));
+  }
+  flush();
+  if (blocks == 0) {
+    problem(out, 1, "error", "psql-x-shape",
+            "no \"-[ RECORD N ]\" block: expected psql's expanded output (psql -x); nothing is "
+            "read");
+  }
+  return summary;
+}
+
+bool headerless_row(const std::vector<std::string>& fields) {
+  return (fields.size() == 4 && looks_like_migration_name(text::trim(fields[2]))) ||
+         (fields.size() == 3 && looks_like_migration_name(text::trim(fields[1])));
+}
+
 }  // namespace
 
 std::optional<RecordFormat> sniff_migration_records(std::string_view head) {
@@ -561,10 +747,29 @@ std::optional<RecordFormat> sniff_migration_records(std::string_view head) {
       start.find("\"applied\"") != std::string_view::npos) {
     return RecordFormat::json;
   }
+  if (first.starts_with("-[ RECORD ")) {
+    return RecordFormat::psql_expanded;
+  }
   if (first.find('|') != std::string_view::npos) {
     auto cells = psql_cells(first);
     if (columns_from_header(cells)) {
       return RecordFormat::psql;
+    }
+  }
+  // \copy's text format: tab-separated (a header only with PostgreSQL 15's HEADER option).
+  std::string_view raw_first = start.substr(0, eol);
+  if (raw_first.find('\t') != std::string_view::npos) {
+    auto fields = copy_text_fields(raw_first);
+    if ((columns_from_header(fields) && fields.size() <= 6) || headerless_row(fields)) {
+      return RecordFormat::copy_text;
+    }
+  }
+  // A ;-separated CSV (spreadsheets where ',' is the decimal separator).
+  if (first.find(';') != std::string_view::npos) {
+    if (auto fields = csv_fields(first, ';')) {
+      if ((columns_from_header(*fields) && fields->size() <= 6) || headerless_row(*fields)) {
+        return RecordFormat::csv_semicolon;
+      }
     }
   }
   if (auto fields = csv_fields(first)) {
@@ -594,7 +799,13 @@ RecordsSummary read_migration_records(io::InputStream& in, store::FactWriter& ou
                                       RecordFormat format) {
   switch (format) {
     case RecordFormat::csv:
-      return read_csv(in, out);
+      return read_delimited(in, out, Delimited::csv_comma);
+    case RecordFormat::csv_semicolon:
+      return read_delimited(in, out, Delimited::csv_semicolon);
+    case RecordFormat::copy_text:
+      return read_delimited(in, out, Delimited::copy_text);
+    case RecordFormat::psql_expanded:
+      return read_psql_expanded(in, out);
     case RecordFormat::json:
       return read_json(in, out);
     case RecordFormat::psql:

@@ -4,6 +4,12 @@
 //   json  an array of objects {"id", "app", "name", "applied"}, or `dumpdata` style
 //         [{"model": "migrations.migration", "pk": 1, "fields": {...}}]
 //   psql  psql's aligned table output (header, dashes, rows, "(N rows)")
+//   csv_semicolon  CSV separated by ';' (spreadsheets in locales whose decimal mark is ','),
+//         with or without a header, as csv
+//   copy_text  `\copy django_migrations TO FILE` in COPY's default text format: tab-separated,
+//         `\N` for NULL, backslash escapes, no header (or PostgreSQL 15's HEADER); columns as
+//         headerless csv
+//   psql_expanded  `psql -x` output: "-[ RECORD N ]---" blocks of "column | value" lines
 // and `manage.py showmigrations` output ([X] / [ ] per migration, with or without --list,
 // or --plan). Times are kept exactly as written (time zone and all).
 //
@@ -28,7 +34,7 @@
 
 namespace dbautopsy::django {
 
-enum class RecordFormat { csv, json, psql };
+enum class RecordFormat { csv, json, psql, csv_semicolon, copy_text, psql_expanded };
 
 // The export format `head` (the file's first bytes) is in, if any.
 std::optional<RecordFormat> sniff_migration_records(std::string_view head);

@@ -15,7 +15,15 @@ namespace fs = std::filesystem;
 std::optional<std::pair<std::string, std::string>> migration_from_path(const fs::path& path) {
   static const RE2 k_name(R"(^(\d{4}[A-Za-z0-9_]*)$)");
   static const RE2 k_dotted(R"(^([A-Za-z_][A-Za-z0-9_]*)\.(\d{4}[A-Za-z0-9_]*)$)");
-  std::string stem = path.stem().string();
+  // A compressed output (teams.0001_initial.sql.gz) is named without the compression suffix.
+  fs::path named = path;
+  for (const char* suffix : {".gz", ".bz2", ".xz", ".zst"}) {
+    if (named.extension() == suffix) {
+      named.replace_extension();
+      break;
+    }
+  }
+  std::string stem = named.stem().string();
   std::string app;
   std::string name;
   if (RE2::FullMatch(stem, k_dotted, &app, &name)) {

@@ -618,17 +618,20 @@ int correlate(store::Store& store) {
                         list(migrations));
         g.narrative = fmt::format(
             "Migration {} is recorded as applied and some of what it creates exists, but not "
-            "all: missing {}. Part of its DDL ran (a migration that died half way outside a "
+            "all{}. Part of its DDL ran (a migration that died half way outside a "
             "transaction, statements applied by hand, a later --fake), or its objects were "
             "removed since. The findings carry SQL that creates the missing objects.",
-            list(migrations), list(objects));
+            list(migrations),
+            objects.empty() ? " (its finding names what is missing)"
+                            : ": missing " + list(objects));
       } else {
         g.summary = fmt::format("{} that recorded migrations create are missing",
                                 plural(objects.size(), "object", "objects"));
         g.narrative = fmt::format(
-            "Recorded migrations ({}) create {}, which the database does not have. The findings "
+            "Recorded migrations{} create {}, which the database does not have. The findings "
             "carry SQL that creates them.",
-            list(migrations), list(objects));
+            migrations.empty() ? "" : " (" + list(migrations) + ")",
+            objects.empty() ? "objects" : list(objects));
       }
       for (const auto& m : migrations) {
         g.evidence.push_back(record_evidence(m));
@@ -642,8 +645,9 @@ int correlate(store::Store& store) {
       for (const F* f : g.findings) {
         columns.push_back(fmt::format("{}.{}", f->table.value_or("?"), f->column.value_or("?")));
       }
-      g.summary = fmt::format("{} differ from what their migrations intend",
-                              plural(columns.size(), "column", "columns"));
+      g.summary = fmt::format("{} from what {} migrations intend",
+                              plural(columns.size(), "column differs", "columns differ"),
+                              columns.size() == 1 ? "its" : "their");
       g.narrative = fmt::format(
           "The type, nullability or default of {} is not what the recorded migrations make it: "
           "{}. Someone changed them outside the migrations (a hotfix, a manual ALTER), so the "
@@ -681,6 +685,25 @@ int correlate(store::Store& store) {
           "merged; Django may refuse to migrate (InconsistentMigrationHistory) or run the wrong "
           "migrations.",
           list(migrations));
+    } else if (g.kind == "checks-skipped") {
+      std::vector<std::string> families;  // subject.value: the family
+      store::Statement st = store.prepare(
+          "SELECT coalesce(subject_value, '?') FROM finding WHERE cause_key = 'checks-skipped' "
+          "ORDER BY subject_value");
+      while (st.step()) {
+        families.push_back(st.get_text(0));
+      }
+      bool all = families == std::vector<std::string>{"all"};
+      g.summary =
+          all ? std::string("no check could run: no input could be used")
+              : fmt::format("{} could not run: the inputs lack what {}",
+                            plural(families.size(), "family of checks", "families of checks"),
+                            families.size() == 1 ? "it needs" : "they need");
+      g.narrative =
+          (all ? std::string("No check ran, so the report's silence")
+               : "The " + list(families) + " checks did not run, so their silence") +
+          " says nothing about the database: each finding says which input was missing or "
+          "unreadable and how to provide it.";
     } else {
       g.summary = fmt::format("{} of {}", plural(g.findings.size(), "finding", "findings"), g.kind);
       g.narrative = g.summary + ".";

@@ -132,6 +132,12 @@ AnalyzeSummary analyze(store::Store& store, const AnalyzeOptions& options) {
     }
   }
   summary.causes = correlate(store);
+  store.exec("DELETE FROM analysis");
+  store
+      .prepare(
+          "INSERT INTO analysis(analysed_at, rules, findings) VALUES "
+          "(strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), ?1, (SELECT count(*) FROM finding))")
+      .run(static_cast<int64_t>(rules.size()));
   tx.commit();
 
   store::Statement counts =

@@ -45,7 +45,10 @@ int cmd_query(const std::vector<std::string>& args) {
   try {
     rs = run_query(store, sql);
   } catch (const Error& e) {
-    throw UsageError(fmt::format("query: {}", e.what()));
+    // The SQL is the user's, and so is the mistake: SQLite's own words say what it is. The
+    // command line itself was right, so no pointer to --help.
+    std::cerr << fmt::format("dbautopsy: query: {}\n", e.what());
+    return k_exit_error;
   }
   if (format == "csv") {
     print_csv(std::cout, rs);

@@ -197,7 +197,7 @@ ArtifactOutcome ingest_path(store::Store& store, const fs::path& path,
     }
     fact.status = out.status;
     fact.status_detail = out.detail;
-    fact.sha256 = directory ? std::string() : io::sha256_file(path);
+    fact.sha256 = directory ? io::sha256_directory(path) : io::sha256_file(path);
     if (!directory) {
       try {
         fact.codec = std::string(io::codec_name(io::read_head(path, 8).codec));
@@ -213,7 +213,7 @@ ArtifactOutcome ingest_path(store::Store& store, const fs::path& path,
 
   // The hash is computed on the second core while the file is read.
   std::future<std::string> digest = std::async(std::launch::async, [path, directory] {
-    return directory ? std::string() : io::sha256_file(path);
+    return directory ? io::sha256_directory(path) : io::sha256_file(path);
   });
   store::Store::Transaction tx(store);
   try {

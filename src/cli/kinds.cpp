@@ -202,6 +202,15 @@ const std::vector<Kind>& kinds() {
        records_sniffer(django::RecordFormat::json), records_reader(django::RecordFormat::json), ""},
       {"django-migrations-psql", "django_migrations as psql table output",
        records_sniffer(django::RecordFormat::psql), records_reader(django::RecordFormat::psql), ""},
+      {"django-migrations-psql-x", "django_migrations as psql expanded output (psql -x)",
+       records_sniffer(django::RecordFormat::psql_expanded),
+       records_reader(django::RecordFormat::psql_expanded), ""},
+      {"django-migrations-copy", "django_migrations as \\copy text (tab-separated, \\N)",
+       records_sniffer(django::RecordFormat::copy_text),
+       records_reader(django::RecordFormat::copy_text), ""},
+      {"django-migrations-csv-semicolon", "django_migrations exported as ;-separated CSV",
+       records_sniffer(django::RecordFormat::csv_semicolon),
+       records_reader(django::RecordFormat::csv_semicolon), ""},
       {"django-showmigrations", "manage.py showmigrations output",
        [](std::string_view head, const fs::path&) {
          return django::sniff_showmigrations(head) ? 75 : 0;

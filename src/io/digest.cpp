@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <fmt/format.h>
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <memory>
@@ -13,6 +14,19 @@
 #include "base/error.hpp"
 
 namespace dbautopsy::io {
+
+namespace {
+
+std::string hex_of(const unsigned char* digest, unsigned int len) {
+  std::string hex;
+  hex.reserve(len * 2);
+  for (unsigned int i = 0; i < len; ++i) {
+    hex += fmt::format("{:02x}", digest[i]);
+  }
+  return hex;
+}
+
+}  // namespace
 
 std::string sha256_file(const std::filesystem::path& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -41,12 +55,29 @@ std::string sha256_file(const std::filesystem::path& path) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_DigestFinal_ex(ctx.get(), digest, &len);
-  std::string hex;
-  hex.reserve(len * 2);
-  for (unsigned int i = 0; i < len; ++i) {
-    hex += fmt::format("{:02x}", digest[i]);
+  return hex_of(digest, len);
+}
+
+std::string sha256_directory(const std::filesystem::path& path) {
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(path, ec)) {
+    if (entry.is_regular_file()) {
+      names.push_back(entry.path().filename().string());
+    }
   }
-  return hex;
+  if (ec) {
+    throw InputError(Location{path.string()}, fmt::format("cannot list: {}", ec.message()));
+  }
+  std::sort(names.begin(), names.end());
+  std::string manifest;
+  for (const auto& name : names) {
+    manifest += sha256_file(path / name) + "  " + name + "\n";
+  }
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(manifest.data(), manifest.size(), digest, &len, EVP_sha256(), nullptr);
+  return hex_of(digest, len);
 }
 
 }  // namespace dbautopsy::io

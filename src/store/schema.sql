@@ -10,7 +10,7 @@
 -- `db` (in the db_* tables) is the database the object belongs to when an artifact holds
 -- several (pg_dumpall, `\connect`); it is NULL for a single-database dump.
 
-PRAGMA user_version = 3;
+PRAGMA user_version = 4;
 
 -- One row per input file.
 CREATE TABLE artifact (
@@ -462,6 +462,16 @@ CREATE TABLE orphan (
   detail TEXT,                       -- how the suggestion was found, or why there is none
   artifact_id INTEGER NOT NULL,
   line INTEGER
+);
+
+-- One row per analysis (`dbautopsy analyze`, or the analysis step of `investigate`): when it
+-- ran and what it found. `report` refuses a store that has none (it was never analysed, so
+-- an empty list of findings would mean nothing).
+CREATE TABLE analysis (
+  id INTEGER PRIMARY KEY,
+  analysed_at TEXT NOT NULL,         -- UTC, ISO 8601
+  rules INTEGER NOT NULL,            -- rules run
+  findings INTEGER NOT NULL
 );
 
 -- Options of rules (`--option RULE.NAME=VALUE`), for SQL rules to read.

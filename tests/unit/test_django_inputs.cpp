@@ -13,9 +13,12 @@
 // below where a test makes its own): each must give an error naming its line and what was
 // expected, and the rows before and after it must still be read.
 
+#include <fmt/format.h>
+#include <unistd.h>
 #include <catch2/catch.hpp>
 
 #include <fstream>
+#include <functional>
 #include <map>
 #include <set>
 #include <sstream>
@@ -261,6 +264,14 @@ TEST_CASE("Django inputs: every django_migrations export form yields every row, 
       {"records/django_migrations.dumpdata.json", django::RecordFormat::json, "dumpdata", 2, 9,
        "json"},
       {"records/django_migrations.psql.txt", django::RecordFormat::psql, "psql", 3, 1, "psql"},
+      // \copy's default text format, psql -x (a "-[ RECORD N ]" line and four "column |
+      // value" lines per row; a record points at its RECORD line), a ;-separated CSV.
+      {"records/django_migrations.copy.txt", django::RecordFormat::copy_text, "copy_text", 1, 1,
+       "copy"},
+      {"records/django_migrations.psql_x.txt", django::RecordFormat::psql_expanded, "psql_x", 1, 5,
+       "psql"},
+      {"records/django_migrations.semicolon.csv", django::RecordFormat::csv_semicolon,
+       "semicolon_csv", 2, 1, "csv"},
   };
   for (const Form& f : forms) {
     INFO(f.file);
@@ -289,13 +300,19 @@ TEST_CASE("Django inputs: applied times keep their time zone exactly as each exp
       {"records/django_migrations.psql.txt", "2025-12-08 15:30:07.075417+01"},
       {"records/django_migrations.json", "2025-12-08T06:30:07.075417-08:00"},
       {"records/django_migrations.dumpdata.json", "2025-12-08T14:30:07.075Z"},
+      {"records/django_migrations.copy.txt", "2025-12-09 01:00:07.075417+10:30"},
+      {"records/django_migrations.psql_x.txt", "2025-12-08 20:15:07.075417+05:45"},
+      {"records/django_migrations.semicolon.csv", "2025-12-08 11:30:07.075417-03"},
   };
   for (const auto& [file, applied] : seen) {
     INFO(file);
     std::string name = file;
-    auto format = name.ends_with(".csv")    ? django::RecordFormat::csv
-                  : name.ends_with(".json") ? django::RecordFormat::json
-                                            : django::RecordFormat::psql;
+    auto format = name.ends_with(".semicolon.csv") ? django::RecordFormat::csv_semicolon
+                  : name.ends_with(".csv")         ? django::RecordFormat::csv
+                  : name.ends_with(".json")        ? django::RecordFormat::json
+                  : name.ends_with(".copy.txt")    ? django::RecordFormat::copy_text
+                  : name.ends_with(".psql_x.txt")  ? django::RecordFormat::psql_expanded
+                                                   : django::RecordFormat::psql;
     Read r = read_records(inputs(file), format);
     CHECK(r.one("SELECT applied_at FROM migration_record WHERE app = 'teams' AND name = "
                 "'0003_teammembership_permissions'") == applied);
@@ -314,6 +331,21 @@ TEST_CASE("Django inputs: each export form is recognised from its first bytes") 
   CHECK(django::sniff_migration_records(head("records/django_migrations.dumpdata.json")) ==
         F::json);
   CHECK(django::sniff_migration_records(head("records/django_migrations.psql.txt")) == F::psql);
+  CHECK(django::sniff_migration_records(head("records/django_migrations.copy.txt")) ==
+        F::copy_text);
+  CHECK(django::sniff_migration_records(head("records/django_migrations.psql_x.txt")) ==
+        F::psql_expanded);
+  CHECK(django::sniff_migration_records(head("records/django_migrations.semicolon.csv")) ==
+        F::csv_semicolon);
+  // Stripped of what is optional: \copy text of three columns (no id), a ;-separated CSV
+  // without its header (the rows as the server wrote them, header line removed).
+  {
+    std::string copy = head("records/django_migrations.copy.txt");
+    std::string first = copy.substr(copy.find('\t') + 1);
+    CHECK(django::sniff_migration_records(first) == F::copy_text);
+    std::string semi = head("records/django_migrations.semicolon.csv");
+    CHECK(django::sniff_migration_records(semi.substr(semi.find('\n') + 1)) == F::csv_semicolon);
+  }
   // An object around the rows is still a django_migrations JSON (whose reader says what
   // it expected), not a file of no kind.
   CHECK(django::sniff_migration_records(head("malformed/django_migrations.not_array.json")) ==
@@ -805,4 +837,122 @@ TEST_CASE("Django inputs: invalid UTF-8 in an export row is an error on its line
     CHECK(r.read == 27);
     CHECK(r.status() == "partial");
   }
+}
+
+// ------------------------------------------- \copy text, psql -x and ;-separated CSV damaged
+
+namespace {
+
+// A copy of a real export with one stated edit, in a temporary file (removed by its owner).
+struct Damaged {
+  fs::path path;
+  Damaged(const std::string& name, const std::string& text) {
+    path = fs::temp_directory_path() / fmt::format("dbautopsy-{}-{}", ::getpid(), name);
+    std::ofstream(path, std::ios::binary) << text;
+  }
+  ~Damaged() { fs::remove(path); }
+};
+
+// The text with line `n` (1-based) replaced by what `edit` makes of it.
+std::string edit_line(const std::string& text, size_t n,
+                      const std::function<std::string(std::string)>& edit) {
+  std::istringstream in(text);
+  std::string line, out;
+  for (size_t i = 1; std::getline(in, line); ++i) {
+    out += (i == n ? edit(line) : line) + "\n";
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("Django inputs: \\copy text with a field missing is an error on its line, others read") {
+  // Edit: row 5 of \copy's output lost its last field (applied) and the tab before it.
+  std::string file = "records/django_migrations.copy.txt";
+  Damaged d("short.copy.txt", edit_line(slurp(inputs(file)), 5,
+                                        [](std::string l) { return l.substr(0, l.rfind('\t')); }));
+  Read r = read_records(d.path, django::RecordFormat::copy_text);
+  CHECK(problems(r) == std::vector<std::string>{"error|copy-columns|5"});
+  CHECK_THAT(first_error_message(r),
+             Contains("line 5: 3 fields where the first row (line 1, no header) has 4 (id, app, "
+                      "name, applied); the row is not read"));
+  CHECK(r.status() == "partial");
+  auto want = expected_records("copy_text");
+  want.erase(want.begin() + 4);
+  CHECK(r.rows(k_records) == want);
+}
+
+TEST_CASE("Django inputs: \\copy text decodes \\N and backslash escapes") {
+  // Edit: row 3's applied becomes \N (a NULL, as COPY writes it), row 4's name has an escaped
+  // tab inside it (\t), which must not split the field.
+  std::string file = "records/django_migrations.copy.txt";
+  std::string text = edit_line(slurp(inputs(file)), 3,
+                               [](std::string l) { return l.substr(0, l.rfind('\t')) + "\t\\N"; });
+  text = edit_line(text, 4, [](std::string l) {
+    size_t a = l.find('\t', l.find('\t') + 1);
+    return l.substr(0, a + 1) + "odd\\tname\\\\x" + l.substr(l.find('\t', a + 1));
+  });
+  Damaged d("escapes.copy.txt", text);
+  Read r = read_records(d.path, django::RecordFormat::copy_text);
+  CHECK(r.count("SELECT count(*) FROM problem") == 0);
+  CHECK(r.read == 28);
+  CHECK(r.one("SELECT coalesce(applied_at, 'NULL') FROM migration_record WHERE line = 3") ==
+        "NULL");
+  CHECK(r.one("SELECT name FROM migration_record WHERE line = 4") == "odd\tname\\x");
+}
+
+TEST_CASE("Django inputs: psql -x with a record lacking its name is an error on its line") {
+  // Edit: the name line of record 2 (line 9 of psql -x output) was deleted.
+  std::string file = "records/django_migrations.psql_x.txt";
+  std::string text = slurp(inputs(file));
+  std::string damaged;
+  {
+    std::istringstream in(text);
+    std::string line;
+    for (size_t i = 1; std::getline(in, line); ++i) {
+      if (i != 9) {
+        damaged += line + "\n";
+      }
+    }
+  }
+  REQUIRE(text.find("name    | 0002_remove_content_type_name") != std::string::npos);
+  Damaged d("no_name.psql_x.txt", damaged);
+  Read r = read_records(d.path, django::RecordFormat::psql_expanded);
+  CHECK(problems(r) == std::vector<std::string>{"error|psql-x-shape|6"});
+  CHECK_THAT(first_error_message(r),
+             Contains("line 6: record 2 has no name line; expected \"app | ...\" and \"name | "
+                      "...\" lines in each record; the record is not read"));
+  CHECK(r.status() == "partial");
+  auto want = expected_records("psql_x");
+  want.erase(want.begin() + 1);
+  CHECK(r.rows(k_records) == want);
+}
+
+TEST_CASE("Django inputs: psql -x output without records reads nothing and says so") {
+  // Edit: only the value lines of record 1, no "-[ RECORD 1 ]" line above them.
+  std::string file = "records/django_migrations.psql_x.txt";
+  std::string text = slurp(inputs(file));
+  size_t start = text.find('\n') + 1;
+  Damaged d("headless.psql_x.txt", text.substr(start, text.find("-[ RECORD 2") - start));
+  Read r = read_records(d.path, django::RecordFormat::psql_expanded);
+  CHECK(r.read == 0);
+  CHECK(r.status() == "failed");
+  CHECK_THAT(first_error_message(r),
+             Contains("line 1: expected \"-[ RECORD 1 ]---\" (psql -x output) before any value"));
+}
+
+TEST_CASE("Django inputs: a ;-separated CSV row with a field missing is an error on its line") {
+  // Edit: row 4 (line 5) lost its last field and the ';' before it.
+  std::string file = "records/django_migrations.semicolon.csv";
+  Damaged d("short.semicolon.csv", edit_line(slurp(inputs(file)), 5, [](std::string l) {
+              return l.substr(0, l.rfind(';'));
+            }));
+  Read r = read_records(d.path, django::RecordFormat::csv_semicolon);
+  CHECK(problems(r) == std::vector<std::string>{"error|csv-columns|5"});
+  CHECK_THAT(first_error_message(r),
+             Contains("line 5: 3 fields where the header (line 1) has 4 (id, app, name, "
+                      "applied); the row is not read"));
+  auto want = expected_records("semicolon_csv");
+  want.erase(want.begin() + 3);
+  CHECK(r.rows(k_records) == want);
 }

@@ -1,0 +1,204 @@
+#!/usr/bin/env python3
+"""The output contract, exactly (issue 9 section 5), on real fixture cases:
+
+  - `--format json`: every finding carries `metrics` (an object, {} when none) and `repair`
+    (null when none), and every input has a `sha256` of 64 hex digits;
+  - a directory-format archive's input has a `sha256`: that of the lines "<sha256>  <name>"
+    of its files in byte order of names (`cd DIR && LC_ALL=C sha256sum -- * | sha256sum`),
+    which changes when one of its files does;
+  - `report` on a store that was never analysed says so and exits 2 (never "No findings.");
+  - a SQL error in `query` shows SQLite's message, exits 2, and does not point at --help;
+  - Markdown escapes names holding `|`, backticks and `*` (from a user rule's findings over a
+    real case: the names are the rule's strings, the store is a real investigation), so a
+    table row keeps its cells and no emphasis or code span starts inside a name;
+  - a compressed migration file (0001_initial.py.gz, 0004_....py.xz) or sqlmigrate output
+    (.sql.bz2) is named by its path without the compression suffix: django_drift with some
+    of them compressed (by gzip / xz / bzip2) gives django_drift's expected findings;
+  - a skipped family of checks (input.checks-skipped) fails `--fail-on warning`.
+
+Usage: check_contract.py --dbautopsy PATH --fixtures DIR
+"""
+import argparse
+import bz2
+import gzip
+import hashlib
+import lzma
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ODD_RULE = """-- id: test.odd-names
+-- severity: warning
+-- title: names with Markdown characters
+-- rationale: test
+-- remedy: test
+SELECT 'public' AS schema, 'odd|name*with`tick' AS "table",
+       'table odd|name*with`tick has *stars* and a | pipe' AS message,
+       json_array(json_object('artifact', 'dir|with`tick*', 'line', 3, 'text', 'x|y')) AS evidence
+"""
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--dbautopsy", required=True)
+    ap.add_argument("--fixtures", required=True)
+    args = ap.parse_args()
+    exe = args.dbautopsy
+    fixtures = Path(args.fixtures)
+    failures = []
+
+    def check(ok, what):
+        if not ok:
+            failures.append(what)
+
+    def run(*a):
+        return subprocess.run([exe, *a], capture_output=True, text=True)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        # JSON: metrics and repair on every finding, sha256 on every input.
+        for case in ("django_drift", "league_incident", "input_no_records"):
+            r = run("investigate", str(fixtures / "cases" / case), "--store",
+                    str(tmp / f"{case}.db"), "--format", "json", "--fail-on", "never")
+            check(r.returncode == 0, f"{case}: investigate exit {r.returncode}: {r.stderr}")
+            doc = json.loads(r.stdout)
+            check(doc["findings"], f"{case}: no findings")
+            for f in doc["findings"]:
+                check("metrics" in f and isinstance(f["metrics"], dict),
+                      f"{case} {f['id']} {f['rule']}: metrics is {f.get('metrics', 'absent')!r}")
+                check("repair" in f and (f["repair"] is None or isinstance(f["repair"], str)),
+                      f"{case} {f['id']} {f['rule']}: repair is {f.get('repair', 'absent')!r}")
+            check(any(f["repair"] is None for f in doc["findings"]) or case != "input_no_records",
+                  f"{case}: a finding without repair should carry repair: null")
+            for i in doc["inputs"]:
+                check(re.fullmatch(r"[0-9a-f]{64}", i.get("sha256") or ""),
+                      f"{case} input {i['path']}: sha256 is {i.get('sha256')!r}")
+
+        # A directory archive's sha256, by its definition, and changed by a changed file.
+        def dir_sha(folder):
+            lines = "".join(f"{hashlib.sha256(p.read_bytes()).hexdigest()}  {p.name}\n"
+                            for p in sorted(folder.iterdir(), key=lambda p: p.name.encode())
+                            if p.is_file())
+            return hashlib.sha256(lines.encode()).hexdigest()
+
+        archive = tmp / "kitchen_sink.dir"
+        shutil.copytree(fixtures / "pgdump" / "kitchen_sink.dir", archive)
+        for n, edit in enumerate((None, "toc", "data")):
+            if edit == "toc":
+                (archive / "toc.dat").write_bytes((archive / "toc.dat").read_bytes() + b"\0")
+            elif edit == "data":
+                first = sorted(p for p in archive.iterdir() if p.name != "toc.dat")[0]
+                first.rename(first.with_name("9" + first.name))
+            store = tmp / f"dir{n}.db"
+            r = run("ingest", "--store", str(store), str(archive))
+            got = json.loads(run("query", "--store", str(store), "--format", "json",
+                                 "SELECT sha256 FROM artifact").stdout)
+            sha = got[0]["sha256"] if got and isinstance(got[0], dict) else got
+            check(sha == dir_sha(archive),
+                  f"directory archive ({edit or 'as made'}): sha256 {sha!r}, expected "
+                  f"{dir_sha(archive)}")
+
+        # Compressed migration files and sqlmigrate outputs.
+        sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "cases"))
+        from run_case import key, show  # the case test's own comparison
+        case = tmp / "compressed"
+        shutil.copytree(fixtures / "cases" / "django_drift", case,
+                        ignore=shutil.ignore_patterns(".dbautopsy"))
+        expected = json.loads((case / "expected.json").read_text())
+        (case / "expected.json").unlink()
+        for rel, opener, suffix in (("migrations/teams/0001_initial.py", gzip.open, ".gz"),
+                                    ("migrations/teams/0004_add_left_at_field.py", lzma.open, ".xz"),
+                                    ("sqlmigrate/teams/0006_repair_teammembership_left_at.sql",
+                                     bz2.open, ".bz2")):
+            src = case / rel
+            with opener(str(src) + suffix, "wb") as out:
+                out.write(src.read_bytes())
+            src.unlink()
+        r = run("investigate", str(case), "--store", str(tmp / "compressed.db"), "--format",
+                "json", "--fail-on", "never")
+        got = json.loads(r.stdout)
+        want = {key(f) for f in expected["findings"]}
+        have = {key(f) for f in got["findings"]}
+        for k in sorted(want - have):
+            check(False, f"compressed migrations: missing {show(k)}")
+        for k in sorted(have - want):
+            check(False, f"compressed migrations: extra {show(k)}")
+        check("cannot tell which migration" not in r.stdout + r.stderr,
+              "compressed migrations: a file is not named")
+
+        # A skipped family is a warning: --fail-on warning fails, the default does not.
+        case = fixtures / "cases" / "input_unreadable_records"
+        r = run("investigate", str(case), "--store", str(tmp / "u.db"), "--fail-on", "warning")
+        check(r.returncode == 1, f"input_unreadable_records --fail-on warning: exit {r.returncode}")
+        check("No findings" not in r.stdout, "input_unreadable_records: 'No findings' printed")
+        check("migration checks skipped" in r.stdout,
+              f"input_unreadable_records: the text report does not show the skipped family:\n"
+              f"{r.stdout}")
+        r = run("report", "--store", str(tmp / "u.db"), "--format", "md")
+        check("django\\_migrations.csv" in r.stdout or "django_migrations.csv" in r.stdout,
+              "input_unreadable_records: the Markdown report does not name the unreadable file")
+
+        # report on a store never analysed.
+        store = tmp / "ingested.db"
+        r = run("ingest", "--store", str(store), str(fixtures / "cases" / "django_clean" / "schema.sql"))
+        check(r.returncode == 0, f"ingest: exit {r.returncode}: {r.stderr}")
+        for fmt in ("text", "json", "md"):
+            r = run("report", "--store", str(store), "--format", fmt)
+            check(r.returncode == 2, f"report --format {fmt} on a store never analysed: exit "
+                                     f"{r.returncode}, expected 2")
+            check("never analysed" in r.stderr and str(store) in r.stderr,
+                  f"report on a store never analysed: stderr {r.stderr!r}")
+            check("No findings" not in r.stdout and '"findings"' not in r.stdout,
+                  f"report on a store never analysed printed a report: {r.stdout[:200]!r}")
+        r = run("analyze", "--store", str(store))
+        check(r.returncode == 0, f"analyze: exit {r.returncode}: {r.stderr}")
+        r = run("report", "--store", str(store), "--format", "json")
+        check(r.returncode == 0, f"report after analyze: exit {r.returncode}: {r.stderr}")
+
+        # query: SQLite's message, no pointer to --help.
+        for sql, words in (("SELEC 1", "syntax error"),
+                           ("SELECT * FROM no_such_table", "no such table: no_such_table"),
+                           ("SELECT nope FROM artifact", "no such column: nope")):
+            r = run("query", "--store", str(store), sql)
+            check(r.returncode == 2, f"query {sql!r}: exit {r.returncode}, expected 2")
+            check(words in r.stderr, f"query {sql!r}: stderr lacks SQLite's {words!r}: {r.stderr!r}")
+            check("--help" not in r.stderr, f"query {sql!r}: stderr points at --help: {r.stderr!r}")
+        r = run("query", "--store", str(store))
+        check(r.returncode == 2 and "--help" in r.stderr,
+              f"query without SQL is a usage error pointing at --help: {r.returncode} {r.stderr!r}")
+
+        # Markdown escaping.
+        rules = tmp / "rules"
+        rules.mkdir()
+        (rules / "odd.sql").write_text(ODD_RULE)
+        case = tmp / "clean"
+        shutil.copytree(fixtures / "cases" / "django_clean", case,
+                        ignore=shutil.ignore_patterns(".dbautopsy", "expected.json"))
+        r = run("investigate", str(case), "--store", str(tmp / "odd.db"), "--rules-dir",
+                str(rules), "--format", "md", "--fail-on", "never")
+        check(r.returncode == 0, f"investigate --rules-dir: exit {r.returncode}: {r.stderr}")
+        md = r.stdout
+        line = next((l for l in md.splitlines() if "`test.odd-names`" in l), "")
+        check("odd\\|name\\*with\\`tick" in line,
+              f"Markdown: the name is not escaped in {line!r}")
+        check("\\*stars\\*" in line and "a \\| pipe" in line,
+              f"Markdown: the message is not escaped in {line!r}")
+        ev = md.splitlines()[md.splitlines().index(line) + 1] if line else ""
+        check("dir\\|with\\`tick\\*:3" in ev and "x\\|y" in ev,
+              f"Markdown: the evidence is not escaped in {ev!r}")
+        for row in (l for l in md.splitlines() if l.startswith("| ")):
+            cells = re.split(r"(?<!\\)\|", row)
+            check(len(cells) == 5, f"Markdown: inputs row with {len(cells) - 2} cells: {row!r}")
+
+    for f in failures:
+        print("FAIL:", f)
+    print(f"check_contract: {len(failures)} failures")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
