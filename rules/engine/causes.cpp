@@ -361,6 +361,9 @@ int correlate(store::Store& store) {
       } else if (partial.count(m)) {
         gkey = "partial:" + m;
         kind = "partially-applied";
+      } else if (f.rule == "drift.not-removed") {
+        gkey = "not-removed";
+        kind = "removals-not-applied";
       } else {
         gkey = "missing";
         kind = "missing-objects";
@@ -446,8 +449,11 @@ int correlate(store::Store& store) {
           fakes.push_back(m);
         }
       }
+      std::vector<std::string> kept;
       for (const F* f : g.findings) {
-        if (f->rule.rfind("drift.", 0) == 0) {
+        if (f->rule == "drift.not-removed") {
+          kept.push_back(object_of(*f));
+        } else if (f->rule.rfind("drift.", 0) == 0) {
           objects.push_back(object_of(*f));
         }
       }
@@ -476,25 +482,37 @@ int correlate(store::Store& store) {
             "--fake` (or of rows copied into django_migrations), not of migrations that ran.",
             second, companions.empty() ? "" : ", together with " + list(companions));
       }
+      std::string removed;
+      if (!kept.empty()) {
+        removed = fmt::format(", and what {} remove is still there: {}",
+                              fakes.size() == 1 ? "it would" : "they would", list(kept));
+      }
       g.narrative = fmt::format(
-          "{} recorded as applied in django_migrations, but nothing {} create exists{}{}.{} "
+          "{} recorded as applied in django_migrations, but nothing {} create exists{}{}{}.{} "
           "Django will never run {} again on its own. Each missing object's finding carries SQL "
-          "that creates it, safe to run twice; or delete the django_migrations rows and migrate "
-          "again.",
+          "that creates it, safe to run twice{}; or delete the django_migrations rows and "
+          "migrate again.",
           fakes.size() == 1 ? "Migration " + fakes.front() + " is"
                             : "Migrations " + list(fakes) + " are",
           fakes.size() == 1 ? "it would" : "they would", objects.empty() ? "" : ": missing ",
-          list(objects), bulk, fakes.size() == 1 ? "it" : "them");
+          list(objects), removed, bulk, fakes.size() == 1 ? "it" : "them",
+          kept.empty() ? ""
+                       : "; each object still there has its DROP commented out (data may live "
+                         "there: uncomment it only after review)");
       for (const auto& m : fakes) {
         g.evidence.push_back(record_evidence(m));
       }
       for (const auto& m : companions) {
         g.evidence.push_back(record_evidence(m));
       }
-    } else if (g.kind == "partially-applied" || g.kind == "missing-objects") {
+    } else if (g.kind == "partially-applied" || g.kind == "missing-objects" ||
+               g.kind == "removals-not-applied") {
       std::vector<std::string> objects;
+      std::vector<std::string> kept;
       for (const F* f : g.findings) {
-        if (f->rule.rfind("drift.", 0) == 0) {
+        if (f->rule == "drift.not-removed") {
+          kept.push_back(object_of(*f));
+        } else if (f->rule.rfind("drift.", 0) == 0) {
           objects.push_back(object_of(*f));
         }
       }
@@ -502,12 +520,31 @@ int correlate(store::Store& store) {
         g.summary =
             fmt::format("migration {} is recorded as applied but only partly in the database",
                         list(migrations));
+        std::string what;
+        if (!objects.empty()) {
+          what = "missing " + list(objects);
+        }
+        if (!kept.empty()) {
+          what += (what.empty() ? "" : "; ") + std::string("still there although it removes ") +
+                  (kept.size() == 1 ? "it: " : "them: ") + list(kept);
+        }
         g.narrative = fmt::format(
-            "Migration {} is recorded as applied and some of what it creates exists, but not "
-            "all: missing {}. Part of its DDL ran (a migration that died half way outside a "
+            "Migration {} is recorded as applied and some of what it does is in the database, "
+            "but not all: {}. Part of its DDL ran (a migration that died half way outside a "
             "transaction, statements applied by hand, a later --fake), or its objects were "
-            "removed since. The findings carry SQL that creates the missing objects.",
-            list(migrations), list(objects));
+            "changed since. The findings carry SQL that creates the missing objects{}.",
+            list(migrations), what,
+            kept.empty() ? ""
+                         : " and, commented out (data may live there), the DROP of what it "
+                           "removes");
+      } else if (g.kind == "removals-not-applied") {
+        g.summary = fmt::format("{} that recorded migrations remove still there",
+                                plural(kept.size(), "object is", "objects are"));
+        g.narrative = fmt::format(
+            "Recorded migrations ({}) remove {}, which the database still has: their removal "
+            "was faked or failed. Data may live there; each finding carries the DROP, "
+            "commented out, to uncomment only after review.",
+            list(migrations), list(kept));
       } else {
         g.summary = fmt::format("{} that recorded migrations create are missing",
                                 plural(objects.size(), "object", "objects"));
