@@ -405,6 +405,10 @@ class Fold {
       m_tables[{schema, e.name}] = m_objects.size();
       add(std::move(o));
     } else if (e.action == "drop") {
+      // Earlier removals of its columns, indexes and constraints: gone with it either way.
+      std::erase_if(m_removals, [&](const Removal& r) {
+        return r.kind != "table" && r.schema == schema && r.table == e.name;
+      });
       remove(migration, e, "table", schema, e.name, e.name, t);
       // DROP TABLE ... CASCADE: its columns, indexes and constraints, and the foreign keys of
       // other tables that reference it.
@@ -568,13 +572,18 @@ class Fold {
       if (c) {
         c->alive = false;
       }
-      // DROP COLUMN ... CASCADE: the indexes and constraints on the column go with it.
+      // DROP COLUMN ... CASCADE: the indexes and constraints on the column go with it, and an
+      // earlier removal of one of them is no longer a sign of anything (gone either way).
       for (auto& o : m_objects) {
         if (o.alive && (o.kind == "index" || o.kind == "constraint") && o.schema == schema &&
             o.table == *e.table && names_column(o.columns, e.name)) {
           o.alive = false;
         }
       }
+      std::erase_if(m_removals, [&](const Removal& r) {
+        return (r.kind == "index" || r.kind == "constraint") && r.schema == schema &&
+               r.table == *e.table && names_column(r.columns, e.name);
+      });
     } else if (e.action == "rename" && e.new_name) {
       if (c) {
         c->name = *e.new_name;
@@ -588,8 +597,8 @@ class Fold {
         }
       }
       for (auto& r : m_removals) {
-        if (r.schema == schema && r.table == *e.table && r.kind == "column" && r.name == e.name) {
-          r.name = *e.new_name;
+        if (r.schema == schema && r.table == *e.table) {
+          r.columns = rename_column_in(r.columns, e.name, *e.new_name);
         }
       }
     }
