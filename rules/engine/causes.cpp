@@ -482,23 +482,32 @@ int correlate(store::Store& store) {
             "--fake` (or of rows copied into django_migrations), not of migrations that ran.",
             second, companions.empty() ? "" : ", together with " + list(companions));
       }
-      std::string removed;
+      std::string did;  // what the DDL would have done, and what shows it did not run
+      if (!objects.empty() || kept.empty()) {
+        did = fmt::format("nothing {} create exists{}{}",
+                          fakes.size() == 1 ? "it would" : "they would",
+                          objects.empty() ? "" : ": missing ", list(objects));
+      }
       if (!kept.empty()) {
-        removed = fmt::format(", and what {} remove is still there: {}",
-                              fakes.size() == 1 ? "it would" : "they would", list(kept));
+        did += fmt::format("{}what {} remove is still there: {}", did.empty() ? "" : ", and ",
+                           fakes.size() == 1 ? "it would" : "they would", list(kept));
+      }
+      std::string repairs;
+      if (!objects.empty()) {
+        repairs = "Each missing object's finding carries SQL that creates it, safe to run twice";
+      }
+      if (!kept.empty()) {
+        repairs += std::string(repairs.empty() ? "Each" : "; each") +
+                   " object still there has its DROP commented out (data may live there: "
+                   "uncomment it only after review)";
       }
       g.narrative = fmt::format(
-          "{} recorded as applied in django_migrations, but nothing {} create exists{}{}{}.{} "
-          "Django will never run {} again on its own. Each missing object's finding carries SQL "
-          "that creates it, safe to run twice{}; or delete the django_migrations rows and "
-          "migrate again.",
+          "{} recorded as applied in django_migrations, but {}.{} Django will never run {} again "
+          "on its own. {}; or delete the django_migrations rows and migrate again.",
           fakes.size() == 1 ? "Migration " + fakes.front() + " is"
                             : "Migrations " + list(fakes) + " are",
-          fakes.size() == 1 ? "it would" : "they would", objects.empty() ? "" : ": missing ",
-          list(objects), removed, bulk, fakes.size() == 1 ? "it" : "them",
-          kept.empty() ? ""
-                       : "; each object still there has its DROP commented out (data may live "
-                         "there: uncomment it only after review)");
+          did, bulk, fakes.size() == 1 ? "it" : "them",
+          repairs.empty() ? "Its findings say what to do" : repairs);
       for (const auto& m : fakes) {
         g.evidence.push_back(record_evidence(m));
       }

@@ -38,7 +38,7 @@ SELECT rm.app || '.' || rm.name AS migration,
                      'text', printf('its DDL (%s output)', rm.effects_source))) AS evidence,
        json_object('objects', coalesce(x.objects, 0), 'present', coalesce(x.present, 0),
                    'removals', coalesce(y.removals, 0), 'not_removed', coalesce(y.not_removed, 0)) AS metrics,
-       printf('-- Either create its objects (the repairs of this cause''s drift findings), or unrecord it and migrate again:%s-- DELETE FROM django_migrations WHERE app = %s AND name = %s; -- then: python manage.py migrate %s',
+       printf('-- Either do by hand what it does (the repairs of this cause''s drift findings), or unrecord it and migrate again:%s-- DELETE FROM django_migrations WHERE app = %s AND name = %s; -- then: python manage.py migrate %s',
               char(10), pg_literal(rm.app), pg_literal(rm.name), rm.app) AS repair,
        'migration:' || rm.app || '.' || rm.name AS cause_key
   FROM recorded_migration rm
