@@ -405,9 +405,11 @@ class Fold {
       m_tables[{schema, e.name}] = m_objects.size();
       add(std::move(o));
     } else if (e.action == "drop") {
-      // Earlier removals of its columns, indexes and constraints: gone with it either way.
+      // Earlier migrations' removals of its columns, indexes and constraints: gone with it
+      // either way.
       std::erase_if(m_removals, [&](const Removal& r) {
-        return r.kind != "table" && r.schema == schema && r.table == e.name;
+        return r.migration != migration && r.kind != "table" && r.schema == schema &&
+               r.table == e.name;
       });
       remove(migration, e, "table", schema, e.name, e.name, t);
       // DROP TABLE ... CASCADE: its columns, indexes and constraints, and the foreign keys of
@@ -573,7 +575,9 @@ class Fold {
         c->alive = false;
       }
       // DROP COLUMN ... CASCADE: the indexes and constraints on the column go with it, and an
-      // earlier removal of one of them is no longer a sign of anything (gone either way).
+      // earlier migration's removal of one of them is no longer a sign of anything (gone
+      // either way). This migration's own explicit removals stay (Django drops a foreign key
+      // before its column: both are reported when both are still there).
       for (auto& o : m_objects) {
         if (o.alive && (o.kind == "index" || o.kind == "constraint") && o.schema == schema &&
             o.table == *e.table && names_column(o.columns, e.name)) {
@@ -581,8 +585,8 @@ class Fold {
         }
       }
       std::erase_if(m_removals, [&](const Removal& r) {
-        return (r.kind == "index" || r.kind == "constraint") && r.schema == schema &&
-               r.table == *e.table && names_column(r.columns, e.name);
+        return r.migration != migration && (r.kind == "index" || r.kind == "constraint") &&
+               r.schema == schema && r.table == *e.table && names_column(r.columns, e.name);
       });
     } else if (e.action == "rename" && e.new_name) {
       if (c) {
