@@ -7,6 +7,8 @@
 #include <set>
 #include <tuple>
 
+#include "pgsql/names.hpp"
+
 namespace dbautopsy::rules {
 
 namespace {
@@ -438,6 +440,10 @@ class Fold {
             o.ref_schema.value_or(m_default) == schema) {
           o.ref_table = new_table;
           o.ref_schema = new_schema;
+          if (e.action == "rename") {
+            // A foreign key follows its table's new name: so must the DDL that re-creates it.
+            o.definition = rename_reference(o.definition, e.name, new_table);
+          }
         }
       }
       // Earlier removals from the table are looked for under its final name.
@@ -477,6 +483,49 @@ class Fold {
       r.created_by = known->migration;
     }
     m_removals.push_back(std::move(r));
+  }
+
+  // A constraint definition with "REFERENCES [schema.]from" naming `to` instead.
+  static std::optional<std::string> rename_reference(const std::optional<std::string>& definition,
+                                                     const std::string& from,
+                                                     const std::string& to) {
+    if (!definition) {
+      return definition;
+    }
+    std::string d = *definition;
+    const std::string key = "REFERENCES ";
+    for (size_t at = d.find(key); at != std::string::npos; at = d.find(key, at + 1)) {
+      size_t start = at + key.size();
+      // The last component of a possibly qualified, possibly quoted name.
+      size_t pos = start;
+      size_t last = start;
+      while (pos < d.size()) {
+        last = pos;
+        if (d[pos] == '"') {
+          size_t close = pos + 1;
+          while (close < d.size() &&
+                 !(d[close] == '"' && (close + 1 >= d.size() || d[close + 1] != '"'))) {
+            close += d[close] == '"' ? 2 : 1;
+          }
+          pos = close + 1;
+        } else {
+          while (pos < d.size() && d[pos] != '.' && d[pos] != ' ' && d[pos] != '(') {
+            ++pos;
+          }
+        }
+        if (pos < d.size() && d[pos] == '.') {
+          ++pos;
+          continue;
+        }
+        break;
+      }
+      std::string name = d.substr(last, pos - last);
+      bool quoted = name.size() >= 2 && name.front() == '"';
+      if ((quoted && name == "\"" + from + "\"") || (!quoted && name == from)) {
+        d.replace(last, pos - last, pgsql::quote_ident(to));
+      }
+    }
+    return d;
   }
 
   // Whether a key column list ("a, b", quoted or not) names a column.
