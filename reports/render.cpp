@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <map>
+#include <set>
 
 #include "base/text.hpp"
 #include "reports/report.hpp"
@@ -272,19 +273,55 @@ void write_repair_script(std::ostream& out, const Report& report) {
   for (const auto& f : report.findings) {
     by_id[f.id] = &f;
   }
-  for (const auto& c : report.causes) {
-    out << fmt::format("\n-- {}: {}\n", c.id, c.summary);
-    if (c.repair) {
-      // One repair for the whole cause (bulk, with counts and checks) rather than per finding.
-      out << *c.repair;
-      continue;
+  // Statements run in dependency order, whatever cause they belong to: tables are moved and
+  // created before columns are added to them, columns before indexes and constraints on
+  // them, and a foreign key after the table it references (made by another cause's repair,
+  // perhaps). A cause's own repair (bulk data repairs) comes last.
+  auto phase = [](const std::string& rule) {
+    static const std::map<std::string, int> k_phase = {
+        {"drift.table-in-wrong-schema", 0}, {"drift.table-missing", 1},
+        {"drift.column-missing", 2},        {"drift.column-mismatch", 3},
+        {"drift.index-missing", 4},         {"drift.constraint-missing", 5}};
+    auto it = k_phase.find(rule);
+    return it == k_phase.end() ? 6 : it->second;
+  };
+  std::set<std::string> introduced;
+  auto header = [&](const Cause& c) {
+    if (introduced.insert(c.id).second) {
+      out << fmt::format("\n-- {}: {}\n", c.id, c.summary);
+    } else {
+      out << fmt::format("\n-- {} (continued)\n", c.id);
     }
-    for (const auto& id : c.findings) {
-      const Finding& f = *by_id[id];
-      if (!f.repair) {
+  };
+  for (int p = 0; p <= 7; ++p) {
+    for (const auto& c : report.causes) {
+      if (c.repair) {
+        if (p == 7) {
+          // One repair for the whole cause (bulk, with counts and checks) rather than per
+          // finding.
+          header(c);
+          out << *c.repair;
+        }
         continue;
       }
-      out << fmt::format("-- {} {} {}\n{}\n", f.id, f.rule, subject_text(f), *f.repair);
+      bool started = false;
+      for (const auto& id : c.findings) {
+        const Finding& f = *by_id[id];
+        if (!f.repair || phase(f.rule) != p) {
+          continue;
+        }
+        if (!started) {
+          header(c);
+          started = true;
+        }
+        out << fmt::format("-- {} {} {}\n{}\n", f.id, f.rule, subject_text(f), *f.repair);
+      }
+    }
+  }
+  // Causes with nothing to run still get their line: the script lists every cause.
+  for (const auto& c : report.causes) {
+    if (!introduced.count(c.id)) {
+      out << fmt::format("\n-- {}: {}\n", c.id, c.summary);
     }
   }
   out << "\nCOMMIT;\n";

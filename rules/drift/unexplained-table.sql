@@ -22,6 +22,9 @@ SELECT t.schema_name AS schema,
    AND NOT EXISTS (SELECT 1 FROM expected_object o WHERE o.kind = 'table' AND o.table_name = t.name)
    AND NOT EXISTS (SELECT 1 FROM migration_effect e WHERE e.object = 'table' AND e.action = 'create'
                       AND e.name = t.name)
+   -- A table a recorded migration removes: drift.not-removed reports it.
+   AND NOT EXISTS (SELECT 1 FROM expected_removal x WHERE x.kind = 'table'
+                      AND x.schema_name = t.schema_name AND x.name = t.name)
    -- An app whose migrations are recorded but none of whose migration files were given
    -- (django.contrib.auth without its files, a third-party package): what its tables are
    -- is unknown, not unexplained. Django names them <app_label>_<model>; contrib apps that

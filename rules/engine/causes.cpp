@@ -428,6 +428,9 @@ int correlate(store::Store& store) {
       } else if (partial.count(m)) {
         gkey = "partial:" + m;
         kind = "partially-applied";
+      } else if (f.rule == "drift.not-removed") {
+        gkey = "not-removed";
+        kind = "removals-not-applied";
       } else {
         gkey = "missing";
         kind = "missing-objects";
@@ -513,8 +516,11 @@ int correlate(store::Store& store) {
           fakes.push_back(m);
         }
       }
+      std::vector<std::string> kept;
       for (const F* f : g.findings) {
-        if (f->rule.rfind("drift.", 0) == 0) {
+        if (f->rule == "drift.not-removed") {
+          kept.push_back(object_of(*f));
+        } else if (f->rule.rfind("drift.", 0) == 0) {
           objects.push_back(object_of(*f));
         }
       }
@@ -554,7 +560,7 @@ int correlate(store::Store& store) {
       }
       // A fake whose every object an earlier fake of the group already intends: a migration
       // written to repair the first one (RunSQL ... IF NOT EXISTS), recorded without running.
-      std::vector<std::string> repairs;
+      std::vector<std::string> repair_notes;
       std::set<int64_t> before;
       for (const auto& m : fakes) {
         const auto& mine = intended[m];
@@ -567,7 +573,7 @@ int correlate(store::Store& store) {
             names.push_back(object_names[o]);
           }
           const Recorded& r = recorded[m];
-          repairs.push_back(
+          repair_notes.push_back(
               fmt::format("Migration {}, which makes sure of the same {} ({}), was recorded as "
                           "applied{} without "
                           "running either: the repair was faked too",
@@ -587,28 +593,49 @@ int correlate(store::Store& store) {
             list(bulks));
       }
       std::string repaired;
-      for (const auto& r : repairs) {
+      for (const auto& r : repair_notes) {
         repaired += " " + r + ".";
       }
+      std::string did;  // what the DDL would have done, and what shows it did not run
+      if (!objects.empty() || kept.empty()) {
+        did = fmt::format("nothing {} create exists{}{}",
+                          fakes.size() == 1 ? "it would" : "they would",
+                          objects.empty() ? "" : ": missing ", list(objects));
+      }
+      if (!kept.empty()) {
+        did += fmt::format("{}what {} remove is still there: {}", did.empty() ? "" : ", and ",
+                           fakes.size() == 1 ? "it would" : "they would", list(kept));
+      }
+      std::string repairs;
+      if (!objects.empty()) {
+        repairs = "Each missing object's finding carries SQL that creates it, safe to run twice";
+      }
+      if (!kept.empty()) {
+        repairs += std::string(repairs.empty() ? "Each" : "; each") +
+                   " object still there has its DROP commented out (data may live there: "
+                   "uncomment it only after review)";
+      }
       g.narrative = fmt::format(
-          "{} recorded as applied in django_migrations, but nothing {} create exists{}{}.{}{} "
-          "Django will never run {} again on its own. Each missing object's finding carries SQL "
-          "that creates it, safe to run twice; or delete the django_migrations rows and migrate "
-          "again.",
+          "{} recorded as applied in django_migrations, but {}.{}{} Django will never run {} "
+          "again on its own. {}; or delete the django_migrations rows and migrate again.",
           fakes.size() == 1 ? "Migration " + fakes.front() + " is"
                             : "Migrations " + list(fakes) + " are",
-          fakes.size() == 1 ? "it would" : "they would", objects.empty() ? "" : ": missing ",
-          list(objects), repaired, bulk, fakes.size() == 1 ? "it" : "them");
+          did, repaired, bulk, fakes.size() == 1 ? "it" : "them",
+          repairs.empty() ? "Its findings say what to do" : repairs);
       for (const auto& m : fakes) {
         g.evidence.push_back(record_evidence(m));
       }
       for (const auto& m : companions) {
         g.evidence.push_back(record_evidence(m));
       }
-    } else if (g.kind == "partially-applied" || g.kind == "missing-objects") {
+    } else if (g.kind == "partially-applied" || g.kind == "missing-objects" ||
+               g.kind == "removals-not-applied") {
       std::vector<std::string> objects;
+      std::vector<std::string> kept;
       for (const F* f : g.findings) {
-        if (f->rule.rfind("drift.", 0) == 0) {
+        if (f->rule == "drift.not-removed") {
+          kept.push_back(object_of(*f));
+        } else if (f->rule.rfind("drift.", 0) == 0) {
           objects.push_back(object_of(*f));
         }
       }
@@ -616,14 +643,31 @@ int correlate(store::Store& store) {
         g.summary =
             fmt::format("migration {} is recorded as applied but only partly in the database",
                         list(migrations));
+        std::string what;
+        if (!objects.empty()) {
+          what = "missing " + list(objects);
+        }
+        if (!kept.empty()) {
+          what += (what.empty() ? "" : "; ") + std::string("still there although it removes ") +
+                  (kept.size() == 1 ? "it: " : "them: ") + list(kept);
+        }
         g.narrative = fmt::format(
-            "Migration {} is recorded as applied and some of what it creates exists, but not "
-            "all{}. Part of its DDL ran (a migration that died half way outside a "
+            "Migration {} is recorded as applied and some of what it does is in the database, "
+            "but not all: {}. Part of its DDL ran (a migration that died half way outside a "
             "transaction, statements applied by hand, a later --fake), or its objects were "
-            "removed since. The findings carry SQL that creates the missing objects.",
-            list(migrations),
-            objects.empty() ? " (its finding names what is missing)"
-                            : ": missing " + list(objects));
+            "changed since. The findings carry SQL that creates the missing objects{}.",
+            list(migrations), what.empty() ? "its findings name what" : what,
+            kept.empty() ? ""
+                         : " and, commented out (data may live there), the DROP of what it "
+                           "removes");
+      } else if (g.kind == "removals-not-applied") {
+        g.summary = fmt::format("{} that recorded migrations remove still there",
+                                plural(kept.size(), "object is", "objects are"));
+        g.narrative = fmt::format(
+            "Recorded migrations ({}) remove {}, which the database still has: their removal "
+            "was faked or failed. Data may live there; each finding carries the DROP, "
+            "commented out, to uncomment only after review.",
+            list(migrations), list(kept));
       } else {
         g.summary = fmt::format("{} that recorded migrations create are missing",
                                 plural(objects.size(), "object", "objects"));

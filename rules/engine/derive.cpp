@@ -10,6 +10,7 @@
 
 #include "base/error.hpp"
 #include "base/text.hpp"
+#include "pgsql/names.hpp"
 
 namespace dbautopsy::rules {
 
@@ -571,6 +572,7 @@ struct Obj {
   std::string kind, schema, table, name;
   std::optional<std::string> type, default_expr, fill_value, constraint_kind, columns, definition;
   std::optional<int64_t> not_null;
+  std::optional<std::string> ref_schema, ref_table;  // foreign keys: the referenced table
   bool implied = false;
   std::string migration;
   int64_t artifact = 0;
@@ -579,11 +581,26 @@ struct Obj {
   bool alive = true;
 };
 
+// What a recorded migration removes (DROP TABLE / COLUMN / INDEX / CONSTRAINT), named as it
+// is named at the end of the history (later renames of its table followed), with what the
+// fold knew of the object when it was removed.
+struct Removal {
+  std::string kind, schema;
+  std::optional<std::string> table;  // NULL: an index whose table nothing recorded names
+  std::string name;
+  std::optional<std::string> constraint_kind, columns, definition, created_by;
+  std::string migration;
+  int64_t artifact = 0;
+  std::optional<int64_t> line;
+  bool known = false;  // a recorded migration created it (the fold held it when it was removed)
+};
+
 struct Effect {
   int64_t artifact = 0;
   std::optional<int64_t> line;
   std::string action, object;
-  std::optional<std::string> schema, table, new_name, type, default_expr, kind, columns, definition;
+  std::optional<std::string> schema, table, new_name, type, default_expr, kind, columns, definition,
+      ref_schema, ref_table;
   std::string name;
   std::optional<int64_t> not_null;
   bool conditional = false;
@@ -606,6 +623,29 @@ class Fold {
   }
 
   const std::vector<Obj>& objects() const { return m_objects; }
+
+  // The removals whose object is not expected again at the end of the history: the last
+  // removal of each object, unless a later migration created it again.
+  std::vector<Removal> removals() const {
+    std::vector<Removal> out;
+    std::set<std::tuple<std::string, std::string, std::string, std::string>> seen;
+    for (auto it = m_removals.rbegin(); it != m_removals.rend(); ++it) {
+      const Removal& r = *it;
+      if (!seen.insert({r.kind, r.schema, r.table.value_or(""), r.name}).second) {
+        continue;
+      }
+      bool again = false;
+      for (const auto& o : m_objects) {
+        again = again || (o.alive && o.kind == r.kind && o.schema == r.schema && o.name == r.name &&
+                          (r.kind == "index" || o.table == r.table));
+      }
+      if (!again) {
+        out.push_back(r);
+      }
+    }
+    std::reverse(out.begin(), out.end());
+    return out;
+  }
 
  private:
   using TableKey = std::pair<std::string, std::string>;
@@ -664,13 +704,24 @@ class Fold {
       o.intents.push_back(intent);
       m_tables[{schema, e.name}] = m_objects.size();
       add(std::move(o));
-    } else if (e.action == "drop" && t) {
+    } else if (e.action == "drop") {
+      // Earlier migrations' removals of its columns, indexes and constraints: gone with it
+      // either way.
+      std::erase_if(m_removals, [&](const Removal& r) {
+        return r.migration != migration && r.kind != "table" && r.schema == schema &&
+               r.table == e.name;
+      });
+      remove(migration, e, "table", schema, e.name, e.name, t);
+      // DROP TABLE ... CASCADE: its columns, indexes and constraints, and the foreign keys of
+      // other tables that reference it.
       for (auto& o : m_objects) {
-        if (o.alive && o.schema == schema && o.table == e.name) {
+        if (o.alive && ((o.schema == schema && o.table == e.name) ||
+                        (o.kind == "constraint" && o.ref_table == e.name &&
+                         o.ref_schema.value_or(m_default) == schema))) {
           o.alive = false;
         }
       }
-    } else if ((e.action == "rename" || e.action == "set_schema") && t && e.new_name) {
+    } else if ((e.action == "rename" || e.action == "set_schema") && e.new_name) {
       std::string new_schema = e.action == "set_schema" ? *e.new_name : schema;
       std::string new_table = e.action == "rename" ? *e.new_name : e.name;
       for (auto& o : m_objects) {
@@ -683,11 +734,149 @@ class Fold {
           intent.action = "alter";
           o.intents.push_back(intent);
         }
+        if (o.alive && o.kind == "constraint" && o.ref_table == e.name &&
+            o.ref_schema.value_or(m_default) == schema) {
+          o.ref_table = new_table;
+          o.ref_schema = new_schema;
+          if (e.action == "rename") {
+            // A foreign key follows its table's new name: so must the DDL that re-creates it.
+            o.definition = rename_reference(o.definition, e.name, new_table);
+          }
+        }
       }
-      size_t index = m_tables[{schema, e.name}];
-      m_tables.erase({schema, e.name});
-      m_tables[{new_schema, new_table}] = index;
+      // Earlier removals from the table are looked for under its final name.
+      for (auto& r : m_removals) {
+        if (r.schema == schema && r.table == e.name) {
+          r.schema = new_schema;
+          r.table = new_table;
+          if (r.kind == "table") {
+            r.name = new_table;
+          }
+        }
+      }
+      if (t) {
+        size_t index = m_tables[{schema, e.name}];
+        m_tables.erase({schema, e.name});
+        m_tables[{new_schema, new_table}] = index;
+      }
     }
+  }
+
+  void remove(const std::string& migration, const Effect& e, const std::string& kind,
+              const std::string& schema, const std::optional<std::string>& table,
+              const std::string& name, const Obj* known) {
+    Removal r;
+    r.kind = kind;
+    r.schema = schema;
+    r.table = known ? std::optional<std::string>(known->table) : table;
+    r.name = name;
+    r.migration = migration;
+    r.artifact = e.artifact;
+    r.line = e.line;
+    if (known && !known->implied) {
+      r.known = true;
+      r.constraint_kind = known->constraint_kind;
+      r.columns = known->columns;
+      r.definition = known->definition;
+      r.created_by = known->migration;
+    }
+    m_removals.push_back(std::move(r));
+  }
+
+  // A constraint definition with "REFERENCES [schema.]from" naming `to` instead.
+  static std::optional<std::string> rename_reference(const std::optional<std::string>& definition,
+                                                     const std::string& from,
+                                                     const std::string& to) {
+    if (!definition) {
+      return definition;
+    }
+    std::string d = *definition;
+    const std::string key = "REFERENCES ";
+    for (size_t at = d.find(key); at != std::string::npos; at = d.find(key, at + 1)) {
+      size_t start = at + key.size();
+      // The last component of a possibly qualified, possibly quoted name.
+      size_t pos = start;
+      size_t last = start;
+      while (pos < d.size()) {
+        last = pos;
+        if (d[pos] == '"') {
+          size_t close = pos + 1;
+          while (close < d.size() &&
+                 !(d[close] == '"' && (close + 1 >= d.size() || d[close + 1] != '"'))) {
+            close += d[close] == '"' ? 2 : 1;
+          }
+          pos = close + 1;
+        } else {
+          while (pos < d.size() && d[pos] != '.' && d[pos] != ' ' && d[pos] != '(') {
+            ++pos;
+          }
+        }
+        if (pos < d.size() && d[pos] == '.') {
+          ++pos;
+          continue;
+        }
+        break;
+      }
+      std::string name = d.substr(last, pos - last);
+      bool quoted = name.size() >= 2 && name.front() == '"';
+      if ((quoted && name == "\"" + from + "\"") || (!quoted && name == from)) {
+        d.replace(last, pos - last, pgsql::quote_ident(to));
+      }
+    }
+    return d;
+  }
+
+  // Whether a key column list ("a, b", quoted or not) names a column.
+  static bool names_column(const std::optional<std::string>& columns, const std::string& column) {
+    if (!columns) {
+      return false;
+    }
+    std::string quoted = "\"" + column + "\"";
+    size_t start = 0;
+    while (start <= columns->size()) {
+      size_t end = columns->find(',', start);
+      if (end == std::string::npos) {
+        end = columns->size();
+      }
+      std::string piece = columns->substr(start, end - start);
+      piece.erase(0, piece.find_first_not_of(' '));
+      piece.erase(piece.find_last_not_of(' ') + 1);
+      if (piece == column || piece == quoted) {
+        return true;
+      }
+      start = end + 1;
+    }
+    return false;
+  }
+
+  static std::optional<std::string> rename_column_in(const std::optional<std::string>& columns,
+                                                     const std::string& from,
+                                                     const std::string& to) {
+    if (!columns) {
+      return columns;
+    }
+    std::string out;
+    size_t start = 0;
+    while (start <= columns->size()) {
+      size_t end = columns->find(',', start);
+      if (end == std::string::npos) {
+        end = columns->size();
+      }
+      std::string piece = columns->substr(start, end - start);
+      std::string trimmed = piece;
+      trimmed.erase(0, trimmed.find_first_not_of(' '));
+      trimmed.erase(trimmed.find_last_not_of(' ') + 1);
+      if (trimmed == from) {
+        piece = to;
+      } else if (trimmed == "\"" + from + "\"") {
+        piece = "\"" + to + "\"";
+      } else {
+        piece = trimmed;
+      }
+      out += (out.empty() && start == 0 ? "" : ", ") + piece;
+      start = end + 1;
+    }
+    return out;
   }
 
   void column(const std::string& migration, const Effect& e, const std::string& schema,
@@ -727,12 +916,42 @@ class Fold {
       set_props(*c, e);
       intent.action = "alter";
       c->intents.push_back(intent);
-    } else if (e.action == "drop" && c) {
-      c->alive = false;
-    } else if (e.action == "rename" && c && e.new_name) {
-      c->name = *e.new_name;
-      intent.action = "alter";
-      c->intents.push_back(intent);
+    } else if (e.action == "drop") {
+      remove(migration, e, "column", schema, *e.table, e.name, c);
+      if (c) {
+        c->alive = false;
+      }
+      // DROP COLUMN ... CASCADE: the indexes and constraints on the column go with it, and an
+      // earlier migration's removal of one of them is no longer a sign of anything (gone
+      // either way). This migration's own explicit removals stay (Django drops a foreign key
+      // before its column: both are reported when both are still there).
+      for (auto& o : m_objects) {
+        if (o.alive && (o.kind == "index" || o.kind == "constraint") && o.schema == schema &&
+            o.table == *e.table && names_column(o.columns, e.name)) {
+          o.alive = false;
+        }
+      }
+      std::erase_if(m_removals, [&](const Removal& r) {
+        return r.migration != migration && (r.kind == "index" || r.kind == "constraint") &&
+               r.schema == schema && r.table == *e.table && names_column(r.columns, e.name);
+      });
+    } else if (e.action == "rename" && e.new_name) {
+      if (c) {
+        c->name = *e.new_name;
+        intent.action = "alter";
+        c->intents.push_back(intent);
+      }
+      for (auto& o : m_objects) {
+        if (o.alive && (o.kind == "index" || o.kind == "constraint") && o.schema == schema &&
+            o.table == *e.table) {
+          o.columns = rename_column_in(o.columns, e.name, *e.new_name);
+        }
+      }
+      for (auto& r : m_removals) {
+        if (r.schema == schema && r.table == *e.table) {
+          r.columns = rename_column_in(r.columns, e.name, *e.new_name);
+        }
+      }
     }
   }
 
@@ -760,6 +979,16 @@ class Fold {
         existing = &o;
       }
     }
+    if (!existing && e.action == "rename") {
+      // ALTER INDEX ... RENAME of a UNIQUE / PRIMARY KEY constraint's index renames the
+      // constraint, and RENAME CONSTRAINT of one renames its index.
+      for (auto& o : m_objects) {
+        if (o.alive && (o.kind == "index" || o.kind == "constraint") && o.schema == schema &&
+            o.name == e.name && (!e.table || o.table == *e.table)) {
+          existing = &o;
+        }
+      }
+    }
     if (e.action == "create") {
       if (!e.table) {
         return;
@@ -778,13 +1007,18 @@ class Fold {
       o.constraint_kind = e.kind;
       o.columns = e.columns;
       o.definition = e.definition;
+      o.ref_schema = e.ref_schema;
+      o.ref_table = e.ref_table;
       o.migration = migration;
       o.artifact = e.artifact;
       o.line = e.line;
       o.intents.push_back(intent);
       add(std::move(o));
-    } else if (e.action == "drop" && existing) {
-      existing->alive = false;
+    } else if (e.action == "drop") {
+      remove(migration, e, e.object, schema, e.table, e.name, existing);
+      if (existing) {
+        existing->alive = false;
+      }
     } else if (e.action == "rename" && existing && e.new_name) {
       existing->name = *e.new_name;
       intent.action = "alter";
@@ -794,6 +1028,7 @@ class Fold {
 
   std::string m_default;
   std::vector<Obj> m_objects;
+  std::vector<Removal> m_removals;
   std::map<TableKey, size_t> m_tables;
 };
 
@@ -803,7 +1038,8 @@ std::vector<Effect> effects_of(store::Store& store, const std::string& app, cons
   for (const char* src : {"sqlmigrate", "py"}) {
     store::Statement st = store.prepare(R"(
       SELECT artifact_id, line, action, object, schema_name, table_name, name, new_name, type,
-             not_null, default_expr, kind, columns, conditional, definition
+             not_null, default_expr, kind, columns, conditional, definition, ref_schema,
+             ref_table
         FROM migration_effect
        WHERE app = ?1 AND migration = ?2 AND source = ?3
          AND artifact_id = (SELECT min(artifact_id) FROM migration_effect
@@ -829,6 +1065,8 @@ std::vector<Effect> effects_of(store::Store& store, const std::string& app, cons
       e.columns = st.get_optional_text(12);
       e.conditional = st.get_int(13) != 0;
       e.definition = st.get_optional_text(14);
+      e.ref_schema = st.get_optional_text(15);
+      e.ref_table = st.get_optional_text(16);
       out.push_back(e);
     }
     st.reset();
@@ -854,8 +1092,8 @@ std::vector<Effect> effects_of(store::Store& store, const std::string& app, cons
 DeriveSummary derive(store::Store& store, const DeriveOptions& options) {
   DeriveSummary summary;
   store::Store::Transaction tx(store);
-  for (const char* table :
-       {"expected_intent", "expected_object", "recorded_migration", "snapshot"}) {
+  for (const char* table : {"expected_intent", "expected_object", "expected_removal",
+                            "recorded_migration", "snapshot"}) {
     store.exec(fmt::format("DELETE FROM {}", table));
   }
   derive_snapshots(store, options, summary);
@@ -905,6 +1143,14 @@ DeriveSummary derive(store::Store& store, const DeriveOptions& options) {
       insert_intent.run(id, i.migration, i.action, i.conditional, i.artifact, i.line);
     }
     ++summary.expected_objects;
+  }
+  store::Statement insert_removal = store.prepare(
+      "INSERT INTO expected_removal(kind, schema_name, table_name, name, constraint_kind, "
+      "columns, definition, created_by, migration, artifact_id, line) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
+  for (const Removal& r : fold.removals()) {
+    insert_removal.run(r.kind, r.schema, r.table, r.name, r.constraint_kind, r.columns,
+                       r.definition, r.created_by, r.migration, r.artifact, r.line);
   }
   derive_data(store, options, summary);
   tx.commit();

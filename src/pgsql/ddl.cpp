@@ -1654,6 +1654,20 @@ void DdlApplier::alter_table(const Json& s, Ctx& ctx) {
       add_table_constraint(*rel, node_body(field(cmd, "def")), ctx, {}, !only);
     } else if (sub == "AT_DropConstraint" || sub == "AT_DropConstraintRecurse") {
       if (!m_catalog.constraint(key->first, key->second, colname)) {
+        if (m_implicit) {
+          // A constraint an earlier migration made: the script removes it all the same.
+          emit(Effect{"drop",
+                      "constraint",
+                      key->first,
+                      explicit_schema,
+                      key->second,
+                      colname,
+                      {},
+                      {},
+                      0},
+               ctx);
+          continue;
+        }
         if (!flag(cmd, "missing_ok")) {
           m_warn(ctx.line, "unknown-object",
                  fmt::format("DROP CONSTRAINT {}: {} has no such constraint", colname,
@@ -1820,6 +1834,23 @@ void DdlApplier::rename(const Json& s, Ctx& ctx) {
         schema = s2;
       }
     }
+    if (!m_catalog.index({schema, name}) && m_implicit) {
+      // An index an earlier migration made (its table unknown here): renamed all the same.
+      auto guess = schema.empty() ? creation_schema() : std::optional<std::string>(schema);
+      if (guess) {
+        emit(Effect{"rename",
+                    "index",
+                    *guess,
+                    !str(rv, "schemaname").empty(),
+                    {},
+                    name,
+                    {},
+                    newname,
+                    0},
+             ctx);
+      }
+      return;
+    }
     if (auto* idx = m_catalog.index({schema, name})) {
       if (idx->constraint_name) {
         if (auto* c =
@@ -1876,6 +1907,20 @@ void DdlApplier::rename(const Json& s, Ctx& ctx) {
   }
   if (type == "OBJECT_TABCONSTRAINT") {
     std::string old = str(s, "subname");
+    if (!m_catalog.constraint(key->first, key->second, old) && m_implicit) {
+      // A constraint an earlier migration made: renamed all the same.
+      emit(Effect{"rename",
+                  "constraint",
+                  key->first,
+                  explicit_schema,
+                  key->second,
+                  old,
+                  {},
+                  newname,
+                  0},
+           ctx);
+      return;
+    }
     if (auto* c = m_catalog.constraint(key->first, key->second, old)) {
       c->name = newname;
       if (auto* idx = m_catalog.index({key->first, old}); idx && idx->constraint_name == old) {
@@ -1917,6 +1962,26 @@ void DdlApplier::set_schema(const Json& s, Ctx& ctx) {
     return;  // types, functions, ...: not modelled
   }
   auto key = resolve_relation(str(rv, "schemaname"), str(rv, "relname"));
+  if (!key && m_implicit) {
+    // A relation an earlier migration made: it moves all the same.
+    key = resolve_or_guess(rv);
+    if (key && type == "OBJECT_TABLE") {
+      key = implicit_relation(rv, ctx);
+    }
+    if (key && !m_catalog.relation(*key)) {
+      emit(Effect{"set_schema",
+                  relation_word(type),
+                  key->first,
+                  !str(rv, "schemaname").empty(),
+                  {},
+                  key->second,
+                  {},
+                  newschema,
+                  0},
+           ctx);
+      return;
+    }
+  }
   if (!key) {
     if (!flag(s, "missing_ok")) {
       m_warn(ctx.line, "unknown-object",

@@ -395,6 +395,27 @@ CREATE TABLE expected_intent (
   line INTEGER
 );
 
+-- What the recorded migrations remove (DROP TABLE / COLUMN / INDEX / CONSTRAINT, Django's
+-- DeleteModel, RemoveField, RemoveIndex, RemoveConstraint, AlterUniqueTogether and
+-- AlterIndexTogether to a smaller set, AlterField dropping unique / db_index / a foreign key),
+-- folded with the rest in recording order: the last removal of each object that no later
+-- migration creates again, named as the end of the history names it (later renames of its
+-- table followed). Objects that went with a removed table or column (CASCADE) are not listed.
+CREATE TABLE expected_removal (
+  id INTEGER PRIMARY KEY,
+  kind TEXT NOT NULL,                -- table, column, index, constraint
+  schema_name TEXT NOT NULL,
+  table_name TEXT,                   -- NULL: an index whose table no recorded migration names
+  name TEXT NOT NULL,
+  constraint_kind TEXT,              -- as created, when a recorded migration created it
+  columns TEXT,
+  definition TEXT,
+  created_by TEXT,                   -- app.name of the migration that created it, if recorded
+  migration TEXT NOT NULL,           -- app.name of the migration that removes it
+  artifact_id INTEGER,               -- the effect that removes it (evidence)
+  line INTEGER
+);
+
 -- Parent rows: primary key and natural key of every stored row of tables with a
 -- single-column primary key, per snapshot (current, before).
 CREATE TABLE key_inventory (
@@ -563,6 +584,30 @@ CREATE VIEW expected_presence AS
            ELSE 1
          END AS present
     FROM expected_object o JOIN expected_location l ON l.object_id = o.id;
+
+-- Whether each removed object still exists in the current snapshot (the removal did not
+-- happen), by its exact name in the schema the removal targets. An index or constraint doing
+-- the same job under another name, or a table of that name in another schema, is not the
+-- removed object.
+CREATE VIEW expected_removal_presence AS
+  SELECT r.id AS removal_id,
+         CASE r.kind
+           WHEN 'table' THEN EXISTS (
+             SELECT 1 FROM current_table t WHERE t.schema_name = r.schema_name AND t.name = r.name)
+           WHEN 'column' THEN EXISTS (
+             SELECT 1 FROM current_column c JOIN current_table t
+                ON t.schema_name = c.schema_name AND t.name = c.table_name
+              WHERE c.schema_name = r.schema_name AND c.table_name = r.table_name
+                AND c.name = r.name)
+           WHEN 'index' THEN EXISTS (
+             SELECT 1 FROM current_index i WHERE i.schema_name = r.schema_name AND i.name = r.name
+                AND (r.table_name IS NULL OR i.table_name = r.table_name))
+           WHEN 'constraint' THEN EXISTS (
+             SELECT 1 FROM current_constraint k WHERE k.schema_name = r.schema_name
+                AND k.table_name = r.table_name AND k.name = r.name)
+           ELSE 0
+         END AS present
+    FROM expected_removal r;
 
 -- The DDL that creates each expected column, index and constraint where its table is (or,
 -- for a table that is nowhere, where its migration puts it), guarded so that running it
