@@ -3,11 +3,10 @@
 
 #include "django/derivation.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <optional>
 #include <string_view>
-
-#include <algorithm>
 
 #include "base/text.hpp"
 #include "pgsql/script_effects.hpp"

@@ -4,14 +4,11 @@
 //     on a real PostgreSQL 15 by generate.sh): the statements derived from the .py files
 //     equal, byte for byte, those sqlmigrate printed, and so do the effects; what cannot be
 //     read without running Python is a problem on its line, never a silent nothing;
-//   - every RunSQL of the shared corpus: the statements equal those real Django's RunSQL
-//     collects from the same arguments (fixtures/generate/django/runsql/corpus_sql.json,
-//     made by corpus_sql.py);
+//   - every RunSQL of the fixture cases and of tests/django/parity: the statements are in
+//     the real sqlmigrate output (the shared corpus's: test_corpus_runsql.cpp);
 //   - the forms neither holds: malformed pairs, placeholders, migrate's '%' semantics, and
 //     the IF NOT EXISTS repair of an object an earlier migration made.
 #include <catch2/catch.hpp>
-
-#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <filesystem>
@@ -149,46 +146,9 @@ TEST_CASE("RunSQL of the RunSQL project: statements and effects equal real sqlmi
         ++statements;
       }
     }
-    if (m.key.name != "0001_initial") {
-      CHECK(m.sqlmigrate == real);
-    }
+    CHECK(m.sqlmigrate == real);
   }
   CHECK(statements == 17);
-}
-
-TEST_CASE("RunSQL of every corpus migration: the statements real Django collects",
-          "[django][runsql][corpus]") {
-  auto corpus = test::corpus_dir();
-  REQUIRE(corpus);
-  auto expected = nlohmann::json::parse(test::read_file(runsql_dir() / "corpus_sql.json"));
-  REQUIRE(expected.size() >= 15);
-  DjangoSettings settings;
-  settings.sqlmigrate_semantics = true;
-  size_t compared = 0;
-  for (const auto& [rel, ops_want] : expected.items()) {
-    INFO(rel);
-    fs::path path = *corpus / "django_migrations" / rel;
-    REQUIRE(fs::exists(path));
-    auto key = migration_key_from_path(path.string());
-    REQUIRE(key);
-    MigrationFile file = parse_migration_py(test::read_file(path), key->app, key->name);
-    std::vector<const Operation*> ops;
-    collect_run_sql(file.operations, ops);
-    REQUIRE(ops.size() == ops_want.size());
-    for (size_t i = 0; i < ops.size(); ++i) {
-      INFO("RunSQL at line " << ops[i]->line);
-      auto r = run_sql_statements(file, *ops[i], settings);
-      if (ops_want[i].contains("error")) {
-        CHECK(r.statements.empty());
-        CHECK(!r.problems.empty());
-        continue;
-      }
-      CHECK(r.problems.empty());
-      CHECK(texts(r) == ops_want[i]["statements"].get<std::vector<std::string>>());
-      ++compared;
-    }
-  }
-  CHECK(compared >= 19);
 }
 
 TEST_CASE("RunSQL: malformed pairs and placeholders are problems on their line",
