@@ -14,7 +14,9 @@
   - a compressed migration file (0001_initial.py.gz, 0004_....py.xz) or sqlmigrate output
     (.sql.bz2) is named by its path without the compression suffix: django_drift with some
     of them compressed (by gzip / xz / bzip2) gives django_drift's expected findings;
-  - a skipped family of checks (input.checks-skipped) fails `--fail-on warning`.
+  - a skipped family of checks (input.checks-skipped) fails `--fail-on warning`;
+  - plurals: one column changed by hand is "1 column differs from what its migrations
+    intend".
 
 Usage: check_contract.py --dbautopsy PATH --fixtures DIR
 """
@@ -39,6 +41,19 @@ ODD_RULE = """-- id: test.odd-names
 SELECT 'public' AS schema, 'odd|name*with`tick' AS "table",
        'table odd|name*with`tick has *stars* and a | pipe' AS message,
        json_array(json_object('artifact', 'dir|with`tick*', 'line', 3, 'text', 'x|y')) AS evidence
+"""
+
+# One column changed by hand (grouped as drift.column-mismatch findings are, by its cause
+# key): the cause must read "1 column differs", not "1 column differ".
+ONE_COLUMN_RULE = """-- id: test.one-column
+-- severity: warning
+-- title: one column changed
+-- rationale: test
+-- remedy: test
+SELECT 'public' AS schema, 'teams_team' AS "table", 'name' AS "column",
+       'column teams_team.name changed' AS message,
+       json_array(json_object('artifact', 'schema.sql', 'line', 1, 'text', 'x')) AS evidence,
+       'altered:public.teams_team.name' AS cause_key
 """
 
 
@@ -190,6 +205,14 @@ def main():
         ev = md.splitlines()[md.splitlines().index(line) + 1] if line else ""
         check("dir\\|with\\`tick\\*:3" in ev and "x\\|y" in ev,
               f"Markdown: the evidence is not escaped in {ev!r}")
+        # Plurals: one column changed by hand.
+        (rules / "odd.sql").unlink()
+        (rules / "one.sql").write_text(ONE_COLUMN_RULE)
+        r = run("investigate", str(case), "--store", str(tmp / "one.db"), "--rules-dir",
+                str(rules), "--format", "json", "--fail-on", "never")
+        summaries = [c["summary"] for c in json.loads(r.stdout)["causes"]]
+        check(summaries == ["1 column differs from what its migrations intend"],
+              f"plural: the causes read {summaries}")
         for row in (l for l in md.splitlines() if l.startswith("| ")):
             cells = re.split(r"(?<!\\)\|", row)
             check(len(cells) == 5, f"Markdown: inputs row with {len(cells) - 2} cells: {row!r}")
