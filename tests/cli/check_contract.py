@@ -14,6 +14,8 @@
   - a compressed migration file (0001_initial.py.gz, 0004_....py.xz) or sqlmigrate output
     (.sql.bz2) is named by its path without the compression suffix: django_drift with some
     of them compressed (by gzip / xz / bzip2) gives django_drift's expected findings;
+  - django_migrations as `\\copy` text, `psql -x` output and ;-separated CSV (real psql
+    outputs), plain and gzip-compressed, are recognised by content and read in full;
   - a skipped family of checks (input.checks-skipped) fails `--fail-on warning`;
   - plurals: one column changed by hand is "1 column differs from what its migrations
     intend".
@@ -144,6 +146,31 @@ def main():
             check(False, f"compressed migrations: extra {show(k)}")
         check("cannot tell which migration" not in r.stdout + r.stderr,
               "compressed migrations: a file is not named")
+
+        # The forms customers send django_migrations in, recognised by content (real psql
+        # outputs of fixtures/django_inputs: 28 rows each), also gzip-compressed.
+        forms = {"django_migrations.copy.txt": "django-migrations-copy",
+                 "django_migrations.psql_x.txt": "django-migrations-psql-x",
+                 "django_migrations.semicolon.csv": "django-migrations-csv-semicolon"}
+        store = tmp / "forms.db"
+        paths = []
+        for name in forms:
+            src = fixtures / "django_inputs" / "records" / name
+            paths.append(str(src))
+            with gzip.open(tmp / (name + ".gz"), "wb") as out:
+                out.write(src.read_bytes())
+            paths.append(str(tmp / (name + ".gz")))
+        r = run("ingest", "--store", str(store), *paths)
+        check(r.returncode == 0, f"ingest of the export forms: exit {r.returncode}: {r.stderr}")
+        rows = json.loads(run("query", "--store", str(store), "--format", "json",
+                              "SELECT a.path, a.kind, a.status, count(r.name) AS n FROM artifact a "
+                              "LEFT JOIN migration_record r ON r.artifact_id = a.id "
+                              "GROUP BY a.id").stdout)
+        for row in rows:
+            name = Path(row["path"]).name.removesuffix(".gz")
+            check(row["kind"] == forms.get(name) and row["status"] == "ok" and row["n"] == 28,
+                  f"export form {row['path']}: {row}")
+        check(len(rows) == 6, f"export forms: {len(rows)} artifacts, expected 6")
 
         # A skipped family is a warning: --fail-on warning fails, the default does not.
         case = fixtures / "cases" / "input_unreadable_records"
