@@ -6,7 +6,7 @@
 SELECT t.schema_name AS schema,
        t.name AS "table",
        printf('table %s.%s exists, but no migration creates it%s', t.schema_name, t.name,
-              coalesce(' (' || (SELECT printf('%d rows', sum(s.rows)) FROM table_stats s JOIN snapshot sn
+              coalesce(' (' || (SELECT printf('%d row%s', sum(s.rows), CASE sum(s.rows) WHEN 1 THEN '' ELSE 's' END) FROM table_stats s JOIN snapshot sn
                                     ON sn.role = 'current' AND s.artifact_id = sn.data_artifact_id
                                  WHERE s.schema_name = t.schema_name AND s.table_name = t.name) || ')', '')) AS message,
        json_array(json_object('artifact', a.path, 'line', t.line,

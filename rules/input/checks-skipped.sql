@@ -90,8 +90,9 @@ SELECT 'migration' AS value,
 UNION ALL
 -- 2. Drift checks without records: the schema is there, what it should hold is unknown.
 SELECT 'drift',
-       printf('drift checks skipped: %s has %d tables, but %s%s, so what the applied migrations should have made is unknown: no missing, misplaced, changed or unexplained table, column, index or constraint can be reported (drift.* did not run). %s%s',
+       printf('drift checks skipped: %s has %d table%s, but %s%s, so what the applied migrations should have made is unknown: no missing, misplaced, changed or unexplained table, column, index or constraint can be reported (drift.* did not run). %s%s',
               (SELECT path FROM current), (SELECT tables FROM current),
+              CASE (SELECT tables FROM current) WHEN 1 THEN '' ELSE 's' END,
               (SELECT text FROM no_records_reason),
               CASE WHEN (SELECT yes FROM has_effects) = 0 THEN ', nor any migration file (.py) or sqlmigrate output' ELSE '' END,
               (SELECT text FROM how_records),
@@ -105,8 +106,9 @@ SELECT 'drift',
 UNION ALL
 -- 3. Drift checks without a schema: migrations are recorded, no dump shows the database.
 SELECT 'drift',
-       printf('drift checks skipped: %d migrations are recorded, but no dump of the database%s, so whether their tables, columns, indexes and constraints exist is unknown (drift.*, migration.faked and migration.partially-applied did not run). Send `pg_dump --schema-only` (or a full or -Fc dump) of the database',
+       printf('drift checks skipped: %d migration%s recorded, but no dump of the database%s, so whether their tables, columns, indexes and constraints exist is unknown (drift.*, migration.faked and migration.partially-applied did not run). Send `pg_dump --schema-only` (or a full or -Fc dump) of the database',
               (SELECT count(*) FROM recorded_migration),
+              CASE (SELECT count(*) FROM recorded_migration) WHEN 1 THEN ' is' ELSE 's are' END,
               CASE WHEN EXISTS (SELECT 1 FROM unread_dumps)
                    THEN ' could be read (not read: ' || (SELECT group_concat(path || ': ' || detail, '; ') FROM unread_dumps) || ')'
                    ELSE ' was given' END),
@@ -120,8 +122,10 @@ UNION ALL
 -- 4. Drift checks without migration files: records and a schema, but what each recorded
 --    migration makes is unknown.
 SELECT 'drift',
-       printf('drift checks skipped: %d migrations are recorded and %s shows the schema, but no migration file (.py) or sqlmigrate output was given, so what the migrations should have made is unknown (drift.*, migration.faked and migration.partially-applied did not run). Send the migrations folders of the apps (or `manage.py sqlmigrate APP NAME` of each migration)',
-              (SELECT count(*) FROM recorded_migration), (SELECT path FROM current)),
+       printf('drift checks skipped: %d migration%s recorded and %s shows the schema, but no migration file (.py) or sqlmigrate output was given, so what the migrations should have made is unknown (drift.*, migration.faked and migration.partially-applied did not run). Send the migrations folders of the apps (or `manage.py sqlmigrate APP NAME` of each migration)',
+              (SELECT count(*) FROM recorded_migration),
+              CASE (SELECT count(*) FROM recorded_migration) WHEN 1 THEN ' is' ELSE 's are' END,
+              (SELECT path FROM current)),
        (SELECT json_array(json_object('artifact', path, 'line', line, 'text', 'migration ' || text || ' is recorded')) FROM first_record),
        'checks-skipped'
  WHERE (SELECT yes FROM has_records) = 1
@@ -153,8 +157,12 @@ SELECT 'snapshot',
 UNION ALL
 -- 7. Nothing to check: no dump, no django_migrations export, no migration file was read.
 SELECT 'all',
-       printf('no check could run: none of the %d inputs is a pg_dump, an export of django_migrations or a migration file that could be read%s. Send a dump of the database (pg_dump, plain or -Fc), its django_migrations table and the apps'' migrations folders',
-              (SELECT count(*) FROM artifact),
+       printf('no check could run: %s%s. Send a dump of the database (pg_dump, plain or -Fc), its django_migrations table and the apps'' migrations folders',
+              CASE (SELECT count(*) FROM artifact)
+                WHEN 0 THEN 'no input was given'
+                WHEN 1 THEN 'the one input is not a pg_dump, an export of django_migrations or a migration file that could be read'
+                ELSE printf('none of the %d inputs is a pg_dump, an export of django_migrations or a migration file that could be read',
+                            (SELECT count(*) FROM artifact)) END,
               coalesce(' (not read: ' || (SELECT text FROM unread_any_list) || ')', '')),
        (SELECT json_group_array(json_object('artifact', path, 'line', NULL, 'text', 'not read: ' || detail)) FROM unread),
        'checks-skipped'
