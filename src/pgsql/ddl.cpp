@@ -1907,37 +1907,23 @@ void DdlApplier::rename(const Json& s, Ctx& ctx) {
   }
   if (type == "OBJECT_TABCONSTRAINT") {
     std::string old = str(s, "subname");
-    if (!m_catalog.constraint(key->first, key->second, old) && m_implicit) {
-      // A constraint an earlier migration made: renamed all the same.
-      emit(Effect{"rename",
-                  "constraint",
-                  key->first,
-                  explicit_schema,
-                  key->second,
-                  old,
-                  {},
-                  newname,
-                  0},
-           ctx);
+    auto* c = m_catalog.constraint(key->first, key->second, old);
+    if (!c && !m_implicit) {
       return;
     }
-    if (auto* c = m_catalog.constraint(key->first, key->second, old)) {
+    if (c) {
       c->name = newname;
       if (auto* idx = m_catalog.index({key->first, old}); idx && idx->constraint_name == old) {
         idx->name = newname;
         idx->constraint_name = newname;
       }
-      emit(Effect{"rename",
-                  "constraint",
-                  key->first,
-                  explicit_schema,
-                  key->second,
-                  old,
-                  {},
-                  newname,
-                  0},
-           ctx);
     }
+    // Without the catalog's knowledge (a migration replayed on its own), the constraint is
+    // one an earlier migration made: renamed all the same.
+    emit(
+        Effect{
+            "rename", "constraint", key->first, explicit_schema, key->second, old, {}, newname, 0},
+        ctx);
     return;
   }
   // A table, view, sequence, ...
