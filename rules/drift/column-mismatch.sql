@@ -21,7 +21,8 @@ WITH compared AS (
     FROM expected_object o
     JOIN expected_presence p ON p.object_id = o.id AND p.present
     JOIN current_column c ON c.schema_name = p.location AND c.table_name = o.table_name AND c.name = o.name
-   WHERE o.kind = 'column')
+   WHERE o.kind = 'column'
+     AND c.type IS NOT NULL) -- a data-only dump shows the column, not its type
 SELECT location AS schema,
        table_name AS "table",
        name AS "column",

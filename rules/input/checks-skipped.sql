@@ -6,7 +6,8 @@
 -- subject.value is the family whose checks did not run: migration (migration.*), drift
 -- (drift.*, and migration.faked / migration.partially-applied, which compare with the
 -- schema), data (data.duplicate-rows, etl.orphaned-reference) or snapshot (comparisons of
--- two dumps: etl.id-remapped), or all (no input could be used at all).
+-- two dumps: etl.id-remapped), or all (no input could be used at all). A data-only dump
+-- gives a drift finding of its own: the checks of types, indexes and constraints did not run.
 WITH
 -- Inputs that were not read: of no kind dbautopsy reads, or failed / recognised but not read
 -- (empty files, such as a package's __init__.py, hold nothing to read).
@@ -131,6 +132,28 @@ SELECT 'drift',
  WHERE (SELECT yes FROM has_records) = 1
    AND (SELECT yes FROM has_effects) = 0
    AND EXISTS (SELECT 1 FROM snapshot)
+UNION ALL
+-- 8. Drift checks on a data-only dump (pg_dump --data-only): its COPY blocks show the tables
+--    and their columns, not the columns' types, nullability and defaults, nor any index or
+--    constraint. The checks of those did not run (the table and column checks did). Only
+--    when the drift checks ran at all (records and migration effects are there: else 2 or 4
+--    says that drift is skipped).
+SELECT 'drift',
+       printf('drift checks skipped in part: %s is a data-only dump (pg_dump --data-only: data, no CREATE TABLE, no index, no constraint), so its %d table%s and %s are known from its COPY headers%s, but not the columns'' types, nullability and defaults, nor any index or constraint: drift.index-missing, drift.constraint-missing, drift.column-mismatch and drift.not-removed of indexes and constraints did not run, and migration.faked / migration.partially-applied weigh only tables and columns. Send the schema too: `pg_dump --schema-only` of the same database (or a full dump, or pg_dump -Fc)',
+              (SELECT path FROM current), (SELECT tables FROM current),
+              CASE (SELECT tables FROM current) WHEN 1 THEN '' ELSE 's' END,
+              CASE (SELECT tables FROM current) WHEN 1 THEN 'its columns' ELSE 'their columns' END,
+              coalesce((SELECT printf(' (the columns of %d table%s are unknown too: %s; pg_dump --inserts names no column, --column-inserts does)',
+                                      count(*), CASE count(*) WHEN 1 THEN '' ELSE 's' END,
+                                      group_concat(schema_name || '.' || table_name, ', '))
+                          FROM current_data_only_table WHERE columns IS NULL HAVING count(*) > 0), '')),
+       json_array(json_object('artifact', (SELECT path FROM current), 'line', NULL,
+                              'text', 'a dump with data and no DDL')),
+       'checks-skipped'
+ WHERE NOT (SELECT yes FROM current_ddl_known)
+   AND coalesce((SELECT tables FROM current), 0) > 0
+   AND (SELECT yes FROM has_records) = 1
+   AND (SELECT yes FROM has_effects) = 1
 UNION ALL
 -- 5. Data checks: the dumps of the current state hold no data.
 SELECT 'data',

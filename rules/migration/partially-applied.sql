@@ -11,6 +11,7 @@ WITH intents AS (
     FROM expected_intent i
     JOIN expected_object o ON o.id = i.object_id AND o.implied = 0
     JOIN expected_presence p ON p.object_id = i.object_id
+   WHERE p.present IS NOT NULL -- unknown: an index or constraint a data-only dump cannot show
    GROUP BY i.migration),
 removals AS (
   -- Removals that show whether the migration ran: of an object a recorded migration created,
@@ -22,7 +23,7 @@ removals AS (
                       CASE WHEN r.kind = 'table' THEN '' ELSE '.' || r.name END END, ', ') AS kept
     FROM expected_removal r
     JOIN expected_removal_presence p ON p.removal_id = r.id
-   WHERE r.created_by IS NOT NULL
+   WHERE r.created_by IS NOT NULL AND p.present IS NOT NULL
      AND (r.kind = 'table' OR EXISTS (SELECT 1 FROM current_table t
                                        WHERE t.schema_name = r.schema_name AND t.name = r.table_name))
    GROUP BY r.migration)

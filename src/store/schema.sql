@@ -534,12 +534,52 @@ CREATE TABLE cause (
 );
 
 -- The current snapshot's facts, for rules.
+-- When the current snapshot is a data-only dump (pg_dump --data-only: data, no DDL), its
+-- COPY blocks stand for its tables and their column lists for its columns: they prove that
+-- the tables and columns exist, not their types, nullability or defaults (NULL here), nor
+-- any index or constraint (current_ddl_known says which of the two the snapshot is).
+CREATE VIEW current_ddl_known AS
+  SELECT EXISTS (SELECT 1 FROM db_relation r JOIN snapshot s ON s.role = 'current'
+                  AND r.artifact_id = s.artifact_id AND r.db IS s.db) AS yes;
+CREATE VIEW current_data_only_table AS
+  SELECT t.artifact_id, min(t.line) AS line, t.db, t.schema_name, t.table_name,
+         (SELECT t2.columns FROM table_stats t2 WHERE t2.artifact_id = t.artifact_id
+             AND t2.db IS t.db AND t2.schema_name = t.schema_name
+             AND t2.table_name = t.table_name AND t2.columns IS NOT NULL
+           ORDER BY t2.line LIMIT 1) AS columns
+    FROM table_stats t JOIN snapshot s ON s.role = 'current'
+     AND t.artifact_id = coalesce(s.data_artifact_id, s.artifact_id) AND t.db IS s.db
+   WHERE NOT (SELECT yes FROM current_ddl_known)
+   GROUP BY t.artifact_id, t.db, t.schema_name, t.table_name;
 CREATE VIEW current_relation AS
   SELECT r.* FROM db_relation r JOIN snapshot s ON s.role = 'current'
-   AND r.artifact_id = s.artifact_id AND r.db IS s.db;
+   AND r.artifact_id = s.artifact_id AND r.db IS s.db
+  UNION ALL
+  SELECT artifact_id, line, db, schema_name, table_name, 'table', 'permanent', NULL, NULL, NULL,
+         NULL, NULL, NULL
+    FROM current_data_only_table;
+-- The columns of a data-only snapshot: each name of a COPY column list (or of an INSERT's,
+-- from pg_dump --column-inserts), with its position. A table without a column list (pg_dump
+-- --inserts) gives none: its columns are unknown.
+CREATE VIEW current_data_only_column AS
+  WITH RECURSIVE split(artifact_id, line, db, schema_name, table_name, ordinal, name, rest) AS (
+    SELECT artifact_id, line, db, schema_name, table_name, 0, NULL, columns || ','
+      FROM current_data_only_table WHERE columns IS NOT NULL
+    UNION ALL
+    SELECT artifact_id, line, db, schema_name, table_name, ordinal + 1,
+           trim(substr(rest, 1, instr(rest, ',') - 1)), substr(rest, instr(rest, ',') + 1)
+      FROM split WHERE rest <> '')
+  SELECT artifact_id, line, db, schema_name, table_name,
+         CASE WHEN name LIKE '"%"' THEN replace(substr(name, 2, length(name) - 2), '""', '"')
+              ELSE name END AS name, ordinal
+    FROM split WHERE ordinal > 0;
 CREATE VIEW current_column AS
   SELECT c.* FROM db_column c JOIN snapshot s ON s.role = 'current'
-   AND c.artifact_id = s.artifact_id AND c.db IS s.db;
+   AND c.artifact_id = s.artifact_id AND c.db IS s.db
+  UNION ALL
+  SELECT artifact_id, line, db, schema_name, table_name, name, ordinal, NULL, NULL, NULL, NULL,
+         NULL, NULL, 0, NULL, NULL, 0
+    FROM current_data_only_column;
 CREATE VIEW current_index AS
   SELECT i.* FROM db_index i JOIN snapshot s ON s.role = 'current'
    AND i.artifact_id = s.artifact_id AND i.db IS s.db;
@@ -561,12 +601,15 @@ CREATE VIEW expected_location AS
 
 -- Whether each expected object exists in the current snapshot (wherever its table is). An
 -- index or constraint under another name but on the same columns (and of the same kind)
--- counts as present: it does the same job.
+-- counts as present: it does the same job. Unknown (NULL) for an index or constraint of a
+-- table that is there when the current snapshot is a data-only dump (it shows none).
 CREATE VIEW expected_presence AS
   SELECT o.id AS object_id, l.schema_name AS location,
          CASE
            WHEN l.schema_name IS NULL THEN 0
            WHEN o.kind = 'table' THEN 1
+           WHEN o.kind IN ('index', 'constraint') AND NOT (SELECT yes FROM current_ddl_known)
+             THEN NULL
            WHEN o.kind = 'column' THEN EXISTS (
              SELECT 1 FROM current_column c WHERE c.schema_name = l.schema_name
                 AND c.table_name = o.table_name AND c.name = o.name)
@@ -588,10 +631,14 @@ CREATE VIEW expected_presence AS
 -- Whether each removed object still exists in the current snapshot (the removal did not
 -- happen), by its exact name in the schema the removal targets. An index or constraint doing
 -- the same job under another name, or a table of that name in another schema, is not the
--- removed object.
+-- removed object. Unknown (NULL) for an index or constraint when the current snapshot is a
+-- data-only dump.
 CREATE VIEW expected_removal_presence AS
   SELECT r.id AS removal_id,
-         CASE r.kind
+         CASE
+           WHEN r.kind IN ('index', 'constraint') AND NOT (SELECT yes FROM current_ddl_known)
+             THEN NULL
+         ELSE CASE r.kind
            WHEN 'table' THEN EXISTS (
              SELECT 1 FROM current_table t WHERE t.schema_name = r.schema_name AND t.name = r.name)
            WHEN 'column' THEN EXISTS (
@@ -606,7 +653,7 @@ CREATE VIEW expected_removal_presence AS
              SELECT 1 FROM current_constraint k WHERE k.schema_name = r.schema_name
                 AND k.table_name = r.table_name AND k.name = r.name)
            ELSE 0
-         END AS present
+         END END AS present
     FROM expected_removal r;
 
 -- The DDL that creates each expected column, index and constraint where its table is (or,
