@@ -68,6 +68,7 @@ struct InsertRun {
   bool active = false;
   std::string schema, table;
   uint64_t first_line = 0, last_line = 0, rows = 0;
+  std::string columns;  // the first INSERT's column list (pg_dump --column-inserts), if any
 };
 
 class DumpReader final : public pgsql::ScriptLexer::Handler {
@@ -734,7 +735,11 @@ void DumpReader::count_insert(const pgsql::Json& ins, uint64_t line) {
     flush_insert_run();
   }
   if (!m_inserts.active) {
-    m_inserts = InsertRun{true, schema, table, line, line, 0};
+    std::vector<std::string> columns;
+    for (const pgsql::Json& c : pgsql::field(ins, "cols")) {
+      columns.push_back(pgsql::str(pgsql::node_body(c), "name"));
+    }
+    m_inserts = InsertRun{true, schema, table, line, line, 0, text::join(columns, ", ")};
   }
   const pgsql::Json& select = pgsql::node_body(pgsql::field(ins, "selectStmt"));
   const pgsql::Json& values = pgsql::field(select, "valuesLists");
@@ -773,6 +778,9 @@ void DumpReader::flush_insert_run() {
   f.schema_name = m_inserts.schema;
   f.table_name = m_inserts.table;
   f.source = "insert";
+  if (!m_inserts.columns.empty()) {
+    f.columns = m_inserts.columns;
+  }
   f.rows = static_cast<int64_t>(m_inserts.rows);
   m_db->stats.push_back(f);
   m_inserts = InsertRun{};

@@ -546,7 +546,8 @@ CREATE VIEW current_data_only_table AS
          (SELECT t2.columns FROM table_stats t2 WHERE t2.artifact_id = t.artifact_id
              AND t2.db IS t.db AND t2.schema_name = t.schema_name
              AND t2.table_name = t.table_name AND t2.columns IS NOT NULL
-           ORDER BY t2.line LIMIT 1) AS columns
+           ORDER BY t2.line LIMIT 1) AS columns,
+         max(t.source = 'insert') AS inserts
     FROM table_stats t JOIN snapshot s ON s.role = 'current'
      AND t.artifact_id = coalesce(s.data_artifact_id, s.artifact_id) AND t.db IS s.db
    WHERE NOT (SELECT yes FROM current_ddl_known)
@@ -601,14 +602,22 @@ CREATE VIEW expected_location AS
 
 -- Whether each expected object exists in the current snapshot (wherever its table is). An
 -- index or constraint under another name but on the same columns (and of the same kind)
--- counts as present: it does the same job. Unknown (NULL) for an index or constraint of a
--- table that is there when the current snapshot is a data-only dump (it shows none).
+-- counts as present: it does the same job. Unknown (NULL) when the current snapshot is a
+-- data-only dump, for an index or constraint (it shows none), a column of a table whose
+-- INSERTs name no column (pg_dump --inserts), and a table that is nowhere in a dump of
+-- INSERTs (an empty table has no INSERT; a COPY dump has a COPY block for every table).
 CREATE VIEW expected_presence AS
   SELECT o.id AS object_id, l.schema_name AS location,
          CASE
-           WHEN l.schema_name IS NULL THEN 0
+           WHEN l.schema_name IS NULL
+             THEN CASE WHEN EXISTS (SELECT 1 FROM current_data_only_table WHERE inserts) THEN NULL
+                       ELSE 0 END
            WHEN o.kind = 'table' THEN 1
            WHEN o.kind IN ('index', 'constraint') AND NOT (SELECT yes FROM current_ddl_known)
+             THEN NULL
+           WHEN o.kind = 'column' AND EXISTS (
+             SELECT 1 FROM current_data_only_table d WHERE d.schema_name = l.schema_name
+                AND d.table_name = o.table_name AND d.columns IS NULL)
              THEN NULL
            WHEN o.kind = 'column' THEN EXISTS (
              SELECT 1 FROM current_column c WHERE c.schema_name = l.schema_name
@@ -631,12 +640,20 @@ CREATE VIEW expected_presence AS
 -- Whether each removed object still exists in the current snapshot (the removal did not
 -- happen), by its exact name in the schema the removal targets. An index or constraint doing
 -- the same job under another name, or a table of that name in another schema, is not the
--- removed object. Unknown (NULL) for an index or constraint when the current snapshot is a
--- data-only dump.
+-- removed object. Unknown (NULL) when the current snapshot is a data-only dump and cannot
+-- show it (see expected_presence).
 CREATE VIEW expected_removal_presence AS
   SELECT r.id AS removal_id,
          CASE
            WHEN r.kind IN ('index', 'constraint') AND NOT (SELECT yes FROM current_ddl_known)
+             THEN NULL
+           WHEN r.kind = 'table' AND EXISTS (SELECT 1 FROM current_data_only_table WHERE inserts)
+                AND NOT EXISTS (SELECT 1 FROM current_table t
+                                 WHERE t.schema_name = r.schema_name AND t.name = r.name)
+             THEN NULL
+           WHEN r.kind = 'column' AND EXISTS (
+             SELECT 1 FROM current_data_only_table d WHERE d.schema_name = r.schema_name
+                AND d.table_name = r.table_name AND d.columns IS NULL)
              THEN NULL
          ELSE CASE r.kind
            WHEN 'table' THEN EXISTS (
