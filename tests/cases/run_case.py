@@ -96,6 +96,17 @@ def main():
                     v = f["subject"].get(k)
                     if v and v not in text:
                         failures.append(f"cause {cause['id']} does not name {k} {v}")
+    # What the generator knows of the story that the causes must say ("cause_says": e.g. both
+    # explanations of a column dropped by hand), and what they must not ("cause_never_says":
+    # e.g. calling a normal deploy the mark of --fake): over every cause's summary and
+    # narrative.
+    said = " ".join(c["summary"] + " " + (c.get("narrative") or "") for c in got["causes"])
+    for text in expected.get("cause_says", []):
+        if text not in said:
+            failures.append(f"no cause says {text!r}")
+    for text in expected.get("cause_never_says", []):
+        if text in said:
+            failures.append(f"a cause says {text!r}, which it must not")
     print(f"{case.name}: {len(got['findings'])} findings in {len(got['causes'])} causes, "
           f"{len(expected['findings'])} expected")
     for f in failures:
