@@ -746,10 +746,11 @@ int correlate(store::Store& store) {
             "would tell them apart: the PostgreSQL server log of {} (the migration's DDL, or "
             "none, at the time of the record) and of the days since (an ALTER TABLE ... DROP "
             "or DROP statement), and the objects that depend on {} (an index, constraint or "
-            "view built on them later, gone with them or never made).",
+            "view built on {} later, gone with {} or never made).",
             fakes.size() == 1 ? "it was" : "they were", fakes.size() == 1 ? "it" : "they", timing,
             days.empty() ? "the day of the record" : list(days),
-            objects.size() == 1 ? "the missing object" : "the missing objects");
+            objects.size() == 1 ? "the missing object" : "the missing objects",
+            objects.size() == 1 ? "it" : "them", objects.size() == 1 ? "it" : "them");
       } else {
         g.summary = fmt::format("{} recorded as applied but {} DDL never ran (faked): {}",
                                 plural(fakes.size(), "migration", "migrations"),
