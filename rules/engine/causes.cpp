@@ -4,7 +4,9 @@
 //  - drift.table-in-wrong-schema findings whose tables sit in the same schema: one cause,
 //    "migrations ran with a search_path starting at <schema>", with the recording window;
 //  - a faked migration and the drift findings of its effects: one cause; faked migrations
-//    recorded within the same second are one cause, with that as evidence of --fake;
+//    recorded within the same second are one cause, with that as evidence of --fake only
+//    where the timing stands apart from how the database recorded its other migrations
+//    (otherwise both explanations, --fake or a later DROP by hand, and what tells them apart);
 //  - a partially applied migration and its missing objects: one cause per migration;
 //  - column mismatches: one cause ("changed outside the migrations");
 //  - unexplained tables, pending migrations, unknown records, out-of-order records: one
@@ -67,6 +69,51 @@ int kind_rank(const std::string& k) {
 
 std::string second_of(const std::string& t) {
   return t.substr(0, std::min<size_t>(t.size(), 19));
+}
+
+// Milliseconds since 1970 of a recording time ("2025-11-03 09:12:05.935+00", ISO "T" and
+// "Z" too; the offset is ignored: one database records in one zone), and whether the time
+// has a fraction of a second at all. Nothing when it is not such a time.
+struct Instant {
+  int64_t ms = 0;
+  bool fraction = false;
+};
+std::optional<Instant> instant_of(const std::string& t) {
+  auto digits = [&](size_t at, size_t n) -> std::optional<int64_t> {
+    if (at + n > t.size()) {
+      return std::nullopt;
+    }
+    int64_t v = 0;
+    for (size_t i = at; i < at + n; ++i) {
+      if (t[i] < '0' || t[i] > '9') {
+        return std::nullopt;
+      }
+      v = v * 10 + (t[i] - '0');
+    }
+    return v;
+  };
+  auto y = digits(0, 4), mo = digits(5, 2), d = digits(8, 2), h = digits(11, 2), mi = digits(14, 2),
+       sec = digits(17, 2);
+  if (!y || !mo || !d || !h || !mi || !sec || t[4] != '-' || t[7] != '-' ||
+      (t[10] != ' ' && t[10] != 'T') || t[13] != ':' || t[16] != ':') {
+    return std::nullopt;
+  }
+  // days from civil (Howard Hinnant's algorithm)
+  int64_t yy = *y - (*mo <= 2);
+  int64_t era = (yy >= 0 ? yy : yy - 399) / 400;
+  int64_t yoe = yy - era * 400;
+  int64_t doy = (153 * (*mo + (*mo > 2 ? -3 : 9)) + 2) / 5 + *d - 1;
+  int64_t days = era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
+  Instant out;
+  out.ms = (((days * 24 + *h) * 60 + *mi) * 60 + *sec) * 1000;
+  if (t.size() > 19 && t[19] == '.') {
+    int64_t scale = 100;
+    for (size_t i = 20; i < t.size() && t[i] >= '0' && t[i] <= '9'; ++i, scale /= 10) {
+      out.fraction = true;
+      out.ms += (t[i] - '0') * scale;
+    }
+  }
+  return out;
 }
 
 std::string list(const std::vector<std::string>& items, size_t max = 12) {
@@ -413,6 +460,62 @@ int correlate(store::Store& store) {
   }
   auto bulk_of = [&](const std::string& migration) { return "faked:" + root(migration); };
 
+  // How this database records migrations when they run: the time between consecutive
+  // recordings of one deploy (less than a minute apart), over the pairs that involve no
+  // faked migration. A faked migration's recording is the mark of `migrate --fake` only
+  // when it stands apart from that: a neighbour of its deploy recorded in a fifth of the
+  // usual time or less (a --fake run records a migration in a few milliseconds, a run that
+  // applies DDL takes about a hundred or more). A plain first deploy also records many
+  // migrations within one second, and times in whole seconds cannot show a difference.
+  constexpr int64_t k_deploy_gap_ms = 60 * 1000;
+  std::map<std::string, int64_t> closest_neighbour_ms;  // within the same deploy
+  std::map<std::string, int64_t> recorded_ms;
+  bool fractions = false;
+  std::optional<int64_t> usual_step_ms;
+  {
+    std::vector<std::pair<int64_t, std::string>> timeline;
+    for (const auto& [m, r] : recorded) {
+      if (r.applied_at) {
+        if (auto i = instant_of(*r.applied_at)) {
+          timeline.emplace_back(i->ms, m);
+          recorded_ms[m] = i->ms;
+          fractions = fractions || i->fraction;
+        }
+      }
+    }
+    std::sort(timeline.begin(), timeline.end(), [&](const auto& a, const auto& b) {
+      return a.first != b.first ? a.first < b.first
+                                : recorded[a.second].position < recorded[b.second].position;
+    });
+    std::vector<int64_t> steps;
+    for (size_t i = 1; i < timeline.size(); ++i) {
+      const auto& [t0, a] = timeline[i - 1];
+      const auto& [t1, b] = timeline[i];
+      int64_t gap = t1 - t0;
+      if (gap > k_deploy_gap_ms) {
+        continue;
+      }
+      for (const std::string* m : {&a, &b}) {
+        auto it = closest_neighbour_ms.find(*m);
+        if (it == closest_neighbour_ms.end() || gap < it->second) {
+          closest_neighbour_ms[*m] = gap;
+        }
+      }
+      if (!faked.count(a) && !faked.count(b)) {
+        steps.push_back(gap);
+      }
+    }
+    if (fractions && steps.size() >= 3) {
+      std::nth_element(steps.begin(), steps.begin() + steps.size() / 2, steps.end());
+      usual_step_ms = steps[steps.size() / 2];
+    }
+  }
+  auto stands_apart = [&](const std::string& m) {
+    auto it = closest_neighbour_ms.find(m);
+    return usual_step_ms && *usual_step_ms >= 20 && it != closest_neighbour_ms.end() &&
+           it->second * 5 <= *usual_step_ms;
+  };
+
   std::map<std::string, Group> groups;
   for (const F& f : findings) {
     std::string gkey;
@@ -554,8 +657,17 @@ int correlate(store::Store& store) {
         std::sort(in_second.begin(), in_second.end(), by_position);
         std::sort(companions_here.begin(), companions_here.end(), by_position);
         companions.insert(companions.end(), companions_here.begin(), companions_here.end());
-        if (in_second.size() > 1) {
-          bulks.push_back(fmt::format("{} within the same second ({})", list(in_second), sec));
+        bool apart = std::any_of(in_second.begin(), in_second.end(), [&](const std::string& m) {
+          return faked.count(m) && stands_apart(m);
+        });
+        if (in_second.size() > 1 && apart) {
+          int64_t lo = recorded_ms[in_second.front()], hi = lo;
+          for (const auto& m : in_second) {
+            lo = std::min(lo, recorded_ms[m]);
+            hi = std::max(hi, recorded_ms[m]);
+          }
+          bulks.push_back(fmt::format("{} within the same second ({}, {} ms from first to last)",
+                                      list(in_second), sec, hi - lo));
         }
       }
       // A fake whose every object an earlier fake of the group already intends: a migration
@@ -582,15 +694,67 @@ int correlate(store::Store& store) {
         }
         before.insert(mine.begin(), mine.end());
       }
-      g.summary = fmt::format("{} recorded as applied but {} DDL never ran (faked): {}",
-                              plural(fakes.size(), "migration", "migrations"),
-                              fakes.size() == 1 ? "its" : "their", list(fakes));
       std::string bulk;
       if (!bulks.empty()) {
+        g.summary = fmt::format("{} recorded as applied but {} DDL never ran (faked): {}",
+                                plural(fakes.size(), "migration", "migrations"),
+                                fakes.size() == 1 ? "its" : "their", list(fakes));
         bulk = fmt::format(
-            " Recorded {}: the mark of `manage.py migrate --fake` (or of rows copied into "
+            " Recorded {}, where the other deploys of this database took about {} ms per "
+            "migration: the mark of `manage.py migrate --fake` (or of rows copied into "
             "django_migrations), not of migrations that ran.",
-            list(bulks));
+            list(bulks), *usual_step_ms);
+      } else if (!objects.empty() && kept.empty()) {
+        // Nothing in the timing stands apart: a --fake and a later DROP by hand leave the
+        // same inputs. Say both, and what would tell them apart.
+        g.summary = fmt::format(
+            "{} recorded as applied but nothing {} create exists (faked, or dropped by hand "
+            "later): {}",
+            plural(fakes.size(), "migration", "migrations"),
+            fakes.size() == 1 ? "it would" : "they would", list(fakes));
+        std::vector<std::string> when, days;
+        for (const auto& m : fakes) {
+          if (recorded[m].applied_at) {
+            when.push_back(m + " at " + second_of(*recorded[m].applied_at));
+            std::string day = recorded[m].applied_at->substr(0, 10);
+            if (std::find(days.begin(), days.end(), day) == days.end()) {
+              days.push_back(day);
+            }
+          }
+        }
+        std::string timing;
+        if (when.empty()) {
+          timing = "the records carry no time, so timing cannot tell";
+        } else if (!fractions) {
+          timing = fmt::format("the records ({}) carry whole seconds only, so timing cannot tell",
+                               list(when));
+        } else if (!usual_step_ms || *usual_step_ms < 20) {
+          timing = fmt::format(
+              "the recording ({}) cannot be told from this database's other deploys, which "
+              "record migrations within milliseconds of each other too",
+              list(when));
+        } else {
+          timing = fmt::format(
+              "the recording ({}) looks like every other deploy of this database (about {} ms "
+              "per migration), not like a --fake run, which records a migration in a few "
+              "milliseconds",
+              list(when), *usual_step_ms);
+        }
+        bulk = fmt::format(
+            " Either {} recorded without running (`manage.py migrate --fake`, or rows copied "
+            "into django_migrations), or what {} created was dropped by hand later: {}. What "
+            "would tell them apart: the PostgreSQL server log of {} (the migration's DDL, or "
+            "none, at the time of the record) and of the days since (an ALTER TABLE ... DROP "
+            "or DROP statement), and the objects that depend on {} (an index, constraint or "
+            "view built on {} later, gone with {} or never made).",
+            fakes.size() == 1 ? "it was" : "they were", fakes.size() == 1 ? "it" : "they", timing,
+            days.empty() ? "the day of the record" : list(days),
+            objects.size() == 1 ? "the missing object" : "the missing objects",
+            objects.size() == 1 ? "it" : "them", objects.size() == 1 ? "it" : "them");
+      } else {
+        g.summary = fmt::format("{} recorded as applied but {} DDL never ran (faked): {}",
+                                plural(fakes.size(), "migration", "migrations"),
+                                fakes.size() == 1 ? "its" : "their", list(fakes));
       }
       std::string repaired;
       for (const auto& r : repair_notes) {

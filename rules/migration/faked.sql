@@ -10,7 +10,10 @@ WITH intents AS (
                                   WHEN 'table' THEN 'table ' || o.name
                                   WHEN 'constraint' THEN 'constraint ' || o.name || ' on ' || o.table_name
                                   ELSE o.kind || ' ' || o.name END, ', ') AS names
-    FROM expected_intent i
+    -- one row per object a migration intends (AddField with a default intends its column
+    -- twice: added with the default, then the default dropped)
+    FROM (SELECT migration, object_id, min(artifact_id) AS artifact_id, min(line) AS line
+            FROM expected_intent GROUP BY migration, object_id) i
     JOIN expected_object o ON o.id = i.object_id AND o.implied = 0
     JOIN expected_presence p ON p.object_id = i.object_id
    WHERE p.present IS NOT NULL -- unknown: an index or constraint a data-only dump cannot show
@@ -31,7 +34,7 @@ removals AS (
    GROUP BY r.migration)
 SELECT rm.app || '.' || rm.name AS migration,
        CASE WHEN y.removals IS NULL
-            THEN printf('migration %s.%s is recorded as applied%s, but %s: its DDL never ran',
+            THEN printf('migration %s.%s is recorded as applied%s, but %s: its DDL never ran, or what it made was dropped since',
                         rm.app, rm.name, coalesce(' at ' || rm.applied_at, ''),
                         CASE x.objects WHEN 1 THEN 'the object it creates (' || x.names || ') does not exist'
                              ELSE printf('none of the %d objects it creates exist (%s)', x.objects, x.names) END)

@@ -10,6 +10,7 @@ The case folder is not written: the fact store goes to a temporary folder. With
 """
 import argparse
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -34,13 +35,24 @@ def main():
     ap.add_argument("--case", required=True, help="the case folder")
     ap.add_argument("--without", action="append", default=[],
                     help="investigate a copy of the case without this file or folder")
+    ap.add_argument("--whole-seconds", action="store_true",
+                    help="investigate a copy whose django_migrations.csv gives whole seconds "
+                         "(an export with to_char(applied, 'YYYY-MM-DD HH24:MI:SS')); the "
+                         "expectation's \"whole_seconds\" says what the causes then say")
     args = ap.parse_args()
     case = Path(args.case)
     expected = json.loads((case / "expected.json").read_text())
     with tempfile.TemporaryDirectory() as tmp:
-        if args.without:
+        if args.without or args.whole_seconds:
             copy = Path(tmp) / case.name
             shutil.copytree(case, copy, ignore=shutil.ignore_patterns(".dbautopsy"))
+            if args.whole_seconds:
+                csv = copy / "django_migrations.csv"
+                text = csv.read_text()
+                stripped = re.sub(r"(\d{2}:\d{2}:\d{2})\.\d+", r"\1", text)
+                if stripped == text:
+                    sys.exit(f"{case.name}: django_migrations.csv has no fractions of a second")
+                csv.write_text(stripped)
             for name in args.without:
                 gone = copy / name
                 if not gone.exists():
@@ -96,6 +108,20 @@ def main():
                     v = f["subject"].get(k)
                     if v and v not in text:
                         failures.append(f"cause {cause['id']} does not name {k} {v}")
+    # What the generator knows of the story that the causes must say ("cause_says": e.g. both
+    # explanations of a column dropped by hand), and what they must not ("cause_never_says":
+    # e.g. calling a normal deploy the mark of --fake): over every cause's summary and
+    # narrative.
+    said = " ".join(c["summary"] + " " + (c.get("narrative") or "") for c in got["causes"])
+    story = expected.get("whole_seconds", {}) if args.whole_seconds else expected
+    if args.whole_seconds and not story:
+        failures.append("the expectation has no \"whole_seconds\"")
+    for text in story.get("cause_says", []):
+        if text not in said:
+            failures.append(f"no cause says {text!r}")
+    for text in story.get("cause_never_says", []):
+        if text in said:
+            failures.append(f"a cause says {text!r}, which it must not")
     print(f"{case.name}: {len(got['findings'])} findings in {len(got['causes'])} causes, "
           f"{len(expected['findings'])} expected")
     for f in failures:
