@@ -6,13 +6,17 @@
 SELECT p.location AS schema,
        o.table_name AS "table",
        o.name AS "column",
-       o.migration AS migration,
-       printf('column %s.%s.%s does not exist, yet migration %s, recorded as applied, adds it (%s%s)',
+       coalesce(fr.migration, o.migration) AS migration,
+       CASE WHEN fr.object_id IS NULL
+       THEN printf('column %s.%s.%s does not exist, yet migration %s, recorded as applied, adds it (%s%s)',
               p.location, o.table_name, o.name, o.migration, coalesce(o.type, 'type unknown'),
-              CASE WHEN o.not_null THEN ' NOT NULL' ELSE ' NULL' END) AS message,
+              CASE WHEN o.not_null THEN ' NOT NULL' ELSE ' NULL' END)
+       ELSE printf('column %s.%s.%s does not exist: migration %s, recorded as applied, renames column %s to it, but the rename never ran (%s is still there, with its data)',
+              p.location, o.table_name, o.name, fr.migration, fr.old_name, fr.old_name) END AS message,
        json_array(
-         json_object('artifact', ea.path, 'line', o.line,
-                     'text', 'ADD COLUMN ' || o.name || ' ' || coalesce(o.type, '')),
+         json_object('artifact', ea.path, 'line', coalesce(fr.line, o.line),
+                     'text', CASE WHEN fr.object_id IS NULL THEN 'ADD COLUMN ' || o.name || ' ' || coalesce(o.type, '')
+                                  ELSE 'RENAME COLUMN ' || fr.old_name || ' TO ' || o.name END),
          json_object('artifact', ra.path, 'line', rm.line,
                      'text', 'recorded as applied' || coalesce(' at ' || rm.applied_at, '')),
          json_object('artifact', da.path, 'line', t.line,
@@ -23,7 +27,13 @@ SELECT p.location AS schema,
        -- with. A nullable column gets its default. Without a value to fill existing rows
        -- with, NOT NULL is left to the reader (commented out). ADD COLUMN IF NOT EXISTS and
        -- DROP/SET DEFAULT are safe to run twice.
-       CASE WHEN o.not_null AND o.fill_value IS NOT NULL AND o.fill_value NOT LIKE 'nextval(%' THEN
+       CASE WHEN fr.object_id IS NOT NULL
+       -- a rename that never ran: run it (guarded, safe to run twice)
+       THEN printf('DO $$ BEGIN IF EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass(%s) AND attname = %s AND NOT attisdropped) AND NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass(%s) AND attname = %s AND NOT attisdropped) THEN ALTER TABLE %s RENAME COLUMN %s TO %s; END IF; END $$;',
+                   pg_literal(pg_name(p.location, o.table_name)), pg_literal(fr.old_name),
+                   pg_literal(pg_name(p.location, o.table_name)), pg_literal(o.name),
+                   pg_name(p.location, o.table_name), pg_ident(fr.old_name), pg_ident(o.name))
+            WHEN o.not_null AND o.fill_value IS NOT NULL AND o.fill_value NOT LIKE 'nextval(%' THEN
               printf('ALTER TABLE %s ADD COLUMN IF NOT EXISTS %s %s DEFAULT %s NOT NULL; ALTER TABLE %s ALTER COLUMN %s %s; -- existing rows get %s, the value the migration gave them; what the column held before it was dropped is not restored (a backup has it)',
                      pg_name(p.location, o.table_name), pg_ident(o.name), coalesce(o.type, 'text'), o.fill_value,
                      pg_name(p.location, o.table_name), pg_ident(o.name),
@@ -36,13 +46,14 @@ SELECT p.location AS schema,
                      pg_ident(o.name), coalesce(o.type, 'text'),
                      CASE WHEN o.not_null THEN printf(' -- the migration declares NOT NULL: backfill, then ALTER TABLE %s ALTER COLUMN %s SET NOT NULL;', pg_name(p.location, o.table_name), pg_ident(o.name)) ELSE '' END)
        END AS repair,
-       'migration:' || o.migration AS cause_key
+       'migration:' || coalesce(fr.migration, o.migration) AS cause_key
   FROM expected_object o
   JOIN expected_presence p ON p.object_id = o.id
+  LEFT JOIN faked_rename fr ON fr.object_id = o.id
   JOIN current_table t ON t.schema_name = p.location AND t.name = o.table_name
   JOIN artifact da ON da.id = t.artifact_id
-  JOIN artifact ea ON ea.id = o.artifact_id
-  JOIN recorded_migration rm ON rm.app || '.' || rm.name = o.migration
+  JOIN artifact ea ON ea.id = coalesce(fr.artifact_id, o.artifact_id)
+  JOIN recorded_migration rm ON rm.app || '.' || rm.name = coalesce(fr.migration, o.migration)
   JOIN artifact ra ON ra.id = rm.artifact_id
   LEFT JOIN expected_ddl d ON d.object_id = o.id
  WHERE o.kind = 'column' AND NOT p.present AND p.location IS NOT NULL

@@ -770,9 +770,40 @@ int correlate(store::Store& store) {
         did += fmt::format("{}what {} remove is still there: {}", did.empty() ? "" : ", and ",
                            fakes.size() == 1 ? "it would" : "they would", list(kept));
       }
+      // Renames these migrations record that never ran: the objects are there under their old
+      // names (with their data), so the repair renames them instead of creating empty ones.
+      std::vector<std::string> renames;
+      {
+        store::Statement st = store.prepare(
+            "SELECT migration, kind, table_name, name, old_name FROM faked_rename "
+            "ORDER BY object_id");
+        while (st.step()) {
+          if (std::find(fakes.begin(), fakes.end(), st.get_text(0)) != fakes.end()) {
+            std::string kind = st.get_text(1);
+            renames.push_back(kind == "column" ? fmt::format("column {}.{} to {}", st.get_text(2),
+                                                             st.get_text(4), st.get_text(3))
+                                               : fmt::format("{} {} to {}", kind, st.get_text(4),
+                                                             st.get_text(3)));
+          }
+        }
+      }
+      if (!renames.empty()) {
+        did += fmt::format(
+            "; the rename{} of {} never ran: the old name{} still there, with {} "
+            "data",
+            renames.size() == 1 ? "" : "s", list(renames), renames.size() == 1 ? " is" : "s are",
+            renames.size() == 1 ? "its" : "their");
+      }
       std::string repairs;
       if (!objects.empty()) {
-        repairs = "Each missing object's finding carries SQL that creates it, safe to run twice";
+        repairs = renames.size() == objects.size()
+                      ? "Each missing name's finding carries the rename that was not run (ALTER "
+                        "... RENAME, guarded: safe to run twice), never a new empty object"
+                      : "Each missing object's finding carries SQL that creates it (a rename "
+                        "that was not run: the rename), safe to run twice";
+        if (renames.empty()) {
+          repairs = "Each missing object's finding carries SQL that creates it, safe to run twice";
+        }
       }
       if (!kept.empty()) {
         repairs += std::string(repairs.empty() ? "Each" : "; each") +

@@ -562,10 +562,11 @@ std::vector<Recorded> recorded_migrations(store::Store& store) {
 // --- expected schema -----------------------------------------------------------------------
 
 struct Intent {
-  std::string migration, action;
+  std::string migration, action;  // create, alter, ensure, rename (old_name), follow
   bool conditional = false;
   int64_t artifact = 0;
   std::optional<int64_t> line;
+  std::optional<std::string> old_name;  // rename: the name before it
 };
 
 struct Obj {
@@ -728,11 +729,17 @@ class Fold {
         if (o.alive && o.schema == schema && o.table == e.name) {
           o.schema = new_schema;
           o.table = new_table;
-          if (o.kind == "table") {
+          // The table is renamed; what is on it follows (an ALTER TABLE ... SET SCHEMA moves
+          // both alike).
+          Intent i = intent;
+          i.action = e.action == "rename" ? (o.kind == "table" ? "rename" : "follow") : "alter";
+          if (o.kind == "table" && e.action == "rename") {
+            i.old_name = e.name;
+            o.name = new_table;
+          } else if (o.kind == "table") {
             o.name = new_table;
           }
-          intent.action = "alter";
-          o.intents.push_back(intent);
+          o.intents.push_back(i);
         }
         if (o.alive && o.kind == "constraint" && o.ref_table == e.name &&
             o.ref_schema.value_or(m_default) == schema) {
@@ -938,7 +945,8 @@ class Fold {
     } else if (e.action == "rename" && e.new_name) {
       if (c) {
         c->name = *e.new_name;
-        intent.action = "alter";
+        intent.action = "rename";
+        intent.old_name = e.name;
         c->intents.push_back(intent);
       }
       for (auto& o : m_objects) {
@@ -1021,7 +1029,8 @@ class Fold {
       }
     } else if (e.action == "rename" && existing && e.new_name) {
       existing->name = *e.new_name;
-      intent.action = "alter";
+      intent.action = "rename";
+      intent.old_name = e.name;
       existing->intents.push_back(intent);
     }
   }
@@ -1129,8 +1138,8 @@ DeriveSummary derive(store::Store& store, const DeriveOptions& options) {
       "default_expr, constraint_kind, columns, definition, implied, migration, artifact_id, line, "
       "fill_value) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)");
   store::Statement insert_intent = store.prepare(
-      "INSERT INTO expected_intent(object_id, migration, action, conditional, artifact_id, line) "
-      "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+      "INSERT INTO expected_intent(object_id, migration, action, conditional, artifact_id, line, "
+      "old_name) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
   for (const Obj& o : fold.objects()) {
     if (!o.alive) {
       continue;
@@ -1140,7 +1149,7 @@ DeriveSummary derive(store::Store& store, const DeriveOptions& options) {
                       o.artifact, o.line, o.fill_value);
     int64_t id = store.last_insert_id();
     for (const Intent& i : o.intents) {
-      insert_intent.run(id, i.migration, i.action, i.conditional, i.artifact, i.line);
+      insert_intent.run(id, i.migration, i.action, i.conditional, i.artifact, i.line, i.old_name);
     }
     ++summary.expected_objects;
   }

@@ -4,19 +4,26 @@
 -- rationale: Its row in django_migrations was written without its DDL running: `migrate --fake`, a restore of the table from another database, or a transaction that rolled back the DDL but not the record. Django will never run it again.
 -- remedy: Either create its objects and, after review, drop what it removes (the drift findings of the same cause carry the SQL), or delete its django_migrations row and run `manage.py migrate` again.
 WITH intents AS (
-  SELECT i.migration, count(*) AS objects, sum(p.present) AS present,
+  SELECT i.migration, count(*) AS objects, sum(i.present) AS present,
          min(i.artifact_id) AS artifact_id, min(i.line) AS line,
          group_concat(CASE o.kind WHEN 'column' THEN 'column ' || o.table_name || '.' || o.name
                                   WHEN 'table' THEN 'table ' || o.name
                                   WHEN 'constraint' THEN 'constraint ' || o.name || ' on ' || o.table_name
                                   ELSE o.kind || ' ' || o.name END, ', ') AS names
     -- one row per object a migration intends (AddField with a default intends its column
-    -- twice: added with the default, then the default dropped)
-    FROM (SELECT migration, object_id, min(artifact_id) AS artifact_id, min(line) AS line
-            FROM expected_intent GROUP BY migration, object_id) i
+    -- twice: added with the default, then the default dropped); what follows a renamed table
+    -- is not an effect of its own. An object whose rename never ran is there (under its old
+    -- name) for every migration but the renaming one.
+    FROM (SELECT j.migration, j.object_id, j.artifact_id, j.line,
+                 CASE WHEN fr.object_id IS NOT NULL AND fr.migration <> j.migration THEN 1
+                      ELSE q.present END AS present
+            FROM (SELECT migration, object_id, min(artifact_id) AS artifact_id, min(line) AS line
+                    FROM expected_intent WHERE action <> 'follow'
+                   GROUP BY migration, object_id) j
+            JOIN expected_presence q ON q.object_id = j.object_id
+            LEFT JOIN faked_rename fr ON fr.object_id = j.object_id) i
     JOIN expected_object o ON o.id = i.object_id AND o.implied = 0
-    JOIN expected_presence p ON p.object_id = i.object_id
-   WHERE p.present IS NOT NULL -- unknown: an index or constraint a data-only dump cannot show
+   WHERE i.present IS NOT NULL -- unknown: an index or constraint a data-only dump cannot show
    GROUP BY i.migration),
 removals AS (
   -- Removals that show whether the migration ran: of an object a recorded migration created,

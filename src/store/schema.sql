@@ -10,7 +10,7 @@
 -- `db` (in the db_* tables) is the database the object belongs to when an artifact holds
 -- several (pg_dumpall, `\connect`); it is NULL for a single-database dump.
 
-PRAGMA user_version = 4;
+PRAGMA user_version = 5;
 
 -- One row per input file.
 CREATE TABLE artifact (
@@ -389,10 +389,12 @@ CREATE TABLE expected_object (
 CREATE TABLE expected_intent (
   object_id INTEGER NOT NULL REFERENCES expected_object(id),
   migration TEXT NOT NULL,
-  action TEXT NOT NULL,              -- create, alter, ensure
+  action TEXT NOT NULL,              -- create, alter, ensure, rename (of the object itself:
+                                     -- old_name), follow (its table was renamed)
   conditional INTEGER NOT NULL DEFAULT 0,
   artifact_id INTEGER,
-  line INTEGER
+  line INTEGER,
+  old_name TEXT                      -- rename: the table / column / index name before it
 );
 
 -- What the recorded migrations remove (DROP TABLE / COLUMN / INDEX / CONSTRAINT, Django's
@@ -590,15 +592,51 @@ CREATE VIEW current_constraint AS
 CREATE VIEW current_table AS
   SELECT * FROM current_relation WHERE kind IN ('table', 'partitioned_table', 'foreign_table');
 
+-- A rename a recorded migration makes that never ran: the object is missing under the name
+-- the history leaves it, and the table (of its schema) / column / index still has the name
+-- it had before the rename (the latest such rename of each object).
+CREATE VIEW faked_rename AS
+  SELECT o.id AS object_id, o.kind, o.schema_name, o.table_name, o.name, i.old_name,
+         i.migration, i.artifact_id, i.line
+    FROM expected_object o
+    JOIN expected_intent i ON i.object_id = o.id AND i.action = 'rename'
+   WHERE i.rowid = (SELECT max(j.rowid) FROM expected_intent j
+                     WHERE j.object_id = o.id AND j.action = 'rename'
+                       AND CASE o.kind
+                             WHEN 'table' THEN EXISTS (
+                               SELECT 1 FROM current_table t
+                                WHERE t.schema_name = o.schema_name AND t.name = j.old_name)
+                               AND NOT EXISTS (SELECT 1 FROM current_table t WHERE t.name = o.table_name)
+                             WHEN 'column' THEN EXISTS (
+                               SELECT 1 FROM current_column c
+                                WHERE c.schema_name = o.schema_name AND c.table_name = o.table_name
+                                  AND c.name = j.old_name)
+                               AND NOT EXISTS (SELECT 1 FROM current_column c
+                                WHERE c.schema_name = o.schema_name AND c.table_name = o.table_name
+                                  AND c.name = o.name)
+                             WHEN 'index' THEN EXISTS (
+                               SELECT 1 FROM current_index x
+                                WHERE x.schema_name = o.schema_name AND x.name = j.old_name)
+                               AND NOT EXISTS (SELECT 1 FROM current_index x
+                                WHERE x.schema_name = o.schema_name AND x.name = o.name)
+                             ELSE 0 END);
+
 -- Where each expected table is in the current snapshot: its intended schema if it is there,
--- else the first other schema that has a table of that name; NULL when it is nowhere.
+-- else the first other schema that has a table of that name; NULL when it is nowhere. A table
+-- whose rename never ran is where its old name is (table_name: the name it has there), so
+-- what is on it is found on it.
 CREATE VIEW expected_location AS
-  SELECT o.id AS object_id,
-         coalesce((SELECT t.schema_name FROM current_table t
-                    WHERE t.name = o.table_name AND t.schema_name = o.schema_name),
-                  (SELECT min(t.schema_name) FROM current_table t WHERE t.name = o.table_name))
-           AS schema_name
-    FROM expected_object o;
+  SELECT x.object_id, coalesce(x.schema_name, r.schema_name) AS schema_name,
+         CASE WHEN x.schema_name IS NULL AND r.old_name IS NOT NULL THEN r.old_name
+              ELSE x.table_name END AS table_name
+    FROM (SELECT o.id AS object_id, o.schema_name AS intended_schema, o.table_name,
+                 coalesce((SELECT t.schema_name FROM current_table t
+                            WHERE t.name = o.table_name AND t.schema_name = o.schema_name),
+                          (SELECT min(t.schema_name) FROM current_table t WHERE t.name = o.table_name))
+                   AS schema_name
+            FROM expected_object o) x
+    LEFT JOIN faked_rename r ON x.schema_name IS NULL AND r.kind = 'table'
+          AND r.schema_name = x.intended_schema AND r.table_name = x.table_name;
 
 -- Whether each expected object exists in the current snapshot (wherever its table is). An
 -- index or constraint under another name but on the same columns (and of the same kind)
@@ -612,24 +650,24 @@ CREATE VIEW expected_presence AS
            WHEN l.schema_name IS NULL
              THEN CASE WHEN EXISTS (SELECT 1 FROM current_data_only_table WHERE inserts) THEN NULL
                        ELSE 0 END
-           WHEN o.kind = 'table' THEN 1
+           WHEN o.kind = 'table' THEN l.table_name = o.table_name
            WHEN o.kind IN ('index', 'constraint') AND NOT (SELECT yes FROM current_ddl_known)
              THEN NULL
            WHEN o.kind = 'column' AND EXISTS (
              SELECT 1 FROM current_data_only_table d WHERE d.schema_name = l.schema_name
-                AND d.table_name = o.table_name AND d.columns IS NULL)
+                AND d.table_name = l.table_name AND d.columns IS NULL)
              THEN NULL
            WHEN o.kind = 'column' THEN EXISTS (
              SELECT 1 FROM current_column c WHERE c.schema_name = l.schema_name
-                AND c.table_name = o.table_name AND c.name = o.name)
+                AND c.table_name = l.table_name AND c.name = o.name)
            WHEN o.kind = 'index' THEN EXISTS (
              SELECT 1 FROM current_index i WHERE i.schema_name = l.schema_name
-                AND i.table_name = o.table_name
+                AND i.table_name = l.table_name
                 AND (i.name = o.name OR replace(replace(lower(i.columns), '"', ''), ' ', '') =
                                         replace(replace(lower(o.columns), '"', ''), ' ', '')))
            WHEN o.kind = 'constraint' THEN EXISTS (
              SELECT 1 FROM current_constraint k WHERE k.schema_name = l.schema_name
-                AND k.table_name = o.table_name
+                AND k.table_name = l.table_name
                 AND (k.name = o.name OR (k.kind = o.constraint_kind AND
                      replace(replace(lower(k.columns), '"', ''), ' ', '') =
                      replace(replace(lower(o.columns), '"', ''), ' ', ''))))
