@@ -111,17 +111,12 @@ bool is_integer_type(std::string type) {
          type == "bigserial" || type == "smallserial";
 }
 
-std::string unquote(std::string c) {
-  while (!c.empty() && c.front() == ' ') {
-    c.erase(0, 1);
-  }
-  while (!c.empty() && c.back() == ' ') {
-    c.pop_back();
-  }
+std::string unquote(std::string_view c) {
+  c = text::trim(c);
   if (c.size() >= 2 && c.front() == '"' && c.back() == '"') {
     c = c.substr(1, c.size() - 2);
   }
-  return c;
+  return std::string(c);
 }
 
 void load_sequences(store::Store& store, const Candidate& c, Group& g) {
@@ -839,19 +834,11 @@ class Fold {
       return false;
     }
     std::string quoted = "\"" + column + "\"";
-    size_t start = 0;
-    while (start <= columns->size()) {
-      size_t end = columns->find(',', start);
-      if (end == std::string::npos) {
-        end = columns->size();
-      }
-      std::string piece = columns->substr(start, end - start);
-      piece.erase(0, piece.find_first_not_of(' '));
-      piece.erase(piece.find_last_not_of(' ') + 1);
+    for (auto piece : text::split(*columns, ',')) {
+      piece = text::trim(piece);
       if (piece == column || piece == quoted) {
         return true;
       }
-      start = end + 1;
     }
     return false;
   }
@@ -862,28 +849,14 @@ class Fold {
     if (!columns) {
       return columns;
     }
-    std::string out;
-    size_t start = 0;
-    while (start <= columns->size()) {
-      size_t end = columns->find(',', start);
-      if (end == std::string::npos) {
-        end = columns->size();
-      }
-      std::string piece = columns->substr(start, end - start);
-      std::string trimmed = piece;
-      trimmed.erase(0, trimmed.find_first_not_of(' '));
-      trimmed.erase(trimmed.find_last_not_of(' ') + 1);
-      if (trimmed == from) {
-        piece = to;
-      } else if (trimmed == "\"" + from + "\"") {
-        piece = "\"" + to + "\"";
-      } else {
-        piece = trimmed;
-      }
-      out += (out.empty() && start == 0 ? "" : ", ") + piece;
-      start = end + 1;
+    std::vector<std::string> pieces;
+    for (auto piece : text::split(*columns, ',')) {
+      piece = text::trim(piece);
+      pieces.emplace_back(piece == from                 ? to
+                          : piece == "\"" + from + "\"" ? "\"" + to + "\""
+                                                        : std::string(piece));
     }
-    return out;
+    return text::join(pieces, ", ");
   }
 
   void column(const std::string& migration, const Effect& e, const std::string& schema,
