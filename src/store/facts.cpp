@@ -247,4 +247,24 @@ void FactWriter::add(const TableRowFact& f) {
       .run(m_artifact, f.section, f.line, f.row_values);
 }
 
+int64_t FactWriter::add(const LogEventFact& f) {
+  statement(18,
+            "INSERT INTO log_event(artifact_id, line, end_line, ts, ts_written, severity, "
+            "sqlstate, pid, user_name, database_name, application, client, session, logger, "
+            "message, detail, hint, context, statement, query, location, traceback, format, "
+            "template, template_hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+      .run(m_artifact, f.line, f.end_line, f.ts, f.ts_written, f.severity, f.sqlstate, f.pid,
+           f.user_name, f.database_name, f.application, f.client, f.session, f.logger, f.message,
+           f.detail, f.hint, f.context, f.statement, f.query, f.location, f.traceback, f.format,
+           f.template_text, f.template_hash);
+  int64_t id = m_store.last_insert_id();
+  for (const auto& e : f.entities) {
+    statement(19,
+              "INSERT INTO log_entity(event_id, artifact_id, kind, name, value) "
+              "VALUES (?,?,?,?,?)")
+        .run(id, m_artifact, e.kind, e.name, e.value);
+  }
+  return id;
+}
+
 }  // namespace dbautopsy::store

@@ -214,6 +214,26 @@ struct MigrationEffectFact {
   std::string source;
 };
 
+// One log entry (log_event), with the entities it names (log_entity).
+struct LogEntityFact {
+  std::string kind;  // relation, column, schema, sqlstate_class, table, id, count
+  OptText name;
+  std::string value;
+};
+
+struct LogEventFact {
+  int64_t line = 0, end_line = 0;
+  OptText ts, ts_written, severity, sqlstate;
+  OptInt pid;
+  OptText user_name, database_name, application, client, session, logger;
+  std::string message;
+  OptText detail, hint, context, statement, query, location, traceback;
+  std::string format;
+  // From message, by parsers/logs/template.hpp (finish_event).
+  OptText template_text, template_hash;
+  std::vector<LogEntityFact> entities;
+};
+
 // The artifact already stored for a path, if any.
 struct StoredArtifact {
   int64_t id = 0;
@@ -263,6 +283,8 @@ class FactWriter {
   void add(const MigrationDependencyFact& f);
   void add(const MigrationOperationFact& f);
   void add(const MigrationEffectFact& f);
+  // Returns the log_event id; writes its entities too.
+  int64_t add(const LogEventFact& f);
 
   // Counts of problems written so far, by severity.
   int64_t errors() const { return m_errors; }

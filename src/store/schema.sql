@@ -10,7 +10,7 @@
 -- `db` (in the db_* tables) is the database the object belongs to when an artifact holds
 -- several (pg_dumpall, `\connect`); it is NULL for a single-database dump.
 
-PRAGMA user_version = 5;
+PRAGMA user_version = 6;
 
 -- One row per input file.
 CREATE TABLE artifact (
@@ -326,6 +326,52 @@ CREATE TABLE migration_effect (
 );
 CREATE INDEX migration_effect_name ON migration_effect(app, migration);
 
+
+-- Entries of logs: PostgreSQL's own (stderr with any log_line_prefix, csvlog, jsonlog, the
+-- cloud envelopes around them), the application's and the ETL's (Python logging, JSON
+-- lines, user formats). One row per entry: its primary line with its DETAIL / HINT /
+-- CONTEXT / STATEMENT / QUERY / LOCATION lines, continuation lines and tracebacks.
+CREATE TABLE log_event (
+  id INTEGER PRIMARY KEY,
+  artifact_id INTEGER NOT NULL REFERENCES artifact(id),
+  line INTEGER NOT NULL,       -- first line of the entry
+  end_line INTEGER NOT NULL,   -- last line of the entry
+  ts TEXT,                     -- UTC, ISO 8601 (2024-01-14T20:50:01.123Z); NULL when none
+  ts_written TEXT,             -- the time as the source wrote it, zone and all
+  severity TEXT,               -- as the source writes it: LOG, ERROR, WARNING, INFO, ...
+  sqlstate TEXT,               -- 42P01, ... (PostgreSQL logs that carry it)
+  pid INTEGER,
+  user_name TEXT,
+  database_name TEXT,
+  application TEXT,
+  client TEXT,                 -- %h / %r, remote host
+  session TEXT,                -- %c, session id
+  logger TEXT,                 -- Python logger name, ETL task, ...
+  message TEXT NOT NULL,
+  detail TEXT,
+  hint TEXT,
+  context TEXT,
+  statement TEXT,              -- STATEMENT: (or the statement of a duration line)
+  query TEXT,                  -- QUERY: (PL/pgSQL internal query)
+  location TEXT,               -- LOCATION: (source file and line of the server)
+  traceback TEXT,              -- Python traceback lines that belong to the entry
+  format TEXT NOT NULL,        -- how it was read: pg-stderr:<prefix>, pg-csv, pg-json, python, ...
+  template TEXT,               -- message with numbers, quoted strings and ids replaced by ?
+  template_hash TEXT           -- hex of a 64-bit hash of template
+);
+CREATE INDEX log_event_artifact ON log_event(artifact_id, line);
+CREATE INDEX log_event_template ON log_event(template_hash);
+
+-- The entities a log entry names: relation, column, schema, sqlstate class, table names, ids
+-- and counts that ETL messages mention (team 87018, 41 rows, attempt 5000).
+CREATE TABLE log_entity (
+  event_id INTEGER NOT NULL REFERENCES log_event(id),
+  artifact_id INTEGER NOT NULL REFERENCES artifact(id),
+  kind TEXT NOT NULL,          -- relation, column, schema, sqlstate_class, table, id, count
+  name TEXT,                   -- what it is of: the noun before an id or count (team, rows)
+  value TEXT NOT NULL
+);
+CREATE INDEX log_entity_value ON log_entity(kind, value);
 
 -- Analysis ----------------------------------------------------------------------------------
 -- Written by `dbautopsy analyze` (and `investigate`), replaced on every run. Rules read the

@@ -1,0 +1,210 @@
+#include "logs/template.hpp"
+
+#include <re2/re2.h>
+#include <xxhash.h>
+
+#include <fmt/format.h>
+
+namespace dbautopsy::logs {
+
+namespace {
+
+bool is_word(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+         static_cast<unsigned char>(c) >= 0x80;
+}
+
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+
+}  // namespace
+
+std::string message_template(std::string_view m) {
+  std::string out;
+  out.reserve(m.size());
+  size_t i = 0;
+  while (i < m.size()) {
+    char c = m[i];
+    if (c == '"' || c == '\'') {
+      // A quoted string, up to its closing quote (a doubled quote stays inside); an
+      // apostrophe inside a word (don't) is not a quote.
+      if (c == '\'' && i > 0 && is_word(m[i - 1])) {
+        out += c;
+        ++i;
+        continue;
+      }
+      size_t j = i + 1;
+      while (j < m.size()) {
+        if (m[j] == c) {
+          if (j + 1 < m.size() && m[j + 1] == c) {
+            j += 2;
+            continue;
+          }
+          break;
+        }
+        ++j;
+      }
+      if (j >= m.size()) {  // unbalanced: keep the quote as text
+        out += c;
+        ++i;
+        continue;
+      }
+      out += c;
+      out += '?';
+      out += c;
+      i = j + 1;
+      continue;
+    }
+    if (is_word(c)) {
+      // A word: replaced when it holds a digit (42, 3.5, 0x1f, 5f2c-..., abc123 ids).
+      size_t j = i;
+      bool digit = false;
+      while (j < m.size() && (is_word(m[j]) || m[j] == '-' || m[j] == ':' ||
+                              (m[j] == '.' && j + 1 < m.size() && is_digit(m[j + 1])))) {
+        if (m[j] == '-' || m[j] == ':') {
+          // Keep a hyphenated word (read-only) or a colon label; join only runs that hold a
+          // digit (uuids, dates, times).
+          if (!(digit || (j > i && is_digit(m[j - 1]))) || j + 1 >= m.size() ||
+              !is_word(m[j + 1])) {
+            break;
+          }
+        }
+        digit = digit || is_digit(m[j]);
+        ++j;
+      }
+      if (j == i) {
+        j = i + 1;
+      }
+      if (digit) {
+        out += '?';
+      } else {
+        out.append(m.substr(i, j - i));
+      }
+      i = j;
+      continue;
+    }
+    out += c;
+    ++i;
+  }
+  return out;
+}
+
+std::string template_hash(std::string_view templ) {
+  return fmt::format("{:016x}", XXH3_64bits(templ.data(), templ.size()));
+}
+
+std::vector<store::LogEntityFact> message_entities(std::string_view message,
+                                                   std::string_view sqlstate) {
+  std::vector<store::LogEntityFact> out;
+  auto add = [&](std::string kind, std::optional<std::string> name, std::string value) {
+    for (const auto& e : out) {
+      if (e.kind == kind && e.name == name && e.value == value) {
+        return;
+      }
+    }
+    out.push_back({std::move(kind), std::move(name), std::move(value)});
+  };
+  if (sqlstate.size() == 5) {
+    add("sqlstate_class", std::nullopt, std::string(sqlstate.substr(0, 2)));
+  }
+  re2::StringPiece in(message.data(), message.size());
+  std::string a, b;
+  // PostgreSQL's messages about missing and named objects.
+  static const re2::RE2 relation(R"re(relation "([^"]+)")re");
+  static const re2::RE2 column_of(R"re(column "([^"]+)" of relation "([^"]+)")re");
+  static const re2::RE2 column_qualified(R"re(column ([A-Za-z_][\w$]*)\.([A-Za-z_][\w$]*) )re");
+  static const re2::RE2 column_quoted(R"re(column "([^"]+)")re");
+  static const re2::RE2 schema(R"re(schema "([^"]+)")re");
+  static const re2::RE2 table(R"re(table "([^"]+)")re");
+  {
+    re2::StringPiece s = in;
+    while (re2::RE2::FindAndConsume(&s, relation, &a)) {
+      add("relation", std::nullopt, a);
+    }
+  }
+  {
+    re2::StringPiece s = in;
+    while (re2::RE2::FindAndConsume(&s, table, &a)) {
+      add("table", std::nullopt, a);
+    }
+  }
+  if (re2::RE2::PartialMatch(in, column_of, &a, &b)) {
+    add("column", b, a);
+  } else if (re2::RE2::PartialMatch(in, column_qualified, &a, &b)) {
+    add("column", a, b);
+    add("relation", std::nullopt, a);
+  } else if (re2::RE2::PartialMatch(in, column_quoted, &a)) {
+    add("column", std::nullopt, a);
+  }
+  {
+    re2::StringPiece s = in;
+    while (re2::RE2::FindAndConsume(&s, schema, &a)) {
+      add("schema", std::nullopt, a);
+    }
+  }
+  // Application and ETL messages: INSERT INTO t / UPDATE t / FROM t name tables; "team 87018"
+  // is an id of a team, "41 rows" a count of rows.
+  static const re2::RE2 sql_table(
+      R"re((?i)\b(?:insert\s+into|update|from|into|table)\s+"?([A-Za-z_][\w$]*(?:\.[A-Za-z_][\w$]*)?)"?)re");
+  {
+    re2::StringPiece s = in;
+    while (re2::RE2::FindAndConsume(&s, sql_table, &a)) {
+      static const char* const k_words[] = {"the", "a", "an", "table", "this", "that"};
+      bool stop = false;
+      for (const char* w : k_words) {
+        stop = stop || a == w;
+      }
+      if (!stop && a.find('_') != std::string::npos) {
+        add("table", std::nullopt, a);
+      }
+    }
+  }
+  static const re2::RE2 word_number(R"re((?i)\b([A-Za-z][A-Za-z_]*)[ #=:]+#?(\d+)\b)re");
+  static const re2::RE2 number_word(R"re(\b(\d[\d,]*) ([A-Za-z][A-Za-z_]*))re");
+  std::vector<std::string> seen;
+  {
+    re2::StringPiece s = in;
+    while (re2::RE2::FindAndConsume(&s, word_number, &a, &b)) {
+      std::string name = a;
+      for (auto& ch : name) {
+        ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      }
+      if (name == "id" || name == "ids") {
+        continue;  // "ID 5": the noun is before it; too vague to name
+      }
+      add("id", name, b);
+      seen.push_back(b);
+    }
+  }
+  {
+    re2::StringPiece s = in;
+    while (re2::RE2::FindAndConsume(&s, number_word, &a, &b)) {
+      std::string value;
+      for (char ch : a) {
+        if (ch != ',') {
+          value += ch;
+        }
+      }
+      if (std::find(seen.begin(), seen.end(), value) != seen.end()) {
+        continue;
+      }
+      add("count", b, value);
+    }
+  }
+  return out;
+}
+
+void finish_event(store::LogEventFact& event) {
+  if (!event.template_text) {
+    event.template_text = message_template(event.message);
+  }
+  if (!event.template_hash) {
+    event.template_hash = template_hash(*event.template_text);
+  }
+  if (event.entities.empty()) {
+    event.entities = message_entities(event.message, event.sqlstate.value_or(""));
+  }
+}
+
+}  // namespace dbautopsy::logs

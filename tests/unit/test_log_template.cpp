@@ -1,0 +1,74 @@
+// Message templates and the entities of log messages (parsers/logs/template.cpp).
+#include <catch2/catch.hpp>
+
+#include "logs/template.hpp"
+
+using namespace dbautopsy;
+
+namespace {
+
+bool has(const std::vector<store::LogEntityFact>& es, std::string kind,
+         std::optional<std::string> name, std::string value) {
+  for (const auto& e : es) {
+    if (e.kind == kind && e.name == name && e.value == value) {
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("messages that differ only in names, numbers and ids share one template") {
+  CHECK(logs::message_template(R"(relation "teams_team" does not exist)") ==
+        R"(relation "?" does not exist)");
+  CHECK(logs::message_template(R"(relation "a" does not exist)") ==
+        logs::message_template(R"(relation "b" does not exist)"));
+  CHECK(logs::message_template("Team ID preservation failed for team 87169") ==
+        "Team ID preservation failed for team ?");
+  CHECK(logs::message_template("copy batch 3 (41 rows) failed, retrying in 0.5s") ==
+        "copy batch ? (? rows) failed, retrying in ?");
+  CHECK(logs::message_template("duration: 1204.337 ms  statement: SELECT 1") ==
+        "duration: ? ms  statement: SELECT ?");
+  CHECK(logs::message_template("job 5f2c-11aa-9b00 started at 2024-01-14 20:50:01") ==
+        "job ? started at ? ?");
+  // An apostrophe inside a word is no quote; an unbalanced quote stays text.
+  CHECK(logs::message_template("can't read 'x.csv'") == "can't read '?'");
+  CHECK(logs::message_template("value \"unterminated") == "value \"unterminated");
+  // Words keep their hyphens; a label keeps its colon.
+  CHECK(logs::message_template("read-only transaction: 12") == "read-only transaction: ?");
+  CHECK(logs::template_hash("a") != logs::template_hash("b"));
+  CHECK(logs::template_hash("a").size() == 16);
+}
+
+TEST_CASE("PostgreSQL's messages name the missing relation, column and schema") {
+  auto es = logs::message_entities(R"(relation "user_profile_about_item" does not exist)", "42P01");
+  CHECK(has(es, "relation", std::nullopt, "user_profile_about_item"));
+  CHECK(has(es, "sqlstate_class", std::nullopt, "42"));
+
+  es = logs::message_entities("column teams_teammembership.left_at does not exist", "42703");
+  CHECK(has(es, "column", "teams_teammembership", "left_at"));
+  CHECK(has(es, "relation", std::nullopt, "teams_teammembership"));
+
+  es = logs::message_entities(R"(column "label" of relation "shop_item" does not exist)", "");
+  CHECK(has(es, "column", "shop_item", "label"));
+  CHECK(has(es, "relation", std::nullopt, "shop_item"));
+
+  es = logs::message_entities(R"(column "left_at" does not exist)", "42703");
+  CHECK(has(es, "column", std::nullopt, "left_at"));
+
+  es = logs::message_entities(R"(schema "test_schema" does not exist)", "3F000");
+  CHECK(has(es, "schema", std::nullopt, "test_schema"));
+}
+
+TEST_CASE("ETL messages name ids, counts and tables") {
+  auto es = logs::message_entities("Team ID preservation failed for team 87169", "");
+  CHECK(has(es, "id", "team", "87169"));
+  es = logs::message_entities("copy batch 3 (41 rows) into polls_backup failed, attempt 5000", "");
+  CHECK(has(es, "id", "batch", "3"));
+  CHECK(has(es, "count", "rows", "41"));
+  CHECK(has(es, "id", "attempt", "5000"));
+  CHECK(has(es, "table", std::nullopt, "polls_backup"));
+  es = logs::message_entities("inserted 1,204 rows", "");
+  CHECK(has(es, "count", "rows", "1204"));
+}
