@@ -89,6 +89,22 @@ std::string subject_text(const Finding& f) {
         fmt::format(": {} rows, {} distinct", text::thousands((*f.metrics)["rows"].get<int64_t>()),
                     text::thousands((*f.metrics)["distinct_rows"].get<int64_t>()));
   }
+  if (f.rule.rfind("log.", 0) == 0) {
+    // What the logs show: the object, or the message template, with how often.
+    if (s.count("value")) {
+      out += (out.empty() ? "\"" : ": \"") + s["value"] + "\"";
+    }
+    for (const char* k : {"errors", "repeats", "entries"}) {
+      if (f.metrics && f.metrics->contains(k) && (*f.metrics)[k].is_number_integer()) {
+        int64_t n = (*f.metrics)[k].get<int64_t>();
+        out += fmt::format(" ({} {})", text::thousands(n),
+                           std::string_view(k) == "errors"    ? (n == 1 ? "error" : "errors")
+                           : std::string_view(k) == "repeats" ? (n == 1 ? "time" : "times")
+                                                              : (n == 1 ? "entry" : "entries"));
+      }
+    }
+    return out;
+  }
   if (s.count("value")) {
     // An orphan's value and the id it should point at; a remapped id's old and new value.
     out += ": " + s["value"] +

@@ -23,6 +23,7 @@
 #include <optional>
 #include <set>
 
+#include "base/text.hpp"
 #include "pgsql/names.hpp"
 #include "rules/engine/engine.hpp"
 
@@ -48,6 +49,9 @@ struct Group {
   std::string kind;
   std::string key;
   std::vector<const F*> findings;
+  // log.* findings: what the logs show of this cause. Kept apart while the narrative is
+  // written from the other findings, then told after it and linked with them.
+  std::vector<const F*> logs;
   std::string summary, narrative;
   nlohmann::json evidence = nlohmann::json::array();
   std::optional<std::string> repair;
@@ -58,10 +62,20 @@ int severity_rank(const std::string& s) {
 }
 
 int kind_rank(const std::string& k) {
-  static const std::vector<std::string> k_order = {
-      "wrong-search-path",   "faked-migrations",   "partially-applied", "missing-objects",
-      "orphaned-references", "id-remapped",        "duplicate-rows",    "changed-by-hand",
-      "unexplained-tables",  "pending-migrations", "migration-history"};
+  static const std::vector<std::string> k_order = {"wrong-search-path",
+                                                   "faked-migrations",
+                                                   "partially-applied",
+                                                   "missing-objects",
+                                                   "orphaned-references",
+                                                   "id-remapped",
+                                                   "duplicate-rows",
+                                                   "changed-by-hand",
+                                                   "unexplained-tables",
+                                                   "pending-migrations",
+                                                   "migration-history",
+                                                   "log-unexplained",
+                                                   "log-loop",
+                                                   "etl-log"};
   auto it = std::find(k_order.begin(), k_order.end(), k);
   return it == k_order.end() ? static_cast<int>(k_order.size())
                              : static_cast<int>(it - k_order.begin());
@@ -331,6 +345,148 @@ void duplicates_cause(store::Store& store, const std::string& table, Group& g) {
 
 }  // namespace
 
+// A time for a narrative: 2025-12-29T16:43:05.120Z -> 2025-12-29 16:43:05 UTC.
+std::string readable(const std::string& iso) {
+  if (iso.size() < 19) {
+    return iso;
+  }
+  return iso.substr(0, 10) + " " + iso.substr(11, 8) + " UTC";
+}
+
+// The log findings of a cause, told after its narrative: what production hit, since when and
+// how often, on a timeline with the migrations of the cause and the dump. A cause of log
+// findings alone (no finding of the dumps explains them) gets its summary here.
+void tell_logs(store::Store& store, Group& g, const std::optional<std::string>& dump_taken,
+               std::map<std::string, Recorded>& recorded) {
+  struct Log {
+    std::string rule, message;
+    std::optional<std::string> first, last;
+    int64_t count = 0;
+    nlohmann::json evidence;
+  };
+  std::vector<Log> logs;
+  store::Statement st =
+      store.prepare("SELECT rule, message, metrics, evidence FROM finding WHERE id = ?1");
+  for (const F* f : g.logs) {
+    st.bind(1, f->id);
+    if (st.step()) {
+      Log l;
+      l.rule = st.get_text(0);
+      l.message = st.get_text(1);
+      auto metrics = nlohmann::json::parse(st.is_null(2) ? "{}" : st.get_text(2), nullptr, false);
+      if (metrics.is_object()) {
+        if (metrics.contains("first_seen") && metrics["first_seen"].is_string()) {
+          l.first = metrics["first_seen"].get<std::string>();
+        }
+        if (metrics.contains("last_seen") && metrics["last_seen"].is_string()) {
+          l.last = metrics["last_seen"].get<std::string>();
+        }
+        for (const char* k : {"errors", "repeats", "entries"}) {
+          if (metrics.contains(k) && metrics[k].is_number_integer()) {
+            l.count = metrics[k].get<int64_t>();
+          }
+        }
+      }
+      auto evidence = nlohmann::json::parse(st.is_null(3) ? "[]" : st.get_text(3), nullptr, false);
+      if (evidence.is_array() && !evidence.empty()) {
+        l.evidence = evidence.front();
+      }
+      logs.push_back(std::move(l));
+    }
+    st.reset();
+  }
+  if (logs.empty()) {
+    return;
+  }
+  std::optional<std::string> first, last;
+  int64_t errors = 0;
+  std::vector<std::string> said;
+  for (const auto& l : logs) {
+    if (l.first && (!first || *l.first < *first)) {
+      first = l.first;
+    }
+    if (l.last && (!last || *l.last > *last)) {
+      last = l.last;
+    }
+    if (l.rule == "log.missing-object-error") {
+      errors += l.count;
+    }
+    said.push_back(l.message);
+  }
+  // The migrations of the cause, recorded when.
+  std::vector<std::string> times;
+  store::Statement utc = store.prepare("SELECT utc_time(?1)");
+  for (const F* f : g.findings) {
+    if (f->migration && recorded.count(*f->migration) && recorded[*f->migration].applied_at) {
+      utc.bind(1, *recorded[*f->migration].applied_at);
+      if (utc.step() && !utc.is_null(0)) {
+        times.push_back(utc.get_text(0));
+      }
+      utc.reset();
+    }
+  }
+  std::sort(times.begin(), times.end());
+  std::vector<std::string> timeline;
+  if (!times.empty()) {
+    timeline.push_back(readable(times.front()) == readable(times.back())
+                           ? "migration recorded " + readable(times.front())
+                           : fmt::format("migrations recorded {} ... {}", readable(times.front()),
+                                         readable(times.back())));
+  }
+  if (first) {
+    if (errors > 0) {
+      timeline.push_back(fmt::format("first missing-object error {}, {} {} up to {}",
+                                     readable(*first), errors, errors == 1 ? "error" : "errors",
+                                     readable(last.value_or(*first))));
+    } else {
+      timeline.push_back(fmt::format("first log entry of it {}, last {}", readable(*first),
+                                     readable(last.value_or(*first))));
+    }
+  }
+  if (dump_taken) {
+    timeline.push_back("dump taken " + readable(*dump_taken));
+  }
+  std::string told = fmt::format(" What the logs show: {}.", list(said, 6));
+  if (timeline.size() > 1) {
+    told += " Timeline: " + text::join(timeline, "; ") + ".";
+  }
+  if (g.findings.empty()) {
+    // Log findings alone: nothing in the dumps explains them.
+    if (g.kind == "log-unexplained") {
+      g.summary = fmt::format("{} in the logs that no finding of the dumps explains",
+                              plural(logs.size(), "missing object", "missing objects"));
+      g.narrative =
+          "The logs show errors about relations or columns that do not exist, and no drift "
+          "finding of the dumps explains them: the dump may be older than the log (the object "
+          "was created since and the errors stopped), or the object was removed after the "
+          "dump, or the errors come from another database than the one dumped. Compare the "
+          "errors' times with the dump's." +
+          told;
+    } else if (g.kind == "log-loop") {
+      g.summary = fmt::format("a job repeated one step {} times: a retry loop", logs.front().count);
+      g.narrative =
+          "A log repeats one step far beyond how often the run logs its other steps: a retry "
+          "without a bound, or a success check that never passes. No table of the dumps shows "
+          "duplicated rows for it (no dump with the table's data, or the lines name no table)." +
+          told;
+    } else {
+      g.summary = fmt::format("{} of failure in the application or ETL logs",
+                              plural(logs.size(), "kind", "kinds"));
+      g.narrative =
+          "The application or ETL logs report failures that no finding of the dumps names "
+          "(none of the ids or tables they mention is in an etl finding)." +
+          told;
+    }
+  } else {
+    g.narrative += told;
+  }
+  for (const auto& l : logs) {
+    if (!l.evidence.is_null()) {
+      g.evidence.push_back(l.evidence);
+    }
+  }
+}
+
 int correlate(store::Store& store) {
   std::vector<F> findings;
   {
@@ -562,8 +718,8 @@ int correlate(store::Store& store) {
     }
     Group& g = groups[gkey];
     g.key = gkey;
-    g.kind = kind;
-    g.findings.push_back(&f);
+    g.kind = kind;  // a log finding carries the key of the finding that explains it
+    (f.rule.rfind("log.", 0) == 0 ? g.logs : g.findings).push_back(&f);
   }
 
   for (auto& [gkey, g] : groups) {
@@ -947,6 +1103,23 @@ int correlate(store::Store& store) {
       g.summary = fmt::format("{} of {}", plural(g.findings.size(), "finding", "findings"), g.kind);
       g.narrative = g.summary + ".";
     }
+  }
+
+  // What the logs show of each cause: told after its narrative, with the timeline of the
+  // migrations it involves, the errors and the dump.
+  std::optional<std::string> dump_taken;
+  {
+    store::Statement st = store.prepare(
+        "SELECT utc_time(taken_at) FROM snapshot WHERE role = 'current' AND taken_at IS NOT NULL");
+    if (st.step() && !st.is_null(0)) {
+      dump_taken = st.get_text(0);
+    }
+  }
+  for (auto& [gkey, g] : groups) {
+    if (!g.logs.empty()) {
+      tell_logs(store, g, dump_taken, recorded);
+    }
+    g.findings.insert(g.findings.end(), g.logs.begin(), g.logs.end());
   }
 
   std::vector<Group*> ordered;

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "base/error.hpp"
+#include "base/time.hpp"
 #include "pgsql/names.hpp"
 
 namespace dbautopsy::rules {
@@ -46,6 +47,18 @@ void pg_literal(sqlite3_context* ctx, int, sqlite3_value** argv) {
   result(ctx, pgsql::quote_literal(arg_text(argv[0])));
 }
 
+void utc_time(sqlite3_context* ctx, int, sqlite3_value** argv) {
+  if (sqlite3_value_type(argv[0]) == SQLITE_NULL) {
+    sqlite3_result_null(ctx);
+    return;
+  }
+  if (auto iso = timeutil::to_iso_utc(arg_text(argv[0]), true)) {
+    result(ctx, *iso);
+  } else {
+    sqlite3_result_null(ctx);
+  }
+}
+
 void add(store::Store& store, const char* name, int args,
          void (*fn)(sqlite3_context*, int, sqlite3_value**)) {
   if (sqlite3_create_function(store.handle(), name, args,
@@ -61,6 +74,7 @@ void register_sql_functions(store::Store& store) {
   add(store, "pg_ident", 1, pg_ident);
   add(store, "pg_name", 2, pg_name);
   add(store, "pg_literal", 1, pg_literal);
+  add(store, "utc_time", 1, utc_time);
 }
 
 }  // namespace dbautopsy::rules

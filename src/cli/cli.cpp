@@ -29,6 +29,9 @@ Commands:
                        print the findings of an analysed store (sql: the repair script)
   query --store F [--format table|csv|json] SQL
                        ask the fact store anything (read-only)
+  timeline [--store F|DIR] [--kind migration|log|dump]
+                       what happened when: migrations recorded, log entries per
+                       message template and hour, dumps taken (UTC)
   rules                list the rules
   explain RULE         what a rule means, why it happens, how to repair it
 
@@ -77,6 +80,9 @@ int run(int argc, char** argv) {
     }
     if (command == "report") {
       return cmd_report(rest);
+    }
+    if (command == "timeline") {
+      return cmd_timeline(rest);
     }
     if (command == "rules") {
       return cmd_rules(rest);

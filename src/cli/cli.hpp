@@ -15,6 +15,7 @@ int run(int argc, char** argv);
 // Subcommands; each gets the arguments after its name.
 int cmd_ingest(const std::vector<std::string>& args);
 int cmd_query(const std::vector<std::string>& args);
+int cmd_timeline(const std::vector<std::string>& args);
 int cmd_investigate(const std::vector<std::string>& args);
 int cmd_analyze(const std::vector<std::string>& args);
 int cmd_report(const std::vector<std::string>& args);

@@ -793,3 +793,25 @@ CREATE VIEW expected_ddl AS
     FROM expected_object o JOIN expected_location l ON l.object_id = o.id
    WHERE o.kind IN ('column', 'index', 'constraint');
 
+
+-- What happened when, from every input: migrations recorded (from the analysis, once each),
+-- log entries (one row per message template per hour and log: the first entry's time, how
+-- many), and dumps taken (their header's "Started on"; a dump without one is not on it).
+-- ts is UTC ISO 8601. Reads utc_time(), which dbautopsy registers (`dbautopsy timeline`,
+-- `dbautopsy query`); the sqlite3 shell does not know it.
+CREATE VIEW timeline AS
+SELECT utc_time(r.applied_at) AS ts, 'migration' AS kind, r.app || '.' || r.name AS what,
+       1 AS count, NULL AS last_ts, a.path AS artifact, r.line AS line
+  FROM recorded_migration r JOIN artifact a ON a.id = r.artifact_id
+ WHERE r.applied_at IS NOT NULL
+UNION ALL
+SELECT min(e.ts), 'log', coalesce(min(e.severity) || ': ', '') || min(e.template), count(*),
+       max(e.ts), a.path, min(e.line)
+  FROM log_event e JOIN artifact a ON a.id = e.artifact_id
+ WHERE e.ts IS NOT NULL
+ GROUP BY e.artifact_id, e.template_hash, substr(e.ts, 1, 13)
+UNION ALL
+SELECT utc_time(a.started_on), 'dump', 'dump taken: ' || a.path, 1, utc_time(a.completed_on),
+       a.path, NULL
+  FROM artifact a
+ WHERE a.started_on IS NOT NULL;

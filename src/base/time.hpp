@@ -1,0 +1,30 @@
+// Times as sources write them, to UTC. PostgreSQL writes `2024-01-14 20:50:01.123 CET`
+// (log_line_prefix %m/%t), `+01` / `+0530` / `-03` for zones without an abbreviation,
+// `2024-01-14 20:50:01.123+00` in timestamptz text (django_migrations.applied_at), ISO 8601
+// with `T` and `Z` or an offset in jsonlog and Python logs.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace dbautopsy::timeutil {
+
+// The offset east of UTC, in seconds, of a zone written after a time: Z, UTC, GMT, +01,
+// +01:00, +0100, -03, or an abbreviation PostgreSQL prints (CET, CEST, EST, EDT, PST, MSK,
+// JST, IST = India, ...). Nothing for a zone it does not know.
+std::optional<int> zone_offset(std::string_view zone);
+
+// Milliseconds since 1970 (UTC) of `YYYY-MM-DD[ T]HH:MM:SS[.fraction][ ][zone]`; a time
+// without a zone is taken as UTC when assume_utc, else nothing. Nothing when the text is not
+// such a time or the zone is unknown.
+std::optional<int64_t> parse_ms(std::string_view text, bool assume_utc = false);
+
+// 2024-01-14T19:50:01.123Z
+std::string iso_utc(int64_t ms);
+
+// parse_ms, then iso_utc.
+std::optional<std::string> to_iso_utc(std::string_view text, bool assume_utc = false);
+
+}  // namespace dbautopsy::timeutil

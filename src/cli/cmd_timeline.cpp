@@ -1,0 +1,60 @@
+// dbautopsy timeline: what happened when, from every input of a fact store (the timeline
+// view: migrations recorded, log entries per template and hour, dumps taken).
+
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <iostream>
+
+#include "base/error.hpp"
+#include "cli/cli.hpp"
+#include "cli/options.hpp"
+#include "cli/output.hpp"
+#include "rules/engine/sql_functions.hpp"
+#include "store/store.hpp"
+
+namespace dbautopsy::cli {
+
+int cmd_timeline(const std::vector<std::string>& args) {
+  po::options_description visible("Options");
+  std::string store_path;
+  std::string format;
+  std::string kind;
+  visible.add_options()("store,s", po::value(&store_path)->default_value(default_store_path()),
+                        "fact store to read (or the case folder `investigate` analysed)")(
+      "format,f", po::value(&format)->default_value("table"), "table, csv or json")(
+      "kind", po::value(&kind), "only rows of this kind: migration, log or dump");
+  po::options_description hidden;
+  po::positional_options_description positional;
+  po::variables_map vm;
+  if (!parse_args("timeline", "[--store F|DIR] [--kind migration|log|dump] [--format F]", args,
+                  visible, hidden, positional, vm)) {
+    return k_exit_ok;
+  }
+  if (format != "table" && format != "csv" && format != "json") {
+    throw UsageError(fmt::format("timeline: --format {}: use table, csv or json", format));
+  }
+  if (!kind.empty() && kind != "migration" && kind != "log" && kind != "dump") {
+    throw UsageError(fmt::format("timeline: --kind {}: use migration, log or dump", kind));
+  }
+  // A case folder stands for the store `investigate` keeps in it.
+  if (std::filesystem::is_directory(store_path)) {
+    store_path = (std::filesystem::path(store_path) / ".dbautopsy" / "facts.db").string();
+  }
+  store::Store store = store::Store::open(store_path, store::Store::Mode::read_only);
+  rules::register_sql_functions(store);
+  std::string sql = "SELECT ts, kind, what, count, last_ts, artifact, line FROM timeline" +
+                    (kind.empty() ? std::string() : " WHERE kind = '" + kind + "'") +
+                    " ORDER BY ts IS NULL, ts, kind, artifact, line";
+  ResultSet rs = run_query(store, sql);
+  if (format == "csv") {
+    print_csv(std::cout, rs);
+  } else if (format == "json") {
+    print_json(std::cout, rs);
+  } else {
+    print_table(std::cout, rs);
+  }
+  return k_exit_ok;
+}
+
+}  // namespace dbautopsy::cli
