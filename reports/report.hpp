@@ -3,6 +3,7 @@
 //   json      the output contract: {tool, version, inputs, findings, causes}
 //   markdown  for an incident report
 //   sql       the repair script: every finding's repair, grouped by cause, never run
+//   sarif     SARIF 2.1.0 for code-scanning tools: rules with their docs, results, locations
 // Findings are numbered F1, F2, ... in report order (by cause, then rule, then subject);
 // causes C1, C2, ... by severity.
 #pragma once
@@ -63,6 +64,12 @@ void write_json(std::ostream& out, const Report& report);
 void write_text(std::ostream& out, const Report& report, bool colour, bool verbose);
 void write_markdown(std::ostream& out, const Report& report);
 void write_repair_script(std::ostream& out, const Report& report);
+
+// What SARIF says of a rule (the rules layer knows them; reports does not depend on it).
+struct RuleDoc {
+  std::string id, severity, title, rationale, remedy, doc;
+};
+void write_sarif(std::ostream& out, const Report& report, const std::vector<RuleDoc>& rules);
 
 // The number of findings at or above a severity (error > warning > info).
 int count_at_least(const Report& report, const std::string& severity);

@@ -13,7 +13,7 @@ DBAUTOPSY_PACKAGES=(
   zlib1g-dev libbz2-dev liblzma-dev
   postgresql-15 postgresql-client-15 postgresql-15-postgis-3
   gzip bzip2 xz-utils zstd
-  python3 python3-django python3-psycopg2
+  python3 python3-django python3-psycopg2 python3-jsonschema
 )
 
 ensure_packages() {

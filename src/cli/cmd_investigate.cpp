@@ -63,7 +63,7 @@ void add_analysis_options(po::options_description& d, AnalysisArgs& a) {
 
 void add_report_options(po::options_description& d, ReportArgs& r) {
   d.add_options()("format,f", po::value(&r.format)->default_value("text"),
-                  "text, json, md or sql (the repair script)")(
+                  "text, json, md, sql (the repair script) or sarif (SARIF 2.1.0)")(
       "fail-on", po::value(&r.fail_on)->default_value("error"),
       "exit 1 when a finding is at least this severe: error, warning, info, never")(
       "repair", po::value(&r.repair), "also write the repair script (never run) to this file")(
@@ -277,10 +277,10 @@ void check_store_spares_inputs(const fs::path& dir, const std::vector<fs::path>&
 }
 
 void check_report_args(const ReportArgs& r) {
-  static const std::set<std::string> k_formats = {"text", "json", "md", "sql"};
+  static const std::set<std::string> k_formats = {"text", "json", "md", "sql", "sarif"};
   static const std::set<std::string> k_levels = {"error", "warning", "info", "never"};
   if (!k_formats.count(r.format)) {
-    throw UsageError(fmt::format("--format {}: use text, json, md or sql", r.format));
+    throw UsageError(fmt::format("--format {}: use text, json, md, sql or sarif", r.format));
   }
   if (!k_levels.count(r.fail_on)) {
     throw UsageError(fmt::format("--fail-on {}: use error, warning, info or never", r.fail_on));
@@ -307,6 +307,12 @@ int emit_report(store::Store& store, const ReportArgs& args, const std::string& 
     reports::write_markdown(out, report);
   } else if (args.format == "sql") {
     reports::write_repair_script(out, report);
+  } else if (args.format == "sarif") {
+    std::vector<reports::RuleDoc> docs;
+    for (const auto& r : rules::builtin_rules()) {
+      docs.push_back({r.id, r.severity, r.title, r.rationale, r.remedy, r.doc});
+    }
+    reports::write_sarif(out, report, docs);
   } else {
     reports::write_text(out, report, tty, args.verbose);
   }
