@@ -3,7 +3,8 @@
 
 The findings must equal the expected ones exactly: rule and the nine subject keys, nothing
 missing and nothing extra (an extra finding fails as surely as a missing one). Where the
-expectation gives metrics (data.duplicate-rows: rows, distinct_rows), they must match too.
+expectation gives metrics (data.duplicate-rows: rows, distinct_rows), they must match too;
+where it names the finding another belongs with ("same_cause_as"), both are in one cause.
 The case folder is not written: the fact store goes to a temporary folder. With
 `--without NAME`, the case is investigated from a copy that lacks that file or folder (e.g.
 `sqlmigrate`: the same findings must come from the migration .py files alone).
@@ -93,6 +94,21 @@ def main():
         for m, v in want.items():
             if have.get(m) != v:
                 failures.append(f"{show(k)}: metric {m} is {have.get(m)}, expected {v}")
+    # A finding the generator knows to belong with another ("same_cause_as": a log's
+    # missing-object errors and the drift finding that explains them, the backup loop and the
+    # duplicated table it wrote) must be in that finding's cause.
+    for k, want in expected_keys.items():
+        other = want.get("same_cause_as")
+        if not other or k not in got_keys:
+            continue
+        ok = key({"rule": other["rule"], "subject": {**{s: None for s in (
+            "schema", "table", "column", "index", "constraint", "migration", "row_id", "value",
+            "suggested_value")}, **other["subject"]}})
+        if ok not in got_keys:
+            failures.append(f"{show(k)}: the finding it goes with is not there: {show(ok)}")
+        elif got_keys[ok]["cause"] != got_keys[k]["cause"]:
+            failures.append(f"{show(k)}: in cause {got_keys[k]['cause']}, not in "
+                            f"{got_keys[ok]['cause']} with {show(ok)}")
     # A case whose generator knows the whole fault is one story ("one_cause": a faked
     # migration and the faked repair of it) must get one cause whose narrative names every
     # object and migration of its findings.
