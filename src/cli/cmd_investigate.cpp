@@ -44,6 +44,7 @@ struct ReportArgs {
   std::string fail_on = "error";
   std::string repair;
   std::string output;
+  std::string out_dir;  // --out: every report at once
   bool verbose = false;
 };
 
@@ -68,6 +69,9 @@ void add_report_options(po::options_description& d, ReportArgs& r) {
       "exit 1 when a finding is at least this severe: error, warning, info, never")(
       "repair", po::value(&r.repair), "also write the repair script (never run) to this file")(
       "output,o", po::value(&r.output), "write the report to this file instead of stdout")(
+      "out", po::value(&r.out_dir),
+      "also write every report into this folder: report.txt, report.md, report.json, "
+      "report.sarif and repair.sql (created if need be)")(
       "verbose,v", po::bool_switch(&r.verbose),
       "text format: each finding's message, evidence and repair");
 }
@@ -287,6 +291,26 @@ void check_report_args(const ReportArgs& r) {
   }
 }
 
+std::vector<reports::RuleDoc> rule_docs() {
+  std::vector<reports::RuleDoc> docs;
+  for (const auto& r : rules::builtin_rules()) {
+    docs.push_back({r.id, r.severity, r.title, r.rationale, r.remedy, r.doc});
+  }
+  return docs;
+}
+
+// The files --out writes, in the folder it names.
+std::vector<std::string> out_files(const std::string& dir) {
+  std::vector<std::string> out;
+  if (!dir.empty()) {
+    for (const char* name :
+         {"report.txt", "report.md", "report.json", "report.sarif", "repair.sql"}) {
+      out.push_back((fs::path(dir) / name).string());
+    }
+  }
+  return out;
+}
+
 // Renders the report and returns the exit status the findings call for.
 int emit_report(store::Store& store, const ReportArgs& args, const std::string& title,
                 const std::vector<std::string>& notes) {
@@ -308,13 +332,33 @@ int emit_report(store::Store& store, const ReportArgs& args, const std::string& 
   } else if (args.format == "sql") {
     reports::write_repair_script(out, report);
   } else if (args.format == "sarif") {
-    std::vector<reports::RuleDoc> docs;
-    for (const auto& r : rules::builtin_rules()) {
-      docs.push_back({r.id, r.severity, r.title, r.rationale, r.remedy, r.doc});
-    }
-    reports::write_sarif(out, report, docs);
+    reports::write_sarif(out, report, rule_docs());
   } else {
     reports::write_text(out, report, tty, args.verbose);
+  }
+  if (!args.out_dir.empty()) {
+    std::error_code ec;
+    fs::create_directories(args.out_dir, ec);
+    if (ec || !fs::is_directory(args.out_dir)) {
+      throw Error(fmt::format("--out {}: cannot make the folder{}", args.out_dir,
+                              ec ? ": " + ec.message() : std::string()));
+    }
+    auto write = [&](const char* name, const auto& render) {
+      fs::path path = fs::path(args.out_dir) / name;
+      std::ofstream f(path);
+      if (!f) {
+        throw Error(fmt::format("cannot write {}", path.string()));
+      }
+      render(f);
+      if (!f.flush()) {
+        throw Error(fmt::format("cannot write {}", path.string()));
+      }
+    };
+    write("report.txt", [&](std::ostream& f) { reports::write_text(f, report, false, true); });
+    write("report.md", [&](std::ostream& f) { reports::write_markdown(f, report); });
+    write("report.json", [&](std::ostream& f) { reports::write_json(f, report); });
+    write("report.sarif", [&](std::ostream& f) { reports::write_sarif(f, report, rule_docs()); });
+    write("repair.sql", [&](std::ostream& f) { reports::write_repair_script(f, report); });
   }
   if (!args.repair.empty()) {
     std::ofstream repair(args.repair);
@@ -378,9 +422,25 @@ int cmd_investigate(const std::vector<std::string>& args) {
   // Every file under DIR, by content; paths are stored relative to DIR so that a store and
   // its report do not depend on where the case folder sits.
   std::vector<fs::path> files = files_under(dir);
-  check_outputs_distinct({{"store", own_store ? std::string() : store_path},
-                          {"output", report.output},
-                          {"repair", report.repair}});
+  // The reports of an earlier run into a folder under DIR (--out DIR/report) are not
+  // evidence: a repair.sql read back as a dump would change what the case says.
+  if (!report.out_dir.empty()) {
+    std::string out = resolved(report.out_dir).string() + "/";
+    files.erase(
+        std::remove_if(files.begin(), files.end(),
+                       [&](const fs::path& f) { return resolved(f).string().starts_with(out); }),
+        files.end());
+  }
+  {
+    std::vector<std::pair<std::string, std::string>> outputs{
+        {"store", own_store ? std::string() : store_path},
+        {"output", report.output},
+        {"repair", report.repair}};
+    for (const auto& f : out_files(report.out_dir)) {
+      outputs.emplace_back("out", f);
+    }
+    check_outputs_distinct(outputs);
+  }
   if (!own_store) {
     check_store_spares_inputs(dir, files, store_path);
   }
@@ -424,7 +484,12 @@ int cmd_investigate(const std::vector<std::string>& args) {
       known.push_back(st.get_text(0));
     }
     st.reset();
-    check_outputs_spare_inputs(dir, known, {{"output", report.output}, {"repair", report.repair}});
+    std::vector<std::pair<std::string, std::string>> outputs{{"output", report.output},
+                                                             {"repair", report.repair}};
+    for (const auto& f : out_files(report.out_dir)) {
+      outputs.emplace_back("out", f);
+    }
+    check_outputs_spare_inputs(dir, known, outputs);
   }
   resolve_snapshot_flags(store, analysis, {dir});
   std::vector<std::string> notes = analyze_and_note(store, analysis);

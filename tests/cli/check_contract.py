@@ -18,7 +18,10 @@
     outputs), plain and gzip-compressed, are recognised by content and read in full;
   - a skipped family of checks (input.checks-skipped) fails `--fail-on warning`;
   - plurals: one column changed by hand is "1 column differs from what its migrations
-    intend".
+    intend";
+  - `--out DIR` writes report.txt, report.md, report.json, report.sarif and repair.sql, the
+    same as each --format, for DIR written any way, and a DIR inside the case folder is not
+    read back as evidence.
 
 Usage: check_contract.py --dbautopsy PATH --fixtures DIR
 """
@@ -243,6 +246,47 @@ def main():
         for row in (l for l in md.splitlines() if l.startswith("| ")):
             cells = re.split(r"(?<!\\)\|", row)
             check(len(cells) == 5, f"Markdown: inputs row with {len(cells) - 2} cells: {row!r}")
+
+        # --out: every report at once, the same as each --format prints; written the ways a
+        # user writes a folder (relative, --out=, inside the case folder); a folder inside
+        # the case is not read back as evidence on the next run.
+        case = tmp / "league_out"
+        shutil.copytree(fixtures / "cases" / "league_incident", case)
+        names = ["report.txt", "report.md", "report.json", "report.sarif", "repair.sql"]
+        for form in (["--out", str(tmp / "out1")], [f"--out={tmp / 'out2'}"],
+                     ["--out", "league_out/report"], ["--out", "league_out/report"]):
+            r = subprocess.run([exe, "investigate", "league_out", "--fail-on", "never",
+                                "--format", "json", *form], capture_output=True, text=True,
+                               cwd=tmp)
+            check(r.returncode == 0, f"--out {form}: exit {r.returncode}: {r.stderr}")
+            folder = Path(form[-1].split("=", 1)[-1])
+            folder = folder if folder.is_absolute() else tmp / folder
+            for name in names:
+                check((folder / name).is_file(), f"--out {form}: no {name}")
+            if (folder / "report.json").is_file():
+                written = json.loads((folder / "report.json").read_text())
+                check(written["findings"] == json.loads(r.stdout)["findings"],
+                      f"--out {form}: report.json differs from --format json")
+                check(not any(i["path"].startswith("report/") for i in written["inputs"]),
+                      f"--out {form}: the reports of an earlier run were read as inputs")
+            if (folder / "report.sarif").is_file():
+                sarif = json.loads((folder / "report.sarif").read_text())
+                check(sarif["version"] == "2.1.0" and
+                      len(sarif["runs"][0]["results"]) == len(json.loads(r.stdout)["findings"]),
+                      f"--out {form}: report.sarif does not hold every finding")
+            for name, fmt in (("repair.sql", "sql"), ("report.md", "md")):
+                p = subprocess.run([exe, "report", "--store",
+                                    str(case / ".dbautopsy" / "facts.db"), "--format", fmt,
+                                    "--fail-on", "never"], capture_output=True, text=True)
+                if (folder / name).is_file() and form[-1].startswith("league_out"):
+                    # the same but for the title (the case folder, or the store for `report`)
+                    def body(t):
+                        return [l for l in t.splitlines() if "league" not in l]
+                    check(body((folder / name).read_text()) == body(p.stdout),
+                          f"--out {form}: {name} differs from report --format {fmt}")
+        r = run("investigate", str(case), "--out", str(case / "before.sql.gz"))
+        check(r.returncode == 2 and "never writes over its inputs" in r.stderr,
+              f"--out onto an input: exit {r.returncode}: {r.stderr}")
 
     for f in failures:
         print("FAIL:", f)
