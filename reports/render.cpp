@@ -245,14 +245,18 @@ void write_text(std::ostream& out, const Report& report, bool colour, bool verbo
 }
 
 void write_markdown(std::ostream& out, const Report& report) {
+  // Summary and causes first, what was read last: an investigator reads the story, and the
+  // inputs that were read fine are summarised by kind (a case has a hundred migration files).
   out << fmt::format("# dbautopsy report: {}\n\n", md(report.title));
   out << fmt::format("dbautopsy {}. {} in {}.\n\n", report.version,
                      count_of(report.findings.size(), "finding"),
                      count_of(report.causes.size(), "cause"));
-  out << "## Inputs\n\n| artifact | kind | status |\n|---|---|---|\n";
-  for (const auto& in : report.inputs) {
-    out << fmt::format("| {} | {} | {}{} |\n", md_code(in.path), in.kind, in.status,
-                       in.status == "ok" || !in.detail ? "" : ": " + md(*in.detail));
+  if (!report.causes.empty()) {
+    out << "## Summary\n\n";
+    for (const auto& c : report.causes) {
+      out << fmt::format("- **{}** ({}) {} — {}\n", c.id, c.severity, md(c.summary),
+                         count_of(c.findings.size(), "finding"));
+    }
   }
   std::map<std::string, const Finding*> by_id;
   for (const auto& f : report.findings) {
@@ -275,6 +279,37 @@ void write_markdown(std::ostream& out, const Report& report) {
         out << fmt::format("  - repair: {}\n", md_code(*f.repair));
       }
     }
+  }
+  std::map<std::string, size_t> read_by_kind;
+  std::vector<const Input*> others;
+  for (const auto& in : report.inputs) {
+    if (in.status == "ok") {
+      ++read_by_kind[in.kind];
+    } else {
+      others.push_back(&in);
+    }
+  }
+  out << "\n## Inputs\n\n";
+  if (!read_by_kind.empty()) {
+    std::vector<std::string> kinds;
+    size_t total = 0;
+    for (const auto& [kind, n] : read_by_kind) {
+      kinds.push_back(fmt::format("{} {}", n, kind));
+      total += n;
+    }
+    out << fmt::format("{} read in full: {}.\n", count_of(total, "input"), text::join(kinds, ", "));
+  }
+  if (!others.empty()) {
+    out << fmt::format(
+        "\n{} not analysed, or not in full:\n\n| artifact | kind | status |\n|---|---|---|\n",
+        count_of(others.size(), "input"));
+    for (const Input* in : others) {
+      out << fmt::format("| {} | {} | {}{} |\n", md_code(in->path), in->kind, in->status,
+                         !in->detail ? "" : ": " + md(*in->detail));
+    }
+  }
+  if (report.inputs.empty()) {
+    out << "No inputs.\n";
   }
 }
 
