@@ -7,7 +7,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib/common.sh"
 cd "$DBAUTOPSY_ROOT"
 ensure_packages
-build build/release -DCMAKE_BUILD_TYPE=RelWithDebInfo
+build build/release -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDBAUTOPSY_TESTS=OFF
 rm -rf build/demo
 mkdir -p build/demo
 for case in django_drift league_incident; do

@@ -6,7 +6,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib/common.sh"
 cd "$DBAUTOPSY_ROOT"
-ensure_packages
+ensure_packages test
 export DBAUTOPSY_REQUIRE_ALL=1
 # Every test, C++ or Python, finds the shared corpus of real third-party files here.
 if [ -z "${DBAUTOPSY_CORPUS:-}" ]; then
@@ -16,11 +16,11 @@ fi
 jobs=$(nproc)
 
 echo "== release build"
-build build/release -DCMAKE_BUILD_TYPE=RelWithDebInfo
+build build/release -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDBAUTOPSY_TESTS=ON
 ctest --test-dir build/release --output-on-failure -j "$jobs"
 
 echo "== sanitizer build (ASan + UBSan)"
-build build/sanitize -DCMAKE_BUILD_TYPE=Debug -DDBAUTOPSY_SANITIZE=ON
+build build/sanitize -DCMAKE_BUILD_TYPE=Debug -DDBAUTOPSY_SANITIZE=ON -DDBAUTOPSY_TESTS=ON
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build/sanitize --output-on-failure -j "$jobs"
 echo "== all tests passed"

@@ -3,23 +3,33 @@
 
 DBAUTOPSY_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 
-# Build tools and libraries; the PostgreSQL 15 server (and PostGIS, which corpus dumps use)
-# for the differential test; the compression tools for fixtures; Django / psycopg2 for the
-# fixture generators.
+# What building and running dbautopsy needs (scripts/demo.sh installs only these).
 DBAUTOPSY_PACKAGES=(
   g++ cmake ninja-build pkg-config
   libboost-iostreams-dev libboost-program-options-dev libre2-dev libsqlite3-dev libfmt-dev
-  catch2 libpg-query-dev nlohmann-json3-dev libxxhash-dev libzstd-dev liblz4-dev libssl-dev
+  libpg-query-dev nlohmann-json3-dev libxxhash-dev libzstd-dev liblz4-dev libssl-dev
   zlib1g-dev libbz2-dev liblzma-dev
+)
+# What the tests need besides (scripts/test.sh): Catch2; the PostgreSQL 15 server (and
+# PostGIS, which corpus dumps use) for the differential and repair tests; the compression
+# tools for fixtures; Django / psycopg2 for the fixture generators; jsonschema for the SARIF
+# schema test.
+DBAUTOPSY_TEST_PACKAGES=(
+  catch2
   postgresql-15 postgresql-client-15 postgresql-15-postgis-3
   gzip bzip2 xz-utils zstd
   python3 python3-django python3-psycopg2 python3-jsonschema
 )
 
+# ensure_packages [test]: the packages to build and run, and with `test` those of the tests.
 ensure_packages() {
   local missing=()
   local p
-  for p in "${DBAUTOPSY_PACKAGES[@]}"; do
+  local wanted=("${DBAUTOPSY_PACKAGES[@]}")
+  if [ "${1:-}" = test ]; then
+    wanted+=("${DBAUTOPSY_TEST_PACKAGES[@]}")
+  fi
+  for p in "${wanted[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
       missing+=("$p")
     fi
