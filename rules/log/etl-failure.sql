@@ -18,6 +18,18 @@ WITH failing AS (
           OR lower(e.message) LIKE '%unable to%')
      -- a missing relation or column is log.missing-object-error's
      AND NOT (e.message LIKE '%relation "%" does not exist%' OR e.message LIKE '%column % does not exist%')
+     -- the end of a run that looped (killed, aborted) is told by log.repeated-batch
+     AND NOT ((e.message LIKE '%SIGTERM%' OR e.message LIKE '%SIGKILL%' OR e.message LIKE '%killed%'
+               OR e.message LIKE '%terminat%' OR e.message LIKE '%abort%')
+              AND EXISTS (SELECT 1 FROM log_event r
+                           WHERE r.artifact_id = e.artifact_id AND r.id < e.id
+                             AND (lower(r.template) LIKE '%batch%' OR lower(r.template) LIKE '%retr%'
+                                  OR lower(r.template) LIKE '%attempt%' OR lower(r.template) LIKE '%chunk%'
+                                  OR lower(r.template) LIKE '%copy%' OR lower(r.template) LIKE '%insert%'
+                                  OR lower(r.template) LIKE '%backup%')
+                           GROUP BY r.template_hash
+                          HAVING count(*) >= coalesce((SELECT CAST(value AS INTEGER) FROM rule_option
+                                                        WHERE rule = 'log.repeated-batch' AND name = 'min_count'), 100)))
      -- a step repeated in a loop is log.repeated-batch's (its criteria, with their defaults)
      AND NOT EXISTS (
        SELECT 1 FROM log_event r

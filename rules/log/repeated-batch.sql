@@ -6,10 +6,14 @@
 WITH per_template AS (
   SELECT e.artifact_id, e.template_hash, min(e.template) AS template, count(*) AS hits,
          min(e.id) AS first_id, max(e.id) AS last_id, min(e.ts) AS first_seen, max(e.ts) AS last_seen,
-         -- rows the loop claims to have written: the counts of rows its lines mention
-         (SELECT sum(CAST(x.value AS INTEGER)) FROM log_entity x JOIN log_event y ON y.id = x.event_id
-           WHERE y.artifact_id = e.artifact_id AND y.template_hash = e.template_hash
-             AND x.kind = 'count' AND lower(x.name) IN ('rows', 'row', 'records', 'record')) AS rows_claimed,
+         -- rows the loop claims to have written: the first count of rows each line mentions
+         -- ("41 rows copied ..., check failed (8036 rows for 28 teams)": 41)
+         (SELECT sum((SELECT CAST(x.value AS INTEGER) FROM log_entity x
+                       WHERE x.event_id = y.id AND x.kind = 'count'
+                         AND lower(x.name) IN ('rows', 'row', 'records', 'record')
+                       ORDER BY x.rowid LIMIT 1))
+            FROM log_event y
+           WHERE y.artifact_id = e.artifact_id AND y.template_hash = e.template_hash) AS rows_claimed,
          (SELECT x.value FROM log_entity x JOIN log_event y ON y.id = x.event_id
            WHERE y.artifact_id = e.artifact_id AND y.template_hash = e.template_hash AND x.kind = 'table'
            GROUP BY x.value ORDER BY count(*) DESC, x.value LIMIT 1) AS table_name
