@@ -65,6 +65,10 @@ void write_text(std::ostream& out, const Report& report, bool colour, bool verbo
 void write_markdown(std::ostream& out, const Report& report);
 void write_repair_script(std::ostream& out, const Report& report);
 
+// verify.sql: per finding whose repair is SQL, a SELECT that returns a row while the fault is
+// still there (none once repair.sql held).
+void write_verify_script(std::ostream& out, const Report& report);
+
 // What SARIF says of a rule (the rules layer knows them; reports does not depend on it).
 struct RuleDoc {
   std::string id, severity, title, rationale, remedy, doc;

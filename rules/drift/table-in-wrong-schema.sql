@@ -17,6 +17,7 @@ SELECT t.schema_name AS schema,
        printf('DO $$ BEGIN IF to_regclass(%s) IS NOT NULL AND to_regclass(%s) IS NULL THEN ALTER TABLE %s SET SCHEMA %s; END IF; END $$;',
               pg_literal(pg_name(t.schema_name, o.table_name)), pg_literal(pg_name(o.schema_name, o.table_name)),
               pg_name(t.schema_name, o.table_name), pg_ident(o.schema_name)) AS repair,
+       json_object('intended_schema', o.schema_name) AS metrics,
        'wrong-schema:' || t.schema_name || ':' || o.schema_name AS cause_key
   FROM expected_object o
   JOIN current_table t ON t.name = o.table_name AND t.schema_name <> o.schema_name

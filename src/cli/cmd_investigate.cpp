@@ -71,7 +71,7 @@ void add_report_options(po::options_description& d, ReportArgs& r) {
       "output,o", po::value(&r.output), "write the report to this file instead of stdout")(
       "out", po::value(&r.out_dir),
       "also write every report into this folder: report.txt, report.md, report.json, "
-      "report.sarif and repair.sql (created if need be)")(
+      "report.sarif, repair.sql and verify.sql (created if need be)")(
       "verbose,v", po::bool_switch(&r.verbose),
       "text format: each finding's message, evidence and repair");
 }
@@ -304,7 +304,7 @@ std::vector<std::string> out_files(const std::string& dir) {
   std::vector<std::string> out;
   if (!dir.empty()) {
     for (const char* name :
-         {"report.txt", "report.md", "report.json", "report.sarif", "repair.sql"}) {
+         {"report.txt", "report.md", "report.json", "report.sarif", "repair.sql", "verify.sql"}) {
       out.push_back((fs::path(dir) / name).string());
     }
   }
@@ -359,6 +359,7 @@ int emit_report(store::Store& store, const ReportArgs& args, const std::string& 
     write("report.json", [&](std::ostream& f) { reports::write_json(f, report); });
     write("report.sarif", [&](std::ostream& f) { reports::write_sarif(f, report, rule_docs()); });
     write("repair.sql", [&](std::ostream& f) { reports::write_repair_script(f, report); });
+    write("verify.sql", [&](std::ostream& f) { reports::write_verify_script(f, report); });
   }
   if (!args.repair.empty()) {
     std::ofstream repair(args.repair);

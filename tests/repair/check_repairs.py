@@ -11,7 +11,9 @@ README promises of them is checked rather than believed. For each case:
      (`SELECT count(*) ...; -- expect N`) must return N;
   4. R.sql is run a second time: it must succeed again and change nothing (every UPDATE
      touches 0 rows) -- the scripts are promised to be safe to run twice;
-  5. the repaired database is dumped with the real pg_dump and investigated again with the
+  5. verify.sql (from --out) returns one row per active check before the repair and none
+     after it (but for repairs that declined, below);
+  6. the repaired database is dumped with the real pg_dump and investigated again with the
      case's other artifacts (migrations, django_migrations export, ...): every finding
      whose repair was SQL must be gone, no new finding may appear, and a de-duplicated copy
      of a looping table must hold exactly the distinct rows dbautopsy counted.
@@ -67,11 +69,13 @@ def statements(script):
     return out
 
 
-def investigate(dbautopsy, folder, store, repair=None):
+def investigate(dbautopsy, folder, store, repair=None, out=None):
     cmd = [dbautopsy, "investigate", str(folder), "--store", str(store), "--format", "json",
            "--fail-on", "never"]
     if repair:
         cmd += ["--repair", str(repair)]
+    if out:
+        cmd += ["--out", str(out)]
     r = subprocess.run(cmd, capture_output=True, text=True)
     if r.returncode != 0:
         raise RuntimeError(f"investigate {folder}: exit {r.returncode}\n{r.stderr}")
@@ -108,7 +112,10 @@ def check_case(args, cluster, scratch, name):
     problems = []
     store = work / "facts.db"
     repair = work / "repair.sql"
-    before = investigate(args.dbautopsy, case, store, repair)
+    before = investigate(args.dbautopsy, case, store, repair, work / "out")
+    verify = work / "out" / "verify.sql"
+    if (work / "out" / "repair.sql").read_text() != repair.read_text():
+        problems.append(f"{name}: --out's repair.sql differs from --repair's")
     findings = {key(f): f for f in before["findings"]}
 
     with sqlite3.connect(store) as db:
@@ -130,6 +137,17 @@ def check_case(args, cluster, scratch, name):
                        capture_output=True, text=True)
     if "ERROR" in r.stderr:
         return [f"{name}: restoring {row[0]} failed:\n{r.stderr[:2000]}"]
+
+    # verify.sql before the repair: every active check finds its fault (a check that
+    # cannot fail proves nothing).
+    active = [l for l in verify.read_text().splitlines() if l.startswith("SELECT ")]
+    try:
+        failing, _ = run_script(cluster, db_name, verify)
+    except RuntimeError as e:
+        return [f"{name}: verify.sql before the repair: {e}"]
+    if len(failing) != len(active):
+        problems.append(f"{name}: verify.sql before the repair returned {len(failing)} rows "
+                        f"for {len(active)} checks")
 
     # Runs 1 and 2.
     plan = statements(repair.read_text())
@@ -155,6 +173,23 @@ def check_case(args, cluster, scratch, name):
         print(f"{name}: run {attempt}: ok (UPDATEs {updates}, checks {counts}, "
               f"{len(notices)} notices)")
 
+    def declined(f):
+        s = f["subject"]
+        column = ".".join(x for x in (s["schema"], s["table"], s["column"]) if x)
+        return any(n.startswith(column + " ") for n in notices)
+
+    # verify.sql after: no rows, but for repairs that declined (a NOTICE naming the column).
+    try:
+        failing, _ = run_script(cluster, db_name, verify)
+    except RuntimeError as e:
+        return problems + [f"{name}: verify.sql after the repair: {e}"]
+    for row in failing:
+        fid = row.split("|")[0]
+        f = next((f for f in before["findings"] if f["id"] == fid), None)
+        if f is None or not declined(f):
+            problems.append(f"{name}: verify.sql after the repair: {row}")
+    print(f"{name}: verify.sql: {len(active)} checks, {len(failing)} rows after the repair")
+
     # Investigate the repaired database with the case's other artifacts.
     again = work / "repaired-case"
     again.mkdir()
@@ -170,11 +205,6 @@ def check_case(args, cluster, scratch, name):
                        stdout=out, check=True)
     after = investigate(args.dbautopsy, again, work / "facts-after.db")
     remaining = {key(f): f for f in after["findings"]}
-
-    def declined(f):
-        s = f["subject"]
-        column = ".".join(x for x in (s["schema"], s["table"], s["column"]) if x)
-        return any(n.startswith(column + " ") for n in notices)
 
     for k, f in findings.items():
         if k in remaining and executable(f.get("repair")) and \

@@ -1,0 +1,134 @@
+// verify.sql: one check per finding whose repair is SQL, each a SELECT that returns a row
+// (naming the finding) only while the fault is still there. Run after repair.sql: no rows
+// means every repair held. Findings whose repair is advice only, or commented out (a DROP of
+// what may hold data), get their check commented out too.
+
+#include <fmt/format.h>
+
+#include "pgsql/names.hpp"
+#include "reports/report.hpp"
+
+namespace dbautopsy::reports {
+
+namespace {
+
+std::optional<std::string> subject(const Finding& f, const std::string& key) {
+  for (const auto& [k, v] : f.subject) {
+    if (k == key) {
+      return v;
+    }
+  }
+  return std::nullopt;
+}
+
+bool executable(const std::optional<std::string>& repair) {
+  if (!repair) {
+    return false;
+  }
+  size_t start = 0;
+  while (start < repair->size()) {
+    size_t nl = repair->find('\n', start);
+    std::string_view line(repair->data() + start,
+                          (nl == std::string::npos ? repair->size() : nl) - start);
+    while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) {
+      line.remove_prefix(1);
+    }
+    if (!line.empty() && line.substr(0, 2) != "--") {
+      return true;
+    }
+    start = nl == std::string::npos ? repair->size() : nl + 1;
+  }
+  return false;
+}
+
+// The condition under which the fault is still there, or nothing when no check applies.
+std::optional<std::string> still_there(const Finding& f) {
+  auto schema = subject(f, "schema").value_or("");
+  auto table = subject(f, "table");
+  auto regclass = [](const std::string& s, const std::string& n) {
+    return fmt::format("to_regclass({})", pgsql::quote_literal(pgsql::qualified(s, n)));
+  };
+  if (f.rule == "drift.table-missing" && table) {
+    return regclass(schema, *table) + " IS NULL";
+  }
+  if (f.rule == "drift.table-in-wrong-schema" && table && f.metrics &&
+      f.metrics->contains("intended_schema") && (*f.metrics)["intended_schema"].is_string()) {
+    return regclass((*f.metrics)["intended_schema"].get<std::string>(), *table) + " IS NULL";
+  }
+  if (f.rule == "drift.column-missing" && table && subject(f, "column")) {
+    return fmt::format(
+        "NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = {} AND attname = {} AND NOT "
+        "attisdropped)",
+        regclass(schema, *table), pgsql::quote_literal(*subject(f, "column")));
+  }
+  if (f.rule == "drift.index-missing" && subject(f, "index")) {
+    return regclass(schema, *subject(f, "index")) + " IS NULL";
+  }
+  if (f.rule == "drift.constraint-missing" && table && subject(f, "constraint")) {
+    return fmt::format(
+        "NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = {} AND conrelid = {})",
+        pgsql::quote_literal(*subject(f, "constraint")), regclass(schema, *table));
+  }
+  if (f.rule == "drift.not-removed" && table) {
+    if (auto c = subject(f, "column")) {
+      return fmt::format(
+          "EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = {} AND attname = {} AND NOT "
+          "attisdropped)",
+          regclass(schema, *table), pgsql::quote_literal(*c));
+    }
+    if (auto i = subject(f, "index")) {
+      return regclass(schema, *i) + " IS NOT NULL";
+    }
+    if (auto k = subject(f, "constraint")) {
+      return fmt::format(
+          "EXISTS (SELECT 1 FROM pg_constraint WHERE conname = {} AND conrelid = {})",
+          pgsql::quote_literal(*k), regclass(schema, *table));
+    }
+    return regclass(schema, *table) + " IS NOT NULL";
+  }
+  if (f.rule == "etl.orphaned-reference" && table && subject(f, "column") && subject(f, "value") &&
+      subject(f, "suggested_value")) {
+    return fmt::format("EXISTS (SELECT 1 FROM {} WHERE {}::text = {})",
+                       pgsql::qualified(schema, *table), pgsql::quote_ident(*subject(f, "column")),
+                       pgsql::quote_literal(*subject(f, "value")));
+  }
+  if (f.rule == "data.duplicate-rows" && table) {
+    // The repair keeps one row per group in <table>_dedup.
+    return regclass(schema, *table + "_dedup") + " IS NULL";
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+void write_verify_script(std::ostream& out, const Report& report) {
+  out << "-- Checks written by dbautopsy " << report.version << " for " << report.title
+      << ".\n"
+         "-- Run after repair.sql: each SELECT returns a row naming its finding while that\n"
+         "-- fault is still there, so no rows at all means every repair held. Read-only.\n"
+         "-- Checks of repairs left commented out (review first) are commented out too.\n";
+  std::map<std::string, const Finding*> by_id;
+  for (const auto& f : report.findings) {
+    by_id[f.id] = &f;
+  }
+  for (const auto& c : report.causes) {
+    bool header = false;
+    for (const auto& id : c.findings) {
+      const Finding& f = *by_id[id];
+      auto condition = still_there(f);
+      if (!condition) {
+        continue;
+      }
+      if (!header) {
+        out << fmt::format("\n-- {}: {}\n", c.id, c.summary);
+        header = true;
+      }
+      std::string sql = fmt::format("SELECT {} AS finding, {} AS rule, {} AS still WHERE {};",
+                                    pgsql::quote_literal(f.id), pgsql::quote_literal(f.rule),
+                                    pgsql::quote_literal(f.message), *condition);
+      out << (executable(f.repair) ? "" : "-- ") << sql << "\n";
+    }
+  }
+}
+
+}  // namespace dbautopsy::reports
