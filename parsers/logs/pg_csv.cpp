@@ -343,7 +343,7 @@ CsvLogSummary read_pg_csv(io::Source& in, store::FactWriter& out, size_t max_rec
       }
     }
     std::string_view written = *event->ts_written;
-    std::string_view zone = written.substr(std::min(written.size(), size_t{19}));
+    std::string_view zone = written.substr(written.rfind(' ') + 1);  // npos + 1 == 0
     if (zone != last_zone) {
       last_zone = std::string(zone);
       zones.note(pg_time_to_utc(written), first);

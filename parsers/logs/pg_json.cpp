@@ -513,7 +513,8 @@ class JsonReader {
     if (e.ts_written && !e.ts) {
       m_zones.note(pg_time_to_utc(*e.ts_written), e.line);
     } else if (e.ts_written && e.ts_written->size() > 19) {
-      std::string_view zone = std::string_view(*e.ts_written).substr(19);
+      std::string_view written = *e.ts_written;
+      std::string_view zone = written.substr(written.rfind(' ') + 1);
       if (zone != m_last_zone) {
         m_last_zone = std::string(zone);
         m_zones.note(pg_time_to_utc(*e.ts_written), e.line);

@@ -400,3 +400,25 @@ TEST_CASE("the stderr-form line inside envelopes, split minimally") {
   CHECK(logs::read_prefix(d->prefix).ts_written == "2022-11-27 18:48:18.943 UTC");
   CHECK_FALSE(logs::split_stderr_line("no severity here: at all"));
 }
+
+TEST_CASE("csvlog time zones: an ambiguous abbreviation is a notice, an unknown one a warning") {
+  auto with_zone = [](const std::string& zone) {
+    std::string rec = k_error26;
+    rec.replace(0, rec.find(','), "2024-03-01 10:00:00.250 " + zone);
+    return rec + "\n";
+  };
+  auto r = read_csv(with_zone("IST") + with_zone("IST"));
+  CHECK(r.events == 2);
+  CHECK(r.one("SELECT ts FROM log_event WHERE line = 1") == "2024-03-01T04:30:00.250Z");
+  CHECK(r.count("SELECT count(*) FROM problem WHERE severity = 'notice' AND "
+                "code = 'log-time-zone' AND message LIKE '%IST%ambiguous%India%'") == 1);
+  CHECK(r.count("SELECT count(*) FROM problem") == 1);
+
+  auto u = read_csv(with_zone("XYZT") + with_zone("UTC"));
+  CHECK(u.events == 2);
+  CHECK(u.count("SELECT count(*) FROM log_event WHERE line = 1 AND ts IS NULL AND "
+                "ts_written = '2024-03-01 10:00:00.250 XYZT'") == 1);
+  CHECK(u.one("SELECT ts FROM log_event WHERE line = 2") == "2024-03-01T10:00:00.250Z");
+  CHECK(u.count("SELECT count(*) FROM problem WHERE severity = 'warning' AND line = 1 AND "
+                "code = 'log-time-zone' AND message LIKE '%XYZT%unknown%'") == 1);
+}
