@@ -254,6 +254,20 @@ int sniff_pg_csv(std::string_view head) {
     }
     start = nl + 1;
   }
+  if (good == 0 && bad == 0 && start < head.size()) {
+    records.feed(head.substr(start), ++number, false);  // the head ends inside this line
+  }
+  if (good == 0 && bad == 0 && records.open()) {
+    // The first record does not end within the head (a statement of many kilobytes): its
+    // first fields say whether it is a csvlog record.
+    const auto& f = records.fields();
+    if (f.size() > error_severity && all_digits(f[process_id]) && !f[process_id].empty() &&
+        !f[error_severity].empty()) {
+      UtcTime t = pg_time_to_utc(f[log_time]);
+      return t.utc || t.unknown_zone ? 70 : 0;
+    }
+    return 0;
+  }
   if (good == 0 || bad > good) {
     return 0;
   }

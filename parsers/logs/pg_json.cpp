@@ -330,6 +330,16 @@ int sniff_pg_json(std::string_view head) {
   if (known == 0 && operator_lines > 0 && other == 0) {
     return 60;
   }
+  if (seen == 0 && !head.empty() && head.front() == '{') {
+    // The first line does not end within the head (a message of many kilobytes): its first
+    // keys say whether it is an entry of one of these logs.
+    std::string_view first = head.substr(0, 4096);
+    for (std::string_view key : {R"("error_severity":)", R"("textPayload":)", R"("record":{)"}) {
+      if (first.find(key) != std::string_view::npos) {
+        return 60;
+      }
+    }
+  }
   return 0;
 }
 

@@ -422,3 +422,18 @@ TEST_CASE("csvlog time zones: an ambiguous abbreviation is a notice, an unknown 
   CHECK(u.count("SELECT count(*) FROM problem WHERE severity = 'warning' AND line = 1 AND "
                 "code = 'log-time-zone' AND message LIKE '%XYZT%unknown%'") == 1);
 }
+
+TEST_CASE("sniffers: a first entry longer than the head is still recognised") {
+  // What io::read_head gives of a file whose first entry is a statement of 100 kB: the head
+  // ends inside it.
+  std::string statement = "SELECT " + std::string(100'000, 'x');
+  std::string csv = k_error26;
+  csv.replace(csv.find("SELECT * FROM teams_teammembership;"), 35, statement);
+  CHECK(logs::sniff_pg_csv(std::string_view(csv).substr(0, 64 * 1024)) >= 60);
+  CHECK(logs::sniff_pg_csv(std::string(64 * 1024, 'x')) == 0);
+  std::string json = R"({"timestamp":"2026-12-05 05:48:14.119 +0545","pid":1,)"
+                     R"("error_severity":"LOG","message":"duration: 1 ms  statement: )" +
+                     statement + "\"}\n";
+  CHECK(logs::sniff_pg_json(std::string_view(json).substr(0, 64 * 1024)) >= 60);
+  CHECK(logs::sniff_pg_json(R"({"time":")" + std::string(70'000, 'x')) == 0);
+}
