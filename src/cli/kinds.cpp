@@ -7,6 +7,8 @@
 #include "django/migration_py.hpp"
 #include "django/migration_records.hpp"
 #include "django/sqlmigrate.hpp"
+#include "logs/pg_csv.hpp"
+#include "logs/pg_json.hpp"
 #include "pgdump/archive.hpp"
 #include "pgdump/copy_stats.hpp"
 #include "pgdump/copy_text.hpp"
@@ -229,6 +231,46 @@ const std::vector<Kind>& kinds() {
          return ReadSummary{fmt::format("{} dependencies, {} operations ({} opaque)",
                                         s.dependencies, s.operations, s.opaque),
                             !s.migration};
+       },
+       ""},
+      // PostgreSQL's structured logs: csvlog, and jsonlog with the cloud envelopes around it.
+      {"pg-log-csv", "PostgreSQL csvlog (22, 23, 24 or 26 columns: PostgreSQL 8.4 to 16+)",
+       [](std::string_view head, const fs::path&) { return logs::sniff_pg_csv(head); },
+       [](io::InputStream& in, store::FactWriter& out, const IngestOptions& options) {
+         logs::CsvLogSummary s = logs::read_pg_csv(in, out, options.max_statement_bytes);
+         std::string layouts;
+         for (const auto& [columns, records] : s.layouts) {
+           layouts += fmt::format("{}{} of {} columns", layouts.empty() ? "" : ", ",
+                                  thousands(records), columns);
+         }
+         return ReadSummary{
+             fmt::format("{} log entries ({}), {} lines{}", thousands(s.events),
+                         layouts.empty() ? "none" : layouts, thousands(s.lines),
+                         s.unmatched ? fmt::format(", {} not csvlog", thousands(s.unmatched))
+                                     : std::string()),
+             s.events == 0};
+       },
+       ""},
+      {"pg-log-json",
+       "PostgreSQL jsonlog (15+), and its CloudNativePG and Cloud SQL envelopes (JSON lines)",
+       [](std::string_view head, const fs::path&) { return logs::sniff_pg_json(head); },
+       [](io::InputStream& in, store::FactWriter& out, const IngestOptions& options) {
+         logs::JsonLogSummary s = logs::read_pg_json(in, out, options.max_statement_bytes);
+         std::vector<std::string> parts;
+         for (auto [n, what] : {std::pair{s.jsonlog, "jsonlog"},
+                                {s.cnpg, "CloudNativePG records"},
+                                {s.cnpg_operator, "CloudNativePG operator lines"},
+                                {s.cloudsql, "Cloud SQL lines"}}) {
+           if (n > 0) {
+             parts.push_back(fmt::format("{} {}", thousands(n), what));
+           }
+         }
+         return ReadSummary{
+             fmt::format("{} log entries from {} lines ({}){}", thousands(s.events),
+                         thousands(s.lines), parts.empty() ? "none" : text::join(parts, ", "),
+                         s.unmatched ? fmt::format(", {} not read", thousands(s.unmatched))
+                                     : std::string()),
+             s.events == 0};
        },
        ""},
   };
