@@ -42,8 +42,12 @@ std::string first_error(store::Store& store, int64_t artifact) {
 }  // namespace
 
 std::string IngestOptions::signature() const {
-  return fmt::format("ignore-columns={};row-cap={};exact-cap={}", text::join(ignore_columns, ","),
-                     row_cap, exact_cap);
+  std::string out = fmt::format("ignore-columns={};row-cap={};exact-cap={}",
+                                text::join(ignore_columns, ","), row_cap, exact_cap);
+  if (log_formats) {
+    out += ";log-format=" + log_formats->digest;
+  }
+  return out;
 }
 
 void add_ingest_options(boost::program_options::options_description& d, IngestArgs& a,
@@ -62,7 +66,9 @@ void add_ingest_options(boost::program_options::options_description& d, IngestAr
       "rows of each table kept for key and reference checks")(
       "exact-cap", po::value(&a.exact_cap)->default_value(2'000'000),
       "distinct rows of each table counted exactly before a sketch takes over (32 to 64 bytes "
-      "each)");
+      "each)")("log-format", po::value(&a.log_formats)->composing(),
+               "FILE: a log format (JSON, a subset of lnav's format files: RE2 patterns with named "
+               "captures, or JSON-lines field names) for the app-log-user kind (repeatable)");
 }
 
 IngestOptions ingest_options(const IngestArgs& a) {
@@ -100,6 +106,18 @@ IngestOptions ingest_options(const IngestArgs& a) {
   }
   o.row_cap = a.row_cap;
   o.exact_cap = a.exact_cap;
+  if (!a.log_formats.empty()) {
+    auto set = std::make_shared<logs::FormatSet>();
+    for (const auto& file : a.log_formats) {
+      // A bad file is an InputError naming it (and the format, pattern or position).
+      for (auto& f : logs::load_format_file(fs::path(file), file)) {
+        set->formats.push_back(std::move(f));
+      }
+      set->digest +=
+          (set->digest.empty() ? "" : "+") + io::sha256_file(fs::path(file)).substr(0, 16);
+    }
+    o.log_formats = std::move(set);
+  }
   return o;
 }
 
@@ -166,7 +184,7 @@ ArtifactOutcome ingest_path(store::Store& store, const fs::path& path,
   fact.read_options = options.signature();
 
   try {
-    out.kind = options.forced_kind ? *options.forced_kind : detect_kind(path);
+    out.kind = options.forced_kind ? *options.forced_kind : detect_kind(path, options);
   } catch (const InputError& e) {
     out.kind = "unknown";
     out.status = "failed";

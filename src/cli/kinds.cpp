@@ -9,6 +9,7 @@
 #include "django/sqlmigrate.hpp"
 #include "logs/pg_csv.hpp"
 #include "logs/pg_json.hpp"
+#include "logs/app_log.hpp"
 #include "pgdump/archive.hpp"
 #include "pgdump/copy_stats.hpp"
 #include "pgdump/copy_text.hpp"
@@ -169,6 +170,21 @@ records_reader(django::RecordFormat format) {
   };
 }
 
+// Application and ETL logs (parsers/logs/app_log.hpp).
+ReadSummary app_log_summary(const logs::AppLogSummary& s) {
+  ReadSummary r;
+  r.detail = fmt::format("{} log entries ({} with a traceback) in {} lines, format {}",
+                         thousands(static_cast<long long>(s.events)),
+                         thousands(static_cast<long long>(s.tracebacks)),
+                         thousands(static_cast<long long>(s.lines)), s.format);
+  if (s.unmatched > 0) {
+    r.detail +=
+        fmt::format(", {} lines of no entry", thousands(static_cast<long long>(s.unmatched)));
+  }
+  r.nothing = s.events == 0;
+  return r;
+}
+
 std::function<int(std::string_view, const fs::path&)> records_sniffer(django::RecordFormat format) {
   return [format](std::string_view head, const fs::path&) {
     auto f = django::sniff_migration_records(head);
@@ -273,6 +289,41 @@ const std::vector<Kind>& kinds() {
              s.events == 0};
        },
        ""},
+      // Application and ETL logs. Naive times (no zone written) are stored as UTC.
+      {"app-log-python",
+       "Python logging output (Airflow, Django's error log, common formats; tracebacks kept "
+       "with their entry; times without a zone taken as UTC)",
+       [](std::string_view head, const fs::path&) { return logs::sniff_python_log(head); },
+       [](io::InputStream& in, store::FactWriter& out, const IngestOptions&) {
+         return app_log_summary(logs::read_python_log(in, out));
+       },
+       ""},
+      {"app-log-jsonl",
+       "JSON lines logs (one object per line: timestamp/time/@timestamp, level/levelname, "
+       "message/msg/event, logger/name; times without a zone taken as UTC)",
+       [](std::string_view head, const fs::path&) { return logs::sniff_json_lines(head); },
+       [](io::InputStream& in, store::FactWriter& out, const IngestOptions&) {
+         return app_log_summary(logs::read_json_lines(in, out));
+       },
+       ""},
+      {"app-log-user",
+       "log in a format given by --log-format FILE (RE2 patterns or JSON-lines field names; "
+       "times without a zone taken as UTC)",
+       [](std::string_view, const fs::path&) { return 0; },  // detect_kind(path, options)
+       [](io::InputStream& in, store::FactWriter& out, const IngestOptions& options) {
+         if (!options.log_formats) {
+           store::ProblemFact p;
+           p.severity = "error";
+           p.code = "log-format-missing";
+           p.message =
+               "app-log-user needs --log-format FILE (the format of the log); nothing is "
+               "read";
+           out.add(p);
+           return ReadSummary{"", true};
+         }
+         return app_log_summary(logs::read_user_log(in, out, options.log_formats->formats));
+       },
+       ""},
   };
   return k_kinds;
 }
@@ -341,6 +392,26 @@ std::string detect_kind(const fs::path& path) {
     }
   }
   return best;
+}
+
+std::string detect_kind(const fs::path& path, const IngestOptions& options) {
+  if (!options.log_formats || fs::is_directory(path)) {
+    return detect_kind(path);
+  }
+  // The user's format wins over the built-in readers' guesses, not over a kind they are sure
+  // of (a pg_dump archive, a migration file).
+  io::Head head = io::read_head(path);
+  int user = logs::sniff_user_log(head.bytes, options.log_formats->formats);
+  std::string best = "unknown";
+  int best_score = 0;
+  for (const auto& k : kinds()) {
+    int score = k.sniff(head.bytes, path);
+    if (score > best_score) {
+      best_score = score;
+      best = k.name;
+    }
+  }
+  return user > best_score ? "app-log-user" : best;
 }
 
 }  // namespace dbautopsy::cli

@@ -44,6 +44,9 @@ const Kind* find_kind(const std::string& name);
 // The best-scoring kind for a file ("unknown" when none scores), or "pgdump-dir" for a
 // pg_dump directory archive.
 std::string detect_kind(const std::filesystem::path& path);
+// The same with the user log formats of the options (--log-format): a file that follows one
+// of them is app-log-user.
+std::string detect_kind(const std::filesystem::path& path, const IngestOptions& options);
 
 // The kinds and what each is, for --help.
 std::string kinds_help();
