@@ -12,6 +12,7 @@
 #include "cli/kinds.hpp"
 #include "io/digest.hpp"
 #include "io/input.hpp"
+#include "logs/pg_stderr.hpp"
 #include "store/facts.hpp"
 
 namespace dbautopsy::cli {
@@ -42,8 +43,12 @@ std::string first_error(store::Store& store, int64_t artifact) {
 }  // namespace
 
 std::string IngestOptions::signature() const {
-  return fmt::format("ignore-columns={};row-cap={};exact-cap={}", text::join(ignore_columns, ","),
-                     row_cap, exact_cap);
+  std::string s = fmt::format("ignore-columns={};row-cap={};exact-cap={}",
+                              text::join(ignore_columns, ","), row_cap, exact_cap);
+  if (pg_prefix) {
+    s += fmt::format(";pg-prefix={}", *pg_prefix);
+  }
+  return s;
 }
 
 void add_ingest_options(boost::program_options::options_description& d, IngestArgs& a,
@@ -62,7 +67,10 @@ void add_ingest_options(boost::program_options::options_description& d, IngestAr
       "rows of each table kept for key and reference checks")(
       "exact-cap", po::value(&a.exact_cap)->default_value(2'000'000),
       "distinct rows of each table counted exactly before a sketch takes over (32 to 64 bytes "
-      "each)");
+      "each)")("pg-prefix",
+               po::value<std::string>()->notifier([&a](const std::string& v) { a.pg_prefix = v; }),
+               "log_line_prefix of PostgreSQL stderr logs, with PostgreSQL's % escapes (e.g. "
+               "'%m [%p] %q%u@%d '); detected from each log's lines when not given");
 }
 
 IngestOptions ingest_options(const IngestArgs& a) {
@@ -100,6 +108,10 @@ IngestOptions ingest_options(const IngestArgs& a) {
   }
   o.row_cap = a.row_cap;
   o.exact_cap = a.exact_cap;
+  if (a.pg_prefix) {
+    logs::PgPrefix::parse(*a.pg_prefix);  // throws UsageError for an unknown escape
+    o.pg_prefix = a.pg_prefix;
+  }
   return o;
 }
 

@@ -26,13 +26,16 @@ struct IngestOptions {
   std::vector<std::string> ignore_columns;  // column, table.column or schema.table.column
   size_t row_cap = 50'000;                  // rows kept per table for keys and references
   size_t exact_cap = 2'000'000;             // distinct rows counted exactly per table
+  // PostgreSQL stderr logs: the log_line_prefix, when given (else detected per file).
+  std::optional<std::string> pg_prefix;
 
   // The options above that shape the facts, as stored with an artifact: an artifact read
   // with other options is read again.
   std::string signature() const;
 };
 
-// Adds --as, --max-statement-mb, --ignore-columns, --row-cap and --exact-cap to a command,
+// Adds --as, --max-statement-mb, --ignore-columns, --row-cap, --exact-cap and --pg-prefix to a
+// command,
 // and turns their values into `options` after parsing (throws UsageError for bad ones).
 struct IngestArgs {
   std::string kind;
@@ -40,6 +43,7 @@ struct IngestArgs {
   std::vector<std::string> ignore_columns;
   size_t row_cap = 50'000;
   size_t exact_cap = 2'000'000;
+  std::optional<std::string> pg_prefix;
 };
 void add_ingest_options(boost::program_options::options_description& d, IngestArgs& a,
                         bool with_as);
