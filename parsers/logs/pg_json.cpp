@@ -147,7 +147,7 @@ store::LogEventFact cnpg_event(const json& o) {
 // The fields of a stderr-form line (Cloud SQL's textPayload, CloudNativePG's lines of the
 // server before its logging collector started) on an event.
 void apply_stderr(store::LogEventFact& e, const StderrLine& l) {
-  PrefixFields p = read_prefix(l.prefix);
+  CloudSqlPrefix p = read_prefix(l.prefix);
   if (p.ts_written) {
     UtcTime t = pg_time_to_utc(*p.ts_written);
     if (t.utc) {
@@ -241,8 +241,8 @@ std::optional<StderrLine> split_stderr_line(std::string_view line) {
   return std::nullopt;
 }
 
-PrefixFields read_prefix(std::string_view prefix) {
-  PrefixFields p;
+CloudSqlPrefix read_prefix(std::string_view prefix) {
+  CloudSqlPrefix p;
   if (prefix.size() >= 19 && prefix[4] == '-' && prefix[7] == '-' && prefix[13] == ':') {
     // date, time and (unless a '[' comes first) a zone
     size_t sp1 = prefix.find(' ');
@@ -459,7 +459,7 @@ class JsonReader {
     }
     auto l = split_stderr_line(payload);
     if (l && l->is_field() && m_pending) {
-      PrefixFields p = read_prefix(l->prefix);
+      CloudSqlPrefix p = read_prefix(l->prefix);
       if (!p.pid || p.pid == m_pending->pid) {
         std::optional<std::string>* field = nullptr;
         if (l->keyword == "DETAIL") {
@@ -487,7 +487,7 @@ class JsonReader {
     e.format = "pg-json:cloudsql";
     envelope_time(e, o, "timestamp");
     if (l) {
-      PrefixFields p = read_prefix(l->prefix);
+      CloudSqlPrefix p = read_prefix(l->prefix);
       e.pid = p.pid;
       e.database_name = p.database;
       e.user_name = p.user;

@@ -60,11 +60,11 @@ std::optional<StderrLine> split_stderr_line(std::string_view line);
 
 // What a prefix says about the entry, as far as it can be known without log_line_prefix:
 // a leading timestamp, the first [pid], db=, user=, app= (values "[unknown]" are none).
-struct PrefixFields {
+struct CloudSqlPrefix {
   std::optional<std::string> ts_written;
   std::optional<int64_t> pid;
   std::optional<std::string> database, user, application;
 };
-PrefixFields read_prefix(std::string_view prefix);
+CloudSqlPrefix read_prefix(std::string_view prefix);
 
 }  // namespace dbautopsy::logs

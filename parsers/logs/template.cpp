@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "base/text.hpp"
+
 namespace dbautopsy::logs {
 
 namespace {
@@ -110,6 +112,20 @@ std::vector<store::LogEntityFact> message_entities(std::string_view message,
   }
   re2::StringPiece in(message.data(), message.size());
   std::string a, b;
+  // Cheap tests first: most entries (LOG lines, INFO lines) name nothing, and a regex search
+  // over every message is most of the cost of reading a large log.
+  const bool quoted = message.find('"') != std::string_view::npos;
+  const bool has_column = message.find("column ") != std::string_view::npos;
+  const bool has_digit = message.find_first_of("0123456789") != std::string_view::npos;
+  bool sql_words = false;
+  for (size_t i = 0; i + 4 <= message.size() && !sql_words; ++i) {
+    char c = static_cast<char>(message[i] | 0x20);
+    if (c == 'i' || c == 'u' || c == 'f' || c == 't') {
+      std::string_view w = message.substr(i, 6);
+      sql_words = text::istarts_with(w, "into") || text::istarts_with(w, "update") ||
+                  text::istarts_with(w, "from") || text::istarts_with(w, "table");
+    }
+  }
   // PostgreSQL's messages about missing and named objects.
   static const re2::RE2 relation(R"re(relation "([^"]+)")re");
   static const re2::RE2 column_of(R"re(column "([^"]+)" of relation "([^"]+)")re");
@@ -117,19 +133,21 @@ std::vector<store::LogEntityFact> message_entities(std::string_view message,
   static const re2::RE2 column_quoted(R"re(column "([^"]+)")re");
   static const re2::RE2 schema(R"re(schema "([^"]+)")re");
   static const re2::RE2 table(R"re(table "([^"]+)")re");
-  {
+  if (quoted) {
     re2::StringPiece s = in;
     while (re2::RE2::FindAndConsume(&s, relation, &a)) {
       add("relation", std::nullopt, a);
     }
   }
-  {
+  if (quoted) {
     re2::StringPiece s = in;
     while (re2::RE2::FindAndConsume(&s, table, &a)) {
       add("table", std::nullopt, a);
     }
   }
-  if (re2::RE2::PartialMatch(in, column_of, &a, &b)) {
+  if (!has_column) {
+    // no column named
+  } else if (re2::RE2::PartialMatch(in, column_of, &a, &b)) {
     add("column", b, a);
   } else if (re2::RE2::PartialMatch(in, column_qualified, &a, &b)) {
     add("column", a, b);
@@ -137,7 +155,7 @@ std::vector<store::LogEntityFact> message_entities(std::string_view message,
   } else if (re2::RE2::PartialMatch(in, column_quoted, &a)) {
     add("column", std::nullopt, a);
   }
-  {
+  if (quoted) {
     re2::StringPiece s = in;
     while (re2::RE2::FindAndConsume(&s, schema, &a)) {
       add("schema", std::nullopt, a);
@@ -147,7 +165,7 @@ std::vector<store::LogEntityFact> message_entities(std::string_view message,
   // is an id of a team, "41 rows" a count of rows.
   static const re2::RE2 sql_table(
       R"re((?i)\b(?:insert\s+into|update|from|into|table)\s+"?([A-Za-z_][\w$]*(?:\.[A-Za-z_][\w$]*)?)"?)re");
-  {
+  if (sql_words) {
     re2::StringPiece s = in;
     while (re2::RE2::FindAndConsume(&s, sql_table, &a)) {
       static const char* const k_words[] = {"the", "a", "an", "table", "this", "that"};
@@ -163,7 +181,7 @@ std::vector<store::LogEntityFact> message_entities(std::string_view message,
   static const re2::RE2 word_number(R"re((?i)\b([A-Za-z][A-Za-z_]*)[ #=:]+#?(\d+)\b)re");
   static const re2::RE2 number_word(R"re(\b(\d[\d,]*) ([A-Za-z][A-Za-z_]*))re");
   std::vector<std::string> seen;
-  {
+  if (has_digit) {
     re2::StringPiece s = in;
     while (re2::RE2::FindAndConsume(&s, word_number, &a, &b)) {
       std::string name = a;
@@ -177,7 +195,7 @@ std::vector<store::LogEntityFact> message_entities(std::string_view message,
       seen.push_back(b);
     }
   }
-  {
+  if (has_digit) {
     re2::StringPiece s = in;
     while (re2::RE2::FindAndConsume(&s, number_word, &a, &b)) {
       std::string value;

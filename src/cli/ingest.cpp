@@ -12,6 +12,7 @@
 #include "cli/kinds.hpp"
 #include "io/digest.hpp"
 #include "io/input.hpp"
+#include "logs/pg_stderr.hpp"
 #include "store/facts.hpp"
 
 namespace dbautopsy::cli {
@@ -47,6 +48,9 @@ std::string IngestOptions::signature() const {
   if (log_formats) {
     out += ";log-format=" + log_formats->digest;
   }
+  if (pg_prefix) {
+    out += fmt::format(";pg-prefix={}", *pg_prefix);
+  }
   return out;
 }
 
@@ -68,7 +72,11 @@ void add_ingest_options(boost::program_options::options_description& d, IngestAr
       "distinct rows of each table counted exactly before a sketch takes over (32 to 64 bytes "
       "each)")("log-format", po::value(&a.log_formats)->composing(),
                "FILE: a log format (JSON, a subset of lnav's format files: RE2 patterns with named "
-               "captures, or JSON-lines field names) for the app-log-user kind (repeatable)");
+               "captures, or JSON-lines field names) for the app-log-user kind (repeatable)")(
+      "pg-prefix",
+      po::value<std::string>()->notifier([&a](const std::string& v) { a.pg_prefix = v; }),
+      "log_line_prefix of PostgreSQL stderr logs, with PostgreSQL's % escapes (e.g. "
+      "'%m [%p] %q%u@%d '); detected from each log's lines when not given");
 }
 
 IngestOptions ingest_options(const IngestArgs& a) {
@@ -117,6 +125,10 @@ IngestOptions ingest_options(const IngestArgs& a) {
           (set->digest.empty() ? "" : "+") + io::sha256_file(fs::path(file)).substr(0, 16);
     }
     o.log_formats = std::move(set);
+  }
+  if (a.pg_prefix) {
+    logs::PgPrefix::parse(*a.pg_prefix);  // throws UsageError for an unknown escape
+    o.pg_prefix = a.pg_prefix;
   }
   return o;
 }

@@ -30,15 +30,17 @@ struct IngestOptions {
   size_t exact_cap = 2'000'000;             // distinct rows counted exactly per table
   // User log formats (--log-format), read by the app-log-user kind.
   std::shared_ptr<const logs::FormatSet> log_formats;
+  // PostgreSQL stderr logs: the log_line_prefix, when given (else detected per file).
+  std::optional<std::string> pg_prefix;
 
   // The options above that shape the facts, as stored with an artifact: an artifact read
   // with other options is read again.
   std::string signature() const;
 };
 
-// Adds --as, --max-statement-mb, --ignore-columns, --row-cap, --exact-cap and --log-format to a
-// command,
-// and turns their values into `options` after parsing (throws UsageError for bad ones).
+// Adds --as, --max-statement-mb, --ignore-columns, --row-cap, --exact-cap, --log-format and
+// --pg-prefix to a command, and turns their values into `options` after parsing (throws UsageError
+// for bad ones).
 struct IngestArgs {
   std::string kind;
   size_t max_statement_mb = 16;
@@ -46,6 +48,7 @@ struct IngestArgs {
   size_t row_cap = 50'000;
   size_t exact_cap = 2'000'000;
   std::vector<std::string> log_formats;  // format files, as given
+  std::optional<std::string> pg_prefix;
 };
 void add_ingest_options(boost::program_options::options_description& d, IngestArgs& a,
                         bool with_as);

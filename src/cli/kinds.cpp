@@ -7,9 +7,10 @@
 #include "django/migration_py.hpp"
 #include "django/migration_records.hpp"
 #include "django/sqlmigrate.hpp"
+#include "logs/app_log.hpp"
 #include "logs/pg_csv.hpp"
 #include "logs/pg_json.hpp"
-#include "logs/app_log.hpp"
+#include "logs/pg_stderr.hpp"
 #include "pgdump/archive.hpp"
 #include "pgdump/copy_stats.hpp"
 #include "pgdump/copy_text.hpp"
@@ -192,6 +193,26 @@ std::function<int(std::string_view, const fs::path&)> records_sniffer(django::Re
   };
 }
 
+// PostgreSQL's stderr log, any log_line_prefix (given by --pg-prefix or detected).
+ReadSummary read_pg_stderr(io::InputStream& in, store::FactWriter& out,
+                           const IngestOptions& ingest) {
+  logs::PgStderrOptions options;
+  options.prefix = ingest.pg_prefix;
+  logs::PgStderrSummary s = logs::read_pg_stderr(in, out, options);
+  ReadSummary r;
+  r.detail = fmt::format(
+      "{} log entries ({} lines), prefix '{}' ({}){}", thousands(s.events), thousands(s.lines),
+      s.prefix, ingest.pg_prefix ? "given" : (s.derived ? "derived from the lines" : "detected"),
+      s.envelope == logs::Envelope::none
+          ? std::string()
+          : fmt::format(", {} envelope", logs::envelope_name(s.envelope)));
+  if (s.unmatched > 0) {
+    r.detail += fmt::format(", {} lines matched no entry", thousands(s.unmatched));
+  }
+  r.nothing = s.events == 0;
+  return r;
+}
+
 }  // namespace
 
 const std::vector<Kind>& kinds() {
@@ -324,6 +345,10 @@ const std::vector<Kind>& kinds() {
          return app_log_summary(logs::read_user_log(in, out, options.log_formats->formats));
        },
        ""},
+      // Logs: PostgreSQL stderr.
+      {"pg-log-stderr", "PostgreSQL stderr log (any log_line_prefix; syslog, logplex envelopes)",
+       [](std::string_view head, const fs::path&) { return logs::sniff_pg_stderr(head); },
+       read_pg_stderr, ""},
   };
   return k_kinds;
 }

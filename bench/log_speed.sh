@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# PostgreSQL stderr log reading speed and memory against reference tools, in one run.
+#
+# Builds (in a temporary folder, removed at the end) a stderr log of at least --gb GiB from
+# real entries: those of fixtures/logs/pg_stderr (a real PostgreSQL 15 run: errors of every
+# kind, DETAIL/HINT/CONTEXT, multi-line statements) and of corpus pgBadger logs (pgbench
+# statements with durations, temporary files, autovacuum reports), all written with one
+# log_line_prefix and times that move forward. Then measures on that file:
+#   wc -l                                 the floor: reading the lines
+#   dbautopsy ingest (into a fresh store)   time and peak RSS (/usr/bin/time -v)
+#   pgbadger -j 1 and -j 2                what DBAs run on these logs (Debian's pgbadger)
+#   lnav -n -c ';SELECT count(*) FROM all_logs'   headless lnav
+# and prints the wall and CPU (user + system) times, the ratios and the peak RSS. Each tool
+# runs once, with the file in the page cache. On a shared machine the CPU times are the
+# figures to compare; wall times then include the waits for a core.
+#
+# Usage: bench/log_speed.sh [--gb N] [--dbautopsy PATH] [--skip-pgbadger] [--skip-lnav]
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/.." && pwd)
+gb=2
+dbautopsy="$root/build/release/src/cli/dbautopsy"
+skip_pgbadger=0
+skip_lnav=0
+while [ $# -gt 0 ]; do
+  case $1 in
+    --gb) gb=$2; shift 2 ;;
+    --dbautopsy) dbautopsy=$2; shift 2 ;;
+    --skip-pgbadger) skip_pgbadger=1; shift ;;
+    --skip-lnav) skip_lnav=1; shift ;;
+    *) echo "usage: $0 [--gb N] [--dbautopsy PATH] [--skip-pgbadger] [--skip-lnav]" >&2; exit 2 ;;
+  esac
+done
+[ -x "$dbautopsy" ] || { echo "build dbautopsy first, or pass --dbautopsy" >&2; exit 2; }
+corpus=$(/usr/bin/python3 "$root/tests/lib/locate.py")
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+log="$work/postgresql.log"
+prefix='%m [%p]: [%l-1] user=%u,db=%d,app=%a,client=%h,e=%e '
+
+echo "building a ${gb} GiB stderr log from real entries..."
+/usr/bin/python3 - "$root/fixtures/logs/pg_stderr/postgresql.log" "$corpus/pg_logs" "$log" "$gb" <<'PY'
+import bz2, gzip, re, sys
+from datetime import datetime, timedelta
+
+fixture, corpus, out, gb = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
+# An entry: its header fields and its body (SEVERITY:  message and the lines after it).
+head = re.compile(r"^(?:\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)? \S+) \[(\d+)\]: \[\d+-\d+\] "
+                  r"user=([^,]*),db=([^,]*),(?:app=(.*?),client=([^,]*?)|host=([^,]*),app=(.*?))"
+                  r"(?:,e=(\w{5}))? ((?:LOG|ERROR|WARNING|FATAL|DETAIL|HINT|CONTEXT|STATEMENT|"
+                  r"QUERY|LOCATION):  .*)$")
+entries = []
+def take(lines):
+    cur = None
+    for line in lines:
+        m = head.match(line)
+        if m:
+            pid, user, db = m.group(1), m.group(2), m.group(3)
+            app = m.group(4) if m.group(4) is not None else m.group(7)
+            client = m.group(5) if m.group(5) is not None else m.group(6)
+            state = m.group(8) or ("00000" if m.group(9).startswith("LOG") else "XX000")
+            body = m.group(9)
+            if body.split(":")[0] in ("LOG", "ERROR", "WARNING", "FATAL"):
+                cur = [pid, user, db, app or "", client or "", state, [body]]
+                entries.append(cur)
+            elif cur is not None:
+                cur[6].append(("\x00", state, body))
+        elif line.startswith("\t") and cur is not None:
+            cur[6].append(line)
+def read(path):
+    op = gzip.open if path.endswith(".gz") else bz2.open if path.endswith(".bz2") else open
+    with op(path, "rt", encoding="utf-8", errors="replace") as f:
+        return f.read().splitlines()
+take(read(fixture))
+take(read(corpus + "/pgbadger/light.postgres.log.bz2"))
+take(read(corpus + "/pgbadger/tempfile_only.log.gz"))
+take(read(corpus + "/pgbadger/pg_vacuums.log.gz"))
+target = int(gb * (1 << 30))
+t = datetime(2025, 12, 29, 16, 41, 0)
+written = 0
+line_no = {}
+with open(out, "w", encoding="utf-8") as f:
+    while written < target:
+        chunk = []
+        for pid, user, db, app, client, state, body in entries:
+            t += timedelta(milliseconds=7)
+            stamp = t.strftime("%Y-%m-%d %H:%M:%S.") + f"{t.microsecond // 1000:03d} CET"
+            n = line_no.get(pid, 0)
+            for part in body:
+                if isinstance(part, tuple):
+                    n += 1
+                    chunk.append(f"{stamp} [{pid}]: [{n}-1] user={user},db={db},app={app},"
+                                 f"client={client},e={part[1]} {part[2]}\n")
+                elif part.startswith("\t"):
+                    chunk.append(part + "\n")
+                else:
+                    n += 1
+                    chunk.append(f"{stamp} [{pid}]: [{n}-1] user={user},db={db},app={app},"
+                                 f"client={client},e={state} {part}\n")
+            line_no[pid] = n
+        s = "".join(chunk)
+        f.write(s)
+        written += len(s.encode("utf-8"))
+print(f"{written / (1 << 30):.2f} GiB, {len(entries)} distinct entries repeated")
+PY
+size=$(stat -c %s "$log")
+mib=$((size / 1048576))
+cat "$log" > /dev/null  # into the page cache
+
+timed() {  # LABEL CMD...: wall seconds and peak RSS (KiB) from GNU time
+  local label=$1
+  shift
+  /usr/bin/time -v -o "$work/time.txt" "$@" > "$work/out.txt" 2> "$work/err.txt" || {
+    echo "$label failed:" >&2
+    tail -5 "$work/err.txt" >&2
+  }
+  local wall rss cpu
+  wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {n = split($2, p, ":"); s = 0;
+    for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s}' "$work/time.txt")
+  rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$work/time.txt")
+  cpu=$(awk -F': ' '/User time|System time/ {s += $2} END {print s}' "$work/time.txt")
+  echo "$label $wall $rss $cpu"
+}
+
+results="$work/results.txt"
+: > "$results"
+timed "wc-l" wc -l "$log" | tee -a "$results"
+echo "  lines: $(cat "$work/out.txt")"
+timed "dbautopsy" "$dbautopsy" ingest --store "$work/facts.db" "$log" | tee -a "$results"
+echo "  log_event rows: $(sqlite3 "$work/facts.db" 'SELECT count(*) FROM log_event')"
+rm -f "$work/facts.db"
+if [ $skip_pgbadger = 0 ]; then
+  for j in 1 2; do
+    timed "pgbadger-j$j" pgbadger -j $j --prefix "$prefix" -o "$work/report.html" "$log" |
+      tee -a "$results"
+  done
+fi
+if [ $skip_lnav = 0 ]; then
+  timed "lnav" env HOME="$work" lnav -n -c ';SELECT count(*) FROM all_logs' "$log" |
+    tee -a "$results"
+  echo "  lnav says: $(head -c 200 "$work/out.txt" | tr '\n' ' ')"
+fi
+
+/usr/bin/python3 - "$results" "$mib" <<'PY'
+import sys
+rows = {}
+for line in open(sys.argv[1]):
+    label, wall, rss, cpu = line.split()
+    rows[label] = (float(wall), int(rss), float(cpu))
+mib = int(sys.argv[2])
+d = rows["dbautopsy"]
+print(f"\n{mib} MiB stderr log, warm page cache")
+print(f"{'tool':<14}{'wall s':>9}{'CPU s':>9}{'MiB/CPU s':>11}{'peak RSS MiB':>14}"
+      f"{'wall / dbautopsy':>18}{'CPU / dbautopsy':>17}")
+for label, (wall, rss, cpu) in rows.items():
+    print(f"{label:<14}{wall:>9.1f}{cpu:>9.1f}{mib / max(cpu, 0.01):>11.0f}{rss / 1024:>14.0f}"
+          f"{wall / max(d[0], 0.01):>18.2f}{cpu / max(d[2], 0.01):>17.2f}")
+PY

@@ -1,0 +1,294 @@
+// The PostgreSQL stderr log reader (parsers/logs/pg_stderr.cpp): prefixes given and detected,
+// entries over several lines, times in UTC, envelopes and bad input.
+#include <catch2/catch.hpp>
+
+#include "base/error.hpp"
+#include "io/input.hpp"
+#include "logs/pg_stderr.hpp"
+#include "store/facts.hpp"
+#include "support.hpp"
+
+using namespace dbautopsy;
+
+namespace {
+
+struct Read {
+  store::Store store = store::Store::open_memory();
+  logs::PgStderrSummary summary;
+
+  std::string one(const std::string& sql) {
+    store::Statement st = store.prepare(sql);
+    std::string out = st.step() ? st.get_text(0) : std::string();
+    st.reset();
+    return out;
+  }
+  int64_t count(const std::string& sql) { return store.scalar_int(sql); }
+};
+
+Read read_log(std::string_view text, std::optional<std::string> prefix = std::nullopt) {
+  test::TempDir dir;
+  auto path = dir.write("postgresql.log", text);
+  Read r;
+  store::ArtifactFact a;
+  a.path = "postgresql.log";
+  a.kind = "pg-log-stderr";
+  int64_t id = store::add_artifact(r.store, a);
+  store::FactWriter writer(r.store, id);
+  io::InputStream in(path);
+  logs::PgStderrOptions options;
+  options.prefix = std::move(prefix);
+  r.summary = logs::read_pg_stderr(in, writer, options);
+  return r;
+}
+
+std::string detected(std::string_view text) {
+  auto d = logs::detect_pg_stderr(text);
+  return d ? d->prefix : std::string("(none)");
+}
+
+}  // namespace
+
+TEST_CASE("the common prefixes are recognised from the lines") {
+  // Debian / Ubuntu: %m [%p] %q%u@%d, with lines of background processes (no user@db).
+  CHECK(detected("2017-07-31 13:36:42.585 CEST [4974] LOG:  database system was shut down\n"
+                 "2017-07-31 13:36:43.557 CEST [4983] postgres@postgres LOG:  duration: 1 ms\n"
+                 "2017-07-31 13:36:44.557 CEST [4983] [unknown]@[unknown] LOG:  incomplete "
+                 "startup packet\n") == "%m [%p] %q%u@%d ");
+  // PostgreSQL's default.
+  CHECK(detected("2019-10-21 12:03:31.311 MSK [5133] LOG:  duration: 0.007 ms  statement: "
+                 "BEGIN;\n"
+                 "2019-10-21 12:03:33.151 MSK [5134] ERROR:  relation \"t\" does not exist\n") ==
+        "%m [%p] %q%u@%d ");
+  // RDS.
+  CHECK(detected("2020-03-11 20:40:43 CET::@:[12760]:LOG:  starting PostgreSQL 12.2\n"
+                 "2020-03-11 20:41:00 CET:10.0.0.5(51234):app@prod:[12761]:ERROR:  oops\n") ==
+        "%t:%r:%u@%d:[%p]:");
+  // pgBadger's recommended prefix.
+  CHECK(detected("2017-09-06 08:40:10 UTC [20]: [1-1] user=,db=,app=,client= LOG:  database "
+                 "system was shut down\n"
+                 "2017-09-06 08:41:41 UTC [36]: [121-1] user=postgres,db=postgres,app=pgbench,"
+                 "client=172.23.0.1 LOG:  duration: 2.280 ms  statement: END;\n") ==
+        "%t [%p]: [%l-1] user=%u,db=%d,app=%a,client=%h ");
+  // %t [%p-%l] %q%u@%d (Ubuntu 9.x).
+  CHECK(detected("2018-11-17 03:14:01 EST [835-1] LOG:  autovacuum launcher started\n"
+                 "2018-11-17 03:13:56 EST [768-1] postgres@postgres FATAL:  the database "
+                 "system is starting up\n") == "%t [%p-%l] %q%u@%d ");
+}
+
+TEST_CASE("a prefix none of the common ones fits is derived from the lines") {
+  std::string log =
+      "2026-12-04 21:08:37.279 -03 [9285]: [4-1] user=,db=,app=,client=,e=00000 LOG:  "
+      "listening\n"
+      "2026-12-04 21:08:39.542 -03 [9327]: [3-1] user=app_user,db=league,app=etl, batch "
+      "1,client=[local],e=42P01 ERROR:  relation \"x\" does not exist\n";
+  auto d = logs::detect_pg_stderr(log);
+  REQUIRE(d);
+  CHECK(d->derived);
+  CHECK(d->prefix == "%m [%p]: [%l-1] user=%u,db=%d,app=%a,client=%h,e=%e ");
+  Read r = read_log(log);
+  CHECK(r.count("SELECT count(*) FROM log_event") == 2);
+  CHECK(r.one("SELECT application FROM log_event WHERE line = 2") == "etl, batch 1");
+  CHECK(r.one("SELECT sqlstate FROM log_event WHERE line = 2") == "42P01");
+  CHECK(r.one("SELECT client FROM log_event WHERE line = 2") == "[local]");
+  CHECK(r.count("SELECT count(*) FROM log_event WHERE line = 1 AND user_name IS NULL AND "
+                "database_name IS NULL") == 1);
+}
+
+TEST_CASE("--pg-prefix takes PostgreSQL's escapes") {
+  SECTION("%n epoch, %c session, %v, %x, %e, %a with spaces, %%") {
+    Read r = read_log(
+        "1669575482.097 6383b33a.258 3/42 0 %42P01 [my app] ERROR:  relation \"a\" does not "
+        "exist\n",
+        "%n %c %v %x %%%e [%a] ");
+    CHECK(r.one("SELECT ts FROM log_event") == "2022-11-27T18:58:02.097Z");
+    CHECK(r.one("SELECT session FROM log_event") == "6383b33a.258");
+    CHECK(r.one("SELECT sqlstate FROM log_event") == "42P01");
+    CHECK(r.one("SELECT application FROM log_event") == "my app");
+    CHECK(r.summary.unmatched == 0);
+  }
+  SECTION("%r host(port), %u@%d, %p, %l, %Q, %b") {
+    Read r = read_log(
+        "2024-01-14 20:50:01 UTC 10.0.0.1(5432) alice@shop [77-3] q=-123 client backend "
+        "LOG:  statement: SELECT 1\n",
+        "%t %r %u@%d [%p-%l] q=%Q %b ");
+    CHECK(r.one("SELECT client FROM log_event") == "10.0.0.1(5432)");
+    CHECK(r.one("SELECT user_name || '/' || database_name || '/' || pid FROM log_event") ==
+          "alice/shop/77");
+    CHECK(r.one("SELECT statement FROM log_event") == "SELECT 1");
+  }
+  SECTION("padding: %-10u and %5p") {
+    Read r = read_log("bob        [   42] ERROR:  boom\n", "%-10u [%5p] ");
+    CHECK(r.one("SELECT user_name || ':' || pid FROM log_event") == "bob:42");
+  }
+  SECTION("%q ends the prefix of background processes") {
+    Read r = read_log(
+        "2024-01-14 20:50:01.000 UTC [1] LOG:  checkpoint starting: time\n"
+        "2024-01-14 20:50:02.000 UTC [2] app@db ERROR:  boom\n",
+        "%m [%p] %q%u@%d ");
+    CHECK(r.count("SELECT count(*) FROM log_event") == 2);
+    CHECK(r.one("SELECT user_name FROM log_event WHERE line = 2") == "app");
+  }
+  SECTION("an unknown escape or a lone % is a usage error") {
+    CHECK_THROWS_AS(logs::PgPrefix::parse("%m [%p] %z "), UsageError);
+    CHECK_THROWS_AS(logs::PgPrefix::parse("%m [%p] %"), UsageError);
+  }
+  SECTION("a given prefix that does not fit leaves lines unmatched, said, not dropped") {
+    Read r = read_log("2024-01-14 20:50:01.000 UTC [1] LOG:  hello\n", "%t [%p]: ");
+    CHECK(r.summary.events == 0);
+    CHECK(r.summary.unmatched == 1);
+    CHECK(r.count("SELECT count(*) FROM problem WHERE code = 'log-unmatched-line' AND line = 1") ==
+          1);
+    CHECK(r.count("SELECT count(*) FROM problem WHERE code = 'log-no-entry' AND severity = "
+                  "'error'") == 1);
+  }
+}
+
+TEST_CASE("an entry is its primary line with its DETAIL, HINT, CONTEXT, STATEMENT lines") {
+  Read r = read_log(
+      "2024-01-14 20:50:01.123 CET [7] app@db ERROR:  duplicate key value violates unique "
+      "constraint \"t_pkey\"\n"
+      "2024-01-14 20:50:01.123 CET [7] app@db DETAIL:  Key (id)=(1) already exists.\n"
+      "2024-01-14 20:50:01.123 CET [7] app@db HINT:  Try another id.\n"
+      "2024-01-14 20:50:01.123 CET [7] app@db CONTEXT:  SQL statement \"SELECT 1 / (n - n)\"\n"
+      "\tPL/pgSQL function f(integer) line 5 at PERFORM\n"
+      "2024-01-14 20:50:01.123 CET [7] app@db STATEMENT:  INSERT INTO t\n"
+      "\t\tVALUES (1)\n"
+      "2024-01-14 20:50:01.200 CET [7] app@db LOG:  duration: 12.5 ms  statement: SELECT a,\n"
+      "\t       b FROM t\n"
+      "2024-01-14 20:50:02.000 CET [8] LOG:  00000: redo done at 0/1651398\n"
+      "2024-01-14 20:50:02.000 CET [8] LOCATION:  StartupXLOG, xlog.c:7422\n"
+      "2024-01-14 20:50:03.000 CET [9] WARNING:  line one\n"
+      "\tline two\n");
+  CHECK(r.count("SELECT count(*) FROM log_event") == 4);
+  CHECK(r.summary.unmatched == 0);
+  CHECK(r.one("SELECT line || '-' || end_line FROM log_event WHERE line = 1") == "1-7");
+  CHECK(r.one("SELECT detail FROM log_event WHERE line = 1") == "Key (id)=(1) already exists.");
+  CHECK(r.one("SELECT hint FROM log_event WHERE line = 1") == "Try another id.");
+  CHECK(r.one("SELECT context FROM log_event WHERE line = 1") ==
+        "SQL statement \"SELECT 1 / (n - n)\"\nPL/pgSQL function f(integer) line 5 at PERFORM");
+  // The tab PostgreSQL puts after each newline is taken off; the statement's own stays.
+  CHECK(r.one("SELECT statement FROM log_event WHERE line = 1") == "INSERT INTO t\n\tVALUES (1)");
+  CHECK(r.one("SELECT statement FROM log_event WHERE line = 8") == "SELECT a,\n       b FROM t");
+  CHECK(r.one("SELECT message FROM log_event WHERE line = 8") ==
+        "duration: 12.5 ms  statement: SELECT a,\n       b FROM t");
+  // log_error_verbosity = verbose: the SQLSTATE in the message, the LOCATION line.
+  CHECK(r.one("SELECT sqlstate || '|' || message || '|' || location FROM log_event WHERE line = "
+              "10") == "00000|redo done at 0/1651398|StartupXLOG, xlog.c:7422");
+  CHECK(r.one("SELECT message FROM log_event WHERE line = 12") == "line one\nline two");
+  CHECK(r.count("SELECT count(*) FROM log_event WHERE template_hash IS NULL") == 0);
+  CHECK(r.count("SELECT count(*) FROM log_entity WHERE kind = 'sqlstate_class'") >= 1);
+}
+
+TEST_CASE("times go to UTC from the zone they were written in") {
+  CHECK(logs::pg_time_to_utc("2024-01-14 20:50:01.123 CET") == "2024-01-14T19:50:01.123Z");
+  CHECK(logs::pg_time_to_utc("2024-07-14 20:50:01.123 CEST") == "2024-07-14T18:50:01.123Z");
+  CHECK(logs::pg_time_to_utc("2024-01-14 20:50:01 UTC") == "2024-01-14T20:50:01.000Z");
+  CHECK(logs::pg_time_to_utc("2024-01-14 20:50:01.5 +01") == "2024-01-14T19:50:01.500Z");
+  CHECK(logs::pg_time_to_utc("2026-12-04 21:08:37.279 -03") == "2026-12-05T00:08:37.279Z");
+  CHECK(logs::pg_time_to_utc("2024-01-14 20:50:01 +0530") == "2024-01-14T15:20:01.000Z");
+  CHECK(logs::pg_time_to_utc("2018-11-17 03:14:01 EST") == "2018-11-17T08:14:01.000Z");
+  CHECK(logs::pg_time_to_utc("2019-10-21 12:03:31.311 MSK") == "2019-10-21T09:03:31.311Z");
+  CHECK(logs::pg_time_to_utc("1669575482.097") == "2022-11-27T18:58:02.097Z");
+  CHECK(logs::pg_time_to_utc("2019-03-14T00:22:56+00:00") == "2019-03-14T00:22:56.000Z");
+  CHECK(logs::pg_time_to_utc("2024-12-31 23:30:00 -03") == "2025-01-01T02:30:00.000Z");
+  CHECK_FALSE(logs::pg_time_to_utc("2024-01-14 20:50:01 XYZT"));
+  CHECK_FALSE(logs::pg_time_to_utc("2024-01-14 20:50:01"));
+
+  Read r = read_log("2024-01-14 20:50:01 XYZT [1] LOG:  hello\n", "%t [%p] ");
+  CHECK(r.one("SELECT coalesce(ts, 'null') || '|' || ts_written FROM log_event") ==
+        "null|2024-01-14 20:50:01 XYZT");
+  CHECK(r.count("SELECT count(*) FROM problem WHERE code = 'log-unknown-zone'") == 1);
+}
+
+TEST_CASE("syslog and logplex envelopes") {
+  SECTION("syslog: the envelope's pid, [N-k] continuations with #011 for the tab") {
+    Read r = read_log(
+        "Feb 11 13:15:39 test-pc postgres[10808]: [3-1] db=,user=,app=,client= LOG:  ending "
+        "log output to stderr\n"
+        "Feb 11 13:15:39 test-pc postgres[10808]: [3-2] db=,user=,app=,client= HINT:  Future "
+        "log output will go to log destination \"syslog\".\n"
+        "Feb 11 13:15:40 test-pc postgres[10819]: [7-1] db=postgres,user=postgres,app=psql,"
+        "client=[local] LOG:  duration: 1.0 ms  statement: SELECT d.datname,\n"
+        "Feb 11 13:15:40 test-pc postgres[10819]: [7-2] #011       d.datdba\n"
+        "Feb 11 13:15:41 test-pc systemd[1]: Started PostgreSQL Cluster 11-main.\n");
+    CHECK(r.summary.envelope == logs::Envelope::syslog);
+    CHECK(r.summary.prefix == "db=%d,user=%u,app=%a,client=%h ");
+    CHECK(r.count("SELECT count(*) FROM log_event") == 2);
+    CHECK(r.one("SELECT hint FROM log_event WHERE line = 1") ==
+          "Future log output will go to log destination \"syslog\".");
+    CHECK(r.one("SELECT statement FROM log_event WHERE line = 3") ==
+          "SELECT d.datname,\n       d.datdba");
+    CHECK(r.one("SELECT pid FROM log_event WHERE line = 3") == "10819");
+    // No year in a BSD syslog time: ts stays empty, ts_written keeps it.
+    CHECK(r.one("SELECT coalesce(ts, 'null') || '|' || ts_written FROM log_event WHERE line = "
+                "3") == "null|Feb 11 13:15:40");
+    CHECK(r.summary.unmatched == 1);  // systemd's line
+    CHECK(r.count("SELECT count(*) FROM problem WHERE code = 'log-unmatched-line' AND line = 5") ==
+          1);
+  }
+  SECTION("Heroku logplex") {
+    Read r = read_log(
+        "2019-03-14T00:23:00+00:00 app[postgres.4849]: [GREEN] [19-1]  sql_error_code = 40P01 "
+        "ERROR:  deadlock detected\n"
+        "2019-03-14T00:23:00+00:00 app[postgres.4849]: [GREEN] [19-2]  sql_error_code = 40P01 "
+        "DETAIL:  Process 4849 waits for ShareLock on transaction 259635360.\n"
+        "2019-03-14T00:23:00+00:00 app[postgres.4849]: [GREEN] [19-3] \tProcess 4821 waits.\n"
+        "2021-09-07T04:01:27+00:00 d.af28b93f app[postgres.5925] [AQUA] [921320-1]  "
+        "sql_error_code = 00000 LOG:  duration: 1.0 ms  execute <unnamed>: UPDATE x\n");
+    CHECK(r.summary.envelope == logs::Envelope::logplex);
+    CHECK(r.count("SELECT count(*) FROM log_event") == 2);
+    CHECK(r.one("SELECT sqlstate || '|' || pid || '|' || ts FROM log_event WHERE line = 1") ==
+          "40P01|4849|2019-03-14T00:23:00.000Z");
+    CHECK(r.one("SELECT detail FROM log_event WHERE line = 1") ==
+          "Process 4849 waits for ShareLock on transaction 259635360.\nProcess 4821 waits.");
+    CHECK(r.one("SELECT statement FROM log_event WHERE line = 4") == "UPDATE x");
+  }
+}
+
+TEST_CASE("bad input is said with its line and kept around") {
+  SECTION("lines of no entry are counted and the first ones listed") {
+    std::string log = "2024-01-14 20:50:01.000 UTC [1] LOG:  one\n";
+    for (int i = 0; i < 15; ++i) {
+      log += "pg_ctl: could not start server\n";
+    }
+    log += "2024-01-14 20:50:02.000 UTC [1] LOG:  two\n";
+    Read r = read_log(log);
+    CHECK(r.summary.events == 2);
+    CHECK(r.summary.unmatched == 15);
+    CHECK(r.count("SELECT count(*) FROM problem WHERE code = 'log-unmatched-line'") == 10);
+    CHECK(r.count("SELECT min(line) FROM problem WHERE code = 'log-unmatched-line'") == 2);
+    CHECK(r.count("SELECT count(*) FROM problem WHERE code = 'log-unmatched-lines' AND message "
+                  "LIKE '15 lines%'") == 1);
+  }
+  SECTION("invalid UTF-8 is replaced and said") {
+    Read r = read_log("2024-01-14 20:50:01.000 UTC [1] ERROR:  bad \xff byte\n");
+    CHECK(r.one("SELECT message FROM log_event") == "bad \xEF\xBF\xBD byte");
+    CHECK(r.count("SELECT count(*) FROM problem WHERE code = 'log-invalid-utf8' AND line = 1 AND "
+                  "byte_offset = 44") == 1);
+  }
+  SECTION("binary data") {
+    Read r = read_log(std::string("2024-01-14 20:50:01.000 UTC [1] LOG:  ok\n\0\x01\x02\n", 45),
+                      "%m [%p] ");
+    CHECK(r.summary.events == 1);
+    CHECK(r.count("SELECT count(*) FROM problem WHERE code = 'log-unmatched-line' AND line = 2 "
+                  "AND message LIKE '%NUL byte%'") == 1);
+  }
+  SECTION("a line longer than the read buffer keeps its first MiB") {
+    std::string log = "2024-01-14 20:50:01.000 UTC [1] LOG:  statement: SELECT '";
+    log += std::string(5u << 20, 'x');
+    log += "'\n2024-01-14 20:50:02.000 UTC [1] LOG:  after\n";
+    Read r = read_log(log, "%m [%p] ");
+    CHECK(r.summary.events == 2);
+    CHECK(r.count("SELECT count(*) FROM problem WHERE code = 'log-line-too-long' AND line = 1") ==
+          1);
+    CHECK(r.count("SELECT length(message) FROM log_event WHERE line = 1") < (1 << 20) + 10);
+    CHECK(r.one("SELECT message FROM log_event WHERE line = 2") == "after");
+  }
+  SECTION("not a log at all") {
+    CHECK(logs::sniff_pg_stderr("CREATE TABLE t (id integer);\nINSERT INTO t VALUES (1);\n") == 0);
+    CHECK(logs::sniff_pg_stderr(
+              "2021-01-04 00:37:32.862 UTC,,,87,,5ff2634c.57,1,,2021-01-04 "
+              "00:37:32 UTC,4/43,0,LOG,00000,\"automatic vacuum\",,,,,,,,,\"\"\n") == 0);
+    CHECK(logs::sniff_pg_stderr("2024-01-14 20:50:01.000 UTC [1] LOG:  one\n") > 50);
+  }
+}
