@@ -917,6 +917,72 @@ char key_escape(std::string_view key, std::string_view value) {
   return '*';
 }
 
+// A log_line_prefix of fields between one delimiter (`%m|%p|%l|%u|%d|%a|%e|%c| `), derived
+// from `p` (the text before a severity), or "" when p is not so delimited. Each field is
+// told by its form: a time, an epoch, numbers (the pid, then the line number, then the
+// transaction), a SQLSTATE, a session id, a host; the fields of free text (or empty, as in
+// a background process's line) are taken as user, database, application and host, in the
+// order PostgreSQL's documentation and most configurations write them.
+std::string derive_delimited_prefix(std::string_view p) {
+  char delimiter = 0;
+  size_t most = 1;
+  for (char c : {'|', ';', ','}) {
+    size_t n = static_cast<size_t>(std::count(p.begin(), p.end(), c));
+    if (n > most) {
+      most = n;
+      delimiter = c;
+    }
+  }
+  if (delimiter == 0) {
+    return {};
+  }
+  std::vector<std::string_view> fields = text::split(p, delimiter);
+  std::string out;
+  const char* numbers = "plx";
+  const char* texts = "udah";
+  auto all = [](std::string_view f, auto pred) {
+    return !f.empty() && std::all_of(f.begin(), f.end(), pred);
+  };
+  for (size_t i = 0; i + 1 < fields.size(); ++i) {
+    std::string_view f = fields[i];
+    char c = 0;
+    if (!f.empty() && pg_time_length(f, 0, true) == f.size()) {
+      c = 'm';
+    } else if (!f.empty() && pg_time_length(f, 0, false) == f.size()) {
+      c = 't';
+    } else if (!f.empty() && epoch_length(f, 0) == f.size() && f.find('.') != f.npos) {
+      c = 'n';
+    } else if (f.size() == 5 && all(f, [](char ch) { return is_digit(ch) || is_upper(ch); }) &&
+               std::any_of(f.begin(), f.end(), [](char ch) { return is_digit(ch); }) &&
+               (f[0] == '0' || !all(f, [](char ch) { return is_digit(ch); }) ||
+                *numbers == 'x')) {
+      // A SQLSTATE (00000, 42P01; 23505 once the pid and line number are placed): pids and
+      // line numbers do not start with 0.
+      c = 'e';
+    } else if (all(f, [](char ch) { return is_digit(ch); })) {
+      c = *numbers ? *numbers++ : 0;
+    } else if (f.find('.') != f.npos && all(f, [](char ch) {
+                 return is_digit(ch) || (ch >= 'a' && ch <= 'f') || ch == '.';
+               })) {
+      c = 'c';
+    } else if (f == "[local]" || f.find('(') != f.npos) {
+      c = f.find('(') != f.npos ? 'r' : 'h';
+    } else {
+      c = *texts ? *texts++ : 0;
+    }
+    if (c == 0) {
+      return {};
+    }
+    out += '%';
+    out += c;
+    out += delimiter;
+  }
+  for (char ch : fields.back()) {
+    out += ch == '%' ? "%%" : std::string(1, ch);
+  }
+  return out;
+}
+
 // A log_line_prefix that would print `p` (the text before a severity), or "" when none fits.
 std::string derive_prefix(std::string_view p) {
   std::string out;
@@ -1098,16 +1164,18 @@ std::optional<Detection> detect_pg_stderr(std::string_view head) {
       if (++tried > 8) {
         break;
       }
-      std::string spec = derive_prefix(r.substr(0, *at));
-      if (spec.empty() && d.envelope == Envelope::none) {
-        continue;
-      }
-      int n = count_matches(PgPrefix::parse(spec), rests);
-      if (n > best || (n == best && escapes(spec) > best_fields)) {
-        best = n;
-        best_fields = escapes(spec);
-        d.prefix = spec;
-        d.derived = true;
+      for (const std::string& spec :
+           {derive_prefix(r.substr(0, *at)), derive_delimited_prefix(r.substr(0, *at))}) {
+        if (spec.empty() && d.envelope == Envelope::none) {
+          continue;
+        }
+        int n = count_matches(PgPrefix::parse(spec), rests);
+        if (n > best || (n == best && escapes(spec) > best_fields)) {
+          best = n;
+          best_fields = escapes(spec);
+          d.prefix = spec;
+          d.derived = true;
+        }
       }
     }
   }
