@@ -798,6 +798,7 @@ int correlate(store::Store& store) {
       // Renames these migrations record that never ran: the objects are there under their old
       // names (with their data), so the repair renames them instead of creating empty ones.
       std::vector<std::string> renames;
+      bool holds_data = false;  // a table or column renamed (an index holds no data of its own)
       {
         store::Statement st = store.prepare(
             "SELECT migration, kind, table_name, name, old_name FROM faked_rename "
@@ -805,6 +806,7 @@ int correlate(store::Store& store) {
         while (st.step()) {
           if (std::find(fakes.begin(), fakes.end(), st.get_text(0)) != fakes.end()) {
             std::string kind = st.get_text(1);
+            holds_data = holds_data || kind != "index";
             renames.push_back(kind == "column" ? fmt::format("column {}.{} to {}", st.get_text(2),
                                                              st.get_text(4), st.get_text(3))
                                                : fmt::format("{} {} to {}", kind, st.get_text(4),
@@ -813,11 +815,12 @@ int correlate(store::Store& store) {
         }
       }
       if (!renames.empty()) {
-        did += fmt::format(
-            "; the rename{} of {} never ran: the old name{} still there, with {} "
-            "data",
-            renames.size() == 1 ? "" : "s", list(renames), renames.size() == 1 ? " is" : "s are",
-            renames.size() == 1 ? "its" : "their");
+        did += fmt::format("; the rename{} of {} never ran: the old name{} still there{}",
+                           renames.size() == 1 ? "" : "s", list(renames),
+                           renames.size() == 1 ? " is" : "s are",
+                           !holds_data           ? ""
+                           : renames.size() == 1 ? ", with its data"
+                                                 : ", with their data");
       }
       // What a renaming migration drops and creates again under a new name (RenameModel: the
       // foreign keys to the table) and that is still there under its old name.
