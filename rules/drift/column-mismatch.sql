@@ -1,7 +1,7 @@
 -- id: drift.column-mismatch
 -- severity: warning
 -- title: A column exists with another type, nullability or default than its migrations intend
--- rationale: Someone changed the column outside the migrations (a hotfix, a manual ALTER): the model and the database disagree, and the next migration that touches the column may fail or lose data.
+-- rationale: Someone changed the column outside the migrations (a hotfix, a manual ALTER), or a migration that alters it never ran (the column is exactly as the migrations before it leave it: that migration was faked): the model and the database disagree, and the next migration that touches the column may fail or lose data.
 -- remedy: Decide which is right; to follow the migrations, alter the column back (the repair), or write a migration that records the change.
 WITH compared AS (
   SELECT o.*, c.type AS actual_type, c.not_null AS actual_not_null, c.default_expr AS actual_default,
@@ -26,9 +26,12 @@ WITH compared AS (
 SELECT location AS schema,
        table_name AS "table",
        name AS "column",
-       last_migration AS migration,
-       printf('column %s.%s.%s differs from what migration %s intends:%s%s%s', location, table_name, name,
-              last_migration,
+       coalesce(ua.migration, last_migration) AS migration,
+       printf(CASE WHEN ua.migration IS NULL THEN 'column %s.%s.%s differs from what migration %s intends:%s%s%s'
+                   -- the alteration never ran: the column is as the migrations before it left it
+                   ELSE 'column %s.%s.%s is still as the migrations before %s leave it, which alters it but never ran:%s%s%s' END,
+              location, table_name, name,
+              coalesce(ua.migration, last_migration),
               CASE WHEN type_differs THEN printf(' type %s, expected %s;', actual_type, type) ELSE '' END,
               CASE WHEN null_differs THEN printf(' %s, expected %s;',
                    CASE WHEN actual_not_null THEN 'NOT NULL' ELSE 'nullable' END,
@@ -36,8 +39,10 @@ SELECT location AS schema,
               CASE WHEN default_differs THEN printf(' default %s, expected %s;',
                    coalesce(actual_default, 'none'), coalesce(default_expr, 'none')) ELSE '' END) AS message,
        json_array(
-         json_object('artifact', ea.path, 'line', compared.line,
-                     'text', name || ' ' || coalesce(type, '') || CASE WHEN not_null THEN ' NOT NULL' ELSE '' END),
+         json_object('artifact', ea.path, 'line', coalesce(ua.line, compared.line),
+                     'text', CASE WHEN ua.migration IS NULL THEN ''
+                                  ELSE 'alters column ' || name || ' (' || ua.migration || '): ' END ||
+                             name || ' ' || coalesce(type, '') || CASE WHEN not_null THEN ' NOT NULL' ELSE '' END),
          json_object('artifact', da.path, 'line', actual_line,
                      'text', name || ' ' || actual_type || CASE WHEN actual_not_null THEN ' NOT NULL' ELSE '' END ||
                              coalesce(' DEFAULT ' || actual_default, ''))) AS evidence,
@@ -70,8 +75,14 @@ SELECT location AS schema,
               pg_name(location, table_name), pg_ident(name),
               CASE WHEN default_expr IS NULL THEN 'DROP DEFAULT' ELSE 'SET DEFAULT ' || default_expr END)
               ELSE '' END) AS repair,
-       'altered:' || location || '.' || table_name AS cause_key
+       CASE WHEN ua.migration IS NULL THEN 'altered:' || location || '.' || table_name
+            ELSE 'migration:' || ua.migration END AS cause_key
   FROM compared
-  JOIN artifact ea ON ea.id = compared.artifact_id
+  -- the first alteration of the column that never ran (see unrun_alter), if any
+  LEFT JOIN (SELECT u.object_id, u.migration, u.artifact_id, u.line FROM unrun_alter u
+              WHERE u.intent_rowid = (SELECT min(v.intent_rowid) FROM unrun_alter v
+                                       WHERE v.object_id = u.object_id)) ua
+         ON ua.object_id = compared.id
+  JOIN artifact ea ON ea.id = coalesce(ua.artifact_id, compared.artifact_id)
   JOIN artifact da ON da.id = compared.actual_artifact
  WHERE type_differs OR null_differs OR default_differs

@@ -9,9 +9,14 @@ SELECT o.schema_name AS schema,
        CASE WHEN fr.object_id IS NULL
             THEN printf('table %s.%s exists in no schema, yet migration %s, recorded as applied, creates it',
                         o.schema_name, o.table_name, o.migration)
-            ELSE printf('table %s.%s does not exist: migration %s, recorded as applied, renames %s.%s to it, but the rename never ran (%s.%s is still there, with its data)',
+            ELSE printf('table %s.%s does not exist: migration %s, recorded as applied, renames %s.%s to it, but the rename never ran (%s.%s is still there, with its data%s)',
                         o.schema_name, o.table_name, fr.migration, o.schema_name, fr.old_name,
-                        o.schema_name, fr.old_name) END AS message,
+                        o.schema_name, fr.old_name,
+                        coalesce((SELECT ', and so ' || CASE WHEN count(*) = 1 THEN 'is ' ELSE 'are ' END ||
+                                         group_concat(x.kind || ' ' || x.old_name || ' on ' || x.table_name, ', ') ||
+                                         ', which it re-creates as ' || group_concat(x.name, ', ')
+                                    FROM faked_recreate x WHERE x.migration = fr.migration
+                                  HAVING count(*) > 0), '')) END AS message,
        json_array(
          json_object('artifact', ea.path, 'line', coalesce(fr.line, o.line),
                      'text', CASE WHEN fr.object_id IS NULL THEN 'CREATE TABLE ' || o.table_name
@@ -23,7 +28,20 @@ SELECT o.schema_name AS schema,
        CASE WHEN fr.object_id IS NOT NULL
        THEN printf('DO $$ BEGIN IF to_regclass(%s) IS NOT NULL AND to_regclass(%s) IS NULL THEN ALTER TABLE %s RENAME TO %s; END IF; END $$;',
                    pg_literal(pg_name(o.schema_name, fr.old_name)), pg_literal(pg_name(o.schema_name, o.table_name)),
-                   pg_name(o.schema_name, fr.old_name), pg_ident(o.table_name))
+                   pg_name(o.schema_name, fr.old_name), pg_ident(o.table_name)) ||
+            -- what the renaming migration drops and creates again under a new name (RenameModel:
+            -- the foreign keys to the table) is still there under its old name: rename it too,
+            -- never a second constraint or index
+            coalesce((SELECT group_concat(x.ddl, '') FROM (
+              SELECT CASE x.kind
+                     WHEN 'constraint' THEN printf(' DO $$ BEGIN IF EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass(%s) AND conname = %s) AND NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass(%s) AND conname = %s) THEN ALTER TABLE %s RENAME CONSTRAINT %s TO %s; END IF; END $$;',
+                            pg_literal(pg_name(x.schema_name, x.table_name)), pg_literal(x.old_name),
+                            pg_literal(pg_name(x.schema_name, x.table_name)), pg_literal(x.name),
+                            pg_name(x.schema_name, x.table_name), pg_ident(x.old_name), pg_ident(x.name))
+                     ELSE printf(' DO $$ BEGIN IF to_regclass(%s) IS NOT NULL AND to_regclass(%s) IS NULL THEN ALTER INDEX %s RENAME TO %s; END IF; END $$;',
+                            pg_literal(pg_name(x.schema_name, x.old_name)), pg_literal(pg_name(x.schema_name, x.name)),
+                            pg_name(x.schema_name, x.old_name), pg_ident(x.name)) END AS ddl
+                FROM faked_recreate x WHERE x.migration = fr.migration ORDER BY x.removal_id) x), '')
        ELSE printf('CREATE TABLE IF NOT EXISTS %s (%s);', pg_name(o.schema_name, o.table_name),
               (SELECT group_concat(x.ddl, ', ')
                  FROM (SELECT d.ddl FROM expected_object c JOIN expected_ddl d ON d.object_id = c.id

@@ -776,9 +776,12 @@ int correlate(store::Store& store) {
         }
       }
       std::vector<std::string> kept;
+      size_t changed_findings = 0;
       for (const F* f : g.findings) {
         if (f->rule == "drift.not-removed") {
           kept.push_back(object_of(*f));
+        } else if (f->rule == "drift.column-mismatch") {
+          ++changed_findings;  // an alteration that never ran: said below
         } else if (f->rule.rfind("drift.", 0) == 0) {
           objects.push_back(object_of(*f));
         }
@@ -863,11 +866,21 @@ int correlate(store::Store& store) {
       } else if (!objects.empty() && kept.empty()) {
         // Nothing in the timing stands apart: a --fake and a later DROP by hand leave the
         // same inputs. Say both, and what would tell them apart.
+        // Every missing object a rename that never ran (the old name still there): the other
+        // explanation is a rename undone by hand, not a drop.
+        size_t renamed = 0;
+        {
+          store::Statement st = store.prepare("SELECT migration FROM faked_rename");
+          while (st.step()) {
+            renamed += std::count(fakes.begin(), fakes.end(), st.get_text(0)) > 0 ? 1 : 0;
+          }
+        }
         g.summary = fmt::format(
-            "{} recorded as applied but nothing {} create exists (faked, or dropped by hand "
+            "{} recorded as applied but nothing {} create exists (faked, or {} by hand "
             "later): {}",
             plural(fakes.size(), "migration", "migrations"),
-            fakes.size() == 1 ? "it would" : "they would", list(fakes));
+            fakes.size() == 1 ? "it would" : "they would",
+            renamed == objects.size() ? "renamed back" : "dropped", list(fakes));
         std::vector<std::string> when, days;
         for (const auto& m : fakes) {
           if (recorded[m].applied_at) {
@@ -896,17 +909,29 @@ int correlate(store::Store& store) {
               "milliseconds",
               list(when), *usual_step_ms);
         }
-        bulk = fmt::format(
-            " Either {} recorded without running (`manage.py migrate --fake`, or rows copied "
-            "into django_migrations), or what {} created was dropped by hand later: {}. What "
-            "would tell them apart: the PostgreSQL server log of {} (the migration's DDL, or "
-            "none, at the time of the record) and of the days since (an ALTER TABLE ... DROP "
-            "or DROP statement), and the objects that depend on {} (an index, constraint or "
-            "view built on {} later, gone with {} or never made).",
-            fakes.size() == 1 ? "it was" : "they were", fakes.size() == 1 ? "it" : "they", timing,
-            days.empty() ? "the day of the record" : list(days),
-            objects.size() == 1 ? "the missing object" : "the missing objects",
-            objects.size() == 1 ? "it" : "them", objects.size() == 1 ? "it" : "them");
+        if (renamed == objects.size()) {
+          bulk = fmt::format(
+              " Either {} recorded without running (`manage.py migrate --fake`, or rows copied "
+              "into django_migrations), or {} renamed back by hand later: {}. What would tell "
+              "them apart: the PostgreSQL server log of {} (the migration's ALTER ... RENAME, or "
+              "none, at the time of the record) and of the days since (an ALTER ... RENAME "
+              "back).",
+              fakes.size() == 1 ? "it was" : "they were",
+              objects.size() == 1 ? "the object was" : "the objects were", timing,
+              days.empty() ? "the day of the record" : list(days));
+        } else {
+          bulk = fmt::format(
+              " Either {} recorded without running (`manage.py migrate --fake`, or rows copied "
+              "into django_migrations), or what {} created was dropped by hand later: {}. What "
+              "would tell them apart: the PostgreSQL server log of {} (the migration's DDL, or "
+              "none, at the time of the record) and of the days since (an ALTER TABLE ... DROP "
+              "or DROP statement), and the objects that depend on {} (an index, constraint or "
+              "view built on {} later, gone with {} or never made).",
+              fakes.size() == 1 ? "it was" : "they were", fakes.size() == 1 ? "it" : "they", timing,
+              days.empty() ? "the day of the record" : list(days),
+              objects.size() == 1 ? "the missing object" : "the missing objects",
+              objects.size() == 1 ? "it" : "them", objects.size() == 1 ? "it" : "them");
+        }
       } else {
         g.summary = fmt::format("{} recorded as applied but {} DDL never ran (faked): {}",
                                 plural(fakes.size(), "migration", "migrations"),
@@ -917,7 +942,7 @@ int correlate(store::Store& store) {
         repaired += " " + r + ".";
       }
       std::string did;  // what the DDL would have done, and what shows it did not run
-      if (!objects.empty() || kept.empty()) {
+      if (!objects.empty() || (kept.empty() && changed_findings == 0)) {
         did = fmt::format("nothing {} create exists{}{}",
                           fakes.size() == 1 ? "it would" : "they would",
                           objects.empty() ? "" : ": missing ", list(objects));
@@ -929,6 +954,7 @@ int correlate(store::Store& store) {
       // Renames these migrations record that never ran: the objects are there under their old
       // names (with their data), so the repair renames them instead of creating empty ones.
       std::vector<std::string> renames;
+      bool holds_data = false;  // a table or column renamed (an index holds no data of its own)
       {
         store::Statement st = store.prepare(
             "SELECT migration, kind, table_name, name, old_name FROM faked_rename "
@@ -936,6 +962,7 @@ int correlate(store::Store& store) {
         while (st.step()) {
           if (std::find(fakes.begin(), fakes.end(), st.get_text(0)) != fakes.end()) {
             std::string kind = st.get_text(1);
+            holds_data = holds_data || kind != "index";
             renames.push_back(kind == "column" ? fmt::format("column {}.{} to {}", st.get_text(2),
                                                              st.get_text(4), st.get_text(3))
                                                : fmt::format("{} {} to {}", kind, st.get_text(4),
@@ -944,11 +971,79 @@ int correlate(store::Store& store) {
         }
       }
       if (!renames.empty()) {
+        did += fmt::format("; the rename{} of {} never ran: the old name{} still there{}",
+                           renames.size() == 1 ? "" : "s", list(renames),
+                           renames.size() == 1 ? " is" : "s are",
+                           !holds_data           ? ""
+                           : renames.size() == 1 ? ", with its data"
+                                                 : ", with their data");
+      }
+      // What a renaming migration drops and creates again under a new name (RenameModel: the
+      // foreign keys to the table) and that is still there under its old name.
+      std::vector<std::string> recreated;
+      {
+        store::Statement st = store.prepare(
+            "SELECT migration, kind, table_name, old_name, name FROM faked_recreate "
+            "ORDER BY removal_id");
+        while (st.step()) {
+          if (std::find(fakes.begin(), fakes.end(), st.get_text(0)) != fakes.end()) {
+            recreated.push_back(fmt::format("{} {} on {} (to be {})", st.get_text(1),
+                                            st.get_text(3), st.get_text(2), st.get_text(4)));
+          }
+        }
+      }
+      if (!recreated.empty()) {
+        did +=
+            fmt::format("; {} keep{} {} old name{} too, and the repair renames {}", list(recreated),
+                        recreated.size() == 1 ? "s" : "", recreated.size() == 1 ? "its" : "their",
+                        recreated.size() == 1 ? "" : "s", recreated.size() == 1 ? "it" : "them");
+      }
+      // Alterations of columns these migrations make that never ran: each column is exactly
+      // as the migrations before left it.
+      std::vector<std::string> changes;
+      {
+        store::Statement st = store.prepare(
+            "SELECT u.migration, u.table_name, u.name, u.actual_type, u.actual_not_null, "
+            "u.actual_default, o.type, o.not_null, o.default_expr "
+            "FROM unrun_alter u JOIN expected_object o ON o.id = u.object_id "
+            "WHERE u.intent_rowid = (SELECT min(v.intent_rowid) FROM unrun_alter v "
+            "WHERE v.object_id = u.object_id) ORDER BY u.intent_rowid");
+        while (st.step()) {
+          if (std::find(fakes.begin(), fakes.end(), st.get_text(0)) == fakes.end()) {
+            continue;
+          }
+          std::vector<std::string> diffs;
+          auto list_joined = [](const std::vector<std::string>& parts) {
+            std::string out;
+            for (const auto& part : parts) {
+              out += (out.empty() ? "" : "; ") + part;
+            }
+            return out.empty() ? std::string("as before") : out;
+          };
+          auto nullability = [](bool not_null) { return not_null ? "NOT NULL" : "nullable"; };
+          auto opt = [&](int col) { return st.get_optional_text(col); };
+          if (opt(6) && opt(3) && *opt(6) != *opt(3)) {
+            diffs.push_back(fmt::format("type {}, not {}", *opt(3), *opt(6)));
+          }
+          if (st.get_optional_int(7) && st.get_optional_int(4) &&
+              *st.get_optional_int(7) != *st.get_optional_int(4)) {
+            diffs.push_back(fmt::format("{}, not {}", nullability(*st.get_optional_int(4) != 0),
+                                        nullability(*st.get_optional_int(7) != 0)));
+          }
+          if (opt(8).value_or("") != opt(5).value_or("")) {
+            diffs.push_back(fmt::format("default {}, not {}", opt(5).value_or("none"),
+                                        opt(8).value_or("none")));
+          }
+          changes.push_back(fmt::format("column {}.{} by {} ({})", st.get_text(1), st.get_text(2),
+                                        st.get_text(0), list_joined(diffs)));
+        }
+      }
+      if (!changes.empty()) {
         did += fmt::format(
-            "; the rename{} of {} never ran: the old name{} still there, with {} "
-            "data",
-            renames.size() == 1 ? "" : "s", list(renames), renames.size() == 1 ? " is" : "s are",
-            renames.size() == 1 ? "its" : "their");
+            "{}the alteration{} of {} never ran: {} exactly as the migrations before left {}",
+            did.empty() ? "" : "; ", changes.size() == 1 ? "" : "s", list(changes),
+            changes.size() == 1 ? "the column is" : "the columns are",
+            changes.size() == 1 ? "it" : "them");
       }
       std::string repairs;
       if (!objects.empty()) {
@@ -960,6 +1055,10 @@ int correlate(store::Store& store) {
         if (renames.empty()) {
           repairs = "Each missing object's finding carries SQL that creates it, safe to run twice";
         }
+      }
+      if (!changes.empty()) {
+        repairs += std::string(repairs.empty() ? "Each" : "; each") +
+                   " column's finding carries the alteration that was not run";
       }
       if (!kept.empty()) {
         repairs += std::string(repairs.empty() ? "Each" : "; each") +

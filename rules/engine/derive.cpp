@@ -562,6 +562,9 @@ struct Intent {
   int64_t artifact = 0;
   std::optional<int64_t> line;
   std::optional<std::string> old_name;  // rename: the name before it
+  // alter of a column: its type, nullability and default before this alteration
+  std::optional<std::string> before_type, before_default;
+  std::optional<int64_t> before_not_null;
 };
 
 struct Obj {
@@ -893,6 +896,9 @@ class Fold {
       o.intents.push_back(intent);
       add(std::move(o));
     } else if (e.action == "alter" && c) {
+      intent.before_type = c->type;
+      intent.before_not_null = c->not_null;
+      intent.before_default = c->default_expr;
       set_props(*c, e);
       intent.action = "alter";
       c->intents.push_back(intent);
@@ -1112,7 +1118,8 @@ DeriveSummary derive(store::Store& store, const DeriveOptions& options) {
       "fill_value) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)");
   store::Statement insert_intent = store.prepare(
       "INSERT INTO expected_intent(object_id, migration, action, conditional, artifact_id, line, "
-      "old_name) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+      "old_name, before_type, before_not_null, before_default) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
   for (const Obj& o : fold.objects()) {
     if (!o.alive) {
       continue;
@@ -1122,7 +1129,8 @@ DeriveSummary derive(store::Store& store, const DeriveOptions& options) {
                       o.artifact, o.line, o.fill_value);
     int64_t id = store.last_insert_id();
     for (const Intent& i : o.intents) {
-      insert_intent.run(id, i.migration, i.action, i.conditional, i.artifact, i.line, i.old_name);
+      insert_intent.run(id, i.migration, i.action, i.conditional, i.artifact, i.line, i.old_name,
+                        i.before_type, i.before_not_null, i.before_default);
     }
     ++summary.expected_objects;
   }

@@ -6,22 +6,22 @@
 WITH intents AS (
   SELECT i.migration, count(*) AS objects, sum(i.present) AS present,
          min(i.artifact_id) AS artifact_id, min(i.line) AS line,
-         group_concat(CASE o.kind WHEN 'column' THEN 'column ' || o.table_name || '.' || o.name
+         group_concat(CASE WHEN EXISTS (SELECT 1 FROM unrun_alter u WHERE u.object_id = i.object_id
+                                           AND u.migration = i.migration)
+                           THEN 'the alteration of column ' || o.table_name || '.' || o.name
+                           ELSE CASE o.kind WHEN 'column' THEN 'column ' || o.table_name || '.' || o.name
                                   WHEN 'table' THEN 'table ' || o.name
                                   WHEN 'constraint' THEN 'constraint ' || o.name || ' on ' || o.table_name
-                                  ELSE o.kind || ' ' || o.name END, ', ') AS names
+                                  ELSE o.kind || ' ' || o.name END END, ', ') AS names
     -- one row per object a migration intends (AddField with a default intends its column
     -- twice: added with the default, then the default dropped); what follows a renamed table
-    -- is not an effect of its own. An object whose rename never ran is there (under its old
-    -- name) for every migration but the renaming one.
-    FROM (SELECT j.migration, j.object_id, j.artifact_id, j.line,
-                 CASE WHEN fr.object_id IS NOT NULL AND fr.migration <> j.migration THEN 1
-                      ELSE q.present END AS present
+    -- is not an effect of its own.
+    FROM (SELECT j.migration, j.object_id, j.artifact_id, j.line, q.present
             FROM (SELECT migration, object_id, min(artifact_id) AS artifact_id, min(line) AS line
                     FROM expected_intent WHERE action <> 'follow'
                    GROUP BY migration, object_id) j
-            JOIN expected_presence q ON q.object_id = j.object_id
-            LEFT JOIN faked_rename fr ON fr.object_id = j.object_id) i
+            -- a rename, re-creation or alteration that never ran: see intent_presence
+            JOIN intent_presence q ON q.migration = j.migration AND q.object_id = j.object_id) i
     JOIN expected_object o ON o.id = i.object_id AND o.implied = 0
    WHERE i.present IS NOT NULL -- unknown: an index or constraint a data-only dump cannot show
    GROUP BY i.migration),

@@ -10,13 +10,9 @@ WITH intents AS (
                       CASE WHEN o.kind = 'table' THEN '' ELSE '.' || o.name END END, ', ') AS missing
     FROM expected_intent i
     JOIN expected_object o ON o.id = i.object_id AND o.implied = 0
-    -- An object whose rename never ran is there (under its old name) for every migration but
-    -- the renaming one; what follows a renamed table is not an effect of its own.
-    JOIN (SELECT j.rowid AS intent_rowid,
-                 CASE WHEN fr.object_id IS NOT NULL AND fr.migration <> j.migration THEN 1
-                      ELSE q.present END AS present
-            FROM expected_intent j JOIN expected_presence q ON q.object_id = j.object_id
-            LEFT JOIN faked_rename fr ON fr.object_id = j.object_id) p ON p.intent_rowid = i.rowid
+    -- A rename, re-creation or alteration that never ran (see intent_presence); what follows
+    -- a renamed table is not an effect of its own.
+    JOIN intent_presence p ON p.migration = i.migration AND p.object_id = i.object_id
    WHERE i.action <> 'follow'
      AND p.present IS NOT NULL -- unknown: an index or constraint a data-only dump cannot show
    GROUP BY i.migration),

@@ -10,7 +10,7 @@
 -- `db` (in the db_* tables) is the database the object belongs to when an artifact holds
 -- several (pg_dumpall, `\connect`); it is NULL for a single-database dump.
 
-PRAGMA user_version = 6;
+PRAGMA user_version = 7;
 
 -- One row per input file.
 CREATE TABLE artifact (
@@ -440,7 +440,10 @@ CREATE TABLE expected_intent (
   conditional INTEGER NOT NULL DEFAULT 0,
   artifact_id INTEGER,
   line INTEGER,
-  old_name TEXT                      -- rename: the table / column / index name before it
+  old_name TEXT,                     -- rename: the table / column / index name before it
+  before_type TEXT,                  -- alter of a column: its type, nullability and default
+  before_not_null INTEGER,           -- before this alteration (as the history had left it;
+  before_default TEXT                -- NULL: unknown, or no default)
 );
 
 -- What the recorded migrations remove (DROP TABLE / COLUMN / INDEX / CONSTRAINT, Django's
@@ -667,6 +670,36 @@ CREATE VIEW faked_rename AS
                                 WHERE x.schema_name = o.schema_name AND x.name = o.name)
                              ELSE 0 END);
 
+-- An index or constraint a recorded migration drops and creates again under another name, on
+-- the same table and columns (RenameModel re-creates each foreign key to the renamed table
+-- under a name derived from the new table), where that never ran: the old one is still there
+-- and nothing has the new name. It is the same object under its old name: present for what
+-- it does, not removed, and renamed by the repair of the rename it goes with.
+CREATE VIEW faked_recreate AS
+  SELECT r.id AS removal_id, o.id AS object_id, r.migration, o.kind, o.schema_name,
+         o.table_name, r.name AS old_name, o.name
+    FROM expected_removal r
+    JOIN expected_object o ON o.kind = r.kind AND o.schema_name = r.schema_name
+         AND o.table_name = r.table_name AND o.name <> r.name
+         AND o.constraint_kind IS r.constraint_kind
+         AND replace(replace(lower(o.columns), '"', ''), ' ', '') =
+             replace(replace(lower(r.columns), '"', ''), ' ', '')
+   WHERE r.kind IN ('index', 'constraint')
+     AND EXISTS (SELECT 1 FROM expected_intent i
+                  WHERE i.object_id = o.id AND i.migration = r.migration AND i.action = 'create')
+     AND CASE r.kind
+           WHEN 'index' THEN EXISTS (
+             SELECT 1 FROM current_index x WHERE x.schema_name = r.schema_name
+                AND x.table_name = r.table_name AND x.name = r.name)
+             AND NOT EXISTS (SELECT 1 FROM current_index x
+                              WHERE x.schema_name = o.schema_name AND x.name = o.name)
+           ELSE EXISTS (
+             SELECT 1 FROM current_constraint k WHERE k.schema_name = r.schema_name
+                AND k.table_name = r.table_name AND k.name = r.name)
+             AND NOT EXISTS (SELECT 1 FROM current_constraint k
+                              WHERE k.schema_name = o.schema_name
+                                AND k.table_name = o.table_name AND k.name = o.name) END;
+
 -- Where each expected table is in the current snapshot: its intended schema if it is there,
 -- else the first other schema that has a table of that name; NULL when it is nowhere. A table
 -- whose rename never ran is where its old name is (table_name: the name it has there), so
@@ -706,6 +739,9 @@ CREATE VIEW expected_presence AS
            WHEN o.kind = 'column' THEN EXISTS (
              SELECT 1 FROM current_column c WHERE c.schema_name = l.schema_name
                 AND c.table_name = l.table_name AND c.name = o.name)
+           -- an index whose rename never ran is there under its old name, not its new one
+           WHEN o.kind = 'index' AND EXISTS (SELECT 1 FROM faked_rename r WHERE r.object_id = o.id)
+             THEN 0
            WHEN o.kind = 'index' THEN EXISTS (
              SELECT 1 FROM current_index i WHERE i.schema_name = l.schema_name
                 AND i.table_name = l.table_name
@@ -756,6 +792,61 @@ CREATE VIEW expected_removal_presence AS
            ELSE 0
          END END AS present
     FROM expected_removal r;
+
+-- An alteration of a column that a recorded migration makes and that never ran: the column
+-- is not as the history leaves it, but exactly as it was before that migration's first
+-- alteration of it (type, nullability, default), or before an earlier migration's alteration
+-- that never ran either. An alteration by the migration that creates the column is part of
+-- its creation (AddField with a default drops the default again), never counted here.
+CREATE VIEW unrun_alter AS
+  SELECT j.object_id, j.migration, min(j.rowid) AS intent_rowid, min(j.artifact_id) AS artifact_id,
+         min(j.line) AS line, o.schema_name, o.table_name, o.name, c.type AS actual_type,
+         c.not_null AS actual_not_null, c.default_expr AS actual_default
+    FROM expected_intent j
+    JOIN expected_object o ON o.id = j.object_id AND o.kind = 'column'
+    JOIN expected_presence p ON p.object_id = o.id AND p.present
+    JOIN current_column c ON c.schema_name = p.location AND c.table_name = o.table_name
+         AND c.name = o.name
+   WHERE j.action = 'alter' AND c.type IS NOT NULL
+     AND NOT EXISTS (SELECT 1 FROM expected_intent k WHERE k.object_id = j.object_id
+                        AND k.migration = j.migration AND k.action IN ('create', 'ensure'))
+     -- not as the history leaves it
+     AND ((o.type IS NOT NULL AND o.type <> c.type)
+          OR (o.not_null IS NOT NULL AND o.not_null <> c.not_null)
+          OR coalesce(replace(lower(o.default_expr), ' ', ''), '') <>
+             coalesce(replace(lower(c.default_expr), ' ', ''), ''))
+     -- as it was before this migration's alteration, or an earlier one's
+     AND EXISTS (SELECT 1 FROM expected_intent i
+                  WHERE i.object_id = j.object_id AND i.action = 'alter' AND i.rowid <= j.rowid
+                    AND NOT EXISTS (SELECT 1 FROM expected_intent k WHERE k.object_id = i.object_id
+                                       AND k.migration = i.migration
+                                       AND k.action IN ('create', 'ensure'))
+                    AND i.rowid = (SELECT min(k.rowid) FROM expected_intent k
+                                    WHERE k.object_id = i.object_id AND k.migration = i.migration
+                                      AND k.action = 'alter')
+                    AND i.before_type IS NOT NULL AND i.before_type = c.type
+                    AND (i.before_not_null IS NULL OR i.before_not_null = c.not_null)
+                    AND coalesce(replace(lower(i.before_default), ' ', ''), '') =
+                        coalesce(replace(lower(c.default_expr), ' ', ''), ''))
+   GROUP BY j.object_id, j.migration;
+
+-- Whether each object a recorded migration intends is there as far as that migration is
+-- concerned (one row per migration and object; what follows a renamed table is not an effect
+-- of its own): an object whose rename never ran is there (under its old name) for every
+-- migration but the renaming one; an index or constraint a migration re-creates under a new
+-- name that never ran, and an alteration that never ran, are not there for that migration.
+-- NULL: unknown (an index or constraint a data-only dump cannot show).
+CREATE VIEW intent_presence AS
+  SELECT j.migration, j.object_id,
+         CASE WHEN EXISTS (SELECT 1 FROM faked_recreate x
+                            WHERE x.object_id = j.object_id AND x.migration = j.migration) THEN 0
+              WHEN EXISTS (SELECT 1 FROM unrun_alter u
+                            WHERE u.object_id = j.object_id AND u.migration = j.migration) THEN 0
+              WHEN EXISTS (SELECT 1 FROM faked_rename fr
+                            WHERE fr.object_id = j.object_id AND fr.migration <> j.migration) THEN 1
+              ELSE q.present END AS present
+    FROM (SELECT DISTINCT migration, object_id FROM expected_intent WHERE action <> 'follow') j
+    JOIN expected_presence q ON q.object_id = j.object_id;
 
 -- The DDL that creates each expected column, index and constraint where its table is (or,
 -- for a table that is nowhere, where its migration puts it), guarded so that running it
