@@ -1362,6 +1362,7 @@ std::vector<Subject> derive_subjects(store::Store& store, const DeriveOptions& o
       }
     }
     s.record_artifacts = record_artifacts[g];
+    s.records = records[g].size();
     bool fits = records[g].empty() || files.empty() ||
                 std::any_of(records[g].begin(), records[g].end(),
                             [&](const std::string& r) { return files.count(r) > 0; });

@@ -48,6 +48,7 @@ struct Subject {
   std::set<std::pair<int64_t, std::optional<std::string>>> dumps;
   std::set<int64_t> record_artifacts;  // exports outside any dump whose records are its own
   bool migration_files = true;
+  size_t records = 0;  // distinct migrations its records name
 };
 
 // Groups the dumps into databases (writes `subject`): dumps of one database are those the

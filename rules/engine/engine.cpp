@@ -105,6 +105,13 @@ AnalyzeSummary analyze(store::Store& store, const AnalyzeOptions& options) {
   // One database: derived and analysed as a whole. Several (a pg_dumpall, unrelated dumps):
   // each on its own, its findings named after it.
   bool several = subjects.size() > 1;
+  // The Django databases last, the one with the most recorded migrations at the very end:
+  // the derived tables (expected_object, recorded_migration, ...) are left holding those of
+  // the database analysed last, and the one the migration files describe best is the one
+  // they are most useful for.
+  std::stable_sort(subjects.begin(), subjects.end(), [](const Subject& a, const Subject& b) {
+    return std::pair(a.migration_files, a.records) < std::pair(b.migration_files, b.records);
+  });
   for (size_t i = 0; i < std::max<size_t>(subjects.size(), 1); ++i) {
     const Subject* scope = several ? &subjects[i] : nullptr;
     if (!subjects.empty()) {
