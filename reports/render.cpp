@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cctype>
 #include <map>
 #include <set>
 
@@ -113,6 +115,18 @@ std::string subject_text(const Finding& f) {
   if (s.count("migration")) {
     out += out.empty() ? s["migration"] : " (" + s["migration"] + ")";
   }
+  if (s.count("database")) {
+    out = "[" + s["database"] + "] " + out;  // one database of several
+  }
+  return out;
+}
+
+// "dumps a.sql, b.sql" / "dump a.sql".
+std::string dumps_text(const Database& d) {
+  std::string out = d.dumps.size() == 1 ? "dump " : "dumps ";
+  for (size_t i = 0; i < d.dumps.size(); ++i) {
+    out += (i ? ", " : "") + d.dumps[i];
+  }
   return out;
 }
 
@@ -150,6 +164,31 @@ std::string md_code(const std::string& text) {
   return "`" + text + "`";
 }
 
+// The argument of psql's \connect for a database name, as pg_dumpall writes it: the name
+// itself when it is plain, else a quoted connection string naming it.
+std::string psql_connect_arg(const std::string& name) {
+  bool plain = !name.empty() && !std::isdigit(static_cast<unsigned char>(name[0]));
+  for (char c : name) {
+    plain = plain && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_');
+  }
+  if (plain) {
+    return name;
+  }
+  std::string conn = "dbname='";
+  for (char c : name) {
+    if (c == '\\' || c == '\'') {
+      conn += '\\';
+    }
+    conn += c;
+  }
+  conn += "'";
+  std::string out = "-reuse-previous=on \"";
+  for (char c : conn) {
+    out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  }
+  return out + "\"";
+}
+
 bool analysed(const Input& in) {
   return in.status == "ok" || in.status == "partial" || in.status == "unchanged";
 }
@@ -180,6 +219,13 @@ void write_text(std::ostream& out, const Report& report, bool colour, bool verbo
     if (in.status == "partial") {
       out << st.severity("warning")
           << fmt::format(" {} was read only in part: {}\n", in.path, in.detail.value_or(""));
+    }
+  }
+  if (report.databases.size() > 1) {
+    out << fmt::format("Databases: {}, each analysed on its own\n", report.databases.size());
+    for (const auto& d : report.databases) {
+      out << fmt::format("  {}{} ({})\n", d.name ? d.label + ": " : "", dumps_text(d),
+                         d.grouped_by);
     }
   }
   for (const auto& n : report.notes) {
@@ -258,6 +304,19 @@ void write_markdown(std::ostream& out, const Report& report) {
                          count_of(c.findings.size(), "finding"));
     }
   }
+  if (report.databases.size() > 1) {
+    out << fmt::format("\n## Databases\n\n{} databases, each analysed on its own.\n\n",
+                       report.databases.size());
+    out << "| database | dumps | grouped by |\n|---|---|---|\n";
+    for (const auto& d : report.databases) {
+      std::string dumps;
+      for (const auto& p : d.dumps) {
+        dumps += (dumps.empty() ? "" : ", ") + md_code(p);
+      }
+      out << fmt::format("| {} | {} | {} |\n", d.name ? md_code(*d.name) : "(not named)", dumps,
+                         md(d.grouped_by));
+    }
+  }
   std::map<std::string, const Finding*> by_id;
   for (const auto& f : report.findings) {
     by_id[f.id] = &f;
@@ -313,13 +372,10 @@ void write_markdown(std::ostream& out, const Report& report) {
   }
 }
 
-void write_repair_script(std::ostream& out, const Report& report) {
-  out << "-- Repair script written by dbautopsy " << report.version << " for " << report.title
-      << ".\n"
-         "-- dbautopsy never runs it. Review every statement before you do: each is guarded so\n"
-         "-- that running it twice changes nothing, but only you know which side of a drift is\n"
-         "-- right. Lines starting with -- are advice, not SQL.\n\n"
-         "BEGIN;\n";
+namespace {
+
+// The repair statements of some causes (those of one database), in dependency order.
+void write_repairs(std::ostream& out, const Report& report, int database) {
   std::map<std::string, const Finding*> by_id;
   for (const auto& f : report.findings) {
     by_id[f.id] = &f;
@@ -346,6 +402,9 @@ void write_repair_script(std::ostream& out, const Report& report) {
   };
   for (int p = 0; p <= 7; ++p) {
     for (const auto& c : report.causes) {
+      if (c.database != database) {
+        continue;
+      }
       if (c.repair) {
         if (p == 7) {
           // One repair for the whole cause (bulk, with counts and checks) rather than per
@@ -371,11 +430,60 @@ void write_repair_script(std::ostream& out, const Report& report) {
   }
   // Causes with nothing to run still get their line: the script lists every cause.
   for (const auto& c : report.causes) {
-    if (!introduced.count(c.id)) {
+    if (c.database == database && !introduced.count(c.id)) {
       out << fmt::format("\n-- {}: {}\n", c.id, c.summary);
     }
   }
-  out << "\nCOMMIT;\n";
+}
+
+}  // namespace
+
+void write_repair_script(std::ostream& out, const Report& report) {
+  out << "-- Repair script written by dbautopsy " << report.version << " for " << report.title
+      << ".\n"
+         "-- dbautopsy never runs it. Review every statement before you do: each is guarded so\n"
+         "-- that running it twice changes nothing, but only you know which side of a drift is\n"
+         "-- right. Lines starting with -- are advice, not SQL.\n";
+  if (report.databases.size() <= 1) {
+    out << "\nBEGIN;\n";
+    write_repairs(out, report, -1);
+    out << "\nCOMMIT;\n";
+    return;
+  }
+  // Several databases: one part each, in a transaction of its own. A part whose database the
+  // dumps name connects to it (psql's \connect, as pg_dumpall's own script does); a part of a
+  // database they do not name runs only when told which it is (psql -v), never against
+  // whatever database the script happens to be run in.
+  out << fmt::format("--\n-- The inputs show {} databases; each has its part below.\n",
+                     report.databases.size());
+  for (size_t i = 0; i < report.databases.size(); ++i) {
+    const Database& d = report.databases[i];
+    bool any = std::any_of(report.causes.begin(), report.causes.end(),
+                           [&](const Cause& c) { return c.database == static_cast<int>(i); });
+    out << fmt::format("\n-- Database {} of {}: {}{}\n", i + 1, report.databases.size(),
+                       d.name ? d.label + ", " : "", dumps_text(d));
+    if (!any) {
+      out << "-- nothing found, nothing to repair\n";
+      continue;
+    }
+    std::string var = fmt::format("repair_database_{}", i + 1);
+    if (d.name) {
+      out << "\\connect " << psql_connect_arg(*d.name) << "\n";
+    } else {
+      out << fmt::format(
+          "-- The dumps do not name this database: run this part connected to it, with\n"
+          "--   psql -v ON_ERROR_STOP=1 -v {}=1 -d DATABASE -f THIS_FILE\n"
+          "-- (without -v {}=1 it is skipped).\n"
+          "\\if :{{?{}}}\n",
+          var, var, var);
+    }
+    out << "BEGIN;\n";
+    write_repairs(out, report, static_cast<int>(i));
+    out << "\nCOMMIT;\n";
+    if (!d.name) {
+      out << "\\endif\n";
+    }
+  }
 }
 
 }  // namespace dbautopsy::reports

@@ -10,9 +10,10 @@ namespace dbautopsy::reports {
 
 namespace {
 
-constexpr const char* k_subject_keys[] = {"schema", "table",      "column",
-                                          "index",  "constraint", "migration",
-                                          "row_id", "value",      "suggested_value"};
+constexpr const char* k_subject_keys[] = {"schema",          "table",     "column", "index",
+                                          "constraint",      "migration", "row_id", "value",
+                                          "suggested_value", "database"};
+constexpr int k_subject_count = 10;
 
 std::vector<Evidence> parse_evidence(const std::optional<std::string>& text) {
   std::vector<Evidence> out;
@@ -92,10 +93,29 @@ Report load_report(store::Store& store, const std::string& version, const std::s
                                     st.get_text(4), st.get_optional_text(5), st.get_int(6)});
     }
   }
+  std::map<int64_t, int> database_index;
+  {
+    store::Statement st =
+        store.prepare("SELECT id, database, label, dumps, grouped_by FROM subject ORDER BY id");
+    while (st.step()) {
+      Database d;
+      d.name = st.get_optional_text(1);
+      d.label = st.get_text(2);
+      auto dumps = nlohmann::json::parse(st.get_text(3), nullptr, false);
+      if (dumps.is_array()) {
+        for (const auto& p : dumps) {
+          d.dumps.push_back(p.is_string() ? p.get<std::string>() : p.dump());
+        }
+      }
+      d.grouped_by = st.get_text(4);
+      database_index[st.get_int(0)] = static_cast<int>(report.databases.size());
+      report.databases.push_back(std::move(d));
+    }
+  }
   std::map<int64_t, std::string> cause_ids;
   {
     store::Statement st = store.prepare(
-        "SELECT id, kind, summary, narrative, evidence, repair FROM cause ORDER BY id");
+        "SELECT id, kind, summary, narrative, evidence, repair, subject_id FROM cause ORDER BY id");
     while (st.step()) {
       Cause c;
       c.id = fmt::format("C{}", st.get_int(0));
@@ -104,6 +124,9 @@ Report load_report(store::Store& store, const std::string& version, const std::s
       c.narrative = st.get_text(3);
       c.evidence = parse_evidence(st.get_optional_text(4));
       c.repair = st.get_optional_text(5);
+      if (auto subject = st.get_optional_int(6); subject && database_index.count(*subject)) {
+        c.database = database_index[*subject];
+      }
       c.severity = "info";
       cause_ids[st.get_int(0)] = c.id;
       report.causes.push_back(c);
@@ -136,7 +159,7 @@ Report load_report(store::Store& store, const std::string& version, const std::s
       }
       r.f.repair = st.get_optional_text(5);
       r.cause = st.get_int(6);
-      for (int i = 0; i < 9; ++i) {
+      for (int i = 0; i < k_subject_count; ++i) {
         r.f.subject.emplace_back(k_subject_keys[i], st.get_optional_text(7 + i));
       }
       rows.push_back(std::move(r));
@@ -219,6 +242,15 @@ void write_json(std::ostream& out, const Report& report) {
     }
   }
   doc["causes"] = causes;
+  // How the dumps were grouped into databases, each analysed on its own.
+  nlohmann::ordered_json databases = nlohmann::ordered_json::array();
+  for (const auto& d : report.databases) {
+    databases.push_back(
+        {{"database", d.name ? nlohmann::ordered_json(*d.name) : nlohmann::ordered_json()},
+         {"dumps", d.dumps},
+         {"grouped_by", d.grouped_by}});
+  }
+  doc["databases"] = databases;
   if (!report.notes.empty()) {
     doc["notes"] = report.notes;
   }

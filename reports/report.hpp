@@ -28,7 +28,8 @@ struct Evidence {
 struct Finding {
   std::string id;  // F1
   std::string rule, severity, message;
-  // The nine subject keys of the contract, in contract order; nullopt is JSON null.
+  // The nine subject keys of the contract, in contract order, then `database` (the database
+  // of a multi-database input); nullopt is JSON null.
   std::vector<std::pair<std::string, std::optional<std::string>>> subject;
   std::vector<Evidence> evidence;
   std::optional<nlohmann::ordered_json> metrics;
@@ -38,6 +39,7 @@ struct Finding {
 
 struct Cause {
   std::string id, kind, summary, narrative, severity;
+  int database = -1;  // index in Report::databases when there are several, else -1
   std::optional<std::string> repair;
   std::vector<Evidence> evidence;
   std::vector<std::string> findings;
@@ -49,6 +51,14 @@ struct Input {
   int64_t problems = 0;
 };
 
+// A database the dumps show, and why its dumps were taken as one database.
+struct Database {
+  std::optional<std::string> name;  // as the dump names it (pg_dumpall), else nullopt
+  std::string label;                // the name, else its dumps' paths
+  std::vector<std::string> dumps;
+  std::string grouped_by;
+};
+
 struct Report {
   std::string version;
   std::string title;  // the case folder or store
@@ -56,6 +66,7 @@ struct Report {
   std::vector<Cause> causes;
   std::vector<Finding> findings;
   std::vector<std::string> notes;
+  std::vector<Database> databases;  // each analysed on its own
 };
 
 Report load_report(store::Store& store, const std::string& version, const std::string& title);

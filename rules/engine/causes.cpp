@@ -487,13 +487,14 @@ void tell_logs(store::Store& store, Group& g, const std::optional<std::string>& 
   }
 }
 
-int correlate(store::Store& store) {
+int correlate(store::Store& store, int64_t after_finding) {
   std::vector<F> findings;
   {
     store::Statement st = store.prepare(
         "SELECT id, rule, severity, coalesce(cause_key, ''), subject_schema, subject_table, "
         "subject_column, subject_index, subject_constraint, subject_migration FROM finding "
-        "ORDER BY id");
+        "WHERE id > ?1 ORDER BY id");
+    st.bind(1, after_finding);
     while (st.step()) {
       F f;
       f.id = st.get_int(0);
@@ -1183,7 +1184,8 @@ int correlate(store::Store& store) {
       std::vector<std::string> families;  // subject.value: the family
       store::Statement st = store.prepare(
           "SELECT coalesce(subject_value, '?') FROM finding WHERE cause_key = 'checks-skipped' "
-          "ORDER BY subject_value");
+          "AND id > ?1 ORDER BY subject_value");
+      st.bind(1, after_finding);
       while (st.step()) {
         families.push_back(st.get_text(0));
       }
@@ -1245,14 +1247,20 @@ int correlate(store::Store& store) {
       "INSERT INTO cause(id, kind, summary, narrative, evidence, repair) VALUES (?1, ?2, ?3, ?4, "
       "?5, ?6)");
   store::Statement link = store.prepare("UPDATE finding SET cause_id = ?1 WHERE id = ?2");
-  int64_t id = 0;
+  // After the causes of the databases analysed before this one.
+  int64_t first = 0;
+  {
+    store::Statement st = store.prepare("SELECT coalesce(max(id), 0) FROM cause");
+    first = st.step() ? st.get_int(0) : 0;
+  }
+  int64_t id = first;
   for (Group* g : ordered) {
     insert.run(++id, g->kind, g->summary, g->narrative, g->evidence.dump(), g->repair);
     for (const F* f : g->findings) {
       link.run(id, f->id);
     }
   }
-  return static_cast<int>(id);
+  return static_cast<int>(id - first);
 }
 
 }  // namespace dbautopsy::rules

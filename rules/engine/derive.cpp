@@ -8,6 +8,8 @@
 #include <set>
 #include <tuple>
 
+#include <nlohmann/json.hpp>
+
 #include "base/error.hpp"
 #include "base/text.hpp"
 #include "pgsql/names.hpp"
@@ -30,7 +32,7 @@ struct Candidate {
   int64_t data_sections = 0;
 };
 
-std::vector<Candidate> candidates(store::Store& store) {
+std::vector<Candidate> candidates(store::Store& store, const Subject* scope = nullptr) {
   std::vector<Candidate> out;
   store::Statement st = store.prepare(R"(
     SELECT a.id, u.db, a.path, coalesce(a.started_on, a.completed_on),
@@ -52,6 +54,9 @@ std::vector<Candidate> candidates(store::Store& store) {
     c.relations = st.get_int(4);
     c.data_sections = st.get_int(5);
     c.mtime = st.get_optional_text(6);
+    if (scope && !scope->dumps.count({c.artifact, c.db})) {
+      continue;  // a dump of another database
+    }
     out.push_back(c);
   }
   // A fingerprint of the schema (every relation, column, index and constraint) and of the
@@ -331,8 +336,24 @@ bool same_state(const Candidate& a, const Candidate& b) {
   return schema_agrees && data_agrees && times_agree;
 }
 
-void derive_snapshots(store::Store& store, const DeriveOptions& options, DeriveSummary& summary) {
-  std::vector<Candidate> all = candidates(store);
+void derive_snapshots(store::Store& store, const DeriveOptions& given, DeriveSummary& summary,
+                      const Subject* scope) {
+  std::vector<Candidate> all = candidates(store, scope);
+  // --before / --after order the dumps of the database they name (derive_subjects has made
+  // sure that both name dumps of one database, and that each names a dump).
+  DeriveOptions options = given;
+  if (scope) {
+    auto here = [&](const std::optional<std::string>& path) {
+      return path && std::any_of(all.begin(), all.end(),
+                                 [&](const Candidate& c) { return c.path == *path; });
+    };
+    if (!here(options.before)) {
+      options.before.reset();
+    }
+    if (!here(options.after)) {
+      options.after.reset();
+    }
+  }
   std::vector<Group> groups;
   for (const auto& c : all) {
     auto it = std::find_if(groups.begin(), groups.end(), [&](const Group& g) {
@@ -521,16 +542,34 @@ struct Recorded {
   std::optional<int64_t> line;
 };
 
-std::vector<Recorded> recorded_migrations(store::Store& store) {
+std::vector<Recorded> recorded_migrations(store::Store& store, const Subject* scope) {
   std::vector<Recorded> out;
+  // The records of the database analysed: those of its dumps and of the exports that are
+  // its own (temp.scope_record; every record when there is one database).
+  store.exec("DROP TABLE IF EXISTS temp.scope_record");
+  store.exec("CREATE TEMP TABLE scope_record(artifact_id INTEGER, db TEXT)");
+  if (scope) {
+    store::Statement add =
+        store.prepare("INSERT INTO temp.scope_record(artifact_id, db) VALUES (?1, ?2)");
+    for (const auto& [artifact, db] : scope->dumps) {
+      add.run(artifact, db);
+    }
+    for (int64_t artifact : scope->record_artifacts) {
+      add.run(artifact, std::optional<std::string>());
+    }
+  }
   // The evidence row: a real export (csv/json/psql/copy/insert) before showmigrations.
-  store::Statement st = store.prepare(R"(
-    SELECT app, name, min(record_id), min(applied_at), min(rowid),
-           (SELECT artifact_id FROM migration_record r2 WHERE r2.app = r.app AND r2.name = r.name
-             ORDER BY source = 'showmigrations', rowid LIMIT 1),
-           (SELECT line FROM migration_record r2 WHERE r2.app = r.app AND r2.name = r.name
-             ORDER BY source = 'showmigrations', rowid LIMIT 1)
-      FROM migration_record r GROUP BY app, name)");
+  store::Statement st = store.prepare(fmt::format(R"(
+    WITH mr AS (SELECT rowid AS rid, * FROM migration_record m
+                 WHERE {} OR EXISTS (SELECT 1 FROM temp.scope_record s
+                                      WHERE s.artifact_id = m.artifact_id AND s.db IS m.db))
+    SELECT app, name, min(record_id), min(applied_at), min(rid),
+           (SELECT artifact_id FROM mr r2 WHERE r2.app = r.app AND r2.name = r.name
+             ORDER BY source = 'showmigrations', rid LIMIT 1),
+           (SELECT line FROM mr r2 WHERE r2.app = r.app AND r2.name = r.name
+             ORDER BY source = 'showmigrations', rid LIMIT 1)
+      FROM mr r GROUP BY app, name)",
+                                                  scope ? "0" : "1"));
   while (st.step()) {
     Recorded r;
     r.app = st.get_text(0);
@@ -1077,14 +1116,317 @@ std::vector<Effect> effects_of(store::Store& store, const std::string& app, cons
 
 }  // namespace
 
-DeriveSummary derive(store::Store& store, const DeriveOptions& options) {
+namespace {
+
+// What a dump shows of its database, to tell whether two dumps are of one database: its
+// tables and their columns (from the DDL, else from the COPY / INSERT column lists of a
+// data-only dump), each as schema.table and schema.table.column.
+struct Shape {
+  std::set<std::string> tables, columns;
+};
+
+Shape shape_of(store::Store& store, const Candidate& c) {
+  Shape s;
+  store::Statement st = store.prepare(R"(
+    SELECT schema_name || '.' || name, NULL FROM db_relation
+     WHERE artifact_id = ?1 AND db IS ?2 AND kind IN ('table', 'partitioned_table', 'foreign_table')
+    UNION ALL SELECT schema_name || '.' || table_name, name FROM db_column
+     WHERE artifact_id = ?1 AND db IS ?2
+    UNION ALL SELECT schema_name || '.' || table_name, columns FROM table_stats
+     WHERE artifact_id = ?1 AND db IS ?2)");
+  st.bind(1, c.artifact);
+  st.bind(2, c.db);
+  while (st.step()) {
+    std::string table = st.get_text(0);
+    s.tables.insert(table);
+    if (auto cols = st.get_optional_text(1)) {
+      for (auto part : text::split(*cols, ',')) {
+        std::string name = unquote(std::string(part));
+        if (!name.empty()) {
+          s.columns.insert(table + "." + name);
+        }
+      }
+    }
+  }
+  return s;
+}
+
+// What two dumps have in common: the items (tables and columns) both have, of all that
+// either has, and of those the smaller one has.
+struct Overlap {
+  size_t common = 0, all = 0, smaller = 0;
+  double share() const { return all ? static_cast<double>(common) / static_cast<double>(all) : 0; }
+  double contained() const {
+    return smaller ? static_cast<double>(common) / static_cast<double>(smaller) : 0;
+  }
+  // Two dumps are of one database when at least half of all their tables and columns are
+  // common to both (a migration or two between them changes a few), or when nearly all of
+  // the smaller one's are in the other (a database that grew: an early dump before the
+  // migrations that added most tables). Unrelated databases share almost none.
+  bool same_database() const { return share() >= 0.5 || contained() >= 0.9; }
+};
+
+Overlap overlap(const Shape& a, const Shape& b) {
+  // Columns when both show some (a dump of INSERTs without column lists shows none), else
+  // tables.
+  bool by_columns = !a.columns.empty() && !b.columns.empty();
+  const auto& x = by_columns ? a.columns : a.tables;
+  const auto& y = by_columns ? b.columns : b.tables;
+  Overlap o;
+  for (const auto& item : x) {
+    o.common += y.count(item);
+  }
+  o.all = x.size() + y.size() - o.common;
+  o.smaller = std::min(x.size(), y.size());
+  return o;
+}
+
+std::string percent(const Overlap& o) {
+  return fmt::format("{}% ({} of {} tables and columns; {}% of the smaller one's)",
+                     static_cast<int>(o.share() * 100 + 0.5), o.common, o.all,
+                     static_cast<int>(o.contained() * 100 + 0.5));
+}
+
+}  // namespace
+
+std::vector<Subject> derive_subjects(store::Store& store, const DeriveOptions& options,
+                                     DeriveSummary& summary) {
+  store.exec("DELETE FROM subject");
+  std::vector<Candidate> all = candidates(store);
+  for (const auto& [flag, path] : {std::pair{"before", options.before}, {"after", options.after}}) {
+    if (path && !all.empty() &&
+        std::none_of(all.begin(), all.end(), [&](const Candidate& c) { return c.path == *path; })) {
+      std::string dumps;
+      for (const auto& c : all) {
+        dumps += (dumps.empty() ? "" : ", ") + c.path;
+      }
+      throw UsageError(fmt::format("--{} {}: no such dump among the inputs (the dumps: {})", flag,
+                                   *path, dumps));
+    }
+  }
+  std::vector<Shape> shapes;
+  for (const auto& c : all) {
+    shapes.push_back(shape_of(store, c));
+  }
+  struct Group {
+    std::vector<size_t> members;
+    std::vector<std::string> why;
+  };
+  std::vector<Group> groups;
+  auto is_flagged = [&](const Candidate& c) {
+    return (options.before && *options.before == c.path) ||
+           (options.after && *options.after == c.path);
+  };
+  for (size_t i = 0; i < all.size(); ++i) {
+    const Candidate& c = all[i];
+    // A named database (pg_dumpall): the dumps of that name, and only those.
+    auto named = [&](const Group& g) -> std::optional<std::string> {
+      for (size_t m : g.members) {
+        if (all[m].db) {
+          return all[m].db;
+        }
+      }
+      return std::nullopt;
+    };
+    if (c.db) {
+      auto it = std::find_if(groups.begin(), groups.end(),
+                             [&](const Group& g) { return named(g) == c.db; });
+      if (it != groups.end()) {
+        it->members.push_back(i);
+        it->why.push_back(fmt::format("{} holds database {} too", c.path, *c.db));
+        continue;
+      }
+    }
+    // Else the group whose first dump it has most in common with (Overlap::same_database).
+    size_t best = groups.size();
+    Overlap best_overlap;
+    for (size_t g = 0; g < groups.size(); ++g) {
+      if (c.db && named(groups[g])) {
+        continue;  // two databases of their own names
+      }
+      if (std::any_of(groups[g].members.begin(), groups[g].members.end(),
+                      [&](size_t m) { return all[m].artifact == c.artifact; })) {
+        continue;  // two databases of one pg_dumpall
+      }
+      Overlap o = overlap(shapes[i], shapes[groups[g].members.front()]);
+      bool flagged =
+          is_flagged(c) && std::any_of(groups[g].members.begin(), groups[g].members.end(),
+                                       [&](size_t m) { return is_flagged(all[m]); });
+      if ((o.same_database() || flagged) &&
+          (best == groups.size() || o.share() > best_overlap.share())) {
+        best = g;
+        best_overlap = o;
+      }
+    }
+    if (best < groups.size()) {
+      const Candidate& first = all[groups[best].members.front()];
+      groups[best].members.push_back(i);
+      groups[best].why.push_back(
+          best_overlap.same_database()
+              ? fmt::format("{} and {} have {} in common", first.path, c.path,
+                            percent(best_overlap))
+              : fmt::format("--before / --after order {} and {}", first.path, c.path));
+      continue;
+    }
+    Group g;
+    g.members.push_back(i);
+    if (c.db) {
+      g.why.push_back(fmt::format("database {} of {}", *c.db, c.path));
+    }
+    groups.push_back(std::move(g));
+  }
+
+  // The records of exports outside the dumps (a CSV of django_migrations, showmigrations)
+  // belong to the database that has the django_migrations table -- when several have it, to
+  // the one whose own records share most with them.
+  std::vector<std::set<std::string>> own_records(groups.size());
+  std::vector<bool> django(groups.size(), false);
+  for (size_t g = 0; g < groups.size(); ++g) {
+    for (size_t m : groups[g].members) {
+      store::Statement st = store.prepare(
+          "SELECT app || '.' || name FROM migration_record WHERE artifact_id = ?1 AND db IS ?2");
+      st.bind(1, all[m].artifact);
+      st.bind(2, all[m].db);
+      while (st.step()) {
+        own_records[g].insert(st.get_text(0));
+      }
+      st.reset();
+      store::Statement t = store.prepare(
+          "SELECT 1 FROM db_relation WHERE artifact_id = ?1 AND db IS ?2 "
+          "AND name = 'django_migrations' UNION ALL SELECT 1 FROM table_stats "
+          "WHERE artifact_id = ?1 AND db IS ?2 AND table_name = 'django_migrations'");
+      t.bind(1, all[m].artifact);
+      t.bind(2, all[m].db);
+      django[g] = django[g] || t.step() || !own_records[g].empty();
+      t.reset();
+    }
+  }
+  std::vector<std::set<int64_t>> record_artifacts(groups.size());
+  std::vector<std::set<std::string>> records(own_records);
+  if (groups.size() > 1) {
+    store::Statement exports = store.prepare(R"(
+      SELECT r.artifact_id, a.path, group_concat(r.app || '.' || r.name, char(10))
+        FROM migration_record r JOIN artifact a ON a.id = r.artifact_id
+       WHERE a.kind NOT IN ('pgdump-sql', 'pgdump-custom', 'pgdump-tar', 'pgdump-dir')
+       GROUP BY r.artifact_id ORDER BY r.artifact_id)");
+    while (exports.step()) {
+      int64_t artifact = exports.get_int(0);
+      std::string path = exports.get_text(1);
+      std::set<std::string> names;
+      for (auto n : text::split(exports.get_text(2), '\n')) {
+        names.insert(std::string(n));
+      }
+      size_t best = groups.size();
+      size_t best_common = 0;
+      for (size_t g = 0; g < groups.size(); ++g) {
+        size_t common = 0;
+        for (const auto& n : names) {
+          common += own_records[g].count(n);
+        }
+        bool better = best == groups.size() ? django[g]
+                                            : common > best_common || (common == best_common &&
+                                                                       django[g] && !django[best]);
+        if (better) {
+          best = g;
+          best_common = common;
+        }
+      }
+      if (best == groups.size()) {
+        best = 0;  // no database has django_migrations: the first one, and say so
+        summary.notes.push_back(fmt::format(
+            "{}: no dump has the django_migrations table; its records are taken as those of {}",
+            path, all[groups[0].members.front()].path));
+      }
+      record_artifacts[best].insert(artifact);
+      records[best].insert(names.begin(), names.end());
+      django[best] = true;
+    }
+  }
+
+  // Migration files fit a Django database whose records name them (or that has no record
+  // to tell); a database without django_migrations is not checked against them.
+  std::set<std::string> files;
+  {
+    store::Statement st = store.prepare("SELECT DISTINCT app || '.' || name FROM migration");
+    while (st.step()) {
+      files.insert(st.get_text(0));
+    }
+  }
+  std::vector<Subject> out;
+  store::Statement insert = store.prepare(
+      "INSERT INTO subject(database, label, dumps, grouped_by, migration_files) "
+      "VALUES (?1, ?2, ?3, ?4, ?5)");
+  for (size_t g = 0; g < groups.size(); ++g) {
+    Subject s;
+    const Candidate& first = all[groups[g].members.front()];
+    s.database = first.db;
+    std::vector<std::string> paths;
+    for (size_t m : groups[g].members) {
+      s.dumps.insert({all[m].artifact, all[m].db});
+      if (std::find(paths.begin(), paths.end(), all[m].path) == paths.end()) {
+        paths.push_back(all[m].path);
+      }
+    }
+    s.record_artifacts = record_artifacts[g];
+    s.records = records[g].size();
+    bool fits = records[g].empty() || files.empty() ||
+                std::any_of(records[g].begin(), records[g].end(),
+                            [&](const std::string& r) { return files.count(r) > 0; });
+    s.migration_files = groups.size() == 1 || (django[g] && fits);
+    s.label = s.database ? "database " + *s.database
+                         : fmt::format("{} {}", paths.size() == 1 ? "dump" : "dumps",
+                                       fmt::join(paths, ", "));
+    std::string why;
+    if (groups.size() == 1) {
+      why = all.size() == 1         ? "the one dump"
+            : groups[g].why.empty() ? "one database"
+                                    : fmt::format("{}", fmt::join(groups[g].why, "; "));
+    } else {
+      std::vector<std::string> reasons = groups[g].why;
+      if (!s.database) {
+        // Why it is a database of its own: what it shares with the others at most.
+        Overlap most;
+        std::string with;
+        for (size_t h = 0; h < groups.size(); ++h) {
+          if (h == g) {
+            continue;
+          }
+          Overlap o = overlap(shapes[groups[g].members.front()], shapes[groups[h].members.front()]);
+          if (with.empty() || o.share() > most.share()) {
+            most = o;
+            with = all[groups[h].members.front()].path;
+            if (all[groups[h].members.front()].db) {
+              with = "database " + *all[groups[h].members.front()].db + " of " + with;
+            }
+          }
+        }
+        reasons.push_back(fmt::format("a database of its own: at most {} in common with {}",
+                                      percent(most), with));
+      }
+      reasons.push_back(!s.migration_files
+                            ? (django[g] ? "its django_migrations records name none of the "
+                                           "migration files: not checked against them"
+                                         : "no django_migrations: not checked against the "
+                                           "migration files")
+                        : files.empty() ? "a Django database"
+                                        : "checked against the migration files");
+      why = fmt::format("{}", fmt::join(reasons, "; "));
+    }
+    insert.run(s.database, s.label, nlohmann::json(paths).dump(), why, s.migration_files);
+    s.id = store.last_insert_id();
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+DeriveSummary derive(store::Store& store, const DeriveOptions& options, const Subject* scope) {
   DeriveSummary summary;
   store::Store::Transaction tx(store);
   for (const char* table : {"expected_intent", "expected_object", "expected_removal",
                             "recorded_migration", "snapshot"}) {
     store.exec(fmt::format("DELETE FROM {}", table));
   }
-  derive_snapshots(store, options, summary);
+  derive_snapshots(store, options, summary, scope);
 
   {
     store::Statement st = store.prepare(
@@ -1096,7 +1438,7 @@ DeriveSummary derive(store::Store& store, const DeriveOptions& options) {
 
   Fold fold(summary.default_schema);
   int64_t position = 0;
-  for (const Recorded& r : recorded_migrations(store)) {
+  for (const Recorded& r : recorded_migrations(store, scope)) {
     std::string source;
     std::vector<Effect> effects = effects_of(store, r.app, r.name, &source);
     std::string migration = r.app + "." + r.name;

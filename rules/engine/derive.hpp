@@ -14,6 +14,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -37,7 +38,30 @@ struct DeriveSummary {
   std::vector<std::string> notes;  // how snapshots were ordered, ambiguities
 };
 
-DeriveSummary derive(store::Store& store, const DeriveOptions& options);
+// One database the dumps show (a row of `subject`), and what belongs to it: its dumps (an
+// artifact, and the database within it for a pg_dumpall), the exports of django_migrations
+// that are its records, and whether the migration files apply to it.
+struct Subject {
+  int64_t id = 0;
+  std::optional<std::string> database;
+  std::string label;
+  std::set<std::pair<int64_t, std::optional<std::string>>> dumps;
+  std::set<int64_t> record_artifacts;  // exports outside any dump whose records are its own
+  bool migration_files = true;
+  size_t records = 0;  // distinct migrations its records name
+};
+
+// Groups the dumps into databases (writes `subject`): dumps of one database are those the
+// evidence says are (the same name in a pg_dumpall; else most tables and columns in
+// common), and --before / --after name two dumps of one database. Notes say how each group
+// was made when there are several.
+std::vector<Subject> derive_subjects(store::Store& store, const DeriveOptions& options,
+                                     DeriveSummary& summary);
+
+// Derives everything for one database (`scope`), or for every input at once (nullptr: one
+// database).
+DeriveSummary derive(store::Store& store, const DeriveOptions& options,
+                     const Subject* scope = nullptr);
 
 // The data half (derive_data.cpp): natural keys, reference columns, id remappings, orphans.
 void derive_data(store::Store& store, const DeriveOptions& options, DeriveSummary& summary);

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <set>
 
 #include "base/error.hpp"
@@ -69,6 +70,11 @@ void run_rule(store::Store& store, const Rule& rule) {
 
 }  // namespace
 
+namespace {
+void analyze_one(store::Store& store, const AnalyzeOptions& options, const std::vector<Rule>& rules,
+                 const Subject* scope, AnalyzeSummary& summary);
+}  // namespace
+
 std::vector<Rule> all_rules(const AnalyzeOptions& options) {
   std::vector<Rule> rules = builtin_rules();
   for (const auto& r : options.extra_rules) {
@@ -84,11 +90,83 @@ AnalyzeSummary analyze(store::Store& store, const AnalyzeOptions& options) {
   AnalyzeSummary summary;
   std::vector<Rule> rules = all_rules(options);
   register_sql_functions(store);
-  summary.derived = derive(store, options.derive);
+  std::vector<Subject> subjects;
+  {
+    store::Store::Transaction tx(store);
+    DeriveSummary grouping;
+    subjects = derive_subjects(store, options.derive, grouping);
+    // Until this analysis is written, the store holds none (report refuses it).
+    store.exec("DELETE FROM analysis");
+    store.exec("DELETE FROM finding");
+    store.exec("DELETE FROM cause");
+    tx.commit();
+    summary.derived.notes = grouping.notes;
+  }
+  // One database: derived and analysed as a whole. Several (a pg_dumpall, unrelated dumps):
+  // each on its own, its findings named after it.
+  bool several = subjects.size() > 1;
+  // The Django databases last, the one with the most recorded migrations at the very end:
+  // the derived tables (expected_object, recorded_migration, ...) are left holding those of
+  // the database analysed last, and the one the migration files describe best is the one
+  // they are most useful for.
+  std::stable_sort(subjects.begin(), subjects.end(), [](const Subject& a, const Subject& b) {
+    return std::pair(a.migration_files, a.records) < std::pair(b.migration_files, b.records);
+  });
+  for (size_t i = 0; i < std::max<size_t>(subjects.size(), 1); ++i) {
+    const Subject* scope = several ? &subjects[i] : nullptr;
+    if (!subjects.empty()) {
+      store.prepare("UPDATE subject SET analysing = (id = ?1)").run(subjects[i].id);
+    }
+    DeriveSummary derived = derive(store, options.derive, scope);
+    summary.derived.snapshots += derived.snapshots;
+    summary.derived.recorded_migrations += derived.recorded_migrations;
+    summary.derived.expected_objects += derived.expected_objects;
+    if (i == 0 || derived.default_schema != "public") {
+      summary.derived.default_schema = derived.default_schema;
+    }
+    for (const auto& note : derived.notes) {
+      summary.derived.notes.push_back(several ? subjects[i].label + ": " + note : note);
+    }
+    analyze_one(store, options, rules, scope, summary);
+  }
+  if (!subjects.empty()) {
+    store.exec("UPDATE subject SET analysing = 0");
+  }
 
   store::Store::Transaction tx(store);
-  store.exec("DELETE FROM finding");
-  store.exec("DELETE FROM cause");
+  store.exec("DELETE FROM analysis");
+  store
+      .prepare(
+          "INSERT INTO analysis(analysed_at, rules, findings) VALUES "
+          "(strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), ?1, (SELECT count(*) FROM finding))")
+      .run(static_cast<int64_t>(rules.size()));
+  tx.commit();
+
+  store::Statement counts =
+      store.prepare("SELECT severity, count(*) FROM finding GROUP BY severity");
+  while (counts.step()) {
+    summary.by_severity[counts.get_text(0)] = static_cast<int>(counts.get_int(1));
+    summary.findings += static_cast<int>(counts.get_int(1));
+  }
+  return summary;
+}
+
+namespace {
+
+void analyze_one(store::Store& store, const AnalyzeOptions& options, const std::vector<Rule>& rules,
+                 const Subject* scope, AnalyzeSummary& summary) {
+  store::Store::Transaction tx(store);
+  int64_t before = 0;
+  int64_t causes_before = 0;
+  {
+    store::Statement st = store.prepare(
+        "SELECT (SELECT coalesce(max(id), 0) FROM finding), (SELECT coalesce(max(id), 0) FROM "
+        "cause)");
+    if (st.step()) {
+      before = st.get_int(0);
+      causes_before = st.get_int(1);
+    }
+  }
   store.exec("DELETE FROM rule_option");
   store::Statement opt =
       store.prepare("INSERT INTO rule_option(rule, name, value) VALUES (?1, ?2, ?3)");
@@ -131,22 +209,19 @@ AnalyzeSummary analyze(store::Store& store, const AnalyzeOptions& options) {
           fmt::format("rule {} ({}) failed: {}", rule.id, rule.origin, e.what()));
     }
   }
-  summary.causes = correlate(store);
-  store.exec("DELETE FROM analysis");
-  store
-      .prepare(
-          "INSERT INTO analysis(analysed_at, rules, findings) VALUES "
-          "(strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), ?1, (SELECT count(*) FROM finding))")
-      .run(static_cast<int64_t>(rules.size()));
-  tx.commit();
-
-  store::Statement counts =
-      store.prepare("SELECT severity, count(*) FROM finding GROUP BY severity");
-  while (counts.step()) {
-    summary.by_severity[counts.get_text(0)] = static_cast<int>(counts.get_int(1));
-    summary.findings += static_cast<int>(counts.get_int(1));
+  if (scope && scope->database) {
+    store.prepare("UPDATE finding SET subject_database = ?1 WHERE id > ?2")
+        .run(*scope->database, before);
   }
-  return summary;
+  summary.causes += correlate(store, before);
+  if (scope) {
+    // Each cause is of one database: its summary says which.
+    store.prepare("UPDATE cause SET summary = ?1 || ': ' || summary, subject_id = ?3 WHERE id > ?2")
+        .run(scope->label, causes_before, scope->id);
+  }
+  tx.commit();
 }
+
+}  // namespace
 
 }  // namespace dbautopsy::rules

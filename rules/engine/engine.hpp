@@ -36,7 +36,9 @@ AnalyzeSummary analyze(store::Store& store, const AnalyzeOptions& options);
 // All rules in effect: built-in plus extra.
 std::vector<Rule> all_rules(const AnalyzeOptions& options);
 
-// Groups findings into causes and writes cause rows and finding.cause_id (causes.cpp).
-int correlate(store::Store& store);
+// Groups findings into causes and writes cause rows and finding.cause_id (causes.cpp): the
+// findings after `after_finding` (those of the database analysed), into causes numbered
+// after the causes already written.
+int correlate(store::Store& store, int64_t after_finding = 0);
 
 }  // namespace dbautopsy::rules

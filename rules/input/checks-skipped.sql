@@ -31,8 +31,11 @@ unread_dumps AS (
       OR lower(path) GLOB '*.dump.*' OR lower(path) GLOB '*.backup' OR lower(path) GLOB '*.pgdump'
       OR lower(path) GLOB '*.tar' OR lower(path) GLOB '*.tar.*'),
 has_records AS (SELECT EXISTS (SELECT 1 FROM recorded_migration) AS yes),
-has_files AS (SELECT EXISTS (SELECT 1 FROM migration) AS yes),
-has_effects AS (SELECT EXISTS (SELECT 1 FROM migration WHERE source IN ('py', 'sqlmigrate')) AS yes),
+-- The migration files, when they apply to the database analysed (one database of several
+-- without django_migrations is not checked against them: nothing of them is skipped).
+has_files AS (SELECT EXISTS (SELECT 1 FROM migration) AND (SELECT yes FROM migration_files_in_scope) AS yes),
+has_effects AS (SELECT EXISTS (SELECT 1 FROM migration WHERE source IN ('py', 'sqlmigrate'))
+                       AND (SELECT yes FROM migration_files_in_scope) AS yes),
 -- The current snapshot: its tables (django_migrations apart) and whether it is a Django
 -- database (it has the django_migrations table).
 current AS (

@@ -22,6 +22,7 @@ SELECT k.app || '.' || k.name AS migration,
   FROM known k
   JOIN artifact a ON a.id = k.artifact_id
  WHERE EXISTS (SELECT 1 FROM recorded_migration)
+   AND (SELECT yes FROM migration_files_in_scope)  -- the files fit this database
    AND NOT EXISTS (SELECT 1 FROM recorded_migration r WHERE r.app = k.app AND r.name = k.name)
    -- a squashed migration is applied when all it replaces are (Django may not record it)
    AND NOT (k.replaces IS NOT NULL AND NOT EXISTS (

@@ -14,6 +14,7 @@ SELECT rm.app || '.' || rm.name AS migration,
   FROM recorded_migration rm
   JOIN artifact a ON a.id = rm.artifact_id
  WHERE EXISTS (SELECT 1 FROM migration m WHERE m.app = rm.app AND m.source IN ('py', 'sqlmigrate'))
+   AND (SELECT yes FROM migration_files_in_scope)  -- the files fit this database
    AND NOT EXISTS (SELECT 1 FROM migration m WHERE m.app = rm.app AND m.name = rm.name)
    AND NOT EXISTS (SELECT 1 FROM migration s WHERE s.replaces IS NOT NULL
                       AND (', ' || s.replaces || ', ') LIKE '%, ' || rm.app || '.' || rm.name || ', %')

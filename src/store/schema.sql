@@ -377,6 +377,28 @@ CREATE INDEX log_entity_value ON log_entity(kind, value);
 -- Written by `dbautopsy analyze` (and `investigate`), replaced on every run. Rules read the
 -- facts above and these; reports read findings, causes and facts.
 
+-- The databases the dumps show: each is analysed on its own (its snapshots, its
+-- migration records, its findings). Dumps are of one database only when the evidence says
+-- so: the same database name in a pg_dumpall (`\connect`), or most of their tables and
+-- columns in common; each database of a pg_dumpall is a database of its own. `analysing`
+-- marks the one whose analysis is under way (rules read its scope through
+-- migration_files_in_scope).
+CREATE TABLE subject (
+  id INTEGER PRIMARY KEY,
+  database TEXT,                     -- the name the dump gives it (pg_dumpall), else NULL
+  label TEXT NOT NULL,               -- database NAME, else dump PATH (dumps PATH, PATH...)
+  dumps TEXT NOT NULL,               -- JSON array of the paths of its dumps
+  grouped_by TEXT NOT NULL,          -- why these dumps were taken as one database
+  migration_files INTEGER NOT NULL,  -- 1: checked against the migration files (a Django
+                                     -- database whose records fit them); 0: not
+  analysing INTEGER NOT NULL DEFAULT 0
+);
+
+-- Whether the migration files (migration, migration_effect, migration_dependency) apply to
+-- the database being analysed: 1 when no subject says otherwise.
+CREATE VIEW migration_files_in_scope AS
+  SELECT coalesce((SELECT migration_files FROM subject WHERE analysing = 1), 1) AS yes;
+
 -- Database states the dumps show. Dumps whose schema facts are the same, and whose data
 -- (when both have data) is the same, are one snapshot: a schema-only dump beside a full dump
 -- of the same moment is reported once. role: current (the latest: what drift is measured
@@ -571,7 +593,8 @@ CREATE TABLE finding (
   evidence TEXT,                     -- JSON array of {artifact, line, text}
   metrics TEXT,                      -- JSON object
   repair TEXT,                       -- SQL that would repair it (never run)
-  cause_key TEXT                     -- what the rule says groups it with others
+  cause_key TEXT,                    -- what the rule says groups it with others
+  subject_database TEXT              -- the database of a multi-database input (subject.database)
 );
 
 CREATE TABLE cause (
@@ -580,8 +603,9 @@ CREATE TABLE cause (
   summary TEXT NOT NULL,             -- one line
   narrative TEXT NOT NULL,           -- one paragraph
   evidence TEXT,                     -- JSON array, as in finding
-  repair TEXT                        -- SQL for the whole cause (with expected counts and the
+  repair TEXT,                       -- SQL for the whole cause (with expected counts and the
                                      -- checks to run after), when that is the better repair
+  subject_id INTEGER                 -- the database it is of, when there are several (subject)
 );
 
 -- The current snapshot's facts, for rules.

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Runs `dbautopsy investigate` over one fixture case and compares with its expected.json.
 
-The findings must equal the expected ones exactly: rule and the nine subject keys, nothing
+The findings must equal the expected ones exactly: rule and the subject keys (the nine of the
+contract, and `database`: null, or missing in the expectation, for one database), nothing
 missing and nothing extra (an extra finding fails as surely as a missing one). Where the
 expectation gives metrics (data.duplicate-rows: rows, distinct_rows), they must match too;
 where it names the finding another belongs with ("same_cause_as"), both are in one cause.
@@ -19,10 +20,17 @@ import tempfile
 from pathlib import Path
 
 
+SUBJECT_KEYS = {"schema", "table", "column", "index", "constraint", "migration", "row_id",
+                "value", "suggested_value", "database"}
+
+
 def key(finding):
-    # null subject values sort as "" so that keys compare
+    # null subject values sort as "" so that keys compare; an expectation without the
+    # `database` key (one database) means null
+    subject = dict(finding["subject"])
+    subject.setdefault("database", None)
     return (finding["rule"], tuple(sorted((k, v if v is not None else "")
-                                          for k, v in finding["subject"].items())))
+                                          for k, v in subject.items())))
 
 
 def show(k):
@@ -70,14 +78,13 @@ def main():
         got = json.loads(run.stdout)
 
     failures = []
-    for field in ("tool", "version", "inputs", "findings", "causes"):
+    for field in ("tool", "version", "inputs", "findings", "causes", "databases"):
         if field not in got:
             failures.append(f"the report has no '{field}'")
     expected_keys = {key(f): f for f in expected["findings"]}
     got_keys = {}
     for f in got["findings"]:
-        if set(f["subject"]) != {"schema", "table", "column", "index", "constraint", "migration",
-                                 "row_id", "value", "suggested_value"}:
+        if set(f["subject"]) != SUBJECT_KEYS:
             failures.append(f"{f['id']}: subject keys are {sorted(f['subject'])}")
         if not f.get("cause") or f["cause"] not in {c["id"] for c in got["causes"]}:
             failures.append(f"{f['id']}: not attached to a cause")
@@ -138,6 +145,13 @@ def main():
     for text in story.get("cause_never_says", []):
         if text in said:
             failures.append(f"a cause says {text!r}, which it must not")
+    # How the dumps were grouped into databases ("databases": the dumps of each, and its
+    # name), when the expectation says.
+    if "databases" in expected:
+        want = sorted((d.get("database") or "", sorted(d["dumps"])) for d in expected["databases"])
+        have = sorted((d.get("database") or "", sorted(d["dumps"])) for d in got["databases"])
+        if want != have:
+            failures.append(f"databases: {have}, expected {want}")
     print(f"{case.name}: {len(got['findings'])} findings in {len(got['causes'])} causes, "
           f"{len(expected['findings'])} expected")
     for f in failures:
