@@ -26,8 +26,18 @@ std::string message_template(std::string_view m) {
   std::string out;
   out.reserve(m.size());
   size_t i = 0;
+  m = text::trim(m);
   while (i < m.size()) {
     char c = m[i];
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+      // Runs of white space are one space: a statement logged over several lines, indented
+      // by whoever wrote it, has the template of its one-line form.
+      while (i < m.size() && (m[i] == ' ' || m[i] == '\t' || m[i] == '\n' || m[i] == '\r')) {
+        ++i;
+      }
+      out += ' ';
+      continue;
+    }
     if (c == '"' || c == '\'') {
       // A quoted string, up to its closing quote (a doubled quote stays inside); an
       // apostrophe inside a word (don't) is not a quote.
@@ -164,50 +174,66 @@ std::vector<store::LogEntityFact> message_entities(std::string_view message,
   // Application and ETL messages: INSERT INTO t / UPDATE t / FROM t name tables; "team 87018"
   // is an id of a team, "41 rows" a count of rows.
   static const re2::RE2 sql_table(
-      R"re((?i)\b(?:insert\s+into|update|from|into|table)\s+"?([A-Za-z_][\w$]*(?:\.[A-Za-z_][\w$]*)?)"?)re");
+      R"re((?i)\b(insert\s+into|update|from|into|table)\s+"?([A-Za-z_][\w$]*(?:\.[A-Za-z_][\w$]*)?)"?)re");
   if (sql_words) {
     re2::StringPiece s = in;
-    while (re2::RE2::FindAndConsume(&s, sql_table, &a)) {
+    std::string keyword;
+    while (re2::RE2::FindAndConsume(&s, sql_table, &keyword, &a)) {
+      // The table an INSERT INTO / UPDATE / "into t" writes is named "written": a loop's
+      // target, rather than the tables it reads FROM.
+      std::string k = text::lower(keyword);
+      std::optional<std::string> role;
+      if (k.rfind("insert", 0) == 0 || k == "update" || k == "into") {
+        role = "written";
+      }
       static const char* const k_words[] = {"the", "a", "an", "table", "this", "that"};
       bool stop = false;
       for (const char* w : k_words) {
         stop = stop || a == w;
       }
       if (!stop && a.find('_') != std::string::npos) {
-        add("table", std::nullopt, a);
+        add("table", role, a);
       }
     }
   }
   static const re2::RE2 word_number(R"re((?i)\b([A-Za-z][A-Za-z_]*)[ #=:]+#?(\d+)\b)re");
   static const re2::RE2 number_word(R"re(\b(\d[\d,]*) ([A-Za-z][A-Za-z_]*))re");
-  std::vector<std::string> seen;
+  // Where each id's number starts, so that the same digits are not also read as a count
+  // ("batch 41: 41 rows": batch 41 is an id, 41 rows a count).
+  std::vector<size_t> id_at;
   if (has_digit) {
     re2::StringPiece s = in;
-    while (re2::RE2::FindAndConsume(&s, word_number, &a, &b)) {
-      std::string name = a;
-      for (auto& ch : name) {
-        ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    re2::StringPiece name_piece, number_piece;
+    while (re2::RE2::FindAndConsume(&s, word_number, &name_piece, &number_piece)) {
+      std::string name = text::lower(std::string_view(name_piece.data(), name_piece.size()));
+      auto ends = [&](std::string_view tail) {
+        return name.size() > tail.size() + 2 && name.ends_with(tail);
+      };
+      if (ends("ed") || ends("ing")) {
+        continue;  // a verb ("inserted 1,204 rows", "loading 3 files"): a count follows
       }
+      id_at.push_back(static_cast<size_t>(number_piece.data() - message.data()));
       if (name == "id" || name == "ids") {
         continue;  // "ID 5": the noun is before it; too vague to name
       }
-      add("id", name, b);
-      seen.push_back(b);
+      add("id", name, std::string(number_piece.data(), number_piece.size()));
     }
   }
   if (has_digit) {
     re2::StringPiece s = in;
-    while (re2::RE2::FindAndConsume(&s, number_word, &a, &b)) {
+    re2::StringPiece number_piece, noun_piece;
+    while (re2::RE2::FindAndConsume(&s, number_word, &number_piece, &noun_piece)) {
+      size_t at = static_cast<size_t>(number_piece.data() - message.data());
+      if (std::find(id_at.begin(), id_at.end(), at) != id_at.end()) {
+        continue;
+      }
       std::string value;
-      for (char ch : a) {
+      for (char ch : std::string_view(number_piece.data(), number_piece.size())) {
         if (ch != ',') {
           value += ch;
         }
       }
-      if (std::find(seen.begin(), seen.end(), value) != seen.end()) {
-        continue;
-      }
-      add("count", b, value);
+      add("count", std::string(noun_piece.data(), noun_piece.size()), value);
     }
   }
   return out;

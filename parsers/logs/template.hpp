@@ -12,7 +12,8 @@
 
 namespace dbautopsy::logs {
 
-// The message with the variable parts replaced by `?` ('?' and "?" for quoted strings).
+// The message with the variable parts replaced by `?` ('?' and "?" for quoted strings), white
+// space runs as one space, trimmed.
 std::string message_template(std::string_view message);
 
 // 16 hex digits of a 64-bit hash of a template.

@@ -10,7 +10,9 @@ WITH failing AS (
     FROM log_event e
    WHERE e.format NOT LIKE 'pg-%'
      AND e.template_hash IS NOT NULL
-     AND (upper(coalesce(e.severity, '')) IN ('ERROR', 'CRITICAL', 'FATAL', 'WARNING', 'WARN')
+     -- errors; warnings and other entries only when they say something failed (a 404's
+     -- "Not Found" warning is no failure of the data)
+     AND (upper(coalesce(e.severity, '')) IN ('ERROR', 'CRITICAL', 'FATAL')
           OR lower(e.message) LIKE '%fail%' OR lower(e.message) LIKE '%fallback%'
           OR lower(e.message) LIKE '%fall back%' OR lower(e.message) LIKE '%falling back%'
           OR lower(e.message) LIKE '%timeout%' OR lower(e.message) LIKE '%timed out%'

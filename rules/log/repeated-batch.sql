@@ -16,7 +16,8 @@ WITH per_template AS (
            WHERE y.artifact_id = e.artifact_id AND y.template_hash = e.template_hash) AS rows_claimed,
          (SELECT x.value FROM log_entity x JOIN log_event y ON y.id = x.event_id
            WHERE y.artifact_id = e.artifact_id AND y.template_hash = e.template_hash AND x.kind = 'table'
-           GROUP BY x.value ORDER BY count(*) DESC, x.value LIMIT 1) AS table_name
+           -- the table the lines write (INSERT INTO, UPDATE, "into t"), else the one they name most
+           GROUP BY x.value ORDER BY max(x.name IS 'written') DESC, count(*) DESC, x.value LIMIT 1) AS table_name
     FROM log_event e
    WHERE e.template_hash IS NOT NULL
    GROUP BY e.artifact_id, e.template_hash),

@@ -29,7 +29,7 @@ TEST_CASE("messages that differ only in names, numbers and ids share one templat
   CHECK(logs::message_template("copy batch 3 (41 rows) failed, retrying in 0.5s") ==
         "copy batch ? (? rows) failed, retrying in ?");
   CHECK(logs::message_template("duration: 1204.337 ms  statement: SELECT 1") ==
-        "duration: ? ms  statement: SELECT ?");
+        "duration: ? ms statement: SELECT ?");
   CHECK(logs::message_template("job 5f2c-11aa-9b00 started at 2024-01-14 20:50:01") ==
         "job ? started at ? ?");
   // An apostrophe inside a word is no quote; an unbalanced quote stays text.
@@ -37,6 +37,8 @@ TEST_CASE("messages that differ only in names, numbers and ids share one templat
   CHECK(logs::message_template("value \"unterminated") == "value \"unterminated");
   // Words keep their hyphens; a label keeps its colon.
   CHECK(logs::message_template("read-only transaction: 12") == "read-only transaction: ?");
+  CHECK(logs::message_template("statement: \n    INSERT INTO t\n\tVALUES (1, 'x')\n") ==
+        "statement: INSERT INTO t VALUES (?, '?')");
   CHECK(logs::template_hash("a") != logs::template_hash("b"));
   CHECK(logs::template_hash("a").size() == 16);
 }
@@ -68,7 +70,17 @@ TEST_CASE("ETL messages name ids, counts and tables") {
   CHECK(has(es, "id", "batch", "3"));
   CHECK(has(es, "count", "rows", "41"));
   CHECK(has(es, "id", "attempt", "5000"));
-  CHECK(has(es, "table", std::nullopt, "polls_backup"));
+  CHECK(has(es, "table", "written", "polls_backup"));
   es = logs::message_entities("inserted 1,204 rows", "");
   CHECK(has(es, "count", "rows", "1204"));
+  // The same digits as an id and as a count: each read where it stands.
+  es = logs::message_entities("copy batch 41: 41 rows copied into t_backup (1681 rows in all)", "");
+  CHECK(has(es, "id", "batch", "41"));
+  CHECK(has(es, "count", "rows", "41"));
+  CHECK(has(es, "count", "rows", "1681"));
+  // The table a statement writes, and the ones it reads.
+  es = logs::message_entities(
+      "statement: INSERT INTO practice_backup (a) SELECT a FROM generate_series(1, 2) k", "");
+  CHECK(has(es, "table", "written", "practice_backup"));
+  CHECK(has(es, "table", std::nullopt, "generate_series"));
 }
