@@ -202,3 +202,17 @@ SELECT 'all',
  WHERE NOT EXISTS (SELECT 1 FROM snapshot)
    AND NOT EXISTS (SELECT 1 FROM migration_record)
    AND NOT EXISTS (SELECT 1 FROM migration)
+   AND NOT EXISTS (SELECT 1 FROM log_event)
+UNION ALL
+-- 8. Only logs: their checks ran, the checks of the database could not.
+SELECT 'drift',
+       printf('only logs were read (%d %s): the drift, migration and data checks need a dump of the database (pg_dump, plain or -Fc), its django_migrations table and the apps'' migrations folders; the log checks ran',
+              (SELECT count(DISTINCT artifact_id) FROM log_event),
+              CASE (SELECT count(DISTINCT artifact_id) FROM log_event) WHEN 1 THEN 'log' ELSE 'logs' END),
+       (SELECT json_group_array(json_object('artifact', a.path, 'line', NULL, 'text', 'read as ' || a.kind))
+          FROM artifact a WHERE a.id IN (SELECT DISTINCT artifact_id FROM log_event)),
+       'checks-skipped'
+ WHERE NOT EXISTS (SELECT 1 FROM snapshot)
+   AND NOT EXISTS (SELECT 1 FROM migration_record)
+   AND NOT EXISTS (SELECT 1 FROM migration)
+   AND EXISTS (SELECT 1 FROM log_event)

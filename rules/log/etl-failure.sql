@@ -3,7 +3,21 @@
 -- title: An ETL or application log reports failures: failed id preservation, fallback paths, constraint failures, timeouts
 -- rationale: The log says why the data changed: an import that could not keep an id ("preservation failed: statement timeout") takes a fallback path that creates a new one, and every row elsewhere that kept the old id points at nothing. Grouped by message template and tied to the etl finding whose ids or tables it names.
 -- remedy: Fix the step that fails (the reason is in the message), then repair the data it left behind (the etl findings of the same cause carry the repair).
-WITH failing AS (
+WITH counts AS MATERIALIZED (
+  SELECT artifact_id, template_hash, min(template) AS template, count(*) AS n
+    FROM log_event
+   WHERE format NOT LIKE 'pg-%' AND template_hash IS NOT NULL
+   GROUP BY artifact_id, template_hash),
+loops AS MATERIALIZED (
+  -- steps repeated in a loop are log.repeated-batch's (its criteria, with their defaults)
+  SELECT artifact_id, template_hash FROM counts
+   WHERE (lower(template) LIKE '%batch%' OR lower(template) LIKE '%retr%'
+          OR lower(template) LIKE '%attempt%' OR lower(template) LIKE '%chunk%'
+          OR lower(template) LIKE '%copy%' OR lower(template) LIKE '%insert%'
+          OR lower(template) LIKE '%backup%')
+     AND n >= coalesce((SELECT CAST(value AS INTEGER) FROM rule_option
+                         WHERE rule = 'log.repeated-batch' AND name = 'min_count'), 100)),
+failing AS MATERIALIZED (
   -- Entries of application and ETL logs (not PostgreSQL's own, whose errors are the
   -- statements' and are read by log.missing-object-error) that report a failure.
   SELECT e.*
@@ -20,29 +34,12 @@ WITH failing AS (
           OR lower(e.message) LIKE '%unable to%')
      -- a missing relation or column is log.missing-object-error's
      AND NOT (e.message LIKE '%relation "%" does not exist%' OR e.message LIKE '%column % does not exist%')
+     AND NOT EXISTS (SELECT 1 FROM loops l
+                      WHERE l.artifact_id = e.artifact_id AND l.template_hash = e.template_hash)
      -- the end of a run that looped (killed, aborted) is told by log.repeated-batch
      AND NOT ((e.message LIKE '%SIGTERM%' OR e.message LIKE '%SIGKILL%' OR e.message LIKE '%killed%'
                OR e.message LIKE '%terminat%' OR e.message LIKE '%abort%')
-              AND EXISTS (SELECT 1 FROM log_event r
-                           WHERE r.artifact_id = e.artifact_id AND r.id < e.id
-                             AND (lower(r.template) LIKE '%batch%' OR lower(r.template) LIKE '%retr%'
-                                  OR lower(r.template) LIKE '%attempt%' OR lower(r.template) LIKE '%chunk%'
-                                  OR lower(r.template) LIKE '%copy%' OR lower(r.template) LIKE '%insert%'
-                                  OR lower(r.template) LIKE '%backup%')
-                           GROUP BY r.template_hash
-                          HAVING count(*) >= coalesce((SELECT CAST(value AS INTEGER) FROM rule_option
-                                                        WHERE rule = 'log.repeated-batch' AND name = 'min_count'), 100)))
-     -- a step repeated in a loop is log.repeated-batch's (its criteria, with their defaults)
-     AND NOT EXISTS (
-       SELECT 1 FROM log_event r
-        WHERE r.artifact_id = e.artifact_id AND r.template_hash = e.template_hash
-          AND (lower(r.template) LIKE '%batch%' OR lower(r.template) LIKE '%retr%'
-               OR lower(r.template) LIKE '%attempt%' OR lower(r.template) LIKE '%chunk%'
-               OR lower(r.template) LIKE '%copy%' OR lower(r.template) LIKE '%insert%'
-               OR lower(r.template) LIKE '%backup%')
-        GROUP BY r.template_hash
-       HAVING count(*) >= coalesce((SELECT CAST(value AS INTEGER) FROM rule_option
-                                     WHERE rule = 'log.repeated-batch' AND name = 'min_count'), 100))),
+              AND EXISTS (SELECT 1 FROM loops l WHERE l.artifact_id = e.artifact_id))),
 templates AS (
   SELECT f.template_hash, min(f.template) AS template, count(*) AS hits,
          count(DISTINCT f.artifact_id) AS files, min(f.ts) AS first_seen, max(f.ts) AS last_seen,

@@ -3,7 +3,7 @@
 -- title: Production hit a missing relation or column: the logs show the errors
 -- rationale: A relation or column that the code expects and the database lacks fails every statement that touches it; the server and application logs show when it started, how often and from which statement. The drift finding that explains it (a faked migration, a table in another schema) is in the same cause.
 -- remedy: Repair the drift that explains it (the cause's repair); if no drift finding explains it, compare the dump's time with the errors': the dump may be older than the log, or the object was removed since.
-WITH errors AS (
+WITH errors AS MATERIALIZED (
   -- Entries with SQLSTATE 42P01 (undefined_table) / 42703 (undefined_column), or the
   -- message where the source has no SQLSTATE (application logs, stderr without %e).
   SELECT e.id, e.artifact_id, e.line, e.ts, e.message, e.statement, e.sqlstate,
@@ -31,7 +31,7 @@ objects AS (
                      HAVING count(DISTINCT o.table_name) = 1) END,
                   CASE WHEN e.col IS NULL THEN e.rel END) AS qualified
     FROM errors e),
-named AS (
+named AS MATERIALIZED (
   SELECT o.*,
          CASE WHEN instr(o.qualified, '.') > 0 THEN substr(o.qualified, 1, instr(o.qualified, '.') - 1) END AS schema_name,
          CASE WHEN instr(o.qualified, '.') > 0 THEN substr(o.qualified, instr(o.qualified, '.') + 1)

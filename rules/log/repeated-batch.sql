@@ -3,7 +3,7 @@
 -- title: A log repeats one step or batch far beyond the run's normal count (a retry loop)
 -- rationale: A step that logs the same batch, copy or retry line thousands of times while the rest of the run logs each step a few times is stuck in a loop: each pass may write the same rows again (a backup table with millions of rows for a few real records) until something kills the run.
 -- remedy: Stop the loop (make the step idempotent, bound its retries), then remove the rows it wrote again (the duplicate-rows finding of the table it writes carries the repair).
-WITH per_template AS (
+WITH per_template AS MATERIALIZED (
   SELECT e.artifact_id, e.template_hash, min(e.template) AS template, count(*) AS hits,
          min(e.id) AS first_id, max(e.id) AS last_id, min(e.ts) AS first_seen, max(e.ts) AS last_seen,
          -- rows the loop claims to have written: the first count of rows each line mentions

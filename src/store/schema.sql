@@ -359,7 +359,7 @@ CREATE TABLE log_event (
   template TEXT,               -- message with numbers, quoted strings and ids replaced by ?
   template_hash TEXT           -- hex of a 64-bit hash of template
 );
-CREATE INDEX log_event_artifact ON log_event(artifact_id, line);
+-- Entries are stored in the order of their artifact's lines (id order): no index on line.
 CREATE INDEX log_event_template ON log_event(template_hash);
 
 -- The entities a log entry names: relation, column, schema, sqlstate class, table names, ids
@@ -371,7 +371,7 @@ CREATE TABLE log_entity (
   name TEXT,                   -- what it is of: the noun before an id or count (team, rows)
   value TEXT NOT NULL
 );
-CREATE INDEX log_entity_value ON log_entity(kind, value);
+CREATE INDEX log_entity_event ON log_entity(event_id);
 
 -- Analysis ----------------------------------------------------------------------------------
 -- Written by `dbautopsy analyze` (and `investigate`), replaced on every run. Rules read the
