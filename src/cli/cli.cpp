@@ -21,7 +21,8 @@ Usage: dbautopsy COMMAND [OPTIONS] [ARGS]
 Commands:
   investigate DIR      the main job: read every artifact of a case folder (dumps,
                        django_migrations exports, migrations, sqlmigrate and showmigrations
-                       outputs), analyse, and report findings grouped by root cause
+                       outputs, PostgreSQL / application / ETL logs), analyse, and report
+                       findings grouped by root cause (--out DIR: every report at once)
   ingest [--store F] [--as KIND] PATH...
                        read artifacts into a fact store and summarise what they hold
   analyze [--store F]  derive the expected schema and run the rules over a store

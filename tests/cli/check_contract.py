@@ -288,6 +288,33 @@ def main():
         check(r.returncode == 2 and "never writes over its inputs" in r.stderr,
               f"--out onto an input: exit {r.returncode}: {r.stderr}")
 
+        # timeline: the migrations recorded, the log entries per template and hour, the dump;
+        # the store named by path or by its case folder, one kind at a time.
+        case = tmp / "drift_timeline"
+        shutil.copytree(fixtures / "cases" / "django_drift", case)
+        r = run("investigate", str(case), "--fail-on", "never")
+        check(r.returncode == 0, f"timeline: investigate exit {r.returncode}: {r.stderr}")
+        rows = json.loads(run("timeline", "--store", str(case), "--format", "json").stdout)
+        store = str(case / ".dbautopsy" / "facts.db")
+        same = json.loads(run("timeline", "--store", store, "--format", "json").stdout)
+        check(rows == same, "timeline: --store DIR and --store DIR/.dbautopsy/facts.db differ")
+        kinds = {row["kind"] for row in rows}
+        check(kinds == {"migration", "log", "dump"}, f"timeline: kinds {sorted(kinds)}")
+        check(all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", row["ts"])
+                  for row in rows), "timeline: a time that is not UTC ISO 8601")
+        check([row["ts"] for row in rows] == sorted(row["ts"] for row in rows),
+              "timeline: not in time order")
+        with_ts = json.loads(run("query", "--store", store, "--format", "json",
+                                 "SELECT count(*) AS n FROM log_event WHERE ts IS NOT NULL"
+                                 ).stdout)[0]["n"]
+        check(sum(row["count"] for row in rows if row["kind"] == "log") == with_ts,
+              "timeline: the log rows do not count every log entry")
+        logs = json.loads(run("timeline", "--store", store, "--kind", "log", "--format",
+                              "json").stdout)
+        check(logs == [row for row in rows if row["kind"] == "log"], "timeline --kind log")
+        r = run("timeline", "--store", store, "--kind", "bogus")
+        check(r.returncode == 2, f"timeline --kind bogus: exit {r.returncode}")
+
     for f in failures:
         print("FAIL:", f)
     print(f"check_contract: {len(failures)} failures")
