@@ -21,7 +21,9 @@
     intend";
   - `--out DIR` writes report.txt, report.md, report.json, report.sarif and repair.sql, the
     same as each --format, for DIR written any way, and a DIR inside the case folder is not
-    read back as evidence.
+    read back as evidence;
+  - `timeline` lists migrations, log entries and dumps in UTC time order, its log rows count
+    every timed log entry, and the store may be named by its case folder.
 
 Usage: check_contract.py --dbautopsy PATH --fixtures DIR
 """
