@@ -359,20 +359,23 @@ std::string readable(const std::string& iso) {
 void tell_logs(store::Store& store, Group& g, const std::optional<std::string>& dump_taken,
                std::map<std::string, Recorded>& recorded) {
   struct Log {
-    std::string rule, message;
+    std::string rule, message, object;
     std::optional<std::string> first, last;
     int64_t count = 0;
     nlohmann::json evidence;
   };
   std::vector<Log> logs;
-  store::Statement st =
-      store.prepare("SELECT rule, message, metrics, evidence FROM finding WHERE id = ?1");
+  store::Statement st = store.prepare(
+      "SELECT rule, message, metrics, evidence, "
+      "coalesce(subject_table, '') || coalesce('.' || subject_column, '') "
+      "FROM finding WHERE id = ?1");
   for (const F* f : g.logs) {
     st.bind(1, f->id);
     if (st.step()) {
       Log l;
       l.rule = st.get_text(0);
       l.message = st.get_text(1);
+      l.object = st.get_text(4);
       auto metrics = nlohmann::json::parse(st.is_null(2) ? "{}" : st.get_text(2), nullptr, false);
       if (metrics.is_object()) {
         if (metrics.contains("first_seen") && metrics["first_seen"].is_string()) {
@@ -410,8 +413,24 @@ void tell_logs(store::Store& store, Group& g, const std::optional<std::string>& 
     }
     if (l.rule == "log.missing-object-error") {
       errors += l.count;
+    } else {
+      said.push_back(l.message);
     }
-    said.push_back(l.message);
+  }
+  // Missing-object errors in one sentence: how many, about which objects, how often each.
+  std::vector<std::string> hit;
+  size_t objects = 0;
+  for (const auto& l : logs) {
+    if (l.rule == "log.missing-object-error") {
+      ++objects;
+      hit.push_back(fmt::format("{} {}", l.object, l.count));
+    }
+  }
+  if (objects > 0) {
+    said.insert(said.begin(),
+                fmt::format("production hit {} {} times (`does not exist` errors: {})",
+                            objects == 1 ? std::string("it") : fmt::format("{} of them", objects),
+                            errors, list(hit, 8)));
   }
   // The migrations of the cause, recorded when.
   std::vector<std::string> times;

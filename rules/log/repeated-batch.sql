@@ -63,8 +63,8 @@ SELECT CASE WHEN instr(h.table_name, '.') > 0 THEN substr(h.table_name, 1, instr
        CASE WHEN instr(h.table_name, '.') > 0 THEN substr(h.table_name, instr(h.table_name, '.') + 1)
             ELSE h.table_name END AS "table",
        h.template AS value,
-       printf('%s repeats "%s" %d times (the log''s other steps: %d times each, the median)%s%s%s%s',
-              a.path, h.template, h.hits, h.usual,
+       printf('%s repeats "%s" %d times (the log''s other steps: %d %s each, the median)%s%s%s%s',
+              a.path, h.template, h.hits, h.usual, CASE h.usual WHEN 1 THEN 'time' ELSE 'times' END,
               CASE WHEN h.first_seen IS NOT NULL AND h.last_seen > h.first_seen
                    THEN printf(', from %s to %s, every %.1f s', h.first_seen, h.last_seen,
                                (julianday(h.last_seen) - julianday(h.first_seen)) * 86400.0 / (h.hits - 1))
