@@ -8,6 +8,7 @@
 
 #include "base/error.hpp"
 #include "base/text.hpp"
+#include "base/time.hpp"
 #include "io/line_reader.hpp"
 #include "logs/template.hpp"
 
@@ -134,36 +135,10 @@ std::optional<int> zone_offset(std::string_view z) {
   return std::nullopt;
 }
 
-// Days since 1970-01-01 of a civil date (H. Hinnant's algorithm), and back.
-int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<int64_t>(doe) - 719468;
-}
-void civil_from_days(int64_t z, int64_t& y, unsigned& m, unsigned& d) {
-  z += 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const unsigned doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  y = static_cast<int64_t>(yoe) + era * 400;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  d = doy - (153 * mp + 2) / 5 + 1;
-  m = mp < 10 ? mp + 3 : mp - 9;
-  y += m <= 2;
-}
+using timeutil::days_from_civil;
 
 std::string iso_utc(int64_t seconds, int millis) {
-  int64_t days = seconds >= 0 ? seconds / 86400 : (seconds - 86399) / 86400;
-  int64_t rest = seconds - days * 86400;
-  int64_t y;
-  unsigned m, d;
-  civil_from_days(days, y, m, d);
-  return fmt::format("{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}.{:03d}Z", y, m, d, rest / 3600,
-                     rest / 60 % 60, rest % 60, millis);
+  return timeutil::iso_utc(seconds * 1000 + millis);
 }
 
 int digits_value(std::string_view s, size_t pos, size_t n) {
@@ -954,8 +929,7 @@ std::string derive_delimited_prefix(std::string_view p) {
       c = 'n';
     } else if (f.size() == 5 && all(f, [](char ch) { return is_digit(ch) || is_upper(ch); }) &&
                std::any_of(f.begin(), f.end(), [](char ch) { return is_digit(ch); }) &&
-               (f[0] == '0' || !all(f, [](char ch) { return is_digit(ch); }) ||
-                *numbers == 'x')) {
+               (f[0] == '0' || !all(f, [](char ch) { return is_digit(ch); }) || *numbers == 'x')) {
       // A SQLSTATE (00000, 42P01; 23505 once the pid and line number are placed): pids and
       // line numbers do not start with 0.
       c = 'e';

@@ -24,6 +24,10 @@ std::optional<int64_t> parse_ms(std::string_view text, bool assume_utc = false);
 // 2024-01-14T19:50:01.123Z
 std::string iso_utc(int64_t ms);
 
+// Days since 1970-01-01 of a proleptic Gregorian date, and back (H. Hinnant's algorithms).
+int64_t days_from_civil(int64_t y, unsigned m, unsigned d);
+void civil_from_days(int64_t days, int64_t& y, unsigned& m, unsigned& d);
+
 // parse_ms, then iso_utc.
 std::optional<std::string> to_iso_utc(std::string_view text, bool assume_utc = false);
 

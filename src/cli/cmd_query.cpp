@@ -50,13 +50,7 @@ int cmd_query(const std::vector<std::string>& args) {
     std::cerr << fmt::format("dbautopsy: query: {}\n", e.what());
     return k_exit_error;
   }
-  if (format == "csv") {
-    print_csv(std::cout, rs);
-  } else if (format == "json") {
-    print_json(std::cout, rs);
-  } else {
-    print_table(std::cout, rs);
-  }
+  print_result(std::cout, rs, format);
   return k_exit_ok;
 }
 

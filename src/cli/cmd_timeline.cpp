@@ -47,13 +47,7 @@ int cmd_timeline(const std::vector<std::string>& args) {
                     (kind.empty() ? std::string() : " WHERE kind = '" + kind + "'") +
                     " ORDER BY ts IS NULL, ts, kind, artifact, line";
   ResultSet rs = run_query(store, sql);
-  if (format == "csv") {
-    print_csv(std::cout, rs);
-  } else if (format == "json") {
-    print_json(std::cout, rs);
-  } else {
-    print_table(std::cout, rs);
-  }
+  print_result(std::cout, rs, format);
   return k_exit_ok;
 }
 

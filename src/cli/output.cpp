@@ -129,4 +129,14 @@ void print_json(std::ostream& out, const ResultSet& rs) {
   out << arr.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
 }
 
+void print_result(std::ostream& out, const ResultSet& rs, const std::string& format) {
+  if (format == "csv") {
+    print_csv(out, rs);
+  } else if (format == "json") {
+    print_json(out, rs);
+  } else {
+    print_table(out, rs);
+  }
+}
+
 }  // namespace dbautopsy::cli

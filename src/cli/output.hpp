@@ -25,6 +25,8 @@ ResultSet run_query(store::Store& store, const std::string& sql);
 void print_table(std::ostream& out, const ResultSet& rs);
 void print_csv(std::ostream& out, const ResultSet& rs);
 void print_json(std::ostream& out, const ResultSet& rs);
+// print_csv, print_json or print_table, by name (csv, json, anything else: table).
+void print_result(std::ostream& out, const ResultSet& rs, const std::string& format);
 
 using text::thousands;
 
