@@ -167,6 +167,8 @@ void analyze_one(store::Store& store, const AnalyzeOptions& options, const std::
       causes_before = st.get_int(1);
     }
   }
+  store.exec("DELETE FROM analysis_scope");
+  store.prepare("INSERT INTO analysis_scope(first_finding) VALUES (?1)").run(before + 1);
   store.exec("DELETE FROM rule_option");
   store::Statement opt =
       store.prepare("INSERT INTO rule_option(rule, name, value) VALUES (?1, ?2, ?3)");

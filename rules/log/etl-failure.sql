@@ -55,7 +55,7 @@ named AS (
          (SELECT count(DISTINCT x.value) FROM log_entity x JOIN failing f ON f.id = x.event_id
            WHERE f.template_hash = t.template_hash AND x.kind = 'id') AS id_count,
          (SELECT k.id FROM finding k
-           WHERE k.rule LIKE 'etl.%'
+           WHERE k.id >= (SELECT coalesce(max(first_finding), 0) FROM analysis_scope) AND k.rule LIKE 'etl.%'
              AND (EXISTS (SELECT 1 FROM log_entity x JOIN failing f ON f.id = x.event_id
                            WHERE f.template_hash = t.template_hash AND x.kind = 'id'
                              AND x.value IN (k.subject_value, k.subject_row_id, k.subject_suggested_value))
@@ -75,7 +75,7 @@ SELECT h.template AS value,
                                                        CASE WHEN h.id_count > 12 THEN ', ...' ELSE '' END) ELSE '' END,
               coalesce((SELECT printf('; it explains %s %s.%s (%s)', k.rule, k.subject_table,
                                       coalesce(k.subject_column, ''), k.message)
-                          FROM finding k WHERE k.id = h.host_id), '')) AS message,
+                          FROM finding k WHERE k.id >= (SELECT coalesce(max(first_finding), 0) FROM analysis_scope) AND k.id = h.host_id), '')) AS message,
        (SELECT json_group_array(json(x)) FROM (
           SELECT json_object('artifact', a.path, 'line', e.line,
                              'text', 'first: ' || coalesce(e.ts || ' ', '') || coalesce(e.severity || ' ', '') || e.message ||
@@ -88,5 +88,5 @@ SELECT h.template AS value,
            WHERE e.id = h.last_id AND h.last_id <> h.first_id)) AS evidence,
        json_object('entries', h.hits, 'files', h.files, 'ids', h.id_count, 'first_seen', h.first_seen,
                    'last_seen', h.last_seen) AS metrics,
-       coalesce((SELECT k.cause_key FROM finding k WHERE k.id = h.host_id), 'etl-log') AS cause_key
+       coalesce((SELECT k.cause_key FROM finding k WHERE k.id >= (SELECT coalesce(max(first_finding), 0) FROM analysis_scope) AND k.id = h.host_id), 'etl-log') AS cause_key
   FROM named h

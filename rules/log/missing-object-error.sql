@@ -56,13 +56,13 @@ grouped AS (
 hosts AS (
   SELECT g.*,
          (SELECT f.cause_key FROM finding f
-           WHERE f.rule IN ('drift.column-missing', 'drift.table-missing', 'drift.table-in-wrong-schema')
+           WHERE f.id >= (SELECT coalesce(max(first_finding), 0) FROM analysis_scope) AND f.rule IN ('drift.column-missing', 'drift.table-missing', 'drift.table-in-wrong-schema')
              AND f.subject_table = g.table_name
              AND (g.column_name IS NULL OR f.subject_column = g.column_name OR f.subject_column IS NULL)
            ORDER BY f.subject_column IS NULL, f.id LIMIT 1) AS host_key,
          (SELECT f.rule || ' ' || coalesce(f.subject_schema || '.', '') || f.subject_table ||
                  coalesce('.' || f.subject_column, '') FROM finding f
-           WHERE f.rule IN ('drift.column-missing', 'drift.table-missing', 'drift.table-in-wrong-schema')
+           WHERE f.id >= (SELECT coalesce(max(first_finding), 0) FROM analysis_scope) AND f.rule IN ('drift.column-missing', 'drift.table-missing', 'drift.table-in-wrong-schema')
              AND f.subject_table = g.table_name
              AND (g.column_name IS NULL OR f.subject_column = g.column_name OR f.subject_column IS NULL)
            ORDER BY f.subject_column IS NULL, f.id LIMIT 1) AS host

@@ -50,11 +50,11 @@ judged AS (
           OR lower(p.template) LIKE '%backup%' OR p.rows_claimed IS NOT NULL)),
 hosts AS (
   SELECT j.*,
-         (SELECT f.cause_key FROM finding f WHERE f.rule = 'data.duplicate-rows'
+         (SELECT f.cause_key FROM finding f WHERE f.id >= (SELECT coalesce(max(first_finding), 0) FROM analysis_scope) AND f.rule = 'data.duplicate-rows'
              AND (f.subject_table = j.table_name OR coalesce(f.subject_schema, '') || '.' || f.subject_table = j.table_name)
            ORDER BY f.id LIMIT 1) AS host_key,
          (SELECT coalesce(f.subject_schema || '.', '') || f.subject_table FROM finding f
-           WHERE f.rule = 'data.duplicate-rows'
+           WHERE f.id >= (SELECT coalesce(max(first_finding), 0) FROM analysis_scope) AND f.rule = 'data.duplicate-rows'
              AND (f.subject_table = j.table_name OR coalesce(f.subject_schema, '') || '.' || f.subject_table = j.table_name)
            ORDER BY f.id LIMIT 1) AS host
     FROM judged j

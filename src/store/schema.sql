@@ -575,6 +575,13 @@ CREATE TABLE rule_option (
   value TEXT NOT NULL
 );
 
+-- The findings of the analysis under way: those with an id above first_finding - 1 (with
+-- several databases, each is analysed in turn and the earlier ones' findings stay). Rules that
+-- read other rules' findings (the log rules) read only these.
+CREATE TABLE analysis_scope (
+  first_finding INTEGER NOT NULL
+);
+
 CREATE TABLE finding (
   id INTEGER PRIMARY KEY,
   rule TEXT NOT NULL,
