@@ -428,9 +428,10 @@ void tell_logs(store::Store& store, Group& g, const std::optional<std::string>& 
   }
   if (objects > 0) {
     said.insert(said.begin(),
-                fmt::format("production hit {} {} times (`does not exist` errors: {})",
+                fmt::format("production hit {} {} (`does not exist` errors: {})",
                             objects == 1 ? std::string("it") : fmt::format("{} of them", objects),
-                            errors, list(hit, 8)));
+                            errors == 1 ? std::string("once") : fmt::format("{} times", errors),
+                            list(hit, 8)));
   }
   // The migrations of the cause, recorded when.
   std::vector<std::string> times;
