@@ -111,6 +111,8 @@ void write_verify_script(std::ostream& out, const Report& report) {
   for (const auto& f : report.findings) {
     by_id[f.id] = &f;
   }
+  // With several databases (a pg_dumpall), each one's checks run in it.
+  std::optional<std::string> connected;
   for (const auto& c : report.causes) {
     bool header = false;
     for (const auto& id : c.findings) {
@@ -118,6 +120,11 @@ void write_verify_script(std::ostream& out, const Report& report) {
       auto condition = still_there(f);
       if (!condition) {
         continue;
+      }
+      if (auto db = subject(f, "database"); db && db != connected) {
+        out << fmt::format("\n\\connect {}\n", pgsql::quote_ident(*db));
+        connected = db;
+        header = false;
       }
       if (!header) {
         out << fmt::format("\n-- {}: {}\n", c.id, c.summary);
