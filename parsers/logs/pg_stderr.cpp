@@ -64,76 +64,7 @@ const SeverityWord* severity_at(std::string_view line, size_t pos) {
   return nullptr;
 }
 
-// PostgreSQL's Default set of time zone abbreviations (share/timezonesets/Default: the fixed
-// offsets), plus MSK (Europe/Moscow since 2014), the one abbreviation there given by a zone
-// name that logs commonly carry.
-struct ZoneAbbrev {
-  std::string_view name;
-  int seconds;
-};
-constexpr ZoneAbbrev k_zones[] = {
-    {"EAT", 10800},   {"SAST", 7200},   {"WAT", 3600},    {"ACT", -18000},   {"AKDT", -28800},
-    {"AKST", -32400}, {"BOT", -14400},  {"BRA", -10800},  {"BRST", -7200},   {"BRT", -10800},
-    {"COT", -18000},  {"CDT", -18000},  {"CLST", -10800}, {"CST", -21600},   {"EDT", -14400},
-    {"EGST", 0},      {"EGT", -3600},   {"EST", -18000},  {"FNT", -7200},    {"FNST", -3600},
-    {"GFT", -10800},  {"MDT", -21600},  {"MST", -25200},  {"NDT", -9000},    {"NFT", -12600},
-    {"NST", -12600},  {"PET", -18000},  {"PDT", -25200},  {"PMDT", -7200},   {"PMST", -10800},
-    {"PST", -28800},  {"PYST", -10800}, {"UYST", -7200},  {"UYT", -10800},   {"WGST", -7200},
-    {"WGT", -10800},  {"DDUT", 36000},  {"AFT", 16200},   {"ALMT", 21600},   {"ALMST", 25200},
-    {"AMT", -14400},  {"BDT", 21600},   {"BNT", 28800},   {"BORT", 28800},   {"BTT", 21600},
-    {"CCT", 28800},   {"HKT", 28800},   {"ICT", 25200},   {"IDT", 10800},    {"IRT", 12600},
-    {"IST", 7200},    {"JAYT", 32400},  {"JST", 32400},   {"KDT", 36000},    {"KGST", 21600},
-    {"KST", 32400},   {"MMT", 23400},   {"MYT", 28800},   {"NPT", 20700},    {"PHT", 28800},
-    {"PKT", 18000},   {"PKST", 21600},  {"TJT", 18000},   {"ULAST", 32400},  {"UZST", 21600},
-    {"UZT", 18000},   {"XJT", 21600},   {"YEKST", 21600}, {"ADT", -10800},   {"AST", -14400},
-    {"AZOST", 0},     {"AZOT", -3600},  {"ACSST", 37800}, {"ACDT", 37800},   {"ACST", 34200},
-    {"ACWST", 31500}, {"AESST", 39600}, {"AEDT", 39600},  {"AEST", 36000},   {"AWSST", 32400},
-    {"AWST", 28800},  {"CADT", 37800},  {"CAST", 34200},  {"LHST", 37800},   {"LIGT", 36000},
-    {"NZT", 43200},   {"SADT", 37800},  {"WADT", 28800},  {"WAST", 25200},   {"WDT", 32400},
-    {"GMT", 0},       {"UCT", 0},       {"UT", 0},        {"UTC", 0},        {"Z", 0},
-    {"ZULU", 0},      {"BST", 3600},    {"BDST", 7200},   {"CEST", 7200},    {"CET", 3600},
-    {"CETDST", 7200}, {"EEST", 10800},  {"EET", 7200},    {"EETDST", 10800}, {"FET", 10800},
-    {"MEST", 7200},   {"MESZ", 7200},   {"MET", 3600},    {"METDST", 7200},  {"MEZ", 3600},
-    {"MSD", 14400},   {"WET", 0},       {"WETDST", 3600}, {"CXT", 25200},    {"MUT", 14400},
-    {"MUST", 18000},  {"MVT", 18000},   {"RET", 14400},   {"SCT", 14400},    {"TFT", 18000},
-    {"CHADT", 49500}, {"CHAST", 45900}, {"CHUT", 36000},  {"FJST", 46800},   {"FJT", 43200},
-    {"GALT", -21600}, {"GAMT", -32400}, {"GILT", 43200},  {"HST", -36000},   {"MART", -34200},
-    {"MHT", 43200},   {"MPT", 36000},   {"NZDT", 46800},  {"NZST", 43200},   {"PGT", 36000},
-    {"PONT", 39600},  {"PWT", 32400},   {"TAHT", -36000}, {"TOT", 46800},    {"TRUT", 36000},
-    {"TVT", 43200},   {"VUT", 39600},   {"WAKT", 43200},  {"WFT", 43200},    {"YAPT", 36000},
-    {"MSK", 10800},
-};
-
-// A zone as written: an abbreviation, or +HH, -HH, +HHMM, +HH:MM (pg_strftime's %Z gives
-// "-03" for zones without an abbreviation). Seconds east of UTC.
-std::optional<int> zone_offset(std::string_view z) {
-  if (z.empty()) {
-    return std::nullopt;
-  }
-  if (z[0] == '+' || z[0] == '-') {
-    std::string digits;
-    for (size_t i = 1; i < z.size(); ++i) {
-      if (is_digit(z[i])) {
-        digits += z[i];
-      } else if (z[i] != ':') {
-        return std::nullopt;
-      }
-    }
-    if (digits.size() != 2 && digits.size() != 4) {
-      return std::nullopt;
-    }
-    int h = std::stoi(digits.substr(0, 2));
-    int m = digits.size() == 4 ? std::stoi(digits.substr(2, 2)) : 0;
-    int s = h * 3600 + m * 60;
-    return z[0] == '-' ? -s : s;
-  }
-  for (const auto& a : k_zones) {
-    if (text::iequals(a.name, z)) {
-      return a.seconds;
-    }
-  }
-  return std::nullopt;
-}
+using timeutil::zone_offset;
 
 using timeutil::days_from_civil;
 

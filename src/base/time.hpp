@@ -12,8 +12,8 @@
 namespace dbautopsy::timeutil {
 
 // The offset east of UTC, in seconds, of a zone written after a time: Z, UTC, GMT, +01,
-// +01:00, +0100, -03, or an abbreviation PostgreSQL prints (CET, CEST, EST, EDT, PST, MSK,
-// JST, IST = India, ...). Nothing for a zone it does not know.
+// +01:00, +0100, -03, or an abbreviation of PostgreSQL's Default set (CET, CEST, EST, EDT,
+// PST, JST, IST = Israel as there, ...) or MSK. Nothing for a zone it does not know.
 std::optional<int> zone_offset(std::string_view zone);
 
 // Milliseconds since 1970 (UTC) of `YYYY-MM-DD[ T]HH:MM:SS[.fraction][ ][zone]`; a time
