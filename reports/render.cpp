@@ -6,11 +6,49 @@
 #include <cctype>
 #include <map>
 #include <set>
+#include <sstream>
 
 #include "base/text.hpp"
 #include "reports/report.hpp"
 
 namespace dbautopsy::reports {
+
+std::string one_line(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char ch : s) {
+    auto c = static_cast<unsigned char>(ch);
+    if (c < 0x20 || c == 0x7f) {
+      out += c == '\n' ? std::string("\\n") : fmt::format("\\x{:02x}", c);
+    } else {
+      out += ch;
+    }
+  }
+  return out;
+}
+
+std::string psql_connect_arg(const std::string& name) {
+  bool plain = !name.empty() && !std::isdigit(static_cast<unsigned char>(name[0]));
+  for (char c : name) {
+    plain = plain && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_');
+  }
+  if (plain) {
+    return name;
+  }
+  std::string conn = "dbname='";
+  for (char c : name) {
+    if (c == '\\' || c == '\'') {
+      conn += '\\';
+    }
+    conn += c;
+  }
+  conn += "'";
+  std::string out = "-reuse-previous=on \"";
+  for (char c : conn) {
+    out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  }
+  return out + "\"";
+}
 
 namespace {
 
@@ -32,6 +70,71 @@ struct Style {
 };
 
 // Greedy word wrap at `width` columns, each line prefixed by `indent`.
+// Columns a string takes on a terminal: its code points (UTF-8 continuation bytes take none).
+size_t columns(std::string_view s) {
+  return static_cast<size_t>(std::count_if(
+      s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+}
+
+// Text broken into lines of at most `first` columns for the first and `width` for the others,
+// at spaces; a word longer than a line is cut (at a code point boundary).
+std::vector<std::string> wrap_lines(std::string_view text, size_t first, size_t width) {
+  std::vector<std::string> lines;
+  std::string line;
+  auto limit = [&] { return lines.empty() ? first : width; };
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t space = text.find(' ', start);
+    std::string_view word =
+        text.substr(start, space == std::string_view::npos ? text.npos : space - start);
+    if (!line.empty() && columns(line) + 1 + columns(word) > limit()) {
+      lines.push_back(std::move(line));
+      line.clear();
+    }
+    while (line.empty() && columns(word) > limit() && limit() > 0) {
+      size_t cut = 0;
+      for (size_t cols = 0; cut < word.size(); ++cut) {
+        if ((static_cast<unsigned char>(word[cut]) & 0xC0) != 0x80 && cols++ == limit()) {
+          break;
+        }
+      }
+      lines.emplace_back(word.substr(0, cut));
+      word.remove_prefix(cut);
+    }
+    line += (line.empty() ? "" : " ") + std::string(word);
+    if (space == std::string_view::npos) {
+      break;
+    }
+    start = space + 1;
+  }
+  if (!line.empty()) {
+    lines.push_back(std::move(line));
+  }
+  return lines;
+}
+
+// `head` then `text`, filled to `width` columns; the lines after the first start with
+// `indent`. `style` is applied to each piece of `text`.
+template <typename Style>
+std::string fill(const std::string& head, size_t head_columns, std::string_view text, size_t width,
+                 const std::string& indent, Style style) {
+  size_t first = width > head_columns ? width - head_columns : 1;
+  std::string out;
+  auto lines = wrap_lines(text, first, width - indent.size());
+  if (lines.empty()) {
+    return head + "\n";
+  }
+  for (size_t i = 0; i < lines.size(); ++i) {
+    out += (i == 0 ? head : indent) + style(lines[i]) + "\n";
+  }
+  return out;
+}
+
+std::string fill(const std::string& head, std::string_view text, size_t width,
+                 const std::string& indent) {
+  return fill(head, columns(head), text, width, indent, [](const std::string& s) { return s; });
+}
+
 std::string wrap(const std::string& text, size_t width, const std::string& indent) {
   std::string out;
   std::string line;
@@ -164,31 +267,6 @@ std::string md_code(const std::string& text) {
   return "`" + text + "`";
 }
 
-// The argument of psql's \connect for a database name, as pg_dumpall writes it: the name
-// itself when it is plain, else a quoted connection string naming it.
-std::string psql_connect_arg(const std::string& name) {
-  bool plain = !name.empty() && !std::isdigit(static_cast<unsigned char>(name[0]));
-  for (char c : name) {
-    plain = plain && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_');
-  }
-  if (plain) {
-    return name;
-  }
-  std::string conn = "dbname='";
-  for (char c : name) {
-    if (c == '\\' || c == '\'') {
-      conn += '\\';
-    }
-    conn += c;
-  }
-  conn += "'";
-  std::string out = "-reuse-previous=on \"";
-  for (char c : conn) {
-    out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  }
-  return out + "\"";
-}
-
 bool analysed(const Input& in) {
   return in.status == "ok" || in.status == "partial" || in.status == "unchanged";
 }
@@ -212,24 +290,31 @@ void write_text(std::ostream& out, const Report& report, bool colour, bool verbo
     out << fmt::format(", {} not analysed:", skipped.size());
   }
   out << "\n";
+  // A terminal of 100 columns: every line is filled to it.
+  const size_t width = 100;
   for (const Input* in : skipped) {
-    out << fmt::format("  {}  [{}] {}\n", in->path, in->kind, in->detail.value_or(in->status));
+    out << fill("  ",
+                fmt::format("{}  [{}] {}", in->path, in->kind, in->detail.value_or(in->status)),
+                width, "      ");
   }
   for (const auto& in : report.inputs) {
     if (in.status == "partial") {
-      out << st.severity("warning")
-          << fmt::format(" {} was read only in part: {}\n", in.path, in.detail.value_or(""));
+      out << fill(st.severity("warning") + " ", 8,
+                  fmt::format("{} was read only in part: {}", in.path, in.detail.value_or("")),
+                  width, "    ", [](const std::string& s) { return s; });
     }
   }
   if (report.databases.size() > 1) {
     out << fmt::format("Databases: {}, each analysed on its own\n", report.databases.size());
     for (const auto& d : report.databases) {
-      out << fmt::format("  {}{} ({})\n", d.name ? d.label + ": " : "", dumps_text(d),
-                         d.grouped_by);
+      out << fill(
+          "  ", fmt::format("{}{} ({})", d.name ? d.label + ": " : "", dumps_text(d), d.grouped_by),
+          width, "    ");
     }
   }
   for (const auto& n : report.notes) {
-    out << st.dim("note: " + n) << "\n";
+    out << fill(st.dim("note: "), 6, n, width, "      ",
+                [&](const std::string& s) { return st.dim(s); });
   }
   std::map<std::string, int> by;
   for (const auto& f : report.findings) {
@@ -256,8 +341,10 @@ void write_text(std::ostream& out, const Report& report, bool colour, bool verbo
   }
   for (const auto& c : report.causes) {
     out << "\n"
-        << st.bold(c.id) << "  " << st.severity(c.severity) << "  " << st.bold(c.summary) << "\n";
-    out << wrap(c.narrative, 100, "    ");
+        << fill(st.bold(c.id) + "  " + st.severity(c.severity) + "  ",
+                columns(c.id) + 4 + columns(c.severity), c.summary, width, "    ",
+                [&](const std::string& s) { return st.bold(s); });
+    out << wrap(c.narrative, width, "    ");
     if (c.repair && verbose) {
       out << st.dim("    repair:") << "\n";
       for (auto line : split_lines(*c.repair)) {
@@ -266,12 +353,18 @@ void write_text(std::ostream& out, const Report& report, bool colour, bool verbo
     }
     for (const auto& id : c.findings) {
       const Finding& f = *by_id[id];
-      out << fmt::format("    {:<4} {} {}  {}\n", f.id,
-                         st.severity(fmt::format("{:<7}", f.severity)), f.rule, subject_text(f));
+      std::string head =
+          fmt::format("    {:<4} {} {}  ", f.id, fmt::format("{:<7}", f.severity), f.rule);
+      out << fill(fmt::format("    {:<4} {} {}  ", f.id,
+                              st.severity(fmt::format("{:<7}", f.severity)), f.rule),
+                  columns(head), subject_text(f), width, "           ",
+                  [](const std::string& s) { return s; });
       if (verbose) {
-        out << wrap(f.message, 100, "           ");
+        out << wrap(f.message, width, "           ");
         for (const auto& e : f.evidence) {
-          out << st.dim(fmt::format("           {}  {}", where(e), e.text)) << "\n";
+          out << fill(st.dim(fmt::format("           {}  ", where(e))), 13 + columns(where(e)),
+                      e.text, width, "             ",
+                      [&](const std::string& s) { return st.dim(s); });
         }
         if (f.repair) {
           out << st.dim("           repair: " + *f.repair) << "\n";
@@ -283,10 +376,10 @@ void write_text(std::ostream& out, const Report& report, bool colour, bool verbo
   }
   if (!verbose) {
     out << "\n"
-        << st.dim(
-               "(--verbose shows each finding's message, evidence and repair; "
-               "--format json for the full record; --repair FILE writes the repair script)")
-        << "\n";
+        << fill("", 0,
+                "(--verbose shows each finding's message, evidence and repair; --format json for "
+                "the full record; --repair FILE writes the repair script)",
+                width, "", [&](const std::string& s) { return st.dim(s); });
   }
 }
 
@@ -374,8 +467,32 @@ void write_markdown(std::ostream& out, const Report& report) {
 
 namespace {
 
-// The repair statements of some causes (those of one database), in dependency order.
-void write_repairs(std::ostream& out, const Report& report, int database) {
+// `CREATE [UNIQUE] INDEX IF NOT EXISTS ...` as `CREATE [UNIQUE] INDEX CONCURRENTLY IF NOT
+// EXISTS ...`, which builds it without locking writes out, but cannot run in a transaction;
+// nothing for any other repair (a rename, a partitioned table's `ON ONLY` index, advice).
+std::optional<std::string> concurrent_form(const std::string& repair) {
+  std::string_view stmt(repair);
+  while (stmt.ends_with('\n')) {
+    stmt.remove_suffix(1);
+  }
+  // One statement on one line, nothing after its semicolon.
+  if (stmt.find('\n') != std::string_view::npos || stmt.find(';') != stmt.size() - 1 ||
+      stmt.find(" ON ONLY ") != std::string_view::npos) {
+    return std::nullopt;
+  }
+  for (std::string_view head : {"CREATE INDEX ", "CREATE UNIQUE INDEX "}) {
+    if (stmt.starts_with(head) && stmt.substr(head.size()).starts_with("IF NOT EXISTS ")) {
+      return fmt::format("{}CONCURRENTLY {}", head, stmt.substr(head.size()));
+    }
+  }
+  return std::nullopt;
+}
+
+// The repair statements of some causes (those of one database), in dependency order. The
+// index builds that can run CONCURRENTLY are written to `concurrent` instead, to run after
+// the transaction.
+void write_repairs(std::ostream& out, std::ostream& concurrent, const Report& report,
+                   int database) {
   std::map<std::string, const Finding*> by_id;
   for (const auto& f : report.findings) {
     by_id[f.id] = &f;
@@ -392,10 +509,10 @@ void write_repairs(std::ostream& out, const Report& report, int database) {
     auto it = k_phase.find(rule);
     return it == k_phase.end() ? 6 : it->second;
   };
-  std::set<std::string> introduced;
+  std::set<std::string> introduced, concurrent_introduced;
   auto header = [&](const Cause& c) {
     if (introduced.insert(c.id).second) {
-      out << fmt::format("\n-- {}: {}\n", c.id, c.summary);
+      out << fmt::format("\n-- {}: {}\n", c.id, one_line(c.summary));
     } else {
       out << fmt::format("\n-- {} (continued)\n", c.id);
     }
@@ -420,34 +537,94 @@ void write_repairs(std::ostream& out, const Report& report, int database) {
         if (!f.repair || phase(f.rule) != p) {
           continue;
         }
+        if (auto c_form =
+                f.rule == "drift.index-missing" ? concurrent_form(*f.repair) : std::nullopt) {
+          if (concurrent_introduced.insert(c.id).second) {
+            concurrent << fmt::format("\n-- {}: {}\n", c.id, one_line(c.summary));
+          }
+          concurrent << fmt::format("-- {} {} {}\n{}\n", f.id, f.rule, one_line(subject_text(f)),
+                                    *c_form);
+          continue;
+        }
         if (!started) {
           header(c);
           started = true;
         }
-        out << fmt::format("-- {} {} {}\n{}\n", f.id, f.rule, subject_text(f), *f.repair);
+        out << fmt::format("-- {} {} {}\n{}\n", f.id, f.rule, one_line(subject_text(f)), *f.repair);
       }
     }
   }
   // Causes with nothing to run still get their line: the script lists every cause.
   for (const auto& c : report.causes) {
-    if (c.database == database && !introduced.count(c.id)) {
-      out << fmt::format("\n-- {}: {}\n", c.id, c.summary);
+    if (c.database == database && !introduced.count(c.id) && !concurrent_introduced.count(c.id)) {
+      out << fmt::format("\n-- {}: {}\n", c.id, one_line(c.summary));
     }
   }
 }
 
 }  // namespace
 
-void write_repair_script(std::ostream& out, const Report& report) {
-  out << "-- Repair script written by dbautopsy " << report.version << " for " << report.title
+namespace {
+
+// The index builds of one part, after its COMMIT.
+void write_concurrent(std::ostream& out, const std::string& builds) {
+  if (builds.empty()) {
+    return;
+  }
+  out << "\n-- Index builds, after the transaction: CREATE INDEX CONCURRENTLY cannot run inside\n"
+         "-- one (run this script with psql's autocommit, not psql -1 / --single-transaction).\n"
+         "-- It does not lock writes out while it builds. A build that fails leaves an INVALID\n"
+         "-- index that IF NOT EXISTS then skips: verify.sql reports it; DROP INDEX CONCURRENTLY\n"
+         "-- it and run the build again.\n"
+      << builds;
+}
+
+// What the script came from: the inputs analysed, each with its SHA-256, and the order of
+// its steps.
+void write_repair_header(std::ostream& out, const Report& report) {
+  out << "-- Repair script written by dbautopsy " << report.version << " for "
+      << one_line(report.title)
       << ".\n"
          "-- dbautopsy never runs it. Review every statement before you do: each is guarded so\n"
          "-- that running it twice changes nothing, but only you know which side of a drift is\n"
          "-- right. Lines starting with -- are advice, not SQL.\n";
+  std::vector<const Input*> used;
+  std::map<std::string, int> files_by_kind;  // many of a kind (migration files) by count
+  for (const auto& in : report.inputs) {
+    if (in.status == "failed" || in.status == "skipped") {
+      continue;
+    }
+    if (in.kind == "django-migration-py" || in.kind == "django-sqlmigrate") {
+      ++files_by_kind[in.kind];
+    } else {
+      used.push_back(&in);
+    }
+  }
+  if (!used.empty() || !files_by_kind.empty()) {
+    out << "--\n-- From these inputs (SHA-256, kind, path):\n";
+    for (const Input* in : used) {
+      out << fmt::format("--   {}  {}  {}{}\n", in->sha256, in->kind, one_line(in->path),
+                         in->status == "ok" ? "" : " (" + in->status + ")");
+    }
+    for (const auto& [kind, n] : files_by_kind) {
+      out << fmt::format("--   and {} inputs of kind {} (their hashes: report.json)\n", n, kind);
+    }
+  }
+  out << "--\n-- Order: tables moved to their schema, tables created, columns added and altered,\n"
+         "-- indexes renamed, constraints added, then data repairs, in one transaction; index\n"
+         "-- builds CONCURRENTLY after it.\n";
+}
+
+}  // namespace
+
+void write_repair_script(std::ostream& out, const Report& report) {
+  write_repair_header(out, report);
+  std::ostringstream builds;
   if (report.databases.size() <= 1) {
     out << "\nBEGIN;\n";
-    write_repairs(out, report, -1);
+    write_repairs(out, builds, report, -1);
     out << "\nCOMMIT;\n";
+    write_concurrent(out, builds.str());
     return;
   }
   // Several databases: one part each, in a transaction of its own. A part whose database the
@@ -461,7 +638,7 @@ void write_repair_script(std::ostream& out, const Report& report) {
     bool any = std::any_of(report.causes.begin(), report.causes.end(),
                            [&](const Cause& c) { return c.database == static_cast<int>(i); });
     out << fmt::format("\n-- Database {} of {}: {}{}\n", i + 1, report.databases.size(),
-                       d.name ? d.label + ", " : "", dumps_text(d));
+                       one_line(d.name ? d.label + ", " : ""), one_line(dumps_text(d)));
     if (!any) {
       out << "-- nothing found, nothing to repair\n";
       continue;
@@ -478,8 +655,10 @@ void write_repair_script(std::ostream& out, const Report& report) {
           var, var, var);
     }
     out << "BEGIN;\n";
-    write_repairs(out, report, static_cast<int>(i));
+    write_repairs(out, builds, report, static_cast<int>(i));
     out << "\nCOMMIT;\n";
+    write_concurrent(out, builds.str());
+    builds.str("");
     if (!d.name) {
       out << "\\endif\n";
     }

@@ -13,6 +13,7 @@
 #include <optional>
 #include <ostream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "store/store.hpp"
@@ -85,6 +86,15 @@ struct RuleDoc {
   std::string id, severity, title, rationale, remedy, doc;
 };
 void write_sarif(std::ostream& out, const Report& report, const std::vector<RuleDoc>& rules);
+
+// Text from the inputs (a path, a table name, a summary naming them) made safe for one line of
+// an SQL comment: control characters escaped (\n, \xNN), so that a newline in a name cannot
+// end the comment and start a statement.
+std::string one_line(std::string_view s);
+
+// The argument of psql's \connect for a database name, as pg_dumpall writes it: the name
+// itself when it is plain, else a quoted connection string naming it.
+std::string psql_connect_arg(const std::string& name);
 
 // The number of findings at or above a severity (error > warning > info).
 int count_at_least(const Report& report, const std::string& severity);

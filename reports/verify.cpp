@@ -62,7 +62,10 @@ std::optional<std::string> still_there(const Finding& f) {
         regclass(schema, *table), pgsql::quote_literal(*subject(f, "column")));
   }
   if (f.rule == "drift.index-missing" && subject(f, "index")) {
-    return regclass(schema, *subject(f, "index")) + " IS NULL";
+    // Missing, or left INVALID by a CREATE INDEX CONCURRENTLY that failed.
+    return fmt::format(
+        "NOT coalesce((SELECT indisvalid FROM pg_index WHERE indexrelid = {}), false)",
+        regclass(schema, *subject(f, "index")));
   }
   if (f.rule == "drift.constraint-missing" && table && subject(f, "constraint")) {
     return fmt::format(
@@ -102,7 +105,7 @@ std::optional<std::string> still_there(const Finding& f) {
 }  // namespace
 
 void write_verify_script(std::ostream& out, const Report& report) {
-  out << "-- Checks written by dbautopsy " << report.version << " for " << report.title
+  out << "-- Checks written by dbautopsy " << report.version << " for " << one_line(report.title)
       << ".\n"
          "-- Run after repair.sql: each SELECT returns a row naming its finding while that\n"
          "-- fault is still there, so no rows at all means every repair held. Read-only.\n"
@@ -111,29 +114,57 @@ void write_verify_script(std::ostream& out, const Report& report) {
   for (const auto& f : report.findings) {
     by_id[f.id] = &f;
   }
-  // With several databases (a pg_dumpall), each one's checks run in it.
-  std::optional<std::string> connected;
-  for (const auto& c : report.causes) {
-    bool header = false;
-    for (const auto& id : c.findings) {
-      const Finding& f = *by_id[id];
-      auto condition = still_there(f);
-      if (!condition) {
+  // The checks of the causes of one database (-1: the only one).
+  auto checks = [&](int database) {
+    std::string text;
+    for (const auto& c : report.causes) {
+      if (c.database != database) {
         continue;
       }
-      if (auto db = subject(f, "database"); db && db != connected) {
-        out << fmt::format("\n\\connect {}\n", pgsql::quote_ident(*db));
-        connected = db;
-        header = false;
+      bool header = false;
+      for (const auto& id : c.findings) {
+        const Finding& f = *by_id[id];
+        auto condition = still_there(f);
+        if (!condition) {
+          continue;
+        }
+        if (!header) {
+          text += fmt::format("\n-- {}: {}\n", c.id, one_line(c.summary));
+          header = true;
+        }
+        text +=
+            fmt::format("{}SELECT {} AS finding, {} AS rule, {} AS still WHERE {};\n",
+                        executable(f.repair) ? "" : "-- ", pgsql::quote_literal(f.id),
+                        pgsql::quote_literal(f.rule), pgsql::quote_literal(f.message), *condition);
       }
-      if (!header) {
-        out << fmt::format("\n-- {}: {}\n", c.id, c.summary);
-        header = true;
-      }
-      std::string sql = fmt::format("SELECT {} AS finding, {} AS rule, {} AS still WHERE {};",
-                                    pgsql::quote_literal(f.id), pgsql::quote_literal(f.rule),
-                                    pgsql::quote_literal(f.message), *condition);
-      out << (executable(f.repair) ? "" : "-- ") << sql << "\n";
+    }
+    return text;
+  };
+  if (report.databases.size() <= 1) {
+    out << checks(-1);
+    return;
+  }
+  // Several databases (a pg_dumpall, unrelated dumps): each one's checks run in it, reached as
+  // repair.sql reaches it -- \connect to a database the dumps name, and for one they do not
+  // name, only under the same psql variable as its repair (never in whatever database the
+  // script happens to be run in).
+  for (size_t i = 0; i < report.databases.size(); ++i) {
+    std::string text = checks(static_cast<int>(i));
+    if (text.empty()) {
+      continue;
+    }
+    const Database& d = report.databases[i];
+    std::string var = fmt::format("repair_database_{}", i + 1);
+    out << fmt::format("\n-- Database {} of {}: {}\n", i + 1, report.databases.size(),
+                       one_line(d.label));
+    if (d.name) {
+      out << "\\connect " << psql_connect_arg(*d.name) << "\n" << text;
+    } else {
+      out << fmt::format(
+          "-- The dumps do not name this database: run these checks connected to it, with\n"
+          "--   psql -v {}=1 -d DATABASE -f THIS_FILE\n"
+          "\\if :{{?{}}}\n{}\\endif\n",
+          var, var, text);
     }
   }
 }

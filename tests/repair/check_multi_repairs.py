@@ -13,9 +13,10 @@ case:
      script restores itself (psql on `postgres`; on a fresh cluster the only error is that
      the role postgres exists), a dump of a database without a name into a database of its
      own;
-  3. R.sql is run with ON_ERROR_STOP -- once from `postgres` (the named parts connect
+  3. verify.sql (from --out) is run the same way and returns one row per active check; R.sql
+     is run with ON_ERROR_STOP -- once from `postgres` (the named parts connect
      themselves), and once in each unnamed database with its variable -- twice over: every
-     statement must succeed both times;
+     statement must succeed both times; verify.sql then returns no row;
   4. every database is dumped again with the real pg_dump / pg_dumpall, under the names of
      the original dumps, and the case investigated again with its other artifacts: every
      finding whose repair was SQL must be gone, and no new finding may appear.
@@ -53,11 +54,13 @@ def executable(repair):
                for line in (repair or "").splitlines())
 
 
-def investigate(dbautopsy, folder, store, repair=None):
+def investigate(dbautopsy, folder, store, repair=None, out=None):
     cmd = [dbautopsy, "investigate", str(folder), "--store", str(store), "--format", "json",
            "--fail-on", "never"]
     if repair:
         cmd += ["--repair", str(repair)]
+    if out:
+        cmd += ["--out", str(out)]
     r = subprocess.run(cmd, capture_output=True, text=True)
     if r.returncode != 0:
         raise RuntimeError(f"investigate {folder}: exit {r.returncode}\n{r.stderr}")
@@ -74,12 +77,31 @@ def psql(cluster, db, args, stdin=None):
     return r.returncode, r.stderr.decode(errors="replace")
 
 
+def run_verify(cluster, databases, unnamed, verify):
+    """verify.sql run as the repair is: from postgres for the named databases (its \\connect
+    lines), in each unnamed one with its variable. Returns the rows of faults still there."""
+    runs = [("postgres", [])] if any(d["database"] for d in databases) else []
+    runs += [(db, ["-v", f"repair_database_{i}=1"]) for i, (db, _) in unnamed.items()]
+    rows = []
+    for db, extra in runs:
+        r = subprocess.run(cluster.psql_args(db) + ["-v", "ON_ERROR_STOP=1", "-q", "-A", "-t",
+                                                    "-f", str(verify)] + extra,
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            raise RuntimeError(f"verify.sql in {db} failed:\n{r.stderr[:2000]}")
+        rows += [l for l in r.stdout.splitlines() if l.strip()]
+    return rows
+
+
 def check_case(args, cluster, scratch, name):
     case = Path(args.cases) / name
     work = scratch / name
     work.mkdir()
     repair = work / "repair.sql"
-    before = investigate(args.dbautopsy, case, work / "facts.db", repair)
+    before = investigate(args.dbautopsy, case, work / "facts.db", repair, work / "out")
+    verify = work / "out" / "verify.sql"
+    if (work / "out" / "repair.sql").read_text() != repair.read_text():
+        return [f"{name}: --out's repair.sql differs from --repair's"]
     databases = before["databases"]
     if len(databases) < 2:
         return [f"{name}: {len(databases)} database(s); this test is for cases with several"]
@@ -109,6 +131,12 @@ def check_case(args, cluster, scratch, name):
             unnamed[i] = (db, dump)
             if f"repair_database_{i}=1" not in script:
                 problems.append(f"{name}: the script has no part for database {i} ({dump})")
+    # verify.sql before the repair: every active check finds its fault.
+    active = [l for l in verify.read_text().splitlines() if l.startswith("SELECT ")]
+    failing = run_verify(cluster, databases, unnamed, verify)
+    if len(failing) != len(active):
+        problems.append(f"{name}: verify.sql before the repair returned {len(failing)} rows "
+                        f"for {len(active)} active checks")
     for attempt in (1, 2):
         runs = [("postgres", [])] if any(d["database"] for d in databases) else []
         runs += [(db, ["-v", f"repair_database_{i}=1"]) for i, (db, _) in unnamed.items()]
@@ -118,6 +146,9 @@ def check_case(args, cluster, scratch, name):
             if rc != 0:
                 return [f"{name}: run {attempt} in {db} failed:\n{err[:2000]}"]
         print(f"{name}: run {attempt}: ok ({len(runs)} psql run(s))")
+    failing = run_verify(cluster, databases, unnamed, verify)
+    problems += [f"{name}: verify.sql after the repair: {row}" for row in failing]
+    print(f"{name}: verify.sql: {len(active)} checks, {len(failing)} rows after the repair")
 
     again = work / "repaired-case"
     again.mkdir()
