@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <numeric>
 
 #include "base/error.hpp"
 #include "base/text.hpp"
@@ -14,6 +15,7 @@
 #include "cli/kinds.hpp"
 #include "cli/options.hpp"
 #include "cli/output.hpp"
+#include "cli/progress.hpp"
 #include "django/django_schema.hpp"
 #include "store/store.hpp"
 
@@ -178,8 +180,11 @@ int cmd_ingest(const std::vector<std::string>& args) {
   po::options_description visible("Options");
   std::string store_path;
   IngestArgs ingest;
+  bool quiet = false;
   visible.add_options()("store,s", po::value(&store_path)->default_value(default_store_path()),
-                        "fact store to write (created if missing)");
+                        "fact store to write (created if missing)")(
+      "quiet,q", po::bool_switch(&quiet),
+      "no progress line on stderr (shown only on a terminal, never under CI)");
   add_ingest_options(visible, ingest, true);
   po::options_description hidden;
   hidden.add_options()("path", po::value<std::vector<std::string>>(), "artifact");
@@ -214,9 +219,22 @@ int cmd_ingest(const std::vector<std::string>& args) {
   store::Store store = store::Store::open(store_path);
   std::vector<int64_t> ids;
   bool trouble = false;
+  std::vector<uint64_t> sizes;
+  for (const auto& target : targets) {
+    sizes.push_back(size_on_disk(target.first));
+  }
+  // What each file gave is printed once the progress line is gone.
+  std::vector<ArtifactOutcome> outcomes;
+  {
+    Progress progress(progress_wanted(quiet),
+                      std::accumulate(sizes.begin(), sizes.end(), uint64_t{0}), targets.size());
+    for (size_t i = 0; i < targets.size(); ++i) {
+      progress.file(targets[i].second, sizes[i]);
+      outcomes.push_back(ingest_path(store, targets[i].first, targets[i].second, options));
+    }
+  }
   std::cout << "Ingested into " << store_path << "\n";
-  for (const auto& [path, shown] : targets) {
-    ArtifactOutcome o = ingest_path(store, path, shown, options);
+  for (const auto& o : outcomes) {
     ids.push_back(o.id);
     std::cout << fmt::format("  {:<11} {:<13} {:<5} {}  {}\n", o.status, o.kind, o.codec, o.path,
                              o.detail);

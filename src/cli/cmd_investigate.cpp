@@ -13,6 +13,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <numeric>
 #include <set>
 
 #include "base/error.hpp"
@@ -21,6 +22,7 @@
 #include "cli/ingest.hpp"
 #include "cli/kinds.hpp"
 #include "cli/options.hpp"
+#include "cli/progress.hpp"
 #include "django/django_schema.hpp"
 #include "reports/report.hpp"
 #include "rules/engine/engine.hpp"
@@ -392,8 +394,11 @@ int cmd_investigate(const std::vector<std::string>& args) {
   IngestArgs ingest;
   AnalysisArgs analysis;
   ReportArgs report;
+  bool quiet = false;
   visible.add_options()("store,s", po::value(&store_path),
-                        "fact store (default DIR/.dbautopsy/facts.db)");
+                        "fact store (default DIR/.dbautopsy/facts.db)")(
+      "quiet,q", po::bool_switch(&quiet),
+      "no progress line on stderr (shown only on a terminal, never under CI)");
   add_ingest_options(visible, ingest, false);
   add_analysis_options(visible, analysis);
   add_report_options(visible, report);
@@ -451,15 +456,25 @@ int cmd_investigate(const std::vector<std::string>& args) {
       store_path, own_store ? store::Store::Mode::cache : store::Store::Mode::read_write);
   std::set<std::string> present;
   bool input_error = false;
+  std::vector<uint64_t> sizes;
   for (const auto& f : files) {
+    sizes.push_back(size_on_disk(f));
+  }
+  Progress progress(progress_wanted(quiet),
+                    std::accumulate(sizes.begin(), sizes.end(), uint64_t{0}), files.size());
+  std::vector<std::string> trouble;  // said once the progress line is gone
+  for (size_t i = 0; i < files.size(); ++i) {
+    const fs::path& f = files[i];
     std::string shown = fs::relative(f, dir).string();
     present.insert(shown);
+    progress.file(shown, sizes[i]);
     ArtifactOutcome o = ingest_path(store, f, shown, options);
     if ((o.status == "failed" && o.kind != "unknown") || o.status == "partial") {
       input_error = true;
-      std::cerr << fmt::format("dbautopsy: {}: {}: {}\n", shown, o.status, o.detail);
+      trouble.push_back(fmt::format("dbautopsy: {}: {}: {}\n", shown, o.status, o.detail));
     }
   }
+  progress.phase("analysing");
   // Artifacts of earlier runs whose files are gone are forgotten.
   {
     std::vector<int64_t> stale;
@@ -497,6 +512,10 @@ int cmd_investigate(const std::vector<std::string>& args) {
   notes.insert(notes.end(), py_notes.begin(), py_notes.end());
   for (const auto& spec : unmatched_ignore_columns(store, options)) {
     notes.push_back(fmt::format("--ignore-columns {}: no such column in any dump", spec));
+  }
+  progress.stop();
+  for (const auto& t : trouble) {
+    std::cerr << t;
   }
   int status = emit_report(store, report, dir.string(), notes);
   if (input_error) {

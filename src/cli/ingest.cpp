@@ -155,6 +155,24 @@ std::vector<std::string> unmatched_ignore_columns(store::Store& store,
   return out;
 }
 
+uint64_t size_on_disk(const fs::path& path) {
+  std::error_code ec;
+  if (fs::is_regular_file(path, ec)) {
+    auto n = fs::file_size(path, ec);
+    return ec ? 0 : n;
+  }
+  uint64_t total = 0;
+  if (fs::is_directory(path, ec)) {
+    for (fs::directory_iterator it(path, ec), end; !ec && it != end; it.increment(ec)) {
+      if (it->is_regular_file(ec)) {
+        auto n = it->file_size(ec);
+        total += ec ? 0 : n;
+      }
+    }
+  }
+  return total;
+}
+
 std::vector<fs::path> files_under(const fs::path& dir) {
   std::vector<fs::path> out;
   for (auto it =

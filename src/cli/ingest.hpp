@@ -64,6 +64,10 @@ std::vector<std::string> unmatched_ignore_columns(store::Store& store,
 // .dbautopsy folder is skipped.
 std::vector<std::filesystem::path> files_under(const std::filesystem::path& dir);
 
+// Bytes an input takes on disk: a file's size, a directory archive's files' sizes together
+// (0 for what cannot be read; for a progress display only).
+uint64_t size_on_disk(const std::filesystem::path& path);
+
 struct ArtifactOutcome {
   std::string path;
   std::string kind;

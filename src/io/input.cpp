@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "base/error.hpp"
+#include "io/progress.hpp"
 #include "io/zstd_filter.hpp"
 
 namespace dbautopsy::io {
@@ -50,6 +51,7 @@ class CountingSource : public bio::source {
         return -1;
       }
       m_cursor->consumed += static_cast<uint64_t>(got);
+      count_read(static_cast<uint64_t>(got));
       return got;
     }
   }
@@ -395,6 +397,7 @@ size_t InputStream::read(char* dst, size_t n) {
                          fmt::format("read error: {}", std::strerror(errno)));
       }
       m.cursor.consumed += static_cast<uint64_t>(got);
+      count_read(static_cast<uint64_t>(got));
       m.delivered += static_cast<uint64_t>(got);
       return static_cast<size_t>(got);
     }
