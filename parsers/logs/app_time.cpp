@@ -137,17 +137,29 @@ bool read_numeric_zone(std::string_view s, size_t& i, TimeParts& t) {
   return true;
 }
 
-bool read_zone_name(std::string_view s, size_t& i, TimeParts& t) {
-  for (std::string_view name : {"UTC", "GMT"}) {
-    if (s.substr(i, 3) == name && (i + 3 == s.size() || !((s[i + 3] >= 'A' && s[i + 3] <= 'Z') ||
-                                                          (s[i + 3] >= 'a' && s[i + 3] <= 'z')))) {
-      i += 3;
-      t.has_zone = true;
-      t.offset_minutes = 0;
-      return true;
-    }
+// A zone written by name: UTC or GMT; with `abbreviations` (a format's %Z, which says a zone
+// is written there), also an abbreviation of PostgreSQL's Default set (CET, EST, ...), as
+// servers and poolers write them. A time read without a format never guesses a name.
+bool read_zone_name(std::string_view s, size_t& i, TimeParts& t, bool abbreviations) {
+  size_t end = i;
+  while (end < s.size() && ((s[end] >= 'A' && s[end] <= 'Z') || (s[end] >= 'a' && s[end] <= 'z'))) {
+    ++end;
   }
-  return false;
+  if (end == i) {
+    return false;
+  }
+  std::string_view name = s.substr(i, end - i);
+  if (!abbreviations && name != "UTC" && name != "GMT") {
+    return false;
+  }
+  auto offset = timeutil::zone_offset(name);
+  if (!offset) {
+    return false;
+  }
+  i = end;
+  t.has_zone = true;
+  t.offset_minutes = *offset / 60;
+  return true;
 }
 
 bool valid(const TimeParts& t) {
@@ -226,7 +238,7 @@ size_t read_timestamp(std::string_view s, TimeParts& t) {
   }
   if (!read_numeric_zone(s, i, t) && i < s.size() && s[i] == ' ') {
     size_t j = i + 1;
-    if (read_numeric_zone(s, j, t) || read_zone_name(s, j, t)) {
+    if (read_numeric_zone(s, j, t) || read_zone_name(s, j, t, false)) {
       i = j;
     }
   }
@@ -368,7 +380,7 @@ std::optional<TimeParts> parse_with_format(std::string_view s, std::string_view 
         ok = read_numeric_zone(s, i, t);
         break;
       case 'Z':
-        ok = read_zone_name(s, i, t) || read_numeric_zone(s, i, t);
+        ok = read_zone_name(s, i, t, true) || read_numeric_zone(s, i, t);
         break;
       case 's': {
         size_t start = i;

@@ -11,6 +11,7 @@
 #include "logs/pg_csv.hpp"
 #include "logs/pg_json.hpp"
 #include "logs/pg_stderr.hpp"
+#include "logs/pgbouncer.hpp"
 #include "pgdump/archive.hpp"
 #include "pgdump/copy_stats.hpp"
 #include "pgdump/copy_text.hpp"
@@ -343,6 +344,14 @@ const std::vector<Kind>& kinds() {
            return ReadSummary{"", true};
          }
          return app_log_summary(logs::read_user_log(in, out, options.log_formats->formats));
+       },
+       ""},
+      {"pgbouncer-log",
+       "PgBouncer's log (1.x, with or without a zone; the connection's database, user and "
+       "client kept)",
+       [](std::string_view head, const fs::path&) { return logs::sniff_pgbouncer(head); },
+       [](io::InputStream& in, store::FactWriter& out, const IngestOptions&) {
+         return app_log_summary(logs::read_user_log(in, out, logs::pgbouncer_formats()));
        },
        ""},
       // Logs: PostgreSQL stderr.

@@ -8,10 +8,12 @@ independently (lines whose first severity marker is a primary severity: LOG, ERR
 WARNING, ...; not DETAIL/HINT/CONTEXT/STATEMENT/QUERY/LOCATION lines, not tab-indented
 continuations), and lines matching no entry only where listed below, each with why. The
 corpus files in other forms (csvlog, jsonlog, cloud envelopes, pgbouncer) are listed too:
-they must not be taken for stderr logs.
+they must not be taken for stderr logs; PgBouncer's are read by their own kind, every line an
+entry with its time, level, pid and connection as parsed here.
 """
 import argparse
 import bz2
+from datetime import datetime, timedelta
 import gzip
 import re
 import sqlite3
@@ -76,9 +78,16 @@ OTHER_FORMS = {
     "pgbadger/cloudsql.log.gz": "Cloud SQL JSON",
     "pgbadger/cnpg.log.gz": "CloudNativePG JSON",
     "pgbadger/pg_vacuums.json.gz": "jsonlog",
-    "pgbadger/pgbouncer.log.gz": "pgbouncer's log (not PostgreSQL's)",
-    "pgbadger/pgbouncer.1.21.log.gz": "pgbouncer's log (not PostgreSQL's)",
+    "pgbadger/pgbouncer.log.gz": "PgBouncer's log (kind pgbouncer-log)",
+    "pgbadger/pgbouncer.1.21.log.gz": "PgBouncer's log (kind pgbouncer-log)",
 }
+
+# PgBouncer's line (src/util.c's log_generic): time[ zone] pid or [pid], level, message; a
+# client's (C-) or server's (S-) line names its connection, db/user@host:port.
+PGBOUNCER = re.compile(r"^(?P<time>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3})(?: (?P<zone>[A-Z]+))? "
+                       r"(?:\[(?P<pid>\d+)\]|(?P<pid2>\d+)) (?P<level>LOG|WARNING|ERROR|FATAL) "
+                       r"(?:[CS]-0x[0-9a-f]+: (?P<db>[^/ ]*)/(?P<user>[^@ ]*)@(?P<client>\S+?) )?")
+ZONES = {"UTC": 0, "CET": 1}  # the corpus files' zones (December: CET, not CEST)
 
 PRIMARY = {"LOG", "ERROR", "WARNING", "FATAL", "PANIC", "NOTICE", "INFO", "DEBUG", "DEBUG1",
            "DEBUG2", "DEBUG3", "DEBUG4", "DEBUG5"}
@@ -162,9 +171,35 @@ def main():
 
     with tempfile.TemporaryDirectory() as tmp:
         # The other forms first: whatever reads them (or nothing, exit 2), not this reader.
-        _, _, others = ingest(Path(tmp) / "others.db", sorted(OTHER_FORMS))
+        _, odb, others = ingest(Path(tmp) / "others.db", sorted(OTHER_FORMS))
         for name, form in OTHER_FORMS.items():
             check(others[name][1] != "pg-log-stderr", f"{name} ({form}) taken for a stderr log")
+        # PgBouncer's logs are read by their own kind: every line an entry, its time in UTC
+        # and the connection's database, user and client as parsed here independently.
+        for name in ("pgbadger/pgbouncer.log.gz", "pgbadger/pgbouncer.1.21.log.gz"):
+            aid, kind, status, detail = others[name]
+            check(kind == "pgbouncer-log" and status == "ok",
+                  f"{name}: kind {kind}, status {status}: {detail}")
+            expected = []
+            for line in read_lines(base / name):
+                m = PGBOUNCER.match(line)
+                check(m is not None, f"{name}: a line PgBouncer did not write: {line[:100]}")
+                if m is None:
+                    continue
+                when = datetime.strptime(m["time"], "%Y-%m-%d %H:%M:%S.%f") - timedelta(
+                    hours=ZONES[m["zone"] or "UTC"])
+                expected.append((when.strftime("%Y-%m-%dT%H:%M:%S.") +
+                                 f"{when.microsecond // 1000:03d}Z", m["level"],
+                                 int(m["pid"] or m["pid2"]), m["db"], m["user"], m["client"]))
+            got = odb.execute("SELECT ts, severity, pid, database_name, user_name, client "
+                              "FROM log_event WHERE artifact_id = ? ORDER BY line",
+                              (aid,)).fetchall()
+            check(len(got) == len(expected),
+                  f"{name}: {len(got)} entries, {len(expected)} lines")
+            bad = [(g, e) for g, e in zip(got, expected) if tuple(g) != e]
+            check(not bad, f"{name}: {len(bad)} entries differ, first: {bad[:1]}")
+            print(f"{name}: {len(got)} entries of {kind}, "
+                  f"{sum(1 for e in expected if e[3] is not None)} naming their connection")
         r, db, arts = ingest(Path(tmp) / "facts.db", STDERR)
         if r.returncode != 0:
             print(r.stdout, r.stderr)

@@ -135,6 +135,12 @@ TEST_CASE("timestamps: asctime, ISO 8601 with and without zones, Django's server
   CHECK(with("2026-12-05T01:16:03.5", "%Y-%m-%dT%H:%M:%S.%f") == "2026-12-05T01:16:03.5Z");
   CHECK(with("12/05/26 01:16:03 PM", "%D %I:%M:%S %p") == "2026-12-05T13:16:03Z");
   CHECK(with("2026-12-05 01:16", "%F %T") == "none");
+  // %Z: a zone written by name, read as PostgreSQL's Default set reads it (PgBouncer, servers)
+  CHECK(with("2023-12-19 03:06:13.586 CET", "%Y-%m-%d %H:%M:%S.%f %Z") ==
+        "2023-12-19T02:06:13.586Z");
+  CHECK(with("2024-07-01 12:00:00 EDT", "%Y-%m-%d %H:%M:%S %Z") == "2024-07-01T16:00:00Z");
+  CHECK(with("2024-07-01 12:00:00 UTC", "%Y-%m-%d %H:%M:%S %Z") == "2024-07-01T12:00:00Z");
+  CHECK(with("2024-07-01 12:00:00 XYZT", "%Y-%m-%d %H:%M:%S %Z") == "none");  // unknown
   CHECK(logs::unknown_conversion("%Y-%m-%d %Q") == std::optional<std::string>("%Q"));
   CHECK_FALSE(logs::unknown_conversion("%F %T.%L %z"));
 }
