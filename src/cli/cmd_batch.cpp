@@ -491,7 +491,8 @@ th{background:#f6f8fa}
 .n{text-align:right;font-variant-numeric:tabular-nums}
 ul{margin:0;padding-left:1.2em}
 pre{white-space:pre-wrap;word-break:break-all;background:#f6f8fa;padding:.5em;margin:.3em 0}
-code{word-break:break-all}
+code{overflow-wrap:anywhere}
+.rule code,li code{white-space:nowrap}
 @media (max-width:700px){body{margin:.5em}td,th{padding:.25em}}
 @media print{a{color:inherit;text-decoration:none}details{display:block}}
 )";
@@ -538,7 +539,8 @@ std::string build_html(const json& index) {
                           html_escape(c.get<std::string>()));
       }
       h += fmt::format(
-          "<tr><td><code>{}</code></td><td><code>{}</code></td><td class=\"n\">{}</td>"
+          "<tr><td class=\"rule\"><code>{}</code></td><td><code>{}</code></td><td "
+          "class=\"n\">{}</td>"
           "<td class=\"n\">{}</td><td>{}</td></tr>\n",
           html_escape(r["rule"].get<std::string>()), html_escape(r["object"].get<std::string>()),
           r["cases"].size(), r["findings"].get<int>(), in);
@@ -675,7 +677,8 @@ std::string status_line(const json& r) {
   } else if (s != "done" && r["exit_code"].is_number()) {
     s += fmt::format(" (exit {})", r["exit_code"].get<int>());
   }
-  return fmt::format("{}, {} findings", s, r["findings"].get<size_t>());
+  size_t n = r["findings"].get<size_t>();
+  return fmt::format("{}, {} finding{}", s, n, n == 1 ? "" : "s");
 }
 
 // 0 when every case ran clean, 1 when one has findings at or above investigate's --fail-on,
