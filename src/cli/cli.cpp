@@ -33,6 +33,12 @@ Commands:
   timeline [--store F|DIR] [--kind migration|log|dump]
                        what happened when: migrations recorded, log entries per
                        message template and hour, dumps taken (UTC)
+  batch CASES_DIR... --out OUT [--jobs N] [--shard K/N] [--force]
+                       investigate every case folder (each subfolder of CASES_DIR) into
+                       OUT/<case>/, N at once, skipping unchanged cases; OUT/index.html
+                       and index.json list them all and the findings that recur
+  batch-merge OUT... --out MERGED
+                       one index from the outputs of `batch --shard K/N` runs
   rules                list the rules
   explain RULE         what a rule means, why it happens, how to repair it
 
@@ -84,6 +90,12 @@ int run(int argc, char** argv) {
     }
     if (command == "timeline") {
       return cmd_timeline(rest);
+    }
+    if (command == "batch") {
+      return cmd_batch(rest);
+    }
+    if (command == "batch-merge") {
+      return cmd_batch_merge(rest);
     }
     if (command == "rules") {
       return cmd_rules(rest);

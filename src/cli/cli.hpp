@@ -21,6 +21,8 @@ int cmd_analyze(const std::vector<std::string>& args);
 int cmd_report(const std::vector<std::string>& args);
 int cmd_rules(const std::vector<std::string>& args);
 int cmd_explain(const std::vector<std::string>& args);
+int cmd_batch(const std::vector<std::string>& args);
+int cmd_batch_merge(const std::vector<std::string>& args);
 
 constexpr int k_exit_ok = 0;
 constexpr int k_exit_findings = 1;
