@@ -195,7 +195,7 @@ pre{background:var(--alt);border:1px solid var(--line);padding:8px 10px;overflow
 p,li,h1,h2,h3,figcaption,summary{overflow-wrap:anywhere}
 .muted{color:var(--muted)}.case{font-size:1.05em;word-break:break-all}
 .ctl{color:#fff;background:#8b1a1a;border-radius:3px;padding:0 2px;font-family:ui-monospace,monospace;font-size:.85em}
-.sev{display:inline-block;border-radius:4px;padding:0 6px;font-size:.8em;font-weight:600;color:#fff;text-transform:uppercase;letter-spacing:.03em}
+.sev{display:inline-block;white-space:nowrap;overflow-wrap:normal;border-radius:4px;padding:0 6px;font-size:.8em;font-weight:600;color:#fff;text-transform:uppercase;letter-spacing:.03em}
 .sev-error{background:var(--err)}.sev-warning{background:var(--warn)}.sev-info{background:var(--info)}
 .scroll{overflow-x:auto;-webkit-overflow-scrolling:touch;max-width:100%}
 table{border-collapse:collapse;width:100%;margin:.4em 0}
