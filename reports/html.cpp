@@ -724,16 +724,26 @@ void write_duplicates(std::ostream& out, const Report& report) {
     std::string name = subject_text(*b.f);
     size_t colon = name.find(": ");
     std::string table = b.f->id + " " + (colon == std::string::npos ? name : name.substr(0, colon));
-    std::string shown = table.size() > 40 ? table.substr(0, 39) + "…" : table;
+    std::string shown = table;
+    if (shown.size() > 40) {  // cut at a character's start, never inside one
+      size_t cut = 39;
+      while (cut > 0 && (static_cast<unsigned char>(shown[cut]) & 0xc0) == 0x80) {
+        --cut;
+      }
+      shown = shown.substr(0, cut) + "…";
+    }
     std::string label =
         fmt::format("{} rows, {} distinct", text::thousands(b.rows), text::thousands(b.distinct));
+    // The figures after the bar, or inside its end when the bar leaves no room.
+    bool inside = L + len(b.rows) + 200 > W - R;
     out << fmt::format(
         "<g><title>{0}: {1}</title><text x=\"{2}\" y=\"{3:.1f}\" text-anchor=\"end\">{4}</text>"
         "<rect x=\"{5}\" y=\"{6:.1f}\" width=\"{7:.1f}\" height=\"16\" fill=\"#e8590c\"/>"
         "<rect x=\"{5}\" y=\"{6:.1f}\" width=\"{8:.1f}\" height=\"16\" fill=\"#2b8a3e\"/>"
-        "<text x=\"{9:.1f}\" y=\"{3:.1f}\">{1}</text></g>\n",
+        "<text x=\"{9:.1f}\" y=\"{3:.1f}\"{10}>{1}</text></g>\n",
         attr(table), attr(label), L - 6, y + 12, attr(shown), L, y, std::max(1.0, len(b.rows)),
-        std::max(1.0, len(b.distinct)), std::min(W - R - 200, L + len(b.rows) + 6));
+        std::max(1.0, len(b.distinct)), inside ? L + len(b.rows) - 6 : L + len(b.rows) + 6,
+        inside ? " text-anchor=\"end\" style=\"fill:#fff\"" : "");
   }
   out << "</svg>\n<figcaption>Rows (orange) and distinct rows (green) of each table that "
          "repeats rows, on a logarithmic scale.</figcaption>\n</figure>\n</section>\n";
