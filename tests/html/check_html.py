@@ -12,7 +12,8 @@ page is loaded from its file in headless Chromium, and the test fails when:
   - the search box does not filter: typing a rule id leaves visible exactly the findings
     whose text holds it (computed from report.json), clearing it shows them all again;
   - at a phone's width (390 px) the page is wider than the screen (tables must scroll in
-    their own box), or for print the search box still shows;
+    their own box); for print the search box still shows or a <details> stays folded (on
+    screen every one must be folded);
   - a case whose inputs have a hostile name (quotes, <script>, a newline, ESC and other C0
     controls, a bidirectional override) -- a file of the case and a user rule's finding --
     shows it otherwise than visibly escaped (the page keeps exactly one <script>, and the
@@ -200,7 +201,16 @@ def check_page(browser, html, report, name, shot, failures, hostile=False):
     browser.send("Emulation.setEmulatedMedia", {"media": "print"}, session)
     if evaluate(browser, session, "getComputedStyle(document.getElementById('searchbar')).display") != "none":
         fail("printed, the search box still shows")
+    folded_js = """Array.from(document.querySelectorAll('details:not([open])'))
+        .filter(d => Array.from(d.children).some(c => c.tagName !== 'SUMMARY' &&
+                                                 !c.checkVisibility())).length"""
+    folded = evaluate(browser, session, folded_js)
+    if folded:
+        fail(f"printed, {folded} folded <details> still hide their content")
     browser.send("Emulation.setEmulatedMedia", {"media": ""}, session)
+    shown = evaluate(browser, session, "document.querySelectorAll('details').length")
+    if evaluate(browser, session, folded_js) != shown:
+        fail("on screen, not every <details> is folded")
     if hostile:
         scripts = evaluate(browser, session, "document.scripts.length")
         imgs = evaluate(browser, session, "document.images.length")
