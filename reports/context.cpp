@@ -85,10 +85,13 @@ void load_report_context(store::Store& store, Report& report) {
       by_id[c.id] = &c;
     }
     store::Statement st = store.prepare(
-        "SELECT DISTINCT f.cause_id, a.path, e.template FROM finding f, json_each(f.evidence) j "
-        "JOIN artifact a ON a.path = json_extract(j.value, '$.artifact') "
-        "JOIN log_event e ON e.artifact_id = a.id AND e.line = json_extract(j.value, '$.line') "
-        "WHERE f.rule LIKE 'log.%' AND f.cause_id IS NOT NULL AND json_valid(f.evidence) "
+        "SELECT DISTINCT f.cause_id, a.path, e.template FROM finding f, "
+        "json_each(CASE WHEN json_valid(f.evidence) THEN f.evidence ELSE '[]' END) j "
+        "JOIN artifact a ON a.path = CASE WHEN j.type = 'object' "
+        "THEN json_extract(j.value, '$.artifact') END "
+        "JOIN log_event e ON e.artifact_id = a.id "
+        "AND e.line = CASE WHEN j.type = 'object' THEN json_extract(j.value, '$.line') END "
+        "WHERE f.rule LIKE 'log.%' AND f.cause_id IS NOT NULL "
         "AND e.template IS NOT NULL ORDER BY f.cause_id, a.path, e.template");
     while (st.step()) {
       if (auto it = by_id.find(fmt::format("C{}", st.get_int(0))); it != by_id.end()) {
