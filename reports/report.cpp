@@ -196,6 +196,7 @@ Report load_report(store::Store& store, const std::string& version, const std::s
     }
     report.findings.push_back(std::move(f));
   }
+  load_report_context(store, report);
   return report;
 }
 

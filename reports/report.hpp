@@ -4,6 +4,8 @@
 //   markdown  for an incident report
 //   sql       the repair script: every finding's repair, grouped by cause, never run
 //   sarif     SARIF 2.1.0 for code-scanning tools: rules with their docs, results, locations
+//   html      one self-contained page for a customer or a ticket: summary, causes with their
+//             timeline charts, evidence and repairs, inputs (no network, inline CSS/JS/SVG)
 // Findings are numbered F1, F2, ... in report order (by cause, then rule, then subject);
 // causes C1, C2, ... by severity.
 #pragma once
@@ -38,18 +40,46 @@ struct Finding {
   std::string cause;  // C1
 };
 
+// A row of the store's `timeline` view: a migration recorded, the log entries of one message
+// template in one hour, a dump taken.
+struct TimelineEvent {
+  std::string ts;    // UTC, ISO 8601
+  std::string kind;  // migration, log, dump
+  std::string what;  // app.name; "SEVERITY: template"; "dump taken: path"
+  int64_t count = 1;
+  std::optional<std::string> last_ts;
+  std::string artifact;
+  std::optional<int64_t> line;
+};
+
+// A defect of an input (the store's `problem` table), error or warning.
+struct Problem {
+  std::string artifact;
+  std::optional<int64_t> line;
+  std::string severity, code, message;
+};
+
+// What a cause concerns on the timeline: the message templates of the log entries its
+// findings cite, by artifact.
+struct LogTemplate {
+  std::string artifact, what;
+};
+
 struct Cause {
   std::string id, kind, summary, narrative, severity;
   int database = -1;  // index in Report::databases when there are several, else -1
   std::optional<std::string> repair;
   std::vector<Evidence> evidence;
   std::vector<std::string> findings;
+  std::vector<LogTemplate> log_templates;
 };
 
 struct Input {
   std::string path, kind, sha256, codec, status;
   std::optional<std::string> detail;
   int64_t problems = 0;
+  // From a pg_dump header: the server it dumped ("dumped_from") and the pg_dump that did.
+  std::optional<std::string> dumped_from, dumped_by;
 };
 
 // A database the dumps show, and why its dumps were taken as one database.
@@ -68,6 +98,11 @@ struct Report {
   std::vector<Finding> findings;
   std::vector<std::string> notes;
   std::vector<Database> databases;  // each analysed on its own
+  // For the HTML report (not part of the JSON contract):
+  std::vector<TimelineEvent> timeline;  // ordered by time
+  std::vector<Problem> problems;        // the first k_problems_listed, by artifact and line
+  int64_t problem_count = 0;            // all of them
+  static constexpr int64_t k_problems_listed = 200;
 };
 
 Report load_report(store::Store& store, const std::string& version, const std::string& title);
@@ -76,6 +111,13 @@ void write_json(std::ostream& out, const Report& report);
 void write_text(std::ostream& out, const Report& report, bool colour, bool verbose);
 void write_markdown(std::ostream& out, const Report& report);
 void write_repair_script(std::ostream& out, const Report& report);
+
+// The HTML report. Every string from the inputs is escaped, control characters shown.
+void write_html(std::ostream& out, const Report& report);
+
+// Reads what only the HTML report shows (timeline, problems, dump versions) into a report
+// load_report has filled; load_report calls it.
+void load_report_context(store::Store& store, Report& report);
 
 // verify.sql: per finding whose repair is SQL, a SELECT that returns a row while the fault is
 // still there (none once repair.sql held).

@@ -13,12 +13,14 @@ DBAUTOPSY_PACKAGES=(
 # What the tests need besides (scripts/test.sh): Catch2; the PostgreSQL 15 server (and
 # PostGIS, which corpus dumps use) for the differential and repair tests; the compression
 # tools for fixtures; Django / psycopg2 for the fixture generators; jsonschema for the SARIF
-# schema test; GNU parallel for the sharded batch test.
+# schema test; GNU parallel for the sharded batch test; Chromium, in which the HTML report
+# test loads every case's report.html.
 DBAUTOPSY_TEST_PACKAGES=(
   catch2 parallel
   postgresql-15 postgresql-client-15 postgresql-15-postgis-3
   gzip bzip2 xz-utils zstd
   python3 python3-django python3-psycopg2 python3-jsonschema
+  chromium
 )
 
 # ensure_packages [test]: the packages to build and run, and with `test` those of the tests.

@@ -26,7 +26,7 @@ Commands:
   ingest [--store F] [--as KIND] PATH...
                        read artifacts into a fact store and summarise what they hold
   analyze [--store F]  derive the expected schema and run the rules over a store
-  report [--store F] [--format text|json|md|sql|sarif]
+  report [--store F] [--format text|json|md|html|sql|sarif]
                        print the findings of an analysed store (sql: the repair script)
   query --store F [--format table|csv|json] SQL
                        ask the fact store anything (read-only)

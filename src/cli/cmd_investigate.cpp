@@ -65,10 +65,11 @@ void add_analysis_options(po::options_description& d, AnalysisArgs& a) {
 }
 
 void add_report_options(po::options_description& d, ReportArgs& r) {
-  d.add_options()("format,f", po::value(&r.format)->default_value("text"),
-                  "text, json, md, sql (the repair script) or sarif (SARIF 2.1.0)")(
-      "fail-on", po::value(&r.fail_on)->default_value("error"),
-      "exit 1 when a finding is at least this severe: error, warning, info, never")(
+  d.add_options()(
+      "format,f", po::value(&r.format)->default_value("text"),
+      "text, json, md, html (one self-contained page), sql (the repair script) or sarif (SARIF "
+      "2.1.0)")("fail-on", po::value(&r.fail_on)->default_value("error"),
+                "exit 1 when a finding is at least this severe: error, warning, info, never")(
       "repair", po::value(&r.repair), "also write the repair script (never run) to this file")(
       "output,o", po::value(&r.output), "write the report to this file instead of stdout")(
       "out", po::value(&r.out_dir),
@@ -283,10 +284,10 @@ void check_store_spares_inputs(const fs::path& dir, const std::vector<fs::path>&
 }
 
 void check_report_args(const ReportArgs& r) {
-  static const std::set<std::string> k_formats = {"text", "json", "md", "sql", "sarif"};
+  static const std::set<std::string> k_formats = {"text", "json", "md", "html", "sql", "sarif"};
   static const std::set<std::string> k_levels = {"error", "warning", "info", "never"};
   if (!k_formats.count(r.format)) {
-    throw UsageError(fmt::format("--format {}: use text, json, md, sql or sarif", r.format));
+    throw UsageError(fmt::format("--format {}: use text, json, md, html, sql or sarif", r.format));
   }
   if (!k_levels.count(r.fail_on)) {
     throw UsageError(fmt::format("--fail-on {}: use error, warning, info or never", r.fail_on));
@@ -305,8 +306,8 @@ std::vector<reports::RuleDoc> rule_docs() {
 std::vector<std::string> out_files(const std::string& dir) {
   std::vector<std::string> out;
   if (!dir.empty()) {
-    for (const char* name :
-         {"report.txt", "report.md", "report.json", "report.sarif", "repair.sql", "verify.sql"}) {
+    for (const char* name : {"report.txt", "report.md", "report.html", "report.json",
+                             "report.sarif", "repair.sql", "verify.sql"}) {
       out.push_back((fs::path(dir) / name).string());
     }
   }
@@ -331,6 +332,8 @@ int emit_report(store::Store& store, const ReportArgs& args, const std::string& 
     reports::write_json(out, report);
   } else if (args.format == "md") {
     reports::write_markdown(out, report);
+  } else if (args.format == "html") {
+    reports::write_html(out, report);
   } else if (args.format == "sql") {
     reports::write_repair_script(out, report);
   } else if (args.format == "sarif") {
@@ -358,6 +361,7 @@ int emit_report(store::Store& store, const ReportArgs& args, const std::string& 
     };
     write("report.txt", [&](std::ostream& f) { reports::write_text(f, report, false, true); });
     write("report.md", [&](std::ostream& f) { reports::write_markdown(f, report); });
+    write("report.html", [&](std::ostream& f) { reports::write_html(f, report); });
     write("report.json", [&](std::ostream& f) { reports::write_json(f, report); });
     write("report.sarif", [&](std::ostream& f) { reports::write_sarif(f, report, rule_docs()); });
     write("repair.sql", [&](std::ostream& f) { reports::write_repair_script(f, report); });

@@ -19,9 +19,9 @@
   - a skipped family of checks (input.checks-skipped) fails `--fail-on warning`;
   - plurals: one column changed by hand is "1 column differs from what its migrations
     intend";
-  - `--out DIR` writes report.txt, report.md, report.json, report.sarif and repair.sql, the
-    same as each --format, for DIR written any way, and a DIR inside the case folder is not
-    read back as evidence;
+  - `--out DIR` writes report.txt, report.md, report.html, report.json, report.sarif and
+    repair.sql, the same as each --format, for DIR written any way, and a DIR inside the case
+    folder is not read back as evidence;
   - `timeline` lists migrations, log entries and dumps in UTC time order, its log rows count
     every timed log entry, and the store may be named by its case folder.
 
@@ -254,7 +254,8 @@ def main():
         # the case is not read back as evidence on the next run.
         case = tmp / "league_out"
         shutil.copytree(fixtures / "cases" / "league_incident", case)
-        names = ["report.txt", "report.md", "report.json", "report.sarif", "repair.sql"]
+        names = ["report.txt", "report.md", "report.html", "report.json", "report.sarif",
+                 "repair.sql"]
         for form in (["--out", str(tmp / "out1")], [f"--out={tmp / 'out2'}"],
                      ["--out", "league_out/report"], ["--out", "league_out/report"]):
             r = subprocess.run([exe, "investigate", "league_out", "--fail-on", "never",
@@ -276,13 +277,16 @@ def main():
                 check(sarif["version"] == "2.1.0" and
                       len(sarif["runs"][0]["results"]) == len(json.loads(r.stdout)["findings"]),
                       f"--out {form}: report.sarif does not hold every finding")
-            for name, fmt in (("repair.sql", "sql"), ("report.md", "md")):
+            for name, fmt in (("repair.sql", "sql"), ("report.md", "md"), ("report.html", "html")):
                 p = subprocess.run([exe, "report", "--store",
                                     str(case / ".dbautopsy" / "facts.db"), "--format", fmt,
                                     "--fail-on", "never"], capture_output=True, text=True)
                 if (folder / name).is_file() and form[-1].startswith("league_out"):
                     # the same but for the title (the case folder, or the store for `report`)
+                    # (and the notes of the investigation, which the HTML report shows and
+                    # `report` does not know)
                     def body(t):
+                        t = re.sub(r"<h3>Notes</h3>\n<ul>\n.*?</ul>\n", "", t, flags=re.S)
                         return [l for l in t.splitlines() if "league" not in l]
                     check(body((folder / name).read_text()) == body(p.stdout),
                           f"--out {form}: {name} differs from report --format {fmt}")
