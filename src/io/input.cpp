@@ -12,8 +12,12 @@
 #include <boost/iostreams/concepts.hpp>
 #include <boost/iostreams/filtering_streambuf.hpp>
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
+#include <mutex>
 #include <optional>
+#include <thread>
 #include <vector>
 
 #include "base/error.hpp"
@@ -276,6 +280,159 @@ class DecodingFilter : public bio::multichar_input_filter {
   std::shared_ptr<State> m_state;  // Boost copies filters; the copies share one state
 };
 
+// Decoding on a thread of its own, a few MiB ahead of the reader, so that decompression
+// runs on one core while the parser works on the other. The thread fills chunks with what
+// DecodingFilter hands out; a decoder's error (or the end) is queued after the bytes
+// decoded before it, so the reader gets every one of them first, as without the thread.
+class DecodeAhead {
+ public:
+  DecodeAhead(DecodingFilter filter, FileCursor* cursor)
+      : m_filter(std::move(filter)), m_source(cursor), m_cursor(cursor) {
+    for (int i = 0; i < k_chunks; ++i) {
+      m_free.emplace_back();
+    }
+    m_thread = std::thread([this] { run(); });
+  }
+  ~DecodeAhead() {
+    {
+      std::lock_guard lock(m_mutex);
+      m_stop = true;
+    }
+    m_cv.notify_all();
+    m_thread.join();
+  }
+  DecodeAhead(const DecodeAhead&) = delete;
+  DecodeAhead& operator=(const DecodeAhead&) = delete;
+
+  // Copies up to n decoded bytes to dst; 0 at the end of the data. Throws the decoder's
+  // error from a call that copied nothing, once every byte decoded before it is out.
+  size_t read(char* dst, size_t n) {
+    size_t total = 0;
+    while (total < n) {
+      if (m_pos == m_current.size) {
+        if (!next_chunk()) {
+          if (m_error && total == 0) {
+            throw *m_error;
+          }
+          break;
+        }
+        continue;
+      }
+      size_t take = std::min(n - total, m_current.size - m_pos);
+      std::memcpy(dst + total, m_current.bytes.data() + m_pos, take);
+      m_pos += take;
+      total += take;
+    }
+    return total;
+  }
+  // Compressed bytes the decoder had consumed when it made the bytes read so far.
+  uint64_t file_offset() const { return m_file_offset; }
+
+ private:
+  static constexpr int k_chunks = 4;
+  static constexpr size_t k_chunk_bytes = 1 << 20;
+  static constexpr size_t k_first_chunk_bytes = 64 << 10;
+  struct Chunk {
+    std::vector<char> bytes;
+    size_t size = 0;
+    uint64_t file_offset = 0;
+  };
+
+  // The reader's side: hands the chunk it finished back and takes the next one.
+  bool next_chunk() {
+    std::unique_lock lock(m_mutex);
+    if (!m_current.bytes.empty()) {
+      m_current.size = 0;
+      m_free.push_back(std::move(m_current));
+      m_current = Chunk{};
+      m_pos = 0;
+      m_cv.notify_all();
+    }
+    m_cv.wait(lock, [this] { return !m_ready.empty() || m_done; });
+    if (m_ready.empty()) {
+      return false;
+    }
+    m_current = std::move(m_ready.front());
+    m_ready.pop_front();
+    m_pos = 0;
+    m_file_offset = m_current.file_offset;
+    return true;
+  }
+
+  // The decoding thread.
+  void run() {
+    for (;;) {
+      Chunk chunk;
+      {
+        std::unique_lock lock(m_mutex);
+        m_cv.wait(lock, [this] { return !m_free.empty() || m_stop; });
+        if (m_stop) {
+          return;
+        }
+        chunk = std::move(m_free.back());
+        m_free.pop_back();
+      }
+      // The first chunk is small: a caller that only sniffs the head of the file (read_head)
+      // does not wait for megabytes to be decoded.
+      chunk.bytes.resize(m_chunks_made++ == 0 ? k_first_chunk_bytes : k_chunk_bytes);
+      bool end = false;
+      std::optional<DecodeError> error;
+      try {
+        while (chunk.size < chunk.bytes.size()) {
+          std::streamsize got =
+              m_filter.read(m_source, chunk.bytes.data() + chunk.size,
+                            static_cast<std::streamsize>(chunk.bytes.size() - chunk.size));
+          if (got <= 0) {
+            end = true;
+            break;
+          }
+          chunk.size += static_cast<size_t>(got);
+        }
+      } catch (const DecodeError& e) {
+        error = e;
+      } catch (const std::exception& e) {
+        error = DecodeError(e.what(), false, m_cursor->consumed);
+      } catch (...) {
+        error = DecodeError("unknown error", false, m_cursor->consumed);
+      }
+      chunk.file_offset = m_cursor->consumed;
+      {
+        std::lock_guard lock(m_mutex);
+        if (chunk.size > 0) {
+          m_ready.push_back(std::move(chunk));
+        } else {
+          m_free.push_back(std::move(chunk));
+        }
+        if (end || error) {
+          m_done = true;
+          m_error = std::move(error);
+        }
+      }
+      m_cv.notify_all();
+      if (end || m_error) {
+        return;
+      }
+    }
+  }
+
+  DecodingFilter m_filter;
+  CountingSource m_source;
+  FileCursor* m_cursor;
+  uint64_t m_chunks_made = 0;  // by the thread
+  std::thread m_thread;
+  std::mutex m_mutex;
+  std::condition_variable m_cv;
+  std::deque<Chunk> m_ready;
+  std::vector<Chunk> m_free;
+  bool m_done = false;  // the thread has queued its last chunk
+  bool m_stop = false;
+  std::optional<DecodeError> m_error;  // set with m_done
+  // The reader's side, touched by the reader only.
+  Chunk m_current;
+  size_t m_pos = 0;
+  uint64_t m_file_offset = 0;
+};
+
 }  // namespace
 
 std::string_view codec_name(Codec codec) {
@@ -328,9 +485,8 @@ struct InputStream::Impl {
     std::optional<uint64_t> at;
   };
   std::optional<Pending> pending;
-  // gzip, bzip2 and xz: a decoder fed straight from the file into the caller's buffer.
-  std::optional<DecodingFilter> decoding;
-  std::optional<CountingSource> source;
+  // gzip, bzip2 and xz: a decoder on a thread of its own, ahead of the reader.
+  std::unique_ptr<DecodeAhead> ahead;
   // zstd: a Boost.Iostreams chain.
   std::unique_ptr<bio::filtering_istreambuf> chain;
 
@@ -339,6 +495,7 @@ struct InputStream::Impl {
   size_t read_chain(char* dst, size_t n);
 
   ~Impl() {
+    ahead.reset();  // stops its thread, which reads the file
     chain.reset();
     if (cursor.fd >= 0) {
       ::close(cursor.fd);
@@ -386,13 +543,16 @@ InputStream::InputStream(const std::filesystem::path& path) : m_impl(std::make_u
   }
   switch (m.codec) {
     case Codec::gzip:
-      m.decoding.emplace(std::make_unique<GzipDecoder>());
+      m.ahead =
+          std::make_unique<DecodeAhead>(DecodingFilter(std::make_unique<GzipDecoder>()), &m.cursor);
       break;
     case Codec::bzip2:
-      m.decoding.emplace(std::make_unique<Bzip2Decoder>());
+      m.ahead = std::make_unique<DecodeAhead>(DecodingFilter(std::make_unique<Bzip2Decoder>()),
+                                              &m.cursor);
       break;
     case Codec::xz:
-      m.decoding.emplace(std::make_unique<XzDecoder>());
+      m.ahead =
+          std::make_unique<DecodeAhead>(DecodingFilter(std::make_unique<XzDecoder>()), &m.cursor);
       break;
     case Codec::zstd:
       m.chain = std::make_unique<bio::filtering_istreambuf>();
@@ -401,9 +561,6 @@ InputStream::InputStream(const std::filesystem::path& path) : m_impl(std::make_u
       break;
     case Codec::none:
       break;
-  }
-  if (m.decoding) {
-    m.source.emplace(&m.cursor);
   }
 }
 
@@ -428,15 +585,11 @@ size_t InputStream::Impl::read_plain(char* dst, size_t n) {
 // The decoder fails only in a call that made no output, so its error is raised at once:
 // every byte decoded before it has been handed out by the calls before.
 size_t InputStream::Impl::read_decoded(char* dst, size_t n) {
-  std::streamsize got = 0;
   try {
-    got = decoding->read(*source, dst, static_cast<std::streamsize>(n));
+    return ahead->read(dst, n);
   } catch (const DecodeError& e) {
     fail(e.what(), e.truncated, e.at);
-  } catch (const std::exception& e) {
-    fail(e.what(), false, std::nullopt);
   }
-  return got > 0 ? static_cast<size_t>(got) : 0;
 }
 
 size_t InputStream::Impl::read_chain(char* dst, size_t n) {
@@ -478,9 +631,9 @@ size_t InputStream::read(char* dst, size_t n) {
   if (m.pending) {
     m.fail(m.pending->why, m.pending->truncated, m.pending->at);
   }
-  size_t got = m.decoding ? m.read_decoded(dst, n)
-               : m.chain  ? m.read_chain(dst, n)
-                          : m.read_plain(dst, n);
+  size_t got = m.ahead   ? m.read_decoded(dst, n)
+               : m.chain ? m.read_chain(dst, n)
+                         : m.read_plain(dst, n);
   // The one count of decompressed bytes delivered.
   m.delivered += got;
   return got;
@@ -499,7 +652,8 @@ uint64_t InputStream::file_size() const {
   return m_impl->size;
 }
 uint64_t InputStream::file_offset() const {
-  return m_impl->cursor.consumed;
+  // (The decoding thread moves the cursor; the reader sees where its bytes came from.)
+  return m_impl->ahead ? m_impl->ahead->file_offset() : m_impl->cursor.consumed;
 }
 uint64_t InputStream::offset() const {
   return m_impl->delivered;
