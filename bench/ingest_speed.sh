@@ -1,28 +1,40 @@
 #!/usr/bin/env bash
-# Ingest speed and memory against reference tools, in one run.
+# Dump ingestion against its physical floors, in one run (bench/floors.py).
 #
-# Generates (once, cached in bench/out/) a large plain pg_dump from a real PostgreSQL 15
-# cluster -- a table of realistic event rows, most of the file COPY data -- and its gzip
-# copy, then times, alternating and repeated:
-#   wc -l big.sql                vs  dbautopsy ingest big.sql
-#   zcat big.sql.gz | wc -l      vs  dbautopsy ingest big.sql.gz
-#   sha256sum big.sql            (dbautopsy hashes every artifact; this is that floor)
-# with the file in the page cache (warm) and evicted from it (cold), and prints the median
-# times, the ratios and dbautopsy's peak RSS.
+# Generates (once, cached in bench/out/) a plain pg_dump from a real PostgreSQL 15
+# cluster -- one table of realistic event rows, most of the file COPY data; 5,150,000 rows
+# make about 640 MB -- and its copies made by the codecs' own tools (gzip -1, zstd -3,
+# xz -1, lbzip2 -9), then prints, best of --runs alternating runs with the page cache warm:
+#   dbautopsy ingest big.sql        vs  openssl dgst -sha256 big.sql   goal <= 1.15x
+#   dbautopsy ingest big.sql.gz     vs  igzip -dc big.sql.gz           goal <= 1.2x
+#   dbautopsy ingest big.sql.zst    vs  zstd -dc                       goal <= 1.1x
+#   dbautopsy ingest big.sql.xz     vs  xz -dc                         goal <= 1.1x
+#   dbautopsy ingest big.sql.bz2    vs  lbzip2 -dc                     goal <= 1.1x
+#   dbautopsy investigate big.sql   vs  dbautopsy ingest big.sql       goal <= 1.1x
+#   awk | sort | uniq -c of the COPY rows vs investigate               goal >= 10x faster
+# with wall and CPU seconds, each ratio against its goal (met / NOT met), dbautopsy's peak
+# RSS, and whether every fast path's facts (table_stats, db_relation) equal the plain
+# ingest's: a difference makes it exit 1. igzip is Debian's `isal`, lbzip2 its `lbzip2`.
 #
-# Usage: bench/ingest_speed.sh [--rows N] [--runs N] [--dbautopsy PATH]
+# Usage: bench/ingest_speed.sh [--rows N] [--runs N] [--codecs "gzip zstd xz bzip2"]
+#                              [--dbautopsy PATH] [--port N]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
-rows=9000000
-runs=5
+rows=5150000
+runs=3
+codecs="gzip zstd xz bzip2"
+port=${INGEST_SPEED_PORT:-55451}
 dbautopsy="$root/build/release/src/cli/dbautopsy"
 while [ $# -gt 0 ]; do
   case $1 in
     --rows) rows=$2; shift 2 ;;
     --runs) runs=$2; shift 2 ;;
+    --codecs) codecs=$2; shift 2 ;;
     --dbautopsy) dbautopsy=$2; shift 2 ;;
-    *) echo "usage: $0 [--rows N] [--runs N] [--dbautopsy PATH]" >&2; exit 2 ;;
+    --port) port=$2; shift 2 ;;
+    *) echo "usage: $0 [--rows N] [--runs N] [--codecs LIST] [--dbautopsy PATH] [--port N]" >&2
+       exit 2 ;;
   esac
 done
 out="$here/out"
@@ -31,11 +43,10 @@ dump="$out/events-$rows.sql"
 
 . "$root/fixtures/generate/lib/pg_cluster.sh"
 
-if [ ! -s "$dump.gz" ]; then
+if [ ! -s "$dump" ]; then
   work=$(mktemp -d)
   chmod 755 "$work"
   trap 'pg_cluster_stop "$work" || true; rm -rf "$work"' EXIT
-  port=55451
   echo "generating $rows rows in a PostgreSQL 15 cluster..."
   pg_cluster_start "$work" "$port"
   pg_psql "$work" "$port" -d postgres <<SQL
@@ -59,14 +70,28 @@ SELECT timestamptz '2025-01-01' + g * interval '1 second',
        CASE WHEN g % 11 = 0 THEN E'tab\there, quote '' and backslash \\\\ end' END
 FROM generate_series(1, $rows) AS g;
 SQL
-  "$(pg_bin pg_dump)" -h "$work/sock" -p "$port" -U postgres -d postgres -f "$dump"
+  "$(pg_bin pg_dump)" -h "$work/sock" -p "$port" -U postgres -d postgres -f "$dump.tmp"
+  mv "$dump.tmp" "$dump"
   pg_cluster_stop "$work"
-  echo "compressing..."
-  gzip -6 -c "$dump" > "$dump.gz.tmp"
-  mv "$dump.gz.tmp" "$dump.gz"
 fi
-[ -s "$dump" ] || gzip -dc "$dump.gz" > "$dump"
 [ -x "$dbautopsy" ] || { echo "build dbautopsy first (scripts/demo.sh), or pass --dbautopsy" >&2; exit 2; }
 
-/usr/bin/python3 "$here/measure.py" --dbautopsy "$dbautopsy" --runs "$runs" --plain "$dump" \
-  --gzip "$dump.gz" | tee "$out/ingest_speed.txt"
+copies=()
+for codec in $codecs; do
+  case $codec in
+    gzip) ext=gz; make=(gzip -1 -c) ;;
+    zstd) ext=zst; make=(zstd -3 -q -c) ;;
+    xz) ext=xz; make=(xz -1 -T2 -c) ;;
+    bzip2) ext=bz2; make=(lbzip2 -9 -c) ;;
+    *) echo "--codecs: gzip, zstd, xz or bzip2, not $codec" >&2; exit 2 ;;
+  esac
+  if [ ! -s "$dump.$ext" ]; then
+    echo "compressing with ${make[*]}..."
+    "${make[@]}" "$dump" >"$dump.$ext.tmp"
+    mv "$dump.$ext.tmp" "$dump.$ext"
+  fi
+  copies+=("--$codec" "$dump.$ext")
+done
+
+/usr/bin/python3 "$here/floors.py" --dbautopsy "$dbautopsy" --runs "$runs" --plain "$dump" \
+  "${copies[@]}" | tee "$out/ingest_speed-$rows.txt"

@@ -8,7 +8,7 @@ DBAUTOPSY_PACKAGES=(
   g++ cmake ninja-build pkg-config
   libboost-iostreams-dev libboost-program-options-dev libre2-dev libsqlite3-dev libfmt-dev
   libpg-query-dev nlohmann-json3-dev libxxhash-dev libzstd-dev liblz4-dev libssl-dev
-  zlib1g-dev libbz2-dev liblzma-dev
+  zlib1g-dev libbz2-dev liblzma-dev libisal-dev
 )
 # What the tests need besides (scripts/test.sh): Catch2; the PostgreSQL 15 server (and
 # PostGIS, which corpus dumps use) for the differential and repair tests; the compression

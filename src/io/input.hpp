@@ -1,12 +1,11 @@
 // Reading artifacts.
 //
 // An InputStream is the decompressed byte stream of one file. The codec is found from the
-// file's first bytes (gzip, bzip2, xz and zstd magic numbers), never from its name, and
-// decompression goes through Boost.Iostreams. Boost's own zstd filter accepts a truncated
-// frame without complaint, so zstd uses ZstdDecompressor (zstd_filter.hpp), a Boost
-// filter over libzstd that reports it; Boost's gzip, bzip2 and xz filters drop what they
-// decoded in the call that fails, so those use filters over zlib, libbzip2 and liblzma
-// (input.cpp) that hand out every decoded byte first.
+// file's first bytes (gzip, bzip2, xz and zstd magic numbers), never from its name. gzip,
+// bzip2 and xz are decoded by ISA-L's inflate, libbzip2 and liblzma straight into the
+// reader's buffer (input.cpp), handing out every byte decoded before an error; zstd goes
+// through a Boost.Iostreams filter over libzstd (ZstdDecompressor, zstd_filter.hpp), since
+// Boost's own accepts a truncated frame without complaint.
 //
 // Guarantees: read() returns 0 only at the true end of the data. A truncated or corrupt
 // compressed file raises InputError naming the file and the byte offset in the file where

@@ -117,6 +117,49 @@ TEST_CASE("data delivered before a truncation is a correct prefix of the origina
   CHECK(original.compare(0, got.size(), got) == 0);
 }
 
+TEST_CASE("concatenated gzip files read whole; a corrupt later member keeps the earlier ones") {
+  TempDir dir;
+  const std::string original = slurp_file(fixture("lines.txt"));
+  const std::string member = slurp_file(fixture("lines.txt.gz"));
+  // `cat a.gz b.gz > c.gz`: gzip -dc gives both, one after the other.
+  auto twice = dir.write("twice.gz", member + member);
+  {
+    io::InputStream in(twice);
+    CHECK(read_all(in, 100003) == original + original);
+    CHECK(in.file_offset() == 2 * member.size());
+  }
+  // The second member's deflate data damaged: the first member's bytes all come out, then
+  // an error naming the file and an offset inside the second member.
+  std::string damaged = member + member;
+  damaged[member.size() + member.size() / 2] ^= 0x55;
+  auto bad = dir.write("damaged.gz", damaged);
+  io::InputStream in(bad);
+  std::string got;
+  std::string buf(65536, '\0');
+  try {
+    for (;;) {
+      size_t n = in.read(buf.data(), buf.size());
+      if (n == 0) {
+        break;
+      }
+      got.append(buf.data(), n);
+    }
+    FAIL("no error for a damaged second member");
+  } catch (const InputError& e) {
+    CHECK(e.where().file == bad.string());
+    REQUIRE(e.where().offset.has_value());
+    CHECK(*e.where().offset > member.size());
+    CHECK(*e.where().offset <= damaged.size());
+    CHECK(e.where().offset_in_file);
+    CHECK_THAT(e.what(), Catch::Contains("corrupt gzip data"));
+  }
+  REQUIRE(got.size() >= original.size());
+  CHECK(got.compare(0, original.size(), original) == 0);
+  CHECK((original + original).compare(0, got.size(), got) == 0);
+  // Nothing more after the error.
+  CHECK(in.read(buf.data(), buf.size()) == 0);
+}
+
 TEST_CASE("garbage after a gzip magic number is reported as corrupt data") {
   TempDir dir;
   auto bad = dir.write("bad.gz", std::string("\x1f\x8b\x08\x00garbage garbage garbage", 27));
