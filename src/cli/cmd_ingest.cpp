@@ -195,7 +195,9 @@ int cmd_ingest(const std::vector<std::string>& args) {
   }
   IngestOptions options = ingest_options(ingest);
 
-  std::vector<std::pair<fs::path, std::string>> targets;
+  // A folder is walked as investigate walks a case (links to outside it and FIFOs are listed,
+  // not read); a file named here is read wherever a link leads, since the user named it.
+  std::vector<std::pair<CaseEntry, std::string>> targets;
   for (const auto& p : vm["path"].as<std::vector<std::string>>()) {
     fs::path path(p);
     std::error_code ec;
@@ -203,11 +205,12 @@ int cmd_ingest(const std::vector<std::string>& args) {
       throw InputError(Location{p}, "no such file or folder");
     }
     if (fs::is_directory(path) && !fs::exists(path / "toc.dat")) {
-      for (const auto& f : files_under(path)) {
-        targets.emplace_back(f, f.string());
+      for (auto& e : walk_case(path, options.follow_links)) {
+        std::string shown = e.path.string();
+        targets.emplace_back(std::move(e), std::move(shown));
       }
     } else {
-      targets.emplace_back(path, p);
+      targets.emplace_back(CaseEntry{path, not_readable_reason(path)}, p);
     }
   }
 
@@ -215,14 +218,17 @@ int cmd_ingest(const std::vector<std::string>& args) {
   std::vector<int64_t> ids;
   bool trouble = false;
   std::cout << "Ingested into " << store_path << "\n";
-  for (const auto& [path, shown] : targets) {
-    ArtifactOutcome o = ingest_path(store, path, shown, options);
+  for (const auto& [entry, shown] : targets) {
+    ArtifactOutcome o = entry.skipped.empty() ? ingest_path(store, entry.path, shown, options)
+                                              : record_skipped(store, entry, shown);
     ids.push_back(o.id);
     std::cout << fmt::format("  {:<11} {:<13} {:<5} {}  {}\n", o.status, o.kind, o.codec, o.path,
                              o.detail);
     if (o.status == "failed" || o.status == "partial" || o.status == "unsupported") {
       trouble = true;
       std::cerr << fmt::format("dbautopsy: {}: {}: {}\n", o.path, o.status, o.detail);
+    } else if (o.status == "skipped") {
+      std::cerr << fmt::format("dbautopsy: {}: {}\n", o.path, o.detail);
     }
   }
   // Migration .py files' effects depend on one another: derived once all are read (paths

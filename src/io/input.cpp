@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <lzma.h>
 #include <zlib.h>
+#include <algorithm>
 #include <boost/iostreams/concepts.hpp>
 #include <boost/iostreams/filtering_streambuf.hpp>
 #include <cerrno>
@@ -291,6 +292,17 @@ Codec detect_codec(std::string_view m) {
   return Codec::none;
 }
 
+namespace {
+DecodeLimits g_decode_limits;
+}  // namespace
+
+void set_decode_limits(const DecodeLimits& limits) {
+  g_decode_limits = limits;
+}
+const DecodeLimits& decode_limits() {
+  return g_decode_limits;
+}
+
 struct InputStream::Impl {
   std::filesystem::path path;
   FileCursor cursor;
@@ -305,7 +317,33 @@ struct InputStream::Impl {
     std::optional<uint64_t> at;
   };
   std::optional<Pending> pending;
+  // Set once the decoded data crossed a limit of DecodeLimits: the error of the next read.
+  std::optional<std::string> over_limit;
   std::unique_ptr<bio::filtering_istreambuf> chain;
+
+  // The one place where what a compressed file expands to is accounted for (every codec,
+  // every reader): past the limits, the bytes of this read are handed out and the next read
+  // fails, so that what was read stays and nothing more is decoded.
+  void account(size_t decoded) {
+    delivered += decoded;
+    const DecodeLimits& lim = g_decode_limits;
+    uint64_t consumed = std::max<uint64_t>(cursor.consumed, 1);
+    if (over_limit || delivered <= lim.ratio_floor_bytes) {
+      return;
+    }
+    if (lim.max_ratio != 0 && delivered / consumed >= lim.max_ratio) {
+      over_limit = fmt::format(
+          "the {} data expands more than {} times ({} bytes decoded from the first {} bytes of "
+          "the file): a decompression bomb? Reading stopped there; --max-ratio N raises the "
+          "limit",
+          codec_name(codec), lim.max_ratio, delivered, cursor.consumed);
+    } else if (lim.max_decoded_bytes != 0 && delivered > lim.max_decoded_bytes) {
+      over_limit = fmt::format(
+          "the {} data expands to more than {} MiB (--max-decoded-mb); reading stopped after "
+          "{} bytes decoded from the first {} bytes of the file",
+          codec_name(codec), lim.max_decoded_bytes >> 20, delivered, cursor.consumed);
+    }
+  }
 
   ~Impl() {
     chain.reset();
@@ -335,7 +373,8 @@ struct InputStream::Impl {
 InputStream::InputStream(const std::filesystem::path& path) : m_impl(std::make_unique<Impl>()) {
   Impl& m = *m_impl;
   m.path = path;
-  m.cursor.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: a FIFO or device is refused below, never waited on (no effect on a file).
+  m.cursor.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (m.cursor.fd < 0) {
     throw InputError(Location{path.string()},
                      fmt::format("cannot open for reading: {}", std::strerror(errno)));
@@ -383,6 +422,11 @@ size_t InputStream::read(char* dst, size_t n) {
   if (m.pending) {
     m.fail(m.pending->why, m.pending->truncated, m.pending->at);
   }
+  if (m.over_limit) {
+    m.failed = true;
+    throw InputError(Location{m.path.string(), std::nullopt, m.cursor.consumed, true},
+                     *m.over_limit);
+  }
   if (!m.chain) {
     for (;;) {
       ssize_t got = ::read(m.cursor.fd, dst, n);
@@ -421,7 +465,7 @@ size_t InputStream::read(char* dst, size_t n) {
     std::string why = e.what();
     m.pending = Impl::Pending{why, why.rfind("corrupt", 0) != 0 && m.cursor.eof, std::nullopt};
   }
-  m.delivered += total;
+  m.account(total);
   // The bytes decoded before the error are handed out first; the error comes with the
   // next read.
   if (m.pending && total == 0) {
