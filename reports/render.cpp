@@ -273,7 +273,8 @@ bool analysed(const Input& in) {
 
 }  // namespace
 
-void write_text(std::ostream& out, const Report& report, bool colour, bool verbose) {
+void write_text(std::ostream& out, const Report& raw, bool colour, bool verbose) {
+  const Report report = displayable(raw);  // names from the inputs cannot drive the terminal
   Style st{colour};
   out << st.bold(fmt::format("dbautopsy {} — {}", report.version, report.title)) << "\n";
   int used = 0;
@@ -348,7 +349,7 @@ void write_text(std::ostream& out, const Report& report, bool colour, bool verbo
     if (c.repair && verbose) {
       out << st.dim("    repair:") << "\n";
       for (auto line : split_lines(*c.repair)) {
-        out << st.dim("      " + line) << "\n";
+        out << st.dim("      " + text::printable(line)) << "\n";
       }
     }
     for (const auto& id : c.findings) {
@@ -367,7 +368,11 @@ void write_text(std::ostream& out, const Report& report, bool colour, bool verbo
                       [&](const std::string& s) { return st.dim(s); });
         }
         if (f.repair) {
-          out << st.dim("           repair: " + *f.repair) << "\n";
+          std::string shown;
+          for (const auto& line : split_lines(*f.repair)) {
+            shown += (shown.empty() ? "" : "\n") + text::printable(line);
+          }
+          out << st.dim("           repair: " + shown) << "\n";
         }
       } else if (!f.evidence.empty()) {
         out << st.dim(fmt::format("           {}", where(f.evidence.front()))) << "\n";
@@ -383,7 +388,8 @@ void write_text(std::ostream& out, const Report& report, bool colour, bool verbo
   }
 }
 
-void write_markdown(std::ostream& out, const Report& report) {
+void write_markdown(std::ostream& out, const Report& raw) {
+  const Report report = displayable(raw);  // names from the inputs cannot drive the terminal
   // Summary and causes first, what was read last: an investigator reads the story, and the
   // inputs that were read fine are summarised by kind (a case has a hundred migration files).
   out << fmt::format("# dbautopsy report: {}\n\n", md(report.title));
@@ -418,7 +424,11 @@ void write_markdown(std::ostream& out, const Report& report) {
     out << fmt::format("\n## {} — {} ({})\n\n{}\n\n", c.id, md(c.summary), c.severity,
                        md(c.narrative));
     if (c.repair) {
-      out << "```sql\n" << *c.repair << "```\n\n";
+      out << "```sql\n";
+      for (const auto& line : split_lines(*c.repair)) {
+        out << text::printable(line) << "\n";
+      }
+      out << "```\n\n";
     }
     for (const auto& id : c.findings) {
       const Finding& f = *by_id[id];
@@ -428,7 +438,7 @@ void write_markdown(std::ostream& out, const Report& report) {
         out << fmt::format("  - {} {}\n", md_code(where(e)), md(e.text));
       }
       if (f.repair) {
-        out << fmt::format("  - repair: {}\n", md_code(*f.repair));
+        out << fmt::format("  - repair: {}\n", md_code(text::printable(*f.repair)));
       }
     }
   }
@@ -617,7 +627,10 @@ void write_repair_header(std::ostream& out, const Report& report) {
 
 }  // namespace
 
-void write_repair_script(std::ostream& out, const Report& report) {
+void write_repair_script(std::ostream& out, const Report& raw) {
+  // The comments name tables and files from the inputs: a line break in a name must not end
+  // the comment (the rest would be SQL). The repairs quote names as PostgreSQL does.
+  const Report report = displayable(raw);
   write_repair_header(out, report);
   std::ostringstream builds;
   if (report.databases.size() <= 1) {

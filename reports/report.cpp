@@ -1,5 +1,7 @@
 #include "reports/report.hpp"
 
+#include "base/text.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -265,6 +267,56 @@ int count_at_least(const Report& report, const std::string& severity) {
     n += severity_rank(f.severity) <= limit;
   }
   return n;
+}
+
+Report displayable(const Report& report) {
+  Report r = report;
+  auto esc = [](std::string& s) { s = text::printable(s); };
+  auto esc_opt = [](std::optional<std::string>& s) {
+    if (s) {
+      *s = text::printable(*s);
+    }
+  };
+  auto esc_evidence = [&](std::vector<Evidence>& evidence) {
+    for (auto& e : evidence) {
+      esc(e.artifact);
+      esc(e.text);
+    }
+  };
+  esc(r.title);
+  for (auto& in : r.inputs) {
+    esc(in.path);
+    esc(in.kind);
+    esc(in.codec);
+    esc(in.status);
+    esc_opt(in.detail);
+  }
+  for (auto& c : r.causes) {
+    esc(c.kind);
+    esc(c.summary);
+    esc(c.narrative);
+    esc_evidence(c.evidence);
+  }
+  for (auto& f : r.findings) {
+    esc(f.rule);
+    esc(f.severity);
+    esc(f.message);
+    for (auto& [k, v] : f.subject) {
+      esc_opt(v);
+    }
+    esc_evidence(f.evidence);
+  }
+  for (auto& n : r.notes) {
+    esc(n);
+  }
+  for (auto& d : r.databases) {
+    esc(d.label);
+    esc(d.grouped_by);
+    for (auto& p : d.dumps) {
+      esc(p);
+    }
+  }
+  return r;
 }
 
 }  // namespace dbautopsy::reports

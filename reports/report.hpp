@@ -107,6 +107,13 @@ struct Report {
 
 Report load_report(store::Store& store, const std::string& version, const std::string& title);
 
+// The report as it may be shown: every name, path, message and note that comes from the
+// inputs passed through text::printable (no newline, terminal escape sequence, other control
+// or bidirectional override left to act on a terminal or a document). Repairs (SQL, quoted as
+// PostgreSQL quotes) and database names (used in \connect) are left as they are; a renderer
+// escapes each line of a repair it shows. JSON escapes itself and needs none of this.
+Report displayable(const Report& report);
+
 void write_json(std::ostream& out, const Report& report);
 void write_text(std::ostream& out, const Report& report, bool colour, bool verbose);
 void write_markdown(std::ostream& out, const Report& report);

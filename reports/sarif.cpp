@@ -9,6 +9,7 @@
 
 #include <map>
 
+#include "base/text.hpp"
 #include "reports/report.hpp"
 
 namespace dbautopsy::reports {
@@ -50,6 +51,8 @@ std::string fingerprint(const Finding& f) {
 }  // namespace
 
 void write_sarif(std::ostream& out, const Report& report, const std::vector<RuleDoc>& rule_docs) {
+  // Messages are shown by viewers: the names in them are escaped (text::printable). URIs
+  // (percent-encoded) and the subject (data, as in the JSON report) are as read.
   json rules = json::array();
   std::map<std::string, size_t> rule_index;
   auto add_rule = [&](const RuleDoc& r) {
@@ -58,9 +61,9 @@ void write_sarif(std::ostream& out, const Report& report, const std::vector<Rule
     }
     rule_index[r.id] = rules.size();
     json rule{{"id", r.id}, {"name", r.id}};
-    rule["shortDescription"] = {{"text", r.title.empty() ? r.id : r.title}};
+    rule["shortDescription"] = {{"text", text::printable(r.title.empty() ? r.id : r.title)}};
     if (!r.rationale.empty()) {
-      rule["fullDescription"] = {{"text", r.rationale}};
+      rule["fullDescription"] = {{"text", text::printable(r.rationale)}};
     }
     if (!r.doc.empty() || !r.remedy.empty()) {
       std::string text = r.doc.empty() ? r.remedy : r.doc;
@@ -96,7 +99,7 @@ void write_sarif(std::ostream& out, const Report& report, const std::vector<Rule
     }
     json loc{{"physicalLocation", physical}};
     if (!e.text.empty()) {
-      loc["message"] = {{"text", e.text}};
+      loc["message"] = {{"text", text::printable(e.text)}};
     }
     return loc;
   };
@@ -104,7 +107,7 @@ void write_sarif(std::ostream& out, const Report& report, const std::vector<Rule
   json results = json::array();
   for (const auto& f : report.findings) {
     json r{{"ruleId", f.rule}, {"ruleIndex", rule_index[f.rule]}, {"level", level_of(f.severity)}};
-    r["message"] = {{"text", f.message}};
+    r["message"] = {{"text", text::printable(f.message)}};
     json locations = json::array();
     json related = json::array();
     for (const auto& e : f.evidence) {
@@ -149,8 +152,8 @@ void write_sarif(std::ostream& out, const Report& report, const std::vector<Rule
   for (const auto& c : report.causes) {
     causes.push_back({{"id", c.id},
                       {"kind", c.kind},
-                      {"summary", c.summary},
-                      {"narrative", c.narrative},
+                      {"summary", text::printable(c.summary)},
+                      {"narrative", text::printable(c.narrative)},
                       {"findings", c.findings}});
   }
   json driver{{"name", "dbautopsy"},
@@ -161,7 +164,7 @@ void write_sarif(std::ostream& out, const Report& report, const std::vector<Rule
            {"artifacts", artifacts},
            {"results", results},
            {"columnKind", "unicodeCodePoints"},
-           {"properties", {{"title", report.title}, {"causes", causes}}}};
+           {"properties", {{"title", text::printable(report.title)}, {"causes", causes}}}};
   json doc{{"$schema",
             "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/"
             "sarif-schema-2.1.0.json"},

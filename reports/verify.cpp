@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "base/text.hpp"
 #include "pgsql/names.hpp"
 #include "reports/report.hpp"
 
@@ -46,7 +47,7 @@ std::optional<std::string> still_there(const Finding& f) {
   auto schema = subject(f, "schema").value_or("");
   auto table = subject(f, "table");
   auto regclass = [](const std::string& s, const std::string& n) {
-    return fmt::format("to_regclass({})", pgsql::quote_literal(pgsql::qualified(s, n)));
+    return fmt::format("to_regclass({})", pgsql::quote_literal_one_line(pgsql::qualified(s, n)));
   };
   if (f.rule == "drift.table-missing" && table) {
     return regclass(schema, *table) + " IS NULL";
@@ -59,7 +60,7 @@ std::optional<std::string> still_there(const Finding& f) {
     return fmt::format(
         "NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = {} AND attname = {} AND NOT "
         "attisdropped)",
-        regclass(schema, *table), pgsql::quote_literal(*subject(f, "column")));
+        regclass(schema, *table), pgsql::quote_literal_one_line(*subject(f, "column")));
   }
   if (f.rule == "drift.index-missing" && subject(f, "index")) {
     // Missing, or left INVALID by a CREATE INDEX CONCURRENTLY that failed.
@@ -70,14 +71,14 @@ std::optional<std::string> still_there(const Finding& f) {
   if (f.rule == "drift.constraint-missing" && table && subject(f, "constraint")) {
     return fmt::format(
         "NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = {} AND conrelid = {})",
-        pgsql::quote_literal(*subject(f, "constraint")), regclass(schema, *table));
+        pgsql::quote_literal_one_line(*subject(f, "constraint")), regclass(schema, *table));
   }
   if (f.rule == "drift.not-removed" && table) {
     if (auto c = subject(f, "column")) {
       return fmt::format(
           "EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = {} AND attname = {} AND NOT "
           "attisdropped)",
-          regclass(schema, *table), pgsql::quote_literal(*c));
+          regclass(schema, *table), pgsql::quote_literal_one_line(*c));
     }
     if (auto i = subject(f, "index")) {
       return regclass(schema, *i) + " IS NOT NULL";
@@ -85,15 +86,16 @@ std::optional<std::string> still_there(const Finding& f) {
     if (auto k = subject(f, "constraint")) {
       return fmt::format(
           "EXISTS (SELECT 1 FROM pg_constraint WHERE conname = {} AND conrelid = {})",
-          pgsql::quote_literal(*k), regclass(schema, *table));
+          pgsql::quote_literal_one_line(*k), regclass(schema, *table));
     }
     return regclass(schema, *table) + " IS NOT NULL";
   }
   if (f.rule == "etl.orphaned-reference" && table && subject(f, "column") && subject(f, "value") &&
       subject(f, "suggested_value")) {
     return fmt::format("EXISTS (SELECT 1 FROM {} WHERE {}::text = {})",
-                       pgsql::qualified(schema, *table), pgsql::quote_ident(*subject(f, "column")),
-                       pgsql::quote_literal(*subject(f, "value")));
+                       pgsql::qualified_one_line(schema, *table),
+                       pgsql::quote_ident_one_line(*subject(f, "column")),
+                       pgsql::quote_literal_one_line(*subject(f, "value")));
   }
   if (f.rule == "data.duplicate-rows" && table) {
     // The repair keeps one row per group in <table>_dedup.
@@ -105,7 +107,8 @@ std::optional<std::string> still_there(const Finding& f) {
 }  // namespace
 
 void write_verify_script(std::ostream& out, const Report& report) {
-  out << "-- Checks written by dbautopsy " << report.version << " for " << one_line(report.title)
+  out << "-- Checks written by dbautopsy " << report.version << " for "
+      << text::printable(report.title)
       << ".\n"
          "-- Run after repair.sql: each SELECT returns a row naming its finding while that\n"
          "-- fault is still there, so no rows at all means every repair held. Read-only.\n"
@@ -129,13 +132,13 @@ void write_verify_script(std::ostream& out, const Report& report) {
           continue;
         }
         if (!header) {
-          text += fmt::format("\n-- {}: {}\n", c.id, one_line(c.summary));
+          text += fmt::format("\n-- {}: {}\n", c.id, text::printable(c.summary));
           header = true;
         }
-        text +=
-            fmt::format("{}SELECT {} AS finding, {} AS rule, {} AS still WHERE {};\n",
-                        executable(f.repair) ? "" : "-- ", pgsql::quote_literal(f.id),
-                        pgsql::quote_literal(f.rule), pgsql::quote_literal(f.message), *condition);
+        text += fmt::format("{}SELECT {} AS finding, {} AS rule, {} AS still WHERE {};\n",
+                            executable(f.repair) ? "" : "-- ", pgsql::quote_literal_one_line(f.id),
+                            pgsql::quote_literal_one_line(f.rule),
+                            pgsql::quote_literal_one_line(f.message), *condition);
       }
     }
     return text;
@@ -156,7 +159,7 @@ void write_verify_script(std::ostream& out, const Report& report) {
     const Database& d = report.databases[i];
     std::string var = fmt::format("repair_database_{}", i + 1);
     out << fmt::format("\n-- Database {} of {}: {}\n", i + 1, report.databases.size(),
-                       one_line(d.label));
+                       text::printable(d.label));
     if (d.name) {
       out << "\\connect " << psql_connect_arg(*d.name) << "\n" << text;
     } else {

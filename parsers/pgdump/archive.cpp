@@ -120,7 +120,8 @@ class FileInput final : public Stream {
  public:
   FileInput(const fs::path& path, bool detect_codec, std::string label)
       : m_path(path.string()), m_label(std::move(label)), m_buf(k_io_buffer) {
-    m_fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    m_fd =
+        ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);  // a FIFO: refused, not waited on
     if (m_fd < 0) {
       throw InputError(Location{m_path}, fmt::format("cannot open {} for reading: {}", m_label,
                                                      std::strerror(errno)));

@@ -50,7 +50,7 @@ SELECT schema_name AS schema,
               char(10), pg_name(schema_name, table_name || '_dedup'), kept_list,
               pg_name(schema_name, table_name), kept_list, coalesce(', ' || pk, ''), char(10), char(10),
               pg_literal(table_name || '_dedup_row_key'),
-              pg_literal(pg_name(schema_name, table_name || '_dedup')),
+              pg_name_literal(schema_name, table_name || '_dedup'),
               pg_name(schema_name, table_name || '_dedup'), pg_ident(table_name || '_dedup_row_key'),
               kept_list) AS repair,
        'duplicates:' || schema_name || '.' || table_name AS cause_key

@@ -30,8 +30,8 @@ SELECT p.location AS schema,
        CASE WHEN fr.object_id IS NOT NULL
        -- a rename that never ran: run it (guarded, safe to run twice)
        THEN printf('DO $$ BEGIN IF EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass(%s) AND attname = %s AND NOT attisdropped) AND NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass(%s) AND attname = %s AND NOT attisdropped) THEN ALTER TABLE %s RENAME COLUMN %s TO %s; END IF; END $$;',
-                   pg_literal(pg_name(p.location, o.table_name)), pg_literal(fr.old_name),
-                   pg_literal(pg_name(p.location, o.table_name)), pg_literal(o.name),
+                   pg_name_literal(p.location, o.table_name), pg_literal(fr.old_name),
+                   pg_name_literal(p.location, o.table_name), pg_literal(o.name),
                    pg_name(p.location, o.table_name), pg_ident(fr.old_name), pg_ident(o.name))
             WHEN o.not_null AND o.fill_value IS NOT NULL AND o.fill_value NOT LIKE 'nextval(%' THEN
               printf('ALTER TABLE %s ADD COLUMN IF NOT EXISTS %s %s DEFAULT %s NOT NULL; ALTER TABLE %s ALTER COLUMN %s %s; -- existing rows get %s, the value the migration gave them; what the column held before it was dropped is not restored (a backup has it)',

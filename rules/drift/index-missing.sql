@@ -22,7 +22,7 @@ SELECT p.location AS schema,
        -- a rename that never ran: run it (guarded, safe to run twice), never a second index
        CASE WHEN fr.object_id IS NULL THEN d.ddl
             ELSE printf('DO $$ BEGIN IF to_regclass(%s) IS NOT NULL AND to_regclass(%s) IS NULL THEN ALTER INDEX %s RENAME TO %s; END IF; END $$;',
-                        pg_literal(pg_name(p.location, fr.old_name)), pg_literal(pg_name(p.location, o.name)),
+                        pg_name_literal(p.location, fr.old_name), pg_name_literal(p.location, o.name),
                         pg_name(p.location, fr.old_name), pg_ident(o.name)) END AS repair,
        'migration:' || coalesce(fr.migration, o.migration) AS cause_key
   FROM expected_object o

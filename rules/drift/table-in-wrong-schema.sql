@@ -15,7 +15,7 @@ SELECT t.schema_name AS schema,
          json_object('artifact', ra.path, 'line', rm.line,
                      'text', 'recorded as applied' || coalesce(' at ' || rm.applied_at, ''))) AS evidence,
        printf('DO $$ BEGIN IF to_regclass(%s) IS NOT NULL AND to_regclass(%s) IS NULL THEN ALTER TABLE %s SET SCHEMA %s; END IF; END $$;',
-              pg_literal(pg_name(t.schema_name, o.table_name)), pg_literal(pg_name(o.schema_name, o.table_name)),
+              pg_name_literal(t.schema_name, o.table_name), pg_name_literal(o.schema_name, o.table_name),
               pg_name(t.schema_name, o.table_name), pg_ident(o.schema_name)) AS repair,
        json_object('intended_schema', o.schema_name) AS metrics,
        'wrong-schema:' || t.schema_name || ':' || o.schema_name AS cause_key

@@ -27,7 +27,7 @@ SELECT o.schema_name AS schema,
        -- its migrations leave it: columns, then keys, indexes, foreign keys.
        CASE WHEN fr.object_id IS NOT NULL
        THEN printf('DO $$ BEGIN IF to_regclass(%s) IS NOT NULL AND to_regclass(%s) IS NULL THEN ALTER TABLE %s RENAME TO %s; END IF; END $$;',
-                   pg_literal(pg_name(o.schema_name, fr.old_name)), pg_literal(pg_name(o.schema_name, o.table_name)),
+                   pg_name_literal(o.schema_name, fr.old_name), pg_name_literal(o.schema_name, o.table_name),
                    pg_name(o.schema_name, fr.old_name), pg_ident(o.table_name)) ||
             -- what the renaming migration drops and creates again under a new name (RenameModel:
             -- the foreign keys to the table) is still there under its old name: rename it too,
@@ -35,11 +35,11 @@ SELECT o.schema_name AS schema,
             coalesce((SELECT group_concat(x.ddl, '') FROM (
               SELECT CASE x.kind
                      WHEN 'constraint' THEN printf(' DO $$ BEGIN IF EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass(%s) AND conname = %s) AND NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass(%s) AND conname = %s) THEN ALTER TABLE %s RENAME CONSTRAINT %s TO %s; END IF; END $$;',
-                            pg_literal(pg_name(x.schema_name, x.table_name)), pg_literal(x.old_name),
-                            pg_literal(pg_name(x.schema_name, x.table_name)), pg_literal(x.name),
+                            pg_name_literal(x.schema_name, x.table_name), pg_literal(x.old_name),
+                            pg_name_literal(x.schema_name, x.table_name), pg_literal(x.name),
                             pg_name(x.schema_name, x.table_name), pg_ident(x.old_name), pg_ident(x.name))
                      ELSE printf(' DO $$ BEGIN IF to_regclass(%s) IS NOT NULL AND to_regclass(%s) IS NULL THEN ALTER INDEX %s RENAME TO %s; END IF; END $$;',
-                            pg_literal(pg_name(x.schema_name, x.old_name)), pg_literal(pg_name(x.schema_name, x.name)),
+                            pg_name_literal(x.schema_name, x.old_name), pg_name_literal(x.schema_name, x.name),
                             pg_name(x.schema_name, x.old_name), pg_ident(x.name)) END AS ddl
                 FROM faked_recreate x WHERE x.migration = fr.migration ORDER BY x.removal_id) x), '')
        ELSE printf('CREATE TABLE IF NOT EXISTS %s (%s);', pg_name(o.schema_name, o.table_name),

@@ -276,20 +276,23 @@ void references_cause(store::Store& store, const std::string& parent, Group& g) 
                   "several); those need a person to decide.",
                   plural(static_cast<size_t>(unknown), "row", "rows")));
   }
-  std::string sql = "-- Orphaned references to " + parent +
+  // Comments name tables as read: a line break in a name must not end the comment.
+  std::string sql = "-- Orphaned references to " + text::printable(parent) +
                     ". Run in one transaction; each UPDATE should touch the\n"
                     "-- number of rows its comment says: if not, ROLLBACK and look again.\n";
-  const std::string parent_sql = pgsql::qualified(schema, table);
+  const std::string parent_sql = pgsql::qualified_one_line(schema, table);
   for (const auto& c : columns) {
     for (const auto& [old_id, new_id, n] : c.moves) {
-      sql += fmt::format("UPDATE {} SET {} = {} WHERE {} = {}; -- expect {} {}\n",
-                         pgsql::qualified(c.schema, c.table), pgsql::quote_ident(c.column),
-                         pgsql::quote_literal(new_id), pgsql::quote_ident(c.column),
-                         pgsql::quote_literal(old_id), n, n == 1 ? "row" : "rows");
+      sql += fmt::format(
+          "UPDATE {} SET {} = {} WHERE {} = {}; -- expect {} {}\n",
+          pgsql::qualified_one_line(c.schema, c.table), pgsql::quote_ident_one_line(c.column),
+          pgsql::quote_literal_one_line(new_id), pgsql::quote_ident_one_line(c.column),
+          pgsql::quote_literal_one_line(old_id), n, n == 1 ? "row" : "rows");
     }
     if (c.unknown > 0) {
       sql += fmt::format("-- {} {} of {}.{} have no known new parent: decide, or delete them.\n",
-                         c.unknown, c.unknown == 1 ? "row" : "rows", c.table, c.column);
+                         c.unknown, c.unknown == 1 ? "row" : "rows", text::printable(c.table),
+                         text::printable(c.column));
     }
   }
   sql += unknown == 0 ? "-- Checks: each must return 0.\n"
@@ -299,21 +302,25 @@ void references_cause(store::Store& store, const std::string& parent, Group& g) 
     sql += fmt::format(
         "SELECT count(*) FROM {} c WHERE c.{} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {} p "
         "WHERE p.{} = c.{}); -- expect {}\n",
-        pgsql::qualified(c.schema, c.table), pgsql::quote_ident(c.column), parent_sql,
-        pgsql::quote_ident(c.parent_column), pgsql::quote_ident(c.column), c.unknown);
+        pgsql::qualified_one_line(c.schema, c.table), pgsql::quote_ident_one_line(c.column),
+        parent_sql, pgsql::quote_ident_one_line(c.parent_column),
+        pgsql::quote_ident_one_line(c.column), c.unknown);
   }
   std::set<std::pair<std::string, std::string>> undeclared;
   for (const auto& c : columns) {
     if (!c.declared) {
-      undeclared.emplace(pgsql::qualified(c.schema, c.table), pgsql::quote_ident(c.column));
+      undeclared.emplace(pgsql::qualified_one_line(c.schema, c.table),
+                         pgsql::quote_ident_one_line(c.column));
     }
   }
   if (!undeclared.empty()) {
     sql += "-- Then let the database refuse the next orphan:\n";
   }
   for (const auto& [t, col] : undeclared) {
-    sql +=
-        fmt::format("-- ALTER TABLE {} ADD FOREIGN KEY ({}) REFERENCES {};\n", t, col, parent_sql);
+    sql += "-- " +
+           text::printable(fmt::format("ALTER TABLE {} ADD FOREIGN KEY ({}) REFERENCES {};", t, col,
+                                       parent_sql)) +
+           "\n";
   }
   g.repair = sql;
 }

@@ -18,7 +18,9 @@ constexpr const char* k_subject_keys[] = {"schema", "table",      "column",
                                           "row_id", "value",      "suggested_value"};
 
 void run_rule(store::Store& store, const Rule& rule) {
-  store::Statement st = store.prepare(rule.sql);
+  // A rule only reads the facts (a rule of --rules-dir is anyone's): ATTACH, writes and
+  // pragmas that set a value are refused before it runs. Its findings are written below.
+  store::Statement st = store.prepare_read_only(rule.sql, "its SQL");
   std::map<std::string, int> columns;
   for (int i = 0; i < st.column_count(); ++i) {
     std::string name = st.column_name(i);

@@ -26,7 +26,7 @@ void pg_ident(sqlite3_context* ctx, int, sqlite3_value** argv) {
     sqlite3_result_null(ctx);
     return;
   }
-  result(ctx, pgsql::quote_ident(arg_text(argv[0])));
+  result(ctx, pgsql::quote_ident_one_line(arg_text(argv[0])));
 }
 
 void pg_name(sqlite3_context* ctx, int, sqlite3_value** argv) {
@@ -36,7 +36,19 @@ void pg_name(sqlite3_context* ctx, int, sqlite3_value** argv) {
   }
   std::string schema =
       sqlite3_value_type(argv[0]) == SQLITE_NULL ? std::string() : arg_text(argv[0]);
-  result(ctx, pgsql::qualified(schema, arg_text(argv[1])));
+  result(ctx, pgsql::qualified_one_line(schema, arg_text(argv[1])));
+}
+
+// The name as to_regclass() reads it: the literal of the double-quoted name (to_regclass does
+// not read U&"..."), on one line.
+void pg_name_literal(sqlite3_context* ctx, int, sqlite3_value** argv) {
+  if (sqlite3_value_type(argv[1]) == SQLITE_NULL) {
+    sqlite3_result_null(ctx);
+    return;
+  }
+  std::string schema =
+      sqlite3_value_type(argv[0]) == SQLITE_NULL ? std::string() : arg_text(argv[0]);
+  result(ctx, pgsql::quote_literal_one_line(pgsql::qualified(schema, arg_text(argv[1]))));
 }
 
 void pg_literal(sqlite3_context* ctx, int, sqlite3_value** argv) {
@@ -44,7 +56,7 @@ void pg_literal(sqlite3_context* ctx, int, sqlite3_value** argv) {
     sqlite3_result_null(ctx);
     return;
   }
-  result(ctx, pgsql::quote_literal(arg_text(argv[0])));
+  result(ctx, pgsql::quote_literal_one_line(arg_text(argv[0])));
 }
 
 void utc_time(sqlite3_context* ctx, int, sqlite3_value** argv) {
@@ -74,6 +86,7 @@ void register_sql_functions(store::Store& store) {
   add(store, "pg_ident", 1, pg_ident);
   add(store, "pg_name", 2, pg_name);
   add(store, "pg_literal", 1, pg_literal);
+  add(store, "pg_name_literal", 2, pg_name_literal);
   add(store, "utc_time", 1, utc_time);
 }
 

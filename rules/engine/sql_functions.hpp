@@ -3,6 +3,11 @@
 //   pg_ident(name)          quote_ident(): teams_team, "Order Notes", "user"
 //   pg_name(schema, name)   schema.name, each part through pg_ident (schema may be NULL)
 //   pg_literal(value)       quote_literal(): '87189', 'O''Brien', E'a\\b'; NULL gives NULL
+//   pg_name_literal(schema, name)
+//                           pg_literal of schema.name as to_regclass() reads it
+// pg_ident, pg_name and pg_literal write a name or text holding a control character (a line
+// break, ESC) on one line: U&"a\\000ab", E'a\\x0ab' (so that a commented-out repair stays
+// commented out).
 //   utc_time(text)          a time as PostgreSQL, pg_dump or a log writes it, in UTC ISO 8601
 //                           (2024-01-14T19:50:01.123Z); a time without a zone is taken as UTC;
 //                           NULL when it is not a time (the timeline view uses it)

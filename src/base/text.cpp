@@ -191,3 +191,72 @@ std::string human_bytes(unsigned long long n) {
 }
 
 }  // namespace dbautopsy::text
+
+namespace dbautopsy::text {
+
+namespace {
+
+// The length of the valid UTF-8 sequence at s[i] and its code point, or 0 when the byte
+// starts none.
+size_t utf8_at(std::string_view s, size_t i, uint32_t& cp) {
+  auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  unsigned char c = b(i);
+  size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+  if (n == 0 || i + n > s.size() || invalid_utf8_at(s.substr(i, n))) {
+    return 0;
+  }
+  cp = n == 1 ? c : n == 2 ? c & 0x1F : n == 3 ? c & 0x0F : c & 0x07;
+  for (size_t k = 1; k < n; ++k) {
+    cp = (cp << 6) | (b(i + k) & 0x3F);
+  }
+  return n;
+}
+
+bool shown_escaped(uint32_t cp) {
+  return (cp < 0x20 && cp != '\t') || (cp >= 0x7F && cp <= 0x9F) || cp == 0x061C || cp == 0x200E ||
+         cp == 0x200F || (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069) ||
+         cp == 0x2028 || cp == 0x2029;
+}
+
+}  // namespace
+
+std::string printable(std::string_view s) {
+  bool plain = true;
+  for (size_t i = 0; i < s.size() && plain;) {
+    uint32_t cp = 0;
+    size_t n = utf8_at(s, i, cp);
+    plain = n != 0 && !shown_escaped(cp);
+    i += n;
+  }
+  if (plain) {
+    return std::string(s);
+  }
+  std::string out;
+  out.reserve(s.size() + 16);
+  for (size_t i = 0; i < s.size();) {
+    uint32_t cp = 0;
+    size_t n = utf8_at(s, i, cp);
+    if (n == 0) {
+      out += fmt::format("\\x{:02x}", static_cast<unsigned char>(s[i]));
+      ++i;
+      continue;
+    }
+    if (cp == '\\') {
+      out += "\\\\";
+    } else if (cp == '\n') {
+      out += "\\n";
+    } else if (cp == '\r') {
+      out += "\\r";
+    } else if (cp < 0x80 && shown_escaped(cp)) {
+      out += fmt::format("\\x{:02x}", cp);
+    } else if (shown_escaped(cp)) {
+      out += fmt::format("\\u{:04x}", cp);
+    } else {
+      out.append(s.substr(i, n));
+    }
+    i += n;
+  }
+  return out;
+}
+
+}  // namespace dbautopsy::text

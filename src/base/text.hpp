@@ -35,6 +35,15 @@ size_t utf8_prefix(std::string_view s, size_t max);
 // followed by "…".
 std::string abbreviate(std::string_view s, size_t max);
 
+// s as it may be shown on a terminal or in a document without acting on it: every C0 control
+// but the tab (a newline, ESC starting a terminal escape sequence, ...), DEL, every C1 control,
+// the bidirectional controls (U+061C, U+200E, U+200F, U+202A..U+202E, U+2066..U+2069), the
+// line and paragraph separators (U+2028, U+2029) and bytes that are not UTF-8 are written as
+// escapes: \n, \r, \xNN for a byte, \uNNNN for a character. s itself when it holds none of
+// them; when it does, its backslashes are doubled too, so that the escapes cannot be confused
+// with text.
+std::string printable(std::string_view s);
+
 // "1,234,567"
 std::string thousands(long long n);
 

@@ -200,7 +200,9 @@ int cmd_ingest(const std::vector<std::string>& args) {
   }
   IngestOptions options = ingest_options(ingest);
 
-  std::vector<std::pair<fs::path, std::string>> targets;
+  // A folder is walked as investigate walks a case (links to outside it and FIFOs are listed,
+  // not read); a file named here is read wherever a link leads, since the user named it.
+  std::vector<std::pair<CaseEntry, std::string>> targets;
   for (const auto& p : vm["path"].as<std::vector<std::string>>()) {
     fs::path path(p);
     std::error_code ec;
@@ -208,11 +210,12 @@ int cmd_ingest(const std::vector<std::string>& args) {
       throw InputError(Location{p}, "no such file or folder");
     }
     if (fs::is_directory(path) && !fs::exists(path / "toc.dat")) {
-      for (const auto& f : files_under(path)) {
-        targets.emplace_back(f, f.string());
+      for (auto& e : walk_case(path, options.follow_links)) {
+        std::string shown = e.path.string();
+        targets.emplace_back(std::move(e), std::move(shown));
       }
     } else {
-      targets.emplace_back(path, p);
+      targets.emplace_back(CaseEntry{path, not_readable_reason(path)}, p);
     }
   }
 
@@ -221,7 +224,7 @@ int cmd_ingest(const std::vector<std::string>& args) {
   bool trouble = false;
   std::vector<uint64_t> sizes;
   for (const auto& target : targets) {
-    sizes.push_back(size_on_disk(target.first));
+    sizes.push_back(target.first.skipped.empty() ? size_on_disk(target.first.path) : 0);
   }
   // What each file gave is printed once the progress line is gone.
   std::vector<ArtifactOutcome> outcomes;
@@ -229,8 +232,10 @@ int cmd_ingest(const std::vector<std::string>& args) {
     Progress progress(progress_wanted(quiet),
                       std::accumulate(sizes.begin(), sizes.end(), uint64_t{0}), targets.size());
     for (size_t i = 0; i < targets.size(); ++i) {
-      progress.file(targets[i].second, sizes[i]);
-      outcomes.push_back(ingest_path(store, targets[i].first, targets[i].second, options));
+      const auto& [entry, shown] = targets[i];
+      progress.file(shown, sizes[i]);
+      outcomes.push_back(entry.skipped.empty() ? ingest_path(store, entry.path, shown, options)
+                                               : record_skipped(store, entry, shown));
     }
   }
   std::cout << "Ingested into " << store_path << "\n";
@@ -241,6 +246,8 @@ int cmd_ingest(const std::vector<std::string>& args) {
     if (o.status == "failed" || o.status == "partial" || o.status == "unsupported") {
       trouble = true;
       std::cerr << fmt::format("dbautopsy: {}: {}: {}\n", o.path, o.status, o.detail);
+    } else if (o.status == "skipped") {
+      std::cerr << fmt::format("dbautopsy: {}: {}\n", o.path, o.detail);
     }
   }
   // Migration .py files' effects depend on one another: derived once all are read (paths

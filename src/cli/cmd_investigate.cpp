@@ -431,15 +431,23 @@ int cmd_investigate(const std::vector<std::string>& args) {
 
   // Every file under DIR, by content; paths are stored relative to DIR so that a store and
   // its report do not depend on where the case folder sits.
-  std::vector<fs::path> files = files_under(dir);
+  // A link to outside DIR, a FIFO, ... is listed as not read (see walk_case).
+  std::vector<CaseEntry> entries = walk_case(dir, options.follow_links);
   // The reports of an earlier run into a folder under DIR (--out DIR/report) are not
   // evidence: a repair.sql read back as a dump would change what the case says.
   if (!report.out_dir.empty()) {
     std::string out = resolved(report.out_dir).string() + "/";
-    files.erase(
-        std::remove_if(files.begin(), files.end(),
-                       [&](const fs::path& f) { return resolved(f).string().starts_with(out); }),
-        files.end());
+    entries.erase(std::remove_if(entries.begin(), entries.end(),
+                                 [&](const CaseEntry& e) {
+                                   return resolved(e.path).string().starts_with(out);
+                                 }),
+                  entries.end());
+  }
+  std::vector<fs::path> files;
+  for (const auto& e : entries) {
+    if (e.skipped.empty()) {
+      files.push_back(e.path);
+    }
   }
   {
     std::vector<std::pair<std::string, std::string>> outputs{
@@ -461,17 +469,28 @@ int cmd_investigate(const std::vector<std::string>& args) {
   std::set<std::string> present;
   bool input_error = false;
   std::vector<uint64_t> sizes;
-  for (const auto& f : files) {
-    sizes.push_back(size_on_disk(f));
+  for (const auto& e : entries) {
+    sizes.push_back(e.skipped.empty() ? size_on_disk(e.path) : 0);
   }
   Progress progress(progress_wanted(quiet),
-                    std::accumulate(sizes.begin(), sizes.end(), uint64_t{0}), files.size());
+                    std::accumulate(sizes.begin(), sizes.end(), uint64_t{0}), entries.size());
   std::vector<std::string> trouble;  // said once the progress line is gone
-  for (size_t i = 0; i < files.size(); ++i) {
-    const fs::path& f = files[i];
-    std::string shown = fs::relative(f, dir).string();
+  // Paths as walked (not through links: fs::relative would show where a link leads).
+  fs::path base = dir.lexically_normal();
+  if (!base.has_filename() && base.has_relative_path()) {
+    base = base.parent_path();  // "case/"
+  }
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const auto& e = entries[i];
+    std::string shown = e.path.lexically_normal().lexically_relative(base).string();
     present.insert(shown);
+    if (!e.skipped.empty()) {
+      record_skipped(store, e, shown);
+      trouble.push_back(fmt::format("dbautopsy: {}: {}\n", shown, e.skipped));
+      continue;
+    }
     progress.file(shown, sizes[i]);
+    const fs::path& f = e.path;
     ArtifactOutcome o = ingest_path(store, f, shown, options);
     if ((o.status == "failed" && o.kind != "unknown") || o.status == "partial") {
       input_error = true;

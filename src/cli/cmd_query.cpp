@@ -43,7 +43,7 @@ int cmd_query(const std::vector<std::string>& args) {
   rules::register_sql_functions(store);  // pg_ident, pg_name, pg_literal (and expected_ddl)
   ResultSet rs;
   try {
-    rs = run_query(store, sql);
+    rs = run_query(store, sql, true);  // ATTACH, writes, ... refused
   } catch (const Error& e) {
     // The SQL is the user's, and so is the mistake: SQLite's own words say what it is. The
     // command line itself was right, so no pointer to --help.

@@ -5,7 +5,9 @@
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <future>
+#include <map>
 #include <optional>
+#include <set>
 
 #include "base/error.hpp"
 #include "base/text.hpp"
@@ -51,6 +53,10 @@ std::string IngestOptions::signature() const {
   if (pg_prefix) {
     out += fmt::format(";pg-prefix={}", *pg_prefix);
   }
+  // A file stopped at a limit is read again under another one.
+  if (max_ratio != 250 || max_decoded_mb != 0) {
+    out += fmt::format(";max-ratio={};max-decoded-mb={}", max_ratio, max_decoded_mb);
+  }
   return out;
 }
 
@@ -76,7 +82,15 @@ void add_ingest_options(boost::program_options::options_description& d, IngestAr
       "pg-prefix",
       po::value<std::string>()->notifier([&a](const std::string& v) { a.pg_prefix = v; }),
       "log_line_prefix of PostgreSQL stderr logs, with PostgreSQL's % escapes (e.g. "
-      "'%m [%p] %q%u@%d '); detected from each log's lines when not given");
+      "'%m [%p] %q%u@%d '); detected from each log's lines when not given")(
+      "follow-links", po::bool_switch(&a.follow_links),
+      "in a folder, also read what symbolic links lead to outside it (by default such a link is "
+      "listed as not read, with its link text only)")(
+      "max-ratio", po::value(&a.max_ratio)->default_value(250),
+      "stop reading a compressed file that expands more than N times (past its first 64 MiB "
+      "decoded): a decompression bomb; 0: no limit")(
+      "max-decoded-mb", po::value(&a.max_decoded_mb)->default_value(0),
+      "stop reading a compressed file past this many MiB decoded (0: no limit)");
 }
 
 IngestOptions ingest_options(const IngestArgs& a) {
@@ -130,6 +144,13 @@ IngestOptions ingest_options(const IngestArgs& a) {
     logs::PgPrefix::parse(*a.pg_prefix);  // throws UsageError for an unknown escape
     o.pg_prefix = a.pg_prefix;
   }
+  o.follow_links = a.follow_links;
+  o.max_ratio = a.max_ratio;
+  o.max_decoded_mb = a.max_decoded_mb;
+  io::DecodeLimits limits;
+  limits.max_ratio = a.max_ratio;
+  limits.max_decoded_bytes = a.max_decoded_mb << 20;
+  io::set_decode_limits(limits);
   return o;
 }
 
@@ -173,21 +194,260 @@ uint64_t size_on_disk(const fs::path& path) {
   return total;
 }
 
-std::vector<fs::path> files_under(const fs::path& dir) {
-  std::vector<fs::path> out;
-  for (auto it =
-           fs::recursive_directory_iterator(dir, fs::directory_options::skip_permission_denied);
-       it != fs::recursive_directory_iterator(); ++it) {
-    if (it->is_directory() && it->path().filename() == ".dbautopsy") {
-      it.disable_recursion_pending();
-    } else if (it->is_directory() && fs::exists(it->path() / "toc.dat")) {
-      out.push_back(it->path());  // a pg_dump directory archive is one artifact
-      it.disable_recursion_pending();
-    } else if (it->is_regular_file()) {
-      out.push_back(it->path());
+namespace {
+
+std::string file_type_name(fs::file_type t) {
+  switch (t) {
+    case fs::file_type::fifo:
+      return "FIFO";
+    case fs::file_type::socket:
+      return "socket";
+    case fs::file_type::block:
+      return "block device";
+    case fs::file_type::character:
+      return "character device";
+    default:
+      return "of an unknown type";
+  }
+}
+
+// Whether `p` is `root` or under it (both absolute, canonical).
+bool inside(const fs::path& p, const fs::path& root) {
+  const std::string& r = root.native();
+  const std::string& s = p.native();
+  if (s.size() < r.size() || s.compare(0, r.size(), r) != 0) {
+    return false;
+  }
+  return s.size() == r.size() || r.back() == '/' || s[r.size()] == '/';
+}
+
+class CaseWalker {
+ public:
+  CaseWalker(const fs::path& dir, bool follow) : m_follow(follow) {
+    std::error_code ec;
+    m_root = fs::canonical(dir, ec);
+    if (ec) {
+      throw InputError(Location{dir.string()},
+                       fmt::format("cannot open the folder: {}", ec.message()));
+    }
+    m_dirs_seen.insert(m_root);
+  }
+
+  std::vector<CaseEntry> run(const fs::path& dir) {
+    m_base = dir.lexically_normal();
+    if (!m_base.has_filename() && m_base.has_relative_path()) {
+      m_base = m_base.parent_path();  // "case/"
+    }
+    // The folder without its links first, so that a file or folder reached both directly and
+    // through a link is read under its own path; then the links to folders, in turn (the
+    // folders they lead to may hold more).
+    walk(dir, false);
+    for (size_t i = 0; i < m_linked_dirs.size(); ++i) {
+      auto [path, real] = m_linked_dirs[i];
+      if (auto seen = m_dirs_seen.find(real); seen != m_dirs_seen.end()) {
+        m_out.push_back({path, "link to a folder read under another path, not read again"});
+      } else {
+        m_dirs_seen.insert(real);
+        walk(path, true);
+      }
+    }
+    // A file reached twice is read once: under the path without links if it has one, else the
+    // first.
+    std::stable_sort(m_files.begin(), m_files.end(), [](const Found& a, const Found& b) {
+      return a.via_link != b.via_link ? !a.via_link : a.path < b.path;
+    });
+    std::map<fs::path, fs::path> read_as;
+    for (const auto& f : m_files) {
+      auto [it, fresh] = read_as.emplace(f.real, f.path);
+      if (fresh) {
+        m_out.push_back({f.path, {}});
+      } else {
+        m_out.push_back(
+            {f.path,
+             fmt::format("link to the same file as {}, read there",
+                         it->second.lexically_normal().lexically_relative(m_base).string())});
+      }
+    }
+    std::sort(m_out.begin(), m_out.end(),
+              [](const CaseEntry& a, const CaseEntry& b) { return a.path < b.path; });
+    return std::move(m_out);
+  }
+
+ private:
+  struct Found {
+    fs::path path, real;
+    bool via_link;
+  };
+
+  // `via_link`: the folder was reached through a link (so is everything under it).
+  void walk(const fs::path& dir, bool via_link) {
+    std::vector<fs::path> entries;
+    std::error_code ec;
+    for (fs::directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec), end;
+         !ec && it != end; it.increment(ec)) {
+      entries.push_back(it->path());
+    }
+    if (ec) {
+      m_out.push_back(
+          {dir, fmt::format("folder that cannot be listed ({}), not read", ec.message())});
+    }
+    std::sort(entries.begin(), entries.end());
+    for (const auto& p : entries) {
+      visit(p, via_link);
     }
   }
-  std::sort(out.begin(), out.end());
+
+  // Why the target of the link at `p` is not read, or empty (then `real` is where it leads).
+  std::string check_link(const fs::path& p, fs::path& real) {
+    std::error_code ec;
+    std::string text = fs::read_symlink(p, ec).string();
+    real = fs::canonical(p, ec);
+    if (ec) {
+      // Dangling or a loop: where it would lead, as far as it can be told.
+      std::error_code weak;
+      fs::path target = fs::weakly_canonical(p.parent_path() / fs::path(text), weak);
+      if (!weak && inside(target, m_root / ".dbautopsy")) {
+        return fmt::format("link into dbautopsy's own folder, not read (link text: {})", text);
+      }
+      if (!m_follow && !weak && !inside(target, m_root)) {
+        return fmt::format("link to outside the case, not read (link text: {})", text);
+      }
+      return fmt::format("link that leads to no file ({}), not read (link text: {})", ec.message(),
+                         text);
+    }
+    if (!m_follow && !inside(real, m_root)) {
+      return fmt::format("link to outside the case, not read (link text: {})", text);
+    }
+    if (inside(real, m_root / ".dbautopsy")) {
+      return fmt::format("link into dbautopsy's own folder, not read (link text: {})", text);
+    }
+    return {};
+  }
+
+  // Why a directory archive is not read (a member that is a link to outside, a FIFO, ...), or
+  // empty.
+  std::string check_archive(const fs::path& dir) {
+    std::error_code ec;
+    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+      std::error_code ignored;
+      fs::file_status st = fs::symlink_status(it->path(), ignored);
+      std::string name = it->path().filename().string();
+      if (fs::is_symlink(st)) {
+        fs::path real;
+        std::string why = check_link(it->path(), real);
+        if (!why.empty()) {
+          return fmt::format("directory archive whose {} is a {}", name, why);
+        }
+        st = fs::status(real, ignored);
+      }
+      if (!fs::is_regular_file(st) && !fs::is_directory(st)) {
+        return fmt::format("directory archive whose {} is not a regular file ({}), not read", name,
+                           file_type_name(st.type()));
+      }
+    }
+    return {};
+  }
+
+  void visit(const fs::path& p, bool via_link) {
+    std::error_code ec;
+    fs::file_status st = fs::symlink_status(p, ec);
+    if (ec) {
+      m_out.push_back({p, fmt::format("cannot be examined ({}), not read", ec.message())});
+      return;
+    }
+    bool link = fs::is_symlink(st);
+    bool linked = link || via_link;
+    fs::path real;
+    if (link) {
+      if (std::string why = check_link(p, real); !why.empty()) {
+        m_out.push_back({p, why});
+        return;
+      }
+      st = fs::status(real, ec);
+    } else {
+      real = fs::canonical(p, ec);
+      if (ec) {
+        real = p;
+      }
+    }
+    if (fs::is_directory(st)) {
+      if (p.filename() == ".dbautopsy") {
+        return;
+      }
+      if (fs::exists(p / "toc.dat", ec)) {
+        // A pg_dump directory archive is one artifact.
+        if (std::string why = check_archive(p); !why.empty()) {
+          m_out.push_back({p, why});
+        } else {
+          m_files.push_back({p, real, linked});
+        }
+      } else if (link) {
+        m_linked_dirs.emplace_back(p, real);
+      } else if (m_dirs_seen.insert(real).second) {
+        walk(p, via_link);
+      }
+    } else if (fs::is_regular_file(st)) {
+      m_files.push_back({p, real, linked});
+    } else {
+      m_out.push_back(
+          {p, fmt::format("not a regular file ({}), not read", file_type_name(st.type()))});
+    }
+  }
+
+  fs::path m_root;
+  fs::path m_base;  // the folder as given, for paths in messages
+  bool m_follow;
+  std::set<fs::path> m_dirs_seen;
+  std::vector<std::pair<fs::path, fs::path>> m_linked_dirs;
+  std::vector<Found> m_files;
+  std::vector<CaseEntry> m_out;
+};
+
+}  // namespace
+
+std::vector<CaseEntry> walk_case(const fs::path& dir, bool follow_links) {
+  return CaseWalker(dir, follow_links).run(dir);
+}
+
+std::vector<fs::path> files_under(const fs::path& dir, bool follow_links) {
+  std::vector<fs::path> out;
+  for (auto& e : walk_case(dir, follow_links)) {
+    if (e.skipped.empty()) {
+      out.push_back(std::move(e.path));
+    }
+  }
+  return out;
+}
+
+std::string not_readable_reason(const fs::path& path) {
+  std::error_code ec;
+  fs::file_status st = fs::status(path, ec);
+  if (ec || fs::is_regular_file(st) || fs::is_directory(st)) {
+    return {};  // opening it says what is wrong, if anything
+  }
+  return fmt::format("not a regular file ({}), not read", file_type_name(st.type()));
+}
+
+ArtifactOutcome record_skipped(store::Store& store, const CaseEntry& entry,
+                               const std::string& display_path) {
+  ArtifactOutcome out;
+  out.path = display_path;
+  out.kind = "unknown";
+  out.codec = "none";
+  out.status = "skipped";
+  out.detail = entry.skipped;
+  store::Store::Transaction tx(store);
+  if (auto stored = store::find_artifact(store, display_path)) {
+    store::forget_artifact(store, stored->id);
+  }
+  store::ArtifactFact fact;
+  fact.path = display_path;
+  fact.kind = out.kind;
+  fact.codec = out.codec;
+  fact.status = out.status;
+  fact.status_detail = out.detail;
+  out.id = store::add_artifact(store, fact);
+  tx.commit();
   return out;
 }
 
@@ -201,6 +461,10 @@ std::vector<std::string> known_kinds() {
 
 ArtifactOutcome ingest_path(store::Store& store, const fs::path& path,
                             const std::string& display_path, const IngestOptions& options) {
+  // A FIFO, socket or device is never opened (a FIFO would wait for a writer forever).
+  if (std::string why = not_readable_reason(path); !why.empty()) {
+    return record_skipped(store, CaseEntry{path, why}, display_path);
+  }
   ArtifactOutcome out;
   out.path = display_path;
   std::error_code ec;

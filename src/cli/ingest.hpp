@@ -32,15 +32,20 @@ struct IngestOptions {
   std::shared_ptr<const logs::FormatSet> log_formats;
   // PostgreSQL stderr logs: the log_line_prefix, when given (else detected per file).
   std::optional<std::string> pg_prefix;
+  // Read what symbolic links in a case folder lead to outside it (see walk_case).
+  bool follow_links = false;
+  // What a compressed file may expand to (io::DecodeLimits, set for the whole process).
+  uint64_t max_ratio = 250;
+  uint64_t max_decoded_mb = 0;
 
   // The options above that shape the facts, as stored with an artifact: an artifact read
   // with other options is read again.
   std::string signature() const;
 };
 
-// Adds --as, --max-statement-mb, --ignore-columns, --row-cap, --exact-cap, --log-format and
-// --pg-prefix to a command, and turns their values into `options` after parsing (throws UsageError
-// for bad ones).
+// Adds --as, --max-statement-mb, --ignore-columns, --row-cap, --exact-cap, --log-format,
+// --pg-prefix, --follow-links, --max-ratio and --max-decoded-mb to a command, and turns their
+// values into `options` after parsing (throws UsageError for bad ones).
 struct IngestArgs {
   std::string kind;
   size_t max_statement_mb = 16;
@@ -49,6 +54,9 @@ struct IngestArgs {
   size_t exact_cap = 2'000'000;
   std::vector<std::string> log_formats;  // format files, as given
   std::optional<std::string> pg_prefix;
+  bool follow_links = false;
+  uint64_t max_ratio = 250;
+  uint64_t max_decoded_mb = 0;
 };
 void add_ingest_options(boost::program_options::options_description& d, IngestArgs& a,
                         bool with_as);
@@ -58,11 +66,6 @@ IngestOptions ingest_options(const IngestArgs& a);
 // likely), for a warning.
 std::vector<std::string> unmatched_ignore_columns(store::Store& store,
                                                   const IngestOptions& options);
-
-// The files under a folder, sorted, by content rather than name: every regular file, and a
-// pg_dump directory archive (a folder with toc.dat) as one artifact; dbautopsy's own
-// .dbautopsy folder is skipped.
-std::vector<std::filesystem::path> files_under(const std::filesystem::path& dir);
 
 // Bytes an input takes on disk: a file's size, a directory archive's files' sizes together
 // (0 for what cannot be read; for a progress display only).
@@ -77,6 +80,41 @@ struct ArtifactOutcome {
   int64_t id = 0;
   uint64_t size = 0;
 };
+
+// What a walk of a case folder found at one path: something to read, or something it does
+// not read, and why.
+struct CaseEntry {
+  std::filesystem::path path;  // under the folder, as reached (through links, if any)
+  // Empty: read it. Else why it is not read: "link to outside the case, not read", "not a
+  // regular file (FIFO), not read", "same file as X, read there", ...
+  std::string skipped;
+};
+
+// Everything under a case folder, sorted by path: every regular file, and a pg_dump
+// directory archive (a folder with toc.dat) as one artifact; dbautopsy's own .dbautopsy
+// folder is left out. The folder cannot make dbautopsy read anything outside it: a symbolic
+// link whose target (every component, `..` and nested link resolved) is outside the folder,
+// or leads nowhere (dangling, a loop), is listed as skipped with only the link text shown,
+// unless `follow_links`. A link inside the folder is followed, and a file or folder reached
+// twice is read once (the path without links wins; the others are listed as skipped). FIFOs,
+// sockets and devices are never opened: listed as skipped. A directory archive holding such
+// an entry is skipped whole.
+std::vector<CaseEntry> walk_case(const std::filesystem::path& dir, bool follow_links = false);
+
+// The entries of walk_case that are read.
+std::vector<std::filesystem::path> files_under(const std::filesystem::path& dir,
+                                               bool follow_links = false);
+
+// Records an entry of walk_case that is not read as an artifact of kind `unknown`, status
+// `skipped`, with the reason as its detail (reports list it among the inputs not analysed);
+// a stored artifact of that path is forgotten.
+ArtifactOutcome record_skipped(store::Store& store, const CaseEntry& entry,
+                               const std::string& display_path);
+
+// Why a path named on the command line (not found by a walk) is not read, or empty: the user
+// named it, so a link is followed wherever it leads, but a FIFO, socket or device is never
+// opened (the kind is found from a first read, the content from a second).
+std::string not_readable_reason(const std::filesystem::path& path);
 
 // The kinds `--as` accepts and that detection yields.
 std::vector<std::string> known_kinds();

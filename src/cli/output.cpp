@@ -34,9 +34,9 @@ std::string csv_field(const std::string& s) {
 
 }  // namespace
 
-ResultSet run_query(store::Store& store, const std::string& sql) {
+ResultSet run_query(store::Store& store, const std::string& sql, bool read_only) {
   ResultSet rs;
-  store::Statement st = store.prepare(sql);
+  store::Statement st = read_only ? store.prepare_read_only(sql, "the SQL") : store.prepare(sql);
   int n = st.column_count();
   for (int i = 0; i < n; ++i) {
     rs.columns.push_back(st.column_name(i));

@@ -20,7 +20,8 @@ struct ResultSet {
 };
 
 // Runs a query (any statement that returns rows) and collects its result.
-ResultSet run_query(store::Store& store, const std::string& sql);
+// `read_only`: the SQL is the user's, and may only read (see Store::prepare_read_only).
+ResultSet run_query(store::Store& store, const std::string& sql, bool read_only = false);
 
 void print_table(std::ostream& out, const ResultSet& rs);
 void print_csv(std::ostream& out, const ResultSet& rs);

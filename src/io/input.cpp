@@ -473,6 +473,17 @@ Codec detect_codec(std::string_view m) {
   return Codec::none;
 }
 
+namespace {
+DecodeLimits g_decode_limits;
+}  // namespace
+
+void set_decode_limits(const DecodeLimits& limits) {
+  g_decode_limits = limits;
+}
+const DecodeLimits& decode_limits() {
+  return g_decode_limits;
+}
+
 struct InputStream::Impl {
   std::filesystem::path path;
   FileCursor cursor;
@@ -495,6 +506,34 @@ struct InputStream::Impl {
   size_t read_plain(char* dst, size_t n);
   size_t read_decoded(char* dst, size_t n);
   size_t read_chain(char* dst, size_t n);
+  // Set once the decoded data crossed a limit of DecodeLimits: the error of the next read.
+  std::optional<std::string> over_limit;
+  // Bytes of the file the decoder has consumed (the decoding thread's count when there is one).
+  uint64_t file_consumed() const;
+
+  // The one place where what a compressed file expands to is accounted for (every codec,
+  // every reader): past the limits, the bytes of this read are handed out and the next read
+  // fails, so that what was read stays and nothing more is decoded.
+  void account(size_t decoded) {
+    delivered += decoded;
+    const DecodeLimits& lim = g_decode_limits;
+    uint64_t consumed = std::max<uint64_t>(file_consumed(), 1);
+    if (over_limit || delivered <= lim.ratio_floor_bytes) {
+      return;
+    }
+    if (lim.max_ratio != 0 && delivered / consumed >= lim.max_ratio) {
+      over_limit = fmt::format(
+          "the {} data expands more than {} times ({} bytes decoded from the first {} bytes of "
+          "the file): a decompression bomb? Reading stopped there; --max-ratio N raises the "
+          "limit",
+          codec_name(codec), lim.max_ratio, delivered, file_consumed());
+    } else if (lim.max_decoded_bytes != 0 && delivered > lim.max_decoded_bytes) {
+      over_limit = fmt::format(
+          "the {} data expands to more than {} MiB (--max-decoded-mb); reading stopped after "
+          "{} bytes decoded from the first {} bytes of the file",
+          codec_name(codec), lim.max_decoded_bytes >> 20, delivered, file_consumed());
+    }
+  }
 
   ~Impl() {
     ahead.reset();  // stops its thread, which reads the file
@@ -525,7 +564,8 @@ struct InputStream::Impl {
 InputStream::InputStream(const std::filesystem::path& path) : m_impl(std::make_unique<Impl>()) {
   Impl& m = *m_impl;
   m.path = path;
-  m.cursor.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: a FIFO or device is refused below, never waited on (no effect on a file).
+  m.cursor.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (m.cursor.fd < 0) {
     throw InputError(Location{path.string()},
                      fmt::format("cannot open for reading: {}", std::strerror(errno)));
@@ -564,6 +604,10 @@ InputStream::InputStream(const std::filesystem::path& path) : m_impl(std::make_u
     case Codec::none:
       break;
   }
+}
+
+uint64_t InputStream::Impl::file_consumed() const {
+  return ahead ? ahead->file_offset() : cursor.consumed;
 }
 
 InputStream::~InputStream() = default;
@@ -634,11 +678,16 @@ size_t InputStream::read(char* dst, size_t n) {
   if (m.pending) {
     m.fail(m.pending->why, m.pending->truncated, m.pending->at);
   }
+  if (m.over_limit) {
+    m.failed = true;
+    throw InputError(Location{m.path.string(), std::nullopt, m.file_consumed(), true},
+                     *m.over_limit);
+  }
   size_t got = m.ahead   ? m.read_decoded(dst, n)
                : m.chain ? m.read_chain(dst, n)
                          : m.read_plain(dst, n);
-  // The one count of decompressed bytes delivered.
-  m.delivered += got;
+  // The one count of decompressed bytes delivered, and the limits on it.
+  m.account(got);
   return got;
 }
 

@@ -42,6 +42,21 @@ class Source {
   virtual std::string display_name() const = 0;
 };
 
+// Limits on what a compressed file may expand to, for every InputStream of the process (set
+// once from the command line). Past a limit, the bytes decoded so far are delivered and the
+// next read throws InputError naming the file, the offset in it and the limit.
+struct DecodeLimits {
+  // Decoded bytes per byte of the file, checked once more than `ratio_floor_bytes` were
+  // decoded (a small file that compresses well is no threat). gzip cannot pass 1032:1; real
+  // dumps stay far below 100:1. 0: no limit.
+  uint64_t max_ratio = 250;
+  uint64_t ratio_floor_bytes = 64ull << 20;
+  // Decoded bytes of one file; 0: no limit (the default: dumps of hundreds of GB are real).
+  uint64_t max_decoded_bytes = 0;
+};
+void set_decode_limits(const DecodeLimits& limits);
+const DecodeLimits& decode_limits();
+
 class InputStream : public Source {
  public:
   // Opens path for reading. Throws InputError when it cannot be opened or is not a

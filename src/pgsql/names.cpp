@@ -80,6 +80,91 @@ std::string qualified(std::string_view schema, std::string_view name) {
   return quote_ident(schema) + "." + quote_ident(name);
 }
 
+namespace {
+
+// The bidirectional controls and line separators (U+061C, U+200E, U+200F, U+202A..U+202E,
+// U+2028, U+2029, U+2066..U+2069) at s[i] as a code point, or 0.
+uint32_t bidi_at(std::string_view s, size_t i) {
+  auto b = [&](size_t k) { return k < s.size() ? static_cast<unsigned char>(s[k]) : 0u; };
+  if (b(i) == 0xD8 && b(i + 1) == 0x9C) {
+    return 0x061C;
+  }
+  if (b(i) != 0xE2) {
+    return 0;
+  }
+  uint32_t cp = 0x2000 | ((b(i + 1) & 0x3Fu) << 6) | (b(i + 2) & 0x3Fu);
+  bool hit =
+      (b(i + 1) == 0x80 && (cp == 0x200E || cp == 0x200F || (cp >= 0x2028 && cp <= 0x202E))) ||
+      (b(i + 1) == 0x81 && cp >= 0x2066 && cp <= 0x2069);
+  return hit ? cp : 0;
+}
+
+bool has_control(std::string_view s) {
+  for (size_t i = 0; i < s.size(); ++i) {
+    auto u = static_cast<unsigned char>(s[i]);
+    if (u < 0x20 || u == 0x7F || bidi_at(s, i) != 0) {
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+std::string quote_ident_one_line(std::string_view ident) {
+  if (!has_control(ident)) {
+    return quote_ident(ident);
+  }
+  std::string out = "U&\"";
+  for (size_t i = 0; i < ident.size(); ++i) {
+    char c = ident[i];
+    auto u = static_cast<unsigned char>(c);
+    if (uint32_t cp = bidi_at(ident, i); cp != 0) {
+      out += fmt::format("\\{:04x}", cp);
+      i += cp == 0x061C ? 1 : 2;
+    } else if (u < 0x20 || u == 0x7F) {
+      out += fmt::format("\\{:04x}", u);
+    } else if (c == '\\') {
+      out += "\\\\";
+    } else if (c == '"') {
+      out += "\"\"";
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+std::string quote_literal_one_line(std::string_view text) {
+  if (!has_control(text)) {
+    return quote_literal(text);
+  }
+  std::string out = "E'";
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    auto u = static_cast<unsigned char>(c);
+    if (uint32_t cp = bidi_at(text, i); cp != 0) {
+      out += fmt::format("\\u{:04x}", cp);
+      i += cp == 0x061C ? 1 : 2;
+    } else if (u < 0x20 || u == 0x7F) {
+      out += fmt::format("\\x{:02x}", u);
+    } else if (c == '\\' || c == '\'') {
+      out += c;
+      out += c;
+    } else {
+      out += c;
+    }
+  }
+  return out + "'";
+}
+
+std::string qualified_one_line(std::string_view schema, std::string_view name) {
+  if (schema.empty()) {
+    return quote_ident_one_line(name);
+  }
+  return quote_ident_one_line(schema) + "." + quote_ident_one_line(name);
+}
+
 // pg_mbcliplen for UTF-8: the longest prefix of at most `limit` bytes that does not cut
 // a multibyte character.
 static size_t utf8_clip(std::string_view s, size_t limit) {

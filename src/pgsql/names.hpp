@@ -23,6 +23,14 @@ std::string quote_ident(std::string_view ident);
 // quote_literal(): 'text' with quotes doubled; E'...' with backslashes doubled when the
 // text has a backslash (so that it reads the same whatever standard_conforming_strings is).
 std::string quote_literal(std::string_view text);
+// As quote_ident and quote_literal, but on one line: a name or text that holds a control
+// character (a line break, ESC, ...) is written with escapes, U&"a\000ab" / E'a\x0ab', so
+// that the SQL written for a person (a repair script, where a commented-out statement must
+// stay commented out) never holds a raw line break or terminal escape sequence. PostgreSQL
+// reads them as the same name and text.
+std::string quote_ident_one_line(std::string_view ident);
+std::string quote_literal_one_line(std::string_view text);
+std::string qualified_one_line(std::string_view schema, std::string_view name);
 // "schema.name" with quote_ident on each part; an empty schema gives just the name.
 std::string qualified(std::string_view schema, std::string_view name);
 

@@ -903,7 +903,7 @@ CREATE VIEW expected_ddl AS
                   ELSE '' END,
              o.columns)
            WHEN 'constraint' THEN printf('DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = %s AND conrelid = to_regclass(%s)) THEN ALTER TABLE %s ADD CONSTRAINT %s %s; END IF; END $$;',
-             pg_literal(o.name), pg_literal(pg_name(coalesce(l.schema_name, o.schema_name), o.table_name)),
+             pg_literal(o.name), pg_name_literal(coalesce(l.schema_name, o.schema_name), o.table_name),
              pg_name(coalesce(l.schema_name, o.schema_name), o.table_name), pg_ident(o.name),
              CASE o.constraint_kind
                WHEN 'p' THEN 'PRIMARY KEY (' || o.columns || ')'

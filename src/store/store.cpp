@@ -1,6 +1,9 @@
 #include "store/store.hpp"
 
 #include <fmt/format.h>
+#include <strings.h>
+
+#include <array>
 
 #include "base/error.hpp"
 
@@ -16,6 +19,137 @@ namespace {
 
 [[noreturn]] void sqlite_fail(sqlite3* db, std::string_view what) {
   throw Error(fmt::format("fact store: {}: {}", what, db ? sqlite3_errmsg(db) : "out of memory"));
+}
+
+// The authorizer of prepare_read_only: what may be in a statement that only reads.
+struct ReadOnlyCheck {
+  std::string refused;        // the first thing refused, in words
+  bool schema_write = false;  // `refused` is a write to sqlite_master / sqlite_temp_master
+};
+
+const char* action_name(int action) {
+  switch (action) {
+    case SQLITE_ATTACH:
+      return "ATTACH";
+    case SQLITE_DETACH:
+      return "DETACH";
+    case SQLITE_INSERT:
+      return "INSERT into";
+    case SQLITE_UPDATE:
+      return "UPDATE of";
+    case SQLITE_DELETE:
+      return "DELETE from";
+    case SQLITE_CREATE_INDEX:
+    case SQLITE_CREATE_TABLE:
+    case SQLITE_CREATE_TEMP_INDEX:
+    case SQLITE_CREATE_TEMP_TABLE:
+    case SQLITE_CREATE_TEMP_TRIGGER:
+    case SQLITE_CREATE_TEMP_VIEW:
+    case SQLITE_CREATE_TRIGGER:
+    case SQLITE_CREATE_VIEW:
+    case SQLITE_CREATE_VTABLE:
+      return "CREATE";
+    case SQLITE_DROP_INDEX:
+    case SQLITE_DROP_TABLE:
+    case SQLITE_DROP_TEMP_INDEX:
+    case SQLITE_DROP_TEMP_TABLE:
+    case SQLITE_DROP_TEMP_TRIGGER:
+    case SQLITE_DROP_TEMP_VIEW:
+    case SQLITE_DROP_TRIGGER:
+    case SQLITE_DROP_VIEW:
+    case SQLITE_DROP_VTABLE:
+      return "DROP";
+    case SQLITE_ALTER_TABLE:
+      return "ALTER TABLE";
+    case SQLITE_REINDEX:
+      return "REINDEX";
+    case SQLITE_ANALYZE:
+      return "ANALYZE";
+    case SQLITE_TRANSACTION:
+      return "a transaction statement";
+    case SQLITE_SAVEPOINT:
+      return "SAVEPOINT";
+    default:
+      return "a statement that writes";
+  }
+}
+
+int read_only_authorizer(void* data, int action, const char* a, const char* b, const char*,
+                         const char*) {
+  auto& check = *static_cast<ReadOnlyCheck*>(data);
+  // Pragmas that report and never change anything, whatever their argument (a table name).
+  static constexpr std::array k_report_pragmas = {
+      "table_info",  "table_xinfo",      "table_list",     "index_list",     "index_info",
+      "index_xinfo", "foreign_key_list", "database_list",  "collation_list", "function_list",
+      "module_list", "pragma_list",      "compile_options"};
+  // Pragmas that report when given no value, and change a setting when given one.
+  static constexpr std::array k_value_pragmas = {
+      "user_version", "schema_version", "application_id", "page_count",
+      "page_size",    "encoding",       "freelist_count", "data_version"};
+  auto named = [](const char* name, const auto& list) {
+    for (const char* n : list) {
+      if (name && ::strcasecmp(name, n) == 0) {
+        return true;
+      }
+    }
+    return false;
+  };
+  switch (action) {
+    case SQLITE_SELECT:
+    case SQLITE_READ:
+    case SQLITE_RECURSIVE:
+      return SQLITE_OK;
+    case SQLITE_FUNCTION:
+      if (b && ::strcasecmp(b, "load_extension") == 0) {
+        break;
+      }
+      return SQLITE_OK;
+    case SQLITE_UPDATE:
+      // SQLite asks this of itself when a table-valued function (json_each) is first used;
+      // a statement that would really write is refused below (sqlite3_stmt_readonly).
+      if (a &&
+          (::strcasecmp(a, "sqlite_master") == 0 || ::strcasecmp(a, "sqlite_temp_master") == 0)) {
+        return SQLITE_OK;
+      }
+      break;
+    case SQLITE_PRAGMA:
+      if (named(a, k_report_pragmas) || (b == nullptr && named(a, k_value_pragmas))) {
+        return SQLITE_OK;
+      }
+      break;
+    default:
+      break;
+  }
+  // SQLite asks for the write to its schema table before the CREATE or DROP itself: the
+  // statement's own action is the one to name.
+  bool schema_write = a && (::strncasecmp(a, "sqlite_", 7) == 0) &&
+                      (action == SQLITE_INSERT || action == SQLITE_DELETE);
+  bool definition = action >= SQLITE_CREATE_INDEX && action <= SQLITE_DROP_VIEW;
+  if (definition && check.schema_write) {
+    check.refused.clear();
+  }
+  if (check.refused.empty() && schema_write) {
+    check.schema_write = true;
+    check.refused = "a change to the schema (CREATE, DROP, ALTER)";
+  } else if (check.refused.empty()) {
+    check.schema_write = schema_write;
+    if (action == SQLITE_PRAGMA) {
+      check.refused =
+          b ? fmt::format("PRAGMA {} = {}", a ? a : "", b) : fmt::format("PRAGMA {}", a ? a : "");
+    } else if (action == SQLITE_FUNCTION) {
+      check.refused = fmt::format("the function {}", b ? b : "");
+    } else if (action == SQLITE_ATTACH && a) {
+      check.refused = fmt::format("ATTACH of {}", a);
+    } else {
+      std::string object = a && (action == SQLITE_INSERT || action == SQLITE_UPDATE ||
+                                 action == SQLITE_DELETE || action == SQLITE_ALTER_TABLE ||
+                                 (action >= SQLITE_CREATE_INDEX && action <= SQLITE_DROP_VIEW))
+                               ? std::string(" ") + a
+                               : std::string();
+      check.refused = action_name(action) + object;
+    }
+  }
+  return SQLITE_DENY;
 }
 
 }  // namespace
@@ -207,6 +341,55 @@ void Store::exec(std::string_view sql) {
 
 Statement Store::prepare(std::string_view sql) {
   return Statement(m_db, sql);
+}
+
+Statement Store::prepare_read_only(std::string_view sql, std::string_view who) {
+  ReadOnlyCheck check;
+  auto refuse = [&](const std::string& what) {
+    throw Error(fmt::format(
+        "{}: {} is not allowed: the facts may only be read (one SELECT, no ATTACH, no writes, no "
+        "pragma that sets a value)",
+        who, what));
+  };
+  sqlite3_set_authorizer(m_db, read_only_authorizer, &check);
+  sqlite3_stmt* stmt = nullptr;
+  const char* tail = nullptr;
+  int rc = sqlite3_prepare_v3(m_db, sql.data(), static_cast<int>(sql.size()),
+                              SQLITE_PREPARE_PERSISTENT, &stmt, &tail);
+  // What follows the statement must be nothing but space and comments: a second statement
+  // would otherwise be silently ignored.
+  bool more = false;
+  if (rc == SQLITE_OK && tail != nullptr) {
+    sqlite3_stmt* next = nullptr;
+    const char* end = sql.data() + sql.size();
+    int rc2 = sqlite3_prepare_v2(m_db, tail, static_cast<int>(end - tail), &next, nullptr);
+    more = rc2 != SQLITE_OK || next != nullptr;
+    sqlite3_finalize(next);
+  }
+  sqlite3_set_authorizer(m_db, nullptr, nullptr);
+  if (rc != SQLITE_OK) {
+    sqlite3_finalize(stmt);
+    if (!check.refused.empty()) {
+      refuse(check.refused);
+    }
+    throw Error(fmt::format("{}: {}", who, sqlite3_errmsg(m_db)));
+  }
+  if (stmt == nullptr) {
+    throw Error(fmt::format("{}: no SQL statement to run", who));
+  }
+  if (!check.refused.empty()) {
+    sqlite3_finalize(stmt);
+    refuse(check.refused);
+  }
+  if (more) {
+    sqlite3_finalize(stmt);
+    refuse(check.refused.empty() ? "a second statement after the first" : check.refused);
+  }
+  if (!sqlite3_stmt_readonly(stmt)) {
+    sqlite3_finalize(stmt);
+    refuse("a statement that writes");
+  }
+  return Statement(m_db, stmt);
 }
 
 int64_t Store::last_insert_id() const {

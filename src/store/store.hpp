@@ -24,6 +24,8 @@ std::string_view schema_sql();
 class Statement {
  public:
   Statement(sqlite3* db, std::string_view sql);
+  // Takes a statement already prepared.
+  Statement(sqlite3* db, sqlite3_stmt* stmt) : m_db(db), m_stmt(stmt) {}
   ~Statement();
   Statement(Statement&& other) noexcept
       : m_db(other.m_db), m_stmt(std::exchange(other.m_stmt, nullptr)) {}
@@ -98,6 +100,13 @@ class Store {
 
   void exec(std::string_view sql);
   Statement prepare(std::string_view sql);
+  // Prepares one statement that may only read the facts: a SELECT (or VALUES, WITH ...)
+  // reading tables and views, calling functions (not load_extension), and pragmas that only
+  // report (table_info, index_list, user_version without a value, ...). Anything else --
+  // ATTACH, DETACH, INSERT, UPDATE, DELETE, CREATE, DROP, ALTER, a pragma given a value,
+  // VACUUM, a second statement after the first -- is refused by SQLite's authorizer before
+  // the statement runs: Error naming what was refused, and `who` ("query", "rule X (F)").
+  Statement prepare_read_only(std::string_view sql, std::string_view who);
   int64_t last_insert_id() const;
   int64_t scalar_int(std::string_view sql);
   sqlite3* handle() { return m_db; }
