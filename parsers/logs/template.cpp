@@ -107,7 +107,8 @@ std::string template_hash(std::string_view templ) {
 }
 
 std::vector<store::LogEntityFact> message_entities(std::string_view message,
-                                                   std::string_view sqlstate) {
+                                                   std::string_view sqlstate,
+                                                   NumberEntities numbers) {
   std::vector<store::LogEntityFact> out;
   auto add = [&](std::string kind, std::optional<std::string> name, std::string value) {
     for (const auto& e : out) {
@@ -126,7 +127,17 @@ std::vector<store::LogEntityFact> message_entities(std::string_view message,
   // over every message is most of the cost of reading a large log.
   const bool quoted = message.find('"') != std::string_view::npos;
   const bool has_column = message.find("column ") != std::string_view::npos;
-  const bool has_digit = message.find_first_of("0123456789") != std::string_view::npos;
+  bool has_digit = message.find_first_of("0123456789") != std::string_view::npos;
+  // Counts of rows only: a message that names no row or record has none.
+  const bool row_counts = numbers == NumberEntities::row_counts;
+  if (row_counts && has_digit) {
+    has_digit = false;
+    for (size_t i = 0; i + 3 <= message.size() && !has_digit; ++i) {
+      char c = static_cast<char>(message[i] | 0x20);
+      has_digit = (c == 'r' && text::istarts_with(message.substr(i, 3), "row")) ||
+                  (c == 'r' && text::istarts_with(message.substr(i, 6), "record"));
+    }
+  }
   bool sql_words = false;
   for (size_t i = 0; i + 4 <= message.size() && !sql_words; ++i) {
     char c = static_cast<char>(message[i] | 0x20);
@@ -137,19 +148,24 @@ std::vector<store::LogEntityFact> message_entities(std::string_view message,
     }
   }
   // PostgreSQL's messages about missing and named objects.
+  // Each pattern only where its words are: a search that cannot match costs a scan of the
+  // message by RE2 all the same.
+  const bool named_relation = quoted && message.find("relation \"") != std::string_view::npos;
+  const bool named_table = quoted && message.find("table \"") != std::string_view::npos;
+  const bool named_schema = quoted && message.find("schema \"") != std::string_view::npos;
   static const re2::RE2 relation(R"re(relation "([^"]+)")re");
   static const re2::RE2 column_of(R"re(column "([^"]+)" of relation "([^"]+)")re");
   static const re2::RE2 column_qualified(R"re(column ([A-Za-z_][\w$]*)\.([A-Za-z_][\w$]*) )re");
   static const re2::RE2 column_quoted(R"re(column "([^"]+)")re");
   static const re2::RE2 schema(R"re(schema "([^"]+)")re");
   static const re2::RE2 table(R"re(table "([^"]+)")re");
-  if (quoted) {
+  if (named_relation) {
     re2::StringPiece s = in;
     while (re2::RE2::FindAndConsume(&s, relation, &a)) {
       add("relation", std::nullopt, a);
     }
   }
-  if (quoted) {
+  if (named_table) {
     re2::StringPiece s = in;
     while (re2::RE2::FindAndConsume(&s, table, &a)) {
       add("table", std::nullopt, a);
@@ -165,7 +181,7 @@ std::vector<store::LogEntityFact> message_entities(std::string_view message,
   } else if (re2::RE2::PartialMatch(in, column_quoted, &a)) {
     add("column", std::nullopt, a);
   }
-  if (quoted) {
+  if (named_schema) {
     re2::StringPiece s = in;
     while (re2::RE2::FindAndConsume(&s, schema, &a)) {
       add("schema", std::nullopt, a);
@@ -213,7 +229,7 @@ std::vector<store::LogEntityFact> message_entities(std::string_view message,
         continue;  // a verb ("inserted 1,204 rows", "loading 3 files"): a count follows
       }
       id_at.push_back(static_cast<size_t>(number_piece.data() - message.data()));
-      if (name == "id" || name == "ids") {
+      if (name == "id" || name == "ids" || row_counts) {
         continue;  // "ID 5": the noun is before it; too vague to name
       }
       add("id", name, std::string(number_piece.data(), number_piece.size()));
@@ -225,6 +241,11 @@ std::vector<store::LogEntityFact> message_entities(std::string_view message,
     while (re2::RE2::FindAndConsume(&s, number_word, &number_piece, &noun_piece)) {
       size_t at = static_cast<size_t>(number_piece.data() - message.data());
       if (std::find(id_at.begin(), id_at.end(), at) != id_at.end()) {
+        continue;
+      }
+      std::string_view noun(noun_piece.data(), noun_piece.size());
+      if (row_counts && !text::iequals(noun, "rows") && !text::iequals(noun, "row") &&
+          !text::iequals(noun, "records") && !text::iequals(noun, "record")) {
         continue;
       }
       std::string value;
@@ -239,6 +260,10 @@ std::vector<store::LogEntityFact> message_entities(std::string_view message,
   return out;
 }
 
+bool routine_server_entry(const store::LogEventFact& event) {
+  return event.format.starts_with("pg-") && event.severity && *event.severity == "LOG";
+}
+
 void finish_event(store::LogEventFact& event) {
   if (!event.template_text) {
     event.template_text = message_template(event.message);
@@ -247,7 +272,9 @@ void finish_event(store::LogEventFact& event) {
     event.template_hash = template_hash(*event.template_text);
   }
   if (event.entities.empty()) {
-    event.entities = message_entities(event.message, event.sqlstate.value_or(""));
+    event.entities = message_entities(
+        event.message, event.sqlstate.value_or(""),
+        routine_server_entry(event) ? NumberEntities::row_counts : NumberEntities::all);
   }
 }
 

@@ -248,15 +248,20 @@ void FactWriter::add(const TableRowFact& f) {
 }
 
 int64_t FactWriter::add(const LogEventFact& f) {
+  // Each template once (log_template); the log_event view joins it back.
+  if (f.template_hash && f.template_text && m_templates.insert(*f.template_hash).second) {
+    statement(20, "INSERT OR IGNORE INTO log_template(hash, template) VALUES (?,?)")
+        .run(f.template_hash, f.template_text);
+  }
   statement(18,
-            "INSERT INTO log_event(artifact_id, line, end_line, ts, ts_written, severity, "
+            "INSERT INTO log_event_row(artifact_id, line, end_line, ts, ts_written, severity, "
             "sqlstate, pid, user_name, database_name, application, client, session, logger, "
             "message, detail, hint, context, statement, query, location, traceback, format, "
-            "template, template_hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+            "template_hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
       .run(m_artifact, f.line, f.end_line, f.ts, f.ts_written, f.severity, f.sqlstate, f.pid,
            f.user_name, f.database_name, f.application, f.client, f.session, f.logger, f.message,
            f.detail, f.hint, f.context, f.statement, f.query, f.location, f.traceback, f.format,
-           f.template_text, f.template_hash);
+           f.template_hash);
   int64_t id = m_store.last_insert_id();
   for (const auto& e : f.entities) {
     statement(19,

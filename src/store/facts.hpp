@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "store/store.hpp"
@@ -296,6 +297,7 @@ class FactWriter {
   Store& m_store;
   int64_t m_artifact;
   std::map<int, std::unique_ptr<Statement>> m_statements;
+  std::unordered_set<std::string> m_templates;  // template hashes written by this writer
   int64_t m_errors = 0;
   int64_t m_warnings = 0;
 };

@@ -10,7 +10,7 @@
 -- `db` (in the db_* tables) is the database the object belongs to when an artifact holds
 -- several (pg_dumpall, `\connect`); it is NULL for a single-database dump.
 
-PRAGMA user_version = 7;
+PRAGMA user_version = 8;
 
 -- One row per input file.
 CREATE TABLE artifact (
@@ -331,7 +331,9 @@ CREATE INDEX migration_effect_name ON migration_effect(app, migration);
 -- cloud envelopes around them), the application's and the ETL's (Python logging, JSON
 -- lines, user formats). One row per entry: its primary line with its DETAIL / HINT /
 -- CONTEXT / STATEMENT / QUERY / LOCATION lines, continuation lines and tracebacks.
-CREATE TABLE log_event (
+-- Read it as the view log_event (below): each template is stored once, in log_template, and
+-- log_event joins it back (a log of millions of entries has a few thousand templates).
+CREATE TABLE log_event_row (
   id INTEGER PRIMARY KEY,
   artifact_id INTEGER NOT NULL REFERENCES artifact(id),
   line INTEGER NOT NULL,       -- first line of the entry
@@ -356,16 +358,30 @@ CREATE TABLE log_event (
   location TEXT,               -- LOCATION: (source file and line of the server)
   traceback TEXT,              -- Python traceback lines that belong to the entry
   format TEXT NOT NULL,        -- how it was read: pg-stderr:<prefix>, pg-csv, pg-json, python, ...
-  template TEXT,               -- message with numbers, quoted strings and ids replaced by ?
-  template_hash TEXT           -- hex of a 64-bit hash of template
+  template_hash TEXT           -- hex of a 64-bit hash of template (log_template)
 );
 -- Entries are stored in the order of their artifact's lines (id order): no index on line.
-CREATE INDEX log_event_template ON log_event(template_hash);
+CREATE INDEX log_event_template ON log_event_row(template_hash);
+
+-- The message templates of log entries, each once: the message with numbers, quoted strings
+-- and ids replaced by ?.
+CREATE TABLE log_template (
+  hash TEXT PRIMARY KEY,       -- hex of a 64-bit hash of template
+  template TEXT NOT NULL
+) WITHOUT ROWID;
+
+-- One row per log entry, with its template.
+CREATE VIEW log_event AS
+SELECT e.id, e.artifact_id, e.line, e.end_line, e.ts, e.ts_written, e.severity, e.sqlstate,
+       e.pid, e.user_name, e.database_name, e.application, e.client, e.session, e.logger,
+       e.message, e.detail, e.hint, e.context, e.statement, e.query, e.location, e.traceback,
+       e.format, t.template, e.template_hash
+  FROM log_event_row e LEFT JOIN log_template t ON t.hash = e.template_hash;
 
 -- The entities a log entry names: relation, column, schema, sqlstate class, table names, ids
 -- and counts that ETL messages mention (team 87018, 41 rows, attempt 5000).
 CREATE TABLE log_entity (
-  event_id INTEGER NOT NULL REFERENCES log_event(id),
+  event_id INTEGER NOT NULL REFERENCES log_event_row(id),
   artifact_id INTEGER NOT NULL REFERENCES artifact(id),
   kind TEXT NOT NULL,          -- relation, column, schema, sqlstate_class, table, id, count
   name TEXT,                   -- what it is of: the noun before an id or count (team, rows)

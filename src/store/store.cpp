@@ -177,6 +177,9 @@ void Statement::bind(int index, double v) {
 void Statement::bind(int index, std::string_view v) {
   sqlite3_bind_text64(m_stmt, index, v.data(), v.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
 }
+void Statement::bind_static(int index, std::string_view v) {
+  sqlite3_bind_text64(m_stmt, index, v.data(), v.size(), SQLITE_STATIC, SQLITE_UTF8);
+}
 
 bool Statement::step() {
   int rc = sqlite3_step(m_stmt);
@@ -234,7 +237,22 @@ std::optional<int64_t> Statement::get_optional_int(int i) const {
   return get_int(i);
 }
 
+namespace {
+
+// Before SQLite's first use: no count of allocated memory (each allocation would take a
+// global mutex for it; dbautopsy never asks for the count).
+void configure_sqlite() {
+  static const bool done = [] {
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    return true;
+  }();
+  (void)done;
+}
+
+}  // namespace
+
 Store Store::open(const std::filesystem::path& path, Mode mode) {
+  configure_sqlite();
   if (mode != Mode::read_only && path.has_parent_path()) {
     std::error_code ec;
     std::filesystem::create_directories(path.parent_path(), ec);
@@ -278,6 +296,7 @@ Store Store::open(const std::filesystem::path& path, Mode mode) {
 }
 
 Store Store::open_memory() {
+  configure_sqlite();
   sqlite3* db = nullptr;
   if (sqlite3_open(":memory:", &db) != SQLITE_OK) {
     sqlite3_close(db);

@@ -17,7 +17,7 @@
 
 namespace dbautopsy::store {
 
-constexpr int k_schema_version = 7;
+constexpr int k_schema_version = 8;
 std::string_view schema_sql();
 
 // A value to bind: NULL, an integer, a real, or text. Optional values bind NULL when empty.
@@ -50,11 +50,13 @@ class Statement {
     }
   }
 
-  // Binds args to ?1..?N, runs the statement to completion and resets it.
+  // Binds args to ?1..?N, runs the statement to completion and resets it. Text is bound
+  // without a copy: the arguments outlive the statement's run, and reset() clears the
+  // bindings.
   template <typename... Args>
   void run(const Args&... args) {
     int i = 0;
-    (bind(++i, args), ...);
+    (bind_for_run(++i, args), ...);
     while (step()) {
     }
     reset();
@@ -76,6 +78,22 @@ class Statement {
   std::optional<int64_t> get_optional_int(int i) const;
 
  private:
+  // Text bound as SQLITE_STATIC (no copy): only for run(), whose arguments outlive it.
+  void bind_static(int index, std::string_view v);
+  template <typename T>
+  void bind_for_run(int index, const T& v) {
+    bind(index, v);
+  }
+  void bind_for_run(int index, const std::string& v) { bind_static(index, v); }
+  void bind_for_run(int index, std::string_view v) { bind_static(index, v); }
+  void bind_for_run(int index, const std::optional<std::string>& v) {
+    if (v) {
+      bind_static(index, *v);
+    } else {
+      bind(index, nullptr);
+    }
+  }
+
   sqlite3* m_db;
   sqlite3_stmt* m_stmt = nullptr;
 };
