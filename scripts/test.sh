@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds dbautopsy and runs the whole test suite twice: a normal build, then one under
-# AddressSanitizer and UndefinedBehaviorSanitizer. Installs missing Debian packages first
-# (as root). Tests that need a PostgreSQL server start a throwaway one themselves; here
-# they are required to run, never skipped.
+# AddressSanitizer and UndefinedBehaviorSanitizer; then every fuzz target for 20 s
+# (scripts/fuzz.sh). Installs missing Debian packages first (as root). Tests that need a
+# PostgreSQL server start a throwaway one themselves; here they are required to run, never
+# skipped.
 set -euo pipefail
 . "$(dirname "$0")/lib/common.sh"
 cd "$DBAUTOPSY_ROOT"
@@ -23,4 +24,7 @@ echo "== sanitizer build (ASan + UBSan)"
 build build/sanitize -DCMAKE_BUILD_TYPE=Debug -DDBAUTOPSY_SANITIZE=ON -DDBAUTOPSY_TESTS=ON
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build/sanitize --output-on-failure -j "$jobs"
+
+echo "== fuzz (every reader of untrusted input, 20 s each)"
+scripts/fuzz.sh 20
 echo "== all tests passed"

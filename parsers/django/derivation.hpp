@@ -224,7 +224,14 @@ struct PyValue {
   std::string text;
   bool aware = false;  // datetime with tzinfo
   std::vector<PyValue> items;
-  std::vector<std::pair<PyValue, PyValue>> entries;
+  // A dict's entries. Not a std::pair: clang (before 16) with libstdc++ cannot hold a pair
+  // of the type being defined in a vector.
+  struct Entry;
+  std::vector<Entry> entries;
+};
+struct PyValue::Entry {
+  PyValue key;
+  PyValue value;
 };
 
 PyValue value_unknown(const Node& n);

@@ -212,7 +212,8 @@ std::vector<const MigrationFile*> Derivation::plan(const std::vector<MigrationFi
   }
   std::vector<MigrationKey> leaves;
   for (const auto& [n, cs] : children) {
-    if (std::none_of(cs.begin(), cs.end(), [&](const MigrationKey& c) { return c.app == n.app; })) {
+    if (std::none_of(cs.begin(), cs.end(),
+                     [&app = n.app](const MigrationKey& c) { return c.app == app; })) {
       leaves.push_back(n);
     }
   }

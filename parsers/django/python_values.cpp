@@ -272,7 +272,8 @@ PyValue python_value(const Node& n) {
         if (e.star || e.children.size() != 2) {
           return value_unknown(n);
         }
-        v.entries.emplace_back(python_value(e.children[0]), python_value(e.children[1]));
+        v.entries.push_back(
+            PyValue::Entry{python_value(e.children[0]), python_value(e.children[1])});
       }
       return v;
     case NodeKind::name: {

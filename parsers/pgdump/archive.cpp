@@ -321,8 +321,20 @@ class Fields {
                             "the file is truncated (or the length is damaged)",
                             m_s.at(), what, len, m_s.describe(at)));
     }
-    std::string out(static_cast<size_t>(len), '\0');
-    read_exact(m_s, out.data(), out.size(), what);
+    if (left) {
+      std::string out(static_cast<size_t>(len), '\0');
+      read_exact(m_s, out.data(), out.size(), what);
+      return out;
+    }
+    // A stream of unknown length: the bytes are read before they are kept, so a damaged
+    // length fails at the end of the data instead of allocating up to a gigabyte first.
+    std::string out;
+    char piece[16384];
+    while (out.size() < static_cast<size_t>(len)) {
+      size_t n = std::min(sizeof piece, static_cast<size_t>(len) - out.size());
+      read_exact(m_s, piece, n, what);
+      out.append(piece, n);
+    }
     return out;
   }
   // ReadOffset: a flag byte, then off_size bytes.

@@ -1195,7 +1195,8 @@ std::vector<Subject> derive_subjects(store::Store& store, const DeriveOptions& o
   std::vector<Candidate> all = candidates(store);
   for (const auto& [flag, path] : {std::pair{"before", options.before}, {"after", options.after}}) {
     if (path && !all.empty() &&
-        std::none_of(all.begin(), all.end(), [&](const Candidate& c) { return c.path == *path; })) {
+        std::none_of(all.begin(), all.end(),
+                     [&wanted = *path](const Candidate& c) { return c.path == wanted; })) {
       std::string dumps;
       for (const auto& c : all) {
         dumps += (dumps.empty() ? "" : ", ") + c.path;

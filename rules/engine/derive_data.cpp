@@ -493,8 +493,8 @@ void derive_data(store::Store& store, const DeriveOptions& options, DeriveSummar
     for (auto& [k, p] : parents) {
       auto old = before->tables.find(k);
       // Only tables that something refers to: a parent whose ids changed breaks references.
-      bool referenced =
-          std::any_of(refs.begin(), refs.end(), [&](const Ref& r) { return r.parent == &p; });
+      bool referenced = std::any_of(refs.begin(), refs.end(),
+                                    [parent = &p](const Ref& r) { return r.parent == parent; });
       if (!p.nk || old == before->tables.end() || !referenced) {
         continue;
       }
@@ -626,8 +626,9 @@ void derive_data(store::Store& store, const DeriveOptions& options, DeriveSummar
     }
   }
   for (const auto& [k, t] : current->tables) {
-    if (!t.all_rows() && (t.pk || std::any_of(refs.begin(), refs.end(),
-                                              [&](const Ref& r) { return r.child == &t; }))) {
+    if (!t.all_rows() && (t.pk || std::any_of(refs.begin(), refs.end(), [child = &t](const Ref& r) {
+                            return r.child == child;
+                          }))) {
       summary.notes.push_back(fmt::format(
           "{}.{} has {} rows; keys and references were checked in the first {} (--row-cap)",
           t.schema, t.name, t.total_rows, t.rows.size()));

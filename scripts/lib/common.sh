@@ -14,11 +14,13 @@ DBAUTOPSY_PACKAGES=(
 # PostGIS, which corpus dumps use) for the differential and repair tests; the compression
 # tools for fixtures; Django / psycopg2 for the fixture generators; jsonschema for the SARIF
 # schema test; GNU parallel for the sharded batch test; Chromium, in which the HTML report
-# test loads every case's report.html.
+# test loads every case's report.html; clang and its libFuzzer runtime for the fuzz targets
+# (scripts/fuzz.sh).
 DBAUTOPSY_TEST_PACKAGES=(
   catch2 parallel
   postgresql-15 postgresql-client-15 postgresql-15-postgis-3
   gzip bzip2 xz-utils zstd
+  clang libclang-rt-14-dev
   python3 python3-django python3-psycopg2 python3-jsonschema
   chromium
 )

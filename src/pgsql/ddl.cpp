@@ -1403,9 +1403,11 @@ void DdlApplier::create_index(const Json& s, Ctx& ctx) {
     }
   }
   if (name.empty()) {
-    name = choose_name(tname, name_addition(colnames), "idx", [&](const std::string& n) {
-      return m_catalog.relation_name_taken(schema, n, false);
-    });
+    // clang before 16 cannot capture a structured binding: capture a reference to it.
+    name = choose_name(tname, name_addition(colnames), "idx",
+                       [&, &in_schema = schema](const std::string& n) {
+                         return m_catalog.relation_name_taken(in_schema, n, false);
+                       });
   }
   if (m_catalog.index({schema, name}) || m_catalog.relation({schema, name})) {
     if (!flag(s, "if_not_exists")) {

@@ -4,7 +4,15 @@
 
 #include "base/text.hpp"
 
+// gcc says __SANITIZE_ADDRESS__; clang (before 16) only __has_feature(address_sanitizer).
 #if defined(__SANITIZE_ADDRESS__)
+#define DBAUTOPSY_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define DBAUTOPSY_ASAN 1
+#endif
+#endif
+#if defined(DBAUTOPSY_ASAN)
 // libpg_query 15's pg_query_parse_plpgsql does not free the (empty, 1-byte) stderr copy of
 // its inner pg_query_raw_parse when the PL/pgSQL body does not compile; the result it
 // returns is freed in full (parse_plpgsql). LeakSanitizer is told so here, where that

@@ -1,0 +1,64 @@
+-- id: drift.table-missing
+-- severity: error
+-- title: A recorded migration creates a table that exists in no schema
+-- rationale: The migration is recorded as applied, so Django will never create the table again; every query on it fails with "relation does not exist".
+-- remedy: Create the table as the migration intends (the repair rebuilds its columns); then check the migration's other effects.
+SELECT o.schema_name AS schema,
+       o.table_name AS "table",
+       coalesce(fr.migration, o.migration) AS migration,
+       CASE WHEN fr.object_id IS NULL
+            THEN printf('table %s.%s exists in no schema, yet migration %s, recorded as applied, creates it',
+                        o.schema_name, o.table_name, o.migration)
+            ELSE printf('table %s.%s does not exist: migration %s, recorded as applied, renames %s.%s to it, but the rename never ran (%s.%s is still there, with its data%s)',
+                        o.schema_name, o.table_name, fr.migration, o.schema_name, fr.old_name,
+                        o.schema_name, fr.old_name,
+                        coalesce((SELECT ', and so ' || CASE WHEN count(*) = 1 THEN 'is ' ELSE 'are ' END ||
+                                         group_concat(x.kind || ' ' || x.old_name || ' on ' || x.table_name, ', ') ||
+                                         ', which it re-creates as ' || group_concat(x.name, ', ')
+                                    FROM faked_recreate x WHERE x.migration = fr.migration
+                                  HAVING count(*) > 0), '')) END AS message,
+       json_array(
+         json_object('artifact', ea.path, 'line', coalesce(fr.line, o.line),
+                     'text', CASE WHEN fr.object_id IS NULL THEN 'CREATE TABLE ' || o.table_name
+                                  ELSE 'ALTER TABLE ' || fr.old_name || ' RENAME TO ' || o.table_name END),
+         json_object('artifact', ra.path, 'line', rm.line,
+                     'text', 'recorded as applied' || coalesce(' at ' || rm.applied_at, ''))) AS evidence,
+       -- A rename that never ran: run it (guarded, safe to run twice). Otherwise the table as
+       -- its migrations leave it: columns, then keys, indexes, foreign keys.
+       CASE WHEN fr.object_id IS NOT NULL
+       THEN printf('DO $$ BEGIN IF to_regclass(%s) IS NOT NULL AND to_regclass(%s) IS NULL THEN ALTER TABLE %s RENAME TO %s; END IF; END $$;',
+                   pg_literal(pg_name(o.schema_name, fr.old_name)), pg_literal(pg_name(o.schema_name, o.table_name)),
+                   pg_name(o.schema_name, fr.old_name), pg_ident(o.table_name)) ||
+            -- what the renaming migration drops and creates again under a new name (RenameModel:
+            -- the foreign keys to the table) is still there under its old name: rename it too,
+            -- never a second constraint or index
+            coalesce((SELECT group_concat(x.ddl, '') FROM (
+              SELECT CASE x.kind
+                     WHEN 'constraint' THEN printf(' DO $$ BEGIN IF EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass(%s) AND conname = %s) AND NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass(%s) AND conname = %s) THEN ALTER TABLE %s RENAME CONSTRAINT %s TO %s; END IF; END $$;',
+                            pg_literal(pg_name(x.schema_name, x.table_name)), pg_literal(x.old_name),
+                            pg_literal(pg_name(x.schema_name, x.table_name)), pg_literal(x.name),
+                            pg_name(x.schema_name, x.table_name), pg_ident(x.old_name), pg_ident(x.name))
+                     ELSE printf(' DO $$ BEGIN IF to_regclass(%s) IS NOT NULL AND to_regclass(%s) IS NULL THEN ALTER INDEX %s RENAME TO %s; END IF; END $$;',
+                            pg_literal(pg_name(x.schema_name, x.old_name)), pg_literal(pg_name(x.schema_name, x.name)),
+                            pg_name(x.schema_name, x.old_name), pg_ident(x.name)) END AS ddl
+                FROM faked_recreate x WHERE x.migration = fr.migration ORDER BY x.removal_id) x), '')
+       ELSE printf('CREATE TABLE IF NOT EXISTS %s (%s);', pg_name(o.schema_name, o.table_name),
+              (SELECT group_concat(x.ddl, ', ')
+                 FROM (SELECT d.ddl FROM expected_object c JOIN expected_ddl d ON d.object_id = c.id
+                        WHERE c.kind = 'column' AND c.schema_name = o.schema_name
+                          AND c.table_name = o.table_name ORDER BY c.id) x)) ||
+       coalesce((SELECT group_concat(char(10) || x.ddl, '')
+                   FROM (SELECT d.ddl FROM expected_object c JOIN expected_ddl d ON d.object_id = c.id
+                          WHERE c.kind IN ('index', 'constraint') AND c.schema_name = o.schema_name
+                            AND c.table_name = o.table_name
+                          ORDER BY CASE c.constraint_kind WHEN 'p' THEN 0 WHEN 'u' THEN 1
+                                        WHEN 'f' THEN 3 ELSE 2 END, c.id) x), '') END AS repair,
+       'migration:' || coalesce(fr.migration, o.migration) AS cause_key
+  FROM expected_object o
+  JOIN expected_presence p ON p.object_id = o.id
+  LEFT JOIN faked_rename fr ON fr.object_id = o.id
+  JOIN artifact ea ON ea.id = coalesce(fr.artifact_id, o.artifact_id)
+  JOIN recorded_migration rm ON rm.app || '.' || rm.name = coalesce(fr.migration, o.migration)
+  JOIN artifact ra ON ra.id = rm.artifact_id
+ WHERE o.kind = 'table' AND o.implied = 0 AND NOT p.present
+   AND EXISTS (SELECT 1 FROM snapshot WHERE role = 'current')

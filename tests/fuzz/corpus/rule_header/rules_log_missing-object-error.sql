@@ -1,0 +1,98 @@
+-- id: log.missing-object-error
+-- severity: error
+-- title: Production hit a missing relation or column: the logs show the errors
+-- rationale: A relation or column that the code expects and the database lacks fails every statement that touches it; the server and application logs show when it started, how often and from which statement. The drift finding that explains it (a faked migration, a table in another schema) is in the same cause.
+-- remedy: Repair the drift that explains it (the cause's repair); if no drift finding explains it, compare the dump's time with the errors': the dump may be older than the log, or the object was removed since.
+WITH errors AS MATERIALIZED (
+  -- Entries with SQLSTATE 42P01 (undefined_table) / 42703 (undefined_column), or the
+  -- message where the source has no SQLSTATE (application logs, stderr without %e).
+  SELECT e.id, e.artifact_id, e.line, e.ts, e.message, e.statement, e.sqlstate,
+         (SELECT x.value FROM log_entity x WHERE x.event_id = e.id AND x.kind = 'column') AS col,
+         (SELECT x.name FROM log_entity x WHERE x.event_id = e.id AND x.kind = 'column') AS col_of,
+         (SELECT x.value FROM log_entity x WHERE x.event_id = e.id AND x.kind = 'relation'
+           ORDER BY x.rowid DESC LIMIT 1) AS rel
+    FROM log_event e
+   WHERE upper(coalesce(e.severity, '')) IN ('ERROR', 'FATAL', 'CRITICAL', 'PANIC')
+     AND (e.sqlstate IN ('42P01', '42703')
+          OR (coalesce(e.sqlstate, '') = ''
+              AND (e.message LIKE '%relation "%" does not exist%'
+                   OR e.message LIKE '%column % does not exist%')))),
+objects AS (
+  SELECT e.*,
+         CASE WHEN e.col IS NOT NULL OR e.sqlstate = '42703' OR e.message LIKE '%column % does not exist%'
+              THEN 'column' ELSE 'relation' END AS what,
+         -- the table: named with the column (t.c, or "c" of relation "t"), else the relation
+         -- named; a column named alone belongs to the table a recorded migration gives it
+         -- when exactly one does
+         coalesce(e.col_of,
+                  CASE WHEN e.col IS NOT NULL THEN
+                    (SELECT min(o.table_name) FROM expected_object o
+                      WHERE o.kind = 'column' AND o.name = e.col
+                     HAVING count(DISTINCT o.table_name) = 1) END,
+                  CASE WHEN e.col IS NULL THEN e.rel END) AS qualified
+    FROM errors e),
+named AS MATERIALIZED (
+  SELECT o.*,
+         CASE WHEN instr(o.qualified, '.') > 0 THEN substr(o.qualified, 1, instr(o.qualified, '.') - 1) END AS schema_name,
+         CASE WHEN instr(o.qualified, '.') > 0 THEN substr(o.qualified, instr(o.qualified, '.') + 1)
+              ELSE o.qualified END AS table_name,
+         CASE WHEN o.what = 'column' THEN o.col END AS column_name
+    FROM objects o
+   WHERE o.what = 'relation' AND o.rel IS NOT NULL OR o.what = 'column' AND o.col IS NOT NULL),
+grouped AS (
+  SELECT n.schema_name, n.table_name, n.column_name, n.what, count(*) AS hits,
+         count(DISTINCT n.artifact_id) AS files, min(n.ts) AS first_seen, max(n.ts) AS last_seen,
+         (SELECT m.id FROM named m WHERE m.table_name IS n.table_name AND m.column_name IS n.column_name
+           ORDER BY m.ts IS NULL, m.ts, m.artifact_id, m.line LIMIT 1) AS first_id,
+         (SELECT m.id FROM named m WHERE m.table_name IS n.table_name AND m.column_name IS n.column_name
+           ORDER BY m.ts IS NULL, m.ts DESC, m.artifact_id DESC, m.line DESC LIMIT 1) AS last_id,
+         (SELECT m.id FROM named m WHERE m.table_name IS n.table_name AND m.column_name IS n.column_name
+             AND m.statement IS NOT NULL
+           ORDER BY m.ts IS NULL, m.ts, m.artifact_id, m.line LIMIT 1) AS statement_id
+    FROM named n
+   GROUP BY n.table_name, n.column_name),
+-- The drift finding that explains the error: the missing column itself, else what is
+-- wrong with its table (missing, in another schema, renamed and never run).
+hosts AS (
+  SELECT g.*,
+         (SELECT f.cause_key FROM finding f
+           WHERE f.id >= (SELECT coalesce(max(first_finding), 0) FROM analysis_scope) AND f.rule IN ('drift.column-missing', 'drift.table-missing', 'drift.table-in-wrong-schema')
+             AND f.subject_table = g.table_name
+             AND (g.column_name IS NULL OR f.subject_column = g.column_name OR f.subject_column IS NULL)
+           ORDER BY f.subject_column IS NULL, f.id LIMIT 1) AS host_key,
+         (SELECT f.rule || ' ' || coalesce(f.subject_schema || '.', '') || f.subject_table ||
+                 coalesce('.' || f.subject_column, '') FROM finding f
+           WHERE f.id >= (SELECT coalesce(max(first_finding), 0) FROM analysis_scope) AND f.rule IN ('drift.column-missing', 'drift.table-missing', 'drift.table-in-wrong-schema')
+             AND f.subject_table = g.table_name
+             AND (g.column_name IS NULL OR f.subject_column = g.column_name OR f.subject_column IS NULL)
+           ORDER BY f.subject_column IS NULL, f.id LIMIT 1) AS host
+    FROM grouped g)
+SELECT h.schema_name AS schema,
+       h.table_name AS "table",
+       h.column_name AS "column",
+       printf('%s %s does not exist: %s %s in the logs%s%s',
+              h.what, coalesce(h.schema_name || '.', '') || h.table_name || coalesce('.' || h.column_name, ''),
+              h.hits, CASE h.hits WHEN 1 THEN 'error' ELSE 'errors' END,
+              CASE WHEN h.first_seen IS NULL THEN ''
+                   WHEN h.first_seen = h.last_seen THEN ' at ' || h.first_seen
+                   ELSE ', first ' || h.first_seen || ', last ' || h.last_seen END,
+              CASE WHEN h.host IS NOT NULL THEN '; explained by ' || h.host
+                   ELSE '; no drift finding explains it: the dump may be older than the log, or the object was removed since' END) AS message,
+       (SELECT json_group_array(json(x)) FROM (
+          SELECT json_object('artifact', a.path, 'line', e.line,
+                             'text', 'first: ' || coalesce(e.ts || ' ', '') || coalesce(e.severity || ': ', '') || e.message) AS x
+            FROM log_event e JOIN artifact a ON a.id = e.artifact_id WHERE e.id = h.first_id
+          UNION ALL
+          SELECT json_object('artifact', a.path, 'line', e.line,
+                             'text', 'statement: ' || substr(replace(replace(e.statement, char(10), ' '), char(9), ' '), 1, 300))
+            FROM log_event e JOIN artifact a ON a.id = e.artifact_id WHERE e.id = h.statement_id
+          UNION ALL
+          SELECT json_object('artifact', a.path, 'line', e.line,
+                             'text', 'last: ' || coalesce(e.ts || ' ', '') || coalesce(e.severity || ': ', '') || e.message)
+            FROM log_event e JOIN artifact a ON a.id = e.artifact_id
+           WHERE e.id = h.last_id AND h.last_id <> h.first_id)) AS evidence,
+       json_object('errors', h.hits, 'files', h.files, 'first_seen', h.first_seen,
+                   'last_seen', h.last_seen, 'explained', CASE WHEN h.host IS NULL THEN 0 ELSE 1 END) AS metrics,
+       coalesce(h.host_key, 'log-unexplained') AS cause_key
+  FROM hosts h
+ WHERE h.table_name IS NOT NULL

@@ -1,0 +1,89 @@
+-- id: log.repeated-batch
+-- severity: warning
+-- title: A log repeats one step or batch far beyond the run's normal count (a retry loop)
+-- rationale: A step that logs the same batch, copy or retry line thousands of times while the rest of the run logs each step a few times is stuck in a loop: each pass may write the same rows again (a backup table with millions of rows for a few real records) until something kills the run.
+-- remedy: Stop the loop (make the step idempotent, bound its retries), then remove the rows it wrote again (the duplicate-rows finding of the table it writes carries the repair).
+WITH per_template AS MATERIALIZED (
+  SELECT e.artifact_id, e.template_hash, min(e.template) AS template, count(*) AS hits,
+         min(e.id) AS first_id, max(e.id) AS last_id, min(e.ts) AS first_seen, max(e.ts) AS last_seen,
+         -- rows the loop claims to have written: the first count of rows each line mentions
+         -- ("41 rows copied ..., check failed (8036 rows for 28 teams)": 41)
+         (SELECT sum((SELECT CAST(x.value AS INTEGER) FROM log_entity x
+                       WHERE x.event_id = y.id AND x.kind = 'count'
+                         AND lower(x.name) IN ('rows', 'row', 'records', 'record')
+                       ORDER BY x.rowid LIMIT 1))
+            FROM log_event y
+           WHERE y.artifact_id = e.artifact_id AND y.template_hash = e.template_hash) AS rows_claimed,
+         (SELECT x.value FROM log_entity x JOIN log_event y ON y.id = x.event_id
+           WHERE y.artifact_id = e.artifact_id AND y.template_hash = e.template_hash AND x.kind = 'table'
+           -- the table the lines write (INSERT INTO, UPDATE, "into t"), else the one they name most
+           GROUP BY x.value ORDER BY max(x.name IS 'written') DESC, count(*) DESC, x.value LIMIT 1) AS table_name
+    FROM log_event e
+   WHERE e.template_hash IS NOT NULL
+   GROUP BY e.artifact_id, e.template_hash),
+ranked AS (
+  SELECT artifact_id, hits,
+         row_number() OVER (PARTITION BY artifact_id ORDER BY hits) AS rn,
+         count(*) OVER (PARTITION BY artifact_id) AS n
+    FROM per_template),
+run AS (
+  -- how often a step of the same log is normally logged: the (lower) median count of its
+  -- templates
+  SELECT artifact_id, max(n) AS templates, min(CASE WHEN rn = (n + 1) / 2 THEN hits END) AS usual
+    FROM ranked GROUP BY artifact_id),
+judged AS (
+  SELECT p.*, r.usual, r.templates,
+         coalesce((SELECT CAST(value AS INTEGER) FROM rule_option WHERE rule = 'log.repeated-batch' AND name = 'min_count'), 100) AS min_count,
+         coalesce((SELECT CAST(value AS REAL) FROM rule_option WHERE rule = 'log.repeated-batch' AND name = 'min_ratio'), 20.0) AS min_ratio,
+         -- the run's end: the last entry of the log, when it says the run was killed or aborted
+         (SELECT e.id FROM log_event e WHERE e.artifact_id = p.artifact_id AND e.id > p.last_id
+             AND (e.message LIKE '%SIGTERM%' OR e.message LIKE '%SIGKILL%' OR e.message LIKE '%signal%'
+                  OR e.message LIKE '%killed%' OR e.message LIKE '%terminat%' OR e.message LIKE '%abort%'
+                  OR e.message LIKE '%timed out%' OR e.message LIKE '%timeout%')
+           ORDER BY e.id DESC LIMIT 1) AS end_id
+    FROM per_template p JOIN run r ON r.artifact_id = p.artifact_id
+   -- a step, batch or retry line (a statement a server logs for every call is the
+   -- application's normal traffic, not a loop)
+   WHERE (lower(p.template) LIKE '%batch%' OR lower(p.template) LIKE '%retr%'
+          OR lower(p.template) LIKE '%attempt%' OR lower(p.template) LIKE '%chunk%'
+          OR lower(p.template) LIKE '%copy%' OR lower(p.template) LIKE '%insert%'
+          OR lower(p.template) LIKE '%backup%' OR p.rows_claimed IS NOT NULL)),
+hosts AS (
+  SELECT j.*,
+         (SELECT f.cause_key FROM finding f WHERE f.id >= (SELECT coalesce(max(first_finding), 0) FROM analysis_scope) AND f.rule = 'data.duplicate-rows'
+             AND (f.subject_table = j.table_name OR coalesce(f.subject_schema, '') || '.' || f.subject_table = j.table_name)
+           ORDER BY f.id LIMIT 1) AS host_key,
+         (SELECT coalesce(f.subject_schema || '.', '') || f.subject_table FROM finding f
+           WHERE f.id >= (SELECT coalesce(max(first_finding), 0) FROM analysis_scope) AND f.rule = 'data.duplicate-rows'
+             AND (f.subject_table = j.table_name OR coalesce(f.subject_schema, '') || '.' || f.subject_table = j.table_name)
+           ORDER BY f.id LIMIT 1) AS host
+    FROM judged j
+   WHERE j.hits >= j.min_count AND j.hits >= j.min_ratio * j.usual)
+SELECT CASE WHEN instr(h.table_name, '.') > 0 THEN substr(h.table_name, 1, instr(h.table_name, '.') - 1) END AS schema,
+       CASE WHEN instr(h.table_name, '.') > 0 THEN substr(h.table_name, instr(h.table_name, '.') + 1)
+            ELSE h.table_name END AS "table",
+       h.template AS value,
+       printf('%s repeats "%s" %d times (the log''s other steps: %d %s each, the median)%s%s%s%s',
+              a.path, h.template, h.hits, h.usual, CASE h.usual WHEN 1 THEN 'time' ELSE 'times' END,
+              CASE WHEN h.first_seen IS NOT NULL AND h.last_seen > h.first_seen
+                   THEN printf(', from %s to %s, every %.1f s', h.first_seen, h.last_seen,
+                               (julianday(h.last_seen) - julianday(h.first_seen)) * 86400.0 / (h.hits - 1))
+                   ELSE '' END,
+              CASE WHEN h.rows_claimed IS NOT NULL THEN printf('; the lines claim %d rows written', h.rows_claimed) ELSE '' END,
+              CASE WHEN h.end_id IS NOT NULL THEN '; the run ended with: ' || (SELECT e.message FROM log_event e WHERE e.id = h.end_id) ELSE '' END,
+              CASE WHEN h.host IS NOT NULL THEN '; ' || h.host || ' holds the duplicates (data.duplicate-rows)' ELSE '' END) AS message,
+       (SELECT json_group_array(json(x)) FROM (
+          SELECT json_object('artifact', a.path, 'line', e.line, 'text', 'first: ' || coalesce(e.ts || ' ', '') || e.message) AS x
+            FROM log_event e WHERE e.id = h.first_id
+          UNION ALL
+          SELECT json_object('artifact', a.path, 'line', e.line, 'text', 'last: ' || coalesce(e.ts || ' ', '') || e.message)
+            FROM log_event e WHERE e.id = h.last_id
+          UNION ALL
+          SELECT json_object('artifact', a.path, 'line', e.line, 'text', 'end of the run: ' || coalesce(e.ts || ' ', '') || e.message)
+            FROM log_event e WHERE e.id = h.end_id)) AS evidence,
+       json_object('repeats', h.hits, 'usual', h.usual, 'first_seen', h.first_seen, 'last_seen', h.last_seen,
+                   'period_seconds', CASE WHEN h.first_seen IS NOT NULL AND h.last_seen > h.first_seen
+                                          THEN round((julianday(h.last_seen) - julianday(h.first_seen)) * 86400.0 / (h.hits - 1), 3) END,
+                   'rows_claimed', h.rows_claimed, 'killed', CASE WHEN h.end_id IS NULL THEN 0 ELSE 1 END) AS metrics,
+       coalesce(h.host_key, 'log-loop:' || coalesce(h.table_name, h.template_hash)) AS cause_key
+  FROM hosts h JOIN artifact a ON a.id = h.artifact_id

@@ -1,0 +1,59 @@
+-- id: migration.partially-applied
+-- severity: error
+-- title: A recorded migration's effects are partly present and partly missing (or partly removed and partly still there)
+-- rationale: Part of its DDL ran and part did not (a migration that died half way outside a transaction, a manual apply of some statements, a later --fake), or someone removed some of its objects.
+-- remedy: Create the missing objects and, after review, drop what it removes (the drift findings of the same cause carry the SQL).
+WITH intents AS (
+  SELECT i.migration, count(*) AS objects, sum(p.present) AS present,
+         min(i.artifact_id) AS artifact_id, min(i.line) AS line,
+         group_concat(CASE WHEN NOT p.present THEN o.kind || ' ' || o.table_name ||
+                      CASE WHEN o.kind = 'table' THEN '' ELSE '.' || o.name END END, ', ') AS missing
+    FROM expected_intent i
+    JOIN expected_object o ON o.id = i.object_id AND o.implied = 0
+    -- A rename, re-creation or alteration that never ran (see intent_presence); what follows
+    -- a renamed table is not an effect of its own.
+    JOIN intent_presence p ON p.migration = i.migration AND p.object_id = i.object_id
+   WHERE i.action <> 'follow'
+     AND p.present IS NOT NULL -- unknown: an index or constraint a data-only dump cannot show
+   GROUP BY i.migration),
+removals AS (
+  -- Removals that show whether the migration ran: of an object a recorded migration created,
+  -- whose table is there (a removal from a table that is nowhere proves nothing). A removal
+  -- happened when the object is gone.
+  SELECT r.migration, count(*) AS removals, sum(p.present) AS not_removed,
+         min(r.artifact_id) AS artifact_id, min(r.line) AS line,
+         group_concat(CASE WHEN p.present THEN r.kind || ' ' || coalesce(r.table_name, '?') ||
+                      CASE WHEN r.kind = 'table' THEN '' ELSE '.' || r.name END END, ', ') AS kept
+    FROM expected_removal r
+    JOIN expected_removal_presence p ON p.removal_id = r.id
+   WHERE r.created_by IS NOT NULL AND p.present IS NOT NULL
+     AND (r.kind = 'table' OR EXISTS (SELECT 1 FROM current_table t
+                                       WHERE t.schema_name = r.schema_name AND t.name = r.table_name))
+   GROUP BY r.migration)
+SELECT rm.app || '.' || rm.name AS migration,
+       CASE WHEN y.removals IS NULL
+            THEN printf('migration %s.%s is recorded as applied, but only %d of the %d objects it creates exist; missing: %s',
+                        rm.app, rm.name, x.present, x.objects, x.missing)
+            ELSE printf('migration %s.%s is recorded as applied, but only %d of the %d objects it creates exist and %d of the %d it removes are gone%s%s',
+                        rm.app, rm.name, coalesce(x.present, 0), coalesce(x.objects, 0),
+                        y.removals - y.not_removed, y.removals,
+                        coalesce('; missing: ' || x.missing, ''),
+                        coalesce('; still there: ' || y.kept, '')) END AS message,
+       json_array(
+         json_object('artifact', ra.path, 'line', rm.line,
+                     'text', 'recorded as applied' || coalesce(' at ' || rm.applied_at, '')),
+         json_object('artifact', ea.path, 'line', coalesce(x.line, y.line),
+                     'text', printf('its DDL (%s output)', rm.effects_source))) AS evidence,
+       json_object('objects', coalesce(x.objects, 0), 'present', coalesce(x.present, 0),
+                   'removals', coalesce(y.removals, 0), 'not_removed', coalesce(y.not_removed, 0)) AS metrics,
+       'migration:' || rm.app || '.' || rm.name AS cause_key
+  FROM recorded_migration rm
+  LEFT JOIN intents x ON x.migration = rm.app || '.' || rm.name
+  LEFT JOIN removals y ON y.migration = rm.app || '.' || rm.name
+  JOIN artifact ra ON ra.id = rm.artifact_id
+  JOIN artifact ea ON ea.id = coalesce(x.artifact_id, y.artifact_id)
+ -- done: objects present and removals that happened; some done and some not.
+ WHERE coalesce(x.present, 0) + coalesce(y.removals - y.not_removed, 0) > 0
+   AND coalesce(x.present, 0) + coalesce(y.removals - y.not_removed, 0)
+       < coalesce(x.objects, 0) + coalesce(y.removals, 0)
+   AND EXISTS (SELECT 1 FROM snapshot WHERE role = 'current')

@@ -1,0 +1,36 @@
+-- id: migration.pending
+-- severity: warning
+-- title: A migration file exists that is not recorded as applied
+-- rationale: The code expects schema this migration makes; until it runs, the models that use it fail. Or it was deliberately left out of a deploy (say so with --option migration.pending.allow=app.name).
+-- remedy: Run `manage.py migrate` (after reviewing it with sqlmigrate), or remove the file if it is dead.
+WITH known AS (
+  SELECT app, name,
+         -- evidence: the migration file itself if we have it, else sqlmigrate, else showmigrations
+         (SELECT m2.artifact_id FROM migration m2 WHERE m2.app = m.app AND m2.name = m.name
+           ORDER BY CASE m2.source WHEN 'py' THEN 0 WHEN 'sqlmigrate' THEN 1 ELSE 2 END LIMIT 1) AS artifact_id,
+         (SELECT m2.line FROM migration m2 WHERE m2.app = m.app AND m2.name = m.name
+           ORDER BY CASE m2.source WHEN 'py' THEN 0 WHEN 'sqlmigrate' THEN 1 ELSE 2 END LIMIT 1) AS line,
+         group_concat(DISTINCT source) AS sources, max(replaces) AS replaces
+    FROM migration m GROUP BY app, name)
+SELECT k.app || '.' || k.name AS migration,
+       printf('migration %s.%s exists (%s) but is not recorded as applied', k.app, k.name, k.sources) AS message,
+       json_array(json_object('artifact', a.path, 'line', k.line,
+                              'text', k.app || '.' || k.name)) AS evidence,
+       printf('-- review, then: python manage.py sqlmigrate %s %s; python manage.py migrate %s %s',
+              k.app, k.name, k.app, k.name) AS repair,
+       'pending' AS cause_key
+  FROM known k
+  JOIN artifact a ON a.id = k.artifact_id
+ WHERE EXISTS (SELECT 1 FROM recorded_migration)
+   AND (SELECT yes FROM migration_files_in_scope)  -- the files fit this database
+   AND NOT EXISTS (SELECT 1 FROM recorded_migration r WHERE r.app = k.app AND r.name = k.name)
+   -- a squashed migration is applied when all it replaces are (Django may not record it)
+   AND NOT (k.replaces IS NOT NULL AND NOT EXISTS (
+        SELECT 1 FROM json_each('["' || replace(k.replaces, ', ', '","') || '"]') rep
+         WHERE NOT EXISTS (SELECT 1 FROM recorded_migration r WHERE r.app || '.' || r.name = rep.value)))
+   -- a migration replaced by a recorded squashed migration is applied through it
+   AND NOT EXISTS (SELECT 1 FROM migration s JOIN recorded_migration r ON r.app = s.app AND r.name = s.name
+                    WHERE s.replaces IS NOT NULL
+                      AND (', ' || s.replaces || ', ') LIKE '%, ' || k.app || '.' || k.name || ', %')
+   AND NOT EXISTS (SELECT 1 FROM rule_option o WHERE o.rule = 'migration.pending' AND o.name = 'allow'
+                      AND k.app || '.' || k.name GLOB o.value)
