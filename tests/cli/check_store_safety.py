@@ -28,6 +28,7 @@ Usage: check_store_safety.py --dbautopsy PATH --fixtures DIR
 import argparse
 import hashlib
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -106,7 +107,9 @@ def check_escaping(c, exe, fixtures, tmp, expected):
         c.check("bidi\\u202etxt.sql" in t, f"{name}: the bidi name not shown escaped")
         c.check("evil\\x1b[31mRED\\nname.txt" in t, f"{name}: the file name not shown escaped")
         c.check("report\\u202etxt.sql" in t, f"{name}: the bidi file name not shown escaped")
-        c.check("hello \\x1b[2J" in t, f"{name}: the file's first line not shown escaped")
+        # (the text report fills 100 columns: a line break may stand for a space)
+        c.check("hello \\x1b[2J" in re.sub(r"\s+", " ", t),
+                f"{name}: the file's first line not shown escaped")
     md = texts["report.md"]
     c.check("a;b\\\\nc" in md, "report.md: a;b\\nc not shown escaped")
     c.check("pwned\\\\x07" in md, "report.md: the ESC name not shown escaped")
