@@ -358,7 +358,7 @@ void write_text(std::ostream& out, const Report& raw, bool colour, bool verbose)
           fmt::format("    {:<4} {} {}  ", f.id, fmt::format("{:<7}", f.severity), f.rule);
       out << fill(fmt::format("    {:<4} {} {}  ", f.id,
                               st.severity(fmt::format("{:<7}", f.severity)), f.rule),
-                  columns(head), subject_text(f), width, "           ",
+                  columns(head), subject_text(f), width, "             ",
                   [](const std::string& s) { return s; });
       if (verbose) {
         out << wrap(f.message, width, "           ");
