@@ -126,21 +126,7 @@ std::string subject_text(const Finding& f) {
   if (s.count("database")) {
     out = "[" + s["database"] + "] ";
   }
-  if (s.count("table")) {
-    out += s.count("schema") ? s["schema"] + "." + s["table"] : s["table"];
-    if (s.count("column")) {
-      out += "." + s["column"];
-    }
-    if (s.count("index")) {
-      out += " index " + s["index"];
-    }
-    if (s.count("constraint")) {
-      out += " constraint " + s["constraint"];
-    }
-    if (s.count("row_id")) {
-      out += " row " + s["row_id"];
-    }
-  }
+  out += table_object_text(f);
   if (s.count("value")) {
     out += (out.empty() ? "" : ": ") + s["value"];
     if (s.count("suggested_value")) {

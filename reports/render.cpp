@@ -13,6 +13,32 @@
 
 namespace dbautopsy::reports {
 
+std::string table_object_text(const Finding& f) {
+  std::map<std::string, std::string> s;
+  for (const auto& [k, v] : f.subject) {
+    if (v) {
+      s[k] = *v;
+    }
+  }
+  std::string out;
+  if (s.count("table")) {
+    out = s.count("schema") ? s["schema"] + "." + s["table"] : s["table"];
+    if (s.count("column")) {
+      out += "." + s["column"];
+    }
+    if (s.count("index")) {
+      out += " index " + s["index"];
+    }
+    if (s.count("constraint")) {
+      out += " constraint " + s["constraint"];
+    }
+    if (s.count("row_id")) {
+      out += " row " + s["row_id"];
+    }
+  }
+  return out;
+}
+
 std::string one_line(std::string_view s) {
   std::string out;
   out.reserve(s.size());
@@ -174,21 +200,7 @@ std::string subject_text(const Finding& f) {
   if (f.rule == "input.checks-skipped" && s.count("value")) {
     return s["value"] + " checks skipped";  // the family, not a row's value
   }
-  if (s.count("table")) {
-    out = s.count("schema") ? s["schema"] + "." + s["table"] : s["table"];
-    if (s.count("column")) {
-      out += "." + s["column"];
-    }
-    if (s.count("index")) {
-      out += " index " + s["index"];
-    }
-    if (s.count("constraint")) {
-      out += " constraint " + s["constraint"];
-    }
-    if (s.count("row_id")) {
-      out += " row " + s["row_id"];
-    }
-  }
+  out = table_object_text(f);
   if (f.metrics && f.metrics->contains("rows") && f.metrics->contains("distinct_rows")) {
     out +=
         fmt::format(": {} rows, {} distinct", text::thousands((*f.metrics)["rows"].get<int64_t>()),

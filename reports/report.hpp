@@ -136,6 +136,10 @@ struct RuleDoc {
 };
 void write_sarif(std::ostream& out, const Report& report, const std::vector<RuleDoc>& rules);
 
+// The table object a finding is about, as reports name it: schema.table[.column][ index I]
+// [ constraint C][ row R]; empty when its subject names no table.
+std::string table_object_text(const Finding& f);
+
 // Text from the inputs (a path, a table name, a summary naming them) made safe for one line of
 // an SQL comment: control characters escaped (\n, \xNN), so that a newline in a name cannot
 // end the comment and start a statement.
