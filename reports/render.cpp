@@ -39,20 +39,6 @@ std::string table_object_text(const Finding& f) {
   return out;
 }
 
-std::string one_line(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char ch : s) {
-    auto c = static_cast<unsigned char>(ch);
-    if (c < 0x20 || c == 0x7f) {
-      out += c == '\n' ? std::string("\\n") : fmt::format("\\x{:02x}", c);
-    } else {
-      out += ch;
-    }
-  }
-  return out;
-}
-
 std::string psql_connect_arg(const std::string& name) {
   bool plain = !name.empty() && !std::isdigit(static_cast<unsigned char>(name[0]));
   for (char c : name) {
@@ -534,7 +520,7 @@ void write_repairs(std::ostream& out, std::ostream& concurrent, const Report& re
   std::set<std::string> introduced, concurrent_introduced;
   auto header = [&](const Cause& c) {
     if (introduced.insert(c.id).second) {
-      out << fmt::format("\n-- {}: {}\n", c.id, one_line(c.summary));
+      out << fmt::format("\n-- {}: {}\n", c.id, c.summary);
     } else {
       out << fmt::format("\n-- {} (continued)\n", c.id);
     }
@@ -562,24 +548,23 @@ void write_repairs(std::ostream& out, std::ostream& concurrent, const Report& re
         if (auto c_form =
                 f.rule == "drift.index-missing" ? concurrent_form(*f.repair) : std::nullopt) {
           if (concurrent_introduced.insert(c.id).second) {
-            concurrent << fmt::format("\n-- {}: {}\n", c.id, one_line(c.summary));
+            concurrent << fmt::format("\n-- {}: {}\n", c.id, c.summary);
           }
-          concurrent << fmt::format("-- {} {} {}\n{}\n", f.id, f.rule, one_line(subject_text(f)),
-                                    *c_form);
+          concurrent << fmt::format("-- {} {} {}\n{}\n", f.id, f.rule, subject_text(f), *c_form);
           continue;
         }
         if (!started) {
           header(c);
           started = true;
         }
-        out << fmt::format("-- {} {} {}\n{}\n", f.id, f.rule, one_line(subject_text(f)), *f.repair);
+        out << fmt::format("-- {} {} {}\n{}\n", f.id, f.rule, subject_text(f), *f.repair);
       }
     }
   }
   // Causes with nothing to run still get their line: the script lists every cause.
   for (const auto& c : report.causes) {
     if (c.database == database && !introduced.count(c.id) && !concurrent_introduced.count(c.id)) {
-      out << fmt::format("\n-- {}: {}\n", c.id, one_line(c.summary));
+      out << fmt::format("\n-- {}: {}\n", c.id, c.summary);
     }
   }
 }
@@ -604,8 +589,7 @@ void write_concurrent(std::ostream& out, const std::string& builds) {
 // What the script came from: the inputs analysed, each with its SHA-256, and the order of
 // its steps.
 void write_repair_header(std::ostream& out, const Report& report) {
-  out << "-- Repair script written by dbautopsy " << report.version << " for "
-      << one_line(report.title)
+  out << "-- Repair script written by dbautopsy " << report.version << " for " << report.title
       << ".\n"
          "-- dbautopsy never runs it. Review every statement before you do: each is guarded so\n"
          "-- that running it twice changes nothing, but only you know which side of a drift is\n"
@@ -625,7 +609,7 @@ void write_repair_header(std::ostream& out, const Report& report) {
   if (!used.empty() || !files_by_kind.empty()) {
     out << "--\n-- From these inputs (SHA-256, kind, path):\n";
     for (const Input* in : used) {
-      out << fmt::format("--   {}  {}  {}{}\n", in->sha256, in->kind, one_line(in->path),
+      out << fmt::format("--   {}  {}  {}{}\n", in->sha256, in->kind, in->path,
                          in->status == "ok" ? "" : " (" + in->status + ")");
     }
     for (const auto& [kind, n] : files_by_kind) {
@@ -663,7 +647,7 @@ void write_repair_script(std::ostream& out, const Report& raw) {
     bool any = std::any_of(report.causes.begin(), report.causes.end(),
                            [&](const Cause& c) { return c.database == static_cast<int>(i); });
     out << fmt::format("\n-- Database {} of {}: {}{}\n", i + 1, report.databases.size(),
-                       one_line(d.name ? d.label + ", " : ""), one_line(dumps_text(d)));
+                       d.name ? d.label + ", " : "", dumps_text(d));
     if (!any) {
       out << "-- nothing found, nothing to repair\n";
       continue;

@@ -140,11 +140,6 @@ void write_sarif(std::ostream& out, const Report& report, const std::vector<Rule
 // [ constraint C][ row R]; empty when its subject names no table.
 std::string table_object_text(const Finding& f);
 
-// Text from the inputs (a path, a table name, a summary naming them) made safe for one line of
-// an SQL comment: control characters escaped (\n, \xNN), so that a newline in a name cannot
-// end the comment and start a statement.
-std::string one_line(std::string_view s);
-
 // The argument of psql's \connect for a database name, as pg_dumpall writes it: the name
 // itself when it is plain, else a quoted connection string naming it.
 std::string psql_connect_arg(const std::string& name);

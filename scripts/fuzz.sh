@@ -6,8 +6,8 @@
 # named) for SECONDS (default 60) one after the other. Each starts from its committed seeds
 # (tests/fuzz/corpus/<target>/), the fixtures and the shared corpus of real files, and its
 # dictionary (tests/fuzz/dict/); the inputs it finds that add coverage are kept in
-# build/fuzz/work/corpus/<target>/ (or $DBAUTOPSY_FUZZ_WORK) for the next run, crashes in
-# build/fuzz/work/crashes/<target>/. Exits non-zero when any target crashed, leaked, timed
+# build/fuzz/runs/corpus/<target>/ (or $DBAUTOPSY_FUZZ_WORK) for the next run, crashes in
+# build/fuzz/runs/crashes/<target>/. Exits non-zero when any target crashed, leaked, timed
 # out (10 s for one input) or went past 2048 MB. The last line sums up:
 #   N targets, M execs, K crashes
 set -euo pipefail
@@ -43,7 +43,7 @@ fi
 
 # The shared corpus of real third-party files, when there is one.
 corpus_root=${DBAUTOPSY_CORPUS:-$(/usr/bin/python3 tests/lib/locate.py 2>/dev/null || true)}
-work=${DBAUTOPSY_FUZZ_WORK:-$dir/work}
+work=${DBAUTOPSY_FUZZ_WORK:-$dir/runs}
 mkdir -p "$work"
 work=$(cd "$work" && pwd)
 

