@@ -8,14 +8,15 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 out=tests/fuzz/corpus
 rm -rf "$out"
-# put TARGET FILE...: copies each file (under 64 KiB) as a seed named after its path.
+# put TARGET FILE...: each file (under 64 KiB) as a seed named after its path: a relative
+# symbolic link to the fixture, not a copy of it.
 put() {
   local t=$1
   shift
   mkdir -p "$out/$t"
   for f in "$@"; do
     if [ -f "$f" ] && [ "$(stat -c %s "$f")" -le 65536 ]; then
-      cp "$f" "$out/$t/$(echo "$f" | tr '/' '_')"
+      ln -s "$(realpath --relative-to="$out/$t" "$f")" "$out/$t/$(echo "$f" | tr '/' '_')"
     fi
   done
 }

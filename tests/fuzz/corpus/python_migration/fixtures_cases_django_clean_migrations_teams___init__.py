@@ -1,0 +1,1 @@
+../../../../fixtures/cases/django_clean/migrations/teams/__init__.py

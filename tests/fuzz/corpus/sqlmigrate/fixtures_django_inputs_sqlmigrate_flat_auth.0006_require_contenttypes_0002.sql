@@ -1,0 +1,1 @@
+../../../../fixtures/django_inputs/sqlmigrate_flat/auth.0006_require_contenttypes_0002.sql
