@@ -122,8 +122,24 @@ size_t DistinctCounter::slot_of(uint64_t hash) const {
   return i;
 }
 
+// The table doubles when it is half full, except that, while it is at most a quarter of
+// the size it needs at the cap, it grows four times over: half as many grows (each a pass
+// over the table and fresh memory to zero), and the largest table is never larger than
+// doubling would make it at the cap, so memory at the cap and its peak (old and new tables
+// together, for the moment of a grow) are no higher.
+size_t DistinctCounter::grown_size() const {
+  const size_t size = m_slots.size();
+  if (m_cap <= std::numeric_limits<size_t>::max() / 8) {
+    const size_t at_cap = std::bit_ceil(std::max<size_t>(2 * m_cap, 1));
+    if (size * 4 <= at_cap) {
+      return size * 4;
+    }
+  }
+  return size * 2;
+}
+
 void DistinctCounter::grow() {
-  Slots old(m_slots.size() * 2);
+  Slots old(grown_size());
   old.swap(m_slots);
   const size_t mask = m_slots.size() - 1;
   for (size_t j = 0; j < old.size(); ++j) {

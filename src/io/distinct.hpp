@@ -13,6 +13,9 @@
 // that two collide is below 1 in 10,000. Memory: 16 bytes per slot of the exact table, which
 // is kept at most half full (so 32 to 64 bytes per distinct value: 128 MiB at a cap of 4
 // million, 192 MiB for a moment while it grows there), 16 KiB plus the summary afterwards.
+// While far below the cap it grows four times over (fewer grows), never past the size it
+// has at the cap: memory between the grows may be up to 128 bytes per distinct value, but
+// never more than at the cap.
 //
 // Speed: past a few million distinct values every add() of a new value misses the CPU
 // caches, once (a slot holds the value, its count and its first line); a caller that knows
@@ -98,6 +101,7 @@ class DistinctCounter {
   void set_first_line(Slot& slot, uint64_t line);
   uint64_t first_line(const Slot& slot) const;
 
+  size_t grown_size() const;
   void grow();
   void switch_to_sketch();
   void sketch_add(uint64_t hash);

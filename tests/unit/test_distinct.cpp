@@ -239,6 +239,46 @@ TEST_CASE("memory at the default exact cap stays within 64 bytes per distinct va
   CHECK(c.memory_bytes() <= 64 * cap);
 }
 
+TEST_CASE("counts stay exact through every grow, four times over and then doubling") {
+  // A cap of 100,000 needs 262,144 slots: the table grows from 1,024 slots four times over
+  // (4,096, 16,384, 65,536, 262,144). A cap of 150,000 needs 524,288: four times over up
+  // to 262,144, then it doubles.
+  for (size_t cap : {size_t{100'000}, size_t{150'000}}) {
+    DistinctCounter c(cap);
+    size_t slots_at_cap = 1;
+    while (slots_at_cap < 2 * cap) {
+      slots_at_cap *= 2;
+    }
+    // Every value once, then every third value again and every fifth a third time, so
+    // that repeats are looked up in tables of every size the grows went through.
+    for (uint64_t i = 0; i < cap; ++i) {
+      REQUIRE(c.add(value(i, 9), i + 1) == 1);
+      if (i % 3 == 0) {
+        REQUIRE(c.add(value(i, 9), 10'000'000 + i) == 2);
+      }
+      if (i % 15 == 0) {
+        REQUIRE(c.add(value(i, 9), 20'000'000 + i) == 3);
+      }
+      // Never larger than the table doubling gives at the cap.
+      REQUIRE(c.memory_bytes() <= slots_at_cap * 16);
+    }
+    REQUIRE(c.exact());
+    CHECK(c.distinct() == cap);
+    CHECK(c.repeated_values() == (cap + 2) / 3);
+    auto top = c.top(3);
+    REQUIRE(top.size() == 3);
+    for (size_t k = 0; k < 3; ++k) {
+      CHECK(top[k].hash == value(15 * k, 9));
+      CHECK(top[k].count == 3);
+      CHECK(top[k].first_line == 15 * k + 1);
+    }
+    CHECK(c.memory_bytes() == slots_at_cap * 16);
+    // One value more switches to the sketch, as before.
+    c.add(value(cap, 9), cap + 1);
+    CHECK_FALSE(c.exact());
+  }
+}
+
 TEST_CASE("first lines past 2^32 are kept whole") {
   // A dump of a few hundred gigabytes has more than 4,294,967,295 lines.
   const uint64_t far = (uint64_t{1} << 32) + 12345;
