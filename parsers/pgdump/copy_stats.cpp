@@ -31,10 +31,10 @@ namespace {
 constexpr size_t k_long_row_cap = 64u << 20;
 constexpr size_t k_sample_bytes = 2000;  // the text kept of a repeated row
 constexpr size_t k_samples = 16;         // sample texts of repeated rows kept
-// Rows are hashed this many rows before they are counted, so that the counter's cache
-// misses (its table outgrows the caches) overlap; a power of two above k_ahead.
-constexpr size_t k_queue = 16;
-constexpr size_t k_ahead = 12;
+// Rows are hashed in batches of this many before they are counted, together, by
+// DistinctCounter::add_batch (whose table outgrows the caches: it prefetches ahead and,
+// below the cap, goes through the table in address order).
+constexpr size_t k_batch = 16384;
 
 bool is_integer_type(const std::string& t) {
   return t == "integer" || t == "bigint" || t == "smallint";
@@ -217,7 +217,7 @@ class CopyStats final : public CopyConsumer {
     }
     const char* base = block.data();
     const size_t n = block.size();
-    m_queued_from = m_queued_to = 0;  // (rows left by a call that threw are gone with it)
+    m_batch.clear();  // (rows left by a call that threw are gone with it)
     uint64_t line = first_line;
     size_t row_start = 0;
     size_t field = 0;
@@ -264,9 +264,7 @@ class CopyStats final : public CopyConsumer {
     if (row_start < n) {
       end_row(n);  // a last row without its newline
     }
-    while (m_queued_from < m_queued_to) {
-      dequeue();
-    }
+    count_batch();
   }
 
   void long_row(std::string_view piece, uint64_t line, bool last) override {
@@ -497,22 +495,26 @@ class CopyStats final : public CopyConsumer {
  private:
   bool surrogate(size_t field) const { return field < m_surrogate.size() && m_surrogate[field]; }
 
-  // Rows wait in a small ring between their hashing and their counting (see k_queue).
+  // Rows wait in a batch between their hashing and their counting (see k_batch).
   void enqueue(std::string_view text, uint64_t hash, uint64_t line) {
-    if (!m_counter.exact() && m_queued_from == m_queued_to) {
-      row(text, hash, line);  // the sketch has no cache misses to overlap
-      return;
-    }
-    m_counter.prefetch(hash);
-    m_queue[m_queued_to++ % k_queue] = {text, hash, line};
-    if (m_queued_to - m_queued_from > k_ahead) {
-      dequeue();
+    m_batch.text.push_back(text);
+    m_batch.hash.push_back(hash);
+    m_batch.line.push_back(line);
+    if (m_batch.text.size() == k_batch) {
+      count_batch();
     }
   }
 
-  void dequeue() {
-    const Queued& q = m_queue[m_queued_from++ % k_queue];
-    row(q.text, q.hash, q.line);
+  // Counts the batch, then finishes each row in order, as row() does.
+  void count_batch() {
+    const size_t n = m_batch.text.size();
+    m_batch.count.resize(n);
+    m_counter.add_batch(m_batch.hash.data(), m_batch.line.data(), m_batch.count.data(), n);
+    for (size_t i = 0; i < n; ++i) {
+      counted(m_batch.text[i], m_batch.hash[i], m_batch.line[i], m_batch.count[i], std::nullopt,
+              true);
+    }
+    m_batch.clear();
   }
 
   void row(std::string_view text, uint64_t line) {
@@ -528,7 +530,12 @@ class CopyStats final : public CopyConsumer {
   // of the row without its first column, when the caller has it.
   void row(std::string_view text, uint64_t hash, uint64_t line,
            std::optional<uint64_t> without_first, bool whole) {
-    uint32_t count = m_counter.add(hash, line);
+    counted(text, hash, line, m_counter.add(hash, line), without_first, whole);
+  }
+
+  // The rest of row(), once the row is counted (`count`: what the counter's add() returned).
+  void counted(std::string_view text, uint64_t hash, uint64_t line, uint32_t count,
+               std::optional<uint64_t> without_first, bool whole) {
     if (m_first_is_key_candidate) {
       if (!without_first) {
         size_t tab = text.find('\t');
@@ -600,14 +607,18 @@ class CopyStats final : public CopyConsumer {
   io::DistinctCounter m_counter;
   io::DistinctCounter m_without_first;
   std::vector<std::pair<uint64_t, std::string>> m_samples;
-  struct Queued {
-    std::string_view text;
-    uint64_t hash;
-    uint64_t line;
+  struct Batch {
+    std::vector<std::string_view> text;
+    std::vector<uint64_t> hash;
+    std::vector<uint64_t> line;
+    std::vector<uint32_t> count;
+    void clear() {
+      text.clear();
+      hash.clear();
+      line.clear();
+    }
   };
-  Queued m_queue[k_queue];
-  size_t m_queued_from = 0;
-  size_t m_queued_to = 0;
+  Batch m_batch;
   // A row arriving in pieces (long_row).
   std::string m_long;
   bool m_long_active = false;

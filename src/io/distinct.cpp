@@ -183,6 +183,49 @@ uint32_t DistinctCounter::add(uint64_t hash, uint64_t line) {
   return 1;
 }
 
+void DistinctCounter::add_batch(const uint64_t* hashes, const uint64_t* lines, uint32_t* counts,
+                                size_t n) {
+  constexpr size_t k_ahead = 16;  // how far ahead the slots are prefetched
+  // Below this many slots (1 MiB) the table stays in the caches: order does not matter.
+  constexpr size_t k_sorted_from = 1 << 16;
+  constexpr int k_bucket_bits = 12;
+  if (m_sketch || m_slots.size() < k_sorted_from || n < 2 || n > UINT32_MAX || m_size + n > m_cap) {
+    for (size_t i = 0; i < n; ++i) {
+      if (i + k_ahead < n) {
+        prefetch(hashes[i + k_ahead]);
+      }
+      counts[i] = add(hashes[i], lines[i]);
+    }
+    return;
+  }
+  // A stable counting sort of the batch by the top bits of each value's slot (hash 0 is
+  // counted as 1, as add() does; a grow during the batch only makes the order less useful).
+  const int table_bits = std::countr_zero(m_slots.size());
+  const int shift = table_bits - k_bucket_bits;
+  const size_t mask = m_slots.size() - 1;
+  auto bucket = [&](uint64_t h) {
+    return static_cast<size_t>((mix(h == 0 ? 1 : h) & mask) >> shift);
+  };
+  m_buckets.assign((size_t{1} << k_bucket_bits) + 1, 0);
+  for (size_t i = 0; i < n; ++i) {
+    ++m_buckets[bucket(hashes[i]) + 1];
+  }
+  for (size_t b = 1; b < m_buckets.size(); ++b) {
+    m_buckets[b] += m_buckets[b - 1];
+  }
+  m_order.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    m_order[m_buckets[bucket(hashes[i])]++] = static_cast<uint32_t>(i);
+  }
+  for (size_t j = 0; j < n; ++j) {
+    if (j + k_ahead < n) {
+      prefetch_slot(hashes[m_order[j + k_ahead]]);
+    }
+    const size_t i = m_order[j];
+    counts[i] = add(hashes[i], lines[i]);
+  }
+}
+
 void DistinctCounter::switch_to_sketch() {
   m_sketch = true;
   m_registers.assign(k_hll_registers, 0);

@@ -38,6 +38,14 @@ class DistinctCounter {
 
   // Counts one occurrence. Returns the value's count so far when exact (0 after the switch).
   uint32_t add(uint64_t hash, uint64_t line);
+  // Adds n values, as n calls of add() in order would, and sets counts[i] to what the i-th
+  // call would return. Below the cap, with a large table, the values are counted in the
+  // order of their slots rather than their order in the batch (a stable counting sort, so
+  // that the occurrences of one value keep their order): the table's random accesses then
+  // go through it in address order, page after page, where the TLB and the page walks' own
+  // caches can follow, instead of one new page per value. A batch that could reach the
+  // switch is counted in order (which values are counted exactly before it depends on it).
+  void add_batch(const uint64_t* hashes, const uint64_t* lines, uint32_t* counts, size_t n);
   // A hint: `hash` will be added soon. Changes no result. (Inline: after the switch it is
   // a test and a return, once per row.)
   void prefetch(uint64_t hash) const {
@@ -125,6 +133,9 @@ class DistinctCounter {
   // Where each value of m_heavy is: open addressing over mix(hash), linear probing; an
   // entry is its position in m_heavy plus one (0 marks empty). At most a quarter full.
   std::vector<uint32_t> m_heavy_index;
+  // add_batch's work space: the batch in slot order, and the buckets of the sort.
+  std::vector<uint32_t> m_order;
+  std::vector<uint32_t> m_buckets;
 };
 
 }  // namespace dbautopsy::io

@@ -279,6 +279,99 @@ TEST_CASE("counts stay exact through every grow, four times over and then doubli
   }
 }
 
+namespace {
+
+// The same stream through add() one value at a time and through add_batch() in batches of
+// `batch` values: every count returned, and every figure after, must be the same.
+void check_batches_equal_adds(size_t cap, const std::vector<uint64_t>& hashes,
+                              const std::vector<uint64_t>& lines, size_t batch) {
+  DistinctCounter one(cap);
+  DistinctCounter many(cap);
+  std::vector<uint32_t> counts(batch);
+  for (size_t from = 0; from < hashes.size(); from += batch) {
+    size_t n = std::min(batch, hashes.size() - from);
+    many.add_batch(hashes.data() + from, lines.data() + from, counts.data(), n);
+    for (size_t i = 0; i < n; ++i) {
+      uint32_t expected = one.add(hashes[from + i], lines[from + i]);
+      if (counts[i] != expected) {
+        FAIL("value " << from + i << ": add_batch gave " << counts[i] << ", add " << expected);
+      }
+    }
+    REQUIRE(many.exact() == one.exact());
+  }
+  CHECK(many.total() == one.total());
+  CHECK(many.distinct() == one.distinct());
+  CHECK(many.repeated_values() == one.repeated_values());
+  CHECK(many.memory_bytes() == one.memory_bytes());
+  auto a = one.top(100);
+  auto b = many.top(100);
+  REQUIRE(a.size() == b.size());
+  for (size_t k = 0; k < a.size(); ++k) {
+    CHECK(b[k].hash == a[k].hash);
+    CHECK(b[k].count == a[k].count);
+    CHECK(b[k].first_line == a[k].first_line);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("add_batch counts as add() does, in slot order or not") {
+  // 200,000 values, a third of them repeated within a few hundred values (so inside one
+  // batch) and some far apart (across batches); the table passes 65,536 slots early, where
+  // add_batch sorts.
+  std::vector<uint64_t> hashes;
+  std::vector<uint64_t> lines;
+  uint64_t line = 1;
+  for (uint64_t i = 0; i < 200'000; ++i) {
+    hashes.push_back(value(i, 11));
+    lines.push_back(line++);
+    if (i % 3 == 0 && i >= 100) {
+      hashes.push_back(value(i - 100, 11));  // again, 100 values later
+      lines.push_back(line++);
+    }
+    if (i % 1000 == 7) {
+      hashes.push_back(value(i / 1000, 11));  // the same few values, again and again
+      lines.push_back(line++);
+    }
+  }
+  SECTION("below the cap throughout") {
+    for (size_t batch : {size_t{1}, size_t{7}, size_t{4096}, size_t{16384}}) {
+      check_batches_equal_adds(1'000'000, hashes, lines, batch);
+    }
+  }
+  SECTION("batches that reach the switch, and batches after it") {
+    for (size_t cap : {size_t{40'000}, size_t{150'000}, size_t{199'999}}) {
+      check_batches_equal_adds(cap, hashes, lines, 16384);
+    }
+  }
+  SECTION("hash 0 and first lines past 2^32 in a sorted batch") {
+    const uint64_t far = (uint64_t{1} << 32) + 5;
+    hashes.insert(hashes.begin() + 150'000, {0, 1, 0, value(3, 11)});
+    lines.insert(lines.begin() + 150'000, {far, far + 1, far + 2, far + 3});
+    hashes.push_back(0);
+    lines.push_back(far + 10);
+    check_batches_equal_adds(1'000'000, hashes, lines, 16384);
+    DistinctCounter c(1'000'000);
+    std::vector<uint32_t> counts(hashes.size());
+    c.add_batch(hashes.data(), lines.data(), counts.data(), hashes.size());
+    // hash 0 is counted as 1 (add() says so): 0, 1, 0 and the last 0 are one value.
+    CHECK(counts[150'000] == 1);
+    CHECK(counts[150'001] == 2);
+    CHECK(counts[150'002] == 3);
+    CHECK(counts.back() == 4);
+    auto top = c.top(1);
+    REQUIRE(top.size() == 1);
+    CHECK(top[0].count == 4);
+    CHECK(top[0].first_line == far);
+  }
+  SECTION("an empty batch changes nothing") {
+    DistinctCounter c(100);
+    c.add_batch(nullptr, nullptr, nullptr, 0);
+    CHECK(c.total() == 0);
+    CHECK(c.distinct() == 0);
+  }
+}
+
 TEST_CASE("first lines past 2^32 are kept whole") {
   // A dump of a few hundred gigabytes has more than 4,294,967,295 lines.
   const uint64_t far = (uint64_t{1} << 32) + 12345;
