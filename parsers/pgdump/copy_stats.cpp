@@ -505,14 +505,23 @@ class CopyStats final : public CopyConsumer {
     }
   }
 
-  // Counts the batch, then finishes each row in order, as row() does.
+  // Counts the batch in both counters (they are independent: counting one before the
+  // other changes nothing), then finishes each row in order, as row() does.
   void count_batch() {
     const size_t n = m_batch.text.size();
     m_batch.count.resize(n);
     m_counter.add_batch(m_batch.hash.data(), m_batch.line.data(), m_batch.count.data(), n);
+    if (m_first_is_key_candidate) {
+      m_batch.without_first.resize(n);
+      for (size_t i = 0; i < n; ++i) {
+        m_batch.without_first[i] = hash_without_first(m_batch.text[i]);
+      }
+      // (The counts are not needed: the sample rows are those of the whole rows' counter.)
+      m_without_first.add_batch(m_batch.without_first.data(), m_batch.line.data(),
+                                m_batch.count_without_first(n), n);
+    }
     for (size_t i = 0; i < n; ++i) {
-      counted(m_batch.text[i], m_batch.hash[i], m_batch.line[i], m_batch.count[i], std::nullopt,
-              true);
+      finish_row(m_batch.text[i], m_batch.hash[i], m_batch.line[i], m_batch.count[i], true);
     }
     m_batch.clear();
   }
@@ -537,12 +546,19 @@ class CopyStats final : public CopyConsumer {
   void counted(std::string_view text, uint64_t hash, uint64_t line, uint32_t count,
                std::optional<uint64_t> without_first, bool whole) {
     if (m_first_is_key_candidate) {
-      if (!without_first) {
-        size_t tab = text.find('\t');
-        without_first = tab == std::string_view::npos ? 0 : hash_of_fields_from(text, tab + 1, 1);
-      }
-      m_without_first.add(*without_first, line);
+      m_without_first.add(without_first ? *without_first : hash_without_first(text), line);
     }
+    finish_row(text, hash, line, count, whole);
+  }
+
+  // The hash of a row without its first column (0 for a row of one field).
+  uint64_t hash_without_first(std::string_view text) const {
+    size_t tab = text.find('\t');
+    return tab == std::string_view::npos ? 0 : hash_of_fields_from(text, tab + 1, 1);
+  }
+
+  // A counted row's sample and stored row.
+  void finish_row(std::string_view text, uint64_t hash, uint64_t line, uint32_t count, bool whole) {
     if (count == 2 && m_samples.size() < k_samples) {
       m_samples.emplace_back(hash, std::string(text.substr(0, k_sample_bytes)));
     }
@@ -612,6 +628,12 @@ class CopyStats final : public CopyConsumer {
     std::vector<uint64_t> hash;
     std::vector<uint64_t> line;
     std::vector<uint32_t> count;
+    std::vector<uint64_t> without_first;
+    std::vector<uint32_t> counts_without_first;
+    uint32_t* count_without_first(size_t n) {
+      counts_without_first.resize(n);
+      return counts_without_first.data();
+    }
     void clear() {
       text.clear();
       hash.clear();

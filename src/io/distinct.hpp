@@ -19,7 +19,8 @@
 //
 // Speed: past a few million distinct values every add() of a new value misses the CPU
 // caches, once (a slot holds the value, its count and its first line); a caller that knows
-// the next values can prefetch() their slots first, so that those misses overlap. The
+// the next values can prefetch() their slots first, so that those misses overlap, or give
+// them all at once to add_batch(), which also takes them in the table's address order. The
 // summary finds a value through a small hash index, so each add() after the switch costs
 // O(1) (amortised: the counters are all decremented at most once every heavy_k adds).
 #pragma once
