@@ -31,6 +31,8 @@ namespace bio = boost::iostreams;
 namespace {
 
 constexpr size_t k_compressed_chunk = 256 * 1024;
+// Plain files from this size on are read ahead on a thread (DecodeAhead).
+constexpr uint64_t k_plain_ahead_from = 16u << 20;
 
 // Counts what the decompressor consumed and remembers whether the file ended, so that an
 // error can say where in the file it happened and whether the file was cut short.
@@ -290,11 +292,12 @@ class DecodeAhead {
  public:
   DecodeAhead(DecodingFilter filter, FileCursor* cursor)
       : m_filter(std::move(filter)), m_source(cursor), m_cursor(cursor) {
-    for (int i = 0; i < k_chunks; ++i) {
-      m_free.emplace_back();
-    }
-    m_thread = std::thread([this] { run(); });
+    start();
   }
+  // A file that is not compressed, read ahead the same way: the thread's read() does the
+  // kernel's copy (and its page-cache look-ups) on the other core, where the hasher of the
+  // same file leaves room; the reader copies from a chunk just written, still in the caches.
+  explicit DecodeAhead(FileCursor* cursor) : m_source(cursor), m_cursor(cursor) { start(); }
   ~DecodeAhead() {
     {
       std::lock_guard lock(m_mutex);
@@ -305,6 +308,9 @@ class DecodeAhead {
   }
   DecodeAhead(const DecodeAhead&) = delete;
   DecodeAhead& operator=(const DecodeAhead&) = delete;
+  bool decodes() const { return m_filter.has_value(); }
+  // A plain file's read error (set before the thread queues its error).
+  const std::string& read_error() const { return m_read_error; }
 
   // Copies up to n decoded bytes to dst; 0 at the end of the data. Throws the decoder's
   // error from a call that copied nothing, once every byte decoded before it is out.
@@ -339,6 +345,35 @@ class DecodeAhead {
     size_t size = 0;
     uint64_t file_offset = 0;
   };
+
+  // A plain file's read(), counted as CountingSource counts; an error is kept in the words
+  // of InputStream::Impl::read_plain().
+  std::streamsize read_file(char* to, size_t room) {
+    for (;;) {
+      ssize_t got = ::read(m_cursor->fd, to, room);
+      if (got < 0 && errno == EINTR) {
+        continue;
+      }
+      if (got < 0) {
+        m_read_error = fmt::format("read error: {}", std::strerror(errno));
+        throw DecodeError(m_read_error, false, m_cursor->consumed);
+      }
+      if (got == 0) {
+        m_cursor->eof = true;
+        return -1;
+      }
+      m_cursor->consumed += static_cast<uint64_t>(got);
+      count_read(static_cast<uint64_t>(got));
+      return got;
+    }
+  }
+
+  void start() {
+    for (int i = 0; i < k_chunks; ++i) {
+      m_free.emplace_back();
+    }
+    m_thread = std::thread([this] { run(); });
+  }
 
   // The reader's side: hands the chunk it finished back and takes the next one.
   bool next_chunk() {
@@ -381,9 +416,10 @@ class DecodeAhead {
       std::optional<DecodeError> error;
       try {
         while (chunk.size < chunk.bytes.size()) {
-          std::streamsize got =
-              m_filter.read(m_source, chunk.bytes.data() + chunk.size,
-                            static_cast<std::streamsize>(chunk.bytes.size() - chunk.size));
+          char* to = chunk.bytes.data() + chunk.size;
+          auto room = static_cast<std::streamsize>(chunk.bytes.size() - chunk.size);
+          std::streamsize got = m_filter ? m_filter->read(m_source, to, room)
+                                         : read_file(to, static_cast<size_t>(room));
           if (got <= 0) {
             end = true;
             break;
@@ -417,7 +453,7 @@ class DecodeAhead {
     }
   }
 
-  DecodingFilter m_filter;
+  std::optional<DecodingFilter> m_filter;  // none: the file's bytes as they are
   CountingSource m_source;
   FileCursor* m_cursor;
   uint64_t m_chunks_made = 0;  // by the thread
@@ -429,6 +465,7 @@ class DecodeAhead {
   bool m_done = false;  // the thread has queued its last chunk
   bool m_stop = false;
   std::optional<DecodeError> m_error;  // set with m_done
+  std::string m_read_error;            // set with m_done
   // The reader's side, touched by the reader only.
   Chunk m_current;
   size_t m_pos = 0;
@@ -498,7 +535,8 @@ struct InputStream::Impl {
     std::optional<uint64_t> at;
   };
   std::optional<Pending> pending;
-  // gzip, bzip2 and xz: a decoder on a thread of its own, ahead of the reader.
+  // gzip, bzip2 and xz: a decoder on a thread of its own, ahead of the reader; a large plain
+  // file: its reads on that thread.
   std::unique_ptr<DecodeAhead> ahead;
   // zstd: a Boost.Iostreams chain.
   std::unique_ptr<bio::filtering_istreambuf> chain;
@@ -581,6 +619,11 @@ InputStream::InputStream(const std::filesystem::path& path) : m_impl(std::make_u
   ssize_t got = ::pread(m.cursor.fd, magic, sizeof magic, 0);
   m.codec = detect_codec(std::string_view(magic, got > 0 ? static_cast<size_t>(got) : 0));
   if (m.codec == Codec::none) {
+    // A large file is read ahead on a thread (see DecodeAhead); a small one, or the few
+    // bytes that sniffing a file's kind needs, is not worth one.
+    if (m.size >= k_plain_ahead_from) {
+      m.ahead = std::make_unique<DecodeAhead>(&m.cursor);
+    }
     return;
   }
   switch (m.codec) {
@@ -635,6 +678,12 @@ size_t InputStream::Impl::read_decoded(char* dst, size_t n) {
   try {
     return ahead->read(dst, n);
   } catch (const DecodeError& e) {
+    if (!ahead->decodes()) {
+      // A plain file's read error, as read_plain() reports it.
+      failed = true;
+      throw InputError(Location{path.string(), std::nullopt, e.at, true},
+                       ahead->read_error().empty() ? std::string(e.what()) : ahead->read_error());
+    }
     fail(e.what(), e.truncated, e.at);
   }
 }

@@ -247,3 +247,48 @@ TEST_CASE("sha256 of a file") {
   auto p = dir.write("abc", "abc");
   CHECK(io::sha256_file(p) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
+
+TEST_CASE("a large plain file, read ahead on a thread: the same bytes, offsets and lines") {
+  // From 16 MiB on a plain file's reads run on a thread ahead of the reader (input.cpp);
+  // below, in the reader's own calls. Both must give the file as it is.
+  TempDir dir;
+  for (size_t size : {(size_t{16} << 20) - 1, size_t{16} << 20, (size_t{16} << 20) + 1234567}) {
+    INFO("size " << size);
+    std::string content;
+    content.reserve(size);
+    uint64_t lines = 0;
+    for (uint64_t i = 0; content.size() < size; ++i) {
+      std::string line = std::to_string(i * 7919) + "\t" + std::string(i % 300, 'a' + i % 26);
+      content += line;
+      content += '\n';
+    }
+    content.resize(size);  // the last line may lack its newline
+    for (char c : content) {
+      lines += c == '\n';
+    }
+    const auto path = dir.write("plain-" + std::to_string(size) + ".txt", content);
+    for (size_t chunk : {size_t{7919}, (size_t{4} << 20) + 1}) {
+      io::InputStream in(path);
+      CHECK(in.codec() == io::Codec::none);
+      CHECK(read_all(in, chunk) == content);
+      CHECK(in.offset() == size);
+      CHECK(in.file_offset() == size);
+      char probe = 0;
+      CHECK(in.read(&probe, 1) == 0);  // the end stays the end
+    }
+    io::InputStream in(path);
+    io::LineReader reader(in, 1 << 20);
+    io::Line line;
+    uint64_t count = 0;
+    uint64_t last_offset = 0;
+    while (reader.next(line)) {
+      ++count;
+      last_offset = line.offset;
+    }
+    CHECK(count == lines + (content.back() == '\n' ? 0 : 1));
+    CHECK(last_offset == content.rfind('\n', size - 2) + 1);
+    io::Head head = io::read_head(path);
+    CHECK(head.bytes == content.substr(0, 64 * 1024));
+    CHECK_FALSE(head.whole_file);
+  }
+}
