@@ -18,6 +18,7 @@
 #include <emmintrin.h>
 #endif
 
+#include "base/json_row.hpp"
 #include "base/text.hpp"
 #include "io/distinct.hpp"
 #include "pgdump/copy_text.hpp"
@@ -601,14 +602,10 @@ class CopyStats final : public CopyConsumer {
   }
 
   void store_row(std::string_view text, uint64_t line) {
-    nlohmann::json values = nlohmann::json::array();
-    for (auto& f : decode_copy_row(text)) {
-      values.push_back(f ? nlohmann::json(*f) : nlohmann::json());
-    }
     store::TableRowFact r;
     r.section = m_section;
     r.line = static_cast<int64_t>(line);
-    r.row_values = values.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    r.row_values = json_row::encode(decode_copy_row(text));
     m_out.add(r);
     ++m_stored;
   }

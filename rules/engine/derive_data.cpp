@@ -13,7 +13,9 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <unordered_set>
 
+#include "base/json_row.hpp"
 #include "rules/engine/derive.hpp"
 
 namespace dbautopsy::rules {
@@ -115,12 +117,7 @@ std::optional<Snapshot> load_snapshot(store::Store& store, const std::string& ro
     while (rows.step()) {
       Row r;
       r.line = rows.get_int(0);
-      auto arr = nlohmann::json::parse(rows.get_text(1), nullptr, false);
-      if (arr.is_array()) {
-        for (const auto& v : arr) {
-          r.values.push_back(v.is_string() ? Value(v.get<std::string>()) : Value());
-        }
-      }
+      json_row::decode(rows.get_text_view(1), r.values);
       t.rows.push_back(std::move(r));
     }
     s.tables[{t.schema, t.name}] = std::move(t);
@@ -218,17 +215,23 @@ std::optional<NaturalKey> natural_key(
   if (best || t.rows.empty()) {
     return best;
   }
+  // Each key as its values' lengths and bytes: one string per row, no JSON.
   auto unique = [&](const std::vector<int>& idx) {
-    std::set<std::string> seen;
+    std::unordered_set<std::string> seen;
+    seen.reserve(t.rows.size());
+    std::string key;
     for (const Row& r : t.rows) {
-      std::vector<Value> key;
+      key.clear();
       for (int i : idx) {
         if (i >= static_cast<int>(r.values.size()) || !r.values[static_cast<size_t>(i)]) {
           return false;
         }
-        key.push_back(r.values[static_cast<size_t>(i)]);
+        const std::string& v = *r.values[static_cast<size_t>(i)];
+        key += std::to_string(v.size());
+        key += ':';
+        key += v;
       }
-      if (!seen.insert(key_text(key)).second) {
+      if (!seen.insert(key).second) {
         return false;
       }
     }

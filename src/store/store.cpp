@@ -223,6 +223,12 @@ std::string Statement::get_text(int i) const {
   return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(m_stmt, i))) : std::string();
 }
 
+std::string_view Statement::get_text_view(int i) const {
+  const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(m_stmt, i));
+  return p ? std::string_view(p, static_cast<size_t>(sqlite3_column_bytes(m_stmt, i)))
+           : std::string_view();
+}
+
 std::optional<std::string> Statement::get_optional_text(int i) const {
   if (is_null(i)) {
     return std::nullopt;

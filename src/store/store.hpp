@@ -74,6 +74,9 @@ class Statement {
   int64_t get_int(int i) const;
   double get_double(int i) const;
   std::string get_text(int i) const;
+  // The text without a copy: valid until the next step(), reset() or read of the column
+  // as another type.
+  std::string_view get_text_view(int i) const;
   std::optional<std::string> get_optional_text(int i) const;
   std::optional<int64_t> get_optional_int(int i) const;
 

@@ -1,0 +1,26 @@
+// A stored row as the store keeps it (table_row.row_values): a JSON array of strings and
+// nulls, one per column, as nlohmann::json's dump(-1, ' ', false, replace) writes it.
+// These two functions read and write that text without building a JSON document: the ingest
+// writes up to --row-cap rows per table and the analysis reads them all back. Their results
+// are byte for byte those of nlohmann::json (the unit tests compare them on random rows);
+// text they are not sure of (bytes past ASCII, whose UTF-8 nlohmann::json checks and
+// replaces by its own rules; \u escapes, or anything but an array of strings and nulls when
+// reading) goes through nlohmann::json itself.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace dbautopsy::json_row {
+
+using Value = std::optional<std::string>;
+
+std::string encode(const std::vector<Value>& values);
+
+// The values of `text`; false (and `out` cleared) when it is not a JSON array (an element
+// that is neither a string nor null is read as null, as the analysis always did).
+bool decode(std::string_view text, std::vector<Value>& out);
+
+}  // namespace dbautopsy::json_row
