@@ -112,17 +112,22 @@ size_t find_number_word(std::string_view m, size_t from, std::string_view& numbe
   return std::string_view::npos;
 }
 
-// The length of `word` (lower case) at m[p], case-insensitively; 0 when it is not there.
-size_t keyword_at(std::string_view m, size_t p, std::string_view word) {
+// Whether the letters of `word` (lower case) are at m[p], in any case.
+bool letters_at(std::string_view m, size_t p, std::string_view word) {
   if (m.size() - p < word.size()) {
-    return 0;
+    return false;
   }
   for (size_t i = 0; i < word.size(); ++i) {
-    if (static_cast<char>(m[p + i] | 0x20) != word[i] || !is_alpha(m[p + i])) {
-      return 0;
+    if (static_cast<char>(m[p + i] | 0x20) != word[i]) {  // only A-Z and a-z give a-z
+      return false;
     }
   }
-  return word.size();
+  return true;
+}
+
+// The length of `word` (lower case) at m[p], in any case; 0 when it is not there.
+size_t keyword_at(std::string_view m, size_t p, std::string_view word) {
+  return letters_at(m, p, word) ? word.size() : 0;
 }
 
 // (?i)\b(insert\s+into|update|from|into|table)\s+"?([A-Za-z_][\w$]*(?:\.[A-Za-z_][\w$]*)?)"?
@@ -160,8 +165,10 @@ size_t find_sql_table(std::string_view m, size_t from, std::string_view& keyword
     }
     return j;
   };
+  static constexpr std::string_view k_words[] = {"update", "from", "into", "table"};
   for (size_t p = from; p < m.size(); ++p) {
-    if (!is_alpha(m[p]) || !boundary_at(m, p, from)) {
+    const char c = static_cast<char>(m[p] | 0x20);
+    if ((c != 'i' && c != 'u' && c != 'f' && c != 't') || !boundary_at(m, p, from)) {
       continue;
     }
     // The alternatives in their order: the first that matches at p.
@@ -179,7 +186,7 @@ size_t find_sql_table(std::string_view m, size_t from, std::string_view& keyword
         }
       }
     }
-    for (std::string_view word : {"update", "from", "into", "table"}) {
+    for (std::string_view word : k_words) {
       if (size_t n = keyword_at(m, p, word)) {
         if (size_t end = rest(p + n, table); end != std::string_view::npos) {
           keyword = m.substr(p, n);
@@ -307,18 +314,16 @@ std::vector<store::LogEntityFact> entities_of(std::string_view message, std::str
   if (row_counts && has_digit) {
     has_digit = false;
     for (size_t i = 0; i + 3 <= message.size() && !has_digit; ++i) {
-      char c = static_cast<char>(message[i] | 0x20);
-      has_digit = (c == 'r' && text::istarts_with(message.substr(i, 3), "row")) ||
-                  (c == 'r' && text::istarts_with(message.substr(i, 6), "record"));
+      has_digit = (message[i] | 0x20) == 'r' &&
+                  (letters_at(message, i, "row") || letters_at(message, i, "record"));
     }
   }
   bool sql_words = false;
   for (size_t i = 0; i + 4 <= message.size() && !sql_words; ++i) {
     char c = static_cast<char>(message[i] | 0x20);
     if (c == 'i' || c == 'u' || c == 'f' || c == 't') {
-      std::string_view w = message.substr(i, 6);
-      sql_words = text::istarts_with(w, "into") || text::istarts_with(w, "update") ||
-                  text::istarts_with(w, "from") || text::istarts_with(w, "table");
+      sql_words = letters_at(message, i, "into") || letters_at(message, i, "update") ||
+                  letters_at(message, i, "from") || letters_at(message, i, "table");
     }
   }
   // PostgreSQL's messages about missing and named objects.
