@@ -27,8 +27,12 @@
 # the entities (kind, name, value, count) other than the ids and counts of PostgreSQL's
 # routine LOG entries, which a store since schema 8 keeps for counts of rows only.
 #
+# --logs DIR: build the logs in DIR (postgresql.log, postgresql.csv) and keep them; a later run
+# with the same DIR reuses the logs found there instead of building them again (to profile, or
+# to compare two builds on the same files).
+#
 # Usage: bench/log_speed.sh [--gb N] [--dbautopsy PATH] [--reference PATH] [--skip-pgbadger]
-#                           [--skip-lnav] [--only stderr|csv]
+#                           [--skip-lnav] [--only stderr|csv] [--logs DIR]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
@@ -38,6 +42,7 @@ reference=
 only=
 skip_pgbadger=0
 skip_lnav=0
+logs=
 while [ $# -gt 0 ]; do
   case $1 in
     --gb) gb=$2; shift 2 ;;
@@ -46,8 +51,9 @@ while [ $# -gt 0 ]; do
     --only) only=$2; shift 2 ;;
     --skip-pgbadger) skip_pgbadger=1; shift ;;
     --skip-lnav) skip_lnav=1; shift ;;
+    --logs) logs=$2; shift 2 ;;
     *) echo "usage: $0 [--gb N] [--dbautopsy PATH] [--reference PATH] [--skip-pgbadger]" \
-            "[--skip-lnav] [--only stderr|csv]" >&2; exit 2 ;;
+            "[--skip-lnav] [--only stderr|csv] [--logs DIR]" >&2; exit 2 ;;
   esac
 done
 [ -x "$dbautopsy" ] || { echo "build dbautopsy first, or pass --dbautopsy" >&2; exit 2; }
@@ -56,11 +62,18 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 log="$work/postgresql.log"
 csvlog="$work/postgresql.csv"
+if [ -n "$logs" ]; then
+  mkdir -p "$logs"
+  log="$logs/postgresql.log"
+  csvlog="$logs/postgresql.csv"
+fi
 prefix='%m [%p]: [%l-1] user=%u,db=%d,app=%a,client=%h,e=%e '
 
-if [ "$only" != csv ]; then
+if [ "$only" != csv ] && [ -s "$log" ] && [ -n "$logs" ]; then
+  echo "reusing $log"
+elif [ "$only" != csv ]; then
 echo "building a ${gb} GiB stderr log from real entries..."
-/usr/bin/python3 - "$root/fixtures/logs/pg_stderr/postgresql.log" "$corpus/pg_logs" "$log" "$gb" <<'PY'
+/usr/bin/python3 - "$root/fixtures/logs/pg_stderr/postgresql.log" "$corpus/pg_logs" "$log.part" "$gb" <<'PY'
 import bz2, gzip, re, sys
 from datetime import datetime, timedelta
 
@@ -124,10 +137,13 @@ with open(out, "w", encoding="utf-8") as f:
         written += len(s.encode("utf-8"))
 print(f"{written / (1 << 30):.2f} GiB, {len(entries)} distinct entries repeated")
 PY
+mv "$log.part" "$log"
 fi
-if [ "$only" != stderr ]; then
+if [ "$only" != stderr ] && [ -s "$csvlog" ] && [ -n "$logs" ]; then
+  echo "reusing $csvlog"
+elif [ "$only" != stderr ]; then
 echo "building a ${gb} GiB csvlog from real entries..."
-/usr/bin/python3 - "$root/fixtures/logs/formats/formats.csv" "$corpus/pg_logs" "$csvlog" "$gb" \
+/usr/bin/python3 - "$root/fixtures/logs/formats/formats.csv" "$corpus/pg_logs" "$csvlog.part" "$gb" \
   <<'PY'
 import csv, io, sys
 from datetime import datetime, timedelta
@@ -170,6 +186,7 @@ with open(out, "w", encoding="utf-8", newline="") as f:
         written += len(s.encode("utf-8"))
 print(f"{written / (1 << 30):.2f} GiB, {len(records)} distinct entries repeated")
 PY
+mv "$csvlog.part" "$csvlog"
 fi
 
 timed() {  # LABEL CMD...: wall seconds and peak RSS (KiB) from GNU time
@@ -257,7 +274,7 @@ for label, (wall, rss, cpu) in rows.items():
     print(f"{label:<14}{wall:>9.1f}{cpu:>9.1f}{mib / max(cpu, 0.01):>11.0f}{rss / 1024:>14.0f}"
           f"{wall / max(d[0], 0.01):>18.2f}{cpu / max(d[2], 0.01):>17.2f}")
 PY
-  rm -f "$file"
+  [ -n "$logs" ] || rm -f "$file"
 }
 
 status=0

@@ -283,6 +283,8 @@ CsvLogSummary read_pg_csv(io::Source& in, store::FactWriter& out, size_t max_rec
   std::string last_zone;
   int64_t utf8_problems = 0;
   bool odd_width_noted = false;
+  // The entries are stored by a thread of their own while the next ones are parsed.
+  store::FactWriter::Pipeline pipeline(out);
   io::Line line;
   while (reader.next(line)) {
     if (!records.feed(line.text, static_cast<int64_t>(line.number), line.complete)) {
@@ -365,7 +367,7 @@ CsvLogSummary read_pg_csv(io::Source& in, store::FactWriter& out, size_t max_rec
     event->line = first;
     event->end_line = last;
     finish_event(*event);
-    out.add(*event);
+    out.add(std::move(*event));
     ++s.events;
   }
   if (records.open() && records.in_quotes()) {
@@ -389,6 +391,7 @@ CsvLogSummary read_pg_csv(io::Source& in, store::FactWriter& out, size_t max_rec
     add_problem(out, std::nullopt, "error", "pg-csv-empty",
                 fmt::format("no csvlog record in {} lines; {}", s.lines, k_expected));
   }
+  pipeline.finish();
   return s;
 }
 

@@ -531,7 +531,7 @@ class JsonReader {
       }
     }
     finish_event(e);
-    m_out.add(e);
+    m_out.add(std::move(e));
     ++m_s.events;
   }
 
@@ -551,6 +551,8 @@ JsonLogSummary read_pg_json(io::Source& in, store::FactWriter& out, size_t max_l
   JsonLogSummary s;
   io::LineReader reader(in);
   JsonReader r(out, s);
+  // The entries are stored by a thread of their own while the next ones are parsed.
+  store::FactWriter::Pipeline pipeline(out);
   io::Line line;
   std::string buf;
   bool too_long = false;
@@ -601,6 +603,7 @@ JsonLogSummary read_pg_json(io::Source& in, store::FactWriter& out, size_t max_l
     add_problem(out, std::nullopt, "error", "pg-json-empty",
                 fmt::format("no jsonlog, CloudNativePG or Cloud SQL entry in {} lines", s.lines));
   }
+  pipeline.finish();
   return s;
 }
 

@@ -1440,7 +1440,7 @@ class Reader {
       }
     }
     finish_event(e);
-    m_out.add(e);
+    m_out.add(std::move(e));
     ++m_events;
     m_pending.reset();
     m_last = nullptr;
@@ -1511,6 +1511,8 @@ PgStderrSummary read_pg_stderr(io::Source& in, store::FactWriter& out,
                            ? "pg-stderr:" + s.prefix
                            : fmt::format("pg-stderr+{}:{}", envelope_name(s.envelope), s.prefix);
   Reader r(out, PgPrefix::parse(s.prefix), s.envelope, std::move(format));
+  // The entries are stored by a thread of their own while the next ones are parsed.
+  store::FactWriter::Pipeline pipeline(out);
   io::Line line;
   try {
     while (reader.next(line)) {
@@ -1543,6 +1545,7 @@ PgStderrSummary read_pg_stderr(io::Source& in, store::FactWriter& out,
         s.lines, s.prefix);
     out.add(p);
   }
+  pipeline.finish();
   return s;
 }
 

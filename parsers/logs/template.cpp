@@ -20,6 +20,184 @@ bool is_digit(char c) {
   return c >= '0' && c <= '9';
 }
 
+// RE2's \w and \b: ASCII letters, digits and _.
+bool is_ascii_word(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) || c == '_';
+}
+
+bool is_alpha(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+bool is_space(char c) {  // RE2's \s
+  return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r';
+}
+
+bool all_ascii(std::string_view s) {
+  for (char c : s) {
+    if (static_cast<unsigned char>(c) >= 0x80) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Hand-written equivalents of the searches message_entities makes most often, for ASCII
+// messages (RE2 reads the others: its (?i) folds a few non-ASCII letters to ASCII ones). Each
+// finds the leftmost match from `from`, as RE2::FindAndConsume does on the rest of the text
+// after its last match -- where `\b` holds at the start of that rest, since RE2 sees it as the
+// start of a text -- and returns where the match ends, or npos.
+// A search resumes at `from` = the end of the last match (0 at first).
+bool boundary_at(std::string_view m, size_t p, size_t from) {
+  return p == from || !is_ascii_word(m[p - 1]);
+}
+
+// (?i)\b([A-Za-z][A-Za-z_]*)[ #=:]+#?(\d+)\b
+size_t find_word_number(std::string_view m, size_t from, std::string_view& name,
+                        std::string_view& number) {
+  for (size_t p = from; p < m.size(); ++p) {
+    if (!is_alpha(m[p]) || !boundary_at(m, p, from)) {
+      continue;
+    }
+    size_t j = p + 1;
+    while (j < m.size() && (is_alpha(m[j]) || m[j] == '_')) {
+      ++j;
+    }
+    size_t name_end = j;
+    while (j < m.size() && (m[j] == ' ' || m[j] == '#' || m[j] == '=' || m[j] == ':')) {
+      ++j;
+    }
+    if (j == name_end || j >= m.size() || !is_digit(m[j])) {
+      p = name_end - 1;  // no start inside the name: not at a boundary
+      continue;
+    }
+    size_t d = j;
+    while (j < m.size() && is_digit(m[j])) {
+      ++j;
+    }
+    if (j < m.size() && is_ascii_word(m[j])) {
+      p = name_end - 1;
+      continue;
+    }
+    name = m.substr(p, name_end - p);
+    number = m.substr(d, j - d);
+    return j;
+  }
+  return std::string_view::npos;
+}
+
+// \b(\d[\d,]*) ([A-Za-z][A-Za-z_]*)
+size_t find_number_word(std::string_view m, size_t from, std::string_view& number,
+                        std::string_view& noun) {
+  for (size_t p = from; p < m.size(); ++p) {
+    if (!is_digit(m[p]) || !boundary_at(m, p, from)) {
+      continue;
+    }
+    size_t j = p + 1;
+    while (j < m.size() && (is_digit(m[j]) || m[j] == ',')) {
+      ++j;
+    }
+    if (j + 1 >= m.size() || m[j] != ' ' || !is_alpha(m[j + 1])) {
+      continue;
+    }
+    size_t n = j + 1;
+    size_t e = n + 1;
+    while (e < m.size() && (is_alpha(m[e]) || m[e] == '_')) {
+      ++e;
+    }
+    number = m.substr(p, j - p);
+    noun = m.substr(n, e - n);
+    return e;
+  }
+  return std::string_view::npos;
+}
+
+// Whether the letters of `word` (lower case) are at m[p], in any case.
+bool letters_at(std::string_view m, size_t p, std::string_view word) {
+  if (m.size() - p < word.size()) {
+    return false;
+  }
+  for (size_t i = 0; i < word.size(); ++i) {
+    if (static_cast<char>(m[p + i] | 0x20) != word[i]) {  // only A-Z and a-z give a-z
+      return false;
+    }
+  }
+  return true;
+}
+
+// The length of `word` (lower case) at m[p], in any case; 0 when it is not there.
+size_t keyword_at(std::string_view m, size_t p, std::string_view word) {
+  return letters_at(m, p, word) ? word.size() : 0;
+}
+
+// (?i)\b(insert\s+into|update|from|into|table)\s+"?([A-Za-z_][\w$]*(?:\.[A-Za-z_][\w$]*)?)"?
+size_t find_sql_table(std::string_view m, size_t from, std::string_view& keyword,
+                      std::string_view& table) {
+  auto ident_end = [&](size_t i) {
+    while (i < m.size() && (is_ascii_word(m[i]) || m[i] == '$')) {
+      ++i;
+    }
+    return i;
+  };
+  // The rest after the keyword (at k): returns the end of the match, or npos.
+  auto rest = [&](size_t k, std::string_view& t) {
+    size_t j = k;
+    while (j < m.size() && is_space(m[j])) {
+      ++j;
+    }
+    if (j == k) {
+      return std::string_view::npos;
+    }
+    if (j < m.size() && m[j] == '"') {
+      ++j;
+    }
+    if (j >= m.size() || !(is_alpha(m[j]) || m[j] == '_')) {
+      return std::string_view::npos;
+    }
+    size_t start = j;
+    j = ident_end(j + 1);
+    if (j + 1 < m.size() && m[j] == '.' && (is_alpha(m[j + 1]) || m[j + 1] == '_')) {
+      j = ident_end(j + 2);
+    }
+    t = m.substr(start, j - start);
+    if (j < m.size() && m[j] == '"') {
+      ++j;
+    }
+    return j;
+  };
+  static constexpr std::string_view k_words[] = {"update", "from", "into", "table"};
+  for (size_t p = from; p < m.size(); ++p) {
+    const char c = static_cast<char>(m[p] | 0x20);
+    if ((c != 'i' && c != 'u' && c != 'f' && c != 't') || !boundary_at(m, p, from)) {
+      continue;
+    }
+    // The alternatives in their order: the first that matches at p.
+    if (size_t n = keyword_at(m, p, "insert")) {
+      size_t j = p + n;
+      while (j < m.size() && is_space(m[j])) {
+        ++j;
+      }
+      if (j > p + n) {
+        if (size_t n2 = keyword_at(m, j, "into")) {
+          if (size_t end = rest(j + n2, table); end != std::string_view::npos) {
+            keyword = m.substr(p, j + n2 - p);
+            return end;
+          }
+        }
+      }
+    }
+    for (std::string_view word : k_words) {
+      if (size_t n = keyword_at(m, p, word)) {
+        if (size_t end = rest(p + n, table); end != std::string_view::npos) {
+          keyword = m.substr(p, n);
+          return end;
+        }
+      }
+    }
+  }
+  return std::string_view::npos;
+}
+
 }  // namespace
 
 std::string message_template(std::string_view m) {
@@ -106,9 +284,12 @@ std::string template_hash(std::string_view templ) {
   return fmt::format("{:016x}", XXH3_64bits(templ.data(), templ.size()));
 }
 
-std::vector<store::LogEntityFact> message_entities(std::string_view message,
-                                                   std::string_view sqlstate,
-                                                   NumberEntities numbers) {
+namespace {
+
+std::vector<store::LogEntityFact> entities_of(std::string_view message, std::string_view sqlstate,
+                                              NumberEntities numbers, bool use_re2) {
+  // The hand-written searches read ASCII messages; RE2 the others.
+  use_re2 = use_re2 || !all_ascii(message);
   std::vector<store::LogEntityFact> out;
   auto add = [&](std::string kind, std::optional<std::string> name, std::string value) {
     for (const auto& e : out) {
@@ -133,18 +314,16 @@ std::vector<store::LogEntityFact> message_entities(std::string_view message,
   if (row_counts && has_digit) {
     has_digit = false;
     for (size_t i = 0; i + 3 <= message.size() && !has_digit; ++i) {
-      char c = static_cast<char>(message[i] | 0x20);
-      has_digit = (c == 'r' && text::istarts_with(message.substr(i, 3), "row")) ||
-                  (c == 'r' && text::istarts_with(message.substr(i, 6), "record"));
+      has_digit = (message[i] | 0x20) == 'r' &&
+                  (letters_at(message, i, "row") || letters_at(message, i, "record"));
     }
   }
   bool sql_words = false;
   for (size_t i = 0; i + 4 <= message.size() && !sql_words; ++i) {
     char c = static_cast<char>(message[i] | 0x20);
     if (c == 'i' || c == 'u' || c == 'f' || c == 't') {
-      std::string_view w = message.substr(i, 6);
-      sql_words = text::istarts_with(w, "into") || text::istarts_with(w, "update") ||
-                  text::istarts_with(w, "from") || text::istarts_with(w, "table");
+      sql_words = letters_at(message, i, "into") || letters_at(message, i, "update") ||
+                  letters_at(message, i, "from") || letters_at(message, i, "table");
     }
   }
   // PostgreSQL's messages about missing and named objects.
@@ -191,10 +370,24 @@ std::vector<store::LogEntityFact> message_entities(std::string_view message,
   // is an id of a team, "41 rows" a count of rows.
   static const re2::RE2 sql_table(
       R"re((?i)\b(insert\s+into|update|from|into|table)\s+"?([A-Za-z_][\w$]*(?:\.[A-Za-z_][\w$]*)?)"?)re");
+  std::string keyword;
+  auto next_sql_table = [&](re2::StringPiece& s, size_t& pos) {
+    if (use_re2) {
+      return re2::RE2::FindAndConsume(&s, sql_table, &keyword, &a);
+    }
+    std::string_view k, t;
+    pos = find_sql_table(message, pos, k, t);
+    if (pos == std::string_view::npos) {
+      return false;
+    }
+    keyword.assign(k);
+    a.assign(t);
+    return true;
+  };
   if (sql_words) {
     re2::StringPiece s = in;
-    std::string keyword;
-    while (re2::RE2::FindAndConsume(&s, sql_table, &keyword, &a)) {
+    size_t pos = 0;
+    while (next_sql_table(s, pos)) {
       // The table an INSERT INTO / UPDATE / "into t" writes is named "written": a loop's
       // target, rather than the tables it reads FROM.
       std::string k = text::lower(keyword);
@@ -217,10 +410,27 @@ std::vector<store::LogEntityFact> message_entities(std::string_view message,
   // Where each id's number starts, so that the same digits are not also read as a count
   // ("batch 41: 41 rows": batch 41 is an id, 41 rows a count).
   std::vector<size_t> id_at;
+  // The searches of both patterns, by RE2 or by hand.
+  auto next_pair = [&](const re2::RE2& re, re2::StringPiece& s, size_t& pos, re2::StringPiece& one,
+                       re2::StringPiece& two) {
+    if (use_re2) {
+      return re2::RE2::FindAndConsume(&s, re, &one, &two);
+    }
+    std::string_view x, y;
+    pos = &re == &word_number ? find_word_number(message, pos, x, y)
+                              : find_number_word(message, pos, x, y);
+    if (pos == std::string_view::npos) {
+      return false;
+    }
+    one = re2::StringPiece(x.data(), x.size());
+    two = re2::StringPiece(y.data(), y.size());
+    return true;
+  };
   if (has_digit) {
     re2::StringPiece s = in;
     re2::StringPiece name_piece, number_piece;
-    while (re2::RE2::FindAndConsume(&s, word_number, &name_piece, &number_piece)) {
+    size_t pos = 0;
+    while (next_pair(word_number, s, pos, name_piece, number_piece)) {
       std::string name = text::lower(std::string_view(name_piece.data(), name_piece.size()));
       auto ends = [&](std::string_view tail) {
         return name.size() > tail.size() + 2 && name.ends_with(tail);
@@ -238,7 +448,8 @@ std::vector<store::LogEntityFact> message_entities(std::string_view message,
   if (has_digit) {
     re2::StringPiece s = in;
     re2::StringPiece number_piece, noun_piece;
-    while (re2::RE2::FindAndConsume(&s, number_word, &number_piece, &noun_piece)) {
+    size_t pos = 0;
+    while (next_pair(number_word, s, pos, number_piece, noun_piece)) {
       size_t at = static_cast<size_t>(number_piece.data() - message.data());
       if (std::find(id_at.begin(), id_at.end(), at) != id_at.end()) {
         continue;
@@ -258,6 +469,20 @@ std::vector<store::LogEntityFact> message_entities(std::string_view message,
     }
   }
   return out;
+}
+
+}  // namespace
+
+std::vector<store::LogEntityFact> message_entities(std::string_view message,
+                                                   std::string_view sqlstate,
+                                                   NumberEntities numbers) {
+  return entities_of(message, sqlstate, numbers, false);
+}
+
+std::vector<store::LogEntityFact> message_entities_re2(std::string_view message,
+                                                       std::string_view sqlstate,
+                                                       NumberEntities numbers) {
+  return entities_of(message, sqlstate, numbers, true);
 }
 
 bool routine_server_entry(const store::LogEventFact& event) {

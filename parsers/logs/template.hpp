@@ -31,6 +31,12 @@ std::vector<store::LogEntityFact> message_entities(std::string_view message,
                                                    std::string_view sqlstate,
                                                    NumberEntities numbers = NumberEntities::all);
 
+// The same with RE2 for every search: the reference the hand-written searches are tested
+// against.
+std::vector<store::LogEntityFact> message_entities_re2(
+    std::string_view message, std::string_view sqlstate,
+    NumberEntities numbers = NumberEntities::all);
+
 // Whether an event is a routine entry of PostgreSQL's own log (severity LOG in a pg-* format).
 bool routine_server_entry(const store::LogEventFact& event);
 

@@ -3,7 +3,14 @@
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <mutex>
+#include <thread>
+#include <variant>
 
+#include "base/error.hpp"
 #include "base/text.hpp"
 
 namespace dbautopsy::store {
@@ -83,9 +90,134 @@ void set_artifact_sha256(Store& store, int64_t artifact_id, std::string_view sha
   store.prepare("UPDATE artifact SET sha256 = ?2 WHERE id = ?1").run(artifact_id, sha256);
 }
 
+// The facts a Pipeline's store thread writes: batches of them, in the order they were added.
+struct FactWriter::Queue {
+  using Item = std::variant<ProblemFact, LogEventFact>;
+  static constexpr size_t k_batch = 512;   // entries handed over at a time
+  static constexpr size_t k_batches = 16;  // batches waiting at most (a bounded memory)
+
+  std::vector<Item> filling;  // the reader's batch
+  std::mutex mutex;
+  std::condition_variable work, room;
+  std::deque<std::vector<Item>> batches;
+  // Batches written, given back to the reader's thread to be freed there: its allocations
+  // are freed by the thread that made them (glibc's malloc is slower across threads).
+  std::vector<std::vector<Item>> spent;
+  bool closing = false;
+  std::exception_ptr error;  // what stopped the store thread
+  std::thread thread;
+
+  void add(Item&& item) {
+    filling.push_back(std::move(item));
+    if (filling.size() >= k_batch) {
+      hand_over();
+    }
+  }
+
+  void hand_over() {
+    std::vector<std::vector<Item>> written;
+    {
+      std::unique_lock lock(mutex);
+      room.wait(lock, [&] { return batches.size() < k_batches || error; });
+      if (error) {
+        std::rethrow_exception(error);
+      }
+      batches.push_back(std::move(filling));
+      written.swap(spent);
+      work.notify_one();
+    }
+    filling = {};
+    filling.reserve(k_batch);
+    // `written` is freed here, outside the lock.
+  }
+
+  void run(FactWriter& writer) {
+    for (;;) {
+      std::vector<Item> batch;
+      {
+        std::unique_lock lock(mutex);
+        work.wait(lock, [&] { return !batches.empty() || closing; });
+        if (batches.empty()) {
+          return;
+        }
+        batch = std::move(batches.front());
+        batches.pop_front();
+        room.notify_one();
+      }
+      try {
+        for (const auto& item : batch) {
+          std::visit([&](const auto& f) { writer.write(f); }, item);
+        }
+        std::lock_guard lock(mutex);
+        spent.push_back(std::move(batch));
+      } catch (...) {
+        std::lock_guard lock(mutex);
+        error = std::current_exception();
+        batches.clear();
+        room.notify_one();
+        return;
+      }
+    }
+  }
+};
+
 FactWriter::FactWriter(Store& store, int64_t artifact_id)
     : m_store(store), m_artifact(artifact_id) {}
-FactWriter::~FactWriter() = default;
+
+FactWriter::~FactWriter() {
+  if (m_queue) {
+    close_queue(false);
+  }
+}
+
+FactWriter::Pipeline::Pipeline(FactWriter& writer) : m_writer(writer) {
+  if (writer.m_queue) {
+    throw Error("a fact writer's pipeline is already open");
+  }
+  writer.m_queue = std::make_unique<Queue>();
+  writer.m_queue->filling.reserve(Queue::k_batch);
+  Queue& q = *writer.m_queue;
+  q.thread = std::thread([&q, &writer] { q.run(writer); });
+}
+
+FactWriter::Pipeline::~Pipeline() {
+  if (m_writer.m_queue) {
+    try {
+      m_writer.close_queue(false);
+    } catch (...) {
+    }
+  }
+}
+
+void FactWriter::Pipeline::finish() {
+  if (m_writer.m_queue) {
+    m_writer.close_queue(true);
+  }
+}
+
+void FactWriter::close_queue(bool rethrow) {
+  Queue& q = *m_queue;
+  std::exception_ptr error;
+  try {
+    if (!q.filling.empty()) {
+      q.hand_over();
+    }
+  } catch (...) {
+    error = std::current_exception();
+  }
+  {
+    std::lock_guard lock(q.mutex);
+    q.closing = true;
+    q.work.notify_one();
+  }
+  q.thread.join();
+  q.spent.clear();
+  error = error ? error : q.error;
+  m_queue.reset();
+  if (error && rethrow) {
+    std::rethrow_exception(error);
+  }
+}
 
 Statement& FactWriter::statement(int slot, std::string_view sql) {
   auto& st = m_statements[slot];
@@ -97,6 +229,14 @@ Statement& FactWriter::statement(int slot, std::string_view sql) {
 
 void FactWriter::add(const ProblemFact& f) {
   (f.severity == "error" ? m_errors : m_warnings) += 1;
+  if (m_queue) {
+    m_queue->add(Queue::Item(f));
+    return;
+  }
+  write(f);
+}
+
+void FactWriter::write(const ProblemFact& f) {
   statement(0,
             "INSERT INTO problem(artifact_id, line, byte_offset, in_file, severity, code, message, "
             "snippet) VALUES (?,?,?,?,?,?,?,?)")
@@ -248,6 +388,22 @@ void FactWriter::add(const TableRowFact& f) {
 }
 
 int64_t FactWriter::add(const LogEventFact& f) {
+  if (m_queue) {
+    m_queue->add(Queue::Item(f));
+    return 0;
+  }
+  return write(f);
+}
+
+void FactWriter::add(LogEventFact&& f) {
+  if (m_queue) {
+    m_queue->add(std::move(f));
+    return;
+  }
+  write(f);
+}
+
+int64_t FactWriter::write(const LogEventFact& f) {
   // Each template once (log_template); the log_event view joins it back.
   if (f.template_hash && f.template_text && m_templates.insert(*f.template_hash).second) {
     statement(20, "INSERT OR IGNORE INTO log_template(hash, template) VALUES (?,?)")

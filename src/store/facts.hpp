@@ -284,8 +284,30 @@ class FactWriter {
   void add(const MigrationDependencyFact& f);
   void add(const MigrationOperationFact& f);
   void add(const MigrationEffectFact& f);
-  // Returns the log_event id; writes its entities too.
+  // Returns the log_event id (0 while pipelined: the id is not known yet); writes its entities
+  // too.
   int64_t add(const LogEventFact& f);
+  // The same, taking the event (no copy while pipelined).
+  void add(LogEventFact&& f);
+
+  // A log reader's pipeline: while one is open, the log events and problems added are written
+  // by a store thread of their own, in the order they were added, while the reader goes on
+  // parsing (two cores: parsing, and SQLite). Batches of entries wait in a bounded queue. Only
+  // add(ProblemFact) and add(LogEventFact) may be called while it is open, and store() may not
+  // be used. finish() waits until every fact is written and throws the store's error, if one
+  // stopped the store thread (adding throws it too, as soon as it is known); the destructor
+  // (a reader's exception on its way) writes what was added, the error aside.
+  class Pipeline {
+   public:
+    explicit Pipeline(FactWriter& writer);
+    ~Pipeline();
+    Pipeline(const Pipeline&) = delete;
+    Pipeline& operator=(const Pipeline&) = delete;
+    void finish();
+
+   private:
+    FactWriter& m_writer;
+  };
 
   // Counts of problems written so far, by severity.
   int64_t errors() const { return m_errors; }
@@ -293,8 +315,13 @@ class FactWriter {
 
  private:
   Statement& statement(int slot, std::string_view sql);
+  void write(const ProblemFact& f);
+  int64_t write(const LogEventFact& f);
+  struct Queue;
+  void close_queue(bool rethrow);
 
   Store& m_store;
+  std::unique_ptr<Queue> m_queue;  // while a Pipeline is open
   int64_t m_artifact;
   std::map<int, std::unique_ptr<Statement>> m_statements;
   std::unordered_set<std::string> m_templates;  // template hashes written by this writer

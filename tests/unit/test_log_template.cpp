@@ -1,6 +1,8 @@
 // Message templates and the entities of log messages (parsers/logs/template.cpp).
 #include <catch2/catch.hpp>
 
+#include <random>
+
 #include "logs/template.hpp"
 
 using namespace dbautopsy;
@@ -83,4 +85,64 @@ TEST_CASE("ETL messages name ids, counts and tables") {
       "statement: INSERT INTO practice_backup (a) SELECT a FROM generate_series(1, 2) k", "");
   CHECK(has(es, "table", "written", "practice_backup"));
   CHECK(has(es, "table", std::nullopt, "generate_series"));
+}
+
+namespace {
+
+std::string entities_text(const std::vector<store::LogEntityFact>& es) {
+  std::string out;
+  for (const auto& e : es) {
+    out += e.kind + "|" + e.name.value_or("<null>") + "|" + e.value + "\n";
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("the hand-written entity searches find what RE2 finds") {
+  // Messages of the shapes the searches look for, then random strings of the characters their
+  // patterns turn on (word and non-word boundaries, separators, digit runs, quotes, keywords in
+  // any case), read both ways in both modes.
+  std::vector<std::string> messages = {
+      "copy batch 3 (41 rows) into polls_backup failed, attempt 5000",
+      "copy batch 41: 41 rows copied into t_backup (1681 rows in all)",
+      "Team ID preservation failed for team 87169",
+      "inserted 1,204 rows",
+      "statement: INSERT INTO practice_backup (a) SELECT a FROM generate_series(1, 2) k",
+      "statement: insert\tinto \"My_T\".x_y$1 values (1)",
+      "insert into(x) update a_b from \"c_d\"\"e_f\" into  s.t_u table_x tablex_y",
+      "duration: 0.123 ms  statement: UPDATE pgbench_accounts SET abalance = abalance + -4 "
+      "WHERE aid = 42;",
+      "automatic vacuum of table \"db.public.t_x\": index scans: 1 pages: 0 removed, 5 remain",
+      "id=5 ids: 7 team#8 team #9 abc123 4 x4 5rows 6 rows_7 3,4,5 rows",
+      "3 rows5 x",
+      "a 1b 2 c",
+      "x_:1 y==#2 z #3# 4",
+      "",
+      "5",
+      "FROM",
+      "from t_a\"update t_b",
+      "processed 12 records in 3 batches; record 44 skipped",
+  };
+  std::mt19937 rng(20261205);
+  const std::vector<std::string> pieces = {
+      "a",    "Z",     "_",     "t_x",    "9",      "12",     "3,4",  ",",     " ",      "  ",
+      "\t",   "\n",    "#",     "=",      ":",      ".",      "\"",   "$",     "-",      "(",
+      ")",    "row",   "rows",  "record", "insert", "INSERT", "into", "Into",  "update", "from",
+      "FROM", "table", "Table", "team",   "id",     "ed",     "ing",  "s.t_u", "x1"};
+  for (int i = 0; i < 20000; ++i) {
+    std::string m;
+    int n = static_cast<int>(rng() % 14);
+    for (int k = 0; k < n; ++k) {
+      m += pieces[rng() % pieces.size()];
+    }
+    messages.push_back(m);
+  }
+  for (const auto& m : messages) {
+    for (auto mode : {logs::NumberEntities::all, logs::NumberEntities::row_counts}) {
+      INFO(m);
+      CHECK(entities_text(logs::message_entities(m, "", mode)) ==
+            entities_text(logs::message_entities_re2(m, "", mode)));
+    }
+  }
 }

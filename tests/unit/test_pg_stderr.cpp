@@ -1,5 +1,6 @@
 // The PostgreSQL stderr log reader (parsers/logs/pg_stderr.cpp): prefixes given and detected,
 // entries over several lines, times in UTC, envelopes and bad input.
+#include <fmt/format.h>
 #include <catch2/catch.hpp>
 
 #include "base/error.hpp"
@@ -290,5 +291,88 @@ TEST_CASE("bad input is said with its line and kept around") {
               "2021-01-04 00:37:32.862 UTC,,,87,,5ff2634c.57,1,,2021-01-04 "
               "00:37:32 UTC,4/43,0,LOG,00000,\"automatic vacuum\",,,,,,,,,\"\"\n") == 0);
     CHECK(logs::sniff_pg_stderr("2024-01-14 20:50:01.000 UTC [1] LOG:  one\n") > 50);
+  }
+}
+
+TEST_CASE("entries stored by the pipeline's thread keep their order, lines and problems") {
+  // Many batches of entries, with lines of no entry among them (problems, written through
+  // the same queue) and entries over several lines.
+  std::string log;
+  int lines = 0;
+  for (int i = 0; i < 5000; ++i) {
+    log +=
+        fmt::format("2024-01-14 20:50:01.{:03d} UTC [{}] ERROR:  relation \"t{}\" does not exist\n",
+                    i % 1000, 100 + i % 7, i);
+    log += fmt::format("2024-01-14 20:50:01.{:03d} UTC [{}] STATEMENT:  SELECT * FROM t{}\n",
+                       i % 1000, 100 + i % 7, i);
+    lines += 2;
+    if (i % 500 == 0) {
+      log += "garbage that is no entry\n";
+      ++lines;
+    }
+  }
+  Read r = read_log(log, std::string("%m [%p] "));
+  CHECK(r.summary.events == 5000);
+  CHECK(r.summary.unmatched == 10);
+  CHECK(r.count("SELECT count(*) FROM log_event_row") == 5000);
+  // In the order of the lines, each entry with its statement.
+  CHECK(r.count("SELECT count(*) FROM log_event_row a JOIN log_event_row b ON b.id = a.id + 1 "
+                "WHERE b.line <= a.end_line") == 0);
+  CHECK(r.count("SELECT count(*) FROM log_event_row WHERE statement = 'SELECT * FROM ' || "
+                "substr(message, 11, instr(message, '\" does') - 11)") == 5000);
+  CHECK(r.one("SELECT message FROM log_event_row ORDER BY id LIMIT 1 OFFSET 4321") ==
+        "relation \"t4321\" does not exist");
+  CHECK(r.count("SELECT max(end_line) FROM log_event_row") == lines);
+  CHECK(r.count("SELECT count(*) FROM problem WHERE code = 'log-unmatched-line'") == 10);
+  CHECK(r.count("SELECT count(*) FROM problem a JOIN problem b ON b.id > a.id "
+                "WHERE b.line < a.line") == 0);
+  CHECK(r.count("SELECT count(*) FROM log_entity WHERE kind = 'relation'") == 5000);
+}
+
+TEST_CASE("a store error stops the pipeline and is said; what was added before stays") {
+  store::Store s = store::Store::open_memory();
+  store::ArtifactFact a;
+  a.path = "postgresql.log";
+  a.kind = "pg-log-stderr";
+  int64_t id = store::add_artifact(s, a);
+  auto event = [](int i) {
+    store::LogEventFact e;
+    e.line = e.end_line = i;
+    e.message = fmt::format("message {}", i);
+    e.format = "pg-stderr:%m ";
+    return e;
+  };
+  SECTION("the error comes out of finish()") {
+    s.exec("DROP VIEW log_event; DROP TABLE log_entity; DROP TABLE log_event_row");
+    store::FactWriter writer(s, id);
+    store::FactWriter::Pipeline pipeline(writer);
+    CHECK_THROWS_WITH(
+        [&] {
+          for (int i = 1; i <= 3000; ++i) {
+            writer.add(event(i));
+          }
+          pipeline.finish();
+        }(),
+        Catch::Contains("log_event_row"));
+  }
+  SECTION("an exception on its way: what was added is written") {
+    store::FactWriter writer(s, id);
+    try {
+      store::FactWriter::Pipeline pipeline(writer);
+      for (int i = 1; i <= 1500; ++i) {
+        writer.add(event(i));
+      }
+      store::ProblemFact p;
+      p.severity = "error";
+      p.code = "test";
+      p.message = "stopped";
+      writer.add(p);
+      throw InputError(Location{"postgresql.log", 1501, std::nullopt, false}, "stopped");
+    } catch (const InputError&) {
+    }
+    CHECK(writer.errors() == 1);
+    CHECK(s.scalar_int("SELECT count(*) FROM log_event_row") == 1500);
+    CHECK(s.scalar_int("SELECT max(line) FROM log_event_row") == 1500);
+    CHECK(s.scalar_int("SELECT count(*) FROM problem WHERE code = 'test'") == 1);
   }
 }
