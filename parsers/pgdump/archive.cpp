@@ -315,9 +315,13 @@ class Fields {
     }
     auto left = m_s.remaining();
     if (left && static_cast<uint64_t>(len) > *left) {
-      // Cut short (or a damaged length): the error is where the file ends.
+      // Cut short (or a damaged length): the error is where the file ends (this one, not
+      // that of a stream that ends before what it announced, such as a tar member's).
       char sink[16384];
-      while (m_s.read(sink, sizeof sink) > 0) {
+      try {
+        while (m_s.read(sink, sizeof sink) > 0) {
+        }
+      } catch (const InputError&) {
       }
       fail(m_s, fmt::format("the archive ends at {} inside {}, which announces {} bytes at {}: "
                             "the file is truncated (or the length is damaged)",

@@ -20,6 +20,8 @@ field it patches, so no offset is hard-coded.
   tar-pax-path      likewise in pax format (a `path` record)
   tar-long-data     a data member renamed to 10,000 characters (pax): pg_dump's reader
                     knows only the 100-byte name, so the member is missing
+  tar-toc-string    toc.dat's size patched to 1 TiB (base 256) and a TOC string's length to
+                    2^30 - 1: nothing is allocated by either
   tar-size-longer   a data member's size field patched to claim 1 GiB more than it has
   tar-size-shorter  ... to claim 100 bytes less than it has
   tar-size-2^80     ... to 2^80 bytes, in the base-256 form of GNU tar
@@ -338,6 +340,26 @@ def make_tar_size(how):
     return make
 
 
+def make_tar_toc_string(case, fixtures, a):
+    """toc.dat's size patched to 1 TiB and a TOC string's length to 2^30 - 1: neither may be
+    allocated."""
+    data = bytearray((Path(fixtures) / TAR).read_bytes())
+    with tarfile.open(Path(fixtures) / TAR) as t:
+        toc = t.getmember("toc.dat")
+    h = bytes(data[toc.offset:toc.offset + 512])
+    h = h[:124] + b"\x80" + (1 << 40).to_bytes(11, "big") + h[136:]
+    h = h[:148] + b"%06o\0 " % tar_checksum(h) + h[156:]
+    data[toc.offset:toc.offset + 512] = h
+    body = bytes(data[toc.offset_data:toc.offset_data + toc.size])
+    r, _, entries = read_toc(body)
+    e = next(e for e in entries if e["desc"] == "TABLE")
+    at = toc.offset_data + e["defn_at"]
+    data[at:at + 1 + r.int_size] = int_field((1 << 30) - 1, r.int_size)
+    path = case / "toc.tar"
+    path.write_bytes(bytes(data))
+    return path
+
+
 # name -> (maker, extra options, expected status, stderr regex, memory bound MiB, predicate
 # on the store, seconds)
 def cases(a):
@@ -373,6 +395,8 @@ def cases(a):
                          "all-tables"),
         "tar-long-data": (make_tar_long(tarfile.PAX_FORMAT, rename=True), [], "partial",
                           rf"long\.tar.*no member \d+\.dat.*{bytes_at}", 100, "other-tables"),
+        "tar-toc-string": (make_tar_toc_string, [], "partial",
+                           rf"toc\.tar.*{bytes_at}.*definition.*1073741823 bytes", 100, None),
         "tar-size-longer": (make_tar_size("longer"), [], "partial",
                             rf"size\.tar.*{bytes_at}.*size of \d+ bytes, past the end", 100,
                             "other-tables"),
