@@ -37,6 +37,7 @@ Usage: check_hostile_archives.py --dbautopsy PATH --fixtures DIR [--only NAME...
 """
 import argparse
 import gzip
+import io
 import os
 import re
 import shutil
@@ -181,6 +182,13 @@ def block_rows(data, r, e):
 END = b"\\.\n\n\n"
 
 
+def bomb_rows(row, mib):
+    """How many times bomb_stream repeats `row`."""
+    per_piece = MIB // len(row)
+    pieces = -(-(mib * MIB) // (per_piece * len(row)))
+    return pieces * per_piece
+
+
 def bomb_stream(row, mib):
     """A zlib stream of `row` repeated to `mib` MiB, in pieces, then the end of the data."""
     z = zlib.compressobj(9)
@@ -236,6 +244,7 @@ def make_zlib_bomb(case, fixtures, a):
     data, r, _, entries = custom_data(fixtures)
     e = table_data(entries)
     row = first_row(block_rows(data, r, e))
+    a.bomb_rows = bomb_rows(row, a.bomb_mb)
     block = bytearray(b"\x01" + int_field(e["id"], r.int_size))
     for piece in bomb_stream(row, a.bomb_mb):
         for i in range(0, len(piece), 1 << 16):
@@ -258,6 +267,7 @@ def make_dir_bomb(case, fixtures, a):
     name = next(e["file"] for e in dir_entries if e["desc"] == "TABLE DATA" and e["tag"] == tag)
     target = folder / (name + ".gz")
     row = first_row(gzip.decompress(target.read_bytes()))
+    a.bomb_rows = bomb_rows(row, a.bomb_mb)
     with open(target, "wb") as f:
         f.write(b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff")
         z = zlib.compressobj(9, zlib.DEFLATED, -15)
@@ -289,11 +299,16 @@ def rewrite_tar(src, dst, fmt, extra=False, rename=None):
             info.size = len(body)
             info.mtime = m.mtime
             info.mode = m.mode
-            out.addfile(info, __import__("io").BytesIO(body))
+            out.addfile(info, io.BytesIO(body))
             if extra and m.name == "toc.dat":
                 info = tarfile.TarInfo(LONG + ".dat")
                 info.size = len(body)
-                out.addfile(info, __import__("io").BytesIO(body))
+                out.addfile(info, io.BytesIO(body))
+    # The long names are there in the form asked for.
+    raw = Path(dst).read_bytes()
+    record = (b"././@LongLink" if fmt == tarfile.GNU_FORMAT else
+              b" path=" + LONG.encode())
+    assert record in raw and LONG.encode() in raw, "tarfile wrote no long name record"
 
 
 def tar_data_member(fixtures):
@@ -507,13 +522,12 @@ def main():
                 check(others == {t: v for t, v in want_stats.items() if t != bomb_table},
                       "the other tables' data differ from the sound archive's")
                 rows, complete = stats.get(bomb_table, (0, -1))
-                row_len = None
-                full = a.bomb_mb * MIB
                 if what == "bomb-whole":
-                    check(complete == 1 and rows >= full // 200,
-                          f"{bomb_table}: {rows} rows, complete {complete}: expected all rows")
+                    check(complete == 1 and rows == a.bomb_rows,
+                          f"{bomb_table}: {rows} rows, complete {complete}: expected all "
+                          f"{a.bomb_rows} rows")
                 else:
-                    check(complete == 0 and 0 < rows,
+                    check(complete == 0 and 0 < rows < a.bomb_rows,
                           f"{bomb_table}: {rows} rows, complete {complete}: expected the rows "
                           "before the limit, marked incomplete")
     if failures:
