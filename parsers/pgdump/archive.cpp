@@ -47,6 +47,7 @@ constexpr int k_max_minor = 16;  // K_VERS_1_16
 
 constexpr size_t k_io_buffer = 64 * 1024;
 constexpr size_t k_tar_block = 512;
+constexpr uint64_t k_max_tar_member = uint64_t{1} << 62;
 // A TOC string or a data chunk longer than this is taken for damage, not data.
 constexpr int64_t k_max_field = int64_t{1} << 30;
 // A COPY row held back (so that a cut block ends at a row boundary) is released past this.
@@ -190,6 +191,7 @@ class FileInput final : public Stream {
 
   bool seekable() const { return !m_stream; }
   bool hit_end() const { return m_eof; }
+  uint64_t size() const { return m_size; }  // of the file (a seekable one)
   // Moves to `pos` (a seekable file only).
   void seek(uint64_t pos) {
     if (pos >= m_base && pos <= m_base + m_len) {
@@ -313,9 +315,13 @@ class Fields {
     }
     auto left = m_s.remaining();
     if (left && static_cast<uint64_t>(len) > *left) {
-      // Cut short (or a damaged length): the error is where the file ends.
+      // Cut short (or a damaged length): the error is where the file ends (this one, not
+      // that of a stream that ends before what it announced, such as a tar member's).
       char sink[16384];
-      while (m_s.read(sink, sizeof sink) > 0) {
+      try {
+        while (m_s.read(sink, sizeof sink) > 0) {
+        }
+      } catch (const InputError&) {
       }
       fail(m_s, fmt::format("the archive ends at {} inside {}, which announces {} bytes at {}: "
                             "the file is truncated (or the length is damaged)",
@@ -429,7 +435,15 @@ class BoundedStream final : public Stream {
   std::string describe(uint64_t pos) const override {
     return m_in.describe(pos) + " (in the tar member " + m_name + ")";
   }
-  std::optional<uint64_t> remaining() const override { return m_left; }
+  // What the member's size announces, but no more than the file holds, and unknown when
+  // the file's size is (a size that lies must not make a reader allocate what is not there).
+  std::optional<uint64_t> remaining() const override {
+    auto in_file = m_in.remaining();
+    if (!in_file) {
+      return std::nullopt;
+    }
+    return std::min(m_left, *in_file);
+  }
 
  protected:
   void fill(char* dst, size_t n, size_t& done) override {
@@ -452,6 +466,10 @@ class BoundedStream final : public Stream {
 
 // Decompressors: the decompressed bytes of another stream. A compressed stream that ends
 // before its end marker is an error (a truncated file); positions are those of the source.
+// What a compressed stream expands to is under the limits of every compressed input
+// (io::decode_limit_exceeded: --max-ratio, --max-decoded-mb), each data block or file of
+// the archive on its own: past a limit, the bytes of that read are delivered and the next
+// read fails at the byte of the archive the decoder had reached.
 class Decoder : public Stream {
  public:
   explicit Decoder(Stream& src, std::string name) : m_src(src), m_name(std::move(name)) {}
@@ -459,8 +477,29 @@ class Decoder : public Stream {
   const std::string& file() const override { return m_src.file(); }
   bool in_file() const override { return m_src.in_file(); }
   std::string describe(uint64_t pos) const override { return m_src.describe(pos); }
+  // What the stream is, for the limits' message ("the data of TABLE DATA teams").
+  void set_source(std::string what) { m_source = std::move(what); }
 
  protected:
+  void fill(char* dst, size_t n, size_t& done) final {
+    if (m_over_limit) {
+      fail(m_src, *m_over_limit);
+    }
+    decode(dst, n, done);
+    if (!m_limited) {
+      return;
+    }
+    m_decoded += done;
+    // Compressed bytes taken by the decoder: those read from the source, less those unused.
+    if (auto over = io::decode_limit_exceeded(m_name, m_decoded, m_src_read - (m_in_len - m_in_pos),
+                                              m_source)) {
+      m_over_limit = fmt::format("{} (at {})", *over, m_src.at());
+    }
+  }
+  // Decodes into dst, counting in `done` the bytes delivered, until n or the end.
+  virtual void decode(char* dst, size_t n, size_t& done) = 0;
+  void unlimited() { m_limited = false; }
+
   // Refills the input buffer; false at the end of the source.
   bool refill() {
     if (m_in_pos < m_in_len) {
@@ -472,6 +511,7 @@ class Decoder : public Stream {
     m_in.resize(k_io_buffer);
     m_in_len = m_src.read(m_in.data(), m_in.size());
     m_in_pos = 0;
+    m_src_read += m_in_len;
     if (m_in_len < m_in.size()) {
       m_src_end = true;
     }
@@ -491,14 +531,22 @@ class Decoder : public Stream {
   std::vector<char> m_in;
   size_t m_in_pos = 0, m_in_len = 0;
   bool m_src_end = false;
+
+ private:
+  std::string m_source = "the data";
+  bool m_limited = true;
+  uint64_t m_decoded = 0;
+  uint64_t m_src_read = 0;
+  std::optional<std::string> m_over_limit;
 };
 
 class PlainDecoder final : public Decoder {
  public:
-  explicit PlainDecoder(Stream& src) : Decoder(src, "uncompressed") {}
+  // Nothing is decoded: no limit (the file is as large as it is).
+  explicit PlainDecoder(Stream& src) : Decoder(src, "uncompressed") { unlimited(); }
 
  protected:
-  void fill(char* dst, size_t n, size_t& done) override {
+  void decode(char* dst, size_t n, size_t& done) override {
     while (done < n) {
       size_t got = m_src.read(dst + done, n - done);
       if (got == 0) {
@@ -521,7 +569,7 @@ class InflateDecoder final : public Decoder {
   ~InflateDecoder() override { inflateEnd(&m_z); }
 
  protected:
-  void fill(char* dst, size_t n, size_t& done) override {
+  void decode(char* dst, size_t n, size_t& done) override {
     while (done < n) {
       if (m_stream_end) {
         // Another gzip member may follow; zlib data ends here.
@@ -579,7 +627,7 @@ class Lz4Decoder final : public Decoder {
   ~Lz4Decoder() override { LZ4F_freeDecompressionContext(m_ctx); }
 
  protected:
-  void fill(char* dst, size_t n, size_t& done) override {
+  void decode(char* dst, size_t n, size_t& done) override {
     int stalls = 0;
     while (done < n) {
       bool have = refill();
@@ -627,7 +675,7 @@ class ZstdDecoder final : public Decoder {
   ~ZstdDecoder() override { ZSTD_freeDStream(m_ctx); }
 
  protected:
-  void fill(char* dst, size_t n, size_t& done) override {
+  void decode(char* dst, size_t n, size_t& done) override {
     int stalls = 0;
     while (done < n) {
       bool have = refill();
@@ -663,18 +711,26 @@ class ZstdDecoder final : public Decoder {
   bool m_in_frame = false;
 };
 
-std::unique_ptr<Decoder> make_decoder(ArchiveCompression c, Stream& src, bool gzip_file) {
+// `what` names the stream in the decode limits' message ("the data of TABLE DATA teams").
+std::unique_ptr<Decoder> make_decoder(ArchiveCompression c, Stream& src, bool gzip_file,
+                                      std::string what) {
+  std::unique_ptr<Decoder> d;
   switch (c) {
     case ArchiveCompression::gzip:
-      return std::make_unique<InflateDecoder>(src, gzip_file);
+      d = std::make_unique<InflateDecoder>(src, gzip_file);
+      break;
     case ArchiveCompression::lz4:
-      return std::make_unique<Lz4Decoder>(src);
+      d = std::make_unique<Lz4Decoder>(src);
+      break;
     case ArchiveCompression::zstd:
-      return std::make_unique<ZstdDecoder>(src);
+      d = std::make_unique<ZstdDecoder>(src);
+      break;
     case ArchiveCompression::none:
+      d = std::make_unique<PlainDecoder>(src);
       break;
   }
-  return std::make_unique<PlainDecoder>(src);
+  d->set_source(std::move(what));
+  return d;
 }
 
 // Reads until n bytes or the end.
@@ -697,6 +753,9 @@ uint64_t read_tar_number(const char* s, size_t len) {
   uint64_t result = 0;
   if (static_cast<unsigned char>(*s) == 0x80) {
     while (--len) {
+      if (result > (UINT64_MAX >> 8)) {
+        return UINT64_MAX;  // more than 64 bits: no file is that large
+      }
       result = (result << 8) | static_cast<unsigned char>(*++s);
     }
     return result;
@@ -739,6 +798,11 @@ struct TarMember {
   std::string name;
   uint64_t size = 0;
   uint64_t data_pos = 0;
+  // The size runs past the end of the (seekable) file: a damaged size field, or a file cut
+  // short. The member is not read; the members after it are looked for block by block.
+  bool size_lies = false;
+  // Where the next header is looked for.
+  uint64_t end() const { return size_lies ? data_pos : data_pos + size + tar_padding(size); }
 };
 
 class TarArchive {
@@ -773,20 +837,48 @@ class TarArchive {
       int sum = static_cast<int>(read_tar_number(h + 148, 8));
       int chk = tar_checksum(h);
       if (sum == chk) {
+        m_resync = false;
         break;
       }
       if (std::any_of(h, h + sizeof h, [](char c) { return c != 0; })) {
-        fail(m_in, fmt::format("corrupt tar header at byte {} (checksum {}, computed {}): "
-                               "expected the header of a member of a pg_dump tar archive",
-                               at, sum, chk));
+        std::string what = fmt::format(
+            "corrupt tar header at byte {} (checksum {}, computed {}): expected the header of "
+            "a member of a pg_dump tar archive{}",
+            at, sum, chk,
+            m_last.empty() ? ""
+                           : " (is the size of the member before it, " + text::printable(m_last) +
+                                 ", wrong?)");
+        if (!m_in.seekable()) {
+          fail(m_in, what);
+        }
+        // The members after it are looked for block by block; the damage is reported once.
+        if (!m_resync) {
+          damage.emplace_back(Location{m_in.file(), std::nullopt, at, true},
+                              what + "; the members after it were looked for block by block");
+          m_resync = true;
+        }
       }
-      m_next_header = m_in.position();  // a block of zeros: skip it
+      m_next_header = m_in.position();  // a block of zeros (or damage): skip it
     }
     TarMember m;
     m.name = tar_name(h);
     m.size = read_tar_number(h + 124, 12);
     m.data_pos = m_in.position();
-    m_next_header = m.data_pos + m.size + tar_padding(m.size);
+    // A size in base 256 can claim up to 2^88 bytes (the next header's position would wrap
+    // around); a seekable file says how much it holds.
+    if (m_in.seekable() ? m.size > m_in.size() - m.data_pos : m.size > k_max_tar_member) {
+      if (!m_in.seekable()) {
+        throw InputError(
+            Location{m_in.file(), std::nullopt, m.data_pos - k_tar_block + 124, m_in.in_file()},
+            fmt::format("the tar header at byte {} gives its member {} a size of {} bytes, "
+                        "more than any file holds: the archive is damaged",
+                        m.data_pos - k_tar_block, text::printable(m.name), m.size));
+      }
+      m.size_lies = true;
+      m_resync = true;
+    }
+    m_last = m.name;
+    m_next_header = m.end();
     m_seen[m.name] = m;
     return m;
   }
@@ -796,13 +888,13 @@ class TarArchive {
     if (m_in.seekable()) {
       if (auto it = m_seen.find(name); it != m_seen.end()) {
         m_in.seek(it->second.data_pos);
-        m_next_header = it->second.data_pos + it->second.size + tar_padding(it->second.size);
+        m_next_header = it->second.end();
         return it->second;
       }
       // Resume the scan after the last member seen.
       uint64_t furthest = 0;
       for (const auto& [n, m] : m_seen) {
-        furthest = std::max(furthest, m.data_pos + m.size + tar_padding(m.size));
+        furthest = std::max(furthest, m.end());
       }
       m_next_header = std::max(m_next_header, furthest);
     }
@@ -822,9 +914,14 @@ class TarArchive {
     }
   }
 
+  // Damaged headers skipped so far (a seekable file), for the caller to report.
+  std::vector<InputError> damage;
+
  private:
   FileInput& m_in;
   uint64_t m_next_header = 0;
+  bool m_resync = false;  // looking for the next valid header after damage
+  std::string m_last;     // the name of the last member seen
   std::map<std::string, TarMember> m_seen;
 };
 
@@ -875,7 +972,7 @@ DirFile open_dir_file(const fs::path& dir, const std::string& name, std::string_
   }
   DirFile f;
   f.file = std::make_unique<FileInput>(found->first, false, found->first.filename().string());
-  f.decoder = make_decoder(found->second, *f.file, true);
+  f.decoder = make_decoder(found->second, *f.file, true, found->first.filename().string());
   return f;
 }
 
@@ -1119,8 +1216,9 @@ struct ArchiveScript::Impl {
     const Entry* entry = nullptr;
     bool copy = false;
     int64_t section = 0;
-    std::string carry;      // the start of a row not yet complete
-    bool row_open = false;  // the text delivered so far ends inside a row
+    std::string carry;        // the start of a row not yet complete
+    bool row_open = false;    // the text delivered so far ends inside a row
+    bool terminated = false;  // the last line delivered that is not empty is "\."
   };
   std::optional<Data> data;
   std::vector<char> chunk;
@@ -1561,6 +1659,7 @@ struct ArchiveScript::Impl {
   }
 
   void note_error(const InputError& e) {
+    note_tar_damage();
     if (!error) {
       error = e;
     } else {
@@ -1568,9 +1667,24 @@ struct ArchiveScript::Impl {
     }
   }
 
+  // Damaged tar headers skipped while looking for a member, reported before what follows.
+  void note_tar_damage() {
+    if (!tar || tar->damage.empty()) {
+      return;
+    }
+    std::vector<InputError> found;
+    found.swap(tar->damage);
+    for (const auto& e : found) {
+      note_error(e);
+    }
+  }
+
   // After an error: whether later data can still be reached.
   void after_data_error() {
-    if (header.format == ArchiveFormat::directory) {
+    // A directory's files are apart; a seekable tar's members are found by name (past
+    // damage, block by block).
+    if (header.format == ArchiveFormat::directory ||
+        (header.format == ArchiveFormat::tar && file->seekable())) {
       return;
     }
     if (file->hit_end()) {
@@ -1608,7 +1722,7 @@ struct ArchiveScript::Impl {
                                     te.desc, te.tag, type, k_blk_data));
           }
           d.raw_owner = std::make_unique<CustomBlockStream>(*file, *fields, what);
-          d.decoder = make_decoder(header.compression, *d.raw_owner, false);
+          d.decoder = make_decoder(header.compression, *d.raw_owner, false, what);
           d.top = d.decoder.get();
           break;
         }
@@ -1623,6 +1737,15 @@ struct ArchiveScript::Impl {
             return;
           }
           TarMember m = tar->find(*te.filename);
+          if (m.size_lies) {
+            throw InputError(
+                Location{file->file(), std::nullopt, m.data_pos - k_tar_block + 124, true},
+                fmt::format("the tar header at byte {} gives its member {} a size of {} bytes, "
+                            "past the end of the file (byte {}): the size field is damaged or "
+                            "the file is truncated",
+                            m.data_pos - k_tar_block, text::printable(m.name), m.size,
+                            file->size()));
+          }
           d.raw_owner = std::make_unique<BoundedStream>(*file, m.size, m.name);
           d.top = d.raw_owner.get();
           break;
@@ -1643,6 +1766,7 @@ struct ArchiveScript::Impl {
       no_data(te, e.detail());
       return;
     }
+    note_tar_damage();
     if (nonempty(te.copy_stmt)) {
       emit(*te.copy_stmt);
       d.copy = true;
@@ -1668,6 +1792,14 @@ struct ArchiveScript::Impl {
       return type;
     };
     if (in.seekable() && te.data_state == k_offset_pos_set) {
+      // Not a truncated file (the blocks before the end are still read): a damaged offset.
+      if (te.data_pos >= in.size()) {
+        throw InputError(Location{in.file(), std::nullopt, in.size(), true},
+                         fmt::format("the TOC puts the data block of {} {} (entry {}) at byte "
+                                     "{}, past the end of the file (byte {}): the archive is "
+                                     "damaged",
+                                     te.desc, te.tag, te.dump_id, te.data_pos, in.size()));
+      }
       return header_at(te.data_pos);
     }
     if (in.seekable()) {
@@ -1846,16 +1978,29 @@ struct ArchiveScript::Impl {
       if (d.carry.size() > k_max_carry) {
         emit(d.carry);
         d.row_open = true;
+        d.terminated = false;
         d.carry.clear();
       }
     } else {
       emit(d.carry);
       emit(piece.substr(0, nl + 1));
       d.row_open = false;
+      note_last_line(d, piece.substr(0, nl + 1));
       d.carry.assign(piece.substr(nl + 1));
     }
     if (failure) {
       data_failed(*failure);
+      return;
+    }
+    if (got < chunk.size() && d.copy && (!d.terminated || !d.carry.empty())) {
+      // pg_dump ends every COPY's data with "\.": without it, the data was cut (a tar
+      // member whose size is too small, a file cut short), and what follows in the script
+      // must not be taken for rows.
+      data_failed(InputError(
+          Location{d.top->file(), std::nullopt, d.top->position(), d.top->in_file()},
+          fmt::format("the data of {} {} ends at {} without the \\. line that ends pg_dump's "
+                      "COPY data: it is cut short",
+                      d.entry->desc, d.entry->tag, d.top->at())));
       return;
     }
     if (got < chunk.size()) {
@@ -1869,6 +2014,27 @@ struct ArchiveScript::Impl {
         scan_pos = std::max(scan_pos, file->position());
       }
       data.reset();
+    }
+  }
+
+  // Whether the last line of `text` (complete lines, after d.carry) that is not empty is
+  // "\.".
+  static void note_last_line(Data& d, std::string_view text) {
+    size_t e = text.size();
+    while (e > 0 && text[e - 1] == '\n') {
+      --e;
+    }
+    if (e == 0) {
+      if (!d.carry.empty()) {
+        d.terminated = d.carry == "\\.";
+      }
+      return;
+    }
+    size_t b = text.rfind('\n', e - 1);
+    if (b == std::string_view::npos) {
+      d.terminated = d.carry.size() + e == 2 && (d.carry + std::string(text.substr(0, e))) == "\\.";
+    } else {
+      d.terminated = text.substr(b + 1, e - b - 1) == "\\.";
     }
   }
 

@@ -30,7 +30,13 @@
 // a data block that is truncated or corrupt keeps the rows before it (its COPY is closed
 // with `\.`, the following entries still come), and once the script has been read to its
 // end, read() throws the first such InputError (file, byte offset, what was expected).
-// record_archive_facts() then marks the cut COPY sections incomplete.
+// record_archive_facts() then marks the cut COPY sections incomplete. So are a compressed
+// data block (a custom archive's table data, a directory archive's .dat.gz) that crosses the
+// decode limits of every compressed input (io::decode_limit_exceeded: --max-ratio,
+// --max-decoded-mb, each block on its own), a data offset past the end of the file, COPY
+// data without its "\." line, and a tar member whose size runs past the end of the file (the
+// members after it, and after a damaged header, are looked for block by block). Nothing is
+// allocated by a count or a length the archive claims before its bytes are there.
 #pragma once
 
 #include <cstdint>

@@ -68,7 +68,8 @@ void add_ingest_options(boost::program_options::options_description& d, IngestAr
                     "read every PATH as this kind instead of detecting it (pgdump-sql, ...)");
   }
   d.add_options()("max-statement-mb", po::value(&a.max_statement_mb)->default_value(16),
-                  "longest SQL statement read, in MiB")(
+                  "longest SQL statement read, in MiB (1 to 4096); a longer one is recorded "
+                  "as a problem with its line and skipped, and the rest of the file is read")(
       "ignore-columns", po::value(&a.ignore_columns)->composing(),
       "TABLE:COL[,COL...] also left out when comparing rows for duplicates (repeatable; TABLE "
       "may be schema.table; a COL without TABLE: applies to every table)")(
@@ -87,10 +88,13 @@ void add_ingest_options(boost::program_options::options_description& d, IngestAr
       "in a folder, also read what symbolic links lead to outside it (by default such a link is "
       "listed as not read, with its link text only)")(
       "max-ratio", po::value(&a.max_ratio)->default_value(250),
-      "stop reading a compressed file that expands more than N times (past its first 64 MiB "
-      "decoded): a decompression bomb; 0: no limit")(
+      "stop reading a compressed file, or a compressed data block of a pg_dump archive (a "
+      "custom archive's table data, a directory archive's .dat.gz), that expands more than N "
+      "times past its first 64 MiB decoded (a decompression bomb): what was read is kept, "
+      "marked partial; 0: no limit")(
       "max-decoded-mb", po::value(&a.max_decoded_mb)->default_value(0),
-      "stop reading a compressed file past this many MiB decoded (0: no limit)");
+      "stop reading a compressed file, or a compressed data block of an archive, past this many "
+      "MiB decoded: what was read is kept, marked partial (0: no limit)");
 }
 
 IngestOptions ingest_options(const IngestArgs& a) {

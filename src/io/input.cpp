@@ -521,6 +521,29 @@ const DecodeLimits& decode_limits() {
   return g_decode_limits;
 }
 
+std::optional<std::string> decode_limit_exceeded(std::string_view codec, uint64_t decoded,
+                                                 uint64_t consumed, std::string_view source) {
+  const DecodeLimits& lim = g_decode_limits;
+  if (decoded <= lim.ratio_floor_bytes &&
+      (lim.max_decoded_bytes == 0 || decoded <= lim.max_decoded_bytes)) {
+    return std::nullopt;
+  }
+  if (lim.max_ratio != 0 && decoded > lim.ratio_floor_bytes &&
+      decoded / std::max<uint64_t>(consumed, 1) >= lim.max_ratio) {
+    return fmt::format(
+        "the {} data expands more than {} times ({} bytes decoded from the first {} bytes of "
+        "{}): a decompression bomb? Reading stopped there; --max-ratio N raises the limit",
+        codec, lim.max_ratio, decoded, consumed, source);
+  }
+  if (lim.max_decoded_bytes != 0 && decoded > lim.max_decoded_bytes) {
+    return fmt::format(
+        "the {} data expands to more than {} MiB (--max-decoded-mb); reading stopped after {} "
+        "bytes decoded from the first {} bytes of {}",
+        codec, lim.max_decoded_bytes >> 20, decoded, consumed, source);
+  }
+  return std::nullopt;
+}
+
 struct InputStream::Impl {
   std::filesystem::path path;
   FileCursor cursor;
@@ -554,22 +577,8 @@ struct InputStream::Impl {
   // fails, so that what was read stays and nothing more is decoded.
   void account(size_t decoded) {
     delivered += decoded;
-    const DecodeLimits& lim = g_decode_limits;
-    uint64_t consumed = std::max<uint64_t>(file_consumed(), 1);
-    if (over_limit || delivered <= lim.ratio_floor_bytes) {
-      return;
-    }
-    if (lim.max_ratio != 0 && delivered / consumed >= lim.max_ratio) {
-      over_limit = fmt::format(
-          "the {} data expands more than {} times ({} bytes decoded from the first {} bytes of "
-          "the file): a decompression bomb? Reading stopped there; --max-ratio N raises the "
-          "limit",
-          codec_name(codec), lim.max_ratio, delivered, file_consumed());
-    } else if (lim.max_decoded_bytes != 0 && delivered > lim.max_decoded_bytes) {
-      over_limit = fmt::format(
-          "the {} data expands to more than {} MiB (--max-decoded-mb); reading stopped after "
-          "{} bytes decoded from the first {} bytes of the file",
-          codec_name(codec), lim.max_decoded_bytes >> 20, delivered, file_consumed());
+    if (!over_limit) {
+      over_limit = decode_limit_exceeded(codec_name(codec), delivered, file_consumed());
     }
   }
 

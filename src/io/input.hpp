@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -56,6 +57,13 @@ struct DecodeLimits {
 };
 void set_decode_limits(const DecodeLimits& limits);
 const DecodeLimits& decode_limits();
+// The one test of those limits, for every decoder (InputStream's, and those of the pg_dump
+// archive formats' own compressed blocks): `decoded` bytes came out of the first `consumed`
+// bytes of `source` ("the file", "the data block of ..."), compressed with `codec` ("gzip",
+// ...). Returns the error message once a limit is crossed, nullopt below them.
+std::optional<std::string> decode_limit_exceeded(std::string_view codec, uint64_t decoded,
+                                                 uint64_t consumed,
+                                                 std::string_view source = "the file");
 
 class InputStream : public Source {
  public:

@@ -11,6 +11,21 @@ void erase_where(std::vector<T>& v, Pred pred) {
   v.erase(std::remove_if(v.begin(), v.end(), pred), v.end());
 }
 
+std::string key_of(const std::string& a, const std::string& b) {
+  std::string k;
+  k.reserve(a.size() + b.size() + 1);
+  k.append(a).push_back('\0');
+  k.append(b);
+  return k;
+}
+
+std::string key_of(const std::string& a, const std::string& b, const std::string& c) {
+  std::string k = key_of(a, b);
+  k.push_back('\0');
+  k.append(c);
+  return k;
+}
+
 template <typename Fact>
 Fact with_db(Fact f, const store::OptText& db) {
   f.db = db;
@@ -56,12 +71,14 @@ void Catalog::drop_schema(const std::string& name) {
 }
 
 RelationModel* Catalog::relation(const QualifiedName& key) {
-  for (auto& r : m_relations) {
-    if (r.fact.schema_name == key.first && r.fact.name == key.second) {
-      return &r;
+  if (!m_relation_at_valid) {
+    for (size_t i = 0; i < m_relations.size(); ++i) {
+      m_relation_at.emplace(key_of(m_relations[i].fact.schema_name, m_relations[i].fact.name), i);
     }
+    m_relation_at_valid = true;
   }
-  return nullptr;
+  auto it = m_relation_at.find(key_of(key.first, key.second));
+  return it == m_relation_at.end() ? nullptr : &m_relations[it->second];
 }
 
 const RelationModel* Catalog::relation(const QualifiedName& key) const {
@@ -70,6 +87,10 @@ const RelationModel* Catalog::relation(const QualifiedName& key) const {
 
 RelationModel& Catalog::add_relation(store::RelationFact fact) {
   m_relations.push_back(RelationModel{std::move(fact), {}, {}});
+  if (m_relation_at_valid) {
+    m_relation_at.emplace(key_of(m_relations.back().fact.schema_name, m_relations.back().fact.name),
+                          m_relations.size() - 1);
+  }
   return m_relations.back();
 }
 
@@ -79,6 +100,8 @@ void Catalog::drop_relation(const QualifiedName& key) {
   };
   erase_where(m_indexes, same_table);
   erase_where(m_constraints, same_table);
+  relations_changed();
+  constraints_changed();
   erase_where(m_sequences, [&](const auto& s) {
     return (s.schema_name == key.first && s.name == key.second) ||
            (s.owned_by_schema == key.first && s.owned_by_table == key.second);
@@ -123,6 +146,7 @@ void Catalog::rename_relation(const QualifiedName& key, const std::string& new_n
       }
     }
   }
+  names_changed();
 }
 
 void Catalog::move_relation(const QualifiedName& key, const std::string& new_schema) {
@@ -164,6 +188,7 @@ void Catalog::move_relation(const QualifiedName& key, const std::string& new_sch
       r->fact.schema_name = new_schema;
     }
   }
+  names_changed();
 }
 
 std::vector<RelationModel*> Catalog::children_of(const QualifiedName& parent) {
@@ -241,21 +266,29 @@ void Catalog::drop_index(const QualifiedName& key) {
 
 store::ConstraintFact* Catalog::constraint(const std::string& schema, const std::string& table,
                                            const std::string& name) {
-  for (auto& c : m_constraints) {
-    if (c.schema_name == schema && c.table_name == table && c.name == name) {
-      return &c;
+  if (!m_constraint_at_valid) {
+    for (size_t i = 0; i < m_constraints.size(); ++i) {
+      const auto& c = m_constraints[i];
+      m_constraint_at.emplace(key_of(c.schema_name, c.table_name, c.name), i);
     }
+    m_constraint_at_valid = true;
   }
-  return nullptr;
+  auto it = m_constraint_at.find(key_of(schema, table, name));
+  return it == m_constraint_at.end() ? nullptr : &m_constraints[it->second];
 }
 
 store::ConstraintFact& Catalog::add_constraint(store::ConstraintFact fact) {
   m_constraints.push_back(std::move(fact));
+  if (m_constraint_at_valid) {
+    const auto& c = m_constraints.back();
+    m_constraint_at.emplace(key_of(c.schema_name, c.table_name, c.name), m_constraints.size() - 1);
+  }
   return m_constraints.back();
 }
 
 void Catalog::drop_constraint(const std::string& schema, const std::string& table,
                               const std::string& name) {
+  constraints_changed();
   erase_where(m_constraints, [&](const auto& c) {
     return c.schema_name == schema && c.table_name == table && c.name == name;
   });

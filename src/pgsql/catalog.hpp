@@ -11,6 +11,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -101,6 +102,13 @@ class Catalog {
   // cluster-wide).
   bool has_database_objects() const;
 
+  // To call after changing the name of a relation or constraint found by relation() or
+  // constraint() other than through this class.
+  void names_changed() {
+    relations_changed();
+    constraints_changed();
+  }
+
   const std::vector<RelationModel>& relations() const { return m_relations; }
   const std::vector<store::IndexFact>& indexes() const { return m_indexes; }
   const std::vector<store::ConstraintFact>& constraints() const { return m_constraints; }
@@ -113,6 +121,22 @@ class Catalog {
   std::vector<store::SequenceFact> m_sequences;
   std::vector<store::IndexFact> m_indexes;
   std::vector<store::ConstraintFact> m_constraints;
+
+  // Where each relation (schema, name) and constraint (schema, table, name) first is in the
+  // vectors above, so that a dump of a million tables is not read in quadratic time. Added
+  // to by add_*; dropped by anything that renames, moves or erases (rebuilt when next used).
+  mutable std::unordered_map<std::string, size_t> m_relation_at;
+  mutable bool m_relation_at_valid = true;
+  mutable std::unordered_map<std::string, size_t> m_constraint_at;
+  mutable bool m_constraint_at_valid = true;
+  void relations_changed() {
+    m_relation_at.clear();
+    m_relation_at_valid = false;
+  }
+  void constraints_changed() {
+    m_constraint_at.clear();
+    m_constraint_at_valid = false;
+  }
 };
 
 }  // namespace dbautopsy::pgsql

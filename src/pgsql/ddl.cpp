@@ -1858,6 +1858,7 @@ void DdlApplier::rename(const Json& s, Ctx& ctx) {
         if (auto* c =
                 m_catalog.constraint(idx->schema_name, idx->table_name, *idx->constraint_name)) {
           c->name = newname;
+          m_catalog.names_changed();
         }
         idx->constraint_name = newname;
       }
@@ -1915,6 +1916,7 @@ void DdlApplier::rename(const Json& s, Ctx& ctx) {
     }
     if (c) {
       c->name = newname;
+      m_catalog.names_changed();
       if (auto* idx = m_catalog.index({key->first, old}); idx && idx->constraint_name == old) {
         idx->name = newname;
         idx->constraint_name = newname;

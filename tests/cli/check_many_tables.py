@@ -1,0 +1,161 @@
+#!/usr/bin/env python3
+"""A pg_dump with very many tiny tables: bounded time and memory, every table in the store.
+
+The dump is made on the fly in a temporary folder (streamed, never committed) from a real
+pg_dump's statements: the preamble of fixtures/cases/league_clean/before.sql.gz, then its
+`leagues` table's TOC entries repeated --tables times under new names (leagues_1,
+leagues_2, ...), in pg_dump's order: every CREATE TABLE (and its ALTER ... OWNER), then every
+table's data (its COPY with the first row), then every primary key.
+
+Checks: the ingest ends by itself within its time bound, with exit 0, no sanitizer report
+and a peak resident memory (wait4's ru_maxrss of that process alone) under --max-rss-mb;
+the store then holds exactly --tables relations, --tables primary keys and --tables
+table_stats rows of one row each for the dump, and its artifact status is ok.
+
+Usage: check_many_tables.py --dbautopsy PATH --fixtures DIR [--tables N] [--max-rss-mb M]
+                            [--max-seconds S] [--keep DIR]
+"""
+import argparse
+import gzip
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+SOUND = "cases/league_clean/before.sql.gz"
+TABLE = "leagues"
+SANITIZER = re.compile(r"AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|"
+                       r"runtime error:")
+
+
+def sections(text):
+    """Splits a plain dump into its preamble and its TOC entries' sections (each starts with
+    the "--\\n-- TOC entry" or "--\\n-- Name:" comment pg_dump writes above it)."""
+    parts = re.split(r"(?m)^(?=--\n-- (?:TOC entry |Name: |Data for Name: ))", text)
+    return parts[0], parts[1:]
+
+
+def named(sections_, what):
+    for s in sections_:
+        if re.search(r"(?m)^-- (?:Data for )?Name: " + re.escape(what) + ";", s):
+            return s
+    raise SystemExit(f"the fixture has no section named {what!r}")
+
+
+def make_dump(path, fixtures, n):
+    with gzip.open(Path(fixtures) / SOUND, "rt") as f:
+        text = f.read()
+    preamble, entries = sections(text)
+    table = named(entries, f"{TABLE}; Type: TABLE")
+    data = named(entries, f"{TABLE}; Type: TABLE DATA")
+    pkey = named(entries, f"{TABLE} {TABLE}_pkey; Type: CONSTRAINT")
+    # The data with its first row only.
+    lines = data.splitlines(True)
+    copy = next(i for i, line in enumerate(lines) if line.startswith("COPY "))
+    end = next(i for i, line in enumerate(lines) if line.startswith("\\."))
+    data = "".join(lines[:copy + 2] + lines[end:])
+    if copy + 2 > end:
+        raise SystemExit("the fixture's table has no rows")
+
+    def renamed(section, i):
+        section = section.replace(f"{TABLE}_pkey", f"{TABLE}_{i}_pkey")
+        return re.sub(r"\b" + TABLE + r"\b", f"{TABLE}_{i}", section)
+
+    with open(path, "w") as out:
+        out.write(preamble)
+        for part in (table, data, pkey):
+            buf = []
+            for i in range(1, n + 1):
+                buf.append(renamed(part, i))
+                if len(buf) == 4096:
+                    out.write("".join(buf))
+                    buf.clear()
+            out.write("".join(buf))
+        # The real dump's trailer ("-- Completed on", "PostgreSQL database dump complete").
+        out.write(text[text.index("-- Completed on"):])
+
+
+def measure(args, timeout):
+    start = time.monotonic()
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        p = subprocess.Popen(args, stdout=out, stderr=err)
+        timer = threading.Timer(timeout, lambda: p.send_signal(signal.SIGKILL))
+        timer.start()
+        _, status, usage = os.wait4(p.pid, 0)
+        timer.cancel()
+        out.seek(0)
+        err.seek(0)
+        return (os.waitstatus_to_exitcode(status), err.read().decode(errors="replace"),
+                usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime,
+                time.monotonic() - start)
+
+
+def query(exe, store, sql):
+    q = subprocess.run([exe, "query", "--store", str(store), "--format", "csv", sql],
+                       capture_output=True, text=True, errors="replace")
+    if q.returncode != 0:
+        raise SystemExit(f"query failed: {q.stderr}")
+    return q.stdout.splitlines()[1:]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--dbautopsy", required=True)
+    ap.add_argument("--fixtures", required=True)
+    ap.add_argument("--tables", type=int, default=100_000)
+    ap.add_argument("--max-rss-mb", type=float, default=300)
+    ap.add_argument("--max-seconds", type=float, default=900)
+    ap.add_argument("--keep", help="make the dump in this folder and keep it")
+    a = ap.parse_args()
+    exe = str(Path(a.dbautopsy).resolve())
+    failures = []
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        folder = Path(a.keep) if a.keep else tmp
+        dump = folder / f"tables_{a.tables}.sql"
+        t0 = time.monotonic()
+        make_dump(dump, a.fixtures, a.tables)
+        print(f"made {dump.name}: {dump.stat().st_size} bytes in {time.monotonic() - t0:.1f} s")
+        store = tmp / "facts.db"
+        rc, err, rss, cpu, wall = measure([exe, "ingest", "--store", str(store), str(dump)],
+                                          a.max_seconds)
+        print(f"ingest of {a.tables} tables: exit {rc}, {rss:.0f} MiB peak, {cpu:.1f} s CPU, "
+              f"{wall:.1f} s wall")
+        if rc != 0:
+            failures.append(f"exit {rc} (a crash, an error or the time bound {a.max_seconds} s): "
+                            f"{err[-2000:]}")
+        if SANITIZER.search(err):
+            failures.append(f"sanitizer report: {err[-3000:]}")
+        if rss > a.max_rss_mb:
+            failures.append(f"peak memory {rss:.0f} MiB over the bound {a.max_rss_mb} MiB")
+        if rc == 0:
+            status = query(exe, store, "SELECT status FROM artifact")
+            if status != ["ok"]:
+                failures.append(f"artifact status {status}, expected ok")
+            n = str(a.tables)
+            rels = query(exe, store, "SELECT count(*), count(DISTINCT name) FROM db_relation "
+                         f"WHERE kind = 'table' AND name LIKE '{TABLE}\\_%' ESCAPE '\\'")
+            if rels != [f"{n},{n}"]:
+                failures.append(f"db_relation holds {rels}, expected {n} distinct tables")
+            keys = query(exe, store, "SELECT count(*) FROM db_constraint WHERE kind = 'p'")
+            if keys != [n]:
+                failures.append(f"db_constraint holds {keys} primary keys, expected {n}")
+            stats = query(exe, store, "SELECT count(*), sum(rows) FROM table_stats")
+            if stats != [f"{n},{n}"]:
+                failures.append(f"table_stats holds {stats} (tables, rows), expected {n},{n}")
+    if failures:
+        print(f"{len(failures)} failures:", file=sys.stderr)
+        for f in failures:
+            print("  " + f, file=sys.stderr)
+        return 1
+    print("all checks passed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
