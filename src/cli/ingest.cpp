@@ -527,15 +527,20 @@ ArtifactOutcome ingest_path(store::Store& store, const fs::path& path,
     return out;
   }
 
-  // The hash is computed on the second core while the file is read.
-  std::future<std::string> digest = std::async(std::launch::async, [path, directory] {
-    return directory ? io::sha256_directory(path) : io::sha256_file(path);
-  });
+  // The hash: a file read through an InputStream is hashed by the thread that reads it (one
+  // read of the file for both); an archive or a directory, read by paths, on a thread of its
+  // own while it is read.
+  std::future<std::string> digest;
+  if (kind->read_path) {
+    digest = std::async(std::launch::async, [path, directory] {
+      return directory ? io::sha256_directory(path) : io::sha256_file(path);
+    });
+  }
+  std::optional<io::InputStream> in;
   store::Store::Transaction tx(store);
   try {
-    std::optional<io::InputStream> in;
     if (!kind->read_path) {
-      in.emplace(path);
+      in.emplace(path, /*sha256=*/true);
       fact.codec = std::string(io::codec_name(in->codec()));
     } else if (!directory) {
       fact.codec = std::string(io::codec_name(io::read_head(path, 8).codec));
@@ -580,7 +585,10 @@ ArtifactOutcome ingest_path(store::Store& store, const fs::path& path,
       store::set_artifact_status(store, out.id, out.status, out.detail);
     }
   }
-  store::set_artifact_sha256(store, out.id, digest.get());
+  store::set_artifact_sha256(store, out.id,
+                             digest.valid() ? digest.get()
+                             : in           ? in->finish_sha256()
+                                            : io::sha256_file(path));
   tx.commit();
   return out;
 }

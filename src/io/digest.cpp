@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 #include <memory>
+#include <new>
 #include <vector>
 
 #include "base/error.hpp"
@@ -29,6 +30,28 @@ std::string hex_of(const unsigned char* digest, unsigned int len) {
 
 }  // namespace
 
+struct Sha256::Ctx {
+  std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> ctx{EVP_MD_CTX_new(), EVP_MD_CTX_free};
+};
+
+Sha256::Sha256() : m_ctx(std::make_unique<Ctx>()) {
+  if (!m_ctx->ctx || EVP_DigestInit_ex(m_ctx->ctx.get(), EVP_sha256(), nullptr) != 1) {
+    throw std::bad_alloc();
+  }
+}
+Sha256::~Sha256() = default;
+
+void Sha256::update(const void* data, size_t n) {
+  EVP_DigestUpdate(m_ctx->ctx.get(), data, n);
+}
+
+std::string Sha256::finish() {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(m_ctx->ctx.get(), digest, &len);
+  return hex_of(digest, len);
+}
+
 std::string sha256_file(const std::filesystem::path& path) {
   // O_NONBLOCK: a FIFO or a device is refused, never waited on (no effect on a file).
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
@@ -40,8 +63,7 @@ std::string sha256_file(const std::filesystem::path& path) {
     ::close(fd);
     throw InputError(Location{path.string()}, "not a regular file, not read");
   }
-  std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-  EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
+  Sha256 sha;
   std::vector<unsigned char> buf(1 << 20);
   for (;;) {
     ssize_t got = ::read(fd, buf.data(), buf.size());
@@ -56,13 +78,10 @@ std::string sha256_file(const std::filesystem::path& path) {
     if (got == 0) {
       break;
     }
-    EVP_DigestUpdate(ctx.get(), buf.data(), static_cast<size_t>(got));
+    sha.update(buf.data(), static_cast<size_t>(got));
   }
   ::close(fd);
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_DigestFinal_ex(ctx.get(), digest, &len);
-  return hex_of(digest, len);
+  return sha.finish();
 }
 
 std::string sha256_directory(const std::filesystem::path& path) {

@@ -3,10 +3,28 @@
 // more than reading it. Throws InputError when the file cannot be read.
 #pragma once
 
+#include <cstddef>
 #include <filesystem>
+#include <memory>
 #include <string>
 
 namespace dbautopsy::io {
+
+// A SHA-256 being computed, fed piece by piece (OpenSSL's EVP, as sha256_file).
+class Sha256 {
+ public:
+  Sha256();
+  ~Sha256();
+  Sha256(const Sha256&) = delete;
+  Sha256& operator=(const Sha256&) = delete;
+  void update(const void* data, size_t n);
+  // The digest in lower-case hex; the object is then spent.
+  std::string finish();
+
+ private:
+  struct Ctx;
+  std::unique_ptr<Ctx> m_ctx;
+};
 
 std::string sha256_file(const std::filesystem::path& path);
 

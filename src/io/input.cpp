@@ -17,10 +17,12 @@
 #include <deque>
 #include <mutex>
 #include <optional>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
 #include "base/error.hpp"
+#include "io/digest.hpp"
 #include "io/progress.hpp"
 #include "io/zstd_filter.hpp"
 
@@ -40,6 +42,16 @@ struct FileCursor {
   int fd = -1;
   uint64_t consumed = 0;
   bool eof = false;
+  // The file's SHA-256 when asked for: fed every byte read from fd, by the thread reading it.
+  Sha256* sha = nullptr;
+  // Every read of fd ends here: the count of the file's bytes, progress and the digest.
+  void took(const char* bytes, size_t n) {
+    consumed += n;
+    count_read(n);
+    if (sha) {
+      sha->update(bytes, n);
+    }
+  }
 };
 
 class CountingSource : public bio::source {
@@ -58,8 +70,7 @@ class CountingSource : public bio::source {
         m_cursor->eof = true;
         return -1;
       }
-      m_cursor->consumed += static_cast<uint64_t>(got);
-      count_read(static_cast<uint64_t>(got));
+      m_cursor->took(dst, static_cast<size_t>(got));
       return got;
     }
   }
@@ -362,8 +373,7 @@ class DecodeAhead {
         m_cursor->eof = true;
         return -1;
       }
-      m_cursor->consumed += static_cast<uint64_t>(got);
-      count_read(static_cast<uint64_t>(got));
+      m_cursor->took(to, static_cast<size_t>(got));
       return got;
     }
   }
@@ -563,6 +573,8 @@ struct InputStream::Impl {
   std::unique_ptr<DecodeAhead> ahead;
   // zstd: a Boost.Iostreams chain.
   std::unique_ptr<bio::filtering_istreambuf> chain;
+  // The SHA-256 of the file's bytes as stored, when asked for (InputStream's constructor).
+  std::unique_ptr<Sha256> sha;
 
   size_t read_plain(char* dst, size_t n);
   size_t read_decoded(char* dst, size_t n);
@@ -608,9 +620,15 @@ struct InputStream::Impl {
   }
 };
 
-InputStream::InputStream(const std::filesystem::path& path) : m_impl(std::make_unique<Impl>()) {
+InputStream::InputStream(const std::filesystem::path& path, bool sha256)
+    : m_impl(std::make_unique<Impl>()) {
   Impl& m = *m_impl;
   m.path = path;
+  if (sha256) {
+    // Before any thread reads the file: every byte read from it is hashed, by that thread.
+    m.sha = std::make_unique<Sha256>();
+    m.cursor.sha = m.sha.get();
+  }
   // O_NONBLOCK: a FIFO or device is refused below, never waited on (no effect on a file).
   m.cursor.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (m.cursor.fd < 0) {
@@ -675,8 +693,7 @@ size_t InputStream::Impl::read_plain(char* dst, size_t n) {
       throw InputError(Location{path.string(), std::nullopt, cursor.consumed, true},
                        fmt::format("read error: {}", std::strerror(errno)));
     }
-    cursor.consumed += static_cast<uint64_t>(got);
-    count_read(static_cast<uint64_t>(got));
+    cursor.took(dst, static_cast<size_t>(got));
     return static_cast<size_t>(got);
   }
 }
@@ -747,6 +764,39 @@ size_t InputStream::read(char* dst, size_t n) {
   // The one count of decompressed bytes delivered, and the limits on it.
   m.account(got);
   return got;
+}
+
+std::string InputStream::finish_sha256() {
+  Impl& m = *m_impl;
+  if (!m.sha) {
+    throw std::logic_error("InputStream::finish_sha256 without sha256 at construction");
+  }
+  // The thread reading ahead stops (joined: its reads, and their hashing, are over) and no
+  // more is decoded; the file's offset is then where the last read of it left off.
+  m.ahead.reset();
+  m.chain.reset();
+  m.failed = true;
+  m.cursor.sha = nullptr;
+  std::vector<char> buf(1 << 20);
+  for (;;) {
+    ssize_t got = ::read(m.cursor.fd, buf.data(), buf.size());
+    if (got < 0 && errno == EINTR) {
+      continue;
+    }
+    if (got < 0) {
+      throw InputError(Location{m.path.string(), std::nullopt, m.cursor.consumed, true},
+                       fmt::format("read error: {}", std::strerror(errno)));
+    }
+    if (got == 0) {
+      break;
+    }
+    // Not counted as progress: the reader is done with the file.
+    m.cursor.consumed += static_cast<uint64_t>(got);
+    m.sha->update(buf.data(), static_cast<size_t>(got));
+  }
+  std::string hex = m.sha->finish();
+  m.sha.reset();
+  return hex;
 }
 
 Codec InputStream::codec() const {

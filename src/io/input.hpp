@@ -68,8 +68,10 @@ std::optional<std::string> decode_limit_exceeded(std::string_view codec, uint64_
 class InputStream : public Source {
  public:
   // Opens path for reading. Throws InputError when it cannot be opened or is not a
-  // regular file.
-  explicit InputStream(const std::filesystem::path& path);
+  // regular file. `sha256`: the file is hashed as it is read (its bytes as stored: the
+  // compressed ones for a .gz), by the thread that reads it -- one read of the file for
+  // both; finish_sha256() gives the digest.
+  explicit InputStream(const std::filesystem::path& path, bool sha256 = false);
   ~InputStream() override;
   InputStream(const InputStream&) = delete;
   InputStream& operator=(const InputStream&) = delete;
@@ -85,6 +87,12 @@ class InputStream : public Source {
   uint64_t file_offset() const;
   // Decompressed bytes delivered so far.
   uint64_t offset() const override;
+
+  // With `sha256` at construction: stops reading for the caller (read() returns 0 from then
+  // on), reads and hashes the rest of the file when the reader stopped before its end (an
+  // error, a limit, a reader that had what it needed) and returns the SHA-256 of the whole
+  // file, as sha256_file() would. Throws InputError on a read error; once only.
+  std::string finish_sha256();
 
  private:
   struct Impl;

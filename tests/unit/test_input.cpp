@@ -292,3 +292,137 @@ TEST_CASE("a large plain file, read ahead on a thread: the same bytes, offsets a
     CHECK_FALSE(head.whole_file);
   }
 }
+
+namespace {
+
+// Reads through `in` until its end, its error or `limit` bytes, then finishes its digest.
+std::string digest_after_reading(io::InputStream& in, size_t limit, size_t chunk = 65536) {
+  std::string buf(chunk, '\0');
+  size_t total = 0;
+  try {
+    while (total < limit) {
+      size_t got = in.read(buf.data(), std::min(buf.size(), limit - total));
+      if (got == 0) {
+        break;
+      }
+      total += got;
+    }
+  } catch (const InputError&) {
+  }
+  return in.finish_sha256();
+}
+
+// A plain text of `size` bytes, lines of varied length.
+std::string text_of(size_t size) {
+  std::string content;
+  content.reserve(size + 400);
+  for (uint64_t i = 0; content.size() < size; ++i) {
+    content += std::to_string(i * 7919) + "\t" + std::string(i % 300, 'a' + i % 26) + "\n";
+  }
+  content.resize(size);
+  return content;
+}
+
+}  // namespace
+
+TEST_CASE("the SHA-256 of a file read through InputStream is that of the file as stored") {
+  // The digest is fed by the thread that reads the file (the decoding / read-ahead thread) or
+  // by the reader's own reads; whatever was not read is read by finish_sha256(). Every codec,
+  // read in full, in part, or not at all.
+  TempDir dir;
+  std::vector<std::filesystem::path> files;
+  for (const char* name : {"lines.txt", "lines.txt.gz", "lines.txt.bz2", "lines.txt.xz",
+                           "lines.txt.zst", "two-members.txt.gz", "two-frames.txt.zst"}) {
+    files.push_back(fixture(name));
+  }
+  files.push_back(dir.write("big.txt", text_of((size_t{16} << 20) + 12345)));  // read ahead
+  files.push_back(dir.write("small.txt", "abc"));
+  for (const auto& path : files) {
+    const std::string expected = io::sha256_file(path);
+    for (size_t limit : {SIZE_MAX, size_t{100000}, size_t{1}, size_t{0}}) {
+      INFO(path.filename().string() << " read up to " << limit << " bytes");
+      io::InputStream in(path, true);
+      CHECK(digest_after_reading(in, limit, 7919) == expected);
+      char probe = 0;
+      CHECK(in.read(&probe, 1) == 0);  // the reader is done with the file
+    }
+  }
+  TempDir again;
+  auto abc = again.write("abc", "abc");
+  io::InputStream in(abc, true);
+  CHECK(digest_after_reading(in, SIZE_MAX) ==
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+TEST_CASE("the SHA-256 of an empty file, read through InputStream") {
+  TempDir dir;
+  auto empty = dir.write("empty.sql", "");
+  io::InputStream in(empty, true);
+  CHECK(in.codec() == io::Codec::none);
+  char probe = 0;
+  CHECK(in.read(&probe, 1) == 0);
+  CHECK(in.finish_sha256() == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+}
+
+TEST_CASE("the SHA-256 of a truncated or corrupt compressed file covers all its bytes") {
+  TempDir dir;
+  for (const char* name : {"lines.txt.gz", "lines.txt.bz2", "lines.txt.xz", "lines.txt.zst"}) {
+    std::string whole = slurp_file(fixture(name));
+    std::string corrupt = whole;
+    corrupt[corrupt.size() / 3] ^= 0x55;
+    for (const auto& [what, bytes] :
+         {std::pair<std::string, std::string>{"half", whole.substr(0, whole.size() / 2)},
+          {"less 4", whole.substr(0, whole.size() - 4)},
+          {"corrupt", corrupt},
+          {"trailing garbage", whole + "garbage after the data"}}) {
+      INFO(name << " " << what);
+      auto path = dir.write(std::string("x-") + name, bytes);
+      io::InputStream in(path, true);
+      bool failed = false;
+      std::string buf(4096, '\0');
+      try {
+        while (in.read(buf.data(), buf.size()) > 0) {
+        }
+      } catch (const InputError& e) {
+        failed = true;
+        CHECK(e.where().file == path.string());
+      }
+      if (what != "trailing garbage") {
+        CHECK(failed);
+      }
+      CHECK(in.finish_sha256() == io::sha256_file(path));
+    }
+  }
+}
+
+TEST_CASE("the SHA-256 of a compressed file whose reading stopped at a decode limit") {
+  TempDir dir;
+  const io::DecodeLimits saved = io::decode_limits();
+  io::DecodeLimits limits;
+  limits.ratio_floor_bytes = 0;
+  limits.max_ratio = 0;
+  limits.max_decoded_bytes = 100000;
+  io::set_decode_limits(limits);
+  for (const char* name : {"lines.txt.gz", "lines.txt.xz", "lines.txt.zst"}) {
+    INFO(name);
+    io::InputStream in(fixture(name), true);
+    std::string buf(4096, '\0');
+    bool stopped = false;
+    try {
+      while (in.read(buf.data(), buf.size()) > 0) {
+      }
+    } catch (const InputError& e) {
+      stopped = true;
+      CHECK_THAT(e.what(), Catch::Contains("--max-decoded-mb"));
+    }
+    CHECK(stopped);
+    CHECK(in.offset() < slurp_file(fixture("lines.txt")).size());
+    CHECK(in.finish_sha256() == io::sha256_file(fixture(name)));
+  }
+  io::set_decode_limits(saved);
+}
+
+TEST_CASE("finish_sha256 needs an InputStream opened to hash") {
+  io::InputStream in(fixture("lines.txt"));
+  CHECK_THROWS_AS(in.finish_sha256(), std::logic_error);
+}
