@@ -38,25 +38,22 @@ Usage: check_hostile_archives.py --dbautopsy PATH --fixtures DIR [--only NAME...
 import argparse
 import gzip
 import io
-import os
 import re
 import shutil
-import signal
 import struct
 import subprocess
 import sys
 import tarfile
 import tempfile
-import threading
-import time
 import zlib
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "lib"))
+from measured import SANITIZER, measure  # noqa: E402
 
 CUSTOM = "pgdump/kitchen_sink.custom.dump"
 TAR = "pgdump/kitchen_sink.tar"
 DIRECTORY = "pgdump/kitchen_sink.dir"
-SANITIZER = re.compile(r"AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|"
-                       r"runtime error:")
 MIB = 1 << 20
 
 
@@ -424,19 +421,6 @@ def cases(a):
     }
 
 
-def measure(args, cwd, timeout):
-    start = time.monotonic()
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        p = subprocess.Popen(args, cwd=cwd, stdout=out, stderr=err)
-        timer = threading.Timer(timeout, lambda: p.send_signal(signal.SIGKILL))
-        timer.start()
-        _, status, usage = os.wait4(p.pid, 0)
-        timer.cancel()
-        err.seek(0)
-        return (os.waitstatus_to_exitcode(status), err.read().decode(errors="replace"),
-                usage.ru_maxrss / 1024, time.monotonic() - start)
-
-
 def query(exe, store, sql):
     q = subprocess.run([exe, "query", "--store", str(store), "--format", "csv", sql],
                        capture_output=True, text=True, errors="replace")
@@ -494,8 +478,8 @@ def main():
             case.mkdir()
             target = make(case, a.fixtures, a)
             store = case / "facts.db"
-            rc, err, rss, secs = measure([exe, "ingest", "--store", str(store), *opts,
-                                          str(target)], case, 600)
+            rc, _, err, rss, _, secs = measure([exe, "ingest", "--store", str(store), *opts,
+                                                str(target)], 600, case)
             print(f"{name}: exit {rc}, {rss:.0f} MiB peak, {secs:.1f} s")
             if not check(rc in (0, 2), f"exit {rc} (a crash or the time bound): {err[-1500:]}"):
                 continue

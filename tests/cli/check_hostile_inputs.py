@@ -32,18 +32,16 @@ import argparse
 import gzip
 import os
 import re
-import signal
 import subprocess
 import sys
 import tempfile
-import threading
-import time
 import zlib
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "lib"))
+from measured import SANITIZER, measure  # noqa: E402
+
 SOUND = "cases/league_clean/before.sql.gz"
-SANITIZER = re.compile(r"AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|"
-                       r"runtime error:")
 MIB = 1 << 20
 
 
@@ -56,24 +54,6 @@ class Checks:
         if not ok:
             self.failures.append(f"{self.current}: {what}")
         return ok
-
-
-def measure(args, cwd, timeout):
-    """Runs args; returns (status, stdout, stderr, peak RSS in MiB, seconds). The peak is
-    this child's own (wait4), not the largest of every child so far."""
-    start = time.monotonic()
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        p = subprocess.Popen(args, cwd=cwd, stdout=out, stderr=err)
-        timer = threading.Timer(timeout, lambda: p.send_signal(signal.SIGKILL))
-        timer.start()
-        _, status, usage = os.wait4(p.pid, 0)
-        timer.cancel()
-        p.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        return (p.returncode, out.read().decode(errors="replace"),
-                err.read().decode(errors="replace"), usage.ru_maxrss / 1024,
-                time.monotonic() - start)
 
 
 def write_repeated(f, chunk, total):
@@ -196,8 +176,8 @@ def main():
             make(target, a.fixtures, a)
             store = tmp / "facts.db"
             sound = (Path(a.fixtures) / SOUND).resolve()
-            rc, out, err, rss, secs = measure(
-                [exe, "ingest", "--store", str(store), str(target), str(sound)], tmp, seconds)
+            rc, out, err, rss, _, secs = measure(
+                [exe, "ingest", "--store", str(store), str(target), str(sound)], seconds, tmp)
             print(f"{name}: {target.stat().st_size} bytes, exit {rc}, {rss:.0f} MiB peak, "
                   f"{secs:.1f} s")
             if not c.check(rc in (0, 2), f"exit {rc} (a crash or the time bound): "

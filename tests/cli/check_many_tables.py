@@ -17,20 +17,18 @@ Usage: check_many_tables.py --dbautopsy PATH --fixtures DIR [--tables N] [--max-
 """
 import argparse
 import gzip
-import os
 import re
-import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "lib"))
+from measured import SANITIZER, measure  # noqa: E402
+
 SOUND = "cases/league_clean/before.sql.gz"
 TABLE = "leagues"
-SANITIZER = re.compile(r"AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|"
-                       r"runtime error:")
 
 
 def sections(text):
@@ -80,21 +78,6 @@ def make_dump(path, fixtures, n):
         out.write(text[text.index("-- Completed on"):])
 
 
-def measure(args, timeout):
-    start = time.monotonic()
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        p = subprocess.Popen(args, stdout=out, stderr=err)
-        timer = threading.Timer(timeout, lambda: p.send_signal(signal.SIGKILL))
-        timer.start()
-        _, status, usage = os.wait4(p.pid, 0)
-        timer.cancel()
-        out.seek(0)
-        err.seek(0)
-        return (os.waitstatus_to_exitcode(status), err.read().decode(errors="replace"),
-                usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime,
-                time.monotonic() - start)
-
-
 def query(exe, store, sql):
     q = subprocess.run([exe, "query", "--store", str(store), "--format", "csv", sql],
                        capture_output=True, text=True, errors="replace")
@@ -122,8 +105,8 @@ def main():
         make_dump(dump, a.fixtures, a.tables)
         print(f"made {dump.name}: {dump.stat().st_size} bytes in {time.monotonic() - t0:.1f} s")
         store = tmp / "facts.db"
-        rc, err, rss, cpu, wall = measure([exe, "ingest", "--store", str(store), str(dump)],
-                                          a.max_seconds)
+        rc, _, err, rss, cpu, wall = measure([exe, "ingest", "--store", str(store), str(dump)],
+                                             a.max_seconds)
         print(f"ingest of {a.tables} tables: exit {rc}, {rss:.0f} MiB peak, {cpu:.1f} s CPU, "
               f"{wall:.1f} s wall")
         if rc != 0:

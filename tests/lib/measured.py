@@ -1,0 +1,41 @@
+"""Running dbautopsy as a child whose peak memory and time a test bounds."""
+
+import os
+import re
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+from typing import NamedTuple
+
+# A sanitizer's report in a child's stderr.
+SANITIZER = re.compile(r"AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|"
+                       r"runtime error:")
+
+
+class Run(NamedTuple):
+    status: int  # exit code; minus the signal's number when one ended it
+    out: str
+    err: str
+    rss_mib: float  # this child's own peak (wait4), not the largest of every child so far
+    cpu_s: float  # user + system
+    wall_s: float
+
+
+def measure(args, timeout, cwd=None):
+    """Runs args, killed after `timeout` seconds; output goes through files, not pipes, so a
+    child that writes much cannot block."""
+    start = time.monotonic()
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        p = subprocess.Popen(args, cwd=cwd, stdout=out, stderr=err)
+        timer = threading.Timer(timeout, lambda: p.send_signal(signal.SIGKILL))
+        timer.start()
+        _, status, usage = os.wait4(p.pid, 0)
+        timer.cancel()
+        p.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        return Run(p.returncode, out.read().decode(errors="replace"),
+                   err.read().decode(errors="replace"), usage.ru_maxrss / 1024,
+                   usage.ru_utime + usage.ru_stime, time.monotonic() - start)
