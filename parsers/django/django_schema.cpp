@@ -42,6 +42,12 @@ RunSqlText run_sql_statements(const MigrationFile& file, const Operation& op,
 }
 
 PyEffectsSummary write_py_effects(store::Store& store, const std::filesystem::path& base) {
+  return write_py_effects(store, [&base](const std::string& path) { return base / path; });
+}
+
+PyEffectsSummary write_py_effects(
+    store::Store& store,
+    const std::function<std::filesystem::path(const std::string& path)>& locate) {
   PyEffectsSummary summary;
   struct Read {
     int64_t artifact = 0;
@@ -60,7 +66,7 @@ PyEffectsSummary write_py_effects(store::Store& store, const std::filesystem::pa
         continue;  // the reader reported it
       }
       try {
-        io::InputStream in(base / path);
+        io::InputStream in(locate(path));
         Read r;
         r.artifact = id;
         r.file = parse_migration_py(read_migration_text(in), key->app, key->name);

@@ -50,6 +50,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -139,7 +140,12 @@ struct PyEffectsSummary {
 // know, on the migration's own file and line). Rules prefer a migration's sqlmigrate
 // effects to these when both exist. `migration_record` rows decide only whether a squashed
 // migration or the ones it replaces are in the plan.
+// Each file is read again from `base / path`, or from `locate(path)` when given (the members
+// of a bundle, unpacked elsewhere).
 PyEffectsSummary write_py_effects(store::Store& store, const std::filesystem::path& base);
+PyEffectsSummary write_py_effects(
+    store::Store& store,
+    const std::function<std::filesystem::path(const std::string& path)>& locate);
 
 // Django's naming helpers (django/db/backends/utils.py, base/schema.py, models/indexes.py).
 // Lengths count characters (code points), as Python's len() does.

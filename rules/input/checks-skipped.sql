@@ -12,7 +12,10 @@ WITH
 -- Inputs that were not read: of no kind dbautopsy reads, or failed / recognised but not read
 -- (empty files, such as a package's __init__.py, hold nothing to read).
 unread AS (
-  SELECT id, path, kind, coalesce(status_detail, status) AS detail
+  SELECT id, path, kind, coalesce(status_detail, status) AS detail,
+         -- the file's own name: the last component of its path (`case.tar.gz/notes.txt` is
+         -- not a tar archive)
+         lower(substr(path, length(rtrim(path, replace(path, '/', ''))) + 1)) AS name
     FROM artifact
    WHERE (kind = 'unknown' OR status IN ('failed', 'unsupported')) AND size_bytes > 0),
 -- The ones that may be the missing export: named after django_migrations (or migrations).
@@ -27,9 +30,8 @@ unread_any_list AS (
 unread_dumps AS (
   SELECT * FROM unread
    WHERE kind LIKE 'pgdump-%'
-      OR lower(path) GLOB '*.sql' OR lower(path) GLOB '*.sql.*' OR lower(path) GLOB '*.dump'
-      OR lower(path) GLOB '*.dump.*' OR lower(path) GLOB '*.backup' OR lower(path) GLOB '*.pgdump'
-      OR lower(path) GLOB '*.tar' OR lower(path) GLOB '*.tar.*'),
+      OR name GLOB '*.sql' OR name GLOB '*.sql.*' OR name GLOB '*.dump' OR name GLOB '*.dump.*'
+      OR name GLOB '*.backup' OR name GLOB '*.pgdump' OR name GLOB '*.tar' OR name GLOB '*.tar.*'),
 has_records AS (SELECT EXISTS (SELECT 1 FROM recorded_migration) AS yes),
 -- The migration files, when they apply to the database analysed (one database of several
 -- without django_migrations is not checked against them: nothing of them is skipped).

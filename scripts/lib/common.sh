@@ -8,7 +8,7 @@ DBAUTOPSY_PACKAGES=(
   g++ cmake ninja-build pkg-config
   libboost-iostreams-dev libboost-program-options-dev libre2-dev libsqlite3-dev libfmt-dev
   libpg-query-dev nlohmann-json3-dev libxxhash-dev libzstd-dev liblz4-dev libssl-dev
-  zlib1g-dev libbz2-dev liblzma-dev libisal-dev
+  zlib1g-dev libbz2-dev liblzma-dev libisal-dev libarchive-dev
 )
 # What the tests need besides (scripts/test.sh): Catch2; the PostgreSQL 15 server (and
 # PostGIS, which corpus dumps use) for the differential and repair tests; the compression
@@ -19,7 +19,7 @@ DBAUTOPSY_PACKAGES=(
 DBAUTOPSY_TEST_PACKAGES=(
   catch2 parallel
   postgresql-15 postgresql-client-15 postgresql-15-postgis-3
-  gzip bzip2 xz-utils zstd
+  gzip bzip2 xz-utils zstd zip 7zip
   clang libclang-rt-14-dev
   python3 python3-django python3-psycopg2 python3-jsonschema
   chromium

@@ -10,6 +10,7 @@
 
 #include "base/error.hpp"
 #include "base/text.hpp"
+#include "cli/bundle.hpp"
 #include "cli/cli.hpp"
 #include "cli/ingest.hpp"
 #include "cli/kinds.hpp"
@@ -222,12 +223,16 @@ int cmd_ingest(const std::vector<std::string>& args) {
   store::Store store = store::Store::open(store_path);
   std::vector<int64_t> ids;
   bool trouble = false;
+  // Archives of case files (case.zip, migrations.tar.gz) are read as the folders they hold.
+  Scratch scratch;
+  std::map<std::string, fs::path> disk_of;
+  std::vector<ArtifactOutcome> outcomes;
+  targets = expand_bundles(store, std::move(targets), scratch, options, outcomes, disk_of);
   std::vector<uint64_t> sizes;
   for (const auto& target : targets) {
     sizes.push_back(target.first.skipped.empty() ? size_on_disk(target.first.path) : 0);
   }
-  // What each file gave is printed once the progress line is gone.
-  std::vector<ArtifactOutcome> outcomes;
+  // What each file gave is printed once the progress line is gone (the bundles' first).
   {
     Progress progress(progress_wanted(quiet),
                       std::accumulate(sizes.begin(), sizes.end(), uint64_t{0}), targets.size());
@@ -252,7 +257,11 @@ int cmd_ingest(const std::vector<std::string>& args) {
   }
   // Migration .py files' effects depend on one another: derived once all are read (paths
   // as given, from the current folder).
-  for (const auto& note : django::write_py_effects(store, fs::path()).notes) {
+  auto locate = [&](const std::string& path) {
+    auto it = disk_of.find(path);
+    return it != disk_of.end() ? it->second : fs::path(path);
+  };
+  for (const auto& note : django::write_py_effects(store, locate).notes) {
     std::cerr << "dbautopsy: warning: " << note << "\n";
   }
   for (const auto& spec : unmatched_ignore_columns(store, options)) {

@@ -18,6 +18,7 @@
 
 #include "base/error.hpp"
 #include "base/text.hpp"
+#include "cli/bundle.hpp"
 #include "cli/cli.hpp"
 #include "cli/ingest.hpp"
 #include "cli/kinds.hpp"
@@ -468,21 +469,37 @@ int cmd_investigate(const std::vector<std::string>& args) {
       store_path, own_store ? store::Store::Mode::cache : store::Store::Mode::read_write);
   std::set<std::string> present;
   bool input_error = false;
-  std::vector<uint64_t> sizes;
-  for (const auto& e : entries) {
-    sizes.push_back(e.skipped.empty() ? size_on_disk(e.path) : 0);
-  }
-  Progress progress(progress_wanted(quiet),
-                    std::accumulate(sizes.begin(), sizes.end(), uint64_t{0}), entries.size());
   std::vector<std::string> trouble;  // said once the progress line is gone
   // Paths as walked (not through links: fs::relative would show where a link leads).
   fs::path base = dir.lexically_normal();
   if (!base.has_filename() && base.has_relative_path()) {
     base = base.parent_path();  // "case/"
   }
-  for (size_t i = 0; i < entries.size(); ++i) {
-    const auto& e = entries[i];
+  std::vector<Target> targets;
+  for (auto& e : entries) {
     std::string shown = e.path.lexically_normal().lexically_relative(base).string();
+    targets.emplace_back(std::move(e), std::move(shown));
+  }
+  // Archives of case files (case.zip, migrations.tar.gz) are read as the folders they hold.
+  Scratch scratch;
+  std::map<std::string, fs::path> disk_of;
+  std::vector<ArtifactOutcome> bundles;
+  targets = expand_bundles(store, std::move(targets), scratch, options, bundles, disk_of);
+  for (const auto& b : bundles) {
+    present.insert(b.path);
+    if (b.status != "ok") {
+      input_error = true;
+      trouble.push_back(fmt::format("dbautopsy: {}: {}: {}\n", b.path, b.status, b.detail));
+    }
+  }
+  std::vector<uint64_t> sizes;
+  for (const auto& [e, shown] : targets) {
+    sizes.push_back(e.skipped.empty() ? size_on_disk(e.path) : 0);
+  }
+  Progress progress(progress_wanted(quiet),
+                    std::accumulate(sizes.begin(), sizes.end(), uint64_t{0}), targets.size());
+  for (size_t i = 0; i < targets.size(); ++i) {
+    const auto& [e, shown] = targets[i];
     present.insert(shown);
     if (!e.skipped.empty()) {
       record_skipped(store, e, shown);
@@ -515,7 +532,10 @@ int cmd_investigate(const std::vector<std::string>& args) {
     tx.commit();
   }
   // Migration .py files' effects depend on one another: derived once all are read.
-  std::vector<std::string> py_notes = django::write_py_effects(store, dir).notes;
+  std::vector<std::string> py_notes = django::write_py_effects(store, [&](const std::string& path) {
+                                        auto it = disk_of.find(path);
+                                        return it != disk_of.end() ? it->second : dir / path;
+                                      }).notes;
   {
     std::vector<std::string> known;
     store::Statement st = store.prepare("SELECT path FROM artifact WHERE kind <> 'unknown'");

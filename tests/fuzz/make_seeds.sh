@@ -84,4 +84,33 @@ put app_python_log fixtures/logs/app/*.log
 put app_jsonl_log fixtures/logs/app/app.jsonl
 join user_log_format custom fixtures/logs/app/custom.format.json fixtures/logs/app/custom.log
 put rule_header $(ls rules/*/*.sql | head -20)
+# Bundles of case files: small real files zipped and tarred (Python's zipfile and tarfile),
+# plain, gzip-compressed, nested, with a symbolic link and a `..` name.
+mkdir -p "$out/bundle"
+/usr/bin/python3 - "$out/bundle" <<'PY'
+import io, sys, tarfile, zipfile
+out = sys.argv[1]
+files = ["fixtures/django_inputs/records/django_migrations.csv",
+         "fixtures/cases/django_clean/migrations/teams/0001_initial.py"]
+def tar(mode, name):
+    with tarfile.open(f"{out}/{name}", mode) as t:
+        for f in files:
+            t.add(f, "case/" + f.split("/")[-1])
+        link = tarfile.TarInfo("case/link.csv")
+        link.type = tarfile.SYMTYPE
+        link.linkname = "/etc/passwd"
+        t.addfile(link)
+        evil = tarfile.TarInfo("../evil.sql")
+        t.addfile(evil)
+tar("w", "case.tar")
+tar("w:gz", "case.tar.gz")
+buf = io.BytesIO()
+with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+    for f in files:
+        z.write(f, "case/" + f.split("/")[-1])
+open(f"{out}/case.zip", "wb").write(buf.getvalue())
+with zipfile.ZipFile(f"{out}/nested.zip", "w") as z:
+    z.writestr("inner.zip", buf.getvalue())
+    z.writestr("a\\b.sql", "CREATE TABLE t (id int);\n")
+PY
 du -sh "$out"
