@@ -8,7 +8,8 @@
 # dictionary (tests/fuzz/dict/); the inputs it finds that add coverage are kept in
 # build/fuzz/runs/corpus/<target>/ (or $DBAUTOPSY_FUZZ_WORK) for the next run, crashes in
 # build/fuzz/runs/crashes/<target>/. Exits non-zero when any target crashed, leaked, timed
-# out (10 s for one input) or went past 2048 MB. The last line sums up:
+# out (10 s for one input, or $DBAUTOPSY_FUZZ_TIMEOUT: a long campaign run at low priority
+# beside other work needs more) or went past 2048 MB. The last line sums up:
 #   N targets, M execs, K crashes
 set -euo pipefail
 . "$(dirname "$0")/lib/common.sh"
@@ -55,7 +56,7 @@ seeds() {
   case $1 in
     archive_custom) ls fixtures/pgdump/*.dump; small "$C"/pg_dump -name '*.dump' -o -name '*.pgdump' ;;
     archive_tar) ls fixtures/pgdump/*.tar; small "$C"/pg_dump -name '*.tar' ;;
-    archive_directory) ;;  # the committed seeds only (a folder, put in one input)
+    archive_directory | bundle) ;;  # the committed seeds only
     pgdump_sql | table_stats | script_lexer)
       ls fixtures/pgdump/*.sql fixtures/django_inputs/malformed/*.sql
       small "$C"/pg_dump "$C"/django_migrations/django_migrations_table_exports -name '*.sql' ;;
@@ -78,7 +79,7 @@ seeds() {
 
 dict_of() {
   case $1 in
-    archive_* | compressed) echo tests/fuzz/dict/archive.dict ;;
+    archive_* | compressed | bundle) echo tests/fuzz/dict/archive.dict ;;
     pgdump_sql | table_stats | script_lexer | sqlmigrate | rule_header) echo tests/fuzz/dict/sql.dict ;;
     python_migration) echo tests/fuzz/dict/python.dict ;;
     pg_* | app_* | user_log_format) echo tests/fuzz/dict/log.dict ;;
@@ -102,8 +103,8 @@ for t in "${targets[@]}"; do
   # Inputs longer than this are cut (seeds too): long enough for several log entries or
   # statements, short enough for many runs a second.
   max_len=32768
-  case $t in archive_* | compressed) max_len=131072 ;; esac
-  args=(-max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 -max_len=$max_len
+  case $t in archive_* | compressed | bundle) max_len=131072 ;; esac
+  args=(-max_total_time="$seconds" -rss_limit_mb=2048 -timeout="${DBAUTOPSY_FUZZ_TIMEOUT:-10}" -max_len=$max_len
         -print_final_stats=1 -artifact_prefix="$work/crashes/$t/")
   d=$(dict_of "$t")
   if [ -n "$d" ]; then
