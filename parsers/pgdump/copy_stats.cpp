@@ -21,6 +21,7 @@
 #include "base/json_row.hpp"
 #include "base/text.hpp"
 #include "io/distinct.hpp"
+#include "io/scan.hpp"
 #include "pgdump/copy_text.hpp"
 
 namespace dbautopsy::pgdump {
@@ -70,6 +71,42 @@ uint64_t separators_tail(const char* p, size_t n) {
     mask |= uint64_t{p[i] == '\t' || p[i] == '\n'} << i;
   }
   return mask;
+}
+
+// The same for the last n < 64 bytes of a block.
+uint64_t separators_tail_scan(const char* p, size_t n, uint64_t& nul, bool& non_ascii) {
+  uint64_t mask = 0;
+  for (size_t i = 0; i < n; ++i) {
+    auto c = static_cast<unsigned char>(p[i]);
+    mask |= uint64_t{c == '\t' || c == '\n'} << i;
+    nul |= uint64_t{c == 0} << i;
+    non_ascii = non_ascii || c >= 0x80;
+  }
+  return mask;
+}
+
+// separators64() for scan_rows(), which also does the reader's scan: sets bit i of `nul`
+// when p[i] is a NUL byte, and `non_ascii` when any of the 64 bytes is.
+uint64_t separators64_scan(const char* p, uint64_t& nul, bool& non_ascii) {
+#if defined(__SSE2__)
+  const __m128i tab = _mm_set1_epi8('\t');
+  const __m128i newline = _mm_set1_epi8('\n');
+  const __m128i zero = _mm_setzero_si128();
+  uint64_t mask = 0;
+  __m128i high = zero;
+  for (int k = 0; k < 4; ++k) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * k));
+    auto bits = static_cast<uint32_t>(
+        _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, tab), _mm_cmpeq_epi8(v, newline))));
+    mask |= uint64_t{bits} << (16 * k);
+    nul |= uint64_t{static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, zero)))} << (16 * k);
+    high = _mm_or_si128(high, v);
+  }
+  non_ascii = non_ascii || _mm_movemask_epi8(high) != 0;
+  return mask;
+#else
+  return separators_tail_scan(p, 64, nul, non_ascii);
+#endif
 }
 
 // The hash of a row that arrives in pieces, computed as the pieces go by: the same value
@@ -209,63 +246,23 @@ class CopyStats final : public CopyConsumer {
     m_ignored = text::join(ignored, ", ");
   }
 
-  // One pass over the block finds the tabs and newlines together, 64 bytes at a time, and
-  // hashes each row as its fields go by, exactly as hash_of_fields_from() does.
   void rows(std::string_view block, uint64_t first_line) override {
     if (m_decode) {
       decoded_input(block, first_line, false);
       return;
     }
-    const char* base = block.data();
-    const size_t n = block.size();
-    m_batch.clear();  // (rows left by a call that threw are gone with it)
-    uint64_t line = first_line;
-    size_t row_start = 0;
-    size_t field = 0;
-    size_t run_start = 0;
-    bool in_run = false;
-    uint64_t hash = 0;
-    auto start_row = [&](size_t at) {
-      row_start = at;
-      field = 0;
-      hash = 0;
-      in_run = !surrogate(0);
-      run_start = at;
-    };
-    auto end_row = [&](size_t at) {
-      if (in_run) {
-        hash = XXH3_64bits_withSeed(base + run_start, at - run_start, hash + 1);
-      }
-      enqueue(std::string_view(base + row_start, at - row_start), hash, line++);
-    };
-    start_row(0);
-    for (size_t chunk = 0; chunk < n; chunk += 64) {
-      uint64_t mask =
-          chunk + 64 <= n ? separators64(base + chunk) : separators_tail(base + chunk, n - chunk);
-      while (mask != 0) {
-        size_t at = chunk + static_cast<size_t>(std::countr_zero(mask));
-        mask &= mask - 1;
-        if (base[at] == '\t') {
-          // Field `field + 1` starts after this tab.
-          if (surrogate(++field)) {
-            if (in_run) {
-              hash = XXH3_64bits_withSeed(base + run_start, at - run_start, hash + 1);
-              in_run = false;
-            }
-          } else if (!in_run) {
-            run_start = at + 1;
-            in_run = true;
-          }
-        } else {
-          end_row(at);
-          start_row(at + 1);
-        }
-      }
+    hash_rows<false>(block, first_line, nullptr);
+  }
+
+  // The reader's pass and this one in one: the rows up to a "\." line or a line with a NUL
+  // byte, counted as rows() counts them, and what io::scan_block() would say of the block.
+  bool scan_rows(std::string_view block, uint64_t first_line, io::BlockScan& scan) override {
+    if (m_decode) {
+      return false;
     }
-    if (row_start < n) {
-      end_row(n);  // a last row without its newline
-    }
-    count_batch();
+    scan = io::BlockScan{};
+    hash_rows<true>(block, first_line, &scan);
+    return true;
   }
 
   void long_row(std::string_view piece, uint64_t line, bool last) override {
@@ -495,6 +492,113 @@ class CopyStats final : public CopyConsumer {
 
  private:
   bool surrogate(size_t field) const { return field < m_surrogate.size() && m_surrogate[field]; }
+
+  // One pass over the block finds the tabs and newlines together, 64 bytes at a time, and
+  // hashes each row as its fields go by, exactly as hash_of_fields_from() does. With
+  // `Scan` (scan_rows()), the same pass does the reader's scan (io::scan_block()): it stops
+  // at a line that begins with "\." or holds a NUL byte, before taking that line, and
+  // fills `scan` (non_ascii may also be set by bytes of the 64 where it stopped that come
+  // after the stop: it only asks for a closer look).
+  template <bool Scan>
+  void hash_rows(std::string_view block, uint64_t first_line, io::BlockScan* scan) {
+    const char* base = block.data();
+    const size_t n = block.size();
+    m_batch.clear();  // (rows left by a call that threw are gone with it)
+    uint64_t line = first_line;
+    size_t row_start = 0;
+    size_t field = 0;
+    size_t run_start = 0;
+    bool in_run = false;
+    uint64_t hash = 0;
+    auto start_row = [&](size_t at) {
+      row_start = at;
+      field = 0;
+      hash = 0;
+      in_run = !surrogate(0);
+      run_start = at;
+    };
+    auto end_row = [&](size_t at) {
+      if (in_run) {
+        hash = XXH3_64bits_withSeed(base + run_start, at - run_start, hash + 1);
+      }
+      enqueue(std::string_view(base + row_start, at - row_start), hash, line++);
+    };
+    // Whether a line starting at `at` is the end of the data.
+    auto stops_at = [&](size_t at) {
+      return at + 1 < n && base[at] == '\\' && base[at + 1] == '.';
+    };
+    if constexpr (Scan) {
+      if (stops_at(0)) {
+        scan->stop = 0;
+        return;
+      }
+    }
+    bool stopped = false;
+    start_row(0);
+    for (size_t chunk = 0; chunk < n && !stopped; chunk += 64) {
+      uint64_t mask;
+      size_t limit = n;  // Scan: the first NUL byte
+      if constexpr (Scan) {
+        uint64_t nul = 0;
+        if (chunk + 64 <= n) {
+          mask = separators64_scan(base + chunk, nul, scan->non_ascii);
+        } else {
+          mask = separators_tail_scan(base + chunk, n - chunk, nul, scan->non_ascii);
+        }
+        if (nul != 0) {
+          limit = chunk + static_cast<size_t>(std::countr_zero(nul));
+          mask &= (uint64_t{1} << (limit - chunk)) - 1;  // (limit - chunk < 64)
+        }
+      } else {
+        mask =
+            chunk + 64 <= n ? separators64(base + chunk) : separators_tail(base + chunk, n - chunk);
+      }
+      while (mask != 0) {
+        size_t at = chunk + static_cast<size_t>(std::countr_zero(mask));
+        mask &= mask - 1;
+        if (base[at] == '\t') {
+          // Field `field + 1` starts after this tab.
+          if (surrogate(++field)) {
+            if (in_run) {
+              hash = XXH3_64bits_withSeed(base + run_start, at - run_start, hash + 1);
+              in_run = false;
+            }
+          } else if (!in_run) {
+            run_start = at + 1;
+            in_run = true;
+          }
+        } else {
+          end_row(at);
+          start_row(at + 1);
+          if constexpr (Scan) {
+            if (stops_at(at + 1)) {
+              scan->stop = at + 1;
+              stopped = true;
+              break;
+            }
+          }
+        }
+      }
+      if constexpr (Scan) {
+        if (!stopped && limit < n) {
+          // The line of the NUL byte is not taken: the reader reports it.
+          scan->has_nul = true;
+          scan->stop = row_start;
+          stopped = true;
+        }
+      }
+    }
+    if (!stopped && row_start < n) {
+      end_row(n);  // a last row without its newline
+    }
+    if constexpr (Scan) {
+      scan->newlines = line - first_line;
+      if (!stopped && row_start < n) {
+        --scan->newlines;  // that last row had no newline
+      }
+    }
+    count_batch();
+  }
 
   // Rows wait in a batch between their hashing and their counting (see k_batch).
   void enqueue(std::string_view text, uint64_t hash, uint64_t line) {

@@ -665,16 +665,25 @@ bool DumpReader::copy_block(io::LineReader& reader) {
   if (block.empty()) {
     return false;
   }
-  io::BlockScan scan = io::scan_block(block);
+  uint64_t first_line = reader.next_line_number();
+  uint64_t offset = reader.position();
+  // One pass when the consumer can scan for the reader: it takes the rows as it goes.
+  io::BlockScan scan;
+  const bool taken = m_copy.consumer && m_copy.consumer->scan_rows(block, first_line, scan);
+  if (!taken) {
+    scan = io::scan_block(block);
+  }
   // The data ends at a line that is exactly "\." (a line merely starting with it is data
   // that psql would also take as the end, so it ends here too).
   std::string_view rows =
       block.substr(0, scan.stop == std::string_view::npos ? block.size() : scan.stop);
+  if (taken && scan.has_nul) {
+    // The consumer stopped at the line of the NUL byte: report it as below.
+    rows = block.substr(0, block.find('\0', scan.stop) + 1);
+  }
   if (rows.empty()) {
     return false;  // the "\." line is next: copy_line ends the block
   }
-  uint64_t first_line = reader.next_line_number();
-  uint64_t offset = reader.position();
 
   if (scan.has_nul) {
     size_t at = rows.find('\0');
@@ -687,13 +696,15 @@ bool DumpReader::copy_block(io::LineReader& reader) {
     // Keep the rows before the bad line.
     size_t line_start = rows.rfind('\n', at);
     rows = rows.substr(0, line_start == std::string_view::npos ? 0 : line_start + 1);
-    scan = io::scan_block(rows);
+    if (!taken) {
+      scan = io::scan_block(rows);
+    }
     m_stop = true;
   }
   if (scan.non_ascii && utf8_session()) {
     utf8_warnings(rows, first_line, offset);
   }
-  if (m_copy.consumer && !rows.empty()) {
+  if (!taken && m_copy.consumer && !rows.empty()) {
     m_copy.consumer->rows(rows, first_line);
   }
   m_copy.rows += scan.newlines;

@@ -16,6 +16,7 @@
 // written and the artifact is partial.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -25,6 +26,7 @@
 #include <vector>
 
 #include "io/input.hpp"
+#include "io/scan.hpp"
 #include "store/facts.hpp"
 
 namespace dbautopsy::pgdump {
@@ -56,6 +58,18 @@ class CopyConsumer {
  public:
   virtual ~CopyConsumer() = default;
   virtual void rows(std::string_view block, uint64_t first_line) = 0;
+  // The reader's fast path, for a consumer that can do the reader's scan of a block of whole
+  // lines (io::scan_block()) in its own pass over it: takes, as rows() would, the lines of
+  // `block` before the first one that begins with "\." or holds a NUL byte, and sets `scan`
+  // as io::scan_block() would for the block, with `stop` also where a line with a NUL byte
+  // starts (then has_nul) and `non_ascii` possibly set by a few bytes past `stop`. Returns
+  // false, having done nothing, when it cannot: the reader then scans and calls rows().
+  virtual bool scan_rows(std::string_view block, uint64_t first_line, io::BlockScan& scan) {
+    (void)block;
+    (void)first_line;
+    (void)scan;
+    return false;
+  }
   virtual void long_row(std::string_view piece, uint64_t line, bool last) = 0;
   // complete: the block ended with "\." (false when the input ended first). A consumer may
   // add what it learnt to the section's table_stats row.
@@ -71,6 +85,19 @@ class FanOut final : public CopyConsumer {
     for (auto& c : m_consumers) {
       c->rows(block, first_line);
     }
+  }
+  // The first consumer scans; the others take the rows it took.
+  bool scan_rows(std::string_view block, uint64_t first_line, io::BlockScan& scan) override {
+    if (m_consumers.empty() || !m_consumers.front()->scan_rows(block, first_line, scan)) {
+      return false;
+    }
+    std::string_view taken = block.substr(0, std::min(scan.stop, block.size()));
+    if (!taken.empty()) {
+      for (size_t i = 1; i < m_consumers.size(); ++i) {
+        m_consumers[i]->rows(taken, first_line);
+      }
+    }
+    return true;
   }
   void long_row(std::string_view piece, uint64_t line, bool last) override {
     for (auto& c : m_consumers) {

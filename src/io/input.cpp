@@ -8,9 +8,10 @@
 #include <fmt/format.h>
 #include <isa-l/igzip_lib.h>
 #include <lzma.h>
+#include <zstd.h>
 #include <algorithm>
 #include <boost/iostreams/concepts.hpp>
-#include <boost/iostreams/filtering_streambuf.hpp>
+#include <boost/iostreams/operations.hpp>
 #include <cerrno>
 #include <condition_variable>
 #include <cstring>
@@ -24,7 +25,6 @@
 #include "base/error.hpp"
 #include "io/digest.hpp"
 #include "io/progress.hpp"
-#include "io/zstd_filter.hpp"
 
 namespace dbautopsy::io {
 
@@ -224,6 +224,37 @@ class XzDecoder final : public Decoder {
 
  private:
   lzma_stream m_x = LZMA_STREAM_INIT;
+};
+
+// zstd through libzstd's streaming decoder. ZSTD_decompressStream returns 0 once a frame is
+// decoded and flushed; the next frame (zstd's multi-frame files, `cat a.zst b.zst`) starts
+// at the next unused byte, and skippable frames are passed over by libzstd itself. A frame
+// cut short never returns 0, so the file's end there is a truncation (DecodingFilter).
+class ZstdDecoder final : public Decoder {
+ public:
+  ZstdDecoder() : m_ctx(ZSTD_createDCtx(), ZSTD_freeDCtx) {
+    if (!m_ctx) {
+      throw std::bad_alloc();
+    }
+  }
+  bool step(const char* in, size_t in_size, char* out, size_t out_size, bool, size_t& used,
+            size_t& made) override {
+    // libzstd leaves the input's position where the call began when it fails: at most its
+    // recommended input size a call keeps the error's offset within that of the damage.
+    ZSTD_inBuffer input{in, std::min(in_size, ZSTD_DStreamInSize()), 0};
+    ZSTD_outBuffer output{out, out_size, 0};
+    size_t ret = ZSTD_decompressStream(m_ctx.get(), &output, &input);
+    used = input.pos;
+    made = output.pos;
+    if (ZSTD_isError(ret)) {
+      throw DecodeError(ZSTD_getErrorName(ret), false, 0);
+    }
+    return ret == 0;
+  }
+  void restart() override { ZSTD_DCtx_reset(m_ctx.get(), ZSTD_reset_session_only); }
+
+ private:
+  std::unique_ptr<ZSTD_DCtx, size_t (*)(ZSTD_DCtx*)> m_ctx;
 };
 
 // A Boost.Iostreams input filter over a Decoder that hands out every byte decoded before a
@@ -514,7 +545,11 @@ Codec detect_codec(std::string_view m) {
                               6))) {
     return Codec::xz;
   }
-  if (starts("\x28\xb5\x2f\xfd")) {
+  // A zstd frame, or a skippable frame (magic 0x184D2A50 to 0x184D2A5F, little-endian),
+  // which `zstd -d` accepts at the start of a file too.
+  if (starts("\x28\xb5\x2f\xfd") ||
+      (m.size() >= 4 && (static_cast<unsigned char>(m[0]) & 0xf0) == 0x50 &&
+       m.substr(1, 3) == "\x2a\x4d\x18")) {
     return Codec::zstd;
   }
   return Codec::none;
@@ -561,24 +596,14 @@ struct InputStream::Impl {
   uint64_t size = 0;
   uint64_t delivered = 0;
   bool failed = false;
-  // A decoder's error held back while the bytes decoded before it are read.
-  struct Pending {
-    std::string why;
-    bool truncated = false;
-    std::optional<uint64_t> at;
-  };
-  std::optional<Pending> pending;
-  // gzip, bzip2 and xz: a decoder on a thread of its own, ahead of the reader; a large plain
-  // file: its reads on that thread.
+  // gzip, bzip2, xz and zstd: a decoder on a thread of its own, ahead of the reader; a
+  // large plain file: its reads on that thread.
   std::unique_ptr<DecodeAhead> ahead;
-  // zstd: a Boost.Iostreams chain.
-  std::unique_ptr<bio::filtering_istreambuf> chain;
   // The SHA-256 of the file's bytes as stored, when asked for (InputStream's constructor).
   std::unique_ptr<Sha256> sha;
 
   size_t read_plain(char* dst, size_t n);
   size_t read_decoded(char* dst, size_t n);
-  size_t read_chain(char* dst, size_t n);
   // Set once the decoded data crossed a limit of DecodeLimits: the error of the next read.
   std::optional<std::string> over_limit;
   // Bytes of the file the decoder has consumed (the decoding thread's count when there is one).
@@ -596,7 +621,6 @@ struct InputStream::Impl {
 
   ~Impl() {
     ahead.reset();  // stops its thread, which reads the file
-    chain.reset();
     if (cursor.fd >= 0) {
       ::close(cursor.fd);
     }
@@ -667,9 +691,8 @@ InputStream::InputStream(const std::filesystem::path& path, bool sha256)
           std::make_unique<DecodeAhead>(DecodingFilter(std::make_unique<XzDecoder>()), &m.cursor);
       break;
     case Codec::zstd:
-      m.chain = std::make_unique<bio::filtering_istreambuf>();
-      m.chain->push(ZstdDecompressor(), k_compressed_chunk);
-      m.chain->push(CountingSource(&m.cursor), k_compressed_chunk);
+      m.ahead =
+          std::make_unique<DecodeAhead>(DecodingFilter(std::make_unique<ZstdDecoder>()), &m.cursor);
       break;
     case Codec::none:
       break;
@@ -714,53 +737,17 @@ size_t InputStream::Impl::read_decoded(char* dst, size_t n) {
   }
 }
 
-size_t InputStream::Impl::read_chain(char* dst, size_t n) {
-  size_t total = 0;
-  try {
-    // sgetn may return short counts; keep going until n bytes or the end. Each call takes
-    // at most what the buffer holds, or one byte to refill it: a decoder's error then
-    // comes from a call that copied nothing, and every byte before it is counted.
-    while (total < n) {
-      std::streamsize avail = chain->in_avail();
-      std::streamsize want =
-          avail > 0 ? std::min(avail, static_cast<std::streamsize>(n - total)) : 1;
-      std::streamsize got = chain->sgetn(dst + total, want);
-      if (got <= 0) {
-        break;
-      }
-      total += static_cast<size_t>(got);
-    }
-  } catch (const DecodeError& e) {
-    pending = Impl::Pending{e.what(), e.truncated, e.at};
-  } catch (const std::exception& e) {
-    // zstd's filter says "corrupt" when the data is; otherwise it ran out of input.
-    std::string why = e.what();
-    pending = Impl::Pending{why, why.rfind("corrupt", 0) != 0 && cursor.eof, std::nullopt};
-  }
-  // The bytes decoded before the error are handed out first; the error comes with the
-  // next read.
-  if (pending && total == 0) {
-    fail(pending->why, pending->truncated, pending->at);
-  }
-  return total;
-}
-
 size_t InputStream::read(char* dst, size_t n) {
   Impl& m = *m_impl;
   if (m.failed || n == 0) {
     return 0;
-  }
-  if (m.pending) {
-    m.fail(m.pending->why, m.pending->truncated, m.pending->at);
   }
   if (m.over_limit) {
     m.failed = true;
     throw InputError(Location{m.path.string(), std::nullopt, m.file_consumed(), true},
                      *m.over_limit);
   }
-  size_t got = m.ahead   ? m.read_decoded(dst, n)
-               : m.chain ? m.read_chain(dst, n)
-                         : m.read_plain(dst, n);
+  size_t got = m.ahead ? m.read_decoded(dst, n) : m.read_plain(dst, n);
   // The one count of decompressed bytes delivered, and the limits on it.
   m.account(got);
   return got;
@@ -774,7 +761,6 @@ std::string InputStream::finish_sha256() {
   // The thread reading ahead stops (joined: its reads, and their hashing, are over) and no
   // more is decoded; the file's offset is then where the last read of it left off.
   m.ahead.reset();
-  m.chain.reset();
   m.failed = true;
   m.cursor.sha = nullptr;
   std::vector<char> buf(1 << 20);

@@ -2,10 +2,10 @@
 //
 // An InputStream is the decompressed byte stream of one file. The codec is found from the
 // file's first bytes (gzip, bzip2, xz and zstd magic numbers), never from its name. gzip,
-// bzip2 and xz are decoded by ISA-L's inflate, libbzip2 and liblzma straight into the
-// reader's buffer (input.cpp), handing out every byte decoded before an error; zstd goes
-// through a Boost.Iostreams filter over libzstd (ZstdDecompressor, zstd_filter.hpp), since
-// Boost's own accepts a truncated frame without complaint.
+// bzip2, xz and zstd are decoded by ISA-L's inflate, libbzip2, liblzma and libzstd's
+// streaming decoder (input.cpp), on a thread a few MiB ahead of the reader, handing out
+// every byte decoded before an error (a zstd frame cut short is an error, where Boost's
+// zstd filter would report a clean end).
 //
 // Guarantees: read() returns 0 only at the true end of the data. A truncated or corrupt
 // compressed file raises InputError naming the file and the byte offset in the file where

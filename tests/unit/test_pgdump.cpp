@@ -10,6 +10,7 @@
 
 using dbautopsy::test::ingest_file;
 using dbautopsy::test::ingest_sql;
+using dbautopsy::test::ingest_sql_with_stats;
 using dbautopsy::test::Ingested;
 using dbautopsy::test::source_root;
 using dbautopsy::test::TempDir;
@@ -266,6 +267,65 @@ TEST_CASE("binary data stops reading with an error that names the line and byte"
   CHECK(r.one("SELECT code || ' ' || line || ' ' || byte_offset FROM problem") ==
         "binary-data 3 36");
   CHECK(r.count("SELECT count(*) FROM db_relation") == 1);
+}
+
+// The statistics consumer scans COPY blocks for the reader in its own pass (scan_rows);
+// without a consumer the reader scans them itself (io::scan_block). Both must end the data
+// at the same "\." line and stop at the same NUL byte, with the same rows, line and offset,
+// wherever in the 64-byte steps of the scan they fall, and whatever the read buffer.
+TEST_CASE("COPY data scanned with the row statistics ends and stops where the reader's scan does") {
+  auto facts = [](Ingested& r) {
+    return r.one(
+               "SELECT group_concat(rows || ' ' || complete || ' ' || end_line, ';') FROM "
+               "table_stats") +
+           " | " +
+           r.one(
+               "SELECT group_concat(code || ' ' || line || ' ' || byte_offset, ';') FROM "
+               "(SELECT * FROM problem ORDER BY line, code)");
+  };
+  const std::string head =
+      "SET client_encoding = 'UTF8';\nCREATE TABLE t (a text, b text);\nCOPY t (a, b) FROM "
+      "stdin;\n";
+  size_t cases = 0;
+  for (size_t pad = 0; pad < 140; pad += 7) {
+    std::string fill(pad, 'x');
+    std::vector<std::string> datas = {
+        // A NUL byte in the third row, at varied offsets.
+        "r1\t" + fill + "\nr2\tb\n" + fill + "\tc" + std::string(1, '\0') + "d\nr4\te\n\\.\n",
+        // A NUL byte in the first row.
+        fill + std::string(1, '\0') + "\tz\nr2\tb\n\\.\n",
+        // A NUL byte after the end of the data, close to it.
+        "r1\t" + fill + "\n\\.\n" + std::string(1, '\0') + "\n",
+        // The end of the data next, then more rows of another block.
+        "\\.\n",
+        "r1\t" + fill + "\n\\.x\nCOPY t (a, b) FROM stdin;\n" + fill + "\tq\n\\.\n",
+        // A line that begins with a backslash but is not the end, and invalid UTF-8 (a
+        // warning) before and after the end.
+        "\\N\t" + fill + "\n\\t\tcaf\xe9\n" + fill + "\n\\.\nSELECT 'caf\xe9';\n",
+        // Rows of one field, the last without a newline at the end of the file.
+        "a\nb\n" + fill + "\nc",
+    };
+    for (const std::string& data : datas) {
+      for (size_t buffer : {size_t{64}, size_t{256} << 10}) {
+        INFO("pad " << pad << ", buffer " << buffer << ", data " << data);
+        dbautopsy::pgdump::PgDumpOptions options;
+        options.read_buffer_bytes = buffer;
+        auto plain = ingest_sql(head + data, options);
+        auto with_stats = ingest_sql_with_stats(head + data, {}, options);
+        CHECK(facts(with_stats) == facts(plain));
+        CHECK(with_stats.summary.copy_rows == plain.summary.copy_rows);
+        ++cases;
+      }
+    }
+  }
+  CHECK(cases == 20 * 7 * 2);
+  // One of them by hand: the NUL byte in the third row, at line 6.
+  std::string data = "r1\ta\nr2\tb\nr3\tc" + std::string(1, '\0') + "\nr4\te\n\\.\n";
+  auto r = ingest_sql_with_stats(head + data);
+  CHECK(r.one("SELECT rows FROM table_stats") == "2");
+  CHECK(r.one("SELECT code || ' ' || line || ' ' || byte_offset FROM problem WHERE code = "
+              "'binary-data'") ==
+        "binary-data 6 " + std::to_string(head.size() + std::string("r1\ta\nr2\tb\nr3\tc").size()));
 }
 
 TEST_CASE("invalid UTF-8 in a UTF8 dump is a located warning and reading goes on") {
