@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 #include <cstring>
+#include <limits>
 
 #include "base/error.hpp"
 #include "base/text.hpp"
@@ -40,14 +41,20 @@ size_t char_to_byte(std::string_view s, int cursor) {
   return s.size();
 }
 
+// A database of the dump. Its table_stats and sql_statement rows are written as soon as they
+// are known (a dump of a million tables would hold gigabytes of them otherwise), without a
+// database name: the name is recorded only when the artifact holds several databases, which
+// only the end tells; write_all() then names them by their lines (a database's statements
+// are the lines from its \connect to the next one).
 struct Database {
   std::optional<std::string> name;
   pgsql::Catalog catalog;
   pgsql::Session session;
-  std::vector<store::TableStatsFact> stats;
-  std::vector<store::StatementFact> statements;
+  uint64_t stats = 0;       // table_stats rows written
+  uint64_t statements = 0;  // sql_statement rows written
+  uint64_t first_line = 0;  // the line of its \connect (0: the first database)
 
-  bool empty() const { return catalog.empty() && stats.empty() && statements.empty(); }
+  bool empty() const { return catalog.empty() && stats == 0 && statements == 0; }
 };
 
 // The COPY block being streamed.
@@ -127,6 +134,7 @@ void DumpReader::start_database(std::optional<std::string> name) {
   flush_insert_run();
   auto db = std::make_unique<Database>();
   db->name = std::move(name);
+  db->first_line = m_databases.empty() ? 0 : m_current_line;
   m_db = db.get();
   m_databases.push_back(std::move(db));
   m_applier = std::make_unique<pgsql::DdlApplier>(
@@ -309,24 +317,30 @@ void DumpReader::write_all() {
   // and CREATE DATABASE before a \connect are cluster-wide and do not count.
   int with_content = 0;
   for (const auto& db : m_databases) {
-    if (db->catalog.has_database_objects() || !db->stats.empty()) {
+    if (db->catalog.has_database_objects() || db->stats > 0) {
       ++with_content;
     }
   }
-  for (const auto& db : m_databases) {
+  for (size_t i = 0; i < m_databases.size(); ++i) {
+    const auto& db = m_databases[i];
     if (db->empty()) {
       continue;
     }
     store::OptText name = with_content > 1 ? db->name : std::nullopt;
     db->catalog.finalize();
     db->catalog.write(m_out, name);
-    for (auto stats : db->stats) {
-      stats.db = name;
-      m_out.add(stats);
-    }
-    for (auto statement : db->statements) {
-      statement.db = name;
-      m_out.add(statement);
+    if (name && (db->stats > 0 || db->statements > 0)) {
+      // Its rows of table_stats and sql_statement were written without the name.
+      int64_t from = static_cast<int64_t>(db->first_line);
+      int64_t to = i + 1 < m_databases.size() ? static_cast<int64_t>(m_databases[i + 1]->first_line)
+                                              : std::numeric_limits<int64_t>::max();
+      for (const char* table : {"table_stats", "sql_statement"}) {
+        m_out.store()
+            .prepare(fmt::format("UPDATE {} SET db = ? WHERE artifact_id = ? AND db IS NULL AND "
+                                 "line >= ? AND line < ?",
+                                 table))
+            .run(*name, m_out.artifact_id(), from, to);
+      }
     }
   }
   m_summary.databases = static_cast<uint64_t>(with_content);
@@ -380,7 +394,8 @@ void DumpReader::note_statement(const pgsql::ScriptStatement& st, std::string ty
   f.end_line = static_cast<int64_t>(st.last_line ? st.last_line : st.first_line);
   f.type = std::move(type);
   f.bytes = static_cast<int64_t>(st.size);
-  m_db->statements.push_back(f);
+  m_out.add(f);
+  ++m_db->statements;
 }
 
 bool DumpReader::on_statement(pgsql::ScriptStatement& st) {
@@ -733,7 +748,8 @@ void DumpReader::end_copy(bool complete, uint64_t end_line) {
   if (m_copy.consumer) {
     m_copy.consumer->end(complete, end_line, f);
   }
-  m_db->stats.push_back(f);
+  m_out.add(f);
+  ++m_db->stats;
   m_summary.copy_rows += m_copy.rows;
   m_copy = CopyState{};
 }
@@ -793,7 +809,8 @@ void DumpReader::flush_insert_run() {
     f.columns = m_inserts.columns;
   }
   f.rows = static_cast<int64_t>(m_inserts.rows);
-  m_db->stats.push_back(f);
+  m_out.add(f);
+  ++m_db->stats;
   m_inserts = InsertRun{};
 }
 

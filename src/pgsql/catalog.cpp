@@ -6,8 +6,8 @@ namespace dbautopsy::pgsql {
 
 namespace {
 
-template <typename T, typename Pred>
-void erase_where(std::vector<T>& v, Pred pred) {
+template <typename Container, typename Pred>
+void erase_where(Container& v, Pred pred) {
   v.erase(std::remove_if(v.begin(), v.end(), pred), v.end());
 }
 

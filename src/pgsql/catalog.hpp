@@ -7,6 +7,7 @@
 // the DDL of a database, never with its data).
 #pragma once
 
+#include <deque>
 #include <map>
 #include <optional>
 #include <set>
@@ -109,21 +110,24 @@ class Catalog {
     constraints_changed();
   }
 
-  const std::vector<RelationModel>& relations() const { return m_relations; }
-  const std::vector<store::IndexFact>& indexes() const { return m_indexes; }
-  const std::vector<store::ConstraintFact>& constraints() const { return m_constraints; }
-  const std::vector<store::SequenceFact>& sequences() const { return m_sequences; }
+  const std::deque<RelationModel>& relations() const { return m_relations; }
+  const std::deque<store::IndexFact>& indexes() const { return m_indexes; }
+  const std::deque<store::ConstraintFact>& constraints() const { return m_constraints; }
+  const std::deque<store::SequenceFact>& sequences() const { return m_sequences; }
 
  private:
+  // Deques, not vectors: a vector of a million relations would be copied whole each time it
+  // grows (twice the memory for a moment), and a deque keeps references to its elements
+  // valid as it grows at the end.
   std::set<std::string> m_schemas;
   std::set<QualifiedName> m_types;
-  std::vector<RelationModel> m_relations;
-  std::vector<store::SequenceFact> m_sequences;
-  std::vector<store::IndexFact> m_indexes;
-  std::vector<store::ConstraintFact> m_constraints;
+  std::deque<RelationModel> m_relations;
+  std::deque<store::SequenceFact> m_sequences;
+  std::deque<store::IndexFact> m_indexes;
+  std::deque<store::ConstraintFact> m_constraints;
 
   // Where each relation (schema, name) and constraint (schema, table, name) first is in the
-  // vectors above, so that a dump of a million tables is not read in quadratic time. Added
+  // containers above, so that a dump of a million tables is not read in quadratic time. Added
   // to by add_*; dropped by anything that renames, moves or erases (rebuilt when next used).
   mutable std::unordered_map<std::string, size_t> m_relation_at;
   mutable bool m_relation_at_valid = true;

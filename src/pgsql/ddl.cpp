@@ -586,6 +586,10 @@ void DdlApplier::create_table(const Json& s, Ctx& ctx, const std::string& kind_o
   if (!partbound.is_null() && !parents.empty()) {
     clone_indexes_to_new_partition(parents.front(), *m_catalog.relation(key), ctx);
   }
+  // Columns are rarely added later: no room kept for them (a dump of a million tables).
+  if (RelationModel* r = m_catalog.relation(key)) {
+    r->columns.shrink_to_fit();
+  }
 }
 
 void DdlApplier::inherit_from(RelationModel& child, const QualifiedName& parent_key, bool partition,

@@ -12,8 +12,15 @@ and a peak resident memory (wait4's ru_maxrss of that process alone) under --max
 the store then holds exactly --tables relations, --tables primary keys and --tables
 table_stats rows of one row each for the dump, and its artifact status is ok.
 
+With --slope-from N, a dump of N tables is read too, and the memory that each table
+beyond N adds, (peak(--tables) - peak(N)) / (--tables - N), must stay under
+--max-kib-per-table: the figure that says what a dump of a million tables needs without
+reading one (the fixed part, SQLite's page cache filling up, counts in the slope, so it
+errs on the high side).
+
 Usage: check_many_tables.py --dbautopsy PATH --fixtures DIR [--tables N] [--max-rss-mb M]
                             [--max-seconds S] [--keep DIR]
+                            [--slope-from N --max-kib-per-table K]
 """
 import argparse
 import gzip
@@ -94,7 +101,11 @@ def main():
     ap.add_argument("--max-rss-mb", type=float, default=300)
     ap.add_argument("--max-seconds", type=float, default=900)
     ap.add_argument("--keep", help="make the dump in this folder and keep it")
+    ap.add_argument("--slope-from", type=int, help="also read a dump of this many tables")
+    ap.add_argument("--max-kib-per-table", type=float, default=4.0)
     a = ap.parse_args()
+    if a.slope_from is not None and not 0 < a.slope_from < a.tables:
+        ap.error("--slope-from must be between 0 and --tables")
     exe = str(Path(a.dbautopsy).resolve())
     failures = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -131,6 +142,21 @@ def main():
             stats = query(exe, store, "SELECT count(*), sum(rows) FROM table_stats")
             if stats != [f"{n},{n}"]:
                 failures.append(f"table_stats holds {stats} (tables, rows), expected {n},{n}")
+        if a.slope_from is not None:
+            small = folder / f"tables_{a.slope_from}.sql"
+            make_dump(small, a.fixtures, a.slope_from)
+            store2 = tmp / "facts_small.db"
+            rc2, _, err2, rss2, cpu2, _ = measure(
+                [exe, "ingest", "--store", str(store2), str(small)], a.max_seconds)
+            slope = (rss - rss2) * 1024 / (a.tables - a.slope_from)
+            print(f"ingest of {a.slope_from} tables: exit {rc2}, {rss2:.0f} MiB peak, "
+                  f"{cpu2:.1f} s CPU; each table beyond takes {slope:.2f} KiB: a million tables "
+                  f"would take about {rss2 + slope * (1_000_000 - a.slope_from) / 1024:.0f} MiB")
+            if rc2 != 0:
+                failures.append(f"exit {rc2} for {a.slope_from} tables: {err2[-2000:]}")
+            if slope > a.max_kib_per_table:
+                failures.append(f"each table takes {slope:.2f} KiB, over the bound "
+                                f"{a.max_kib_per_table} KiB")
     if failures:
         print(f"{len(failures)} failures:", file=sys.stderr)
         for f in failures:
