@@ -120,13 +120,15 @@ struct Field {
   bool primary_key = false, unique_kw = false, null = false, blank = false, db_index = false;
   bool auto_created = false, db_constraint = true, auto_now = false, auto_now_add = false;
   std::optional<Node> default_value;
+  std::optional<Node> db_default;  // Django 5.0+: the column's DEFAULT in the database
   std::string max_length, max_digits, decimal_places;  // Python source of the values
   std::string db_column, db_collation, db_tablespace;
   std::string to;        // "app.model" (lower case) of a relation; "" unresolved
   std::string to_field;  // the to_field name ("" : the target's primary key)
   std::string through;   // "app.model" of an explicit M2M through model
   std::string m2m_db_table;
-  std::shared_ptr<Field> base_field;  // ArrayField
+  std::shared_ptr<Field> base_field;   // ArrayField; GeneratedField's output_field
+  std::vector<std::string> composite;  // CompositePrimaryKey's field names (Django 5.2)
   std::string array_size;
   std::string canonical;        // deconstruct() without non-database attributes, for comparisons
   bool params_unknown = false;  // max_length & co. are not literals (settings.X, ...)
@@ -167,6 +169,9 @@ struct ConstraintDef {
   std::vector<std::pair<Node, std::string>> expressions;  // exclusion: (expression, operator)
   std::vector<Node> unique_expressions;  // UniqueConstraint(*expressions), Django 4
   std::string index_type;                // exclusion
+  // UniqueConstraint(nulls_distinct=...) (Django 5.0+): base/schema.py
+  // _unique_index_nulls_distinct_sql(): " NULLS NOT DISTINCT" / " NULLS DISTINCT" / "".
+  std::string nulls_distinct;
   uint64_t line = 0;
 };
 
@@ -265,6 +270,7 @@ struct Stmt {
   std::vector<std::string> opclasses;
   std::string expressions;  // rendered expressions (an expression index)
   std::string using_method, extra, condition, include, deferrable;
+  std::string nulls_distinct;  // Django 5.0+: " NULLS NOT DISTINCT", " NULLS DISTINCT" or ""
   bool concurrently = false;
   uint64_t line = 0;
 
@@ -333,11 +339,11 @@ struct Stmt {
                rendered_name() + " ON " + qn(table) + using_method + " (" + column_list() + ")" +
                include + extra + condition;
       case Kind::unique:
-        return "ALTER TABLE " + qn(table) + " ADD CONSTRAINT " + rendered_name() + " UNIQUE (" +
-               column_list() + ")" + deferrable;
+        return "ALTER TABLE " + qn(table) + " ADD CONSTRAINT " + rendered_name() + " UNIQUE" +
+               nulls_distinct + " (" + column_list() + ")" + deferrable;
       case Kind::unique_index:
         return "CREATE UNIQUE INDEX " + rendered_name() + " ON " + qn(table) + " (" +
-               column_list() + ")" + include + condition;
+               column_list() + ")" + include + nulls_distinct + condition;
       case Kind::fk:
         return "ALTER TABLE " + qn(table) + " ADD CONSTRAINT " + rendered_name() +
                " FOREIGN KEY (" + column_list() + ") REFERENCES " + qn(to_table) + " (" +
@@ -484,6 +490,8 @@ class Derivation {
     std::string sql;
   };
   SqlDefault effective_default(const Field& f, bool report = true);
+  // Django 5.0+ db_default: BaseDatabaseSchemaEditor.db_default_sql().
+  std::string db_default_sql(const Field& f);
   // `quoted`: the value goes through Django's quote_value() (constraint and index SQL);
   // else it is a query parameter (column defaults, RunSQL parameters).
   std::optional<std::string> value_sql(const Field& f, const PyValue& v, bool quoted = false);
@@ -560,6 +568,10 @@ class Derivation {
   void op_remove_index(const Operation& op, bool database, bool concurrently);
   void op_add_constraint(const Operation& op, bool database);
   void op_remove_constraint(const Operation& op, bool database);
+  void op_rename_index(const Operation& op, bool database);
+  void op_alter_model_table_comment(const Operation& op);
+  void op_add_constraint_not_valid(const Operation& op, bool database);
+  void op_validate_constraint(const Operation& op);
   std::optional<std::string> sql_string(const Node& n);
   std::optional<std::string> param_sql(const Node& n);
   void ensured_effects(const SqlStatement& st, size_t first);

@@ -22,8 +22,11 @@ struct Signature {
 };
 
 // Parameter names in declaration order (django/db/migrations/operations/*.py and
-// django/contrib/postgres/operations.py, Django 3.2).
-constexpr std::array<Signature, 33> k_signatures = {{
+// django/contrib/postgres/operations.py, Django 3.2; the operations Django 4.0 to 5.2 added
+// are listed at the end of each group: RenameIndex (4.1), AlterModelTableComment (4.2),
+// AddConstraintNotValid and ValidateConstraint (contrib/postgres, 4.0)).
+constexpr size_t k_first_postgres = 22;
+constexpr std::array<Signature, 37> k_signatures = {{
     {"CreateModel", {"name", "fields", "options", "bases", "managers"}},
     {"DeleteModel", {"name"}},
     {"RenameModel", {"old_name", "new_name"}},
@@ -41,6 +44,8 @@ constexpr std::array<Signature, 33> k_signatures = {{
     {"RemoveIndex", {"model_name", "name"}},
     {"AddConstraint", {"model_name", "constraint"}},
     {"RemoveConstraint", {"model_name", "name"}},
+    {"RenameIndex", {"model_name", "new_name", "old_name", "old_fields"}},
+    {"AlterModelTableComment", {"name", "table_comment"}},
     {"RunSQL", {"sql", "reverse_sql", "state_operations", "hints", "elidable"}},
     {"RunPython", {"code", "reverse_code", "atomic", "hints", "elidable"}},
     {"SeparateDatabaseAndState", {"database_operations", "state_operations"}},
@@ -57,6 +62,8 @@ constexpr std::array<Signature, 33> k_signatures = {{
     {"RemoveIndexConcurrently", {"model_name", "name"}},
     {"CreateCollation", {"name", "locale"}},
     {"RemoveCollation", {"name", "locale"}},
+    {"AddConstraintNotValid", {"model_name", "constraint"}},
+    {"ValidateConstraint", {"model_name", "name"}},
 }};
 
 const Signature* signature(std::string_view type) {
@@ -70,7 +77,7 @@ const Signature* signature(std::string_view type) {
 
 bool is_postgres_operation(std::string_view type) {
   const Signature* s = signature(type);
-  return s && (s - k_signatures.data()) >= 20;
+  return s && static_cast<size_t>(s - k_signatures.data()) >= k_first_postgres;
 }
 
 std::string last_component(std::string_view dotted) {
@@ -255,6 +262,25 @@ std::string describe(const Operation& op) {
   }
   if (t == "RemoveConstraint") {
     return "Remove constraint " + s("name") + " from model " + s("model_name");
+  }
+  if (t == "RenameIndex") {
+    // RenameIndex.describe() (Django 4.1+).
+    if (const Node* of = op.arg("old_fields"); of && of->kind != NodeKind::none) {
+      return "Rename unnamed index for " + list_strings(of) + " on " + s("model_name") + " to " +
+             s("new_name");
+    }
+    return "Rename index " + s("old_name") + " on " + s("model_name") + " to " + s("new_name");
+  }
+  if (t == "AlterModelTableComment") {
+    return "Alter " + s("name") + " table comment";
+  }
+  if (t == "AddConstraintNotValid") {
+    const Node* c = op.arg("constraint");
+    return "Create not valid constraint " + (c ? str_or(c->keyword_argument("name"), "?") : "?") +
+           " on model " + s("model_name");
+  }
+  if (t == "ValidateConstraint") {
+    return "Validate constraint " + s("name") + " on model " + s("model_name");
   }
   if (t == "RunSQL") {
     return "Raw SQL operation";
