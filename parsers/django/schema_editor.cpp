@@ -590,6 +590,8 @@ void Derivation::create_model(const ModelState& m) {
     if (!check.empty()) {
       *def += " CHECK (" + check + ")";
     }
+    *def +=
+        db_type_suffix(f);  // table_sql(): "Autoincrement SQL (for backends with inline variant)"
     if (f.is_fk() && f.db_constraint) {
       m_deferred.push_back(fk_stmt(m, f, true));
     }
@@ -677,6 +679,7 @@ void Derivation::add_field(const ModelState& m, const Field& f) {
   if (!check.empty()) {
     *def += " CHECK (" + check + ")";
   }
+  *def += db_type_suffix(f);  // add_field(): col_type_suffix
   if (f.is_fk() && f.db_constraint) {
     Stmt fk = fk_stmt(m, f, true);
     std::string name = fk.rendered_name();

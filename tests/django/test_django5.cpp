@@ -274,6 +274,11 @@ TEST_CASE("db_default (Django 5.0) is the column's DEFAULT, and stays", "[django
   REQUIRE(qty);
   REQUIRE(qty->default_expr);
   CHECK(*qty->default_expr == "0");
+  // PostgreSQL keeps the expression without Django's enclosing parentheses.
+  const pgsql::Effect* created = effect(init, "create", "column", "created");
+  REQUIRE(created);
+  REQUIRE(created->default_expr);
+  CHECK(*created->default_expr == "STATEMENT_TIMESTAMP()");
   const pgsql::Effect* price = effect(init, "create", "column", "price");
   REQUIRE(price);
   CHECK_FALSE(price->default_expr);
