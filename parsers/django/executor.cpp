@@ -259,6 +259,41 @@ std::vector<const MigrationFile*> Derivation::plan(const std::vector<MigrationFi
   return order;
 }
 
+namespace {
+
+// "(x)" -> "x" while one pair of parentheses encloses the whole expression (outside string
+// literals and quoted identifiers).
+void strip_enclosing_parentheses(std::string& s) {
+  while (s.size() >= 2 && s.front() == '(' && s.back() == ')') {
+    int depth = 0;
+    char quote = 0;
+    bool encloses = true;
+    for (size_t i = 0; i < s.size(); ++i) {
+      char c = s[i];
+      if (quote) {
+        if (c == quote) {
+          quote = 0;  // a doubled quote closes and reopens: same result
+        }
+        continue;
+      }
+      if (c == '\'' || c == '"') {
+        quote = c;
+      } else if (c == '(') {
+        ++depth;
+      } else if (c == ')' && --depth == 0 && i + 1 < s.size()) {
+        encloses = false;
+        break;
+      }
+    }
+    if (!encloses || depth != 0 || quote) {
+      return;
+    }
+    s = s.substr(1, s.size() - 2);
+  }
+}
+
+}  // namespace
+
 void Derivation::finish_effects(MigrationSchema& m) {
   const std::string sentinel = pgsql::k_search_path_schema;
   const std::string sentinel_prefix = pgsql::quote_ident(sentinel) + ".";
@@ -283,6 +318,10 @@ void Derivation::finish_effects(MigrationSchema& m) {
     }
     if (e.default_expr) {
       strip(*e.default_expr);
+      // Django 5.0's db_default of an expression is put in parentheses (db_default_sql():
+      // "(%s)"); PostgreSQL keeps the expression without them (pg_get_expr() of
+      // "DEFAULT (STATEMENT_TIMESTAMP())" is "statement_timestamp()").
+      strip_enclosing_parentheses(*e.default_expr);
     }
     strip(e.definition);
     strip(e.detail);
@@ -294,6 +333,7 @@ void Derivation::apply_migration(const MigrationFile& f) {
   m_mig = &m_out.migrations.back();
   m_mig->key = f.key();
   m_file = &f;
+  m_identity = f.generated_by && *f.generated_by >= std::make_pair(4, 1);
   m_collected.clear();
   m_deferred.clear();
   if (m_settings.sqlmigrate_semantics) {

@@ -399,6 +399,20 @@ std::optional<std::string> Derivation::compile_expression(const ModelState& m, c
     }
     return qn(f->column()) + (desc ? " DESC" : "");
   }
+  // F('a') * F('b'), F('a') + 1: CombinedExpression.as_sql() wraps the operation in
+  // parentheses; a number is a Value (a query parameter).
+  if (e.kind == NodeKind::binary && e.children.size() == 2 &&
+      (e.text == "+" || e.text == "-" || e.text == "*" || e.text == "/")) {
+    std::optional<std::string> parts[2];
+    for (int i = 0; i < 2; ++i) {
+      const Node& c = e.children[i];
+      parts[i] = c.kind == NodeKind::number ? number_of(&c) : compile_expression(m, c, columns);
+      if (!parts[i]) {
+        return std::nullopt;
+      }
+    }
+    return "(" + *parts[0] + " " + e.text + " " + *parts[1] + ")";
+  }
   if (e.kind != NodeKind::call || !e.callee()) {
     return std::nullopt;
   }

@@ -28,7 +28,7 @@ constexpr std::string_view k_m2m_params =
 
 // django.db.models fields and their PostgreSQL types (django/db/backends/postgresql/base.py
 // data_types, Django 3.2).
-constexpr std::array<FieldClass, 37> k_django_fields = {{
+constexpr std::array<FieldClass, 39> k_django_fields = {{
     {"AutoField", "AutoField", "serial", Rel::none, false, k_field_params},
     {"BigAutoField", "BigAutoField", "bigserial", Rel::none, false, k_field_params},
     {"SmallAutoField", "SmallAutoField", "smallserial", Rel::none, false, k_field_params},
@@ -74,6 +74,10 @@ constexpr std::array<FieldClass, 37> k_django_fields = {{
     {"OrderWrt", "IntegerField", "integer", Rel::none, false, ""},
     {"ArrayField", "ArrayField", "", Rel::none, false, "base_field size"},
     {"HStoreField", "HStoreField", "hstore", Rel::none, false, k_field_params},
+    // Django 5.0+ (fields/generated.py): the column has output_field's type.
+    {"GeneratedField", "GeneratedField", "", Rel::none, false, ""},
+    // Django 5.2+ (fields/composite.py): no column; the table's PRIMARY KEY (a, b).
+    {"CompositePrimaryKey", "CompositePrimaryKey", "", Rel::none, false, "", false},
 }};
 
 // django.contrib.postgres fields other than ArrayField / HStoreField.
@@ -343,6 +347,9 @@ Field Derivation::make_field(const std::string& name, const Node& call, const st
   if (auto it = f.kw.find("default"); it != f.kw.end()) {
     f.default_value = it->second;
   }
+  if (auto it = f.kw.find("db_default"); it != f.kw.end()) {
+    f.db_default = it->second;  // Django 5.0+ (Field.__init__: NOT_PROVIDED when absent)
+  }
   if (f.rel == Rel::o2o) {
     f.unique_kw = true;
   }
@@ -391,6 +398,38 @@ Field Derivation::make_field(const std::string& name, const Node& call, const st
       f.array_size = number_of(&it->second).value_or(py::to_source(it->second));
     }
   }
+  if (f.internal == "GeneratedField") {
+    // GeneratedField(*, expression, output_field, db_persist): keyword-only arguments.
+    if (auto it = f.kw.find("output_field"); it != f.kw.end()) {
+      f.base_field = std::make_shared<Field>(make_field(name, it->second, app, self_key));
+    } else {
+      problem("warning", "django-field-unreadable",
+              "GeneratedField " + name + " has no output_field; its type is unknown", call.line);
+    }
+    auto persist = f.kw.find("db_persist");
+    if (persist == f.kw.end() || !bool_of(&persist->second).value_or(false)) {
+      // PostgreSQL before 18 has no VIRTUAL generated columns
+      // (features.supports_virtual_generated_columns): Django's checks refuse the field.
+      problem("warning", "django-field-unreadable",
+              "GeneratedField " + name +
+                  " is not db_persist=True: PostgreSQL 15 has only STORED generated columns "
+                  "(Django's checks refuse it); taken as STORED",
+              call.line);
+    }
+  }
+  if (f.internal == "CompositePrimaryKey") {
+    // CompositePrimaryKey(*field_names): the model's primary key, without a column.
+    f.primary_key = true;
+    for (const Node* a : call.positional_arguments()) {
+      if (auto s = string_of(a)) {
+        f.composite.push_back(*s);
+      } else {
+        problem("warning", "django-field-unreadable",
+                "CompositePrimaryKey " + name + ": " + py::to_source(*a) + " is not a field name",
+                call.line);
+      }
+    }
+  }
   if (!fc) {
     problem("warning", "django-field-unknown",
             "field " + name + " is a " + f.path +
@@ -406,10 +445,10 @@ Field Derivation::make_field(const std::string& name, const Node& call, const st
 // canonical form need no ALTER.
 void Derivation::canonicalize(Field& f, const FieldClass* fc) {
   static const std::set<std::string> k_non_db = {
-      "blank",          "db_column",    "editable",
-      "error_messages", "help_text",    "limit_choices_to",
-      "on_delete",      "related_name", "related_query_name",
-      "validators",     "verbose_name"};
+      "blank", "db_column", "editable", "error_messages", "help_text", "limit_choices_to",
+      // Django 4.2+: only COMMENT ON COLUMN follows from it, which is not compared.
+      "db_comment", "on_delete", "related_name", "related_query_name", "validators",
+      "verbose_name"};
   static const std::map<std::string, std::string> k_defaults = {
       {"primary_key", "False"},    {"unique", "False"},         {"null", "False"},
       {"serialize", "True"},       {"unique_for_date", "None"}, {"unique_for_month", "None"},
@@ -484,8 +523,22 @@ std::optional<std::string> Derivation::db_type(const Field& f) {
     }
     return *base + "[" + f.array_size + "]";
   }
+  if (f.internal == "GeneratedField") {
+    // GeneratedField.db_parameters(): output_field's type.
+    if (!f.base_field) {
+      return std::string(k_unknown_type);
+    }
+    return db_type(*f.base_field).value_or(std::string(k_unknown_type));
+  }
   if (!f.known || f.type_template.empty() || f.params_unknown) {
     return std::string(k_unknown_type);
+  }
+  if (m_identity && is_auto(f)) {
+    // Django 4.1+ postgresql/base.py data_types: the auto fields' plain integer types (the
+    // identity clause is db_type_suffix()).
+    return std::string(f.internal == "AutoField"      ? "integer"
+                       : f.internal == "BigAutoField" ? "bigint"
+                                                      : "smallint");
   }
   std::string t = f.type_template;
   auto subst = [&](std::string_view key, const std::string& value) {
@@ -494,6 +547,11 @@ std::optional<std::string> Derivation::db_type(const Field& f) {
       t.replace(p, key.size(), value.empty() ? "None" : value);
     }
   };
+  if (f.max_length.empty() && t == "varchar(%(max_length)s)") {
+    // Django 4.2+ (postgresql/base.py _get_varchar_column()): a CharField without
+    // max_length is a plain varchar on PostgreSQL.
+    return std::string("varchar");
+  }
   subst("%(max_length)s", f.max_length);
   subst("%(max_digits)s", f.max_digits);
   subst("%(decimal_places)s", f.decimal_places);
@@ -517,6 +575,10 @@ std::string Derivation::rel_db_type(const Field& target) {
     return "integer";  // PositiveIntegerRelDbTypeMixin: IntegerField's type on PostgreSQL
   }
   return db_type(target).value_or(std::string(k_unknown_type));
+}
+
+std::string Derivation::db_type_suffix(const Field& f) const {
+  return m_identity && is_auto(f) && f.known ? " GENERATED BY DEFAULT AS IDENTITY" : "";
 }
 
 std::string Derivation::db_check(const Field& f) const {

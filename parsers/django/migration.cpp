@@ -63,6 +63,14 @@ void Derivation::apply(const Operation& op, bool database) {
     op_add_constraint(op, database);
   } else if (t == "RemoveConstraint") {
     op_remove_constraint(op, database);
+  } else if (t == "RenameIndex") {
+    op_rename_index(op, database);
+  } else if (t == "AlterModelTableComment") {
+    op_alter_model_table_comment(op);
+  } else if (t == "AddConstraintNotValid") {
+    op_add_constraint_not_valid(op, database);
+  } else if (t == "ValidateConstraint") {
+    op_validate_constraint(op);
   } else if (t == "RunSQL") {
     op_run_sql(op, database);
   } else if (t == "RunPython") {

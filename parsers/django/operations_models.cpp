@@ -1,8 +1,8 @@
 // The operations of django/db/migrations/operations/models.py: CreateModel, DeleteModel,
 // RenameModel, AlterModelTable, AlterUniqueTogether, AlterIndexTogether,
 // AlterModelOptions, AlterOrderWithRespectTo, AddIndex, RemoveIndex, AddConstraint,
-// RemoveConstraint (and the concurrent index operations of
-// django/contrib/postgres/operations.py).
+// RemoveConstraint, and those Django 4.1+ added: RenameIndex (4.1), AlterModelTableComment
+// (4.2) (and the concurrent index operations of django/contrib/postgres/operations.py).
 
 #include "django/derivation.hpp"
 
@@ -300,6 +300,118 @@ void Derivation::op_remove_index(const Operation& op, bool database, bool concur
         std::string(concurrently ? "DROP INDEX CONCURRENTLY IF EXISTS " : "DROP INDEX IF EXISTS ") +
         qn(name));
   }
+}
+
+// RenameIndex (Django 4.1+, models.py): with old_name, ProjectState.rename_index() renames
+// the index of Meta.indexes; with old_fields (what makemigrations writes when an
+// index_together entry becomes a Meta.indexes entry), state_forwards() adds
+// Index(fields=old_fields, name=new_name) and removes the group from index_together, and
+// database_forwards() looks the unnamed index up in the database
+// (schema_editor._constraint_names(from_model, column_names=columns, index=True), exactly one
+// or ValueError). Either way the PostgreSQL schema editor (features.can_rename_index)
+// renames: BaseDatabaseSchemaEditor.rename_index() -> sql_rename_index,
+// "ALTER INDEX %(old_name)s RENAME TO %(new_name)s". An index is never created anew.
+void Derivation::op_rename_index(const Operation& op, bool database) {
+  ModelState* m = model_or_problem(m_file->app, model_arg(op, "model_name"));
+  std::string new_name = model_arg(op, "new_name");
+  if (!m || new_name.empty()) {
+    return;
+  }
+  const Node* old_name_node = op.arg("old_name");
+  Node old_fields_node = resolved(op.arg("old_fields"));
+  const bool has_old_name = old_name_node && old_name_node->kind != NodeKind::none;
+  const bool has_old_fields = old_fields_node.kind != NodeKind::none && op.arg("old_fields");
+  // RenameIndex.__init__: "RenameIndex requires one of old_name and old_fields arguments to
+  // be set." / "RenameIndex.old_name and old_fields are mutually exclusive."
+  if (has_old_name == has_old_fields) {
+    problem("error", "django-operation-unreadable",
+            "RenameIndex " + new_name +
+                (has_old_name ? ": old_name and old_fields are both given (Django raises "
+                                "ValueError: they are mutually exclusive)"
+                              : ": neither old_name nor old_fields is given (Django raises "
+                                "ValueError: one of them is required)"));
+    return;
+  }
+  if (has_old_name) {
+    auto old_name = string_of(old_name_node);
+    if (!old_name) {
+      model_arg(op, "old_name");
+      return;
+    }
+    auto it = std::find_if(m->indexes.begin(), m->indexes.end(),
+                           [&](const IndexDef& i) { return i.name == *old_name; });
+    if (it == m->indexes.end()) {
+      // ProjectState.rename_index() raises IndexError (no such index in the state); the
+      // database still gets the rename if Django got that far, which it does not.
+      problem("warning", "django-index-unknown",
+              "RenameIndex: " + m->key() + " has no index " + *old_name +
+                  " in the state (Django stops here with an error); the rename to " + new_name +
+                  " is assumed all the same");
+    } else {
+      it->name = new_name;
+    }
+    if (database && allow_migrate(*m)) {
+      execute("ALTER INDEX " + qn(*old_name) + " RENAME TO " + qn(new_name));
+    }
+    return;
+  }
+  std::vector<std::string> fields = strings_of(&old_fields_node);
+  if (!is_sequence(&old_fields_node) || fields.empty() ||
+      fields.size() != elements_of(&old_fields_node).size()) {
+    problem("warning", "django-operation-unreadable",
+            "RenameIndex " + new_name + ": old_fields is not a list or tuple of field names: " +
+                py::to_source(old_fields_node));
+    return;
+  }
+  const ModelState from = *m;
+  IndexDef idx;
+  idx.name = new_name;
+  idx.path = "django.db.models.Index";
+  idx.fields = fields;
+  idx.line = op.line;
+  m->indexes.push_back(idx);
+  // ProjectState.remove_model_options(..., "index_together", old_fields).
+  auto& together = m->index_together;
+  together.erase(std::remove(together.begin(), together.end(), fields), together.end());
+  if (!database || !allow_migrate(*m)) {
+    return;
+  }
+  std::vector<std::string> columns;
+  for (const auto& f : fields) {
+    const Field* field = get_field(from, f);
+    if (!field) {
+      problem("error", "django-field-unknown",
+              "RenameIndex " + new_name + ": " + from.key() + " has no field " + f +
+                  " (Django raises FieldDoesNotExist)");
+      return;
+    }
+    columns.push_back(field->column());
+  }
+  ConstraintFilter filter;
+  filter.index = true;
+  const std::string table = db_table(from);
+  auto names = constraint_names(table, &columns, filter);
+  if (names.size() != 1) {
+    problem("error", "django-constraint-not-found",
+            "RenameIndex " + new_name + ": found wrong number (" + std::to_string(names.size()) +
+                ") of indexes for " + table + "(" + join(columns, ", ") +
+                "): Django stops the migration here (ValueError)");
+    return;
+  }
+  execute("ALTER INDEX " + qn(names[0]) + " RENAME TO " + qn(new_name));
+}
+
+// AlterModelTableComment (Django 4.2+): alter_db_table_comment() runs
+// COMMENT ON TABLE ... IS ...; comments are not among the facts this reader derives, so only
+// the state changes.
+void Derivation::op_alter_model_table_comment(const Operation& op) {
+  ModelState* m = model_or_problem(m_file->app, model_arg(op, "name"));
+  if (!m) {
+    return;
+  }
+  problem("notice", "django-comment-only",
+          "AlterModelTableComment " + m->key() +
+              " changes only the table's comment (COMMENT ON TABLE), which is not compared");
 }
 
 void Derivation::op_add_constraint(const Operation& op, bool database) {

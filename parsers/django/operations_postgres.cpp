@@ -1,5 +1,6 @@
 // The operations of django/contrib/postgres/operations.py: CreateExtension and its named
-// subclasses (HStoreExtension, TrigramExtension, ...), CreateCollation, RemoveCollation.
+// subclasses (HStoreExtension, TrigramExtension, ...), CreateCollation, RemoveCollation,
+// and AddConstraintNotValid, ValidateConstraint (Django 4.0+).
 
 #include "django/derivation.hpp"
 
@@ -52,6 +53,46 @@ void Derivation::op_collation(const Operation& op, bool database, bool create) {
     args.push_back("deterministic=false");
   }
   execute("CREATE COLLATION " + qn(name) + " (" + join(args, ", ") + ")");
+}
+
+// AddConstraintNotValid (Django 4.0+): the state is AddConstraint's; the constraint must be
+// a CheckConstraint (TypeError otherwise), and database_forwards() runs
+// str(constraint.create_sql(model, schema_editor)) + " NOT VALID". The constraint exists at
+// once (it is only not checked against the rows already there).
+void Derivation::op_add_constraint_not_valid(const Operation& op, bool database) {
+  ModelState* m = model_or_problem(m_file->app, model_arg(op, "model_name"));
+  if (!m) {
+    return;
+  }
+  Node call = resolved(op.arg("constraint"));
+  ConstraintDef c = make_constraint(call);
+  if (c.kind != "check") {
+    problem("error", "django-operation-unreadable",
+            "AddConstraintNotValid " + m->key() + ": constraint " + c.name +
+                " is not a CheckConstraint (Django raises TypeError)");
+    return;
+  }
+  m->constraints.push_back(c);
+  if (database && allow_migrate(*m)) {
+    auto sql = check_sql(*m, c);
+    execute("ALTER TABLE " + qn(db_table(*m)) + " ADD CONSTRAINT " + qn(c.name) + " CHECK (" +
+            sql.value_or("<unknown>") + ") NOT VALID");
+  }
+}
+
+// ValidateConstraint (Django 4.0+): ALTER TABLE ... VALIDATE CONSTRAINT ...; it checks the
+// rows, changes neither the state nor the schema's objects.
+void Derivation::op_validate_constraint(const Operation& op) {
+  ModelState* m = model_or_problem(m_file->app, model_arg(op, "model_name"));
+  std::string name = model_arg(op, "name");
+  if (!m || name.empty()) {
+    return;
+  }
+  if (std::none_of(m->constraints.begin(), m->constraints.end(),
+                   [&](const ConstraintDef& c) { return c.name == name; })) {
+    problem("warning", "django-constraint-unknown",
+            "ValidateConstraint: " + m->key() + " has no constraint " + name + " in the state");
+  }
 }
 
 }  // namespace dbautopsy::django::detail

@@ -61,6 +61,38 @@ Derivation::SqlDefault Derivation::effective_default(const Field& f, bool report
   return SqlDefault{false, *sql};
 }
 
+// Django 5.0+ db_default (base/schema.py db_default_sql()): the field's
+// _db_default_expression (a plain value wrapped in Value()) compiled; a Value is a query
+// parameter (postgresql/schema.py _column_default_sql() is "%s"), any other expression is
+// put in parentheses. Now() compiles to STATEMENT_TIMESTAMP() on PostgreSQL
+// (models/functions/datetime.py Now.as_postgresql()).
+std::string Derivation::db_default_sql(const Field& f) {
+  const Node& n = *f.db_default;
+  const Node* value = &n;
+  std::string path = n.kind == NodeKind::call ? callee_path(n) : std::string();
+  if (path == "django.db.models.Value" || path == "django.db.models.expressions.Value") {
+    auto args = n.positional_arguments();
+    value = args.empty() ? n.keyword_argument("value") : args[0];
+  } else if (path == "django.db.models.functions.Now" ||
+             path == "django.db.models.functions.datetime.Now") {
+    return "(STATEMENT_TIMESTAMP())";
+  } else if (n.kind == NodeKind::call) {
+    value = nullptr;
+  }
+  if (value) {
+    PyValue v = python_value(*value);
+    if (value_known(v) && v.t != PyValue::T::runtime) {
+      if (auto sql = value_sql(f, v)) {
+        return *sql;
+      }
+    }
+  }
+  problem("notice", "django-default-unknown",
+          "the db_default of field " + f.name + " (" + py::to_source(n) +
+              ") is an expression this reader does not compile; recorded as unknown");
+  return quote_string("<db_default " + py::to_source(n) + ">");
+}
+
 // --- the schema editor --------------------------------------------------------------------
 
 namespace {
@@ -228,13 +260,35 @@ std::optional<std::string> Derivation::column_sql(const ModelState& m, const Fie
   if (!f.db_collation.empty()) {
     sql += " COLLATE " + qn(f.db_collation);
   }
-  if (include_default) {
+  if (f.db_default) {
+    // Django 5.0+ _iter_column_sql(): the database default, and then no other.
+    sql += " DEFAULT " + db_default_sql(f);
+  } else if (include_default) {
     SqlDefault d = precomputed ? *precomputed : effective_default(f);
     if (!d.none) {
       sql += " DEFAULT " + d.sql;
     }
   }
-  sql += f.null ? " NULL" : " NOT NULL";
+  if (f.internal == "GeneratedField") {
+    // Django 5.0+ _iter_column_sql(): GENERATED ALWAYS AS (...) STORED in place of the
+    // nullability (_column_generated_sql(); GeneratedField.generated_sql() compiles the
+    // expression without table aliases).
+    std::optional<std::string> expr;
+    if (auto it = f.kw.find("expression"); it != f.kw.end()) {
+      expr = compile_expression(m, it->second, nullptr);
+      if (!expr) {
+        problem("notice", "django-expression-unknown",
+                "GeneratedField " + f.name + ": the expression " + py::to_source(it->second) +
+                    " cannot be compiled here; recorded as unknown");
+        expr = qn("<" + py::to_source(it->second) + ">");
+      }
+    } else {
+      expr = qn("<no expression>");
+    }
+    sql += " GENERATED ALWAYS AS (" + *expr + ") STORED";
+  } else {
+    sql += f.null ? " NULL" : " NOT NULL";
+  }
   if (f.primary_key) {
     sql += " PRIMARY KEY";
   } else if (f.unique()) {
@@ -433,6 +487,7 @@ Stmt Derivation::unique_index_stmt(const ModelState& m, const ConstraintDef& c) 
   s.name = c.name;
   s.line = m_line;
   s.opclasses = c.opclasses;
+  s.nulls_distinct = c.nulls_distinct;
   if (!c.unique_expressions.empty()) {
     std::vector<std::string> parts;
     for (const auto& e : c.unique_expressions) {
@@ -486,7 +541,8 @@ std::string Derivation::constraint_sql(const ModelState& m, const ConstraintDef&
     for (const auto& col : columns_of(m, c.fields)) {
       q.push_back(qn(col));
     }
-    return "CONSTRAINT " + qn(c.name) + " UNIQUE (" + join(q, ", ") + ")" +
+    // Django 5.0+ sql_unique_constraint: "UNIQUE%(nulls_distinct)s (%(columns)s)%(deferrable)s".
+    return "CONSTRAINT " + qn(c.name) + " UNIQUE" + c.nulls_distinct + " (" + join(q, ", ") + ")" +
            deferrable_sql(c.deferrable);
   }
   if (c.kind == "exclusion") {
@@ -534,6 +590,8 @@ void Derivation::create_model(const ModelState& m) {
     if (!check.empty()) {
       *def += " CHECK (" + check + ")";
     }
+    *def +=
+        db_type_suffix(f);  // table_sql(): "Autoincrement SQL (for backends with inline variant)"
     if (f.is_fk() && f.db_constraint) {
       m_deferred.push_back(fk_stmt(m, f, true));
     }
@@ -543,6 +601,16 @@ void Derivation::create_model(const ModelState& m) {
     std::string sql = constraint_sql(m, c);
     if (!sql.empty()) {
       definitions.push_back(sql);
+    }
+  }
+  for (const Field& f : m.fields) {
+    if (f.internal == "CompositePrimaryKey") {
+      // Django 5.2 table_sql(): _pk_constraint_sql(pk.columns), "PRIMARY KEY (%(columns)s)".
+      std::vector<std::string> q;
+      for (const auto& col : columns_of(m, f.composite)) {
+        q.push_back(qn(col));
+      }
+      definitions.push_back("PRIMARY KEY (" + join(q, ", ") + ")");
     }
   }
   std::string sql = "CREATE TABLE " + qn(table) + " (" + join(definitions, ", ") + ")";
@@ -611,6 +679,7 @@ void Derivation::add_field(const ModelState& m, const Field& f) {
   if (!check.empty()) {
     *def += " CHECK (" + check + ")";
   }
+  *def += db_type_suffix(f);  // add_field(): col_type_suffix
   if (f.is_fk() && f.db_constraint) {
     Stmt fk = fk_stmt(m, f, true);
     std::string name = fk.rendered_name();
@@ -618,7 +687,8 @@ void Derivation::add_field(const ModelState& m, const Field& f) {
             ") DEFERRABLE INITIALLY DEFERRED; SET CONSTRAINTS " + name + " IMMEDIATE";
   }
   execute("ALTER TABLE " + qn(table) + " ADD COLUMN " + qn(f.column()) + " " + *def);
-  if (!default_value.none) {
+  if (!default_value.none && !f.db_default) {
+    // Django 5.0+ add_field(): a db_default stays the column's default.
     execute("ALTER TABLE " + qn(table) + " ALTER COLUMN " + qn(f.column()) + " DROP DEFAULT");
   }
   for (auto& s : field_indexes(m, f)) {
@@ -1037,6 +1107,7 @@ void Derivation::add_constraint(const ModelState& m, const ConstraintDef& c) {
       s.name = c.name;
       s.line = m_line;
       s.deferrable = deferrable_sql(c.deferrable);
+      s.nulls_distinct = c.nulls_distinct;
     }
     execute(s.render());
     return;

@@ -344,12 +344,21 @@ ConstraintDef Derivation::make_constraint(const Node& call) {
     c.kind = "check";
     if (const Node* check = call.keyword_argument("check")) {
       c.check = *check;
+    } else if (c.condition) {
+      // Django 5.1+: CheckConstraint(condition=...) replaces check= (constraints.py).
+      c.check = c.condition;
+      c.condition.reset();
     }
   } else if (cls == "UniqueConstraint") {
     c.kind = "unique";
     c.fields = strings_of(call.keyword_argument("fields"));
     for (const Node* e : call.positional_arguments()) {
       c.unique_expressions.push_back(*e);
+    }
+    // Django 5.0+; violation_error_message / violation_error_code (4.1, 5.0) are
+    // validation messages only (no DDL).
+    if (auto nd = bool_of(call.keyword_argument("nulls_distinct"))) {
+      c.nulls_distinct = *nd ? " NULLS DISTINCT" : " NULLS NOT DISTINCT";
     }
   } else if (cls == "ExclusionConstraint") {
     c.kind = "exclusion";
@@ -401,6 +410,9 @@ void Derivation::read_options(ModelState& m, const Node* options) {
       m.order_with_respect_to = string_of(&v).value_or("");
     } else if (key == "db_tablespace") {
       m.db_tablespace = string_of(&v).value_or("");
+    } else if (key == "db_table_comment") {
+      // Django 4.2+: COMMENT ON TABLE only (table_sql() -> alter_db_table_comment()); comments
+      // are not among the facts compared.
     }
   }
 }

@@ -234,6 +234,8 @@ def main():
     ap.add_argument("--dbautopsy", required=True)
     ap.add_argument("--root", required=True)
     ap.add_argument("--cases", required=True)
+    ap.add_argument("--port", type=int, default=PORT,
+                    help="the throwaway cluster's port (default %(default)s)")
     ap.add_argument("names", nargs="+")
     args = ap.parse_args()
     args.dbautopsy = str(Path(args.dbautopsy).resolve())
@@ -245,7 +247,7 @@ def main():
     os.chmod(scratch, 0o755)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     cluster = Cluster(Path(args.root) / "fixtures" / "generate" / "lib" / "pg_cluster.sh",
-                      bindir, scratch, PORT, "repair")
+                      bindir, scratch, args.port, "repair")
     problems = []
     try:
         cluster.start()
