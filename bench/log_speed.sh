@@ -23,9 +23,9 @@
 #
 # --reference PATH: another dbautopsy (e.g. a build of the previous commit) also ingests each
 # file, and the bench checks that both stores hold the same facts: per template and severity
-# the count, first and last time and the summed sizes of message, detail and statement, and
-# the entities (kind, name, value, count) other than the ids and counts of PostgreSQL's
-# routine LOG entries, which a store since schema 8 keeps for counts of rows only.
+# the count, first and last time, the summed sizes of message, detail and statement, the
+# formats, and the entities (kind, name, value, count) other than the ids and counts of
+# PostgreSQL's routine LOG entries, which a store since schema 8 keeps for counts of rows only.
 #
 # --logs DIR: build the logs in DIR (postgresql.log, postgresql.csv) and keep them; a later run
 # with the same DIR reuses the logs found there instead of building them again (to profile, or
@@ -209,7 +209,8 @@ facts() {
   sqlite3 "$1" "
     SELECT 'event', template_hash, min(template), severity, count(*), min(ts), max(ts),
            sum(length(message)), sum(length(detail)), sum(length(statement)),
-           sum(length(context)), count(DISTINCT sqlstate)
+           sum(length(context)), count(DISTINCT sqlstate), count(statement),
+           group_concat(DISTINCT format)
       FROM log_event GROUP BY template_hash, severity ORDER BY 2, 4;
     SELECT 'entity', x.kind, x.name, x.value, count(*)
       FROM log_entity x JOIN log_event e ON e.id = x.event_id

@@ -351,7 +351,7 @@ void Entry::flush() {
     take_continuation();
   }
   finish_event(m_event);
-  m_out.add(m_event);
+  m_out.add(std::move(m_event));  // start() makes it anew
   ++m_summary.events;
 }
 
@@ -1104,6 +1104,8 @@ AppLogSummary read_python_log(io::Source& in, store::FactWriter& out) {
   const Layout* layout = nullptr;
   Unmatched unmatched(out, "a Python logging line");
   Entry entry(out, unmatched, summary);
+  // The entries are stored by a thread of their own while the next ones are parsed.
+  store::FactWriter::Pipeline pipeline(out);
   std::string format;
   std::string first_line;
   auto process = [&](std::string_view s, uint64_t n) {
@@ -1192,6 +1194,7 @@ AppLogSummary read_python_log(io::Source& in, store::FactWriter& out) {
         first_line);
     out.add(p);
   }
+  pipeline.finish();
   return summary;
 }
 
@@ -1204,6 +1207,7 @@ AppLogSummary read_json_lines(io::Source& in, store::FactWriter& out, const User
                                : std::string("a JSON object with a message field"));
   Entry entry(out, unmatched, summary);
   BadTimes bad_times(out);
+  store::FactWriter::Pipeline pipeline(out);
   JsonNames names = map ? names_of(*map) : builtin_names();
   std::vector<std::string> formats = map ? map->timestamp_formats : std::vector<std::string>{};
   std::string format = summary.format;
@@ -1242,6 +1246,7 @@ AppLogSummary read_json_lines(io::Source& in, store::FactWriter& out, const User
   summary.lines = lines.lines();
   unmatched.finish(number);
   summary.unmatched = unmatched.count();
+  pipeline.finish();
   return summary;
 }
 
@@ -1266,6 +1271,7 @@ AppLogSummary read_user_log(io::Source& in, store::FactWriter& out,
   Unmatched unmatched(out, fmt::format("a line of the log format {}", text::join(names, ", ")));
   Entry entry(out, unmatched, summary);
   BadTimes bad_times(out);
+  store::FactWriter::Pipeline pipeline(out);
   JsonNames json_names = json_format ? names_of(*json_format) : JsonNames{};
   std::string_view text;
   uint64_t number = 0;
@@ -1313,6 +1319,7 @@ AppLogSummary read_user_log(io::Source& in, store::FactWriter& out,
   summary.lines = lines.lines();
   unmatched.finish(number);
   summary.unmatched = unmatched.count();
+  pipeline.finish();
   return summary;
 }
 

@@ -234,6 +234,8 @@ int cmd_ingest(const std::vector<std::string>& args) {
   }
   // What each file gave is printed once the progress line is gone (the bundles' first).
   {
+    // Into a store this run created: no WAL, indexes of the log tables built at the end.
+    store::Store::BulkLoad bulk(store);
     Progress progress(progress_wanted(quiet),
                       std::accumulate(sizes.begin(), sizes.end(), uint64_t{0}), targets.size());
     for (size_t i = 0; i < targets.size(); ++i) {
@@ -242,6 +244,7 @@ int cmd_ingest(const std::vector<std::string>& args) {
       outcomes.push_back(entry.skipped.empty() ? ingest_path(store, entry.path, shown, options)
                                                : record_skipped(store, entry, shown));
     }
+    bulk.finish();
   }
   std::cout << "Ingested into " << store_path << "\n";
   for (const auto& o : outcomes) {

@@ -403,21 +403,66 @@ void FactWriter::add(LogEventFact&& f) {
   write(f);
 }
 
+namespace {
+
+// Where a statement that is the end of its message starts in it, as substr()'s 1-based
+// position: a routine `statement: ...` or `duration: ... statement: ...` entry's text is
+// then stored once and the log_event view takes the statement from the message. Only when
+// what comes before it is ASCII without NUL and the statement has no NUL, where SQLite's
+// substr() counts characters as bytes and reads to the end.
+std::optional<int64_t> statement_at(const std::string& message, const OptText& statement) {
+  if (!statement || statement->empty() || statement->size() > message.size()) {
+    return std::nullopt;
+  }
+  size_t at = message.size() - statement->size();
+  if (std::string_view(message).substr(at) != *statement ||
+      statement->find('\0') != std::string::npos) {
+    return std::nullopt;
+  }
+  for (size_t i = 0; i < at; ++i) {
+    auto c = static_cast<unsigned char>(message[i]);
+    if (c == 0 || c >= 0x80) {
+      return std::nullopt;
+    }
+  }
+  return static_cast<int64_t>(at) + 1;
+}
+
+}  // namespace
+
+int64_t FactWriter::format_id(const std::string& format) {
+  if (auto it = m_formats.find(format); it != m_formats.end()) {
+    return it->second;
+  }
+  statement(21, "INSERT OR IGNORE INTO log_format(format) VALUES (?)").run(format);
+  Statement& get = statement(22, "SELECT id FROM log_format WHERE format = ?");
+  get.bind(1, format);
+  int64_t id = get.step() ? get.get_int(0) : 0;
+  get.reset();
+  m_formats.emplace(format, id);
+  return id;
+}
+
 int64_t FactWriter::write(const LogEventFact& f) {
   // Each template once (log_template); the log_event view joins it back.
   if (f.template_hash && f.template_text && m_templates.insert(*f.template_hash).second) {
     statement(20, "INSERT OR IGNORE INTO log_template(hash, template) VALUES (?,?)")
         .run(f.template_hash, f.template_text);
   }
+  int64_t format = format_id(f.format);
+  std::optional<int64_t> at = statement_at(f.message, f.statement);
+  static const OptText k_none;
+  const OptText& stored_statement = at ? k_none : f.statement;
   statement(18,
             "INSERT INTO log_event_row(artifact_id, line, end_line, ts, ts_written, severity, "
             "sqlstate, pid, user_name, database_name, application, client, session, logger, "
-            "message, detail, hint, context, statement, query, location, traceback, format, "
-            "template_hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+            "message, detail, hint, context, statement, statement_at, query, location, "
+            "traceback, format_id, template_hash) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
       .run(m_artifact, f.line, f.end_line, f.ts, f.ts_written, f.severity, f.sqlstate, f.pid,
            f.user_name, f.database_name, f.application, f.client, f.session, f.logger, f.message,
-           f.detail, f.hint, f.context, f.statement, f.query, f.location, f.traceback, f.format,
-           f.template_hash);
+           f.detail, f.hint, f.context, stored_statement, at, f.query, f.location, f.traceback,
+           format, f.template_hash);
   int64_t id = m_store.last_insert_id();
   for (const auto& e : f.entities) {
     statement(19,

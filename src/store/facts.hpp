@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -317,6 +318,7 @@ class FactWriter {
   Statement& statement(int slot, std::string_view sql);
   void write(const ProblemFact& f);
   int64_t write(const LogEventFact& f);
+  int64_t format_id(const std::string& format);  // log_format, each once
   struct Queue;
   void close_queue(bool rethrow);
 
@@ -324,7 +326,8 @@ class FactWriter {
   std::unique_ptr<Queue> m_queue;  // while a Pipeline is open
   int64_t m_artifact;
   std::map<int, std::unique_ptr<Statement>> m_statements;
-  std::unordered_set<std::string> m_templates;  // template hashes written by this writer
+  std::unordered_set<std::string> m_templates;         // template hashes written by this writer
+  std::unordered_map<std::string, int64_t> m_formats;  // log_format ids of this writer
   int64_t m_errors = 0;
   int64_t m_warnings = 0;
 };

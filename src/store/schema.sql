@@ -10,7 +10,7 @@
 -- `db` (in the db_* tables) is the database the object belongs to when an artifact holds
 -- several (pg_dumpall, `\connect`); it is NULL for a single-database dump.
 
-PRAGMA user_version = 8;
+PRAGMA user_version = 9;
 
 -- One row per input file.
 CREATE TABLE artifact (
@@ -353,15 +353,26 @@ CREATE TABLE log_event_row (
   detail TEXT,
   hint TEXT,
   context TEXT,
-  statement TEXT,              -- STATEMENT: (or the statement of a duration line)
+  statement TEXT,              -- STATEMENT: (or the statement of a duration line); NULL when
+                               -- it is the end of message (statement_at)
+  statement_at INTEGER,        -- the statement is substr(message, statement_at): a routine
+                               -- `statement: ...` entry's text is stored once
   query TEXT,                  -- QUERY: (PL/pgSQL internal query)
   location TEXT,               -- LOCATION: (source file and line of the server)
   traceback TEXT,              -- Python traceback lines that belong to the entry
-  format TEXT NOT NULL,        -- how it was read: pg-stderr:<prefix>, pg-csv, pg-json, python, ...
+  format_id INTEGER NOT NULL REFERENCES log_format(id), -- how it was read (log_format)
   template_hash TEXT           -- hex of a 64-bit hash of template (log_template)
 );
 -- Entries are stored in the order of their artifact's lines (id order): no index on line.
+-- (A load into a new store builds the indexes of log_event_row and log_entity after it.)
 CREATE INDEX log_event_template ON log_event_row(template_hash);
+
+-- How log entries were read, each once: pg-stderr:<log_line_prefix>, pg-csv, pg-json,
+-- python:<format>, json, ...
+CREATE TABLE log_format (
+  id INTEGER PRIMARY KEY,
+  format TEXT NOT NULL UNIQUE
+);
 
 -- The message templates of log entries, each once: the message with numbers, quoted strings
 -- and ids replaced by ?.
@@ -374,9 +385,12 @@ CREATE TABLE log_template (
 CREATE VIEW log_event AS
 SELECT e.id, e.artifact_id, e.line, e.end_line, e.ts, e.ts_written, e.severity, e.sqlstate,
        e.pid, e.user_name, e.database_name, e.application, e.client, e.session, e.logger,
-       e.message, e.detail, e.hint, e.context, e.statement, e.query, e.location, e.traceback,
-       e.format, t.template, e.template_hash
-  FROM log_event_row e LEFT JOIN log_template t ON t.hash = e.template_hash;
+       e.message, e.detail, e.hint, e.context,
+       CASE WHEN e.statement_at IS NULL THEN e.statement
+            ELSE substr(e.message, e.statement_at) END AS statement,
+       e.query, e.location, e.traceback, f.format, t.template, e.template_hash
+  FROM log_event_row e JOIN log_format f ON f.id = e.format_id
+       LEFT JOIN log_template t ON t.hash = e.template_hash;
 
 -- The entities a log entry names: relation, column, schema, sqlstate class, table names, ids
 -- and counts that ETL messages mention (team 87018, 41 rows, attempt 5000).

@@ -340,7 +340,15 @@ void Store::initialise_or_check() {
     exec("BEGIN");
     exec(schema_sql());
     exec("COMMIT");
+    m_created = m_path != ":memory:";
     return;
+  }
+  if (version == -k_schema_version) {
+    throw Error(
+        fmt::format("fact store {} is incomplete: the load that created it stopped before it "
+                    "finished (the process was killed or crashed); remove it and ingest the "
+                    "artifacts again",
+                    m_path.string()));
   }
   if (version == 0) {
     throw Error(
@@ -444,6 +452,50 @@ Store::Transaction::~Transaction() {
 void Store::Transaction::commit() {
   m_store.exec("COMMIT");
   m_done = true;
+}
+
+Store::BulkLoad::BulkLoad(Store& store) : m_store(store) {
+  if (!store.created()) {
+    return;
+  }
+  // A fresh store has nothing to lose: the journal in memory still undoes a transaction
+  // (or a statement) that fails, and the mark says incomplete until finish().
+  std::vector<std::string> names;
+  Statement st = store.prepare(
+      "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND "
+      "tbl_name IN ('log_event_row', 'log_entity') ORDER BY name");
+  while (st.step()) {
+    names.push_back(st.get_text(0));
+    m_indexes.push_back(st.get_text(1));
+  }
+  st.reset();
+  store.exec("PRAGMA journal_mode = MEMORY");
+  store.exec("PRAGMA synchronous = OFF");
+  store.exec("BEGIN IMMEDIATE");
+  store.exec(fmt::format("PRAGMA user_version = {}", -k_schema_version));
+  for (const auto& name : names) {
+    store.exec(fmt::format("DROP INDEX \"{}\"", name));
+  }
+  store.exec("COMMIT");
+  m_active = true;
+}
+
+void Store::BulkLoad::finish() {
+  if (!m_active) {
+    return;
+  }
+  m_active = false;
+  // The indexes, then one sync of everything written (the commit at synchronous = FULL),
+  // then the mark: a store marked complete is whole on disk.
+  m_store.exec("PRAGMA synchronous = FULL");
+  m_store.exec("BEGIN IMMEDIATE");
+  for (const auto& sql : m_indexes) {
+    m_store.exec(sql);
+  }
+  m_store.exec("COMMIT");
+  m_store.exec(fmt::format("PRAGMA user_version = {}", k_schema_version));
+  m_store.exec("PRAGMA journal_mode = WAL");
+  m_store.exec("PRAGMA synchronous = NORMAL");
 }
 
 }  // namespace dbautopsy::store

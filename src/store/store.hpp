@@ -14,10 +14,11 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 namespace dbautopsy::store {
 
-constexpr int k_schema_version = 8;
+constexpr int k_schema_version = 9;
 std::string_view schema_sql();
 
 // A value to bind: NULL, an integer, a real, or text. Optional values bind NULL when empty.
@@ -114,7 +115,9 @@ class Store {
   static Store open_memory();
 
   Store(Store&& other) noexcept
-      : m_db(std::exchange(other.m_db, nullptr)), m_path(std::move(other.m_path)) {}
+      : m_db(std::exchange(other.m_db, nullptr)),
+        m_path(std::move(other.m_path)),
+        m_created(other.m_created) {}
   Store& operator=(Store&&) = delete;
   Store(const Store&) = delete;
   ~Store();
@@ -132,6 +135,9 @@ class Store {
   int64_t scalar_int(std::string_view sql);
   sqlite3* handle() { return m_db; }
   const std::filesystem::path& path() const { return m_path; }
+  // Whether open() made this store (it did not exist, or was an empty file): nothing in it
+  // was there before this run.
+  bool created() const { return m_created; }
 
   class Transaction {
    public:
@@ -146,12 +152,35 @@ class Store {
     bool m_done = false;
   };
 
+  // A load into a store this run created (created(), a file): its rollback journal is kept
+  // in memory, not written beside it (WAL), nothing is synced to disk until the end, and the
+  // indexes of the log tables are built after the load instead of row by row. While it lasts
+  // the store is marked incomplete (user_version = -k_schema_version): a crash or kill
+  // mid-load leaves a store that open() refuses as incomplete (a cache store is made anew),
+  // never one that looks whole. finish() builds the indexes, syncs, marks the store complete
+  // and goes back to WAL. Without finish() (an exception on its way) the mark stays. On a
+  // store that existed before, or in memory, it does nothing.
+  class BulkLoad {
+   public:
+    explicit BulkLoad(Store& store);
+    BulkLoad(const BulkLoad&) = delete;
+    BulkLoad& operator=(const BulkLoad&) = delete;
+    bool active() const { return m_active; }
+    void finish();
+
+   private:
+    Store& m_store;
+    bool m_active = false;
+    std::vector<std::string> m_indexes;  // CREATE INDEX statements dropped for the load
+  };
+
  private:
   explicit Store(sqlite3* db, std::filesystem::path path) : m_db(db), m_path(std::move(path)) {}
   void initialise_or_check();
 
   sqlite3* m_db;
   std::filesystem::path m_path;
+  bool m_created = false;
 };
 
 }  // namespace dbautopsy::store
