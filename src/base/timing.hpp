@@ -11,7 +11,7 @@ namespace dbautopsy::timing {
 bool enabled();
 
 // Prints `dbautopsy: timing: NAME  wall W ms  cpu C ms` for the time since the previous
-// call (or since the first call of this process: that one prints nothing but "start").
+// call. The first call of the process only starts the clock and prints nothing.
 void phase(const std::string& name);
 
 }  // namespace dbautopsy::timing
