@@ -78,10 +78,12 @@ def main():
     def ingest(path, store):
         return lambda: [db, "ingest", "--store", fresh(os.path.join(tmp, store)), path]
 
-    # investigate reads a case folder: one holding the plain dump (a hard link to it).
+    # investigate reads a case folder: one holding the plain dump (a hard link to it; to the
+    # file itself when bench/out holds a symbolic link to the dump, since os.link links the
+    # symbolic link, and investigate does not follow a link that leads out of its folder).
     case = os.path.join(tmp, "case")
     os.mkdir(case)
-    os.link(args.plain, os.path.join(case, os.path.basename(args.plain)))
+    os.link(os.path.realpath(args.plain), os.path.join(case, os.path.basename(args.plain)))
 
     def investigate(path, store):
         return lambda: [db, "investigate", "--store", fresh(os.path.join(tmp, store)),

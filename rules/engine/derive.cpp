@@ -12,6 +12,7 @@
 
 #include "base/error.hpp"
 #include "base/text.hpp"
+#include "base/timing.hpp"
 #include "pgsql/names.hpp"
 
 namespace dbautopsy::rules {
@@ -1428,6 +1429,7 @@ DeriveSummary derive(store::Store& store, const DeriveOptions& options, const Su
     store.exec(fmt::format("DELETE FROM {}", table));
   }
   derive_snapshots(store, options, summary, scope);
+  timing::phase("derive: snapshots");
 
   {
     store::Statement st = store.prepare(
@@ -1485,8 +1487,11 @@ DeriveSummary derive(store::Store& store, const DeriveOptions& options, const Su
     insert_removal.run(r.kind, r.schema, r.table, r.name, r.constraint_kind, r.columns,
                        r.definition, r.created_by, r.migration, r.artifact, r.line);
   }
+  timing::phase("derive: expected");
   derive_data(store, options, summary);
+  timing::phase("derive: data");
   tx.commit();
+  timing::phase("derive: commit");
   return summary;
 }
 

@@ -16,6 +16,7 @@
 #include <unordered_set>
 
 #include "base/json_row.hpp"
+#include "base/timing.hpp"
 #include "rules/engine/derive.hpp"
 
 namespace dbautopsy::rules {
@@ -97,7 +98,7 @@ std::optional<Snapshot> load_snapshot(store::Store& store, const std::string& ro
     return s;
   }
   store::Statement sections = store.prepare(
-      "SELECT section, schema_name, table_name, columns, rows FROM table_stats "
+      "SELECT section, schema_name, table_name, columns, rows, stored_rows FROM table_stats "
       "WHERE artifact_id = ?1 AND db IS ?2 AND source = 'copy' AND section IS NOT NULL");
   sections.bind(1, *s.data_artifact);
   sections.bind(2, s.db);
@@ -109,9 +110,14 @@ std::optional<Snapshot> load_snapshot(store::Store& store, const std::string& ro
     t.total_rows = sections.get_int(4);
     t.columns = split_columns(sections.get_text(3));
     int64_t section = sections.get_int(0);
+    if (auto stored = sections.get_optional_int(5); stored && *stored > 0) {
+      t.rows.reserve(static_cast<size_t>(*stored));
+    }
+    // In the index's order (the order they were stored in, which is the order of their
+    // lines), sorted by line here only if need be: an ORDER BY would copy every row's text
+    // into a sorter first.
     store::Statement rows = store.prepare(
-        "SELECT line, row_values FROM table_row WHERE artifact_id = ?1 AND section = ?2 ORDER BY "
-        "line");
+        "SELECT line, row_values FROM table_row WHERE artifact_id = ?1 AND section = ?2");
     rows.bind(1, *s.data_artifact);
     rows.bind(2, section);
     while (rows.step()) {
@@ -119,6 +125,10 @@ std::optional<Snapshot> load_snapshot(store::Store& store, const std::string& ro
       r.line = rows.get_int(0);
       json_row::decode(rows.get_text_view(1), r.values);
       t.rows.push_back(std::move(r));
+    }
+    auto by_line = [](const Row& a, const Row& b) { return a.line < b.line; };
+    if (!std::is_sorted(t.rows.begin(), t.rows.end(), by_line)) {
+      std::stable_sort(t.rows.begin(), t.rows.end(), by_line);
     }
     s.tables[{t.schema, t.name}] = std::move(t);
   }
@@ -164,12 +174,12 @@ bool is_integer(const std::string& type) {
   return type == "integer" || type == "bigint" || type == "smallint";
 }
 
+// The values as a JSON array, as nlohmann::json's dump() writes it. The values come from
+// stored rows, which json_row wrote and read as valid UTF-8, so json_row::encode (whose
+// replacement of invalid UTF-8 is the one difference from dump()) gives the same text
+// without building a document.
 std::string key_text(const std::vector<Value>& values) {
-  nlohmann::json arr = nlohmann::json::array();
-  for (const auto& v : values) {
-    arr.push_back(v ? nlohmann::json(*v) : nlohmann::json());
-  }
-  return arr.dump();
+  return json_row::encode(values);
 }
 
 struct NaturalKey {
@@ -215,21 +225,27 @@ std::optional<NaturalKey> natural_key(
   if (best || t.rows.empty()) {
     return best;
   }
-  // Each key as its values' lengths and bytes: one string per row, no JSON.
+  // Whether the columns `idx` (one or two) are unique and never null in every stored row.
+  // The keys are views of the rows' values (compared exactly; nothing copied).
   auto unique = [&](const std::vector<int>& idx) {
-    std::unordered_set<std::string> seen;
+    using Key = std::pair<std::string_view, std::string_view>;
+    struct Hash {
+      size_t operator()(const Key& k) const {
+        size_t a = std::hash<std::string_view>()(k.first);
+        return a ^ (std::hash<std::string_view>()(k.second) + 0x9e3779b97f4a7c15ULL + (a << 6) +
+                    (a >> 2));
+      }
+    };
+    std::unordered_set<Key, Hash> seen;
     seen.reserve(t.rows.size());
-    std::string key;
     for (const Row& r : t.rows) {
-      key.clear();
-      for (int i : idx) {
+      Key key;
+      for (size_t n = 0; n < idx.size(); ++n) {
+        int i = idx[n];
         if (i >= static_cast<int>(r.values.size()) || !r.values[static_cast<size_t>(i)]) {
           return false;
         }
-        const std::string& v = *r.values[static_cast<size_t>(i)];
-        key += std::to_string(v.size());
-        key += ':';
-        key += v;
+        (n == 0 ? key.first : key.second) = *r.values[static_cast<size_t>(i)];
       }
       if (!seen.insert(key).second) {
         return false;
@@ -322,7 +338,8 @@ bool whole_word_icase(const std::string& hay, const std::string& needle) {
 
 struct Parent {
   const Table* table = nullptr;
-  std::map<std::string, const Row*> by_id;
+  // Keyed by views of the rows' own values (the rows outlive it), in the order of the values.
+  std::map<std::string_view, const Row*> by_id;
   std::optional<NaturalKey> nk;
 };
 
@@ -337,6 +354,7 @@ void derive_data(store::Store& store, const DeriveOptions& options, DeriveSummar
     return;
   }
   auto before = load_snapshot(store, "before");
+  timing::phase("derive: load snapshots");
 
   // --natural-key values that name no table or no column of it are said, not used.
   std::map<std::string, std::vector<std::string>> given;
@@ -416,6 +434,7 @@ void derive_data(store::Store& store, const DeriveOptions& options, DeriveSummar
     parents[k] = std::move(p);
   }
 
+  timing::phase("derive: keys");
   // Reference columns: declared foreign keys, and integer columns whose name names a parent
   // table and most of whose values are keys of it.
   struct Ref {
@@ -486,6 +505,7 @@ void derive_data(store::Store& store, const DeriveOptions& options, DeriveSummar
       }
     }
   }
+  timing::phase("derive: references");
   // Ids that changed between the snapshot before and this one, for the same natural key.
   std::map<std::pair<std::string, std::string>, std::map<std::string, std::string>> remapped;
   if (before) {
@@ -535,7 +555,7 @@ void derive_data(store::Store& store, const DeriveOptions& options, DeriveSummar
         }
         auto hit = old_by_key.find(key_text(key));
         if (hit != old_by_key.end() && hit->second.first != id) {
-          remapped[k][hit->second.first] = id;
+          remapped[k][hit->second.first] = std::string(id);
           remap_insert.run(k.first, k.second, *p.table->pk, hit->second.first, id, key_text(key),
                            old->second.artifact, hit->second.second->line, p.table->artifact,
                            row->line);
@@ -603,7 +623,7 @@ void derive_data(store::Store& store, const DeriveOptions& options, DeriveSummar
           const std::string& name = *prow->values[static_cast<size_t>(tc)];
           for (size_t i = 0; i < r.values.size(); ++i) {
             if (static_cast<int>(i) != col && r.values[i] && whole_word_icase(*r.values[i], name)) {
-              hits.push_back(id);
+              hits.emplace_back(id);
               needle = name;
               break;
             }

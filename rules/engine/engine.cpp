@@ -6,6 +6,7 @@
 #include <set>
 
 #include "base/error.hpp"
+#include "base/timing.hpp"
 #include "rules/engine/sql_functions.hpp"
 
 namespace dbautopsy::rules {
@@ -21,6 +22,9 @@ void run_rule(store::Store& store, const Rule& rule) {
   // A rule only reads the facts (a rule of --rules-dir is anyone's): ATTACH, writes and
   // pragmas that set a value are refused before it runs. Its findings are written below.
   store::Statement st = store.prepare_read_only(rule.sql, "its SQL");
+  if (timing::enabled()) {
+    timing::phase("prepare " + rule.id);
+  }
   std::map<std::string, int> columns;
   for (int i = 0; i < st.column_count(); ++i) {
     std::string name = st.column_name(i);
@@ -68,6 +72,9 @@ void run_rule(store::Store& store, const Rule& rule) {
     }
     insert.reset();
   }
+  if (timing::enabled()) {
+    timing::phase("run " + rule.id);
+  }
 }
 
 }  // namespace
@@ -104,6 +111,7 @@ AnalyzeSummary analyze(store::Store& store, const AnalyzeOptions& options) {
     tx.commit();
     summary.derived.notes = grouping.notes;
   }
+  timing::phase("analyze: subjects");
   // One database: derived and analysed as a whole. Several (a pg_dumpall, unrelated dumps):
   // each on its own, its findings named after it.
   bool several = subjects.size() > 1;
@@ -143,6 +151,7 @@ AnalyzeSummary analyze(store::Store& store, const AnalyzeOptions& options) {
           "(strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), ?1, (SELECT count(*) FROM finding))")
       .run(static_cast<int64_t>(rules.size()));
   tx.commit();
+  timing::phase("analyze: analysis row");
 
   store::Statement counts =
       store.prepare("SELECT severity, count(*) FROM finding GROUP BY severity");
@@ -197,6 +206,7 @@ void analyze_one(store::Store& store, const AnalyzeOptions& options, const std::
       start = comma + 1;
     }
   }
+  timing::phase("analyze: rule options");
   for (const Rule& rule : rules) {
     if (rule.origin == "built-in") {
       run_rule(store, rule);
@@ -217,13 +227,16 @@ void analyze_one(store::Store& store, const AnalyzeOptions& options, const std::
     store.prepare("UPDATE finding SET subject_database = ?1 WHERE id > ?2")
         .run(*scope->database, before);
   }
+  timing::phase("analyze: rules");
   summary.causes += correlate(store, before);
+  timing::phase("analyze: causes");
   if (scope) {
     // Each cause is of one database: its summary says which.
     store.prepare("UPDATE cause SET summary = ?1 || ': ' || summary, subject_id = ?3 WHERE id > ?2")
         .run(scope->label, causes_before, scope->id);
   }
   tx.commit();
+  timing::phase("analyze: commit");
 }
 
 }  // namespace

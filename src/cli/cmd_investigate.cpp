@@ -18,6 +18,7 @@
 
 #include "base/error.hpp"
 #include "base/text.hpp"
+#include "base/timing.hpp"
 #include "cli/bundle.hpp"
 #include "cli/cli.hpp"
 #include "cli/ingest.hpp"
@@ -320,6 +321,7 @@ int emit_report(store::Store& store, const ReportArgs& args, const std::string& 
                 const std::vector<std::string>& notes) {
   reports::Report report = reports::load_report(store, version(), title);
   report.notes = notes;
+  timing::phase("report: load");
   std::ofstream file;
   if (!args.output.empty()) {
     file.open(args.output);
@@ -375,6 +377,7 @@ int emit_report(store::Store& store, const ReportArgs& args, const std::string& 
     }
     reports::write_repair_script(repair, report);
   }
+  timing::phase("report: write");
   if (args.fail_on == "never") {
     return k_exit_ok;
   }
@@ -420,6 +423,7 @@ int cmd_investigate(const std::vector<std::string>& args) {
     throw UsageError("investigate: give the case folder, DIR");
   }
   check_report_args(report);
+  timing::phase("start");
   fs::path dir = vm["dir"].as<std::string>();
   if (!fs::is_directory(dir)) {
     throw InputError(Location{dir.string()}, "not a folder (investigate takes the case folder)");
@@ -515,6 +519,7 @@ int cmd_investigate(const std::vector<std::string>& args) {
     }
   }
   progress.phase("analysing");
+  timing::phase("ingest");
   // Artifacts of earlier runs whose files are gone are forgotten.
   {
     std::vector<int64_t> stale;
@@ -551,6 +556,7 @@ int cmd_investigate(const std::vector<std::string>& args) {
     check_outputs_spare_inputs(dir, known, outputs);
   }
   resolve_snapshot_flags(store, analysis, {dir});
+  timing::phase("after ingest");
   std::vector<std::string> notes = analyze_and_note(store, analysis);
   notes.insert(notes.end(), py_notes.begin(), py_notes.end());
   for (const auto& spec : unmatched_ignore_columns(store, options)) {
