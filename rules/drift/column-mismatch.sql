@@ -12,6 +12,9 @@ WITH compared AS (
          CASE WHEN o.not_null IS NOT NULL AND o.not_null <> c.not_null THEN 1 ELSE 0 END AS null_differs,
          CASE
            WHEN o.default_expr LIKE 'nextval(%' AND (c.default_expr LIKE 'nextval(%' OR c.is_serial) THEN 0
+           -- An auto field of a migration written by Django < 4.1 that Django >= 4.1 applied:
+           -- the version that runs `migrate` makes it an identity column.
+           WHEN o.default_expr LIKE 'nextval(%' AND c.identity IS NOT NULL THEN 0
            WHEN o.default_expr IS NULL AND c.default_expr IS NULL THEN 0
            WHEN o.default_expr IS NULL AND (c.default_expr LIKE 'nextval(%' OR c.identity IS NOT NULL) THEN 0
            WHEN o.default_expr IS NULL OR c.default_expr IS NULL THEN 1
