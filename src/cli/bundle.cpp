@@ -3,7 +3,6 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <fcntl.h>
-#include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -281,15 +280,6 @@ Unpacked unpack(const fs::path& path, const std::string& format, const fs::path&
   return out;
 }
 
-std::string mtime_text(const fs::path& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) {
-    return {};
-  }
-  return fmt::format("{:%Y-%m-%dT%H:%M:%S}.{:09d}Z", fmt::gmtime(st.st_mtim.tv_sec),
-                     st.st_mtim.tv_nsec);
-}
-
 // Records the bundle at `path` as an artifact and returns its members as targets.
 std::vector<Target> open_bundle(store::Store& store, const fs::path& path, const std::string& shown,
                                 const std::string& format, Scratch& scratch, int depth,
@@ -326,7 +316,7 @@ std::vector<Target> open_bundle(store::Store& store, const fs::path& path, const
   fact.path = shown;
   fact.kind = o.kind;
   fact.size_bytes = static_cast<int64_t>(o.size);
-  fact.mtime = mtime_text(path);
+  fact.mtime = file_mtime(path);
   try {
     fact.codec = std::string(io::codec_name(io::read_head(path, 8).codec));
   } catch (const Error&) {

@@ -21,8 +21,6 @@ namespace dbautopsy::cli {
 
 namespace fs = std::filesystem;
 
-namespace {
-
 std::string file_mtime(const fs::path& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) {
@@ -31,6 +29,8 @@ std::string file_mtime(const fs::path& path) {
   return fmt::format("{:%Y-%m-%dT%H:%M:%S}.{:09d}Z", fmt::gmtime(st.st_mtim.tv_sec),
                      st.st_mtim.tv_nsec);
 }
+
+namespace {
 
 std::string first_error(store::Store& store, int64_t artifact) {
   store::Statement st = store.prepare(

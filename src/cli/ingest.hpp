@@ -116,6 +116,10 @@ ArtifactOutcome record_skipped(store::Store& store, const CaseEntry& entry,
 // opened (the kind is found from a first read, the content from a second).
 std::string not_readable_reason(const std::filesystem::path& path);
 
+// A file's modification time as stored with its artifact (ISO 8601, nanoseconds, UTC), or
+// empty when it cannot be read.
+std::string file_mtime(const std::filesystem::path& path);
+
 // The kinds `--as` accepts and that detection yields.
 std::vector<std::string> known_kinds();
 
