@@ -65,11 +65,11 @@ std::string clean_member_name(std::string_view raw, bool zip, std::string& why) 
   return out;
 }
 
-std::string file_type_of(const archive_entry* e) {
-  if (archive_entry_hardlink(const_cast<archive_entry*>(e)) != nullptr) {
+std::string file_type_of(archive_entry* e) {
+  if (archive_entry_hardlink(e) != nullptr) {
     return "a hard link";
   }
-  switch (archive_entry_filetype(const_cast<archive_entry*>(e))) {
+  switch (archive_entry_filetype(e)) {
     case AE_IFLNK:
       return "a symbolic link";
     case AE_IFCHR:
@@ -282,8 +282,8 @@ Unpacked unpack(const fs::path& path, const std::string& format, const fs::path&
 
 // Records the bundle at `path` as an artifact and returns its members as targets.
 std::vector<Target> open_bundle(store::Store& store, const fs::path& path, const std::string& shown,
-                                const std::string& format, Scratch& scratch, int depth,
-                                std::vector<ArtifactOutcome>& bundles,
+                                const std::string& format, const std::string& codec,
+                                Scratch& scratch, int depth, std::vector<ArtifactOutcome>& bundles,
                                 std::map<std::string, fs::path>& disk_of) {
   std::vector<Target> members;
   Unpacked u;
@@ -317,10 +317,7 @@ std::vector<Target> open_bundle(store::Store& store, const fs::path& path, const
   fact.kind = o.kind;
   fact.size_bytes = static_cast<int64_t>(o.size);
   fact.mtime = file_mtime(path);
-  try {
-    fact.codec = std::string(io::codec_name(io::read_head(path, 8).codec));
-  } catch (const Error&) {
-  }
+  fact.codec = codec;
   o.codec = fact.codec;
   fact.sha256 = io::sha256_file(path);
   o.status = u.errors.empty() ? "ok" : (u.files > 0 ? "partial" : "failed");
@@ -359,7 +356,7 @@ std::vector<Target> expand(store::Store& store, std::vector<Target> targets, Scr
                            std::map<std::string, fs::path>& disk_of) {
   std::vector<Target> out;
   for (auto& t : targets) {
-    std::optional<std::string> format;
+    std::optional<BundleFormat> format;
     std::error_code ec;
     if (t.first.skipped.empty() && !options.forced_kind && fs::is_regular_file(t.first.path, ec)) {
       format = bundle_format(t.first.path);
@@ -368,8 +365,8 @@ std::vector<Target> expand(store::Store& store, std::vector<Target> targets, Scr
       out.push_back(std::move(t));
       continue;
     }
-    std::vector<Target> members =
-        open_bundle(store, t.first.path, t.second, *format, scratch, depth, bundles, disk_of);
+    std::vector<Target> members = open_bundle(store, t.first.path, t.second, format->format,
+                                              format->codec, scratch, depth, bundles, disk_of);
     members = expand(store, std::move(members), scratch, options, depth + 1, bundles, disk_of);
     for (auto& m : members) {
       out.push_back(std::move(m));
@@ -380,24 +377,25 @@ std::vector<Target> expand(store::Store& store, std::vector<Target> targets, Scr
 
 }  // namespace
 
-std::optional<std::string> bundle_format(const fs::path& path) {
+std::optional<BundleFormat> bundle_format(const fs::path& path) {
   io::Head head;
   try {
     head = io::read_head(path, 1024);
   } catch (const Error&) {
     return std::nullopt;  // reading it says what is wrong
   }
+  std::string codec(io::codec_name(head.codec));
   std::string_view b = head.bytes;
   if (b.starts_with(std::string_view("PK\x03\x04", 4)) ||
       b.starts_with(std::string_view("PK\x05\x06", 4))) {
-    return "zip";
+    return BundleFormat{"zip", codec};
   }
   if (b.starts_with(std::string_view("7z\xBC\xAF\x27\x1C", 6))) {
-    return "7z";
+    return BundleFormat{"7z", codec};
   }
   // ustar (POSIX) or GNU tar; a pg_dump tar archive starts with its toc.dat.
   if (b.size() >= 263 && b.substr(257, 5) == "ustar" && !b.starts_with("toc.dat")) {
-    return "tar";
+    return BundleFormat{"tar", codec};
   }
   return std::nullopt;
 }

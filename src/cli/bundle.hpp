@@ -30,8 +30,15 @@ namespace dbautopsy::cli {
 inline constexpr size_t k_max_members = 100'000;
 inline constexpr int k_max_depth = 3;
 
-// "zip", "tar" or "7z" when the file (decompressed first, as every input) is a bundle.
-std::optional<std::string> bundle_format(const std::filesystem::path& path);
+// What a bundle is: "zip", "tar" or "7z", and the codec it is compressed with ("none", "gzip",
+// ...).
+struct BundleFormat {
+  std::string format;
+  std::string codec;
+};
+
+// The bundle's format when the file (decompressed first, as every input) is one.
+std::optional<BundleFormat> bundle_format(const std::filesystem::path& path);
 
 // A private folder (mode 0700, under the system's temporary folder) that holds unpacked
 // members while a command runs; removed with everything in it when destroyed.
