@@ -532,6 +532,28 @@ RecordsSummary read_json(io::InputStream& in, store::FactWriter& out) {
   } catch (const nlohmann::json::parse_error& e) {
     json_syntax_error(data, e, out, summary);
     return summary;
+  } catch (const nlohmann::json::exception& e) {
+    // Valid syntax nlohmann cannot hold: a number past a double's range (1e400).
+    std::string reason = e.what();
+    if (size_t end = reason.find("] "); end != std::string::npos) {
+      reason = reason.substr(end + 2);
+    }
+    while (auto bad = text::invalid_utf8_at(reason)) {
+      reason[*bad] = '?';
+    }
+    // The line of the number it quotes ("number overflow parsing '1e400'").
+    uint64_t line = 1;
+    if (size_t q = reason.find('\''); q != std::string::npos && reason.back() == '\'') {
+      std::string_view number(reason.data() + q + 1, reason.size() - q - 2);
+      if (size_t at = data.find(number); !number.empty() && at != std::string::npos) {
+        line = line_of(data, at);
+      }
+    }
+    problem(out, line, "error", "json-syntax",
+            fmt::format("line {}: not read: {}; expected a JSON array of django_migrations rows "
+                        "(a number this large is no id)",
+                        line, reason));
+    return summary;
   }
   if (!doc.is_array()) {
     std::string found = doc.type_name();

@@ -190,7 +190,12 @@ std::vector<UserFormat> load_format_file(const std::filesystem::path& path,
         reason = reason.substr(colon + 2);
       }
       fail(display, line, fmt::format("not JSON: {}; expected a log format (JSON)", reason));
+    } catch (const json::exception& e) {
+      // A number past a double's range (1e400) is out_of_range, without a position.
+      fail(display, std::nullopt,
+           fmt::format("not JSON: {}; expected a log format (JSON)", e.what()));
     }
+    fail(display, std::nullopt, "not JSON; expected a log format (JSON)");
   }
   if (!doc.is_object()) {
     fail(display, std::nullopt,

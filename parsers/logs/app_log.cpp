@@ -881,7 +881,11 @@ bool json_event(const json& obj, const JsonNames& names, const std::vector<std::
   if (const json* t = pick(obj, names.time)) {
     if (t->is_number()) {
       e.ts_written = t->dump();
-      e.ts = from_epoch(t->get<double>()).utc();
+      if (auto parts = from_epoch(t->get<double>())) {
+        e.ts = parts->utc();
+      } else {
+        bad_times.add(line, *e.ts_written, "seconds since 1970 up to the year 5138");
+      }
     } else {
       std::string written = as_text(*t);
       e.ts_written = written;

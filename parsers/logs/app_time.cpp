@@ -263,13 +263,16 @@ std::optional<TimeParts> parse_timestamp(std::string_view s) {
   return std::nullopt;
 }
 
-TimeParts from_epoch(double value) {
+std::optional<TimeParts> from_epoch(double value) {
   TimeParts t;
   // Seconds until the year 5138, then milliseconds, microseconds, nanoseconds.
   int scale_digits = 0;
   while (std::fabs(value) >= 1e11 && scale_digits < 9) {
     value /= 1000;
     scale_digits += 3;
+  }
+  if (!std::isfinite(value) || std::fabs(value) >= 1e11) {
+    return std::nullopt;  // no time: past the year 5138 even as nanoseconds
   }
   double whole = std::floor(value);
   t.epoch_seconds = static_cast<int64_t>(whole);
@@ -387,10 +390,13 @@ std::optional<TimeParts> parse_with_format(std::string_view s, std::string_view 
         if (i < s.size() && s[i] == '-') {
           ++i;
         }
+        size_t digits_start = i;
         while (i < s.size() && digit(s[i])) {
           ++i;
         }
-        ok = i > start;
+        // Up to 12 digits: seconds until the year 33658, the most a time here may be (more
+        // would overflow the day count).
+        ok = i > digits_start && i - digits_start <= 12;
         if (ok) {
           t.epoch_seconds = std::stoll(std::string(s.substr(start, i - start)));
           t.has_zone = true;

@@ -36,8 +36,9 @@ size_t read_timestamp(std::string_view s, TimeParts& out);
 std::optional<TimeParts> parse_timestamp(std::string_view s);
 
 // A number of seconds (or milliseconds, microseconds or nanoseconds, told apart by size) since
-// the epoch, as JSON logs write them.
-TimeParts from_epoch(double value);
+// the epoch, as JSON logs write them; nullopt for one past the year 5138 even as
+// nanoseconds (1e300, infinity).
+std::optional<TimeParts> from_epoch(double value);
 
 // strptime-style patterns of lnav's "timestamp-format": %Y %y %m %d %e %H %I %p %M %S %f
 // (fraction, any digits) %L (milliseconds) %z %Z (UTC, GMT, Z) %s (epoch) %b %B (month

@@ -17,6 +17,15 @@ namespace {
 
 using nlohmann::json;
 
+// nlohmann's reason without its "[json.exception.out_of_range.406] " tag.
+std::string json_reason(const json::exception& e) {
+  std::string_view what = e.what();
+  if (size_t end = what.find("] "); what.starts_with("[json.") && end != std::string_view::npos) {
+    what.remove_prefix(end + 2);
+  }
+  return std::string(what);
+}
+
 enum class Shape { jsonlog, cnpg, cnpg_operator, cloudsql, other };
 
 Shape shape_of(const json& o) {
@@ -371,6 +380,9 @@ class JsonReader {
         [[maybe_unused]] json again = json::parse(text);
       } catch (const json::parse_error& e) {
         why = fmt::format("invalid JSON at byte {} (expected one JSON object per line)", e.byte);
+      } catch (const json::exception& e) {
+        // A number past a double's range (1e400): out_of_range, without a position.
+        why = fmt::format("invalid JSON: {} (expected one JSON object per line)", json_reason(e));
       }
       m_unmatched.add(number, why, text);
       return;

@@ -190,7 +190,10 @@ UtcTime pg_time_to_utc(std::string_view s) {
   return out;
 }
 
-std::string epoch_to_utc(double seconds) {
+std::optional<std::string> epoch_to_utc(double seconds) {
+  if (!std::isfinite(seconds) || std::fabs(seconds) >= 1e11) {
+    return std::nullopt;  // past the year 5138 (1e300, infinity): no time
+  }
   return iso_utc(static_cast<int64_t>(std::floor(seconds * 1000.0 + 1e-6)));
 }
 

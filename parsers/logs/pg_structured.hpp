@@ -27,8 +27,9 @@ struct UtcTime {
 };
 UtcTime pg_time_to_utc(std::string_view written);
 
-// Seconds since the epoch (cloud envelopes, `%n`) as ISO 8601 in UTC with milliseconds.
-std::string epoch_to_utc(double seconds);
+// Seconds since the epoch (cloud envelopes, `%n`) as ISO 8601 in UTC with milliseconds;
+// nullopt past the year 5138 (1e300, infinity).
+std::optional<std::string> epoch_to_utc(double seconds);
 
 // The statement a message carries when no STATEMENT field does: the SQL of
 // `duration: 1.2 ms  statement: SQL`, `statement: SQL` (log_statement) and

@@ -119,7 +119,9 @@ void print_json(std::ostream& out, const ResultSet& rs) {
       if (!row[i]) {
         obj[rs.columns[i]] = nullptr;
       } else if (rs.numeric[i]) {
-        obj[rs.columns[i]] = nlohmann::ordered_json::parse(*row[i]);
+        // SQLite writes infinities as "Inf" and "-Inf", which JSON has no number for: text.
+        auto number = nlohmann::ordered_json::parse(*row[i], nullptr, false);
+        obj[rs.columns[i]] = number.is_discarded() ? nlohmann::ordered_json(*row[i]) : number;
       } else {
         obj[rs.columns[i]] = *row[i];
       }

@@ -7,6 +7,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <limits>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -121,9 +122,18 @@ TEST_CASE("timestamps: asctime, ISO 8601 with and without zones, Django's server
   CHECK(utc("2024-13-14 20:50:01") == "none");
   CHECK(utc("2024-01-14 20:50") == "none");
   CHECK(utc("2024-01-14 20:50:01 CET") == "none");  // a zone name is not guessed
-  CHECK(logs::from_epoch(1669575482.0968924).utc() == "2022-11-27T18:58:02.096892Z");
-  CHECK(logs::from_epoch(1669575482096.0).utc() == "2022-11-27T18:58:02.096Z");
-  CHECK(logs::from_epoch(1669575482).utc() == "2022-11-27T18:58:02Z");
+  auto with_s = [](std::string_view s) {
+    auto t = logs::parse_with_format(s, "%s");
+    return t ? t->utc() : std::string("none");
+  };
+  CHECK(logs::from_epoch(1669575482.0968924)->utc() == "2022-11-27T18:58:02.096892Z");
+  CHECK(logs::from_epoch(1669575482096.0)->utc() == "2022-11-27T18:58:02.096Z");
+  CHECK(logs::from_epoch(1669575482)->utc() == "2022-11-27T18:58:02Z");
+  CHECK_FALSE(logs::from_epoch(1e300));  // past the year 5138 even as nanoseconds
+  CHECK_FALSE(logs::from_epoch(-std::numeric_limits<double>::infinity()));
+  CHECK(with_s("99999999999999999999") == "none");  // more digits than a time: not one
+  CHECK(with_s("-") == "none");
+  CHECK(with_s("-1") == "1969-12-31T23:59:59Z");
 
   auto with = [](std::string_view s, std::string_view f) {
     auto t = logs::parse_with_format(s, f);
@@ -532,6 +542,18 @@ TEST_CASE("the sniffers leave PostgreSQL's logs, csvlogs, jsonlogs and Django's 
       "2024-01-01 10:00:01.123 UTC [124] STATEMENT:  select * from x;\n"
       "2024-01-01 10:00:02.123 UTC [125] postgres@db WARNING:  there is no transaction\n";
   CHECK(logs::sniff_python_log(stderr_log) == 0);
+}
+
+TEST_CASE("JSON lines: a numeric time past the year 5138 is a bad time, not a crash") {
+  // 1e300 seconds stays 1e291 after the nanosecond scaling; casting it to int64_t was
+  // undefined behaviour.
+  Read r = read_text(
+      "{\"ts\": 1e300, \"level\": \"info\", \"msg\": \"a\"}\n"
+      "{\"ts\": 1705265401.5, \"level\": \"info\", \"msg\": \"b\"}\n",
+      How::jsonl);
+  CHECK(r.rows("SELECT message, coalesce(ts, 'NULL'), ts_written FROM log_event ORDER BY line") ==
+        std::vector<std::string>{"a|NULL|1e+300", "b|2024-01-14T20:50:01.500Z|1705265401.5"});
+  CHECK(r.one("SELECT code FROM problem") == "log-timestamp");
 }
 
 TEST_CASE("JSON lines with a format file's field names, and the built-in names") {

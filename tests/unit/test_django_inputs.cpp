@@ -687,6 +687,19 @@ TEST_CASE("Django inputs: a JSON element without \"name\" is an error on its lin
   CHECK(lines["auth.0004_alter_user_username_opts"] == 46);  // one line shorter after the edit
 }
 
+TEST_CASE("Django inputs: a number past a double's range is an error on its line, not a crash") {
+  // nlohmann refuses 1e400 with out_of_range rather than parse_error; before, it ended the
+  // process.
+  TempDir dir;
+  fs::path file = dir.write("django_migrations.json",
+                            "[\n{\"app\": \"teams\", \"name\": \"0001_initial\",\n"
+                            "\"id\": 1e400}\n]\n");
+  Read r = read_records(file, django::RecordFormat::json);
+  CHECK(problems(r) == std::vector<std::string>{"error|json-syntax|3"});
+  CHECK_THAT(first_error_message(r), Contains("line 3: not read: number overflow parsing '1e400'"));
+  CHECK(r.read == 0);
+}
+
 TEST_CASE("Django inputs: JSON cut short keeps the elements before the cut") {
   // Edit: django_migrations.json cut in element 10 (line 10), after its "app" key.
   Read r = read_records(inputs("malformed/django_migrations.truncated.json"),

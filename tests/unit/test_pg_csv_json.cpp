@@ -309,6 +309,27 @@ TEST_CASE("jsonlog: one event per object; a line that is no object is reported a
                   "code = 'pg-json-truncated' AND line = 2") == 1);
 }
 
+TEST_CASE("jsonlog: numbers past a double's range are reported, not a crash") {
+  // nlohmann refuses 1e400 with out_of_range (not parse_error); 1e300 seconds is valid JSON
+  // but no time (past the year 5138); before, the first ended the process and the second
+  // was undefined behaviour (a double cast to int64_t).
+  auto r = read_json(
+      "{\"error_severity\":\"LOG\",\"message\":\"before\"}\n"
+      "{\"error_severity\":\"LOG\",\"message\":\"m\",\"pid\":1e400}\n"
+      "{\"textPayload\":\"2024-01-01 00:00:00 UTC [12]: LOG:  hi\",\"timestamp\":1e300}\n"
+      "{\"level\":\"info\",\"msg\":\"x\",\"ts\":-1e308,\"logging_pod\":\"p\"}\n"
+      "{\"error_severity\":\"LOG\",\"message\":\"after\"}\n");
+  CHECK(r.events == 4);
+  CHECK(r.unmatched == 1);
+  CHECK(r.count("SELECT count(*) FROM problem WHERE line = 2 AND message LIKE "
+                "'%invalid JSON: number overflow parsing ''1e400''%'") == 1);
+  CHECK(r.one("SELECT message FROM log_event WHERE line = 3") == "hi");
+  CHECK(r.one("SELECT coalesce(ts, 'null') FROM log_event WHERE line = 3") == "null");
+  CHECK(r.one("SELECT coalesce(ts, 'null') FROM log_event WHERE line = 4") == "null");
+  CHECK(r.one("SELECT ts_written FROM log_event WHERE line = 4") == "-1e+308");
+  CHECK(r.count("SELECT count(*) FROM log_event WHERE message IN ('before', 'after')") == 2);
+}
+
 TEST_CASE("Cloud SQL: the stderr-form payload, its field lines and continuation lines") {
   auto env = [](std::string payload, std::string ts) {
     return R"({"logName":"projects/p/logs/cloudsql.googleapis.com%2Fpostgres.log",)"
