@@ -18,9 +18,11 @@ unread AS (
          lower(substr(path, length(rtrim(path, replace(path, '/', ''))) + 1)) AS name
     FROM artifact
    WHERE (kind = 'unknown' OR status IN ('failed', 'unsupported')) AND size_bytes > 0),
--- The ones that may be the missing export: named after django_migrations (or migrations).
+-- The ones that may be the missing export: named after django_migrations (or migrations),
+-- by the file's own name (`migrations/README.txt` or a case folder called `migration-bug/`
+-- does not make every file in it the export).
 unread_named AS (
-  SELECT * FROM unread WHERE lower(path) GLOB '*migration*' AND path NOT GLOB '*.py'),
+  SELECT * FROM unread WHERE name GLOB '*migration*' AND name NOT GLOB '*.py'),
 unread_list AS (
   SELECT group_concat(path || ': ' || detail, '; ') AS text FROM unread_named),
 unread_any_list AS (

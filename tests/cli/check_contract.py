@@ -188,6 +188,19 @@ def main():
         r = run("report", "--store", str(tmp / "u.db"), "--format", "md")
         check("django\\_migrations.csv" in r.stdout or "django_migrations.csv" in r.stdout,
               "input_unreadable_records: the Markdown report does not name the unreadable file")
+        # An unreadable file that merely sits in migrations/ is not taken for the export: the
+        # export is looked for by the file's own name, not by its folders'.
+        copy = tmp / "unreadable_in_migrations"
+        shutil.copytree(case, copy)
+        (copy / "migrations" / "notes.bin").write_bytes(bytes(range(256)) * 8)
+        r = run("investigate", str(copy), "--store", str(tmp / "u2.db"), "--format", "json",
+                "--fail-on", "never")
+        skipped = [f for f in json.loads(r.stdout)["findings"]
+                   if f["rule"] == "input.checks-skipped" and f["subject"]["value"] == "migration"]
+        cited = [e["artifact"] for f in skipped for e in f["evidence"]]
+        check(cited == ["django_migrations.csv"] and "notes.bin" not in skipped[0]["message"],
+              f"unreadable_in_migrations: the skipped migration checks cite {cited}, expected "
+              f"only django_migrations.csv")
 
         # report on a store never analysed.
         store = tmp / "ingested.db"
