@@ -214,9 +214,9 @@ std::vector<DbConstraint> Derivation::get_constraints(const std::string& table) 
     d.check = c->kind == "c";
     out.push_back(d);
   }
-  for (const auto& idx : db.indexes()) {
+  db.for_each_index([&](const store::IndexFact& idx) {
     if (idx.schema_name != key.first || idx.table_name != table || idx.constraint_name) {
-      continue;
+      return;
     }
     DbConstraint d;
     d.name = idx.name;
@@ -226,7 +226,7 @@ std::vector<DbConstraint> Derivation::get_constraints(const std::string& table) 
     d.primary_key = idx.is_primary;
     d.type = idx.method == "btree" && !ends_with(idx.name, "_btree") ? "idx" : idx.method;
     out.push_back(d);
-  }
+  });
   return out;
 }
 
@@ -1005,11 +1005,11 @@ void Derivation::alter_field_columns(const ModelState& m, const Field& old, cons
 void Derivation::rename_index_columns(const std::string& table, const std::string& from,
                                       const std::string& to) {
   std::vector<std::string> names;
-  for (const auto& idx : m_catalog.indexes()) {
+  m_catalog.for_each_index([&](const store::IndexFact& idx) {
     if (idx.schema_name == pgsql::k_search_path_schema && idx.table_name == table) {
       names.push_back(idx.name);
     }
-  }
+  });
   for (const auto& name : names) {
     store::IndexFact* idx = m_catalog.index({pgsql::k_search_path_schema, name});
     if (!idx) {

@@ -400,6 +400,12 @@ void DumpReader::note_statement(const pgsql::ScriptStatement& st, std::string ty
 
 bool DumpReader::on_statement(pgsql::ScriptStatement& st) {
   ++m_summary.statements;
+  if (m_db) {
+    // What the statement before decoded is encoded again (a dump of a million tables holds
+    // its schema in a few hundred bytes a table); no pointer into the catalog is kept
+    // from one statement to the next.
+    m_db->catalog.settle();
+  }
   if (st.oversized) {
     problem(
         "error", "statement-too-long",
@@ -453,12 +459,15 @@ bool DumpReader::on_statement(pgsql::ScriptStatement& st) {
           apply_tree(again.tree, rewritten, &copy);
           for (const auto& [table, column] : recovered->virtual_columns) {
             (void)table;
-            for (const auto& rel : m_db->catalog.relations()) {
+            std::vector<pgsql::QualifiedName> made;
+            m_db->catalog.for_each_relation([&](const pgsql::RelationModel& rel) {
               if (rel.fact.line == static_cast<int64_t>(st.first_line)) {
-                auto* model = m_db->catalog.relation({rel.fact.schema_name, rel.fact.name});
-                if (auto* col = model->column(column)) {
-                  col->generated = "virtual";
-                }
+                made.emplace_back(rel.fact.schema_name, rel.fact.name);
+              }
+            });
+            for (const auto& key : made) {
+              if (auto* col = m_db->catalog.relation(key)->column(column)) {
+                col->generated = "virtual";
               }
             }
           }

@@ -1,6 +1,7 @@
 #include "pgsql/catalog.hpp"
 
 #include <algorithm>
+#include <stdexcept>
 
 namespace dbautopsy::pgsql {
 
@@ -11,19 +12,13 @@ void erase_where(Container& v, Pred pred) {
   v.erase(std::remove_if(v.begin(), v.end(), pred), v.end());
 }
 
-std::string key_of(const std::string& a, const std::string& b) {
+uint64_t hash_of(std::string_view a, std::string_view b, std::string_view c = {}) {
   std::string k;
-  k.reserve(a.size() + b.size() + 1);
+  k.reserve(a.size() + b.size() + c.size() + 2);
   k.append(a).push_back('\0');
-  k.append(b);
-  return k;
-}
-
-std::string key_of(const std::string& a, const std::string& b, const std::string& c) {
-  std::string k = key_of(a, b);
-  k.push_back('\0');
+  k.append(b).push_back('\0');
   k.append(c);
-  return k;
+  return std::hash<std::string>{}(k);
 }
 
 template <typename Fact>
@@ -32,7 +27,531 @@ Fact with_db(Fact f, const store::OptText& db) {
   return f;
 }
 
+// ---------------------------------------------------------------------------------------
+// The encoding: varints, texts as length and bytes, optional texts with length + 1 (0 for
+// none); a text that is mostly the same as another (a column's table name) as 0 when it is.
+
+class Packer {
+ public:
+  explicit Packer(std::string& out) : m_out(out) {}
+  void uint(uint64_t v) {
+    while (v >= 0x80) {
+      m_out.push_back(static_cast<char>((v & 0x7f) | 0x80));
+      v >>= 7;
+    }
+    m_out.push_back(static_cast<char>(v));
+  }
+  void sint(int64_t v) { uint((static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63)); }
+  void flag(bool b) { m_out.push_back(b ? 1 : 0); }
+  void text(std::string_view s) {
+    uint(s.size());
+    m_out.append(s);
+  }
+  void opt_text(const store::OptText& s) {
+    if (!s) {
+      uint(0);
+    } else {
+      uint(s->size() + 1);
+      m_out.append(*s);
+    }
+  }
+  void opt_int(const store::OptInt& v) {
+    flag(v.has_value());
+    if (v) {
+      sint(*v);
+    }
+  }
+  void text_like(const std::string& s, const std::string& same) {
+    if (s == same) {
+      uint(0);
+    } else {
+      uint(s.size() + 1);
+      m_out.append(s);
+    }
+  }
+  void opt_text_like(const store::OptText& s, const store::OptText& same) {
+    if (s == same) {
+      uint(0);
+    } else if (!s) {
+      uint(1);
+    } else {
+      uint(s->size() + 2);
+      m_out.append(*s);
+    }
+  }
+  void texts(const std::vector<std::string>& v) {
+    uint(v.size());
+    for (const auto& s : v) {
+      text(s);
+    }
+  }
+
+ private:
+  std::string& m_out;
+};
+
+class Unpacker {
+ public:
+  explicit Unpacker(std::string_view in) : m_in(in) {}
+  uint64_t uint() {
+    uint64_t v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      auto b = static_cast<unsigned char>(byte());
+      v |= static_cast<uint64_t>(b & 0x7f) << shift;
+      if ((b & 0x80) == 0) {
+        return v;
+      }
+    }
+    throw std::logic_error("catalog: a damaged encoding");
+  }
+  int64_t sint() {
+    uint64_t u = uint();
+    return static_cast<int64_t>((u >> 1) ^ (~(u & 1) + 1));
+  }
+  bool flag() { return byte() != 0; }
+  std::string_view text_view() { return take(uint()); }
+  std::string text() { return std::string(text_view()); }
+  store::OptText opt_text() {
+    uint64_t n = uint();
+    if (n == 0) {
+      return std::nullopt;
+    }
+    return std::string(take(n - 1));
+  }
+  store::OptInt opt_int() {
+    if (!flag()) {
+      return std::nullopt;
+    }
+    return sint();
+  }
+  std::string text_like(const std::string& same) {
+    uint64_t n = uint();
+    return n == 0 ? same : std::string(take(n - 1));
+  }
+  store::OptText opt_text_like(const store::OptText& same) {
+    uint64_t n = uint();
+    if (n == 0) {
+      return same;
+    }
+    if (n == 1) {
+      return std::nullopt;
+    }
+    return std::string(take(n - 2));
+  }
+  std::vector<std::string> texts() {
+    std::vector<std::string> v(uint());
+    for (auto& s : v) {
+      s = text();
+    }
+    return v;
+  }
+
+ private:
+  char byte() {
+    if (m_pos >= m_in.size()) {
+      throw std::logic_error("catalog: a damaged encoding");
+    }
+    return m_in[m_pos++];
+  }
+  std::string_view take(uint64_t n) {
+    if (n > m_in.size() - m_pos) {
+      throw std::logic_error("catalog: a damaged encoding");
+    }
+    std::string_view v = m_in.substr(m_pos, n);
+    m_pos += n;
+    return v;
+  }
+  std::string_view m_in;
+  size_t m_pos = 0;
+};
+
 }  // namespace
+
+// Each encoding begins with the texts of its key (Shelf::Key), so that keys are read
+// without decoding the rest.
+template <typename T>
+struct Codec;
+
+template <>
+struct Codec<RelationModel> {
+  static void encode(const RelationModel& r, std::string& out) {
+    Packer p(out);
+    const auto& f = r.fact;
+    p.text(f.schema_name);
+    p.text(f.name);
+    p.text(f.kind);
+    p.text(f.persistence);
+    p.opt_int(f.line);
+    p.opt_text(f.db);
+    p.opt_text(f.parent_schema);
+    p.opt_text(f.parent_name);
+    p.opt_text(f.partition_bound);
+    p.opt_text(f.partition_key);
+    p.opt_text(f.inherits);
+    p.opt_text(f.definition);
+    p.uint(r.parents.size());
+    for (const auto& [schema, name] : r.parents) {
+      p.text(schema);
+      p.text(name);
+    }
+    p.uint(r.columns.size());
+    for (const auto& c : r.columns) {
+      p.text(c.name);
+      p.opt_int(c.line);
+      p.opt_text_like(c.db, f.db);
+      p.text_like(c.schema_name, f.schema_name);
+      p.text_like(c.table_name, f.name);
+      p.sint(c.ordinal);
+      p.text(c.type);
+      p.uint((c.not_null ? 1 : 0) | (c.is_serial ? 2 : 0) | (c.inherited ? 4 : 0));
+      p.opt_text(c.default_expr);
+      p.opt_text(c.identity);
+      p.opt_text(c.generated);
+      p.opt_text(c.generated_expr);
+      p.opt_text(c.serial_sequence);
+      p.opt_text(c.collation);
+    }
+  }
+  static void decode(std::string_view in, RelationModel& r) {
+    Unpacker u(in);
+    auto& f = r.fact;
+    f.schema_name = u.text();
+    f.name = u.text();
+    f.kind = u.text();
+    f.persistence = u.text();
+    f.line = u.opt_int();
+    f.db = u.opt_text();
+    f.parent_schema = u.opt_text();
+    f.parent_name = u.opt_text();
+    f.partition_bound = u.opt_text();
+    f.partition_key = u.opt_text();
+    f.inherits = u.opt_text();
+    f.definition = u.opt_text();
+    r.parents.resize(u.uint());
+    for (auto& [schema, name] : r.parents) {
+      schema = u.text();
+      name = u.text();
+    }
+    r.columns.clear();
+    r.columns.resize(u.uint());
+    for (auto& c : r.columns) {
+      c.name = u.text();
+      c.line = u.opt_int();
+      c.db = u.opt_text_like(f.db);
+      c.schema_name = u.text_like(f.schema_name);
+      c.table_name = u.text_like(f.name);
+      c.ordinal = u.sint();
+      c.type = u.text();
+      uint64_t flags = u.uint();
+      c.not_null = (flags & 1) != 0;
+      c.is_serial = (flags & 2) != 0;
+      c.inherited = (flags & 4) != 0;
+      c.default_expr = u.opt_text();
+      c.identity = u.opt_text();
+      c.generated = u.opt_text();
+      c.generated_expr = u.opt_text();
+      c.serial_sequence = u.opt_text();
+      c.collation = u.opt_text();
+    }
+  }
+  static Shelf<RelationModel>::Key key(const RelationModel& r) {
+    return {r.fact.schema_name, r.fact.name, {}};
+  }
+  static Shelf<RelationModel>::Key packed_key(std::string_view in) {
+    Unpacker u(in);
+    std::string_view schema = u.text_view();
+    std::string_view name = u.text_view();
+    return {schema, name, {}};
+  }
+};
+
+template <>
+struct Codec<store::ConstraintFact> {
+  static void encode(const store::ConstraintFact& c, std::string& out) {
+    Packer p(out);
+    p.text(c.schema_name);
+    p.text(c.table_name);
+    p.text(c.name);
+    p.opt_int(c.line);
+    p.opt_text(c.db);
+    p.text(c.kind);
+    p.opt_text(c.columns);
+    p.opt_text(c.ref_schema);
+    p.opt_text(c.ref_table);
+    p.opt_text(c.ref_columns);
+    p.opt_text(c.on_update);
+    p.opt_text(c.on_delete);
+    p.uint((c.deferrable ? 1 : 0) | (c.validated ? 2 : 0) | (c.inherited ? 4 : 0));
+    p.opt_text(c.definition);
+  }
+  static void decode(std::string_view in, store::ConstraintFact& c) {
+    Unpacker u(in);
+    c.schema_name = u.text();
+    c.table_name = u.text();
+    c.name = u.text();
+    c.line = u.opt_int();
+    c.db = u.opt_text();
+    c.kind = u.text();
+    c.columns = u.opt_text();
+    c.ref_schema = u.opt_text();
+    c.ref_table = u.opt_text();
+    c.ref_columns = u.opt_text();
+    c.on_update = u.opt_text();
+    c.on_delete = u.opt_text();
+    uint64_t flags = u.uint();
+    c.deferrable = (flags & 1) != 0;
+    c.validated = (flags & 2) != 0;
+    c.inherited = (flags & 4) != 0;
+    c.definition = u.opt_text();
+  }
+  static Shelf<store::ConstraintFact>::Key key(const store::ConstraintFact& c) {
+    return {c.schema_name, c.table_name, c.name};
+  }
+  static Shelf<store::ConstraintFact>::Key packed_key(std::string_view in) {
+    Unpacker u(in);
+    std::string_view schema = u.text_view();
+    std::string_view table = u.text_view();
+    std::string_view name = u.text_view();
+    return {schema, table, name};
+  }
+};
+
+template <>
+struct Codec<IndexModel> {
+  static void encode(const IndexModel& m, std::string& out) {
+    Packer p(out);
+    const auto& i = m.fact;
+    p.text(i.schema_name);
+    p.text(i.name);
+    p.text(i.table_name);
+    p.opt_int(i.line);
+    p.opt_text(i.db);
+    p.uint((i.is_unique ? 1 : 0) | (i.is_primary ? 2 : 0) | (m.colnames ? 4 : 0));
+    p.text(i.method);
+    p.text(i.columns);
+    p.opt_text(i.include_columns);
+    p.opt_text(i.predicate);
+    p.opt_text(i.constraint_name);
+    p.text(i.definition);
+    if (m.colnames) {
+      p.texts(*m.colnames);
+    }
+  }
+  static void decode(std::string_view in, IndexModel& m) {
+    Unpacker u(in);
+    auto& i = m.fact;
+    i.schema_name = u.text();
+    i.name = u.text();
+    i.table_name = u.text();
+    i.line = u.opt_int();
+    i.db = u.opt_text();
+    uint64_t flags = u.uint();
+    i.is_unique = (flags & 1) != 0;
+    i.is_primary = (flags & 2) != 0;
+    i.method = u.text();
+    i.columns = u.text();
+    i.include_columns = u.opt_text();
+    i.predicate = u.opt_text();
+    i.constraint_name = u.opt_text();
+    i.definition = u.text();
+    m.colnames.reset();
+    if (flags & 4) {
+      m.colnames = u.texts();
+    }
+  }
+  static Shelf<IndexModel>::Key key(const IndexModel& m) {
+    return {m.fact.schema_name, m.fact.name, m.fact.table_name};
+  }
+  static Shelf<IndexModel>::Key packed_key(std::string_view in) {
+    Unpacker u(in);
+    std::string_view schema = u.text_view();
+    std::string_view name = u.text_view();
+    std::string_view table = u.text_view();
+    return {schema, name, table};
+  }
+};
+
+// ---------------------------------------------------------------------------------------
+// Shelf
+
+template <typename T>
+Shelf<T>::Shelf(const Shelf& other) : m_packed(other.m_packed) {
+  for (const auto& [i, obj] : other.m_hot) {
+    m_hot.emplace(i, std::make_unique<T>(*obj));
+  }
+}
+
+template <typename T>
+Shelf<T>& Shelf<T>::operator=(const Shelf& other) {
+  if (this != &other) {
+    Shelf copy(other);
+    *this = std::move(copy);
+  }
+  return *this;
+}
+
+template <typename T>
+T& Shelf<T>::add(T obj) {
+  m_packed.emplace_back();
+  auto& slot = m_hot[m_packed.size() - 1];
+  slot = std::make_unique<T>(std::move(obj));
+  return *slot;
+}
+
+template <typename T>
+T& Shelf<T>::at(size_t i) {
+  auto& slot = m_hot[i];
+  if (!slot) {
+    slot = std::make_unique<T>();
+    Codec<T>::decode(m_packed[i], *slot);
+    std::string().swap(m_packed[i]);
+  }
+  return *slot;
+}
+
+template <typename T>
+const T& Shelf<T>::view(size_t i, T& scratch) const {
+  if (auto it = m_hot.find(i); it != m_hot.end()) {
+    return *it->second;
+  }
+  Codec<T>::decode(m_packed[i], scratch);
+  return scratch;
+}
+
+template <typename T>
+typename Shelf<T>::Key Shelf<T>::key(size_t i) const {
+  if (auto it = m_hot.find(i); it != m_hot.end()) {
+    return Codec<T>::key(*it->second);
+  }
+  return Codec<T>::packed_key(m_packed[i]);
+}
+
+template <typename T>
+void Shelf<T>::settle() {
+  for (auto& [i, obj] : m_hot) {
+    std::string packed;
+    Codec<T>::encode(*obj, packed);
+    packed.shrink_to_fit();
+    m_packed[i] = std::move(packed);
+  }
+  m_hot.clear();
+}
+
+template <typename T>
+void Shelf<T>::erase_if(const std::function<bool(const Key&)>& maybe,
+                        const std::function<bool(const T&)>& doomed) {
+  std::vector<size_t> gone;
+  T scratch;
+  for (size_t i = 0; i < m_packed.size(); ++i) {
+    if (maybe(key(i)) && doomed(view(i, scratch))) {
+      gone.push_back(i);
+    }
+  }
+  if (gone.empty()) {
+    return;
+  }
+  std::deque<std::string> kept;
+  std::unordered_map<size_t, std::unique_ptr<T>> hot;
+  auto next = gone.begin();
+  for (size_t i = 0; i < m_packed.size(); ++i) {
+    if (next != gone.end() && *next == i) {
+      ++next;
+      continue;
+    }
+    if (auto it = m_hot.find(i); it != m_hot.end()) {
+      hot.emplace(kept.size(), std::move(it->second));
+    }
+    kept.push_back(std::move(m_packed[i]));
+  }
+  m_packed = std::move(kept);
+  m_hot = std::move(hot);
+}
+
+template <typename T>
+std::vector<size_t> Shelf<T>::decoded() const {
+  std::vector<size_t> out;
+  out.reserve(m_hot.size());
+  for (const auto& [i, obj] : m_hot) {
+    out.push_back(i);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+template <typename T>
+void Shelf<T>::for_each(const std::function<void(const T&)>& fn) const {
+  T scratch;
+  for (size_t i = 0; i < m_packed.size(); ++i) {
+    fn(view(i, scratch));
+  }
+}
+
+template <typename T>
+void Shelf<T>::update_each(const std::function<void(T&)>& fn) {
+  for (size_t i = 0; i < m_packed.size(); ++i) {
+    if (auto it = m_hot.find(i); it != m_hot.end()) {
+      fn(*it->second);
+      continue;
+    }
+    T obj;
+    Codec<T>::decode(m_packed[i], obj);
+    fn(obj);
+    std::string packed;
+    Codec<T>::encode(obj, packed);
+    packed.shrink_to_fit();
+    m_packed[i] = std::move(packed);
+  }
+}
+
+template class Shelf<RelationModel>;
+template class Shelf<IndexModel>;
+template class Shelf<store::ConstraintFact>;
+
+// ---------------------------------------------------------------------------------------
+// HashIndex
+
+void HashIndex::clear() {
+  std::vector<Slot>().swap(m_slots);
+  m_count = 0;
+}
+
+void HashIndex::insert(uint64_t hash, size_t at) {
+  if ((m_count + 1) * 4 > m_slots.size() * 3) {
+    std::vector<Slot> old;
+    old.swap(m_slots);
+    m_slots.assign(std::max<size_t>(16, old.size() * 2), Slot{});
+    m_count = 0;
+    for (const auto& s : old) {
+      if (s.at != 0) {
+        insert(s.hash, s.at - 1);
+      }
+    }
+  }
+  size_t mask = m_slots.size() - 1;
+  for (size_t i = hash & mask;; i = (i + 1) & mask) {
+    if (m_slots[i].at == 0) {
+      m_slots[i] = Slot{hash, at + 1};
+      ++m_count;
+      return;
+    }
+  }
+}
+
+std::optional<size_t> HashIndex::find(uint64_t hash, const std::function<bool(size_t)>& fn) const {
+  if (m_slots.empty()) {
+    return std::nullopt;
+  }
+  size_t mask = m_slots.size() - 1;
+  for (size_t i = hash & mask; m_slots[i].at != 0; i = (i + 1) & mask) {
+    if (m_slots[i].hash == hash && fn(m_slots[i].at - 1)) {
+      return m_slots[i].at - 1;
+    }
+  }
+  return std::nullopt;
+}
+
+// ---------------------------------------------------------------------------------------
+// Catalog
 
 store::ColumnFact* RelationModel::column(const std::string& name) {
   for (auto& c : columns) {
@@ -57,9 +576,10 @@ void Catalog::drop_schema(const std::string& name) {
   m_schemas.erase(name);
   erase_where(schema_facts, [&](const auto& s) { return s.name == name; });
   std::vector<QualifiedName> doomed;
-  for (const auto& r : m_relations) {
-    if (r.fact.schema_name == name) {
-      doomed.emplace_back(r.fact.schema_name, r.fact.name);
+  for (size_t i = 0; i < m_relations.size(); ++i) {
+    auto k = m_relations.key(i);
+    if (k[0] == name) {
+      doomed.emplace_back(std::string(k[0]), std::string(k[1]));
     }
   }
   for (const auto& key : doomed) {
@@ -70,15 +590,23 @@ void Catalog::drop_schema(const std::string& name) {
   erase_where(comments, [&](const auto& c) { return c.schema_name == name; });
 }
 
-RelationModel* Catalog::relation(const QualifiedName& key) {
+std::optional<size_t> Catalog::find_relation(const QualifiedName& key) const {
   if (!m_relation_at_valid) {
     for (size_t i = 0; i < m_relations.size(); ++i) {
-      m_relation_at.emplace(key_of(m_relations[i].fact.schema_name, m_relations[i].fact.name), i);
+      auto k = m_relations.key(i);
+      m_relation_at.insert(hash_of(k[0], k[1]), i);
     }
     m_relation_at_valid = true;
   }
-  auto it = m_relation_at.find(key_of(key.first, key.second));
-  return it == m_relation_at.end() ? nullptr : &m_relations[it->second];
+  return m_relation_at.find(hash_of(key.first, key.second), [&](size_t i) {
+    auto k = m_relations.key(i);
+    return k[0] == key.first && k[1] == key.second;
+  });
+}
+
+RelationModel* Catalog::relation(const QualifiedName& key) {
+  auto at = find_relation(key);
+  return at ? &m_relations.at(*at) : nullptr;
 }
 
 const RelationModel* Catalog::relation(const QualifiedName& key) const {
@@ -86,29 +614,50 @@ const RelationModel* Catalog::relation(const QualifiedName& key) const {
 }
 
 RelationModel& Catalog::add_relation(store::RelationFact fact) {
-  m_relations.push_back(RelationModel{std::move(fact), {}, {}});
+  RelationModel& r = m_relations.add(RelationModel{std::move(fact), {}, {}});
   if (m_relation_at_valid) {
-    m_relation_at.emplace(key_of(m_relations.back().fact.schema_name, m_relations.back().fact.name),
-                          m_relations.size() - 1);
+    m_relation_at.insert(hash_of(r.fact.schema_name, r.fact.name), m_relations.size() - 1);
   }
-  return m_relations.back();
+  return r;
 }
 
 void Catalog::drop_relation(const QualifiedName& key) {
-  auto same_table = [&](const auto& f) {
-    return f.schema_name == key.first && f.table_name == key.second;
+  auto same_table_key = [&](std::string_view schema, std::string_view table) {
+    return schema == key.first && table == key.second;
   };
-  erase_where(m_indexes, same_table);
-  erase_where(m_constraints, same_table);
-  relations_changed();
-  constraints_changed();
+  m_indexes.erase_if([&](const auto& k) { return same_table_key(k[0], k[2]); },
+                     [](const auto&) { return true; });
+  m_constraints.erase_if([&](const auto& k) { return same_table_key(k[0], k[1]); },
+                         [](const auto&) { return true; });
   erase_where(m_sequences, [&](const auto& s) {
     return (s.schema_name == key.first && s.name == key.second) ||
            (s.owned_by_schema == key.first && s.owned_by_table == key.second);
   });
-  erase_where(m_relations, [&](const auto& r) {
-    return r.fact.schema_name == key.first && r.fact.name == key.second;
-  });
+  // The relations' positions change: those of m_with_parents are found again.
+  std::vector<size_t> had_parents;
+  for (size_t i : m_with_parents) {
+    auto k = m_relations.key(i);
+    if (!same_table_key(k[0], k[1])) {
+      had_parents.push_back(i);
+    }
+  }
+  std::set<std::pair<std::string, std::string>> keys_with_parents;
+  for (size_t i : had_parents) {
+    auto k = m_relations.key(i);
+    keys_with_parents.emplace(std::string(k[0]), std::string(k[1]));
+  }
+  m_relations.erase_if([&](const auto& k) { return same_table_key(k[0], k[1]); },
+                       [](const auto&) { return true; });
+  m_with_parents.clear();
+  if (!keys_with_parents.empty()) {
+    for (size_t i = 0; i < m_relations.size(); ++i) {
+      auto k = m_relations.key(i);
+      if (keys_with_parents.count({std::string(k[0]), std::string(k[1])})) {
+        m_with_parents.insert(i);
+      }
+    }
+  }
+  names_changed();
 }
 
 void Catalog::rename_relation(const QualifiedName& key, const std::string& new_name) {
@@ -118,19 +667,20 @@ void Catalog::rename_relation(const QualifiedName& key, const std::string& new_n
       c.table_name = new_name;
     }
   }
-  for (auto& i : m_indexes) {
-    if (i.schema_name == key.first && i.table_name == key.second) {
-      i.table_name = new_name;
+  for (size_t i = 0; i < m_indexes.size(); ++i) {
+    auto k = m_indexes.key(i);
+    if (k[0] == key.first && k[2] == key.second) {
+      m_indexes.at(i).fact.table_name = new_name;
     }
   }
-  for (auto& c : m_constraints) {
+  m_constraints.update_each([&](store::ConstraintFact& c) {
     if (c.schema_name == key.first && c.table_name == key.second) {
       c.table_name = new_name;
     }
     if (c.ref_schema == key.first && c.ref_table == key.second) {
       c.ref_table = new_name;
     }
-  }
+  });
   for (auto& s : m_sequences) {
     if (s.schema_name == key.first && s.name == key.second) {
       s.name = new_name;
@@ -139,8 +689,8 @@ void Catalog::rename_relation(const QualifiedName& key, const std::string& new_n
       s.owned_by_table = new_name;
     }
   }
-  for (auto& r : m_relations) {
-    for (auto& p : r.parents) {
+  for (size_t i : children_candidates()) {
+    for (auto& p : m_relations.at(i).parents) {
       if (p == key) {
         p.second = new_name;
       }
@@ -157,19 +707,20 @@ void Catalog::move_relation(const QualifiedName& key, const std::string& new_sch
       c.schema_name = new_schema;
     }
   }
-  for (auto& i : m_indexes) {
-    if (i.schema_name == key.first && i.table_name == key.second) {
-      i.schema_name = new_schema;
+  for (size_t i = 0; i < m_indexes.size(); ++i) {
+    auto k = m_indexes.key(i);
+    if (k[0] == key.first && k[2] == key.second) {
+      m_indexes.at(i).fact.schema_name = new_schema;
     }
   }
-  for (auto& c : m_constraints) {
+  m_constraints.update_each([&](store::ConstraintFact& c) {
     if (c.schema_name == key.first && c.table_name == key.second) {
       c.schema_name = new_schema;
     }
     if (c.ref_schema == key.first && c.ref_table == key.second) {
       c.ref_schema = new_schema;
     }
-  }
+  });
   std::vector<std::string> owned;
   for (auto& s : m_sequences) {
     if (s.schema_name == key.first && s.name == key.second) {
@@ -191,9 +742,20 @@ void Catalog::move_relation(const QualifiedName& key, const std::string& new_sch
   names_changed();
 }
 
+std::vector<size_t> Catalog::children_candidates() const {
+  std::vector<size_t> out(m_with_parents.begin(), m_with_parents.end());
+  for (size_t i : m_relations.decoded()) {
+    out.push_back(i);
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
 std::vector<RelationModel*> Catalog::children_of(const QualifiedName& parent) {
   std::vector<RelationModel*> out;
-  for (auto& r : m_relations) {
+  for (size_t i : children_candidates()) {
+    RelationModel& r = m_relations.at(i);
     if (std::find(r.parents.begin(), r.parents.end(), parent) != r.parents.end()) {
       out.push_back(&r);
     }
@@ -201,21 +763,19 @@ std::vector<RelationModel*> Catalog::children_of(const QualifiedName& parent) {
   return out;
 }
 
+void Catalog::for_each_relation(const std::function<void(const RelationModel&)>& fn) const {
+  m_relations.for_each(fn);
+}
+
 bool Catalog::relation_name_taken(const std::string& schema, const std::string& name,
                                   bool constraints) const {
-  for (const auto& r : m_relations) {
-    if (r.fact.schema_name == schema && r.fact.name == name) {
-      return true;
-    }
-  }
-  for (const auto& i : m_indexes) {
-    if (i.schema_name == schema && i.name == name) {
-      return true;
-    }
+  if (find_relation({schema, name}) || find_index({schema, name})) {
+    return true;
   }
   if (constraints) {
-    for (const auto& c : m_constraints) {
-      if (c.schema_name == schema && c.name == name) {
+    for (size_t i = 0; i < m_constraints.size(); ++i) {
+      auto k = m_constraints.key(i);
+      if (k[0] == schema && k[2] == name) {
         return true;
       }
     }
@@ -228,7 +788,7 @@ void Catalog::add_type(const std::string& schema, const std::string& name) {
 }
 
 bool Catalog::type_exists(const std::string& schema, const std::string& name) const {
-  return m_types.count({schema, name}) > 0 || relation({schema, name}) != nullptr;
+  return m_types.count({schema, name}) > 0 || find_relation({schema, name}).has_value();
 }
 
 store::SequenceFact* Catalog::sequence(const QualifiedName& key) {
@@ -245,67 +805,123 @@ store::SequenceFact& Catalog::add_sequence(store::SequenceFact fact) {
   return m_sequences.back();
 }
 
+std::optional<size_t> Catalog::find_index(const QualifiedName& key) const {
+  if (!m_index_at_valid) {
+    for (size_t i = 0; i < m_indexes.size(); ++i) {
+      auto k = m_indexes.key(i);
+      m_index_at.insert(hash_of(k[0], k[1]), i);
+    }
+    m_index_at_valid = true;
+  }
+  return m_index_at.find(hash_of(key.first, key.second), [&](size_t i) {
+    auto k = m_indexes.key(i);
+    return k[0] == key.first && k[1] == key.second;
+  });
+}
+
 store::IndexFact* Catalog::index(const QualifiedName& key) {
-  for (auto& i : m_indexes) {
-    if (i.schema_name == key.first && i.name == key.second) {
-      return &i;
+  auto at = find_index(key);
+  return at ? &m_indexes.at(*at).fact : nullptr;
+}
+
+store::IndexFact& Catalog::add_index(store::IndexFact fact) {
+  IndexModel& m = m_indexes.add(IndexModel{std::move(fact), std::nullopt});
+  if (m_index_at_valid) {
+    m_index_at.insert(hash_of(m.fact.schema_name, m.fact.name), m_indexes.size() - 1);
+  }
+  return m.fact;
+}
+
+void Catalog::drop_index(const QualifiedName& key) {
+  m_indexes.erase_if([&](const auto& k) { return k[0] == key.first && k[1] == key.second; },
+                     [](const auto&) { return true; });
+  indexes_changed();
+}
+
+void Catalog::for_each_index(const std::function<void(const store::IndexFact&)>& fn) const {
+  m_indexes.for_each([&](const IndexModel& m) { fn(m.fact); });
+}
+
+std::optional<std::vector<std::string>> Catalog::index_colnames(const QualifiedName& key) {
+  auto at = find_index(key);
+  return at ? m_indexes.at(*at).colnames : std::nullopt;
+}
+
+void Catalog::set_index_colnames(const QualifiedName& key, std::vector<std::string> colnames) {
+  if (auto at = find_index(key)) {
+    m_indexes.at(*at).colnames = std::move(colnames);
+  }
+}
+
+std::optional<size_t> Catalog::find_constraint(const std::string& schema, const std::string& table,
+                                               const std::string& name) const {
+  if (!m_constraint_at_valid) {
+    for (size_t i = 0; i < m_constraints.size(); ++i) {
+      auto k = m_constraints.key(i);
+      m_constraint_at.insert(hash_of(k[0], k[1], k[2]), i);
+    }
+    m_constraint_at_valid = true;
+  }
+  return m_constraint_at.find(hash_of(schema, table, name), [&](size_t i) {
+    auto k = m_constraints.key(i);
+    return k[0] == schema && k[1] == table && k[2] == name;
+  });
+}
+
+store::ConstraintFact* Catalog::constraint(const std::string& schema, const std::string& table,
+                                           const std::string& name) {
+  auto at = find_constraint(schema, table, name);
+  return at ? &m_constraints.at(*at) : nullptr;
+}
+
+store::ConstraintFact& Catalog::add_constraint(store::ConstraintFact fact) {
+  store::ConstraintFact& c = m_constraints.add(std::move(fact));
+  if (m_constraint_at_valid) {
+    m_constraint_at.insert(hash_of(c.schema_name, c.table_name, c.name), m_constraints.size() - 1);
+  }
+  return c;
+}
+
+void Catalog::drop_constraint(const std::string& schema, const std::string& table,
+                              const std::string& name) {
+  m_constraints.erase_if(
+      [&](const auto& k) { return k[0] == schema && k[1] == table && k[2] == name; },
+      [](const auto&) { return true; });
+  // The index behind a PRIMARY KEY / UNIQUE / EXCLUDE constraint goes with it.
+  m_indexes.erase_if([&](const auto& k) { return k[0] == schema && k[2] == table; },
+                     [&](const IndexModel& m) { return m.fact.constraint_name == name; });
+  constraints_changed();
+  indexes_changed();
+}
+
+std::vector<store::ConstraintFact*> Catalog::constraints_of(const QualifiedName& table) {
+  std::vector<size_t> at;
+  for (size_t i = 0; i < m_constraints.size(); ++i) {
+    auto k = m_constraints.key(i);
+    if (k[0] == table.first && k[1] == table.second) {
+      at.push_back(i);
+    }
+  }
+  std::vector<store::ConstraintFact*> out;
+  for (size_t i : at) {
+    out.push_back(&m_constraints.at(i));
+  }
+  return out;
+}
+
+store::ConstraintFact* Catalog::last_constraint_of(const QualifiedName& table) {
+  for (size_t i = m_constraints.size(); i-- > 0;) {
+    auto k = m_constraints.key(i);
+    if (k[0] == table.first && k[1] == table.second) {
+      return &m_constraints.at(i);
     }
   }
   return nullptr;
 }
 
-store::IndexFact& Catalog::add_index(store::IndexFact fact) {
-  m_indexes.push_back(std::move(fact));
-  return m_indexes.back();
-}
-
-void Catalog::drop_index(const QualifiedName& key) {
-  erase_where(m_indexes,
-              [&](const auto& i) { return i.schema_name == key.first && i.name == key.second; });
-}
-
-store::ConstraintFact* Catalog::constraint(const std::string& schema, const std::string& table,
-                                           const std::string& name) {
-  if (!m_constraint_at_valid) {
-    for (size_t i = 0; i < m_constraints.size(); ++i) {
-      const auto& c = m_constraints[i];
-      m_constraint_at.emplace(key_of(c.schema_name, c.table_name, c.name), i);
-    }
-    m_constraint_at_valid = true;
-  }
-  auto it = m_constraint_at.find(key_of(schema, table, name));
-  return it == m_constraint_at.end() ? nullptr : &m_constraints[it->second];
-}
-
-store::ConstraintFact& Catalog::add_constraint(store::ConstraintFact fact) {
-  m_constraints.push_back(std::move(fact));
-  if (m_constraint_at_valid) {
-    const auto& c = m_constraints.back();
-    m_constraint_at.emplace(key_of(c.schema_name, c.table_name, c.name), m_constraints.size() - 1);
-  }
-  return m_constraints.back();
-}
-
-void Catalog::drop_constraint(const std::string& schema, const std::string& table,
-                              const std::string& name) {
-  constraints_changed();
-  erase_where(m_constraints, [&](const auto& c) {
-    return c.schema_name == schema && c.table_name == table && c.name == name;
-  });
-  // The index behind a PRIMARY KEY / UNIQUE / EXCLUDE constraint goes with it.
-  erase_where(m_indexes, [&](const auto& i) {
-    return i.schema_name == schema && i.table_name == table && i.constraint_name == name;
-  });
-}
-
-std::vector<store::ConstraintFact*> Catalog::constraints_of(const QualifiedName& table) {
-  std::vector<store::ConstraintFact*> out;
-  for (auto& c : m_constraints) {
-    if (c.schema_name == table.first && c.table_name == table.second) {
-      out.push_back(&c);
-    }
-  }
-  return out;
+void Catalog::for_each_constraint(
+    const std::function<void(const store::ConstraintFact&)>& fn) const {
+  m_constraints.for_each(fn);
 }
 
 void Catalog::finalize() {
@@ -313,7 +929,7 @@ void Catalog::finalize() {
   // string literal.
   static const std::string k_prefix = "nextval('";
   static const std::string k_suffix = "'::regclass)";
-  for (auto& r : m_relations) {
+  m_relations.update_each([&](RelationModel& r) {
     for (auto& c : r.columns) {
       if (c.is_serial || !c.default_expr) {
         continue;
@@ -362,7 +978,20 @@ void Catalog::finalize() {
         }
       }
     }
+  });
+}
+
+void Catalog::settle() {
+  for (size_t i : m_relations.decoded()) {
+    if (m_relations.at(i).parents.empty()) {
+      m_with_parents.erase(i);
+    } else {
+      m_with_parents.insert(i);
+    }
   }
+  m_relations.settle();
+  m_indexes.settle();
+  m_constraints.settle();
 }
 
 bool Catalog::has_database_objects() const {
@@ -390,21 +1019,17 @@ void Catalog::write(store::FactWriter& out, const store::OptText& db) const {
   for (const auto& f : extensions) {
     out.add(with_db(f, db));
   }
-  for (const auto& r : m_relations) {
+  m_relations.for_each([&](const RelationModel& r) {
     out.add(with_db(r.fact, db));
     for (const auto& c : r.columns) {
       out.add(with_db(c, db));
     }
-  }
+  });
   for (const auto& f : m_sequences) {
     out.add(with_db(f, db));
   }
-  for (const auto& f : m_indexes) {
-    out.add(with_db(f, db));
-  }
-  for (const auto& f : m_constraints) {
-    out.add(with_db(f, db));
-  }
+  m_indexes.for_each([&](const IndexModel& m) { out.add(with_db(m.fact, db)); });
+  m_constraints.for_each([&](const store::ConstraintFact& c) { out.add(with_db(c, db)); });
   for (const auto& f : objects) {
     out.add(with_db(f, db));
   }

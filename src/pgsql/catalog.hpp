@@ -3,15 +3,24 @@
 // It holds exactly the fact rows that will be written to the store, plus the lookups that
 // replaying DDL needs: relations by (schema, name), index and constraint names per schema
 // (PostgreSQL invents names that must not collide with them). Objects keep the order in
-// which they were created; dropped ones are removed. The model is small (it grows with
-// the DDL of a database, never with its data).
+// which they were created; dropped ones are removed.
+//
+// Relations (with their columns), indexes and constraints are kept encoded, a few hundred
+// bytes each, and decoded when one is asked for: a dump of a million tables holds a million
+// of each, about 3.4 KiB a table as structs. An object asked for stays decoded, at the same
+// address, until settle() (DdlApplier calls it after each statement) encodes it again.
 #pragma once
 
+#include <array>
+#include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -33,6 +42,72 @@ struct RelationModel {
   }
 };
 
+// An index and the columns it was named from (ChooseIndexColumnNames), kept to name the
+// copies PostgreSQL makes on partitions.
+struct IndexModel {
+  store::IndexFact fact;
+  std::optional<std::vector<std::string>> colnames;
+};
+
+// Objects of one kind in their order, kept encoded (Codec<T> in catalog.cpp) except those
+// asked for since the last settle().
+template <typename T>
+class Shelf {
+ public:
+  // The strings an object is found by, as views into it: (schema, name) of a relation,
+  // (schema, table, name) of a constraint, (schema, name, table) of an index.
+  using Key = std::array<std::string_view, 3>;
+
+  Shelf() = default;
+  Shelf(const Shelf& other);
+  Shelf& operator=(const Shelf& other);
+  Shelf(Shelf&&) = default;
+  Shelf& operator=(Shelf&&) = default;
+
+  size_t size() const { return m_packed.size(); }
+  bool empty() const { return m_packed.empty(); }
+  T& add(T obj);
+  // The object, decoded until settle(); its address stays the same until then, also when
+  // objects before it are erased.
+  T& at(size_t i);
+  // The object without keeping it decoded: the decoded one, or `scratch` filled.
+  const T& view(size_t i, T& scratch) const;
+  Key key(size_t i) const;
+  void settle();
+  // Removes the objects whose key `maybe` accepts and which `doomed` says (decoded only
+  // when `maybe` accepts them).
+  void erase_if(const std::function<bool(const Key&)>& maybe,
+                const std::function<bool(const T&)>& doomed);
+  // Calls `fn` with each object, in order (decoded one at a time).
+  void for_each(const std::function<void(const T&)>& fn) const;
+  // Changes each object with `fn`, in order.
+  void update_each(const std::function<void(T&)>& fn);
+  // The positions of the decoded objects, in order.
+  std::vector<size_t> decoded() const;
+
+ private:
+  std::deque<std::string> m_packed;                      // "" while decoded
+  std::unordered_map<size_t, std::unique_ptr<T>> m_hot;  // decoded, by position
+};
+
+// Positions by the hash of a key, for a set that is only added to (and rebuilt after a
+// change): 16 bytes a position, a quarter of a std::unordered_map<std::string, size_t>.
+class HashIndex {
+ public:
+  void clear();
+  void insert(uint64_t hash, size_t at);
+  // Calls `fn` with the positions of `hash` until it returns true; that position, or none.
+  std::optional<size_t> find(uint64_t hash, const std::function<bool(size_t)>& fn) const;
+
+ private:
+  struct Slot {
+    uint64_t hash = 0;
+    uint64_t at = 0;  // position + 1; 0 for an empty slot
+  };
+  std::vector<Slot> m_slots;
+  size_t m_count = 0;
+};
+
 class Catalog {
  public:
   Catalog();
@@ -50,6 +125,7 @@ class Catalog {
   void rename_relation(const QualifiedName& key, const std::string& new_name);
   void move_relation(const QualifiedName& key, const std::string& new_schema);
   std::vector<RelationModel*> children_of(const QualifiedName& parent);
+  void for_each_relation(const std::function<void(const RelationModel&)>& fn) const;
 
   // True when `name` is taken in `schema` by a relation or an index (one namespace in
   // pg_class), or, when `constraints` is set, by a constraint too.
@@ -64,6 +140,10 @@ class Catalog {
   store::IndexFact* index(const QualifiedName& key);
   store::IndexFact& add_index(store::IndexFact fact);
   void drop_index(const QualifiedName& key);
+  void for_each_index(const std::function<void(const store::IndexFact&)>& fn) const;
+  // The columns an index was named from, when known.
+  std::optional<std::vector<std::string>> index_colnames(const QualifiedName& key);
+  void set_index_colnames(const QualifiedName& key, std::vector<std::string> colnames);
 
   // Constraints --------------------------------------------------------------------------
   store::ConstraintFact* constraint(const std::string& schema, const std::string& table,
@@ -72,6 +152,9 @@ class Catalog {
   void drop_constraint(const std::string& schema, const std::string& table,
                        const std::string& name);
   std::vector<store::ConstraintFact*> constraints_of(const QualifiedName& table);
+  // The constraint of `table` added last, if any.
+  store::ConstraintFact* last_constraint_of(const QualifiedName& table);
+  void for_each_constraint(const std::function<void(const store::ConstraintFact&)>& fn) const;
 
   // Types ----------------------------------------------------------------------------------
   // User-defined types (enums, domains, composites, ranges, base types, extension types and
@@ -79,9 +162,6 @@ class Catalog {
   void add_type(const std::string& schema, const std::string& name);
   bool type_exists(const std::string& schema, const std::string& name) const;
 
-  // The columns an index was named from (ChooseIndexColumnNames), kept to name the copies
-  // PostgreSQL makes on partitions.
-  std::map<QualifiedName, std::vector<std::string>> index_colnames;
   // Indexes of partitions attached to an index of their partitioned parent.
   std::set<QualifiedName> attached_indexes;
 
@@ -96,6 +176,10 @@ class Catalog {
   // BY and SET DEFAULT as separate statements). Call once, before write().
   void finalize();
 
+  // Encodes again every object decoded since the last call: the pointers and references
+  // handed out before are no longer valid. Call between statements.
+  void settle();
+
   // Writes every fact, tagged with `db`.
   void write(store::FactWriter& out, const store::OptText& db) const;
   bool empty() const;
@@ -108,31 +192,37 @@ class Catalog {
   void names_changed() {
     relations_changed();
     constraints_changed();
+    indexes_changed();
   }
 
-  const std::deque<RelationModel>& relations() const { return m_relations; }
-  const std::deque<store::IndexFact>& indexes() const { return m_indexes; }
-  const std::deque<store::ConstraintFact>& constraints() const { return m_constraints; }
   const std::deque<store::SequenceFact>& sequences() const { return m_sequences; }
 
  private:
-  // Deques, not vectors: a vector of a million relations would be copied whole each time it
-  // grows (twice the memory for a moment), and a deque keeps references to its elements
-  // valid as it grows at the end.
   std::set<std::string> m_schemas;
   std::set<QualifiedName> m_types;
-  std::deque<RelationModel> m_relations;
+  Shelf<RelationModel> m_relations;
   std::deque<store::SequenceFact> m_sequences;
-  std::deque<store::IndexFact> m_indexes;
-  std::deque<store::ConstraintFact> m_constraints;
+  Shelf<IndexModel> m_indexes;
+  Shelf<store::ConstraintFact> m_constraints;
+  // The positions of the relations that have parents (INHERITS, PARTITION OF), as of the
+  // last settle(); the decoded ones are looked at too.
+  std::set<size_t> m_with_parents;
+  std::vector<size_t> children_candidates() const;  // m_with_parents and the decoded ones
 
-  // Where each relation (schema, name) and constraint (schema, table, name) first is in the
-  // containers above, so that a dump of a million tables is not read in quadratic time. Added
-  // to by add_*; dropped by anything that renames, moves or erases (rebuilt when next used).
-  mutable std::unordered_map<std::string, size_t> m_relation_at;
+  // Where each relation (schema, name), index (schema, name) and constraint (schema, table,
+  // name) first is, so that a dump of a million tables is not read in quadratic time.
+  // Added to by add_*; dropped by anything that renames, moves or erases (rebuilt when next
+  // used).
+  mutable HashIndex m_relation_at;
   mutable bool m_relation_at_valid = true;
-  mutable std::unordered_map<std::string, size_t> m_constraint_at;
+  mutable HashIndex m_constraint_at;
   mutable bool m_constraint_at_valid = true;
+  mutable HashIndex m_index_at;
+  mutable bool m_index_at_valid = true;
+  std::optional<size_t> find_relation(const QualifiedName& key) const;
+  std::optional<size_t> find_index(const QualifiedName& key) const;
+  std::optional<size_t> find_constraint(const std::string& schema, const std::string& table,
+                                        const std::string& name) const;
   void relations_changed() {
     m_relation_at.clear();
     m_relation_at_valid = false;
@@ -140,6 +230,10 @@ class Catalog {
   void constraints_changed() {
     m_constraint_at.clear();
     m_constraint_at_valid = false;
+  }
+  void indexes_changed() {
+    m_index_at.clear();
+    m_index_at_valid = false;
   }
 };
 

@@ -862,12 +862,11 @@ void DdlApplier::add_table_constraint(RelationModel& rel_in, const Json& c, Ctx&
     keys = column_names;
   }
   auto constraint_taken = [&](const std::string& n) {
-    for (const auto& other : m_catalog.constraints()) {
-      if (other.schema_name == schema && other.name == n) {
-        return true;
-      }
-    }
-    return false;
+    bool taken = false;
+    m_catalog.for_each_constraint([&](const store::ConstraintFact& other) {
+      taken = taken || (other.schema_name == schema && other.name == n);
+    });
+    return taken;
   };
   auto relation_or_constraint_taken = [&](const std::string& n) {
     return m_catalog.relation_name_taken(schema, n, true);
@@ -877,11 +876,8 @@ void DdlApplier::add_table_constraint(RelationModel& rel_in, const Json& c, Ctx&
 
   if (t == "CONSTR_ATTR_DEFERRABLE" || t == "CONSTR_ATTR_DEFERRED") {
     // Applies to the constraint just before it on the same column.
-    for (auto it = m_catalog.constraints().rbegin(); it != m_catalog.constraints().rend(); ++it) {
-      if (it->schema_name == schema && it->table_name == table) {
-        const_cast<store::ConstraintFact&>(*it).deferrable = true;
-        break;
-      }
+    if (store::ConstraintFact* last = m_catalog.last_constraint_of({schema, table})) {
+      last->deferrable = true;
     }
     return;
   }
@@ -985,7 +981,7 @@ void DdlApplier::add_table_constraint(RelationModel& rel_in, const Json& c, Ctx&
     {
       std::vector<std::string> colnames = keys;
       colnames.insert(colnames.end(), include.begin(), include.end());
-      m_catalog.index_colnames[{schema, conname}] = colnames;
+      m_catalog.set_index_colnames({schema, conname}, colnames);
     }
     if (recurse) {
       for (RelationModel* child : partitions_of(key)) {
@@ -1054,10 +1050,9 @@ void DdlApplier::add_table_constraint(RelationModel& rel_in, const Json& c, Ctx&
     }
     if (pk.empty() && ref) {
       // REFERENCES t without columns: the referenced table's primary key.
-      for (const auto& other : m_catalog.constraints()) {
-        if (other.schema_name == ref->first && other.table_name == ref->second &&
-            other.kind == "p") {
-          cf.ref_columns = other.columns;
+      for (const store::ConstraintFact* other : m_catalog.constraints_of(*ref)) {
+        if (other->kind == "p") {
+          cf.ref_columns = other->columns;
         }
       }
     } else {
@@ -1442,7 +1437,7 @@ void DdlApplier::create_index(const Json& s, Ctx& ctx) {
   }
   idx.definition = text::squash_space(def);
   m_catalog.add_index(idx);
-  m_catalog.index_colnames[{schema, name}] = colnames;
+  m_catalog.set_index_colnames({schema, name}, colnames);
   emit_index(idx, ctx);
   // Without ONLY, an index on a partitioned table is given to every partition.
   if (flag(rv, "inh")) {
@@ -1476,21 +1471,24 @@ void DdlApplier::clone_index_to_partition(const store::IndexFact& parent_in,
   const store::IndexFact parent = parent_in;  // the catalog may move while we add
   const QualifiedName child{child_in.fact.schema_name, child_in.fact.name};
   const QualifiedName parent_key{parent.schema_name, parent.name};
-  for (const auto& existing : m_catalog.indexes()) {
+  std::optional<QualifiedName> equivalent;
+  m_catalog.for_each_index([&](const store::IndexFact& existing) {
     QualifiedName key{existing.schema_name, existing.name};
-    if (existing.schema_name == child.first && existing.table_name == child.second &&
+    if (!equivalent && existing.schema_name == child.first && existing.table_name == child.second &&
         existing.columns == parent.columns && existing.is_unique == parent.is_unique &&
         existing.method == parent.method && existing.predicate == parent.predicate &&
         existing.include_columns == parent.include_columns &&
         existing.constraint_name.has_value() == parent.constraint_name.has_value() &&
         m_catalog.attached_indexes.count(key) == 0) {
-      m_catalog.attached_indexes.insert(key);
-      return;
+      equivalent = key;
     }
+  });
+  if (equivalent) {
+    m_catalog.attached_indexes.insert(*equivalent);
+    return;
   }
-  std::vector<std::string> colnames = m_catalog.index_colnames.count(parent_key)
-                                          ? m_catalog.index_colnames[parent_key]
-                                          : std::vector<std::string>{};
+  std::vector<std::string> colnames =
+      m_catalog.index_colnames(parent_key).value_or(std::vector<std::string>{});
   store::IndexFact idx = parent;
   idx.schema_name = child.first;
   idx.table_name = child.second;
@@ -1522,7 +1520,7 @@ void DdlApplier::clone_index_to_partition(const store::IndexFact& parent_in,
                                qualified(child.first, child.second), idx.method, idx.columns);
   m_catalog.add_index(idx);
   QualifiedName new_key{idx.schema_name, idx.name};
-  m_catalog.index_colnames[new_key] = colnames;
+  m_catalog.set_index_colnames(new_key, colnames);
   m_catalog.attached_indexes.insert(new_key);
   for (RelationModel* grandchild : partitions_of(child)) {
     clone_index_to_partition(*m_catalog.index(new_key), *grandchild, ctx);
@@ -1534,11 +1532,11 @@ void DdlApplier::clone_indexes_to_new_partition(const QualifiedName& parent,
                                                 RelationModel& child_in, Ctx& ctx) {
   const QualifiedName child{child_in.fact.schema_name, child_in.fact.name};
   std::vector<store::IndexFact> parents;
-  for (const auto& idx : m_catalog.indexes()) {
+  m_catalog.for_each_index([&](const store::IndexFact& idx) {
     if (idx.schema_name == parent.first && idx.table_name == parent.second) {
       parents.push_back(idx);
     }
-  }
+  });
   for (const auto& idx : parents) {
     if (RelationModel* c = m_catalog.relation(child)) {
       clone_index_to_partition(idx, *c, ctx);
@@ -1723,7 +1721,7 @@ void DdlApplier::alter_table(const Json& s, Ctx& ctx) {
         m_catalog.drop_constraint(key->first, key->second, name);
       }
       std::vector<std::string> doomed_idx;
-      for (const auto& idx : m_catalog.indexes()) {
+      m_catalog.for_each_index([&](const store::IndexFact& idx) {
         if (idx.schema_name == key->first && idx.table_name == key->second) {
           for (auto piece : split_top_level(idx.columns)) {
             if (piece == quoted || piece == colname) {
@@ -1731,7 +1729,7 @@ void DdlApplier::alter_table(const Json& s, Ctx& ctx) {
             }
           }
         }
-      }
+      });
       for (const auto& name : doomed_idx) {
         m_catalog.drop_index({key->first, name});
       }

@@ -152,10 +152,10 @@ TEST_CASE("the schema migrate leaves equals the real database's (pg_dump)", "[dj
   pgsql::replay_script(dump, 1, real, session);
   auto objects = [](const pgsql::Catalog& c, const std::string& schema) {
     std::set<std::string> out;
-    for (const auto& r : c.relations()) {
+    c.for_each_relation([&](const pgsql::RelationModel& r) {
       if (r.fact.schema_name != schema || r.fact.kind != "table" ||
           r.fact.name == "django_migrations") {
-        continue;
+        return;
       }
       out.insert("table " + r.fact.name);
       for (const auto& col : r.columns) {
@@ -163,18 +163,18 @@ TEST_CASE("the schema migrate leaves equals the real database's (pg_dump)", "[dj
                    (col.not_null ? " not null" : " null") +
                    (col.default_expr ? " with default" : ""));
       }
-    }
-    for (const auto& k : c.constraints()) {
+    });
+    c.for_each_constraint([&](const store::ConstraintFact& k) {
       if (k.schema_name == schema && k.table_name != "django_migrations") {
         out.insert("constraint " + k.table_name + "." + k.name + " " + k.kind + " (" +
                    k.columns.value_or("") + ")");
       }
-    }
-    for (const auto& i : c.indexes()) {
+    });
+    c.for_each_index([&](const store::IndexFact& i) {
       if (i.schema_name == schema && i.table_name != "django_migrations") {
         out.insert("index " + i.table_name + "." + i.name + (i.is_unique ? " unique" : ""));
       }
-    }
+    });
     return out;
   };
   auto want = objects(real, "public");
