@@ -553,6 +553,35 @@ std::optional<size_t> HashIndex::find(uint64_t hash, const std::function<bool(si
 // ---------------------------------------------------------------------------------------
 // Catalog
 
+namespace {
+
+// The position of the object whose first `parts` key texts are `want`'s, by `index` (built
+// from the shelf's keys first when it is not `valid`).
+template <typename T>
+std::optional<size_t> find_by_key(const Shelf<T>& shelf, HashIndex& index, bool& valid,
+                                  size_t parts, const typename Shelf<T>::Key& want) {
+  auto hash = [parts](const typename Shelf<T>::Key& k) {
+    return hash_of(k[0], k[1], parts == 3 ? k[2] : std::string_view());
+  };
+  if (!valid) {
+    for (size_t i = 0; i < shelf.size(); ++i) {
+      index.insert(hash(shelf.key(i)), i);
+    }
+    valid = true;
+  }
+  return index.find(hash(want), [&](size_t i) {
+    auto k = shelf.key(i);
+    for (size_t p = 0; p < parts; ++p) {
+      if (k[p] != want[p]) {
+        return false;
+      }
+    }
+    return true;
+  });
+}
+
+}  // namespace
+
 store::ColumnFact* RelationModel::column(const std::string& name) {
   for (auto& c : columns) {
     if (c.name == name) {
@@ -591,17 +620,8 @@ void Catalog::drop_schema(const std::string& name) {
 }
 
 std::optional<size_t> Catalog::find_relation(const QualifiedName& key) const {
-  if (!m_relation_at_valid) {
-    for (size_t i = 0; i < m_relations.size(); ++i) {
-      auto k = m_relations.key(i);
-      m_relation_at.insert(hash_of(k[0], k[1]), i);
-    }
-    m_relation_at_valid = true;
-  }
-  return m_relation_at.find(hash_of(key.first, key.second), [&](size_t i) {
-    auto k = m_relations.key(i);
-    return k[0] == key.first && k[1] == key.second;
-  });
+  return find_by_key(m_relations, m_relation_at, m_relation_at_valid, 2,
+                     {key.first, key.second, {}});
 }
 
 RelationModel* Catalog::relation(const QualifiedName& key) {
@@ -806,17 +826,7 @@ store::SequenceFact& Catalog::add_sequence(store::SequenceFact fact) {
 }
 
 std::optional<size_t> Catalog::find_index(const QualifiedName& key) const {
-  if (!m_index_at_valid) {
-    for (size_t i = 0; i < m_indexes.size(); ++i) {
-      auto k = m_indexes.key(i);
-      m_index_at.insert(hash_of(k[0], k[1]), i);
-    }
-    m_index_at_valid = true;
-  }
-  return m_index_at.find(hash_of(key.first, key.second), [&](size_t i) {
-    auto k = m_indexes.key(i);
-    return k[0] == key.first && k[1] == key.second;
-  });
+  return find_by_key(m_indexes, m_index_at, m_index_at_valid, 2, {key.first, key.second, {}});
 }
 
 store::IndexFact* Catalog::index(const QualifiedName& key) {
@@ -855,17 +865,8 @@ void Catalog::set_index_colnames(const QualifiedName& key, std::vector<std::stri
 
 std::optional<size_t> Catalog::find_constraint(const std::string& schema, const std::string& table,
                                                const std::string& name) const {
-  if (!m_constraint_at_valid) {
-    for (size_t i = 0; i < m_constraints.size(); ++i) {
-      auto k = m_constraints.key(i);
-      m_constraint_at.insert(hash_of(k[0], k[1], k[2]), i);
-    }
-    m_constraint_at_valid = true;
-  }
-  return m_constraint_at.find(hash_of(schema, table, name), [&](size_t i) {
-    auto k = m_constraints.key(i);
-    return k[0] == schema && k[1] == table && k[2] == name;
-  });
+  return find_by_key(m_constraints, m_constraint_at, m_constraint_at_valid, 3,
+                     {schema, table, name});
 }
 
 store::ConstraintFact* Catalog::constraint(const std::string& schema, const std::string& table,
