@@ -3,22 +3,31 @@
 -- title: A table repeats the same logical row many times
 -- rationale: Rows that differ only in surrogate columns (serial ids, insert timestamps) are the same record inserted again and again: an ETL step or backup job in a loop, a retry without idempotence. The table grows without bound and readers see every record many times.
 -- remedy: Keep one row per group (the repair copies them into a new table) and add the UNIQUE constraint that would have stopped it; then fix the loop.
-WITH sections AS (
+WITH
+-- Each table's primary key and number of columns, once for all tables: as a subquery per
+-- table, SQLite read every column of the snapshot again for each (a dump of 20,000 tables
+-- took more than ten minutes here).
+primary_key AS MATERIALIZED (
+  SELECT schema_name, table_name, max(columns) AS columns FROM current_constraint
+   WHERE kind = 'p' GROUP BY schema_name, table_name),
+column_count AS MATERIALIZED (
+  SELECT schema_name, table_name, count(*) AS n FROM current_column
+   GROUP BY schema_name, table_name),
+sections AS (
   SELECT t.schema_name, t.table_name, sum(t.rows) AS rows, max(t.line) AS line, a.path,
          max(t.distinct_method) AS method, max(t.ignored_columns) AS ignored,
          max(t.top_rows) AS top_rows, count(*) AS blocks,
          -- the first column is the primary key (an integer the application sets): count
          -- distinct rows without it
-         CASE WHEN EXISTS (SELECT 1 FROM current_constraint k
-                            WHERE k.schema_name = t.schema_name AND k.table_name = t.table_name
-                              AND k.kind = 'p' AND k.columns = substr(t.columns, 1, instr(t.columns || ',', ',') - 1))
+         CASE WHEN p.columns = substr(t.columns, 1, instr(t.columns || ',', ',') - 1)
               THEN max(coalesce(t.distinct_without_first, t.distinct_rows))
               ELSE max(t.distinct_rows) END AS distinct_rows,
-         (SELECT count(*) FROM current_column c
-           WHERE c.schema_name = t.schema_name AND c.table_name = t.table_name) AS columns
+         coalesce(cc.n, 0) AS columns
     FROM table_stats t
     JOIN snapshot s ON s.role = 'current' AND t.artifact_id = s.data_artifact_id AND t.db IS s.db
     JOIN artifact a ON a.id = t.artifact_id
+    LEFT JOIN primary_key p ON p.schema_name = t.schema_name AND p.table_name = t.table_name
+    LEFT JOIN column_count cc ON cc.schema_name = t.schema_name AND cc.table_name = t.table_name
    WHERE t.distinct_rows IS NOT NULL
    GROUP BY t.schema_name, t.table_name),
 judged AS (
@@ -28,7 +37,14 @@ judged AS (
          -- columns left after the ignored ones: a table of (id, created_at, action) whose
          -- rows repeat is an event log, not a loop
          columns - (length(coalesce(ignored, '')) - length(replace(coalesce(ignored, ''), '(', ''))) AS kept_columns
-    FROM sections)
+    FROM sections),
+-- The tables that loop; only theirs are the column lists and keys below looked up.
+looping AS MATERIALIZED (
+  SELECT * FROM judged
+   WHERE distinct_rows > 0
+     AND CAST(rows AS REAL) / distinct_rows >= min_ratio
+     AND rows - distinct_rows >= min_excess
+     AND kept_columns >= 2)
 SELECT schema_name AS schema,
        table_name AS "table",
        printf('%s.%s holds %d rows for %d distinct rows (%s): each repeated %.0f times on average%s',
@@ -62,8 +78,4 @@ SELECT schema_name AS schema,
                   ORDER BY c.ordinal) c) AS kept_list,
                (SELECT k.columns FROM current_constraint k WHERE k.schema_name = j.schema_name
                    AND k.table_name = j.table_name AND k.kind = 'p') AS pk
-          FROM judged j) judged
- WHERE distinct_rows > 0
-   AND CAST(rows AS REAL) / distinct_rows >= min_ratio
-   AND rows - distinct_rows >= min_excess
-   AND kept_columns >= 2
+          FROM looping j) judged

@@ -18,12 +18,18 @@ beyond N adds, (peak(--tables) - peak(N)) / (--tables - N), must stay under
 reading one (the fixed part, SQLite's page cache filling up, counts in the slope, so it
 errs on the high side).
 
+With --investigate-tables N, `investigate` runs on a case folder holding a dump of N tables:
+it must end within --max-investigate-seconds with exit 0, a JSON report without findings
+(one row a table, no Django history) and no sanitizer report, under --max-rss-mb.
+
 Usage: check_many_tables.py --dbautopsy PATH --fixtures DIR [--tables N] [--max-rss-mb M]
                             [--max-seconds S] [--keep DIR]
                             [--slope-from N --max-kib-per-table K]
+                            [--investigate-tables N --max-investigate-seconds S]
 """
 import argparse
 import gzip
+import json
 import re
 import subprocess
 import sys
@@ -103,6 +109,10 @@ def main():
     ap.add_argument("--keep", help="make the dump in this folder and keep it")
     ap.add_argument("--slope-from", type=int, help="also read a dump of this many tables")
     ap.add_argument("--max-kib-per-table", type=float, default=4.0)
+    ap.add_argument("--investigate-tables", type=int,
+                    help="also run `investigate` on a case folder holding a dump of this many "
+                         "tables")
+    ap.add_argument("--max-investigate-seconds", type=float, default=120)
     a = ap.parse_args()
     if a.slope_from is not None and not 0 < a.slope_from < a.tables:
         ap.error("--slope-from must be between 0 and --tables")
@@ -157,6 +167,31 @@ def main():
             if slope > a.max_kib_per_table:
                 failures.append(f"each table takes {slope:.2f} KiB, over the bound "
                                 f"{a.max_kib_per_table} KiB")
+        if a.investigate_tables:
+            # The whole analysis, rules included: a rule that looks up each table's columns
+            # by a subquery over a view is quadratic in the number of tables.
+            case = tmp / "case"
+            case.mkdir()
+            make_dump(case / "dump.sql", a.fixtures, a.investigate_tables)
+            rc3, out3, err3, rss3, cpu3, wall3 = measure(
+                [exe, "investigate", str(case), "--store", str(tmp / "case.db"), "--format",
+                 "json", "--fail-on", "never"], a.max_investigate_seconds)
+            print(f"investigate of {a.investigate_tables} tables: exit {rc3}, {rss3:.0f} MiB "
+                  f"peak, {cpu3:.1f} s CPU, {wall3:.1f} s wall")
+            if rc3 != 0:
+                failures.append(f"investigate: exit {rc3} (a crash, an error or the time bound "
+                                f"{a.max_investigate_seconds} s): {err3[-2000:]}")
+            elif SANITIZER.search(err3):
+                failures.append(f"investigate: sanitizer report: {err3[-3000:]}")
+            else:
+                report = json.loads(out3)
+                rules = sorted({f["rule"] for f in report["findings"]})
+                if rules:
+                    failures.append(f"investigate: findings of {rules} in a dump of tables "
+                                    f"with one row each and no Django history")
+            if rss3 > a.max_rss_mb:
+                failures.append(f"investigate: peak memory {rss3:.0f} MiB over the bound "
+                                f"{a.max_rss_mb} MiB")
     if failures:
         print(f"{len(failures)} failures:", file=sys.stderr)
         for f in failures:
