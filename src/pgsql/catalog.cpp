@@ -615,6 +615,7 @@ void Catalog::drop_schema(const std::string& name) {
     drop_relation(key);
   }
   erase_where(m_sequences, [&](const auto& s) { return s.schema_name == name; });
+  sequences_changed();
   erase_where(objects, [&](const auto& o) { return o.schema_name == name; });
   erase_where(comments, [&](const auto& c) { return c.schema_name == name; });
 }
@@ -812,16 +813,24 @@ bool Catalog::type_exists(const std::string& schema, const std::string& name) co
 }
 
 store::SequenceFact* Catalog::sequence(const QualifiedName& key) {
-  for (auto& s : m_sequences) {
-    if (s.schema_name == key.first && s.name == key.second) {
-      return &s;
+  if (!m_sequence_at_valid) {
+    for (size_t i = 0; i < m_sequences.size(); ++i) {
+      m_sequence_at.insert(hash_of(m_sequences[i].schema_name, m_sequences[i].name), i);
     }
+    m_sequence_at_valid = true;
   }
-  return nullptr;
+  auto at = m_sequence_at.find(hash_of(key.first, key.second), [&](size_t i) {
+    return m_sequences[i].schema_name == key.first && m_sequences[i].name == key.second;
+  });
+  return at ? &m_sequences[*at] : nullptr;
 }
 
 store::SequenceFact& Catalog::add_sequence(store::SequenceFact fact) {
   m_sequences.push_back(std::move(fact));
+  if (m_sequence_at_valid) {
+    m_sequence_at.insert(hash_of(m_sequences.back().schema_name, m_sequences.back().name),
+                         m_sequences.size() - 1);
+  }
   return m_sequences.back();
 }
 

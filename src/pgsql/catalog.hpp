@@ -193,6 +193,7 @@ class Catalog {
     relations_changed();
     constraints_changed();
     indexes_changed();
+    sequences_changed();
   }
 
   const std::deque<store::SequenceFact>& sequences() const { return m_sequences; }
@@ -201,7 +202,7 @@ class Catalog {
   std::set<std::string> m_schemas;
   std::set<QualifiedName> m_types;
   Shelf<RelationModel> m_relations;
-  std::deque<store::SequenceFact> m_sequences;
+  std::deque<store::SequenceFact> m_sequences;  // as structs, found through m_sequence_at
   Shelf<IndexModel> m_indexes;
   Shelf<store::ConstraintFact> m_constraints;
   // The positions of the relations that have parents (INHERITS, PARTITION OF), as of the
@@ -219,6 +220,8 @@ class Catalog {
   mutable bool m_constraint_at_valid = true;
   mutable HashIndex m_index_at;
   mutable bool m_index_at_valid = true;
+  HashIndex m_sequence_at;  // (schema, name) of m_sequences
+  bool m_sequence_at_valid = true;
   std::optional<size_t> find_relation(const QualifiedName& key) const;
   std::optional<size_t> find_index(const QualifiedName& key) const;
   std::optional<size_t> find_constraint(const std::string& schema, const std::string& table,
@@ -234,6 +237,10 @@ class Catalog {
   void indexes_changed() {
     m_index_at.clear();
     m_index_at_valid = false;
+  }
+  void sequences_changed() {
+    m_sequence_at.clear();
+    m_sequence_at_valid = false;
   }
 };
 
