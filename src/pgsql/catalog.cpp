@@ -30,6 +30,8 @@ Fact with_db(Fact f, const store::OptText& db) {
 // ---------------------------------------------------------------------------------------
 // The encoding: varints, texts as length and bytes, optional texts with length + 1 (0 for
 // none); a text that is mostly the same as another (a column's table name) as 0 when it is.
+// Each kind of object lists its fields once (fields() below), for the Packer and the
+// Unpacker alike, so that the two cannot disagree on their order.
 
 class Packer {
  public:
@@ -41,9 +43,13 @@ class Packer {
     }
     m_out.push_back(static_cast<char>(v));
   }
-  void sint(int64_t v) { uint((static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63)); }
-  void flag(bool b) { m_out.push_back(b ? 1 : 0); }
-  void text(std::string_view s) {
+  void sint(const int64_t& v) {
+    uint((static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63));
+  }
+  void bits(const bool& a, const bool& b, const bool& c) {
+    uint((a ? 1 : 0) | (b ? 2 : 0) | (c ? 4 : 0));
+  }
+  void text(const std::string& s) {
     uint(s.size());
     m_out.append(s);
   }
@@ -56,7 +62,7 @@ class Packer {
     }
   }
   void opt_int(const store::OptInt& v) {
-    flag(v.has_value());
+    m_out.push_back(v ? 1 : 0);
     if (v) {
       sint(*v);
     }
@@ -79,10 +85,17 @@ class Packer {
       m_out.append(*s);
     }
   }
-  void texts(const std::vector<std::string>& v) {
+  template <typename E, typename F>
+  void list(const std::vector<E>& v, F&& each) {
     uint(v.size());
-    for (const auto& s : v) {
-      text(s);
+    for (const auto& e : v) {
+      each(e);
+    }
+  }
+  void opt_texts(const std::optional<std::vector<std::string>>& v) {
+    m_out.push_back(v ? 1 : 0);
+    if (v) {
+      list(*v, [&](const std::string& s) { text(s); });
     }
   }
 
@@ -104,46 +117,64 @@ class Unpacker {
     }
     throw std::logic_error("catalog: a damaged encoding");
   }
-  int64_t sint() {
+  void sint(int64_t& v) {
     uint64_t u = uint();
-    return static_cast<int64_t>((u >> 1) ^ (~(u & 1) + 1));
+    v = static_cast<int64_t>((u >> 1) ^ (~(u & 1) + 1));
   }
-  bool flag() { return byte() != 0; }
+  void bits(bool& a, bool& b, bool& c) {
+    uint64_t v = uint();
+    a = (v & 1) != 0;
+    b = (v & 2) != 0;
+    c = (v & 4) != 0;
+  }
   std::string_view text_view() { return take(uint()); }
-  std::string text() { return std::string(text_view()); }
-  store::OptText opt_text() {
+  void text(std::string& s) { s = text_view(); }
+  void opt_text(store::OptText& s) {
     uint64_t n = uint();
     if (n == 0) {
-      return std::nullopt;
+      s.reset();
+    } else {
+      s = std::string(take(n - 1));
     }
-    return std::string(take(n - 1));
   }
-  store::OptInt opt_int() {
-    if (!flag()) {
-      return std::nullopt;
+  void opt_int(store::OptInt& v) {
+    if (byte() == 0) {
+      v.reset();
+    } else {
+      int64_t x = 0;
+      sint(x);
+      v = x;
     }
-    return sint();
   }
-  std::string text_like(const std::string& same) {
+  void text_like(std::string& s, const std::string& same) {
     uint64_t n = uint();
-    return n == 0 ? same : std::string(take(n - 1));
+    s = n == 0 ? same : std::string(take(n - 1));
   }
-  store::OptText opt_text_like(const store::OptText& same) {
+  void opt_text_like(store::OptText& s, const store::OptText& same) {
     uint64_t n = uint();
     if (n == 0) {
-      return same;
+      s = same;
+    } else if (n == 1) {
+      s.reset();
+    } else {
+      s = std::string(take(n - 2));
     }
-    if (n == 1) {
-      return std::nullopt;
-    }
-    return std::string(take(n - 2));
   }
-  std::vector<std::string> texts() {
-    std::vector<std::string> v(uint());
-    for (auto& s : v) {
-      s = text();
+  template <typename E, typename F>
+  void list(std::vector<E>& v, F&& each) {
+    v.clear();
+    v.resize(uint());
+    for (auto& e : v) {
+      each(e);
     }
-    return v;
+  }
+  void opt_texts(std::optional<std::vector<std::string>>& v) {
+    if (byte() == 0) {
+      v.reset();
+    } else {
+      v.emplace();
+      list(*v, [&](std::string& s) { text(s); });
+    }
   }
 
  private:
@@ -165,10 +196,96 @@ class Unpacker {
   size_t m_pos = 0;
 };
 
+// The fields of each kind, in their encoded order; `R` is the object, const when packed.
+// Each begins with the texts of its key (Shelf::Key), so that keys are read without
+// decoding the rest.
+template <typename V, typename R>
+void relation_fields(V& v, R& r) {
+  auto& f = r.fact;
+  v.text(f.schema_name);
+  v.text(f.name);
+  v.text(f.kind);
+  v.text(f.persistence);
+  v.opt_int(f.line);
+  v.opt_text(f.db);
+  v.opt_text(f.parent_schema);
+  v.opt_text(f.parent_name);
+  v.opt_text(f.partition_bound);
+  v.opt_text(f.partition_key);
+  v.opt_text(f.inherits);
+  v.opt_text(f.definition);
+  v.list(r.parents, [&](auto& p) {
+    v.text(p.first);
+    v.text(p.second);
+  });
+  v.list(r.columns, [&](auto& c) {
+    v.text(c.name);
+    v.opt_int(c.line);
+    v.opt_text_like(c.db, f.db);
+    v.text_like(c.schema_name, f.schema_name);
+    v.text_like(c.table_name, f.name);
+    v.sint(c.ordinal);
+    v.text(c.type);
+    v.bits(c.not_null, c.is_serial, c.inherited);
+    v.opt_text(c.default_expr);
+    v.opt_text(c.identity);
+    v.opt_text(c.generated);
+    v.opt_text(c.generated_expr);
+    v.opt_text(c.serial_sequence);
+    v.opt_text(c.collation);
+  });
+}
+
+template <typename V, typename C>
+void constraint_fields(V& v, C& c) {
+  v.text(c.schema_name);
+  v.text(c.table_name);
+  v.text(c.name);
+  v.opt_int(c.line);
+  v.opt_text(c.db);
+  v.text(c.kind);
+  v.opt_text(c.columns);
+  v.opt_text(c.ref_schema);
+  v.opt_text(c.ref_table);
+  v.opt_text(c.ref_columns);
+  v.opt_text(c.on_update);
+  v.opt_text(c.on_delete);
+  v.bits(c.deferrable, c.validated, c.inherited);
+  v.opt_text(c.definition);
+}
+
+template <typename V, typename M>
+void index_fields(V& v, M& m) {
+  auto& i = m.fact;
+  v.text(i.schema_name);
+  v.text(i.name);
+  v.text(i.table_name);
+  v.opt_int(i.line);
+  v.opt_text(i.db);
+  bool unused = false;
+  v.bits(i.is_unique, i.is_primary, unused);
+  v.text(i.method);
+  v.text(i.columns);
+  v.opt_text(i.include_columns);
+  v.opt_text(i.predicate);
+  v.opt_text(i.constraint_name);
+  v.text(i.definition);
+  v.opt_texts(m.colnames);
+}
+
+// The first texts of an encoding: its key.
+template <typename Key>
+Key packed_key(std::string_view in, size_t texts) {
+  Unpacker u(in);
+  Key k{};
+  for (size_t n = 0; n < texts; ++n) {
+    k[n] = u.text_view();
+  }
+  return k;
+}
+
 }  // namespace
 
-// Each encoding begins with the texts of its key (Shelf::Key), so that keys are read
-// without decoding the rest.
 template <typename T>
 struct Codec;
 
@@ -176,92 +293,17 @@ template <>
 struct Codec<RelationModel> {
   static void encode(const RelationModel& r, std::string& out) {
     Packer p(out);
-    const auto& f = r.fact;
-    p.text(f.schema_name);
-    p.text(f.name);
-    p.text(f.kind);
-    p.text(f.persistence);
-    p.opt_int(f.line);
-    p.opt_text(f.db);
-    p.opt_text(f.parent_schema);
-    p.opt_text(f.parent_name);
-    p.opt_text(f.partition_bound);
-    p.opt_text(f.partition_key);
-    p.opt_text(f.inherits);
-    p.opt_text(f.definition);
-    p.uint(r.parents.size());
-    for (const auto& [schema, name] : r.parents) {
-      p.text(schema);
-      p.text(name);
-    }
-    p.uint(r.columns.size());
-    for (const auto& c : r.columns) {
-      p.text(c.name);
-      p.opt_int(c.line);
-      p.opt_text_like(c.db, f.db);
-      p.text_like(c.schema_name, f.schema_name);
-      p.text_like(c.table_name, f.name);
-      p.sint(c.ordinal);
-      p.text(c.type);
-      p.uint((c.not_null ? 1 : 0) | (c.is_serial ? 2 : 0) | (c.inherited ? 4 : 0));
-      p.opt_text(c.default_expr);
-      p.opt_text(c.identity);
-      p.opt_text(c.generated);
-      p.opt_text(c.generated_expr);
-      p.opt_text(c.serial_sequence);
-      p.opt_text(c.collation);
-    }
+    relation_fields(p, r);
   }
   static void decode(std::string_view in, RelationModel& r) {
     Unpacker u(in);
-    auto& f = r.fact;
-    f.schema_name = u.text();
-    f.name = u.text();
-    f.kind = u.text();
-    f.persistence = u.text();
-    f.line = u.opt_int();
-    f.db = u.opt_text();
-    f.parent_schema = u.opt_text();
-    f.parent_name = u.opt_text();
-    f.partition_bound = u.opt_text();
-    f.partition_key = u.opt_text();
-    f.inherits = u.opt_text();
-    f.definition = u.opt_text();
-    r.parents.resize(u.uint());
-    for (auto& [schema, name] : r.parents) {
-      schema = u.text();
-      name = u.text();
-    }
-    r.columns.clear();
-    r.columns.resize(u.uint());
-    for (auto& c : r.columns) {
-      c.name = u.text();
-      c.line = u.opt_int();
-      c.db = u.opt_text_like(f.db);
-      c.schema_name = u.text_like(f.schema_name);
-      c.table_name = u.text_like(f.name);
-      c.ordinal = u.sint();
-      c.type = u.text();
-      uint64_t flags = u.uint();
-      c.not_null = (flags & 1) != 0;
-      c.is_serial = (flags & 2) != 0;
-      c.inherited = (flags & 4) != 0;
-      c.default_expr = u.opt_text();
-      c.identity = u.opt_text();
-      c.generated = u.opt_text();
-      c.generated_expr = u.opt_text();
-      c.serial_sequence = u.opt_text();
-      c.collation = u.opt_text();
-    }
+    relation_fields(u, r);
   }
   static Shelf<RelationModel>::Key key(const RelationModel& r) {
     return {r.fact.schema_name, r.fact.name, {}};
   }
   static Shelf<RelationModel>::Key packed_key(std::string_view in) {
-    Unpacker u(in);
-    std::string_view schema = u.text_view();
-    std::string_view name = u.text_view();
-    return {schema, name, {}};
+    return pgsql::packed_key<Shelf<RelationModel>::Key>(in, 2);
   }
 };
 
@@ -269,50 +311,17 @@ template <>
 struct Codec<store::ConstraintFact> {
   static void encode(const store::ConstraintFact& c, std::string& out) {
     Packer p(out);
-    p.text(c.schema_name);
-    p.text(c.table_name);
-    p.text(c.name);
-    p.opt_int(c.line);
-    p.opt_text(c.db);
-    p.text(c.kind);
-    p.opt_text(c.columns);
-    p.opt_text(c.ref_schema);
-    p.opt_text(c.ref_table);
-    p.opt_text(c.ref_columns);
-    p.opt_text(c.on_update);
-    p.opt_text(c.on_delete);
-    p.uint((c.deferrable ? 1 : 0) | (c.validated ? 2 : 0) | (c.inherited ? 4 : 0));
-    p.opt_text(c.definition);
+    constraint_fields(p, c);
   }
   static void decode(std::string_view in, store::ConstraintFact& c) {
     Unpacker u(in);
-    c.schema_name = u.text();
-    c.table_name = u.text();
-    c.name = u.text();
-    c.line = u.opt_int();
-    c.db = u.opt_text();
-    c.kind = u.text();
-    c.columns = u.opt_text();
-    c.ref_schema = u.opt_text();
-    c.ref_table = u.opt_text();
-    c.ref_columns = u.opt_text();
-    c.on_update = u.opt_text();
-    c.on_delete = u.opt_text();
-    uint64_t flags = u.uint();
-    c.deferrable = (flags & 1) != 0;
-    c.validated = (flags & 2) != 0;
-    c.inherited = (flags & 4) != 0;
-    c.definition = u.opt_text();
+    constraint_fields(u, c);
   }
   static Shelf<store::ConstraintFact>::Key key(const store::ConstraintFact& c) {
     return {c.schema_name, c.table_name, c.name};
   }
   static Shelf<store::ConstraintFact>::Key packed_key(std::string_view in) {
-    Unpacker u(in);
-    std::string_view schema = u.text_view();
-    std::string_view table = u.text_view();
-    std::string_view name = u.text_view();
-    return {schema, table, name};
+    return pgsql::packed_key<Shelf<store::ConstraintFact>::Key>(in, 3);
   }
 };
 
@@ -320,54 +329,17 @@ template <>
 struct Codec<IndexModel> {
   static void encode(const IndexModel& m, std::string& out) {
     Packer p(out);
-    const auto& i = m.fact;
-    p.text(i.schema_name);
-    p.text(i.name);
-    p.text(i.table_name);
-    p.opt_int(i.line);
-    p.opt_text(i.db);
-    p.uint((i.is_unique ? 1 : 0) | (i.is_primary ? 2 : 0) | (m.colnames ? 4 : 0));
-    p.text(i.method);
-    p.text(i.columns);
-    p.opt_text(i.include_columns);
-    p.opt_text(i.predicate);
-    p.opt_text(i.constraint_name);
-    p.text(i.definition);
-    if (m.colnames) {
-      p.texts(*m.colnames);
-    }
+    index_fields(p, m);
   }
   static void decode(std::string_view in, IndexModel& m) {
     Unpacker u(in);
-    auto& i = m.fact;
-    i.schema_name = u.text();
-    i.name = u.text();
-    i.table_name = u.text();
-    i.line = u.opt_int();
-    i.db = u.opt_text();
-    uint64_t flags = u.uint();
-    i.is_unique = (flags & 1) != 0;
-    i.is_primary = (flags & 2) != 0;
-    i.method = u.text();
-    i.columns = u.text();
-    i.include_columns = u.opt_text();
-    i.predicate = u.opt_text();
-    i.constraint_name = u.opt_text();
-    i.definition = u.text();
-    m.colnames.reset();
-    if (flags & 4) {
-      m.colnames = u.texts();
-    }
+    index_fields(u, m);
   }
   static Shelf<IndexModel>::Key key(const IndexModel& m) {
     return {m.fact.schema_name, m.fact.name, m.fact.table_name};
   }
   static Shelf<IndexModel>::Key packed_key(std::string_view in) {
-    Unpacker u(in);
-    std::string_view schema = u.text_view();
-    std::string_view name = u.text_view();
-    std::string_view table = u.text_view();
-    return {schema, name, table};
+    return pgsql::packed_key<Shelf<IndexModel>::Key>(in, 3);
   }
 };
 
