@@ -99,6 +99,19 @@ def query(exe, store, sql):
     return q.stdout.splitlines()[1:]
 
 
+def bounded(what, rc, err, rss, max_seconds, max_rss_mb):
+    """The failures of one measured run: its exit, a sanitizer report, its peak memory."""
+    wrong = []
+    if rc != 0:
+        wrong.append(f"{what}: exit {rc} (a crash, an error or the time bound {max_seconds} s): "
+                     f"{err[-2000:]}")
+    if SANITIZER.search(err):
+        wrong.append(f"{what}: sanitizer report: {err[-3000:]}")
+    if rss > max_rss_mb:
+        wrong.append(f"{what}: peak memory {rss:.0f} MiB over the bound {max_rss_mb} MiB")
+    return wrong
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--dbautopsy", required=True)
@@ -130,13 +143,7 @@ def main():
                                              a.max_seconds)
         print(f"ingest of {a.tables} tables: exit {rc}, {rss:.0f} MiB peak, {cpu:.1f} s CPU, "
               f"{wall:.1f} s wall")
-        if rc != 0:
-            failures.append(f"exit {rc} (a crash, an error or the time bound {a.max_seconds} s): "
-                            f"{err[-2000:]}")
-        if SANITIZER.search(err):
-            failures.append(f"sanitizer report: {err[-3000:]}")
-        if rss > a.max_rss_mb:
-            failures.append(f"peak memory {rss:.0f} MiB over the bound {a.max_rss_mb} MiB")
+        failures += bounded("ingest", rc, err, rss, a.max_seconds, a.max_rss_mb)
         if rc == 0:
             status = query(exe, store, "SELECT status FROM artifact")
             if status != ["ok"]:
@@ -178,20 +185,15 @@ def main():
                  "json", "--fail-on", "never"], a.max_investigate_seconds)
             print(f"investigate of {a.investigate_tables} tables: exit {rc3}, {rss3:.0f} MiB "
                   f"peak, {cpu3:.1f} s CPU, {wall3:.1f} s wall")
-            if rc3 != 0:
-                failures.append(f"investigate: exit {rc3} (a crash, an error or the time bound "
-                                f"{a.max_investigate_seconds} s): {err3[-2000:]}")
-            elif SANITIZER.search(err3):
-                failures.append(f"investigate: sanitizer report: {err3[-3000:]}")
-            else:
+            wrong = bounded("investigate", rc3, err3, rss3, a.max_investigate_seconds,
+                            a.max_rss_mb)
+            failures += wrong
+            if not wrong:
                 report = json.loads(out3)
                 rules = sorted({f["rule"] for f in report["findings"]})
                 if rules:
                     failures.append(f"investigate: findings of {rules} in a dump of tables "
                                     f"with one row each and no Django history")
-            if rss3 > a.max_rss_mb:
-                failures.append(f"investigate: peak memory {rss3:.0f} MiB over the bound "
-                                f"{a.max_rss_mb} MiB")
     if failures:
         print(f"{len(failures)} failures:", file=sys.stderr)
         for f in failures:
