@@ -196,6 +196,13 @@ class Unpacker {
   size_t m_pos = 0;
 };
 
+// A field added to one of these facts must be added to its list below, or the catalog drops
+// it without a word: their sizes (x86-64, libstdc++) say when one changed.
+static_assert(sizeof(store::RelationFact) == 424, "a RelationFact field: see relation_fields");
+static_assert(sizeof(store::ColumnFact) == 456, "a ColumnFact field: see relation_fields");
+static_assert(sizeof(store::ConstraintFact) == 472, "a ConstraintFact field: constraint_fields");
+static_assert(sizeof(store::IndexFact) == 376, "an IndexFact field: see index_fields");
+
 // The fields of each kind, in their encoded order; `R` is the object, const when packed.
 // Each begins with the texts of its key (Shelf::Key), so that keys are read without
 // decoding the rest.
