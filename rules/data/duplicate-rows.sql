@@ -22,7 +22,8 @@ sections AS (
          CASE WHEN p.columns = substr(t.columns, 1, instr(t.columns || ',', ',') - 1)
               THEN max(coalesce(t.distinct_without_first, t.distinct_rows))
               ELSE max(t.distinct_rows) END AS distinct_rows,
-         coalesce(cc.n, 0) AS columns
+         coalesce(cc.n, 0) AS columns,
+         p.columns AS pk
     FROM table_stats t
     JOIN snapshot s ON s.role = 'current' AND t.artifact_id = s.data_artifact_id AND t.db IS s.db
     JOIN artifact a ON a.id = t.artifact_id
@@ -75,7 +76,5 @@ SELECT schema_name AS schema,
                   WHERE c.schema_name = j.schema_name AND c.table_name = j.table_name
                     AND instr(', ' || coalesce(j.ignored, '') , ', ' || c.name || ' (') = 0
                     AND instr(coalesce(j.ignored, ''), c.name || ' (') <> 1
-                  ORDER BY c.ordinal) c) AS kept_list,
-               (SELECT k.columns FROM current_constraint k WHERE k.schema_name = j.schema_name
-                   AND k.table_name = j.table_name AND k.kind = 'p') AS pk
+                  ORDER BY c.ordinal) c) AS kept_list
           FROM looping j) judged

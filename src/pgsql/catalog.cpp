@@ -1,6 +1,7 @@
 #include "pgsql/catalog.hpp"
 
 #include <algorithm>
+#include <concepts>
 #include <stdexcept>
 
 namespace dbautopsy::pgsql {
@@ -198,16 +199,17 @@ class Unpacker {
 
 // A field added to one of these facts must be added to its list below, or the catalog drops
 // it without a word: their sizes (x86-64, libstdc++) say when one changed.
-static_assert(sizeof(store::RelationFact) == 424, "a RelationFact field: see relation_fields");
-static_assert(sizeof(store::ColumnFact) == 456, "a ColumnFact field: see relation_fields");
-static_assert(sizeof(store::ConstraintFact) == 472, "a ConstraintFact field: constraint_fields");
-static_assert(sizeof(store::IndexFact) == 376, "an IndexFact field: see index_fields");
+static_assert(sizeof(store::RelationFact) == 424, "a RelationFact field: see fields()");
+static_assert(sizeof(store::ColumnFact) == 456, "a ColumnFact field: see fields()");
+static_assert(sizeof(store::ConstraintFact) == 472, "a ConstraintFact field: see fields()");
+static_assert(sizeof(store::IndexFact) == 376, "an IndexFact field: see fields()");
 
 // The fields of each kind, in their encoded order; `R` is the object, const when packed.
 // Each begins with the texts of its key (Shelf::Key), so that keys are read without
 // decoding the rest.
 template <typename V, typename R>
-void relation_fields(V& v, R& r) {
+requires std::same_as<std::remove_const_t<R>, RelationModel>
+void fields(V& v, R& r) {
   auto& f = r.fact;
   v.text(f.schema_name);
   v.text(f.name);
@@ -244,7 +246,8 @@ void relation_fields(V& v, R& r) {
 }
 
 template <typename V, typename C>
-void constraint_fields(V& v, C& c) {
+requires std::same_as<std::remove_const_t<C>, store::ConstraintFact>
+void fields(V& v, C& c) {
   v.text(c.schema_name);
   v.text(c.table_name);
   v.text(c.name);
@@ -262,7 +265,8 @@ void constraint_fields(V& v, C& c) {
 }
 
 template <typename V, typename M>
-void index_fields(V& v, M& m) {
+requires std::same_as<std::remove_const_t<M>, IndexModel>
+void fields(V& v, M& m) {
   auto& i = m.fact;
   v.text(i.schema_name);
   v.text(i.name);
@@ -280,73 +284,41 @@ void index_fields(V& v, M& m) {
   v.opt_texts(m.colnames);
 }
 
-// The first texts of an encoding: its key.
-template <typename Key>
-Key packed_key(std::string_view in, size_t texts) {
-  Unpacker u(in);
-  Key k{};
-  for (size_t n = 0; n < texts; ++n) {
-    k[n] = u.text_view();
-  }
-  return k;
+// The texts an object is found by (Shelf::Key), the first of its encoding.
+Shelf<RelationModel>::Key key_of(const RelationModel& r) {
+  return {r.fact.schema_name, r.fact.name, {}};
 }
+Shelf<store::ConstraintFact>::Key key_of(const store::ConstraintFact& c) {
+  return {c.schema_name, c.table_name, c.name};
+}
+Shelf<IndexModel>::Key key_of(const IndexModel& m) {
+  return {m.fact.schema_name, m.fact.name, m.fact.table_name};
+}
+template <typename T>
+constexpr size_t k_key_texts = 3;
+template <>
+constexpr size_t k_key_texts<RelationModel> = 2;
 
 }  // namespace
 
 template <typename T>
-struct Codec;
-
-template <>
-struct Codec<RelationModel> {
-  static void encode(const RelationModel& r, std::string& out) {
+struct Codec {
+  static void encode(const T& obj, std::string& out) {
     Packer p(out);
-    relation_fields(p, r);
+    fields(p, obj);
   }
-  static void decode(std::string_view in, RelationModel& r) {
+  static void decode(std::string_view in, T& obj) {
     Unpacker u(in);
-    relation_fields(u, r);
+    fields(u, obj);
   }
-  static Shelf<RelationModel>::Key key(const RelationModel& r) {
-    return {r.fact.schema_name, r.fact.name, {}};
-  }
-  static Shelf<RelationModel>::Key packed_key(std::string_view in) {
-    return pgsql::packed_key<Shelf<RelationModel>::Key>(in, 2);
-  }
-};
-
-template <>
-struct Codec<store::ConstraintFact> {
-  static void encode(const store::ConstraintFact& c, std::string& out) {
-    Packer p(out);
-    constraint_fields(p, c);
-  }
-  static void decode(std::string_view in, store::ConstraintFact& c) {
+  static typename Shelf<T>::Key key(const T& obj) { return key_of(obj); }
+  static typename Shelf<T>::Key packed_key(std::string_view in) {
     Unpacker u(in);
-    constraint_fields(u, c);
-  }
-  static Shelf<store::ConstraintFact>::Key key(const store::ConstraintFact& c) {
-    return {c.schema_name, c.table_name, c.name};
-  }
-  static Shelf<store::ConstraintFact>::Key packed_key(std::string_view in) {
-    return pgsql::packed_key<Shelf<store::ConstraintFact>::Key>(in, 3);
-  }
-};
-
-template <>
-struct Codec<IndexModel> {
-  static void encode(const IndexModel& m, std::string& out) {
-    Packer p(out);
-    index_fields(p, m);
-  }
-  static void decode(std::string_view in, IndexModel& m) {
-    Unpacker u(in);
-    index_fields(u, m);
-  }
-  static Shelf<IndexModel>::Key key(const IndexModel& m) {
-    return {m.fact.schema_name, m.fact.name, m.fact.table_name};
-  }
-  static Shelf<IndexModel>::Key packed_key(std::string_view in) {
-    return pgsql::packed_key<Shelf<IndexModel>::Key>(in, 3);
+    typename Shelf<T>::Key k{};
+    for (size_t n = 0; n < k_key_texts<T>; ++n) {
+      k[n] = u.text_view();
+    }
+    return k;
   }
 };
 
@@ -417,8 +389,8 @@ void Shelf<T>::settle() {
 }
 
 template <typename T>
-void Shelf<T>::erase_if(const std::function<bool(const Key&)>& maybe,
-                        const std::function<bool(const T&)>& doomed) {
+std::vector<size_t> Shelf<T>::erase_if(const std::function<bool(const Key&)>& maybe,
+                                       const std::function<bool(const T&)>& doomed) {
   std::vector<size_t> gone;
   T scratch;
   for (size_t i = 0; i < m_packed.size(); ++i) {
@@ -427,7 +399,7 @@ void Shelf<T>::erase_if(const std::function<bool(const Key&)>& maybe,
     }
   }
   if (gone.empty()) {
-    return;
+    return gone;
   }
   std::deque<std::string> kept;
   std::unordered_map<size_t, std::unique_ptr<T>> hot;
@@ -444,6 +416,7 @@ void Shelf<T>::erase_if(const std::function<bool(const Key&)>& maybe,
   }
   m_packed = std::move(kept);
   m_hot = std::move(hot);
+  return gone;
 }
 
 template <typename T>
@@ -633,30 +606,17 @@ void Catalog::drop_relation(const QualifiedName& key) {
     return (s.schema_name == key.first && s.name == key.second) ||
            (s.owned_by_schema == key.first && s.owned_by_table == key.second);
   });
-  // The relations' positions change: those of m_with_parents are found again.
-  std::vector<size_t> had_parents;
+  std::vector<size_t> gone = m_relations.erase_if(
+      [&](const auto& k) { return same_table_key(k[0], k[1]); }, [](const auto&) { return true; });
+  // The positions after the dropped ones move down.
+  std::set<size_t> with_parents;
   for (size_t i : m_with_parents) {
-    auto k = m_relations.key(i);
-    if (!same_table_key(k[0], k[1])) {
-      had_parents.push_back(i);
+    auto below = std::lower_bound(gone.begin(), gone.end(), i);
+    if (below == gone.end() || *below != i) {
+      with_parents.insert(i - static_cast<size_t>(below - gone.begin()));
     }
   }
-  std::set<std::pair<std::string, std::string>> keys_with_parents;
-  for (size_t i : had_parents) {
-    auto k = m_relations.key(i);
-    keys_with_parents.emplace(std::string(k[0]), std::string(k[1]));
-  }
-  m_relations.erase_if([&](const auto& k) { return same_table_key(k[0], k[1]); },
-                       [](const auto&) { return true; });
-  m_with_parents.clear();
-  if (!keys_with_parents.empty()) {
-    for (size_t i = 0; i < m_relations.size(); ++i) {
-      auto k = m_relations.key(i);
-      if (keys_with_parents.count({std::string(k[0]), std::string(k[1])})) {
-        m_with_parents.insert(i);
-      }
-    }
-  }
+  m_with_parents = std::move(with_parents);
   names_changed();
 }
 

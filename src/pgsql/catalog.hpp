@@ -75,9 +75,9 @@ class Shelf {
   Key key(size_t i) const;
   void settle();
   // Removes the objects whose key `maybe` accepts and which `doomed` says (decoded only
-  // when `maybe` accepts them).
-  void erase_if(const std::function<bool(const Key&)>& maybe,
-                const std::function<bool(const T&)>& doomed);
+  // when `maybe` accepts them); their former positions, in order.
+  std::vector<size_t> erase_if(const std::function<bool(const Key&)>& maybe,
+                               const std::function<bool(const T&)>& doomed);
   // Calls `fn` with each object, in order (decoded one at a time).
   void for_each(const std::function<void(const T&)>& fn) const;
   // Changes each object with `fn`, in order.
