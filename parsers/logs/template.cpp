@@ -33,15 +33,6 @@ bool is_space(char c) {  // RE2's \s
   return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r';
 }
 
-bool all_ascii(std::string_view s) {
-  for (char c : s) {
-    if (static_cast<unsigned char>(c) >= 0x80) {
-      return false;
-    }
-  }
-  return true;
-}
-
 // Hand-written equivalents of the searches message_entities makes most often, for ASCII
 // messages (RE2 reads the others: its (?i) folds a few non-ASCII letters to ASCII ones). Each
 // finds the leftmost match from `from`, as RE2::FindAndConsume does on the rest of the text
@@ -286,10 +277,58 @@ std::string template_hash(std::string_view templ) {
 
 namespace {
 
+// What a message holds that the searches of entities_of look for, from one pass over it.
+// Each search runs only where its gate holds; a gate may hold where its search then finds
+// nothing, never the other way round (message_entities_re2 runs every search, and the unit
+// tests compare the two).
+struct Gates {
+  bool ascii = true;
+  bool quote = false;
+  bool digit = false;
+  // A number, one space, then "row" or "record": where a count of rows may be.
+  bool row_count = false;
+};
+
+Gates gates_of(std::string_view m) {
+  Gates g;
+  for (size_t i = 0; i < m.size(); ++i) {
+    const auto c = static_cast<unsigned char>(m[i]);
+    if (c >= 0x80) {
+      g.ascii = false;
+    } else if (c == '"') {
+      g.quote = true;
+    } else if (is_digit(static_cast<char>(c))) {
+      g.digit = true;
+    } else if ((c | 0x20) == 'r' && i >= 2 && m[i - 1] == ' ' &&
+               (is_digit(m[i - 2]) || m[i - 2] == ',') &&
+               (letters_at(m, i, "row") || letters_at(m, i, "record"))) {
+      g.row_count = true;
+    }
+  }
+  return g;
+}
+
+// Whether one of the SQL words find_sql_table starts from is in `m`, in any case.
+bool has_sql_word(std::string_view m) {
+  for (size_t i = 0; i + 4 <= m.size(); ++i) {
+    char c = static_cast<char>(m[i] | 0x20);
+    if ((c == 'i' || c == 'u' || c == 'f' || c == 't') &&
+        (letters_at(m, i, "into") || letters_at(m, i, "update") || letters_at(m, i, "from") ||
+         letters_at(m, i, "table"))) {
+      return true;
+    }
+  }
+  return false;
+}
+
 std::vector<store::LogEntityFact> entities_of(std::string_view message, std::string_view sqlstate,
                                               NumberEntities numbers, bool use_re2) {
+  // RE2 alone (message_entities_re2) runs every search: what the gates and the hand-written
+  // searches must agree with.
+  const bool gated = !use_re2;
+  const Gates gates = gates_of(message);
   // The hand-written searches read ASCII messages; RE2 the others.
-  use_re2 = use_re2 || !all_ascii(message);
+  use_re2 = use_re2 || !gates.ascii;
   std::vector<store::LogEntityFact> out;
   auto add = [&](std::string kind, std::optional<std::string> name, std::string value) {
     for (const auto& e : out) {
@@ -304,34 +343,24 @@ std::vector<store::LogEntityFact> entities_of(std::string_view message, std::str
   }
   re2::StringPiece in(message.data(), message.size());
   std::string a, b;
-  // Cheap tests first: most entries (LOG lines, INFO lines) name nothing, and a regex search
-  // over every message is most of the cost of reading a large log.
-  const bool quoted = message.find('"') != std::string_view::npos;
-  const bool has_column = message.find("column ") != std::string_view::npos;
-  bool has_digit = message.find_first_of("0123456789") != std::string_view::npos;
+  // Cheap tests first: most entries (LOG lines, INFO lines) name nothing, and a search over
+  // every message is most of the cost of reading a large log.
+  const bool quoted = !gated || gates.quote;
+  const bool has_column = !gated || message.find("column ") != std::string_view::npos;
   // Counts of rows only: a message that names no row or record has none.
   const bool row_counts = numbers == NumberEntities::row_counts;
-  if (row_counts && has_digit) {
-    has_digit = false;
-    for (size_t i = 0; i + 3 <= message.size() && !has_digit; ++i) {
-      has_digit = (message[i] | 0x20) == 'r' &&
-                  (letters_at(message, i, "row") || letters_at(message, i, "record"));
-    }
-  }
-  bool sql_words = false;
-  for (size_t i = 0; i + 4 <= message.size() && !sql_words; ++i) {
-    char c = static_cast<char>(message[i] | 0x20);
-    if (c == 'i' || c == 'u' || c == 'f' || c == 't') {
-      sql_words = letters_at(message, i, "into") || letters_at(message, i, "update") ||
-                  letters_at(message, i, "from") || letters_at(message, i, "table");
-    }
-  }
+  const bool has_digit = !gated || (row_counts ? gates.row_count : gates.digit);
+  // The hand-written search for tables is its own gate; RE2's costs a scan all the same.
+  const bool sql_words = !gated || !use_re2 || has_sql_word(message);
   // PostgreSQL's messages about missing and named objects.
   // Each pattern only where its words are: a search that cannot match costs a scan of the
   // message by RE2 all the same.
-  const bool named_relation = quoted && message.find("relation \"") != std::string_view::npos;
-  const bool named_table = quoted && message.find("table \"") != std::string_view::npos;
-  const bool named_schema = quoted && message.find("schema \"") != std::string_view::npos;
+  auto names = [&](std::string_view words) {
+    return !gated || (quoted && message.find(words) != std::string_view::npos);
+  };
+  const bool named_relation = names("relation \"");
+  const bool named_table = names("table \"");
+  const bool named_schema = names("schema \"");
   static const re2::RE2 relation(R"re(relation "([^"]+)")re");
   static const re2::RE2 column_of(R"re(column "([^"]+)" of relation "([^"]+)")re");
   static const re2::RE2 column_qualified(R"re(column ([A-Za-z_][\w$]*)\.([A-Za-z_][\w$]*) )re");
