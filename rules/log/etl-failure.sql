@@ -5,7 +5,7 @@
 -- remedy: Fix the step that fails (the reason is in the message), then repair the data it left behind (the etl findings of the same cause carry the repair).
 WITH counts AS MATERIALIZED (
   SELECT artifact_id, template_hash, min(template) AS template, count(*) AS n
-    FROM log_event
+    FROM log_event_in_scope
    WHERE format NOT LIKE 'pg-%' AND template_hash IS NOT NULL
    GROUP BY artifact_id, template_hash),
 loops AS MATERIALIZED (
@@ -21,7 +21,7 @@ failing AS MATERIALIZED (
   -- Entries of application and ETL logs (not PostgreSQL's own, whose errors are the
   -- statements' and are read by log.missing-object-error) that report a failure.
   SELECT e.*
-    FROM log_event e
+    FROM log_event_in_scope e
    WHERE e.format NOT LIKE 'pg-%'
      AND e.template_hash IS NOT NULL
      -- errors; warnings and other entries only when they say something failed (a 404's

@@ -11,7 +11,7 @@ WITH errors AS MATERIALIZED (
          (SELECT x.name FROM log_entity x WHERE x.event_id = e.id AND x.kind = 'column') AS col_of,
          (SELECT x.value FROM log_entity x WHERE x.event_id = e.id AND x.kind = 'relation'
            ORDER BY x.rowid DESC LIMIT 1) AS rel
-    FROM log_event e
+    FROM log_event_in_scope e
    WHERE upper(coalesce(e.severity, '')) IN ('ERROR', 'FATAL', 'CRITICAL', 'PANIC')
      AND (e.sqlstate IN ('42P01', '42703')
           OR (coalesce(e.sqlstate, '') = ''

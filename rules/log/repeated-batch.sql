@@ -12,13 +12,13 @@ WITH per_template AS MATERIALIZED (
                        WHERE x.event_id = y.id AND x.kind = 'count'
                          AND lower(x.name) IN ('rows', 'row', 'records', 'record')
                        ORDER BY x.rowid LIMIT 1))
-            FROM log_event y
+            FROM log_event_in_scope y
            WHERE y.artifact_id = e.artifact_id AND y.template_hash = e.template_hash) AS rows_claimed,
-         (SELECT x.value FROM log_entity x JOIN log_event y ON y.id = x.event_id
+         (SELECT x.value FROM log_entity x JOIN log_event_in_scope y ON y.id = x.event_id
            WHERE y.artifact_id = e.artifact_id AND y.template_hash = e.template_hash AND x.kind = 'table'
            -- the table the lines write (INSERT INTO, UPDATE, "into t"), else the one they name most
            GROUP BY x.value ORDER BY max(x.name IS 'written') DESC, count(*) DESC, x.value LIMIT 1) AS table_name
-    FROM log_event e
+    FROM log_event_in_scope e
    WHERE e.template_hash IS NOT NULL
    GROUP BY e.artifact_id, e.template_hash),
 ranked AS (
@@ -36,7 +36,7 @@ judged AS (
          coalesce((SELECT CAST(value AS INTEGER) FROM rule_option WHERE rule = 'log.repeated-batch' AND name = 'min_count'), 100) AS min_count,
          coalesce((SELECT CAST(value AS REAL) FROM rule_option WHERE rule = 'log.repeated-batch' AND name = 'min_ratio'), 20.0) AS min_ratio,
          -- the run's end: the last entry of the log, when it says the run was killed or aborted
-         (SELECT e.id FROM log_event e WHERE e.artifact_id = p.artifact_id AND e.id > p.last_id
+         (SELECT e.id FROM log_event_in_scope e WHERE e.artifact_id = p.artifact_id AND e.id > p.last_id
              AND (e.message LIKE '%SIGTERM%' OR e.message LIKE '%SIGKILL%' OR e.message LIKE '%signal%'
                   OR e.message LIKE '%killed%' OR e.message LIKE '%terminat%' OR e.message LIKE '%abort%'
                   OR e.message LIKE '%timed out%' OR e.message LIKE '%timeout%')

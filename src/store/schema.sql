@@ -10,7 +10,7 @@
 -- `db` (in the db_* tables) is the database the object belongs to when an artifact holds
 -- several (pg_dumpall, `\connect`); it is NULL for a single-database dump.
 
-PRAGMA user_version = 9;
+PRAGMA user_version = 10;
 
 -- One row per input file.
 CREATE TABLE artifact (
@@ -391,6 +391,19 @@ SELECT e.id, e.artifact_id, e.line, e.end_line, e.ts, e.ts_written, e.severity, 
        e.query, e.location, e.traceback, f.format, t.template, e.template_hash
   FROM log_event_row e JOIN log_format f ON f.id = e.format_id
        LEFT JOIN log_template t ON t.hash = e.template_hash;
+
+-- The log entries of the database being analysed, which the log rules read. When a case
+-- holds several databases (a pg_dumpall), each is analysed on its own, and an entry that
+-- names one of the others (database_name: %d of log_line_prefix, the database field of
+-- csvlog and jsonlog) is that database's, not this one's. An entry that names no database,
+-- or one that no dump of the case holds, is in every database's scope: the log does not say
+-- whose it is.
+CREATE VIEW log_event_in_scope AS
+SELECT e.*
+  FROM log_event e
+ WHERE e.database_name IS NULL
+    OR e.database_name = (SELECT s.database FROM subject s WHERE s.analysing = 1)
+    OR e.database_name NOT IN (SELECT s.database FROM subject s WHERE s.database IS NOT NULL);
 
 -- The entities a log entry names: relation, column, schema, sqlstate class, table names, ids
 -- and counts that ETL messages mention (team 87018, 41 rows, attempt 5000).
