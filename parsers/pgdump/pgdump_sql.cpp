@@ -351,26 +351,9 @@ void DumpReader::on_meta_command(std::string_view text, uint64_t line) {
   std::string_view args = cmd.size() < text.size() ? text::trim(text.substr(cmd.size())) : "";
   if (cmd == "\\connect" || cmd == "\\c") {
     // \connect [-reuse-previous=on|off] dbname-or-conninfo [user] [host] [port]
-    std::string dbname;
-    for (auto token : text::split(args, ' ')) {
-      token = text::trim(token);
-      if (token.empty() || token.substr(0, 16) == "-reuse-previous=") {
-        continue;
-      }
-      std::string t(token);
-      if (t.size() >= 2 && t.front() == '"' && t.back() == '"') {
-        t = t.substr(1, t.size() - 2);
-      }
-      static const RE2 k_conninfo(R"(dbname\s*=\s*'?((?:[^'\\]|\\.)*)'?)");
-      std::string inner;
-      if (RE2::PartialMatch(t, k_conninfo, &inner)) {
-        t = inner;
-      }
-      dbname = t;
-      break;
-    }
+    std::optional<std::string> dbname = pgsql::connect_database(args);
     flush_insert_run();
-    start_database(dbname.empty() ? std::nullopt : std::optional<std::string>(dbname));
+    start_database(dbname);
     return;
   }
   if (cmd == "\\restrict" || cmd == "\\unrestrict" || cmd == "\\." || cmd == "\\set" ||

@@ -1,5 +1,7 @@
 #include "pgsql/script_lexer.hpp"
 
+#include <vector>
+
 #include <fmt/format.h>
 
 #include "base/text.hpp"
@@ -411,6 +413,177 @@ std::string ScriptLexer::open_construct() const {
                          m_construct_line);
   }
   return {};
+}
+
+namespace {
+
+bool is_space_char(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+// psql's arguments of a meta-command (psqlscanslash.l, OT_SQLIDHACK: quotes taken off,
+// nothing folded to lower case).
+std::vector<std::string> meta_arguments(std::string_view s) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i < s.size()) {
+    while (i < s.size() && is_space_char(s[i])) {
+      ++i;
+    }
+    if (i >= s.size()) {
+      break;
+    }
+    std::string arg;
+    while (i < s.size() && !is_space_char(s[i])) {
+      if (s[i] == '"') {
+        ++i;
+        while (i < s.size()) {
+          if (s[i] == '"') {
+            if (i + 1 < s.size() && s[i + 1] == '"') {
+              arg += '"';
+              i += 2;
+              continue;
+            }
+            ++i;
+            break;
+          }
+          arg += s[i++];
+        }
+      } else if (s[i] == '\'') {
+        ++i;
+        while (i < s.size()) {
+          if (s[i] == '\'') {
+            if (i + 1 < s.size() && s[i + 1] == '\'') {
+              arg += '\'';
+              i += 2;
+              continue;
+            }
+            ++i;
+            break;
+          }
+          if (s[i] == '\\' && i + 1 < s.size()) {
+            char e = s[i + 1];
+            arg += e == 'n'   ? '\n'
+                   : e == 't' ? '\t'
+                   : e == 'r' ? '\r'
+                   : e == 'b' ? '\b'
+                   : e == 'f' ? '\f'
+                              : e;
+            i += 2;
+            continue;
+          }
+          arg += s[i++];
+        }
+      } else {
+        arg += s[i++];
+      }
+    }
+    out.push_back(std::move(arg));
+  }
+  return out;
+}
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') {
+    return c - '0';
+  }
+  c = static_cast<char>(c | 0x20);
+  return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+// libpq's URI: postgresql://[userspec@][hostspec][/dbname][?params], %XX decoded.
+std::optional<std::string> uri_database(std::string_view uri) {
+  size_t scheme = uri.find("://");
+  std::string_view rest = uri.substr(scheme + 3);
+  size_t slash = rest.find('/');
+  if (slash == std::string_view::npos) {
+    return std::nullopt;
+  }
+  std::string_view path = rest.substr(slash + 1);
+  path = path.substr(0, path.find('?'));
+  std::string out;
+  for (size_t i = 0; i < path.size(); ++i) {
+    if (path[i] == '%' && i + 2 < path.size() && hex_value(path[i + 1]) >= 0 &&
+        hex_value(path[i + 2]) >= 0) {
+      out += static_cast<char>(hex_value(path[i + 1]) * 16 + hex_value(path[i + 2]));
+      i += 2;
+    } else {
+      out += path[i];
+    }
+  }
+  if (out.empty()) {
+    return std::nullopt;
+  }
+  return out;
+}
+
+// libpq's key = value connection string (conninfo_parse): the value of dbname.
+std::optional<std::string> conninfo_database(std::string_view s) {
+  std::optional<std::string> db;
+  size_t i = 0;
+  while (i < s.size()) {
+    while (i < s.size() && is_space_char(s[i])) {
+      ++i;
+    }
+    size_t key_start = i;
+    while (i < s.size() && s[i] != '=' && !is_space_char(s[i])) {
+      ++i;
+    }
+    std::string_view key = s.substr(key_start, i - key_start);
+    while (i < s.size() && is_space_char(s[i])) {
+      ++i;
+    }
+    if (i >= s.size() || s[i] != '=') {
+      return db;  // libpq refuses the string; what came before stands
+    }
+    ++i;
+    while (i < s.size() && is_space_char(s[i])) {
+      ++i;
+    }
+    std::string value;
+    if (i < s.size() && s[i] == '\'') {
+      ++i;
+      while (i < s.size() && s[i] != '\'') {
+        if (s[i] == '\\' && i + 1 < s.size()) {
+          ++i;
+        }
+        value += s[i++];
+      }
+      ++i;
+    } else {
+      while (i < s.size() && !is_space_char(s[i])) {
+        if (s[i] == '\\' && i + 1 < s.size()) {
+          ++i;
+        }
+        value += s[i++];
+      }
+    }
+    if (key == "dbname") {
+      db = value.empty() ? std::nullopt : std::optional<std::string>(value);
+    }
+  }
+  return db;
+}
+
+}  // namespace
+
+std::optional<std::string> connect_database(std::string_view args) {
+  std::vector<std::string> list = meta_arguments(args);
+  size_t i = 0;
+  if (i < list.size() && list[i].starts_with("-reuse-previous")) {
+    ++i;
+  }
+  if (i >= list.size() || list[i].empty() || list[i] == "-") {
+    return std::nullopt;
+  }
+  const std::string& first = list[i];
+  if (first.starts_with("postgresql://") || first.starts_with("postgres://")) {
+    return uri_database(first);
+  }
+  if (first.find('=') != std::string::npos) {
+    return conninfo_database(first);
+  }
+  return first;
 }
 
 }  // namespace dbautopsy::pgsql

@@ -18,6 +18,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -110,5 +111,17 @@ class ScriptLexer {
   uint64_t m_rest_offset = 0;
   bool m_paused = false;
 };
+
+// The database a `\connect` (or `\c`) meta-command connects to, from its arguments (the
+// text after the command word), read as psql reads them: an argument runs to unquoted white
+// space; "..." is taken without its quotes ("" is one "), '...' without its quotes with
+// psql's backslash escapes; a leading -reuse-previous=on|off is an option. The first argument
+// is a database name or, when it holds '=' or starts with postgres:// or postgresql://, a
+// connection string whose dbname it gives (libpq's key = value form, with '...' values and
+// backslash escapes, or a URI). pg_dumpall writes `\connect name`, `\connect "Name"` and,
+// for names with other characters than [A-Za-z0-9_.], `\connect -reuse-previous=on
+// "dbname='it''s'"` (appendPsqlMetaConnect). nullopt when no database is named (no argument,
+// "-", or a connection string without dbname).
+std::optional<std::string> connect_database(std::string_view args);
 
 }  // namespace dbautopsy::pgsql

@@ -5,6 +5,7 @@
 
 #include <sstream>
 
+#include "pgsql/script_lexer.hpp"
 #include "reports/report.hpp"
 
 using namespace dbautopsy::reports;
@@ -97,4 +98,13 @@ TEST_CASE("verify.sql: an index left INVALID by a failed concurrent build still 
   write_verify_script(out, sample());
   CHECK(out.str().find("NOT coalesce((SELECT indisvalid FROM pg_index WHERE indexrelid = "
                        "to_regclass('public.t_idx')), false)") != std::string::npos);
+}
+
+TEST_CASE("the repair script's \\connect reaches the database psql reads back", "[repair]") {
+  // psql_connect_arg writes what pg_dumpall writes; connect_database reads it as psql does.
+  for (std::string name : {"shop", "Shop", "dot.name", "9lives", "shop floor", "it's", "a\"b",
+                           "back\\slash", "\u00fcn\u00efcode", "tab\there", "x'\"\\y"}) {
+    INFO(name);
+    CHECK(dbautopsy::pgsql::connect_database(dbautopsy::reports::psql_connect_arg(name)) == name);
+  }
 }

@@ -162,3 +162,32 @@ TEST_CASE("a statement over the size cap is followed to its end but only its sta
   CHECK(c.statements[0].text.size() <= 32);
   CHECK_FALSE(c.statements[1].oversized);
 }
+
+TEST_CASE("\\connect names its database in every form psql and pg_dumpall write", "[lexer]") {
+  using dbautopsy::pgsql::connect_database;
+  // pg_dumpall's forms (appendPsqlMetaConnect): a plain name, a name fmtId() quotes, and the
+  // connection string of a name with other characters, quoted by appendConnStrVal then fmtId.
+  CHECK(connect_database("shop") == "shop");
+  CHECK(connect_database("\"Shop\"") == "Shop");
+  CHECK(connect_database("\"dot.name\"") == "dot.name");
+  CHECK(connect_database("-reuse-previous=on \"dbname='shop floor'\"") == "shop floor");
+  CHECK(connect_database("-reuse-previous=on \"dbname='it\\'s'\"") == "it's");
+  CHECK(connect_database("-reuse-previous=on \"dbname='a\"\"b'\"") == "a\"b");
+  CHECK(connect_database("-reuse-previous=on \"dbname='back\\\\slash'\"") == "back\\slash");
+  CHECK(connect_database("-reuse-previous=on \"dbname='\u00fcn\u00efcode'\"") ==
+        "\u00fcn\u00efcode");
+  // What a person writes: \c with a user, a bare connection string, a URI, single quotes.
+  CHECK(connect_database("shop postgres") == "shop");
+  CHECK(connect_database("  shop\t") == "shop");
+  CHECK(connect_database("'my db' admin") == "my db");
+  CHECK(connect_database("\"dbname=shop user=admin\"") == "shop");
+  CHECK(connect_database("'host=db1 dbname = \\'x y\\' port=5432'") == "x y");
+  CHECK(connect_database("postgresql://admin@db1:5432/my%20db?sslmode=require") == "my db");
+  CHECK(connect_database("postgres://db1/shop") == "shop");
+  // No database named: psql keeps the previous one.
+  CHECK_FALSE(connect_database(""));
+  CHECK_FALSE(connect_database("-"));
+  CHECK_FALSE(connect_database("-reuse-previous=on"));
+  CHECK_FALSE(connect_database("\"host=db1 user=admin\""));
+  CHECK_FALSE(connect_database("postgresql://db1"));
+}
