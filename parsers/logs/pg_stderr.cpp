@@ -933,6 +933,20 @@ std::string derive_prefix(std::string_view p) {
         }
       }
     }
+    // A SQLSTATE on its own (00000, 42P01): five digits or capitals, at least two digits,
+    // between spaces or brackets.
+    if (i + 5 <= p.size() && (i == 0 || p[i - 1] == ' ' || p[i - 1] == '[') &&
+        (i + 5 == p.size() || p[i + 5] == ' ' || p[i + 5] == ']' || p[i + 5] == ':')) {
+      std::string_view code = p.substr(i, 5);
+      if (std::all_of(code.begin(), code.end(),
+                      [](char c) { return is_digit(c) || is_upper(c); }) &&
+          std::count_if(code.begin(), code.end(), is_digit) >= 2 &&
+          (code[0] == '0' || !std::all_of(code.begin(), code.end(), is_digit))) {
+        out += "%e";
+        i += 5;
+        continue;
+      }
+    }
     // key=value
     if ((is_upper(p[i]) || (p[i] >= 'a' && p[i] <= 'z')) &&
         (i == 0 || !std::isalnum(static_cast<unsigned char>(p[i - 1])))) {
@@ -948,6 +962,23 @@ std::string derive_prefix(std::string_view p) {
         while (e < p.size() && p[e] != ',' && p[e] != ' ' && p[e] != ';' &&
                (bracketed || p[e] != ']')) {
           ++e;
+        }
+        // A time as the value (time=%t, ts=%m): up to its zone, white space and all.
+        if (size_t n = pg_time_length(p, v, true); n != 0) {
+          for (char ch : p.substr(i, j + 1 - i)) {
+            out += ch == '%' ? "%%" : std::string(1, ch);
+          }
+          out += "%m";
+          i = v + n;
+          continue;
+        }
+        if (size_t n = pg_time_length(p, v, false); n != 0) {
+          for (char ch : p.substr(i, j + 1 - i)) {
+            out += ch == '%' ? "%%" : std::string(1, ch);
+          }
+          out += "%t";
+          i = v + n;
+          continue;
         }
         char c = key_escape(p.substr(i, j - i), p.substr(v, e - v));
         if (c == 'p') {
@@ -1016,7 +1047,24 @@ int count_matches(const PgPrefix& prefix, const std::vector<std::string_view>& l
 
 }  // namespace
 
-std::optional<Detection> detect_pg_stderr(std::string_view head) {
+std::optional<std::string> announced_prefix(std::string_view line) {
+  static constexpr std::string_view k_said = "parameter \"log_line_prefix\" changed to \"";
+  size_t at = line.find(k_said);
+  if (at == std::string_view::npos || line.size() < at + k_said.size() + 1 || line.back() != '"') {
+    return std::nullopt;
+  }
+  std::string_view value = line.substr(at + k_said.size());
+  value.remove_suffix(1);
+  try {
+    PgPrefix::parse(value);
+  } catch (const Error&) {
+    return std::nullopt;
+  }
+  return std::string(value);
+}
+
+std::optional<Detection> detect_pg_stderr(std::string_view head,
+                                          const std::optional<std::string>& given) {
   auto lines = head_lines(head, 400);
   if (lines.empty()) {
     return std::nullopt;
@@ -1046,11 +1094,37 @@ std::optional<Detection> detect_pg_stderr(std::string_view head) {
   }
   d.lines_tried = static_cast<int>(rests.size());
   int best = 0;
-  for (const auto& spec : common_pg_prefixes()) {
-    if (spec.empty() && d.envelope == Envelope::none) {
-      continue;  // a bare `LOG:  ` line is a prefix only behind an envelope
+  if (given) {
+    d.prefix = *given;
+    d.lines_matched = count_matches(PgPrefix::parse(*given), rests);
+    if (d.lines_matched == 0 || d.lines_matched * 2 < d.lines_tried) {
+      return std::nullopt;
     }
+    return d;
+  }
+  // The prefixes the log itself announces (a reload that changed it) come first, then the
+  // common ones. No prefix at all (`LOG:  ...`) only when nearly every line reads so: a
+  // severity word and two spaces are little to go on.
+  std::vector<std::string> candidates;
+  for (auto r : rests) {
+    if (auto said = announced_prefix(r);
+        said && std::find(candidates.begin(), candidates.end(), *said) == candidates.end()) {
+      candidates.push_back(*said);
+    }
+  }
+  candidates.insert(candidates.end(), common_pg_prefixes().begin(), common_pg_prefixes().end());
+  for (const auto& spec : candidates) {
     int n = count_matches(PgPrefix::parse(spec), rests);
+    if (spec.empty() && d.envelope == Envelope::none && n * 10 < d.lines_tried * 9) {
+      continue;
+    }
+    // %q: what follows it is left out of background processes' lines. When no line has it,
+    // the prefix without that part fits as well and says what the lines hold: it wins a tie.
+    if (size_t q = spec.find("%q");
+        q != std::string::npos && n > 0 &&
+        count_matches(PgPrefix::parse(spec.substr(0, q) + spec.substr(q + 2)), rests) == 0) {
+      --n;
+    }
     if (n > best) {
       best = n;
       d.prefix = spec;
@@ -1084,6 +1158,22 @@ std::optional<Detection> detect_pg_stderr(std::string_view head) {
       }
     }
   }
+  if (d.derived && best < d.lines_tried && d.prefix.find("%q") == std::string::npos) {
+    // A derived prefix that reads the sessions' lines but not the background processes'
+    // (the postmaster, the checkpointer): their lines stop where the prefix has %q. Try it
+    // after each space, where PostgreSQL's documented prefixes put it.
+    const std::string base = d.prefix;
+    for (size_t at = base.find(' '); at != std::string::npos; at = base.find(' ', at + 1)) {
+      // "pid=%p  db=%d" was "pid=%p %q db=%d" (%q printed nothing); "[%p] %u@%d" was
+      // "[%p] %q%u@%d".
+      std::string spec = base.substr(0, at + 1) + "%q" + base.substr(at + 1);
+      int n = count_matches(PgPrefix::parse(spec), rests);
+      if (n > best) {
+        best = n;
+        d.prefix = spec;
+      }
+    }
+  }
   d.lines_matched = best;
   if (best == 0 || best * 2 < d.lines_tried) {
     return std::nullopt;
@@ -1091,12 +1181,21 @@ std::optional<Detection> detect_pg_stderr(std::string_view head) {
   return d;
 }
 
-int sniff_pg_stderr(std::string_view head) {
+int sniff_pg_stderr(std::string_view head, const std::optional<std::string>& given) {
+  if (given) {
+    // The user's word: above every guess when the prefix fits most lines.
+    if (auto d = detect_pg_stderr(head, given)) {
+      return d->lines_matched * 10 >= d->lines_tried * 9 ? 80 : 65;
+    }
+  }
   auto d = detect_pg_stderr(head);
   if (!d) {
     return 0;
   }
   int score = d->lines_matched * 10 >= d->lines_tried * 9 ? 70 : 55;
+  if (d->prefix.empty() && d->envelope == Envelope::none) {
+    score = 50;  // bare `LOG:  ` lines: below any kind that is sure of itself
+  }
   return d->derived ? score - 10 : score;
 }
 
@@ -1167,6 +1266,11 @@ class Reader {
           continue_field(r, number, false);  // a long line split by syslog
           return;
         }
+      }
+      if (switch_prefix(r, number)) {
+        line(text, number, offset);
+        --m_lines;
+        return;
       }
       unmatched(text, number, offset, "");
       return;
@@ -1279,6 +1383,35 @@ class Reader {
   }
 
  private:
+  // A line the prefix does not read that announces a new one (a reload changed
+  // log_line_prefix; the announcement is written with the new prefix): read with it from
+  // here, and said. False when the line announces nothing, or not a prefix it is written in.
+  bool switch_prefix(std::string_view r, uint64_t number) {
+    auto said = announced_prefix(r);
+    if (!said || *said == m_prefix.spec()) {
+      return false;
+    }
+    PgPrefix next = PgPrefix::parse(*said);
+    PrefixFields f;
+    if (!next.match(r, f)) {
+      return false;
+    }
+    store::ProblemFact p;
+    p.line = static_cast<int64_t>(number);
+    p.severity = "notice";
+    p.code = "log-prefix-changed";
+    p.message = fmt::format(
+        "line {}: the server's log_line_prefix changed from '{}' to '{}' (a reload); the lines "
+        "from here are read with the new one",
+        number, m_prefix.spec(), *said);
+    m_out.add(p);
+    m_prefix = std::move(next);
+    m_format = m_envelope == Envelope::none
+                   ? "pg-stderr:" + *said
+                   : fmt::format("pg-stderr+{}:{}", envelope_name(m_envelope), *said);
+    return true;
+  }
+
   std::string* field_of(Field f) {
     auto& e = *m_pending;
     auto opt = [](store::OptText& t) -> std::string* {

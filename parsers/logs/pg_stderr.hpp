@@ -74,10 +74,17 @@ struct Detection {
 
 // Finds the envelope and prefix of a log from its first lines (complete lines of `head`);
 // nullopt when fewer than half of them read as PostgreSQL log lines.
-std::optional<Detection> detect_pg_stderr(std::string_view head);
+// `given`: the prefix the user gave (--pg-prefix): only the envelope is detected, and the
+// lines are counted against it.
+std::optional<Detection> detect_pg_stderr(std::string_view head,
+                                          const std::optional<std::string>& given = std::nullopt);
 
-// 0 (not a PostgreSQL stderr log) to 100.
-int sniff_pg_stderr(std::string_view head);
+// 0 (not a PostgreSQL stderr log) to 100; with the prefix the user gave, how well it fits.
+int sniff_pg_stderr(std::string_view head, const std::optional<std::string>& given = std::nullopt);
+
+// The prefix a line announces: PostgreSQL's `parameter "log_line_prefix" changed to "X"`,
+// written (with the new prefix already) when a reload changes it.
+std::optional<std::string> announced_prefix(std::string_view line);
 
 // A timestamp as PostgreSQL writes it (`2024-01-14 20:50:01.123 CET`, `... -03`, `+0530`, an
 // epoch with %n, or ISO 8601 with an offset) in UTC, ISO 8601 with milliseconds and `Z`;

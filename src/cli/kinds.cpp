@@ -429,17 +429,21 @@ std::string detect_kind(const fs::path& path) {
 }
 
 std::string detect_kind(const fs::path& path, const IngestOptions& options) {
-  if (!options.log_formats || fs::is_directory(path)) {
+  if ((!options.log_formats && !options.pg_prefix) || fs::is_directory(path)) {
     return detect_kind(path);
   }
-  // The user's format wins over the built-in readers' guesses, not over a kind they are sure
-  // of (a pg_dump archive, a migration file).
+  // The user's word wins over the built-in readers' guesses, not over a kind they are sure
+  // of (a pg_dump archive, a migration file): a format file, or the prefix of a PostgreSQL
+  // stderr log (--pg-prefix), whatever it is.
   io::Head head = io::read_head(path);
-  int user = logs::sniff_user_log(head.bytes, options.log_formats->formats);
+  int user =
+      options.log_formats ? logs::sniff_user_log(head.bytes, options.log_formats->formats) : 0;
   std::string best = "unknown";
   int best_score = 0;
   for (const auto& k : kinds()) {
-    int score = k.sniff(head.bytes, path);
+    int score = k.name == "pg-log-stderr" && options.pg_prefix
+                    ? logs::sniff_pg_stderr(head.bytes, options.pg_prefix)
+                    : k.sniff(head.bytes, path);
     if (score > best_score) {
       best_score = score;
       best = k.name;
