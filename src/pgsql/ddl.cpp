@@ -1274,7 +1274,7 @@ void DdlApplier::create_view(const Json& s, Ctx& ctx) {
   }
   if (auto* existing = m_catalog.relation({schema, name})) {
     if (flag(s, "replace")) {
-      existing->fact.definition = text::squash_space(ctx.st.text);
+      existing->fact.definition = unquote_needless(text::squash_space(ctx.st.text));
     } else {
       m_warn(ctx.line, "duplicate-object",
              fmt::format("relation {} is created twice", qualified(schema, name)));
@@ -1287,7 +1287,7 @@ void DdlApplier::create_view(const Json& s, Ctx& ctx) {
   rf.name = name;
   rf.kind = "view";
   rf.persistence = persistence_word(str(rv, "relpersistence"));
-  rf.definition = text::squash_space(ctx.st.text);
+  rf.definition = unquote_needless(text::squash_space(ctx.st.text));
   m_catalog.add_relation(rf);
   emit(Effect{"create", "view", schema, explicit_schema, {}, name, {}, {}, 0}, ctx);
 }
@@ -1321,7 +1321,7 @@ void DdlApplier::create_table_as(const Json& s, Ctx& ctx) {
   rf.name = name;
   rf.kind = matview ? "materialized_view" : "table";
   rf.persistence = persistence_word(str(rv, "relpersistence"));
-  rf.definition = text::squash_space(ctx.st.text);
+  rf.definition = unquote_needless(text::squash_space(ctx.st.text));
   m_catalog.add_relation(rf);
   emit(Effect{"create",
               matview ? "materialized_view" : "table",
@@ -1423,7 +1423,7 @@ void DdlApplier::create_index(const Json& s, Ctx& ctx) {
   idx.is_unique = flag(s, "unique");
   idx.is_primary = flag(s, "primary");
   idx.method = method;
-  idx.columns = text::join(elements, ", ");
+  idx.columns = unquote_needless(text::join(elements, ", "));
   if (!include.empty()) {
     idx.include_columns = text::join(include, ", ");
   }
@@ -1435,7 +1435,7 @@ void DdlApplier::create_index(const Json& s, Ctx& ctx) {
          (def.back() == ';' || std::isspace(static_cast<unsigned char>(def.back())))) {
     def.pop_back();
   }
-  idx.definition = text::squash_space(def);
+  idx.definition = unquote_needless(text::squash_space(def));
   m_catalog.add_index(idx);
   m_catalog.set_index_colnames({schema, name}, colnames);
   emit_index(idx, ctx);

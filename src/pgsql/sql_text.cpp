@@ -249,6 +249,176 @@ std::string format_type(const Json& tn, const TypeResolver& resolve, std::string
   return out;
 }
 
+namespace {
+
+bool ident_char(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '$' ||
+         static_cast<unsigned char>(c) >= 0x80;
+}
+
+// A name that quote_ident() would write bare: its quotes are not needed.
+bool bare_name(std::string_view name) {
+  return !name.empty() && quote_ident(name) == name;
+}
+
+// The parts of a qualified name in a regclass literal ("public"."seq"), unquoted where they
+// need not be quoted.
+std::string unquote_qualified(std::string_view s) {
+  std::string out;
+  size_t i = 0;
+  while (i < s.size()) {
+    if (s[i] == '"') {
+      std::string part;
+      size_t j = i + 1;
+      while (j < s.size()) {
+        if (s[j] == '"') {
+          if (j + 1 < s.size() && s[j + 1] == '"') {
+            part += '"';
+            j += 2;
+            continue;
+          }
+          break;
+        }
+        part += s[j++];
+      }
+      if (j >= s.size()) {
+        out.append(s.substr(i));
+        break;
+      }
+      if (bare_name(part)) {
+        out += part;
+      } else {
+        out.append(s.substr(i, j + 1 - i));
+      }
+      i = j + 1;
+      continue;
+    }
+    out += s[i++];
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string unquote_needless(std::string_view t) {
+  if (t.find('"') == std::string_view::npos) {
+    return std::string(t);
+  }
+  std::string out;
+  out.reserve(t.size());
+  const size_t n = t.size();
+  size_t i = 0;
+  while (i < n) {
+    const char c = t[i];
+    if (c == '\'') {
+      const bool escapes =
+          i > 0 && (t[i - 1] == 'E' || t[i - 1] == 'e') && !(i > 1 && ident_char(t[i - 2]));
+      size_t j = i + 1;
+      while (j < n) {
+        if (escapes && t[j] == '\\') {
+          j += 2;
+          continue;
+        }
+        if (t[j] == '\'') {
+          if (j + 1 < n && t[j + 1] == '\'') {
+            j += 2;
+            continue;
+          }
+          break;
+        }
+        ++j;
+      }
+      if (j >= n) {
+        out.append(t.substr(i));
+        break;
+      }
+      std::string_view literal = t.substr(i, j + 1 - i);
+      std::string_view after = t.substr(j + 1);
+      if (!escapes && literal.find('"') != std::string_view::npos &&
+          (after.starts_with("::regclass") || after.starts_with("::\"regclass\""))) {
+        out += unquote_qualified(literal);
+      } else {
+        out.append(literal);
+      }
+      i = j + 1;
+      continue;
+    }
+    if (c == '"') {
+      std::string name;
+      size_t j = i + 1;
+      while (j < n) {
+        if (t[j] == '"') {
+          if (j + 1 < n && t[j + 1] == '"') {
+            name += '"';
+            j += 2;
+            continue;
+          }
+          break;
+        }
+        name += t[j++];
+      }
+      if (j >= n) {
+        out.append(t.substr(i));
+        break;
+      }
+      // U&"..." spells its name with escapes: left as it is.
+      const bool unicode =
+          out.size() >= 2 && out.back() == '&' && (out[out.size() - 2] | 0x20) == 'u';
+      if (!unicode && bare_name(name)) {
+        out += name;
+      } else {
+        out.append(t.substr(i, j + 1 - i));
+      }
+      i = j + 1;
+      continue;
+    }
+    if (c == '-' && i + 1 < n && t[i + 1] == '-') {
+      size_t nl = t.find('\n', i);
+      nl = nl == std::string_view::npos ? n : nl;
+      out.append(t.substr(i, nl - i));
+      i = nl;
+      continue;
+    }
+    if (c == '/' && i + 1 < n && t[i + 1] == '*') {
+      int depth = 1;
+      size_t j = i + 2;
+      while (j < n && depth > 0) {
+        if (t[j] == '/' && j + 1 < n && t[j + 1] == '*') {
+          ++depth;
+          j += 2;
+        } else if (t[j] == '*' && j + 1 < n && t[j + 1] == '/') {
+          --depth;
+          j += 2;
+        } else {
+          ++j;
+        }
+      }
+      out.append(t.substr(i, j - i));
+      i = j;
+      continue;
+    }
+    if (c == '$' && !(i > 0 && ident_char(t[i - 1]))) {
+      // $tag$ ... $tag$ (a positional parameter $1 is no tag: it has no closing '$')
+      size_t k = i + 1;
+      while (k < n && (std::isalpha(static_cast<unsigned char>(t[k])) || t[k] == '_' ||
+                       (k > i + 1 && std::isdigit(static_cast<unsigned char>(t[k]))))) {
+        ++k;
+      }
+      if (k < n && t[k] == '$') {
+        std::string_view tag = t.substr(i, k + 1 - i);
+        size_t close = t.find(tag, k + 1);
+        size_t end = close == std::string_view::npos ? n : close + tag.size();
+        out.append(t.substr(i, end - i));
+        i = end;
+        continue;
+      }
+    }
+    out += c;
+    ++i;
+  }
+  return out;
+}
+
 std::string clean_sql(std::string_view text) {
   // walk() skips comments and quoted text; copy what it visits plus the quoted spans.
   std::string out;
@@ -268,7 +438,7 @@ std::string clean_sql(std::string_view text) {
     bool comment = skipped.substr(0, 2) == "--" || skipped.substr(0, 2) == "/*";
     out += comment ? std::string_view(" ") : skipped;
   }
-  return text::squash_space(out);
+  return unquote_needless(text::squash_space(out));
 }
 
 size_t clause_end(std::string_view text, size_t from) {

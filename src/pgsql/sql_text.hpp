@@ -49,6 +49,15 @@ std::string parenthesized_after(std::string_view text, size_t from, size_t* open
 // as the catalog would hold it, without the dump author's remarks.
 std::string clean_sql(std::string_view text);
 
+// `text` with the double quotes taken off every identifier that does not need them (what
+// quote_ident() leaves bare: "now"() is now(), "public"."t" is public.t), and off the names
+// inside a regclass literal ('"public"."s"'::regclass). pg_dump --quote-all-identifiers (and
+// pgAdmin's "Quote all identifiers") quotes every name in the expressions and definitions it
+// writes; without this, the same default or index would read as another one. Text PostgreSQL
+// wrote without that option is unchanged: it never quotes a name that does not need it.
+// String literals, comments and dollar-quoted bodies are left as they are.
+std::string unquote_needless(std::string_view text);
+
 // Splits at ',' at parenthesis depth 0 (quotes respected); pieces are trimmed.
 std::vector<std::string> split_top_level(std::string_view text);
 

@@ -67,3 +67,31 @@ TEST_CASE("arrays, qualified user types, quoted names") {
   // An identifier typmod is shown by the type's own typmodout; taken as written.
   CHECK(type_of("public.geometry(Point,4326)") == "public.geometry(Point,4326)");
 }
+
+TEST_CASE("names quoted without need read as PostgreSQL writes them unquoted") {
+  using dbautopsy::pgsql::unquote_needless;
+  // pg_dump --quote-all-identifiers' forms, and what pg_dump writes without it.
+  CHECK(unquote_needless("\"now\"()") == "now()");
+  CHECK(unquote_needless("\"nextval\"('\"public\".\"s_id_seq\"'::\"regclass\")") ==
+        "nextval('public.s_id_seq'::regclass)");
+  CHECK(unquote_needless("'pending'::\"public\".\"order_status\"") ==
+        "'pending'::public.order_status");
+  CHECK(unquote_needless("('0'::\"bit\")::\"bit varying\"") == "('0'::\"bit\")::\"bit varying\"");
+  CHECK(unquote_needless("nextval('public.\"Order Notes_NoteId_seq\"'::regclass)") ==
+        "nextval('public.\"Order Notes_NoteId_seq\"'::regclass)");
+  // Names that need their quotes keep them: upper case, keywords, spaces, quotes, U&.
+  for (const char* kept : {"\"Mixed\"", "\"user\"", "\"order\"", "\"a b\"", "\"a\"\"b\"",
+                           "U&\"d\\0061t\"", "\"9lives\"", "\"x$\""}) {
+    CHECK(unquote_needless(kept) == kept);
+  }
+  // Unreserved keywords need no quotes.
+  CHECK(unquote_needless("\"action\"") == "action");
+  // Literals, comments and dollar-quoted bodies are not names.
+  for (const char* kept : {"'\"now\"'", "E'\\'\"x\"'", "$$ \"now\" $$", "$f$\"x\"$f$",
+                           "-- \"now\"\n", "/* \"now\" */", "'a''\"b\"'"}) {
+    CHECK(unquote_needless(kept) == kept);
+  }
+  // Unterminated quotes are left as they are.
+  CHECK(unquote_needless("\"abc") == "\"abc");
+  CHECK(unquote_needless("'abc \"x\"") == "'abc \"x\"");
+}
