@@ -1047,6 +1047,55 @@ int count_matches(const PgPrefix& prefix, const std::vector<std::string_view>& l
 
 }  // namespace
 
+std::string user_prefix(std::string_view given) {
+  std::string_view v = given;
+  auto trim = [](std::string_view t) {
+    while (!t.empty() && (t.front() == ' ' || t.front() == '\t')) {
+      t.remove_prefix(1);
+    }
+    while (!t.empty() &&
+           (t.back() == ' ' || t.back() == '\t' || t.back() == '\n' || t.back() == '\r')) {
+      t.remove_suffix(1);
+    }
+    return t;
+  };
+  std::string_view t = trim(v);
+  // log_line_prefix = '...' (the name in any case, with or without '=')
+  if (t.size() > 15 && text::iequals(t.substr(0, 15), "log_line_prefix")) {
+    std::string_view rest = trim(t.substr(15));
+    if (!rest.empty() && rest.front() == '=') {
+      rest = trim(rest.substr(1));
+    }
+    if (!rest.empty() && rest.front() == '\'') {
+      t = rest;
+    }
+  }
+  if (t.size() < 2 || t.front() != '\'') {
+    return std::string(given);
+  }
+  // '...' as postgresql.conf quotes it: '' or \' for a quote; a # comment may follow.
+  std::string out;
+  size_t i = 1;
+  for (; i < t.size(); ++i) {
+    if (t[i] == '\'' && i + 1 < t.size() && t[i + 1] == '\'') {
+      out += '\'';
+      ++i;
+    } else if (t[i] == '\\' && i + 1 < t.size() && t[i + 1] == '\'') {
+      out += '\'';
+      ++i;
+    } else if (t[i] == '\'') {
+      break;
+    } else {
+      out += t[i];
+    }
+  }
+  std::string_view after = i < t.size() ? trim(t.substr(i + 1)) : std::string_view("x");
+  if (i >= t.size() || (!after.empty() && after.front() != '#')) {
+    return std::string(given);  // not one quoted value: the text is the prefix
+  }
+  return out;
+}
+
 std::optional<std::string> announced_prefix(std::string_view line) {
   static constexpr std::string_view k_said = "parameter \"log_line_prefix\" changed to \"";
   size_t at = line.find(k_said);

@@ -82,6 +82,11 @@ std::optional<Detection> detect_pg_stderr(std::string_view head,
 // 0 (not a PostgreSQL stderr log) to 100; with the prefix the user gave, how well it fits.
 int sniff_pg_stderr(std::string_view head, const std::optional<std::string>& given = std::nullopt);
 
+// The prefix a user gave (--pg-prefix), as PostgreSQL reads it from postgresql.conf when it
+// is written as there: `'%m [%p] '` with its quotes ('' for a quote inside), or the whole
+// setting `log_line_prefix = '%m [%p] '  # comment`. Anything else is the prefix itself.
+std::string user_prefix(std::string_view given);
+
 // The prefix a line announces: PostgreSQL's `parameter "log_line_prefix" changed to "X"`,
 // written (with the new prefix already) when a reload changes it.
 std::optional<std::string> announced_prefix(std::string_view line);

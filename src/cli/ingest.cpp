@@ -83,7 +83,8 @@ void add_ingest_options(boost::program_options::options_description& d, IngestAr
       "pg-prefix",
       po::value<std::string>()->notifier([&a](const std::string& v) { a.pg_prefix = v; }),
       "log_line_prefix of PostgreSQL stderr logs, with PostgreSQL's % escapes (e.g. "
-      "'%m [%p] %q%u@%d '); detected from each log's lines when not given")(
+      "'%m [%p] %q%u@%d '), or its line of postgresql.conf as it stands there "
+      "(log_line_prefix = '...'); detected from each log's lines when not given")(
       "follow-links", po::bool_switch(&a.follow_links),
       "in a folder, also read what symbolic links lead to outside it (by default such a link is "
       "listed as not read, with its link text only)")(
@@ -145,8 +146,9 @@ IngestOptions ingest_options(const IngestArgs& a) {
     o.log_formats = std::move(set);
   }
   if (a.pg_prefix) {
-    logs::PgPrefix::parse(*a.pg_prefix);  // throws UsageError for an unknown escape
-    o.pg_prefix = a.pg_prefix;
+    std::string prefix = logs::user_prefix(*a.pg_prefix);  // as copied from postgresql.conf
+    logs::PgPrefix::parse(prefix);  // throws UsageError for an unknown escape
+    o.pg_prefix = prefix;
   }
   o.follow_links = a.follow_links;
   o.max_ratio = a.max_ratio;

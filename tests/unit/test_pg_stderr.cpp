@@ -376,3 +376,17 @@ TEST_CASE("a store error stops the pipeline and is said; what was added before s
     CHECK(s.scalar_int("SELECT count(*) FROM problem WHERE code = 'test'") == 1);
   }
 }
+
+TEST_CASE("--pg-prefix takes the prefix as postgresql.conf writes it too") {
+  CHECK(logs::user_prefix("%m [%p] %q%u@%d ") == "%m [%p] %q%u@%d ");
+  CHECK(logs::user_prefix("'%m [%p] %q%u@%d '") == "%m [%p] %q%u@%d ");
+  CHECK(logs::user_prefix("log_line_prefix = '%m [%p] %q%u@%d '") == "%m [%p] %q%u@%d ");
+  CHECK(logs::user_prefix("log_line_prefix='%t [%p]: '\t# pgBadger's") == "%t [%p]: ");
+  CHECK(logs::user_prefix("  LOG_LINE_PREFIX '%m ''quoted'' '  ") == "%m 'quoted' ");
+  CHECK(logs::user_prefix("log_line_prefix = '%m \\'q\\' '") == "%m 'q' ");
+  CHECK(logs::user_prefix("''") == "");
+  // Not one quoted value: taken as it is.
+  CHECK(logs::user_prefix("'%m' [%p] ") == "'%m' [%p] ");
+  CHECK(logs::user_prefix("'%m [%p] ") == "'%m [%p] ");
+  CHECK(logs::user_prefix("") == "");
+}
