@@ -1359,6 +1359,13 @@ class Reader {
       }
     }
     flush();
+    // The old prefix may read the announcement of the new one too (a postmaster's line has
+    // no user@db either way): the lines after it are read with the new one all the same.
+    if (sev->word == "LOG" && message.starts_with("parameter \"log_line_prefix\" changed to")) {
+      if (auto said = announced_prefix(message); said && *said != m_prefix.spec()) {
+        switch_to(*said, PgPrefix::parse(*said), number);
+      }
+    }
     start(r, f, ef, *sev, message, pid, number);
   }
 
@@ -1445,6 +1452,12 @@ class Reader {
     if (!next.match(r, f)) {
       return false;
     }
+    switch_to(*said, std::move(next), number);
+    return true;
+  }
+
+  // From here, lines are read with the prefix `said`, and the problems say so.
+  void switch_to(const std::string& said, PgPrefix next, uint64_t number) {
     store::ProblemFact p;
     p.line = static_cast<int64_t>(number);
     p.severity = "notice";
@@ -1452,13 +1465,12 @@ class Reader {
     p.message = fmt::format(
         "line {}: the server's log_line_prefix changed from '{}' to '{}' (a reload); the lines "
         "from here are read with the new one",
-        number, m_prefix.spec(), *said);
+        number, m_prefix.spec(), said);
     m_out.add(p);
     m_prefix = std::move(next);
     m_format = m_envelope == Envelope::none
-                   ? "pg-stderr:" + *said
-                   : fmt::format("pg-stderr+{}:{}", envelope_name(m_envelope), *said);
-    return true;
+                   ? "pg-stderr:" + said
+                   : fmt::format("pg-stderr+{}:{}", envelope_name(m_envelope), said);
   }
 
   std::string* field_of(Field f) {

@@ -3,6 +3,9 @@
 #include <fmt/format.h>
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <fstream>
+
 #include "base/error.hpp"
 #include "io/input.hpp"
 #include "logs/pg_stderr.hpp"
@@ -389,4 +392,35 @@ TEST_CASE("--pg-prefix takes the prefix as postgresql.conf writes it too") {
   CHECK(logs::user_prefix("'%m' [%p] ") == "'%m' [%p] ");
   CHECK(logs::user_prefix("'%m [%p] ") == "'%m [%p] ");
   CHECK(logs::user_prefix("") == "");
+}
+
+TEST_CASE("a reload that changes log_line_prefix is followed from the line that announces it") {
+  // Two files of one real server (fixtures/logs/prefixes): the first written with PostgreSQL's
+  // default prefix, ending with the reload's announcement of Debian's; the second written
+  // with Debian's. One after the other they are the log a server writes without rotation.
+  // The default prefix reads the announcement itself (a postmaster line has no user@db) but
+  // not the session lines after it. (The second file ends with the announcement of the
+  // next prefix, RDS's, in which its last two lines are written: three prefixes in all.)
+  std::string root = DBAUTOPSY_SOURCE_ROOT;
+  auto slurp = [&](const std::string& name) {
+    std::ifstream f(root + "/fixtures/logs/prefixes/" + name, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(f), {});
+  };
+  std::string first = slurp("prefix-1.log"), second = slurp("prefix-2.log");
+  REQUIRE(first.find("changed to \"%m [%p] %q%u@%d \"") != std::string::npos);
+  for (auto prefix : {std::optional<std::string>("%m [%p] "), std::optional<std::string>()}) {
+    Read r = read_log(first + second, prefix);
+    INFO(prefix.value_or("(detected)"));
+    CHECK(r.summary.unmatched == 0);
+    // Detected, the prefix announced in the log (Debian's) reads the first part as well: only
+    // the change to RDS's is left.
+    const int64_t changes = prefix ? 2 : 1;
+    CHECK(r.count("SELECT count(*) FROM problem WHERE code = 'log-prefix-changed'") == changes);
+    // Every session line of the second part names its user and database.
+    CHECK(r.count("SELECT count(*) FROM log_event WHERE line > " +
+                  std::to_string(std::count(first.begin(), first.end(), '\n')) +
+                  " AND message LIKE 'connection authorized%' AND user_name = 'etl_user' AND "
+                  "database_name = 'league'") == 1);
+    CHECK(r.count("SELECT count(DISTINCT format) FROM log_event") == changes + 1);
+  }
 }
