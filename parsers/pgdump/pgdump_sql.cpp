@@ -616,13 +616,18 @@ bool DumpReader::utf8_session() const {
 // final count).
 void DumpReader::utf8_warnings(std::string_view block, uint64_t first_line, uint64_t offset) {
   size_t from = 0;
+  // The line of a bad byte, counted on from the last one (a block of rows that are all
+  // LATIN1 would otherwise be counted from its start once per row).
+  uint64_t line = first_line;
+  size_t counted = 0;
   while (from < block.size()) {
     auto bad = text::invalid_utf8_at(block.substr(from));
     if (!bad) {
       return;
     }
     size_t at = from + *bad;
-    uint64_t line = first_line + io::count_newlines(block.substr(0, at));
+    line += io::count_newlines(block.substr(counted, at - counted));
+    counted = at;
     ++m_encoding_problems;
     if (++m_encoding_warnings <= k_max_encoding_warnings) {
       std::string what =

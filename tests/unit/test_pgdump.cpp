@@ -338,6 +338,26 @@ TEST_CASE("invalid UTF-8 in a UTF8 dump is a located warning and reading goes on
   CHECK(r.count("SELECT count(*) FROM db_relation") == 1);
 }
 
+TEST_CASE("invalid UTF-8 in the COPY rows is located row by row") {
+  // LATIN1 rows in a dump that declares UTF8: every row is bad; each warning names its own
+  // line (the lines are counted on from the last bad one, not from the block's start).
+  std::string data;
+  for (int i = 0; i < 300; ++i) {
+    data += std::to_string(i) + (i % 3 == 0 ? "\tcaf\xe9\n" : "\tcafe\n");
+  }
+  auto r = ingest_sql(
+      "SET client_encoding = 'UTF8';\nCREATE TABLE t (id int, name text);\n"
+      "COPY public.t (id, name) FROM stdin;\n" +
+      data + "\\.\n");
+  CHECK(r.one("SELECT group_concat(line, ',') FROM (SELECT line FROM problem WHERE code = "
+              "'invalid-utf8' AND line IS NOT NULL ORDER BY line LIMIT 4)") == "4,7,10,13");
+  CHECK(r.one("SELECT max(line) FROM problem WHERE code = 'invalid-utf8'") ==
+        std::to_string(4 + 3 * (static_cast<int>(r.count(
+                                    "SELECT count(*) FROM problem WHERE code = 'invalid-utf8' "
+                                    "AND line IS NOT NULL")) -
+                                1)));
+}
+
 TEST_CASE("a rejected statement is an error with its line and the parser's message") {
   // An error: facts the statement held are missing, so the artifact is only partly read.
   auto r = ingest_sql(
