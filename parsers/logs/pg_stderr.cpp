@@ -963,21 +963,19 @@ std::string derive_prefix(std::string_view p) {
                (bracketed || p[e] != ']')) {
           ++e;
         }
-        // A time as the value (time=%t, ts=%m): up to its zone, white space and all.
-        if (size_t n = pg_time_length(p, v, true); n != 0) {
-          for (char ch : p.substr(i, j + 1 - i)) {
-            out += ch == '%' ? "%%" : std::string(1, ch);
-          }
-          out += "%m";
-          i = v + n;
-          continue;
+        // A time as the value (ts=%m, time=%t): up to its zone, white space and all.
+        size_t time = pg_time_length(p, v, true);
+        const char* escape = "%m";
+        if (time == 0) {
+          time = pg_time_length(p, v, false);
+          escape = "%t";
         }
-        if (size_t n = pg_time_length(p, v, false); n != 0) {
+        if (time != 0) {
           for (char ch : p.substr(i, j + 1 - i)) {
             out += ch == '%' ? "%%" : std::string(1, ch);
           }
-          out += "%t";
-          i = v + n;
+          out += escape;
+          i = v + time;
           continue;
         }
         char c = key_escape(p.substr(i, j - i), p.substr(v, e - v));
