@@ -58,7 +58,7 @@ seeds() {
     archive_tar) ls fixtures/pgdump/*.tar; small "$C"/pg_dump -name '*.tar' ;;
     archive_directory | bundle) ;;  # the committed seeds only
     pgdump_sql | table_stats | script_lexer)
-      ls fixtures/pgdump/*.sql fixtures/django_inputs/malformed/*.sql
+      ls fixtures/pgdump/*.sql fixtures/dumpall/*.sql fixtures/django_inputs/malformed/*.sql
       small "$C"/pg_dump "$C"/django_migrations/django_migrations_table_exports -name '*.sql' ;;
     compressed) ls fixtures/io/* fixtures/pgdump/*.gz fixtures/pgdump/*.bz2 fixtures/pgdump/*.xz \
       fixtures/pgdump/*.zst fixtures/django_inputs/records/*.gz; small "$C"/pg_logs -name '*.gz' ;;
@@ -70,7 +70,8 @@ seeds() {
     showmigrations) ls fixtures/django_inputs/showmigrations/* fixtures/django_inputs/malformed/showmigrations* ;;
     sqlmigrate) ls fixtures/django_inputs/sqlmigrate_flat/*; small fixtures/django_inputs/malformed/sqlmigrate ;;
     python_migration) small fixtures "$C"/django_migrations -name '*.py' -size -64k ;;
-    pg_stderr | pg_csvlog | pg_jsonlog) ls fixtures/logs/pg_stderr/* fixtures/logs/formats/*
+    pg_stderr | pg_csvlog | pg_jsonlog) ls fixtures/logs/pg_stderr/* fixtures/logs/formats/* \
+      fixtures/logs/prefixes/prefix-*
       small "$C"/pg_logs ! -name '*.gz' ;;
     app_python_log | app_jsonl_log) small fixtures/logs/app "$C"/etl_logs ;;
     rule_header) ls rules/*/*.sql ;;
