@@ -1046,18 +1046,8 @@ int count_matches(const PgPrefix& prefix, const std::vector<std::string_view>& l
 }  // namespace
 
 std::string user_prefix(std::string_view given) {
-  std::string_view v = given;
-  auto trim = [](std::string_view t) {
-    while (!t.empty() && (t.front() == ' ' || t.front() == '\t')) {
-      t.remove_prefix(1);
-    }
-    while (!t.empty() &&
-           (t.back() == ' ' || t.back() == '\t' || t.back() == '\n' || t.back() == '\r')) {
-      t.remove_suffix(1);
-    }
-    return t;
-  };
-  std::string_view t = trim(v);
+  using text::trim;
+  std::string_view t = trim(given);
   // log_line_prefix = '...' (the name in any case, with or without '=')
   if (t.size() > 15 && text::iequals(t.substr(0, 15), "log_line_prefix")) {
     std::string_view rest = trim(t.substr(15));
@@ -1250,6 +1240,14 @@ int sniff_pg_stderr(std::string_view head, const std::optional<std::string>& giv
 // The reader
 
 namespace {
+
+// How entries read with this envelope and prefix were read (log_format): pg-stderr:PREFIX,
+// pg-stderr+ENVELOPE:PREFIX.
+std::string stderr_format(Envelope envelope, const std::string& prefix) {
+  return envelope == Envelope::none
+             ? "pg-stderr:" + prefix
+             : fmt::format("pg-stderr+{}:{}", envelope_name(envelope), prefix);
+}
 
 constexpr size_t k_max_line = 1u << 20;  // bytes of one line kept
 constexpr int k_examples = 10;           // unmatched lines reported one by one
@@ -1466,9 +1464,7 @@ class Reader {
         number, m_prefix.spec(), said);
     m_out.add(p);
     m_prefix = std::move(next);
-    m_format = m_envelope == Envelope::none
-                   ? "pg-stderr:" + said
-                   : fmt::format("pg-stderr+{}:{}", envelope_name(m_envelope), said);
+    m_format = stderr_format(m_envelope, said);
   }
 
   std::string* field_of(Field f) {
@@ -1699,9 +1695,7 @@ PgStderrSummary read_pg_stderr(io::Source& in, store::FactWriter& out,
         s.prefix);
     out.add(p);
   }
-  std::string format = s.envelope == Envelope::none
-                           ? "pg-stderr:" + s.prefix
-                           : fmt::format("pg-stderr+{}:{}", envelope_name(s.envelope), s.prefix);
+  std::string format = stderr_format(s.envelope, s.prefix);
   Reader r(out, PgPrefix::parse(s.prefix), s.envelope, std::move(format));
   // The entries are stored by a thread of their own while the next ones are parsed.
   store::FactWriter::Pipeline pipeline(out);

@@ -298,6 +298,28 @@ std::string unquote_qualified(std::string_view s) {
   return out;
 }
 
+// A span walk() passed over (a quoted name or literal, a comment, a dollar-quoted body),
+// t[from, end): a quoted name that does not need its quotes is written bare, and so are the
+// names of a regclass literal; everything else is kept as it is.
+std::string unquote_span(std::string_view t, size_t from, size_t end) {
+  std::string_view span = t.substr(from, end - from);
+  if (span.front() == '"') {
+    // U&"..." spells its name with escapes: left as it is.
+    const bool unicode = from >= 2 && t[from - 1] == '&' && (t[from - 2] | 0x20) == 'u';
+    return unicode ? std::string(span) : unquote_qualified(span);
+  }
+  if (span.front() == '\'') {
+    const bool escapes = from > 0 && (t[from - 1] == 'E' || t[from - 1] == 'e') &&
+                         !(from > 1 && ident_char(t[from - 2]));
+    std::string_view after = t.substr(end);
+    if (!escapes && span.find('"') != std::string_view::npos &&
+        (after.starts_with("::regclass") || after.starts_with("::\"regclass\""))) {
+      return unquote_qualified(span);
+    }
+  }
+  return std::string(span);
+}
+
 }  // namespace
 
 std::string unquote_needless(std::string_view t) {
@@ -306,115 +328,17 @@ std::string unquote_needless(std::string_view t) {
   }
   std::string out;
   out.reserve(t.size());
-  const size_t n = t.size();
-  size_t i = 0;
-  while (i < n) {
-    const char c = t[i];
-    if (c == '\'') {
-      const bool escapes =
-          i > 0 && (t[i - 1] == 'E' || t[i - 1] == 'e') && !(i > 1 && ident_char(t[i - 2]));
-      size_t j = i + 1;
-      while (j < n) {
-        if (escapes && t[j] == '\\') {
-          j += 2;
-          continue;
-        }
-        if (t[j] == '\'') {
-          if (j + 1 < n && t[j + 1] == '\'') {
-            j += 2;
-            continue;
-          }
-          break;
-        }
-        ++j;
-      }
-      if (j >= n) {
-        out.append(t.substr(i));
-        break;
-      }
-      std::string_view literal = t.substr(i, j + 1 - i);
-      std::string_view after = t.substr(j + 1);
-      if (!escapes && literal.find('"') != std::string_view::npos &&
-          (after.starts_with("::regclass") || after.starts_with("::\"regclass\""))) {
-        out += unquote_qualified(literal);
-      } else {
-        out.append(literal);
-      }
-      i = j + 1;
-      continue;
-    }
-    if (c == '"') {
-      std::string name;
-      size_t j = i + 1;
-      while (j < n) {
-        if (t[j] == '"') {
-          if (j + 1 < n && t[j + 1] == '"') {
-            name += '"';
-            j += 2;
-            continue;
-          }
-          break;
-        }
-        name += t[j++];
-      }
-      if (j >= n) {
-        out.append(t.substr(i));
-        break;
-      }
-      // U&"..." spells its name with escapes: left as it is.
-      const bool unicode =
-          out.size() >= 2 && out.back() == '&' && (out[out.size() - 2] | 0x20) == 'u';
-      if (!unicode && bare_name(name)) {
-        out += name;
-      } else {
-        out.append(t.substr(i, j + 1 - i));
-      }
-      i = j + 1;
-      continue;
-    }
-    if (c == '-' && i + 1 < n && t[i + 1] == '-') {
-      size_t nl = t.find('\n', i);
-      nl = nl == std::string_view::npos ? n : nl;
-      out.append(t.substr(i, nl - i));
-      i = nl;
-      continue;
-    }
-    if (c == '/' && i + 1 < n && t[i + 1] == '*') {
-      int depth = 1;
-      size_t j = i + 2;
-      while (j < n && depth > 0) {
-        if (t[j] == '/' && j + 1 < n && t[j + 1] == '*') {
-          ++depth;
-          j += 2;
-        } else if (t[j] == '*' && j + 1 < n && t[j + 1] == '/') {
-          --depth;
-          j += 2;
-        } else {
-          ++j;
-        }
-      }
-      out.append(t.substr(i, j - i));
-      i = j;
-      continue;
-    }
-    if (c == '$' && !(i > 0 && ident_char(t[i - 1]))) {
-      // $tag$ ... $tag$ (a positional parameter $1 is no tag: it has no closing '$')
-      size_t k = i + 1;
-      while (k < n && (std::isalpha(static_cast<unsigned char>(t[k])) || t[k] == '_' ||
-                       (k > i + 1 && std::isdigit(static_cast<unsigned char>(t[k]))))) {
-        ++k;
-      }
-      if (k < n && t[k] == '$') {
-        std::string_view tag = t.substr(i, k + 1 - i);
-        size_t close = t.find(tag, k + 1);
-        size_t end = close == std::string_view::npos ? n : close + tag.size();
-        out.append(t.substr(i, end - i));
-        i = end;
-        continue;
-      }
+  size_t copied = 0;  // t[copied, i) is a span walk() passed over
+  walk(t, 0, [&](size_t i, char c) {
+    if (i > copied) {
+      out += unquote_span(t, copied, i);
     }
     out += c;
-    ++i;
+    copied = i + 1;
+    return true;
+  });
+  if (copied < t.size()) {
+    out += unquote_span(t, copied, t.size());
   }
   return out;
 }
