@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <cstring>
 #include <limits>
+#include <utility>
 
 #include "base/error.hpp"
 #include "base/text.hpp"
@@ -70,6 +71,16 @@ struct CopyState {
   bool known_table = true;
 };
 
+// The table whose "-- Data for Name: ...; Type: TABLE DATA" entry comment was read last, until
+// the next entry: pg_dump --inserts writes nothing under it for an empty table, where a COPY
+// dump writes an empty COPY. Without rows it still gets its table_stats row, of 0 rows.
+struct DataEntry {
+  bool active = false;
+  std::string schema, table;
+  uint64_t line = 0;
+  bool saw_data = false;  // an INSERT or a COPY came after it
+};
+
 // Consecutive INSERTs into one table, counted as one data section.
 struct InsertRun {
   bool active = false;
@@ -105,6 +116,7 @@ class DumpReader final : public pgsql::ScriptLexer::Handler {
   bool begin_copy(const pgsql::Json* stmt, const pgsql::ScriptStatement& st);
   void count_insert(const pgsql::Json& stmt, uint64_t line);
   void flush_insert_run();
+  void end_data_entry();
   void apply_tree(const pgsql::Json& tree, const pgsql::ScriptStatement& st, bool* copy_started);
   void parse_failed(const pgsql::ScriptStatement& st, const pgsql::ParseError& error);
   void sync_lexer();
@@ -119,6 +131,7 @@ class DumpReader final : public pgsql::ScriptLexer::Handler {
   std::unique_ptr<pgsql::DdlApplier> m_applier;
   CopyState m_copy;
   InsertRun m_inserts;
+  DataEntry m_data_entry;
   PgDumpSummary m_summary;
   store::ArtifactHeader m_header;
   int m_encoding_warnings = 0;
@@ -131,6 +144,7 @@ class DumpReader final : public pgsql::ScriptLexer::Handler {
 };
 
 void DumpReader::start_database(std::optional<std::string> name) {
+  end_data_entry();
   flush_insert_run();
   auto db = std::make_unique<Database>();
   db->name = std::move(name);
@@ -174,6 +188,28 @@ void DumpReader::header_line(std::string_view line) {
     return std::nullopt;
   };
   std::string_view trimmed = text::trim(line);
+  if (trimmed.starts_with("-- Name: ") || trimmed.starts_with("-- Data for Name: ") ||
+      trimmed.starts_with("-- TOC entry ") || trimmed.starts_with("-- PostgreSQL database")) {
+    end_data_entry();
+  }
+  if (trimmed.starts_with("-- dbautopsy: ")) {
+    // The script of an archive says its data was not read (missing, cut, damaged, a TOC
+    // cut short): how many rows it has is not known, not 0.
+    m_data_entry.saw_data = true;
+  }
+  static constexpr std::string_view k_data_for = "-- Data for Name: ";
+  static constexpr std::string_view k_type = "; Type: TABLE DATA; Schema: ";
+  if (size_t type = trimmed.rfind(k_type);
+      trimmed.starts_with(k_data_for) && type != std::string_view::npos) {
+    // "-- Data for Name: <table>; Type: TABLE DATA; Schema: <schema>; Owner: <owner>", the
+    // names as they are, but for line breaks (pg_dump writes them as spaces).
+    std::string_view schema = trimmed.substr(type + k_type.size());
+    schema = schema.substr(0, schema.find("; Owner: "));
+    m_data_entry =
+        DataEntry{true, std::string(schema),
+                  std::string(trimmed.substr(k_data_for.size(), type - k_data_for.size())),
+                  m_current_line, false};
+  }
   if (trimmed == "-- PostgreSQL database dump" ||
       trimmed == "-- PostgreSQL database cluster dump") {
     m_summary.saw_header = true;
@@ -290,6 +326,7 @@ PgDumpSummary DumpReader::run(io::Source& in) {
             fmt::format("the input ends inside {}: the dump is truncated or damaged", open), lines);
   }
   m_lexer.finish();
+  end_data_entry();
   flush_insert_run();
   if (m_encoding_problems > k_max_encoding_warnings) {
     problem("warning", "invalid-utf8",
@@ -506,6 +543,7 @@ void DumpReader::apply_tree(const pgsql::Json& tree, const pgsql::ScriptStatemen
 }
 
 bool DumpReader::begin_copy(const pgsql::Json* copy, const pgsql::ScriptStatement& st) {
+  m_data_entry.saw_data = true;
   m_copy = CopyState{};
   m_copy.active = false;  // set by run() once the lexer pauses
   m_copy.target.db = m_db->name;
@@ -752,6 +790,7 @@ void DumpReader::end_copy(bool complete, uint64_t end_line) {
 }
 
 void DumpReader::count_insert(const pgsql::Json& ins, uint64_t line) {
+  m_data_entry.saw_data = true;
   auto key = m_applier->resolve_or_guess(pgsql::field(ins, "relation"));
   std::string schema = key ? key->first : "";
   std::string table = key ? key->second : pgsql::str(pgsql::field(ins, "relation"), "relname");
@@ -809,6 +848,29 @@ void DumpReader::flush_insert_run() {
   m_out.add(f);
   ++m_db->stats;
   m_inserts = InsertRun{};
+}
+
+void DumpReader::end_data_entry() {
+  DataEntry entry = std::exchange(m_data_entry, DataEntry{});
+  if (!entry.active || entry.saw_data || m_db == nullptr) {
+    return;
+  }
+  // A table of this dump's schema, or any table when the dump holds no schema (a data-only
+  // dump: a COPY one has a row for every table, as this gives).
+  if (m_db->catalog.has_database_objects() &&
+      m_db->catalog.relation({entry.schema, entry.table}) == nullptr) {
+    return;
+  }
+  flush_insert_run();
+  store::TableStatsFact f;
+  f.line = static_cast<int64_t>(entry.line);
+  f.end_line = static_cast<int64_t>(entry.line);
+  f.schema_name = entry.schema;
+  f.table_name = entry.table;
+  f.source = "insert";
+  f.rows = 0;
+  m_out.add(f);
+  ++m_db->stats;
 }
 
 }  // namespace

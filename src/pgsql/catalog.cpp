@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <concepts>
+#include <limits>
 #include <stdexcept>
 
 namespace dbautopsy::pgsql {
@@ -203,6 +204,7 @@ static_assert(sizeof(store::RelationFact) == 424, "a RelationFact field: see fie
 static_assert(sizeof(store::ColumnFact) == 456, "a ColumnFact field: see fields()");
 static_assert(sizeof(store::ConstraintFact) == 472, "a ConstraintFact field: see fields()");
 static_assert(sizeof(store::IndexFact) == 376, "an IndexFact field: see fields()");
+static_assert(sizeof(store::SequenceFact) == 408, "a SequenceFact field: see fields()");
 
 // The fields of each kind, in their encoded order; `R` is the object, const when packed.
 // Each begins with the texts of its key (Shelf::Key), so that keys are read without
@@ -284,6 +286,28 @@ void fields(V& v, M& m) {
   v.opt_texts(m.colnames);
 }
 
+template <typename V, typename S>
+requires std::same_as<std::remove_const_t<S>, store::SequenceFact>
+void fields(V& v, S& s) {
+  v.text(s.schema_name);
+  v.text(s.name);
+  v.opt_int(s.line);
+  v.opt_text(s.db);
+  v.opt_text(s.data_type);
+  v.opt_int(s.start_value);
+  v.opt_int(s.increment);
+  v.opt_int(s.min_value);
+  v.opt_int(s.max_value);
+  v.opt_int(s.cache);
+  bool unused = false;
+  v.bits(s.cycle, s.identity, unused);
+  v.opt_text(s.owned_by_schema);
+  v.opt_text(s.owned_by_table);
+  v.opt_text(s.owned_by_column);
+  v.opt_int(s.last_value);
+  v.opt_int(s.is_called);
+}
+
 // The texts an object is found by (Shelf::Key), the first of its encoding.
 Shelf<RelationModel>::Key key_of(const RelationModel& r) {
   return {r.fact.schema_name, r.fact.name, {}};
@@ -294,10 +318,15 @@ Shelf<store::ConstraintFact>::Key key_of(const store::ConstraintFact& c) {
 Shelf<IndexModel>::Key key_of(const IndexModel& m) {
   return {m.fact.schema_name, m.fact.name, m.fact.table_name};
 }
+Shelf<store::SequenceFact>::Key key_of(const store::SequenceFact& s) {
+  return {s.schema_name, s.name, {}};
+}
 template <typename T>
 constexpr size_t k_key_texts = 3;
 template <>
 constexpr size_t k_key_texts<RelationModel> = 2;
+template <>
+constexpr size_t k_key_texts<store::SequenceFact> = 2;
 
 }  // namespace
 
@@ -458,6 +487,7 @@ void Shelf<T>::update_each(const std::function<void(T&)>& fn) {
 template class Shelf<RelationModel>;
 template class Shelf<IndexModel>;
 template class Shelf<store::ConstraintFact>;
+template class Shelf<store::SequenceFact>;
 
 // ---------------------------------------------------------------------------------------
 // HashIndex
@@ -467,7 +497,14 @@ void HashIndex::clear() {
   m_count = 0;
 }
 
+uint32_t HashIndex::fold(uint64_t hash) {
+  return static_cast<uint32_t>(hash ^ (hash >> 32));
+}
+
 void HashIndex::insert(uint64_t hash, size_t at) {
+  if (at >= std::numeric_limits<uint32_t>::max()) {
+    throw std::length_error("a catalog of 4 billion objects of one kind");
+  }
   if ((m_count + 1) * 4 > m_slots.size() * 3) {
     std::vector<Slot> old;
     old.swap(m_slots);
@@ -475,14 +512,18 @@ void HashIndex::insert(uint64_t hash, size_t at) {
     m_count = 0;
     for (const auto& s : old) {
       if (s.at != 0) {
-        insert(s.hash, s.at - 1);
+        place(s);
       }
     }
   }
+  place(Slot{fold(hash), static_cast<uint32_t>(at + 1)});
+}
+
+void HashIndex::place(Slot slot) {
   size_t mask = m_slots.size() - 1;
-  for (size_t i = hash & mask;; i = (i + 1) & mask) {
+  for (size_t i = slot.hash & mask;; i = (i + 1) & mask) {
     if (m_slots[i].at == 0) {
-      m_slots[i] = Slot{hash, at + 1};
+      m_slots[i] = slot;
       ++m_count;
       return;
     }
@@ -493,9 +534,10 @@ std::optional<size_t> HashIndex::find(uint64_t hash, const std::function<bool(si
   if (m_slots.empty()) {
     return std::nullopt;
   }
+  uint32_t h = fold(hash);
   size_t mask = m_slots.size() - 1;
-  for (size_t i = hash & mask; m_slots[i].at != 0; i = (i + 1) & mask) {
-    if (m_slots[i].hash == hash && fn(m_slots[i].at - 1)) {
+  for (size_t i = h & mask; m_slots[i].at != 0; i = (i + 1) & mask) {
+    if (m_slots[i].hash == h && fn(m_slots[i].at - 1)) {
       return m_slots[i].at - 1;
     }
   }
@@ -566,7 +608,8 @@ void Catalog::drop_schema(const std::string& name) {
   for (const auto& key : doomed) {
     drop_relation(key);
   }
-  erase_where(m_sequences, [&](const auto& s) { return s.schema_name == name; });
+  m_sequences.erase_if([&](const auto& k) { return k[0] == name; },
+                       [](const auto&) { return true; });
   sequences_changed();
   erase_where(objects, [&](const auto& o) { return o.schema_name == name; });
   erase_where(comments, [&](const auto& c) { return c.schema_name == name; });
@@ -602,10 +645,13 @@ void Catalog::drop_relation(const QualifiedName& key) {
                      [](const auto&) { return true; });
   m_constraints.erase_if([&](const auto& k) { return same_table_key(k[0], k[1]); },
                          [](const auto&) { return true; });
-  erase_where(m_sequences, [&](const auto& s) {
-    return (s.schema_name == key.first && s.name == key.second) ||
-           (s.owned_by_schema == key.first && s.owned_by_table == key.second);
-  });
+  // A sequence owned by a table is in the table's schema (PostgreSQL refuses OWNED BY a
+  // table of another schema, and ALTER TABLE SET SCHEMA moves it along).
+  m_sequences.erase_if([&](const auto& k) { return k[0] == key.first; },
+                       [&](const store::SequenceFact& s) {
+                         return s.name == key.second ||
+                                (s.owned_by_schema == key.first && s.owned_by_table == key.second);
+                       });
   std::vector<size_t> gone = m_relations.erase_if(
       [&](const auto& k) { return same_table_key(k[0], k[1]); }, [](const auto&) { return true; });
   // The positions after the dropped ones move down.
@@ -641,14 +687,14 @@ void Catalog::rename_relation(const QualifiedName& key, const std::string& new_n
       c.ref_table = new_name;
     }
   });
-  for (auto& s : m_sequences) {
+  m_sequences.update_each([&](store::SequenceFact& s) {
     if (s.schema_name == key.first && s.name == key.second) {
       s.name = new_name;
     }
     if (s.owned_by_schema == key.first && s.owned_by_table == key.second) {
       s.owned_by_table = new_name;
     }
-  }
+  });
   for (size_t i : children_candidates()) {
     for (auto& p : m_relations.at(i).parents) {
       if (p == key) {
@@ -682,7 +728,7 @@ void Catalog::move_relation(const QualifiedName& key, const std::string& new_sch
     }
   });
   std::vector<std::string> owned;
-  for (auto& s : m_sequences) {
+  m_sequences.update_each([&](store::SequenceFact& s) {
     if (s.schema_name == key.first && s.name == key.second) {
       s.schema_name = new_schema;
     }
@@ -693,7 +739,7 @@ void Catalog::move_relation(const QualifiedName& key, const std::string& new_sch
         s.schema_name = new_schema;
       }
     }
-  }
+  });
   for (const auto& name : owned) {
     if (auto* r = relation({key.first, name})) {
       r->fact.schema_name = new_schema;
@@ -751,26 +797,22 @@ bool Catalog::type_exists(const std::string& schema, const std::string& name) co
   return m_types.count({schema, name}) > 0 || find_relation({schema, name}).has_value();
 }
 
+std::optional<size_t> Catalog::find_sequence(const QualifiedName& key) const {
+  return find_by_key(m_sequences, m_sequence_at, m_sequence_at_valid, 2,
+                     {key.first, key.second, {}});
+}
+
 store::SequenceFact* Catalog::sequence(const QualifiedName& key) {
-  if (!m_sequence_at_valid) {
-    for (size_t i = 0; i < m_sequences.size(); ++i) {
-      m_sequence_at.insert(hash_of(m_sequences[i].schema_name, m_sequences[i].name), i);
-    }
-    m_sequence_at_valid = true;
-  }
-  auto at = m_sequence_at.find(hash_of(key.first, key.second), [&](size_t i) {
-    return m_sequences[i].schema_name == key.first && m_sequences[i].name == key.second;
-  });
-  return at ? &m_sequences[*at] : nullptr;
+  auto at = find_sequence(key);
+  return at ? &m_sequences.at(*at) : nullptr;
 }
 
 store::SequenceFact& Catalog::add_sequence(store::SequenceFact fact) {
-  m_sequences.push_back(std::move(fact));
+  store::SequenceFact& s = m_sequences.add(std::move(fact));
   if (m_sequence_at_valid) {
-    m_sequence_at.insert(hash_of(m_sequences.back().schema_name, m_sequences.back().name),
-                         m_sequences.size() - 1);
+    m_sequence_at.insert(hash_of(s.schema_name, s.name), m_sequences.size() - 1);
   }
-  return m_sequences.back();
+  return s;
 }
 
 std::optional<size_t> Catalog::find_index(const QualifiedName& key) const {
@@ -878,6 +920,7 @@ void Catalog::finalize() {
   // string literal.
   static const std::string k_prefix = "nextval('";
   static const std::string k_suffix = "'::regclass)";
+  store::SequenceFact scratch;
   m_relations.update_each([&](RelationModel& r) {
     for (auto& c : r.columns) {
       if (c.is_serial || !c.default_expr) {
@@ -918,7 +961,8 @@ void Catalog::finalize() {
         schemas = {c.schema_name, "public"};
       }
       for (const auto& schema : schemas) {
-        const store::SequenceFact* seq = sequence({schema, parts.back()});
+        auto at = find_sequence({schema, parts.back()});
+        const store::SequenceFact* seq = at ? &m_sequences.view(*at, scratch) : nullptr;
         if (seq && seq->owned_by_schema == c.schema_name && seq->owned_by_table == c.table_name &&
             seq->owned_by_column == c.name) {
           c.is_serial = true;
@@ -941,6 +985,7 @@ void Catalog::settle() {
   m_relations.settle();
   m_indexes.settle();
   m_constraints.settle();
+  m_sequences.settle();
 }
 
 bool Catalog::has_database_objects() const {
@@ -974,9 +1019,7 @@ void Catalog::write(store::FactWriter& out, const store::OptText& db) const {
       out.add(with_db(c, db));
     }
   });
-  for (const auto& f : m_sequences) {
-    out.add(with_db(f, db));
-  }
+  m_sequences.for_each([&](const store::SequenceFact& s) { out.add(with_db(s, db)); });
   m_indexes.for_each([&](const IndexModel& m) { out.add(with_db(m.fact, db)); });
   m_constraints.for_each([&](const store::ConstraintFact& c) { out.add(with_db(c, db)); });
   for (const auto& f : objects) {

@@ -5,8 +5,8 @@
 // (PostgreSQL invents names that must not collide with them). Objects keep the order in
 // which they were created; dropped ones are removed.
 //
-// Relations (with their columns), indexes and constraints are kept encoded, a few hundred
-// bytes each, and decoded when one is asked for: a dump of a million tables holds a million
+// Relations (with their columns), sequences, indexes and constraints are kept encoded, a few
+// hundred bytes each, and decoded when one is asked for: a dump of a million tables holds a million
 // of each, about 3.4 KiB a table as structs. An object asked for stays decoded, at the same
 // address, until settle() (DdlApplier calls it after each statement) encodes it again.
 #pragma once
@@ -91,7 +91,8 @@ class Shelf {
 };
 
 // Positions by the hash of a key, for a set that is only added to (and rebuilt after a
-// change): 16 bytes a position, a quarter of a std::unordered_map<std::string, size_t>.
+// change): 8-byte slots (the hash folded to 32 bits, which `find` checks before it asks
+// `fn`, and the position), 4/3 to 8/3 of them a position.
 class HashIndex {
  public:
   void clear();
@@ -101,9 +102,11 @@ class HashIndex {
 
  private:
   struct Slot {
-    uint64_t hash = 0;
-    uint64_t at = 0;  // position + 1; 0 for an empty slot
+    uint32_t hash = 0;
+    uint32_t at = 0;  // position + 1; 0 for an empty slot
   };
+  static uint32_t fold(uint64_t hash);
+  void place(Slot slot);
   std::vector<Slot> m_slots;
   size_t m_count = 0;
 };
@@ -196,13 +199,11 @@ class Catalog {
     sequences_changed();
   }
 
-  const std::deque<store::SequenceFact>& sequences() const { return m_sequences; }
-
  private:
   std::set<std::string> m_schemas;
   std::set<QualifiedName> m_types;
   Shelf<RelationModel> m_relations;
-  std::deque<store::SequenceFact> m_sequences;  // as structs, found through m_sequence_at
+  Shelf<store::SequenceFact> m_sequences;
   Shelf<IndexModel> m_indexes;
   Shelf<store::ConstraintFact> m_constraints;
   // The positions of the relations that have parents (INHERITS, PARTITION OF), as of the
@@ -210,20 +211,21 @@ class Catalog {
   std::set<size_t> m_with_parents;
   std::vector<size_t> children_candidates() const;  // m_with_parents and the decoded ones
 
-  // Where each relation (schema, name), index (schema, name) and constraint (schema, table,
-  // name) first is, so that a dump of a million tables is not read in quadratic time.
-  // Added to by add_*; dropped by anything that renames, moves or erases (rebuilt when next
-  // used).
+  // Where each relation (schema, name), sequence (schema, name), index (schema, name) and
+  // constraint (schema, table, name) first is, so that a dump of a million tables is not read in
+  // quadratic time. Added to by add_*; dropped by anything that renames, moves or erases (rebuilt
+  // when next used).
   mutable HashIndex m_relation_at;
   mutable bool m_relation_at_valid = true;
   mutable HashIndex m_constraint_at;
   mutable bool m_constraint_at_valid = true;
   mutable HashIndex m_index_at;
   mutable bool m_index_at_valid = true;
-  HashIndex m_sequence_at;  // (schema, name) of m_sequences
-  bool m_sequence_at_valid = true;
+  mutable HashIndex m_sequence_at;
+  mutable bool m_sequence_at_valid = true;
   std::optional<size_t> find_relation(const QualifiedName& key) const;
   std::optional<size_t> find_index(const QualifiedName& key) const;
+  std::optional<size_t> find_sequence(const QualifiedName& key) const;
   std::optional<size_t> find_constraint(const std::string& schema, const std::string& table,
                                         const std::string& name) const;
   void relations_changed() {

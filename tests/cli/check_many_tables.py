@@ -2,10 +2,13 @@
 """A pg_dump with very many tiny tables: bounded time and memory, every table in the store.
 
 The dump is made on the fly in a temporary folder (streamed, never committed) from a real
-pg_dump's statements: the preamble of fixtures/cases/league_clean/before.sql.gz, then its
-`leagues` table's TOC entries repeated --tables times under new names (leagues_1,
-leagues_2, ...), in pg_dump's order: every CREATE TABLE (and its ALTER ... OWNER), then every
-table's data (its COPY with the first row), then every primary key.
+pg_dump's statements: the preamble of fixtures/cases/league_clean/before.sql.gz, then the
+TOC entries of its table --table (default `leagues`) and of what belongs to it (its
+sequence, the sequence's OWNED BY, the column DEFAULT, setval, primary key, indexes: every
+entry named after the table) repeated --tables times under new names (leagues_1,
+leagues_2, ...), in pg_dump's order: each entry of the table for every copy, then the next
+(every CREATE TABLE, then every table's data, its COPY with the first row, ..., then every
+primary key). `--table polls` gives tables with a serial id: a sequence each.
 
 Checks: the ingest ends by itself within its time bound, with exit 0, no sanitizer report
 and a peak resident memory (wait4's ru_maxrss of that process alone) under --max-rss-mb;
@@ -41,7 +44,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "lib"))
 from measured import SANITIZER, measure  # noqa: E402
 
 SOUND = "cases/league_clean/before.sql.gz"
-TABLE = "leagues"
 
 
 def sections(text):
@@ -51,44 +53,53 @@ def sections(text):
     return parts[0], parts[1:]
 
 
-def named(sections_, what):
-    for s in sections_:
-        if re.search(r"(?m)^-- (?:Data for )?Name: " + re.escape(what) + ";", s):
-            return s
-    raise SystemExit(f"the fixture has no section named {what!r}")
+def owned(sections_, table):
+    """The sections of TOC entries named after TABLE: the table, its data, and the entries
+    pg_dump names `TABLE_...` or `TABLE ...` (sequence, default, constraints, indexes)."""
+    name = re.compile(r"(?m)^-- (?:Data for )?Name: " + re.escape(table) + r"(?:[ _;])")
+    found = [s for s in sections_ if name.search(s)]
+    if not any(re.search(r"(?m)^-- Name: " + re.escape(table) + "; Type: TABLE;", s)
+               for s in found):
+        raise SystemExit(f"the fixture has no table named {table!r}")
+    return found
 
 
-def make_dump(path, fixtures, n):
+def first_row_only(section):
+    """A TABLE DATA section with the first row of its COPY only."""
+    lines = section.splitlines(True)
+    copy = next(i for i, line in enumerate(lines) if line.startswith("COPY "))
+    end = next(i for i, line in enumerate(lines) if line.startswith("\\."))
+    if copy + 2 > end:
+        raise SystemExit("the fixture's table has no rows")
+    return "".join(lines[:copy + 2] + lines[end:])
+
+
+def make_dump(path, fixtures, n, table):
     with gzip.open(Path(fixtures) / SOUND, "rt") as f:
         text = f.read()
     preamble, entries = sections(text)
-    table = named(entries, f"{TABLE}; Type: TABLE")
-    data = named(entries, f"{TABLE}; Type: TABLE DATA")
-    pkey = named(entries, f"{TABLE} {TABLE}_pkey; Type: CONSTRAINT")
-    # The data with its first row only.
-    lines = data.splitlines(True)
-    copy = next(i for i, line in enumerate(lines) if line.startswith("COPY "))
-    end = next(i for i, line in enumerate(lines) if line.startswith("\\."))
-    data = "".join(lines[:copy + 2] + lines[end:])
-    if copy + 2 > end:
-        raise SystemExit("the fixture's table has no rows")
-
-    def renamed(section, i):
-        section = section.replace(f"{TABLE}_pkey", f"{TABLE}_{i}_pkey")
-        return re.sub(r"\b" + TABLE + r"\b", f"{TABLE}_{i}", section)
+    parts = [first_row_only(s) if "; Type: TABLE DATA;" in s else s
+             for s in owned(entries, table)]
+    # Every name that starts with the table's: leagues, leagues_pkey, polls_id_seq.
+    own = re.compile(r"\b" + re.escape(table) + r"(?![A-Za-z0-9])")
 
     with open(path, "w") as out:
         out.write(preamble)
-        for part in (table, data, pkey):
+        for part in parts:
             buf = []
             for i in range(1, n + 1):
-                buf.append(renamed(part, i))
+                buf.append(own.sub(f"{table}_{i}", part))
                 if len(buf) == 4096:
                     out.write("".join(buf))
                     buf.clear()
             out.write("".join(buf))
         # The real dump's trailer ("-- Completed on", "PostgreSQL database dump complete").
         out.write(text[text.index("-- Completed on"):])
+
+
+def sequences_per_table(table, fixtures):
+    with gzip.open(Path(fixtures) / SOUND, "rt") as f:
+        return sum("; Type: SEQUENCE;" in s for s in owned(sections(f.read())[1], table))
 
 
 def query(exe, store, sql):
@@ -117,6 +128,8 @@ def main():
     ap.add_argument("--dbautopsy", required=True)
     ap.add_argument("--fixtures", required=True)
     ap.add_argument("--tables", type=int, default=100_000)
+    ap.add_argument("--table", default="leagues",
+                    help="the fixture's table to repeat, with what is named after it")
     ap.add_argument("--max-rss-mb", type=float, default=300)
     ap.add_argument("--max-seconds", type=float, default=900)
     ap.add_argument("--keep", help="make the dump in this folder and keep it")
@@ -136,7 +149,7 @@ def main():
         folder = Path(a.keep) if a.keep else tmp
         dump = folder / f"tables_{a.tables}.sql"
         t0 = time.monotonic()
-        make_dump(dump, a.fixtures, a.tables)
+        make_dump(dump, a.fixtures, a.tables, a.table)
         print(f"made {dump.name}: {dump.stat().st_size} bytes in {time.monotonic() - t0:.1f} s")
         store = tmp / "facts.db"
         rc, _, err, rss, cpu, wall = measure([exe, "ingest", "--store", str(store), str(dump)],
@@ -150,18 +163,26 @@ def main():
                 failures.append(f"artifact status {status}, expected ok")
             n = str(a.tables)
             rels = query(exe, store, "SELECT count(*), count(DISTINCT name) FROM db_relation "
-                         f"WHERE kind = 'table' AND name LIKE '{TABLE}\\_%' ESCAPE '\\'")
+                         f"WHERE kind = 'table' AND name LIKE '{a.table}\\_%' ESCAPE '\\'")
             if rels != [f"{n},{n}"]:
                 failures.append(f"db_relation holds {rels}, expected {n} distinct tables")
             keys = query(exe, store, "SELECT count(*) FROM db_constraint WHERE kind = 'p'")
             if keys != [n]:
                 failures.append(f"db_constraint holds {keys} primary keys, expected {n}")
+            # Each serial id's sequence, owned by its column, with its setval.
+            per = sequences_per_table(a.table, a.fixtures)
+            seqs = query(exe, store, "SELECT count(*), count(owned_by_table), "
+                         "count(last_value), count(DISTINCT name) FROM db_sequence")
+            want = f"{per * a.tables},{per * a.tables},{per * a.tables},{per * a.tables}"
+            if seqs != [want]:
+                failures.append(f"db_sequence holds {seqs} (sequences, owned, set, distinct), "
+                                f"expected {want}")
             stats = query(exe, store, "SELECT count(*), sum(rows) FROM table_stats")
             if stats != [f"{n},{n}"]:
                 failures.append(f"table_stats holds {stats} (tables, rows), expected {n},{n}")
         if a.slope_from is not None:
             small = folder / f"tables_{a.slope_from}.sql"
-            make_dump(small, a.fixtures, a.slope_from)
+            make_dump(small, a.fixtures, a.slope_from, a.table)
             store2 = tmp / "facts_small.db"
             rc2, _, err2, rss2, cpu2, _ = measure(
                 [exe, "ingest", "--store", str(store2), str(small)], a.max_seconds)
@@ -179,7 +200,7 @@ def main():
             # by a subquery over a view is quadratic in the number of tables.
             case = tmp / "case"
             case.mkdir()
-            make_dump(case / "dump.sql", a.fixtures, a.investigate_tables)
+            make_dump(case / "dump.sql", a.fixtures, a.investigate_tables, a.table)
             rc3, out3, err3, rss3, cpu3, wall3 = measure(
                 [exe, "investigate", str(case), "--store", str(tmp / "case.db"), "--format",
                  "json", "--fail-on", "never"], a.max_investigate_seconds)

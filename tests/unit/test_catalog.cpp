@@ -307,3 +307,97 @@ TEST_CASE("catalog: children are found through parents set before and after sett
   c.settle();
   CHECK(c.children_of({"public", "readings"}).size() == 3);
 }
+
+TEST_CASE("catalog: sequences come back whole, move and go with the table that owns them") {
+  Catalog c;
+  store::RelationFact t;
+  t.schema_name = "sales";
+  t.name = "orders";
+  t.kind = "table";
+  RelationModel& orders = c.add_relation(t);
+  store::ColumnFact id;
+  id.schema_name = "sales";
+  id.table_name = "orders";
+  id.name = "id";
+  id.ordinal = 1;
+  id.type = "integer";
+  id.default_expr = "nextval('sales.orders_id_seq'::regclass)";
+  orders.columns.push_back(id);
+
+  store::SequenceFact s;  // every field set, and values the encoding treats apart
+  s.line = 12;
+  s.db = "shop";
+  s.schema_name = "sales";
+  s.name = "orders_id_seq";
+  s.data_type = "bigint";
+  s.start_value = -5;
+  s.increment = -1;
+  s.min_value = INT64_MIN;
+  s.max_value = INT64_MAX;
+  s.cache = 20;
+  s.cycle = true;
+  s.owned_by_schema = "sales";
+  s.owned_by_table = "orders";
+  s.owned_by_column = "id";
+  s.identity = true;
+  s.last_value = 1LL << 40;
+  s.is_called = 0;
+  c.add_sequence(s);
+  store::SequenceFact bare;  // nothing optional set
+  bare.schema_name = "sales";
+  bare.name = std::string(200, 's');
+  c.add_sequence(bare);
+  c.settle();
+
+  const store::SequenceFact* got = c.sequence({"sales", "orders_id_seq"});
+  REQUIRE(got != nullptr);
+  CHECK(got->line == s.line);
+  CHECK(got->db == s.db);
+  CHECK(got->data_type == s.data_type);
+  CHECK(got->start_value == s.start_value);
+  CHECK(got->increment == s.increment);
+  CHECK(got->min_value == s.min_value);
+  CHECK(got->max_value == s.max_value);
+  CHECK(got->cache == s.cache);
+  CHECK(got->cycle);
+  CHECK(got->owned_by_schema == s.owned_by_schema);
+  CHECK(got->owned_by_table == s.owned_by_table);
+  CHECK(got->owned_by_column == s.owned_by_column);
+  CHECK(got->identity);
+  CHECK(got->last_value == s.last_value);
+  CHECK(got->is_called == s.is_called);
+  c.settle();
+  const store::SequenceFact* b = c.sequence({"sales", std::string(200, 's')});
+  REQUIRE(b != nullptr);
+  CHECK_FALSE(b->line.has_value());
+  CHECK_FALSE(b->db.has_value());
+  CHECK_FALSE(b->data_type.has_value());
+  CHECK_FALSE(b->min_value.has_value());
+  CHECK_FALSE(b->cycle);
+  CHECK_FALSE(b->identity);
+  CHECK_FALSE(b->owned_by_table.has_value());
+  CHECK_FALSE(b->last_value.has_value());
+  CHECK(c.sequence({"public", "orders_id_seq"}) == nullptr);
+
+  // The column's default is nextval() of a sequence it owns: serial, found while encoded.
+  c.settle();
+  c.finalize();
+  CHECK(c.relation({"sales", "orders"})->columns[0].is_serial);
+  CHECK(c.relation({"sales", "orders"})->columns[0].serial_sequence == "sales.orders_id_seq");
+  c.settle();
+
+  c.rename_relation({"sales", "orders"}, "purchases");
+  c.settle();
+  CHECK(c.sequence({"sales", "orders_id_seq"})->owned_by_table == "purchases");
+  c.move_relation({"sales", "purchases"}, "archive");
+  c.settle();
+  CHECK(c.sequence({"sales", "orders_id_seq"}) == nullptr);
+  REQUIRE(c.sequence({"archive", "orders_id_seq"}) != nullptr);
+  CHECK(c.sequence({"archive", "orders_id_seq"})->owned_by_schema == "archive");
+  CHECK(c.sequence({"sales", std::string(200, 's')}) != nullptr);  // owned by none: stays
+  c.drop_relation({"archive", "purchases"});
+  CHECK(c.sequence({"archive", "orders_id_seq"}) == nullptr);
+  CHECK(c.sequence({"sales", std::string(200, 's')}) != nullptr);
+  c.drop_schema("sales");
+  CHECK(c.sequence({"sales", std::string(200, 's')}) == nullptr);
+}
