@@ -82,6 +82,42 @@ void run_rule(store::Store& store, const Rule& rule) {
 namespace {
 void analyze_one(store::Store& store, const AnalyzeOptions& options, const std::vector<Rule>& rules,
                  const Subject* scope, AnalyzeSummary& summary);
+
+// With several databases, the log entries that name none but say an object does not exist
+// which one database has and another lacks are not that database's (log_event_elsewhere):
+// each database's snapshot is derived once more, before the analyses, to tell.
+void place_log_events(store::Store& store, const AnalyzeOptions& options,
+                      const std::vector<Subject>& subjects) {
+  store.exec("DELETE FROM log_event_elsewhere");
+  if (subjects.size() < 2 ||
+      !store.prepare("SELECT 1 FROM log_missing_object WHERE database_name IS NULL LIMIT 1")
+           .step()) {
+    return;
+  }
+  for (const Subject& subject : subjects) {
+    store.prepare("UPDATE subject SET analysing = (id = ?1)").run(subject.id);
+    DeriveSummary derived = derive(store, options.derive, &subject);
+    store
+        .prepare(
+            "INSERT OR IGNORE INTO log_event_elsewhere(event_id, subject_id) "
+            "SELECT n.id, ?1 FROM log_missing_object n "
+            " WHERE n.database_name IS NULL AND n.table_name IS NOT NULL "
+            "   AND CASE n.what WHEN 'relation' THEN "
+            "         EXISTS (SELECT 1 FROM current_relation c WHERE c.name = n.table_name "
+            "                    AND c.schema_name = coalesce(n.schema_name, ?2)) "
+            "       ELSE EXISTS (SELECT 1 FROM current_column c WHERE c.name = n.column_name "
+            "                       AND c.table_name = n.table_name "
+            "                       AND c.schema_name = coalesce(n.schema_name, ?2)) END")
+        .run(subject.id, derived.default_schema);
+  }
+  // Found in every database: it may have come from any of them.
+  store.exec(
+      "DELETE FROM log_event_elsewhere WHERE event_id IN (SELECT event_id FROM "
+      "log_event_elsewhere GROUP BY event_id HAVING count(*) >= (SELECT count(*) FROM subject))");
+  store.exec("UPDATE subject SET analysing = 0");
+  timing::phase("analyze: log entries placed");
+}
+
 }  // namespace
 
 std::vector<Rule> all_rules(const AnalyzeOptions& options) {
@@ -122,6 +158,7 @@ AnalyzeSummary analyze(store::Store& store, const AnalyzeOptions& options) {
   std::stable_sort(subjects.begin(), subjects.end(), [](const Subject& a, const Subject& b) {
     return std::pair(a.migration_files, a.records) < std::pair(b.migration_files, b.records);
   });
+  place_log_events(store, options, subjects);
   for (size_t i = 0; i < std::max<size_t>(subjects.size(), 1); ++i) {
     const Subject* scope = several ? &subjects[i] : nullptr;
     if (!subjects.empty()) {

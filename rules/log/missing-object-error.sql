@@ -3,42 +3,8 @@
 -- title: Production hit a missing relation or column: the logs show the errors
 -- rationale: A relation or column that the code expects and the database lacks fails every statement that touches it; the server and application logs show when it started, how often and from which statement. The drift finding that explains it (a faked migration, a table in another schema) is in the same cause.
 -- remedy: Repair the drift that explains it (the cause's repair); if no drift finding explains it, compare the dump's time with the errors': the dump may be older than the log, or the object was removed since.
-WITH errors AS MATERIALIZED (
-  -- Entries with SQLSTATE 42P01 (undefined_table) / 42703 (undefined_column), or the
-  -- message where the source has no SQLSTATE (application logs, stderr without %e).
-  SELECT e.id, e.artifact_id, e.line, e.ts, e.message, e.statement, e.sqlstate,
-         (SELECT x.value FROM log_entity x WHERE x.event_id = e.id AND x.kind = 'column') AS col,
-         (SELECT x.name FROM log_entity x WHERE x.event_id = e.id AND x.kind = 'column') AS col_of,
-         (SELECT x.value FROM log_entity x WHERE x.event_id = e.id AND x.kind = 'relation'
-           ORDER BY x.rowid DESC LIMIT 1) AS rel
-    FROM log_event_in_scope e
-   WHERE upper(coalesce(e.severity, '')) IN ('ERROR', 'FATAL', 'CRITICAL', 'PANIC')
-     AND (e.sqlstate IN ('42P01', '42703')
-          OR (coalesce(e.sqlstate, '') = ''
-              AND (e.message LIKE '%relation "%" does not exist%'
-                   OR e.message LIKE '%column % does not exist%')))),
-objects AS (
-  SELECT e.*,
-         CASE WHEN e.col IS NOT NULL OR e.sqlstate = '42703' OR e.message LIKE '%column % does not exist%'
-              THEN 'column' ELSE 'relation' END AS what,
-         -- the table: named with the column (t.c, or "c" of relation "t"), else the relation
-         -- named; a column named alone belongs to the table a recorded migration gives it
-         -- when exactly one does
-         coalesce(e.col_of,
-                  CASE WHEN e.col IS NOT NULL THEN
-                    (SELECT min(o.table_name) FROM expected_object o
-                      WHERE o.kind = 'column' AND o.name = e.col
-                     HAVING count(DISTINCT o.table_name) = 1) END,
-                  CASE WHEN e.col IS NULL THEN e.rel END) AS qualified
-    FROM errors e),
-named AS MATERIALIZED (
-  SELECT o.*,
-         CASE WHEN instr(o.qualified, '.') > 0 THEN substr(o.qualified, 1, instr(o.qualified, '.') - 1) END AS schema_name,
-         CASE WHEN instr(o.qualified, '.') > 0 THEN substr(o.qualified, instr(o.qualified, '.') + 1)
-              ELSE o.qualified END AS table_name,
-         CASE WHEN o.what = 'column' THEN o.col END AS column_name
-    FROM objects o
-   WHERE o.what = 'relation' AND o.rel IS NOT NULL OR o.what = 'column' AND o.col IS NOT NULL),
+WITH named AS MATERIALIZED (
+  SELECT n.* FROM log_missing_object n JOIN log_event_in_scope e ON e.id = n.id),
 grouped AS (
   SELECT n.schema_name, n.table_name, n.column_name, n.what, count(*) AS hits,
          count(DISTINCT n.artifact_id) AS files, min(n.ts) AS first_seen, max(n.ts) AS last_seen,

@@ -10,7 +10,7 @@
 -- `db` (in the db_* tables) is the database the object belongs to when an artifact holds
 -- several (pg_dumpall, `\connect`); it is NULL for a single-database dump.
 
-PRAGMA user_version = 10;
+PRAGMA user_version = 11;
 
 -- One row per input file.
 CREATE TABLE artifact (
@@ -396,14 +396,67 @@ SELECT e.id, e.artifact_id, e.line, e.end_line, e.ts, e.ts_written, e.severity, 
 -- holds several databases (a pg_dumpall), each is analysed on its own, and an entry that
 -- names one of the others (database_name: %d of log_line_prefix, the database field of
 -- csvlog and jsonlog) is that database's, not this one's. An entry that names no database,
--- or one that no dump of the case holds, is in every database's scope: the log does not say
--- whose it is.
+-- or one that no dump of the case holds, is in every database's scope (the log does not say
+-- whose it is), but for the databases it cannot have come from (log_event_elsewhere).
 CREATE VIEW log_event_in_scope AS
 SELECT e.*
   FROM log_event e
  WHERE e.database_name IS NULL
+       AND NOT EXISTS (SELECT 1 FROM log_event_elsewhere x
+                        WHERE x.event_id = e.id
+                          AND x.subject_id = (SELECT s.id FROM subject s WHERE s.analysing = 1))
     OR e.database_name = (SELECT s.database FROM subject s WHERE s.analysing = 1)
     OR e.database_name NOT IN (SELECT s.database FROM subject s WHERE s.database IS NOT NULL);
+
+-- Log entries that say a relation or column does not exist (SQLSTATE 42P01 / 42703, or the
+-- message where the source has no SQLSTATE: application logs, stderr without %e), with what
+-- they name: `what` (relation or column), the table (schema_name when the entry qualifies it)
+-- and the column. The table of a column is the one named with it (t.c, or "c" of relation
+-- "t"), else the one a recorded migration gives the column when exactly one does; a relation
+-- names itself.
+CREATE VIEW log_missing_object AS
+WITH errors AS MATERIALIZED (
+  SELECT e.id, e.artifact_id, e.line, e.ts, e.message, e.statement, e.sqlstate, e.database_name,
+         (SELECT x.value FROM log_entity x WHERE x.event_id = e.id AND x.kind = 'column') AS col,
+         (SELECT x.name FROM log_entity x WHERE x.event_id = e.id AND x.kind = 'column') AS col_of,
+         (SELECT x.value FROM log_entity x WHERE x.event_id = e.id AND x.kind = 'relation'
+           ORDER BY x.rowid DESC LIMIT 1) AS rel
+    FROM log_event e
+   WHERE upper(coalesce(e.severity, '')) IN ('ERROR', 'FATAL', 'CRITICAL', 'PANIC')
+     AND (e.sqlstate IN ('42P01', '42703')
+          OR (coalesce(e.sqlstate, '') = ''
+              AND (e.message LIKE '%relation "%" does not exist%'
+                   OR e.message LIKE '%column % does not exist%')))),
+objects AS (
+  SELECT e.*,
+         CASE WHEN e.col IS NOT NULL OR e.sqlstate = '42703' OR e.message LIKE '%column % does not exist%'
+              THEN 'column' ELSE 'relation' END AS what,
+         coalesce(e.col_of,
+                  CASE WHEN e.col IS NOT NULL THEN
+                    (SELECT min(o.table_name) FROM expected_object o
+                      WHERE o.kind = 'column' AND o.name = e.col
+                     HAVING count(DISTINCT o.table_name) = 1) END,
+                  CASE WHEN e.col IS NULL THEN e.rel END) AS qualified
+    FROM errors e)
+SELECT o.*,
+       CASE WHEN instr(o.qualified, '.') > 0 THEN substr(o.qualified, 1, instr(o.qualified, '.') - 1) END AS schema_name,
+       CASE WHEN instr(o.qualified, '.') > 0 THEN substr(o.qualified, instr(o.qualified, '.') + 1)
+            ELSE o.qualified END AS table_name,
+       CASE WHEN o.what = 'column' THEN o.col END AS column_name
+  FROM objects o
+ WHERE o.what = 'relation' AND o.rel IS NOT NULL OR o.what = 'column' AND o.col IS NOT NULL;
+
+-- Log entries that name no database, in a case of several databases, that did not come from
+-- one of them: an error saying a relation or column does not exist (log_missing_object)
+-- whose object that database's current snapshot has where the statement would look for it
+-- (its schema, else the database's default schema), while another database of the case
+-- lacks it. Written by analyze before the rules run; an entry whose object every database
+-- has stays in every database's scope, as one that names nothing does.
+CREATE TABLE log_event_elsewhere (
+  event_id INTEGER NOT NULL,
+  subject_id INTEGER NOT NULL,
+  PRIMARY KEY (event_id, subject_id)
+) WITHOUT ROWID;
 
 -- The entities a log entry names: relation, column, schema, sqlstate class, table names, ids
 -- and counts that ETL messages mention (team 87018, 41 rows, attempt 5000).
