@@ -862,15 +862,9 @@ void DumpReader::end_data_entry() {
     return;
   }
   flush_insert_run();
-  store::TableStatsFact f;
-  f.line = static_cast<int64_t>(entry.line);
-  f.end_line = static_cast<int64_t>(entry.line);
-  f.schema_name = entry.schema;
-  f.table_name = entry.table;
-  f.source = "insert";
-  f.rows = 0;
-  m_out.add(f);
-  ++m_db->stats;
+  // A run of no INSERT, at the entry's comment.
+  m_inserts = InsertRun{true, entry.schema, entry.table, entry.line, entry.line, 0, {}};
+  flush_insert_run();
 }
 
 }  // namespace
