@@ -3,12 +3,13 @@
 
 The dump is made on the fly in a temporary folder (streamed, never committed) from a real
 pg_dump's statements: the preamble of fixtures/cases/league_clean/before.sql.gz, then the
-TOC entries of its table --table (default `leagues`) and of what belongs to it (its
-sequence, the sequence's OWNED BY, the column DEFAULT, setval, primary key, indexes: every
-entry named after the table) repeated --tables times under new names (leagues_1,
-leagues_2, ...), in pg_dump's order: each entry of the table for every copy, then the next
-(every CREATE TABLE, then every table's data, its COPY with the first row, ..., then every
-primary key). `--table polls` gives tables with a serial id: a sequence each.
+TOC entries of its table --table (default `leagues`) -- the table, its data and its primary
+key, or with --everything every entry named after the table (its sequence, the sequence's
+OWNED BY, the column DEFAULT, setval, other constraints, indexes) -- repeated --tables times
+under new names (leagues_1, leagues_2, ...), in pg_dump's order: each entry of the table for
+every copy, then the next (every CREATE TABLE, then every table's data, its COPY with the
+first row, ..., then every primary key). `--table polls --everything` gives tables with a
+serial id: a sequence each.
 
 Checks: the ingest ends by itself within its time bound, with exit 0, no sanitizer report
 and a peak resident memory (wait4's ru_maxrss of that process alone) under --max-rss-mb;
@@ -53,10 +54,14 @@ def sections(text):
     return parts[0], parts[1:]
 
 
-def owned(sections_, table):
+def owned(sections_, table, everything=True):
     """The sections of TOC entries named after TABLE: the table, its data, and the entries
-    pg_dump names `TABLE_...` or `TABLE ...` (sequence, default, constraints, indexes)."""
-    name = re.compile(r"(?m)^-- (?:Data for )?Name: " + re.escape(table) + r"(?:[ _;])")
+    pg_dump names `TABLE_...` or `TABLE ...` (sequence, default, constraints, indexes); or,
+    without `everything`, the table, its data and its primary key."""
+    t = re.escape(table)
+    name = re.compile(r"(?m)^-- (?:Data for )?Name: " + t + r"(?:[ _;])" if everything else
+                      r"(?m)^-- (?:Data for )?Name: " + t + r"(?:; Type: TABLE(?: DATA)?;| " + t +
+                      r"_pkey; Type: CONSTRAINT;)")
     found = [s for s in sections_ if name.search(s)]
     if not any(re.search(r"(?m)^-- Name: " + re.escape(table) + "; Type: TABLE;", s)
                for s in found):
@@ -74,12 +79,12 @@ def first_row_only(section):
     return "".join(lines[:copy + 2] + lines[end:])
 
 
-def make_dump(path, fixtures, n, table):
+def make_dump(path, fixtures, n, table, everything):
     with gzip.open(Path(fixtures) / SOUND, "rt") as f:
         text = f.read()
     preamble, entries = sections(text)
     parts = [first_row_only(s) if "; Type: TABLE DATA;" in s else s
-             for s in owned(entries, table)]
+             for s in owned(entries, table, everything)]
     # Every name that starts with the table's: leagues, leagues_pkey, polls_id_seq.
     own = re.compile(r"\b" + re.escape(table) + r"(?![A-Za-z0-9])")
 
@@ -97,9 +102,10 @@ def make_dump(path, fixtures, n, table):
         out.write(text[text.index("-- Completed on"):])
 
 
-def sequences_per_table(table, fixtures):
+def sequences_per_table(table, fixtures, everything):
     with gzip.open(Path(fixtures) / SOUND, "rt") as f:
-        return sum("; Type: SEQUENCE;" in s for s in owned(sections(f.read())[1], table))
+        return sum("; Type: SEQUENCE;" in s for s in owned(sections(f.read())[1], table,
+                                                             everything))
 
 
 def query(exe, store, sql):
@@ -129,7 +135,9 @@ def main():
     ap.add_argument("--fixtures", required=True)
     ap.add_argument("--tables", type=int, default=100_000)
     ap.add_argument("--table", default="leagues",
-                    help="the fixture's table to repeat, with what is named after it")
+                    help="the fixture's table to repeat")
+    ap.add_argument("--everything", action="store_true",
+                    help="with every entry named after the table, not only its primary key")
     ap.add_argument("--max-rss-mb", type=float, default=300)
     ap.add_argument("--max-seconds", type=float, default=900)
     ap.add_argument("--keep", help="make the dump in this folder and keep it")
@@ -149,7 +157,7 @@ def main():
         folder = Path(a.keep) if a.keep else tmp
         dump = folder / f"tables_{a.tables}.sql"
         t0 = time.monotonic()
-        make_dump(dump, a.fixtures, a.tables, a.table)
+        make_dump(dump, a.fixtures, a.tables, a.table, a.everything)
         print(f"made {dump.name}: {dump.stat().st_size} bytes in {time.monotonic() - t0:.1f} s")
         store = tmp / "facts.db"
         rc, _, err, rss, cpu, wall = measure([exe, "ingest", "--store", str(store), str(dump)],
@@ -170,7 +178,7 @@ def main():
             if keys != [n]:
                 failures.append(f"db_constraint holds {keys} primary keys, expected {n}")
             # Each serial id's sequence, owned by its column, with its setval.
-            per = sequences_per_table(a.table, a.fixtures)
+            per = sequences_per_table(a.table, a.fixtures, a.everything)
             seqs = query(exe, store, "SELECT count(*), count(owned_by_table), "
                          "count(last_value), count(DISTINCT name) FROM db_sequence")
             want = f"{per * a.tables},{per * a.tables},{per * a.tables},{per * a.tables}"
@@ -182,7 +190,7 @@ def main():
                 failures.append(f"table_stats holds {stats} (tables, rows), expected {n},{n}")
         if a.slope_from is not None:
             small = folder / f"tables_{a.slope_from}.sql"
-            make_dump(small, a.fixtures, a.slope_from, a.table)
+            make_dump(small, a.fixtures, a.slope_from, a.table, a.everything)
             store2 = tmp / "facts_small.db"
             rc2, _, err2, rss2, cpu2, _ = measure(
                 [exe, "ingest", "--store", str(store2), str(small)], a.max_seconds)
@@ -200,7 +208,7 @@ def main():
             # by a subquery over a view is quadratic in the number of tables.
             case = tmp / "case"
             case.mkdir()
-            make_dump(case / "dump.sql", a.fixtures, a.investigate_tables, a.table)
+            make_dump(case / "dump.sql", a.fixtures, a.investigate_tables, a.table, a.everything)
             rc3, out3, err3, rss3, cpu3, wall3 = measure(
                 [exe, "investigate", str(case), "--store", str(tmp / "case.db"), "--format",
                  "json", "--fail-on", "never"], a.max_investigate_seconds)
