@@ -94,21 +94,21 @@ void place_log_events(store::Store& store, const AnalyzeOptions& options,
            .step()) {
     return;
   }
+  store::Statement analysing = store.prepare("UPDATE subject SET analysing = (id = ?1)");
+  store::Statement visible = store.prepare(
+      "INSERT OR IGNORE INTO log_event_elsewhere(event_id, subject_id) "
+      "SELECT n.id, ?1 FROM log_missing_object n "
+      " WHERE n.database_name IS NULL AND n.table_name IS NOT NULL "
+      "   AND CASE n.what WHEN 'relation' THEN "
+      "         EXISTS (SELECT 1 FROM current_relation c WHERE c.name = n.table_name "
+      "                    AND c.schema_name = coalesce(n.schema_name, ?2)) "
+      "       ELSE EXISTS (SELECT 1 FROM current_column c WHERE c.name = n.column_name "
+      "                       AND c.table_name = n.table_name "
+      "                       AND c.schema_name = coalesce(n.schema_name, ?2)) END");
   for (const Subject& subject : subjects) {
-    store.prepare("UPDATE subject SET analysing = (id = ?1)").run(subject.id);
+    analysing.run(subject.id);
     DeriveSummary derived = derive(store, options.derive, &subject);
-    store
-        .prepare(
-            "INSERT OR IGNORE INTO log_event_elsewhere(event_id, subject_id) "
-            "SELECT n.id, ?1 FROM log_missing_object n "
-            " WHERE n.database_name IS NULL AND n.table_name IS NOT NULL "
-            "   AND CASE n.what WHEN 'relation' THEN "
-            "         EXISTS (SELECT 1 FROM current_relation c WHERE c.name = n.table_name "
-            "                    AND c.schema_name = coalesce(n.schema_name, ?2)) "
-            "       ELSE EXISTS (SELECT 1 FROM current_column c WHERE c.name = n.column_name "
-            "                       AND c.table_name = n.table_name "
-            "                       AND c.schema_name = coalesce(n.schema_name, ?2)) END")
-        .run(subject.id, derived.default_schema);
+    visible.run(subject.id, derived.default_schema);
   }
   // Found in every database: it may have come from any of them.
   store.exec(
