@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <concepts>
+#include <cstring>
 #include <limits>
 #include <stdexcept>
 
@@ -34,10 +35,63 @@ Fact with_db(Fact f, const store::OptText& db) {
 // none); a text that is mostly the same as another (a column's table name) as 0 when it is.
 // Each kind of object lists its fields once (fields() below), for the Packer and the
 // Unpacker alike, so that the two cannot disagree on their order.
+//
+// The texts of an object's key (Shelf::Key) come first, as they are. Every other text is a
+// word: the object's key texts in it replaced by the bytes 1, 2 and 3 (byte 4 escapes those
+// bytes where the text has them), then its number in the shelf's Words when there is room
+// (2 × number), else the bytes (2 × length + 1, then them).
+
+using Key = std::array<std::string_view, 3>;
+constexpr char k_escape = 4;
+
+// `text` with the key texts in it replaced by their markers, into `out`.
+void mark_keys(std::string_view text, const Key& key, std::string& out) {
+  out.clear();
+  for (size_t i = 0; i < text.size();) {
+    size_t best = key.size();
+    size_t best_len = 0;
+    for (size_t k = 0; k < key.size(); ++k) {
+      const auto& name = key[k];
+      if (name.size() > best_len && name.size() <= text.size() - i && text[i] == name[0] &&
+          text.compare(i, name.size(), name) == 0) {
+        best = k;
+        best_len = name.size();
+      }
+    }
+    if (best_len > 0) {
+      out.push_back(static_cast<char>(1 + best));
+      i += best_len;
+      continue;
+    }
+    char c = text[i++];
+    if (c >= 1 && c <= k_escape) {
+      out.push_back(k_escape);
+    }
+    out.push_back(c);
+  }
+}
+
+// The text mark_keys() made `marked` from.
+void unmark_keys(std::string_view marked, const Key& key, std::string& out) {
+  out.clear();
+  for (size_t i = 0; i < marked.size(); ++i) {
+    char c = marked[i];
+    if (c >= 1 && c < k_escape) {
+      out.append(key[static_cast<size_t>(c - 1)]);
+    } else if (c == k_escape) {
+      if (++i == marked.size()) {
+        throw std::logic_error("catalog: a damaged encoding");
+      }
+      out.push_back(marked[i]);
+    } else {
+      out.push_back(c);
+    }
+  }
+}
 
 class Packer {
  public:
-  explicit Packer(std::string& out) : m_out(out) {}
+  Packer(std::string& out, Words& words, Key key) : m_out(out), m_words(words), m_key(key) {}
   void uint(uint64_t v) {
     while (v >= 0x80) {
       m_out.push_back(static_cast<char>((v & 0x7f) | 0x80));
@@ -97,17 +151,44 @@ class Packer {
   void opt_texts(const std::optional<std::vector<std::string>>& v) {
     m_out.push_back(v ? 1 : 0);
     if (v) {
-      list(*v, [&](const std::string& s) { text(s); });
+      list(*v, [&](const std::string& s) { word(s); });
+    }
+  }
+  void word(std::string_view s) {
+    mark_keys(s, m_key, m_marked);
+    if (auto n = m_words.intern(m_marked)) {
+      uint(uint64_t{*n} << 1);
+    } else {
+      uint((uint64_t{m_marked.size()} << 1) | 1);
+      m_out.append(m_marked);
+    }
+  }
+  void opt_word(const store::OptText& s) {
+    m_out.push_back(s ? 1 : 0);
+    if (s) {
+      word(*s);
+    }
+  }
+  // A number near another (a column's line near its table's), as the difference.
+  void opt_int_near(const store::OptInt& v, const store::OptInt& near) {
+    m_out.push_back(v ? 1 : 0);
+    if (v) {
+      uint64_t d = static_cast<uint64_t>(*v) - static_cast<uint64_t>(near.value_or(0));
+      sint(static_cast<int64_t>(d));
     }
   }
 
  private:
   std::string& m_out;
+  Words& m_words;
+  Key m_key;
+  std::string m_marked;
 };
 
 class Unpacker {
  public:
-  explicit Unpacker(std::string_view in) : m_in(in) {}
+  explicit Unpacker(std::string_view in, const Words* words = nullptr, Key key = {})
+      : m_in(in), m_words(words), m_key(key) {}
   uint64_t uint() {
     uint64_t v = 0;
     for (int shift = 0; shift < 64; shift += 7) {
@@ -175,7 +256,34 @@ class Unpacker {
       v.reset();
     } else {
       v.emplace();
-      list(*v, [&](std::string& s) { text(s); });
+      list(*v, [&](std::string& s) { word(s); });
+    }
+  }
+  void word(std::string& s) {
+    uint64_t n = uint();
+    if (n & 1) {
+      unmark_keys(take(n >> 1), m_key, s);
+    } else if (m_words == nullptr || (n >> 1) > std::numeric_limits<uint32_t>::max()) {
+      throw std::logic_error("catalog: a damaged encoding");
+    } else {
+      unmark_keys(m_words->at(static_cast<uint32_t>(n >> 1)), m_key, s);
+    }
+  }
+  void opt_word(store::OptText& s) {
+    if (byte() == 0) {
+      s.reset();
+    } else {
+      s.emplace();
+      word(*s);
+    }
+  }
+  void opt_int_near(store::OptInt& v, const store::OptInt& near) {
+    if (byte() == 0) {
+      v.reset();
+    } else {
+      int64_t d = 0;
+      sint(d);
+      v = static_cast<int64_t>(static_cast<uint64_t>(d) + static_cast<uint64_t>(near.value_or(0)));
     }
   }
 
@@ -196,6 +304,8 @@ class Unpacker {
   }
   std::string_view m_in;
   size_t m_pos = 0;
+  const Words* m_words;
+  Key m_key;
 };
 
 // A field added to one of these facts must be added to its list below, or the catalog drops
@@ -215,35 +325,35 @@ void fields(V& v, R& r) {
   auto& f = r.fact;
   v.text(f.schema_name);
   v.text(f.name);
-  v.text(f.kind);
-  v.text(f.persistence);
+  v.word(f.kind);
+  v.word(f.persistence);
   v.opt_int(f.line);
-  v.opt_text(f.db);
-  v.opt_text(f.parent_schema);
-  v.opt_text(f.parent_name);
-  v.opt_text(f.partition_bound);
-  v.opt_text(f.partition_key);
-  v.opt_text(f.inherits);
-  v.opt_text(f.definition);
+  v.opt_word(f.db);
+  v.opt_word(f.parent_schema);
+  v.opt_word(f.parent_name);
+  v.opt_word(f.partition_bound);
+  v.opt_word(f.partition_key);
+  v.opt_word(f.inherits);
+  v.opt_word(f.definition);
   v.list(r.parents, [&](auto& p) {
-    v.text(p.first);
-    v.text(p.second);
+    v.word(p.first);
+    v.word(p.second);
   });
   v.list(r.columns, [&](auto& c) {
-    v.text(c.name);
-    v.opt_int(c.line);
+    v.word(c.name);
+    v.opt_int_near(c.line, f.line);
     v.opt_text_like(c.db, f.db);
     v.text_like(c.schema_name, f.schema_name);
     v.text_like(c.table_name, f.name);
     v.sint(c.ordinal);
-    v.text(c.type);
+    v.word(c.type);
     v.bits(c.not_null, c.is_serial, c.inherited);
-    v.opt_text(c.default_expr);
-    v.opt_text(c.identity);
-    v.opt_text(c.generated);
-    v.opt_text(c.generated_expr);
-    v.opt_text(c.serial_sequence);
-    v.opt_text(c.collation);
+    v.opt_word(c.default_expr);
+    v.opt_word(c.identity);
+    v.opt_word(c.generated);
+    v.opt_word(c.generated_expr);
+    v.opt_word(c.serial_sequence);
+    v.opt_word(c.collation);
   });
 }
 
@@ -254,16 +364,16 @@ void fields(V& v, C& c) {
   v.text(c.table_name);
   v.text(c.name);
   v.opt_int(c.line);
-  v.opt_text(c.db);
-  v.text(c.kind);
-  v.opt_text(c.columns);
-  v.opt_text(c.ref_schema);
-  v.opt_text(c.ref_table);
-  v.opt_text(c.ref_columns);
-  v.opt_text(c.on_update);
-  v.opt_text(c.on_delete);
+  v.opt_word(c.db);
+  v.word(c.kind);
+  v.opt_word(c.columns);
+  v.opt_word(c.ref_schema);
+  v.opt_word(c.ref_table);
+  v.opt_word(c.ref_columns);
+  v.opt_word(c.on_update);
+  v.opt_word(c.on_delete);
   v.bits(c.deferrable, c.validated, c.inherited);
-  v.opt_text(c.definition);
+  v.opt_word(c.definition);
 }
 
 template <typename V, typename M>
@@ -274,15 +384,15 @@ void fields(V& v, M& m) {
   v.text(i.name);
   v.text(i.table_name);
   v.opt_int(i.line);
-  v.opt_text(i.db);
+  v.opt_word(i.db);
   bool unused = false;
   v.bits(i.is_unique, i.is_primary, unused);
-  v.text(i.method);
-  v.text(i.columns);
-  v.opt_text(i.include_columns);
-  v.opt_text(i.predicate);
-  v.opt_text(i.constraint_name);
-  v.text(i.definition);
+  v.word(i.method);
+  v.word(i.columns);
+  v.opt_word(i.include_columns);
+  v.opt_word(i.predicate);
+  v.opt_word(i.constraint_name);
+  v.word(i.definition);
   v.opt_texts(m.colnames);
 }
 
@@ -292,8 +402,8 @@ void fields(V& v, S& s) {
   v.text(s.schema_name);
   v.text(s.name);
   v.opt_int(s.line);
-  v.opt_text(s.db);
-  v.opt_text(s.data_type);
+  v.opt_word(s.db);
+  v.opt_word(s.data_type);
   v.opt_int(s.start_value);
   v.opt_int(s.increment);
   v.opt_int(s.min_value);
@@ -301,9 +411,9 @@ void fields(V& v, S& s) {
   v.opt_int(s.cache);
   bool unused = false;
   v.bits(s.cycle, s.identity, unused);
-  v.opt_text(s.owned_by_schema);
-  v.opt_text(s.owned_by_table);
-  v.opt_text(s.owned_by_column);
+  v.opt_word(s.owned_by_schema);
+  v.opt_word(s.owned_by_table);
+  v.opt_word(s.owned_by_column);
   v.opt_int(s.last_value);
   v.opt_int(s.is_called);
 }
@@ -332,12 +442,12 @@ constexpr size_t k_key_texts<store::SequenceFact> = 2;
 
 template <typename T>
 struct Codec {
-  static void encode(const T& obj, std::string& out) {
-    Packer p(out);
+  static void encode(const T& obj, std::string& out, Words& words) {
+    Packer p(out, words, key(obj));
     fields(p, obj);
   }
-  static void decode(std::string_view in, T& obj) {
-    Unpacker u(in);
+  static void decode(std::string_view in, T& obj, const Words& words) {
+    Unpacker u(in, &words, packed_key(in));
     fields(u, obj);
   }
   static typename Shelf<T>::Key key(const T& obj) { return key_of(obj); }
@@ -355,7 +465,7 @@ struct Codec {
 // Shelf
 
 template <typename T>
-Shelf<T>::Shelf(const Shelf& other) : m_packed(other.m_packed) {
+Shelf<T>::Shelf(const Shelf& other) : m_packed(other.m_packed), m_words(other.m_words) {
   for (const auto& [i, obj] : other.m_hot) {
     m_hot.emplace(i, std::make_unique<T>(*obj));
   }
@@ -372,7 +482,7 @@ Shelf<T>& Shelf<T>::operator=(const Shelf& other) {
 
 template <typename T>
 T& Shelf<T>::add(T obj) {
-  m_packed.emplace_back();
+  m_packed.add();
   auto& slot = m_hot[m_packed.size() - 1];
   slot = std::make_unique<T>(std::move(obj));
   return *slot;
@@ -383,8 +493,8 @@ T& Shelf<T>::at(size_t i) {
   auto& slot = m_hot[i];
   if (!slot) {
     slot = std::make_unique<T>();
-    Codec<T>::decode(m_packed[i], *slot);
-    std::string().swap(m_packed[i]);
+    Codec<T>::decode(m_packed.at(i), *slot, m_words);
+    m_packed.drop(i);
   }
   return *slot;
 }
@@ -394,7 +504,7 @@ const T& Shelf<T>::view(size_t i, T& scratch) const {
   if (auto it = m_hot.find(i); it != m_hot.end()) {
     return *it->second;
   }
-  Codec<T>::decode(m_packed[i], scratch);
+  Codec<T>::decode(m_packed.at(i), scratch, m_words);
   return scratch;
 }
 
@@ -403,16 +513,16 @@ typename Shelf<T>::Key Shelf<T>::key(size_t i) const {
   if (auto it = m_hot.find(i); it != m_hot.end()) {
     return Codec<T>::key(*it->second);
   }
-  return Codec<T>::packed_key(m_packed[i]);
+  return Codec<T>::packed_key(m_packed.at(i));
 }
 
 template <typename T>
 void Shelf<T>::settle() {
+  std::string packed;
   for (auto& [i, obj] : m_hot) {
-    std::string packed;
-    Codec<T>::encode(*obj, packed);
-    packed.shrink_to_fit();
-    m_packed[i] = std::move(packed);
+    packed.clear();
+    Codec<T>::encode(*obj, packed, m_words);
+    m_packed.put(i, packed);
   }
   m_hot.clear();
 }
@@ -430,20 +540,19 @@ std::vector<size_t> Shelf<T>::erase_if(const std::function<bool(const Key&)>& ma
   if (gone.empty()) {
     return gone;
   }
-  std::deque<std::string> kept;
   std::unordered_map<size_t, std::unique_ptr<T>> hot;
   auto next = gone.begin();
-  for (size_t i = 0; i < m_packed.size(); ++i) {
+  for (size_t i = 0, kept = 0; i < m_packed.size(); ++i) {
     if (next != gone.end() && *next == i) {
       ++next;
       continue;
     }
     if (auto it = m_hot.find(i); it != m_hot.end()) {
-      hot.emplace(kept.size(), std::move(it->second));
+      hot.emplace(kept, std::move(it->second));
     }
-    kept.push_back(std::move(m_packed[i]));
+    ++kept;
   }
-  m_packed = std::move(kept);
+  m_packed.erase(gone);
   m_hot = std::move(hot);
   return gone;
 }
@@ -469,18 +578,20 @@ void Shelf<T>::for_each(const std::function<void(const T&)>& fn) const {
 
 template <typename T>
 void Shelf<T>::update_each(const std::function<void(T&)>& fn) {
+  std::string packed;
   for (size_t i = 0; i < m_packed.size(); ++i) {
     if (auto it = m_hot.find(i); it != m_hot.end()) {
       fn(*it->second);
       continue;
     }
     T obj;
-    Codec<T>::decode(m_packed[i], obj);
+    Codec<T>::decode(m_packed.at(i), obj, m_words);
     fn(obj);
-    std::string packed;
-    Codec<T>::encode(obj, packed);
-    packed.shrink_to_fit();
-    m_packed[i] = std::move(packed);
+    packed.clear();
+    Codec<T>::encode(obj, packed, m_words);
+    if (packed != m_packed.at(i)) {
+      m_packed.put(i, packed);
+    }
   }
 }
 
@@ -542,6 +653,171 @@ std::optional<size_t> HashIndex::find(uint64_t hash, const std::function<bool(si
     }
   }
   return std::nullopt;
+}
+
+// ---------------------------------------------------------------------------------------
+// Arena
+
+namespace {
+constexpr size_t k_first_chunk = size_t{4} << 10;
+constexpr size_t k_chunk = size_t{4} << 20;
+}  // namespace
+
+Arena::Arena(const Arena& other) {
+  m_at.reserve(other.m_at.size());
+  for (size_t i = 0; i < other.m_at.size(); ++i) {
+    m_at.push_back(k_none);
+    if (other.m_at[i] != k_none) {
+      put(i, other.at(i));
+    }
+  }
+}
+
+Arena& Arena::operator=(const Arena& other) {
+  if (this != &other) {
+    Arena copy(other);
+    *this = std::move(copy);
+  }
+  return *this;
+}
+
+std::pair<size_t, size_t> Arena::header(const char* item) {
+  uint64_t n = 0;
+  for (size_t i = 0, shift = 0;; ++i, shift += 7) {
+    auto b = static_cast<unsigned char>(item[i]);
+    n |= static_cast<uint64_t>(b & 0x7f) << shift;
+    if ((b & 0x80) == 0) {
+      return {i + 1, n};
+    }
+  }
+}
+
+const char* Arena::item(uint64_t loc) const {
+  return m_chunks[loc >> 32].bytes.get() + (loc & 0xffffffff);
+}
+
+std::string_view Arena::at(size_t i) const {
+  if (m_at[i] == k_none) {
+    return {};
+  }
+  const char* it = item(m_at[i]);
+  auto [header_size, size] = header(it);
+  return {it + header_size, size};
+}
+
+void Arena::put(size_t i, std::string_view bytes) {
+  drop(i);
+  char header[10];
+  size_t header_size = 0;
+  for (uint64_t v = bytes.size();; v >>= 7) {
+    header[header_size++] = static_cast<char>((v & 0x7f) | (v >= 0x80 ? 0x80 : 0));
+    if (v < 0x80) {
+      break;
+    }
+  }
+  size_t size = header_size + bytes.size();
+  if (m_chunks.empty() || m_chunks.back().capacity - m_used < size) {
+    size_t capacity =
+        m_chunks.empty() ? k_first_chunk : std::min(k_chunk, m_chunks.back().capacity * 2);
+    capacity = std::max(capacity, size);
+    if (capacity > std::numeric_limits<uint32_t>::max() ||
+        m_chunks.size() >= std::numeric_limits<uint32_t>::max()) {
+      throw std::length_error("catalog: an object of 4 GiB");
+    }
+    m_chunks.push_back({std::make_unique<char[]>(capacity), capacity});
+    m_used = 0;
+  }
+  char* at = m_chunks.back().bytes.get() + m_used;
+  std::memcpy(at, header, header_size);
+  if (!bytes.empty()) {
+    std::memcpy(at + header_size, bytes.data(), bytes.size());
+  }
+  m_at[i] = (static_cast<uint64_t>(m_chunks.size() - 1) << 32) | m_used;
+  m_used += size;
+  m_live += size;
+  if (m_dead > m_live / 4 && m_dead > k_first_chunk) {
+    compact();
+  }
+}
+
+void Arena::drop(size_t i) {
+  if (m_at[i] != k_none) {
+    auto [header_size, size] = header(item(m_at[i]));
+    m_live -= header_size + size;
+    m_dead += header_size + size;
+    m_at[i] = k_none;
+  }
+}
+
+void Arena::erase(const std::vector<size_t>& gone) {
+  auto next = gone.begin();
+  size_t kept = 0;
+  for (size_t i = 0; i < m_at.size(); ++i) {
+    if (next != gone.end() && *next == i) {
+      drop(i);
+      ++next;
+      continue;
+    }
+    m_at[kept++] = m_at[i];
+  }
+  m_at.resize(kept);
+}
+
+void Arena::compact() {
+  // The items in the order they lie, each moved down to the first place it fits: never past
+  // where it is, so that moving one never overwrites one not yet moved.
+  std::vector<std::pair<uint64_t, size_t>> order;
+  order.reserve(m_at.size());
+  for (size_t i = 0; i < m_at.size(); ++i) {
+    if (m_at[i] != k_none) {
+      order.emplace_back(m_at[i], i);
+    }
+  }
+  std::sort(order.begin(), order.end());
+  size_t chunk = 0;
+  size_t used = 0;
+  for (const auto& [loc, i] : order) {
+    const char* from = item(loc);
+    auto [header_size, payload] = header(from);
+    size_t size = header_size + payload;
+    while (m_chunks[chunk].capacity - used < size) {
+      if (++chunk > (loc >> 32)) {
+        throw std::logic_error("catalog: an arena compacted past its items");
+      }
+      used = 0;
+    }
+    std::memmove(m_chunks[chunk].bytes.get() + used, from, size);
+    m_at[i] = (static_cast<uint64_t>(chunk) << 32) | used;
+    used += size;
+  }
+  if (!m_chunks.empty()) {
+    m_chunks.resize(chunk + 1);
+  }
+  m_used = used;
+  m_dead = 0;
+}
+
+// ---------------------------------------------------------------------------------------
+// Words
+
+std::optional<uint32_t> Words::intern(std::string_view text) {
+  uint64_t hash = std::hash<std::string_view>{}(text);
+  if (auto at = m_at.find(hash, [&](size_t n) { return m_texts[n] == text; })) {
+    return static_cast<uint32_t>(*at);
+  }
+  if (m_texts.size() >= k_max) {
+    return std::nullopt;
+  }
+  m_texts.emplace_back(text);
+  m_at.insert(hash, m_texts.size() - 1);
+  return static_cast<uint32_t>(m_texts.size() - 1);
+}
+
+std::string_view Words::at(uint32_t n) const {
+  if (n >= m_texts.size()) {
+    throw std::logic_error("catalog: a damaged encoding");
+  }
+  return m_texts[n];
 }
 
 // ---------------------------------------------------------------------------------------

@@ -13,7 +13,6 @@
 
 #include <array>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -47,6 +46,83 @@ struct RelationModel {
 struct IndexModel {
   store::IndexFact fact;
   std::optional<std::vector<std::string>> colnames;
+};
+
+// Positions by the hash of a key, for a set that is only added to (and rebuilt after a
+// change): 8-byte slots (the hash folded to 32 bits, which `find` checks before it asks
+// `fn`, and the position), 4/3 to 8/3 of them a position.
+class HashIndex {
+ public:
+  void clear();
+  void insert(uint64_t hash, size_t at);
+  // Calls `fn` with the positions of `hash` until it returns true; that position, or none.
+  std::optional<size_t> find(uint64_t hash, const std::function<bool(size_t)>& fn) const;
+
+ private:
+  struct Slot {
+    uint32_t hash = 0;
+    uint32_t at = 0;  // position + 1; 0 for an empty slot
+  };
+  static uint32_t fold(uint64_t hash);
+  void place(Slot slot);
+  std::vector<Slot> m_slots;
+  size_t m_count = 0;
+};
+
+// Texts that many objects share, each kept once and referred to by its number: types, column
+// names, and definitions with the object's own names taken out (`CREATE INDEX \2 ON \1.\3
+// USING btree (id)` is the same for every table). Bounded: when full, texts stay in the
+// objects that hold them.
+class Words {
+ public:
+  static constexpr size_t k_max = size_t{1} << 16;
+  // The number of `text`, added when new; none when full.
+  std::optional<uint32_t> intern(std::string_view text);
+  std::string_view at(uint32_t n) const;
+
+ private:
+  std::vector<std::string> m_texts;
+  HashIndex m_at;
+};
+
+// Encodings one after another in chunks, each a varint length and the bytes: a byte or two a
+// object where a std::string costs 32 and the allocator's own. Replacing or dropping one leaves
+// its bytes dead; when they are a quarter of the live ones, the live ones are moved down in
+// place (the views handed out before are then no longer valid).
+class Arena {
+ public:
+  Arena() = default;
+  Arena(const Arena& other);
+  Arena& operator=(const Arena& other);
+  Arena(Arena&&) = default;
+  Arena& operator=(Arena&&) = default;
+
+  size_t size() const { return m_at.size(); }
+  bool empty() const { return m_at.empty(); }
+  // A new position, holding nothing.
+  void add() { m_at.push_back(k_none); }
+  // The bytes at `i`, empty when it holds nothing.
+  std::string_view at(size_t i) const;
+  void put(size_t i, std::string_view bytes);
+  void drop(size_t i);
+  // Removes the positions in `gone` (ascending); those after them move down.
+  void erase(const std::vector<size_t>& gone);
+
+ private:
+  static constexpr uint64_t k_none = ~uint64_t{0};
+  struct Chunk {
+    std::unique_ptr<char[]> bytes;
+    size_t capacity = 0;
+  };
+  // The size of an item's length header, and the length.
+  static std::pair<size_t, size_t> header(const char* item);
+  const char* item(uint64_t loc) const;
+  void compact();
+  std::vector<uint64_t> m_at;  // chunk << 32 | offset, or k_none
+  std::vector<Chunk> m_chunks;
+  size_t m_used = 0;  // in the last chunk
+  size_t m_live = 0;  // bytes of the items held
+  size_t m_dead = 0;  // bytes of items replaced or dropped
 };
 
 // Objects of one kind in their order, kept encoded (Codec<T> in catalog.cpp) except those
@@ -86,29 +162,9 @@ class Shelf {
   std::vector<size_t> decoded() const;
 
  private:
-  std::deque<std::string> m_packed;                      // "" while decoded
+  Arena m_packed;                                        // nothing while decoded
   std::unordered_map<size_t, std::unique_ptr<T>> m_hot;  // decoded, by position
-};
-
-// Positions by the hash of a key, for a set that is only added to (and rebuilt after a
-// change): 8-byte slots (the hash folded to 32 bits, which `find` checks before it asks
-// `fn`, and the position), 4/3 to 8/3 of them a position.
-class HashIndex {
- public:
-  void clear();
-  void insert(uint64_t hash, size_t at);
-  // Calls `fn` with the positions of `hash` until it returns true; that position, or none.
-  std::optional<size_t> find(uint64_t hash, const std::function<bool(size_t)>& fn) const;
-
- private:
-  struct Slot {
-    uint32_t hash = 0;
-    uint32_t at = 0;  // position + 1; 0 for an empty slot
-  };
-  static uint32_t fold(uint64_t hash);
-  void place(Slot slot);
-  std::vector<Slot> m_slots;
-  size_t m_count = 0;
+  Words m_words;                                         // texts the encodings share
 };
 
 class Catalog {

@@ -401,3 +401,142 @@ TEST_CASE("catalog: sequences come back whole, move and go with the table that o
   c.drop_schema("sales");
   CHECK(c.sequence({"sales", std::string(200, 's')}) == nullptr);
 }
+
+TEST_CASE(
+    "catalog: texts naming their object, or holding the marker bytes, come back as they were") {
+  // Encoded texts have the object's own names replaced by the bytes 1 to 3 (byte 4 escapes
+  // those where a text has them) and are shared between objects through a bounded table.
+  Catalog c;
+  const std::string marks("\x01\x02\x03\x04 x\x04\x01", 8);
+  store::IndexFact i;
+  i.schema_name = "s";
+  i.table_name = "t_t";
+  i.name = "t";  // a key text inside another
+  i.method = marks;
+  i.columns = "t_t, t, s.t_t, st, tt_t_";  // key texts next to each other and overlapping
+  i.definition = "CREATE INDEX t ON s.t_t USING btree (t_t)";
+  i.predicate = "";
+  i.include_columns = std::string("\0t\0", 3);
+  c.add_index(i);
+  store::ConstraintFact k;
+  k.schema_name = "a";
+  k.table_name = "";  // an empty key text is never a marker
+  k.name = "aa";
+  k.kind = "aaa";
+  k.definition = marks + "a";
+  c.add_constraint(k);
+  c.settle();
+  const store::IndexFact* gi = c.index({"s", "t"});
+  REQUIRE(gi != nullptr);
+  CHECK(gi->method == marks);
+  CHECK(gi->columns == i.columns);
+  CHECK(gi->definition == i.definition);
+  CHECK(gi->predicate == "");
+  CHECK(gi->include_columns == i.include_columns);
+  const store::ConstraintFact* gk = c.constraint("a", "", "aa");
+  REQUIRE(gk != nullptr);
+  CHECK(gk->kind == "aaa");
+  CHECK(gk->definition == marks + "a");
+
+  // Renamed, a relation keeps its texts as written (the old name in them), not the new name.
+  store::RelationFact t;
+  t.schema_name = "public";
+  t.name = "polls";
+  t.kind = "table";
+  t.definition = "polls public.polls";
+  RelationModel& polls = c.add_relation(t);
+  polls.columns.push_back(column("polls", "id", 1));
+  polls.columns.back().default_expr = "nextval('public.polls_id_seq'::regclass)";
+  c.settle();
+  c.rename_relation({"public", "polls"}, "ballots");
+  c.settle();
+  c.move_relation({"public", "ballots"}, "archive");
+  c.settle();
+  const RelationModel* ballots = c.relation({"archive", "ballots"});
+  REQUIRE(ballots != nullptr);
+  CHECK(ballots->fact.definition == "polls public.polls");
+  CHECK(ballots->columns.at(0).default_expr == "nextval('public.polls_id_seq'::regclass)");
+  CHECK(ballots->columns.at(0).table_name == "ballots");
+  CHECK(ballots->columns.at(0).schema_name == "archive");
+}
+
+TEST_CASE("catalog: more distinct texts than the shared table holds") {
+  Catalog c;
+  const size_t n = pgsql::Words::k_max + 1000;
+  auto type_of = [](size_t k) { return "numeric(" + std::to_string(k) + ")"; };
+  for (size_t k = 0; k < n; ++k) {
+    store::RelationFact t;
+    t.schema_name = "public";
+    t.name = "t" + std::to_string(k);
+    t.kind = "table";
+    RelationModel& r = c.add_relation(t);
+    r.columns.push_back(column(t.name, "v", 1));
+    r.columns.back().type = type_of(k);
+    r.columns.back().schema_name = "public";
+    if (k % 1000 == 0) {
+      c.settle();
+    }
+  }
+  c.settle();
+  size_t seen = 0;
+  c.for_each_relation([&](const RelationModel& r) {
+    REQUIRE(r.columns.size() == 1);
+    CHECK(r.fact.name == "t" + std::to_string(seen));
+    CHECK(r.columns[0].type == type_of(seen));
+    CHECK(r.columns[0].table_name == r.fact.name);
+    ++seen;
+  });
+  CHECK(seen == n);
+}
+
+TEST_CASE("catalog: objects changed over and over, some larger than a chunk, and copies") {
+  // Each change leaves the old encoding dead in its chunk until the live ones are moved down
+  // (a quarter dead): every object must come back as last set, in a copy made on the way
+  // too.
+  Catalog c;
+  const size_t n = 5000;
+  auto definition = [](size_t k, int round) {
+    size_t size = k == 7 ? (size_t{5} << 20) + static_cast<size_t>(round) : k % 300;
+    return std::string(size, static_cast<char>('a' + (k + static_cast<size_t>(round)) % 26));
+  };
+  for (size_t k = 0; k < n; ++k) {
+    store::RelationFact t;
+    t.schema_name = "public";
+    t.name = "v" + std::to_string(k);
+    t.kind = "view";
+    t.definition = definition(k, 0);
+    c.add_relation(t);
+  }
+  c.settle();
+  std::optional<Catalog> copy;
+  for (int round = 1; round <= 6; ++round) {
+    for (size_t k = static_cast<size_t>(round) % 2; k < n; k += 2) {
+      c.relation({"public", "v" + std::to_string(k)})->fact.definition = definition(k, round);
+    }
+    c.settle();
+    if (round == 3) {
+      copy.emplace(c);
+    }
+  }
+  c.drop_relation({"public", "v1"});
+  c.settle();
+  auto check = [&](const Catalog& cat, int last_round, bool dropped) {
+    size_t k = 0;
+    size_t seen = 0;
+    cat.for_each_relation([&](const RelationModel& r) {
+      if (dropped && k == 1) {
+        ++k;
+      }
+      // The last round that changed k: the last one of k's parity, else none.
+      int round = last_round - ((static_cast<size_t>(last_round) % 2 == k % 2) ? 0 : 1);
+      CHECK(r.fact.name == "v" + std::to_string(k));
+      CHECK(r.fact.definition == definition(k, round));
+      ++k;
+      ++seen;
+    });
+    CHECK(seen == (dropped ? n - 1 : n));
+  };
+  check(c, 6, true);
+  REQUIRE(copy.has_value());
+  check(*copy, 3, false);
+}
