@@ -118,6 +118,49 @@ void place_log_events(store::Store& store, const AnalyzeOptions& options,
   timing::phase("analyze: log entries placed");
 }
 
+// With several databases, an entry of a log that names none (an ETL's or an application's
+// log, a server log under the default prefix) is in the scope of each, so its finding comes
+// once per database. Where one database ties such a finding to a cause of its own (the table
+// the backup loop duplicated, the ids the ETL remapped, the drift behind a missing table),
+// the log was that database's: the copies that stand alone elsewhere (a cause of log
+// findings only) are removed, with their causes. A finding tied nowhere, or in several
+// databases, stays where it is. Returns how many causes went.
+int drop_lone_log_copies(store::Store& store) {
+  store.exec(
+      "CREATE TEMP TABLE IF NOT EXISTS lone_log_copy(id INTEGER PRIMARY KEY, cause_id INTEGER)");
+  store.exec("DELETE FROM lone_log_copy");
+  store.exec(R"(
+    WITH copy AS MATERIALIZED (
+      SELECT f.*, c.subject_id,
+             EXISTS (SELECT 1 FROM finding o
+                      WHERE o.cause_id = f.cause_id AND o.rule NOT LIKE 'log.%') AS tied
+        FROM finding f JOIN cause c ON c.id = f.cause_id
+       WHERE f.rule LIKE 'log.%')
+    INSERT INTO lone_log_copy(id, cause_id)
+    SELECT a.id, a.cause_id FROM copy a
+     WHERE NOT a.tied
+       AND EXISTS (SELECT 1 FROM copy b
+                    WHERE b.tied AND b.subject_id IS NOT a.subject_id AND b.rule = a.rule
+                      AND b.subject_schema IS a.subject_schema
+                      AND b.subject_table IS a.subject_table
+                      AND b.subject_column IS a.subject_column
+                      AND b.subject_index IS a.subject_index
+                      AND b.subject_constraint IS a.subject_constraint
+                      AND b.subject_migration IS a.subject_migration
+                      AND b.subject_row_id IS a.subject_row_id
+                      AND b.subject_value IS a.subject_value
+                      AND b.subject_suggested_value IS a.subject_suggested_value
+                      AND b.subject_database IS a.subject_database))");
+  store.exec("DELETE FROM finding WHERE id IN (SELECT id FROM lone_log_copy)");
+  const std::string empty =
+      "FROM cause WHERE id IN (SELECT cause_id FROM lone_log_copy) "
+      "AND NOT EXISTS (SELECT 1 FROM finding f WHERE f.cause_id = cause.id)";
+  auto causes = static_cast<int>(store.scalar_int("SELECT count(*) " + empty));
+  store.exec("DELETE " + empty);
+  timing::phase("analyze: lone log copies dropped");
+  return causes;
+}
+
 }  // namespace
 
 std::vector<Rule> all_rules(const AnalyzeOptions& options) {
@@ -181,6 +224,9 @@ AnalyzeSummary analyze(store::Store& store, const AnalyzeOptions& options) {
   }
 
   store::Store::Transaction tx(store);
+  if (several) {
+    summary.causes -= drop_lone_log_copies(store);
+  }
   store.exec("DELETE FROM analysis");
   store
       .prepare(

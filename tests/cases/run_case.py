@@ -3,9 +3,10 @@
 
 The findings must equal the expected ones exactly: rule and the subject keys (the nine of the
 contract, and `database`: null, or missing in the expectation, for one database), nothing
-missing and nothing extra (an extra finding fails as surely as a missing one). Where the
-expectation gives metrics (data.duplicate-rows: rows, distinct_rows), they must match too;
-where it names the finding another belongs with ("same_cause_as"), both are in one cause.
+missing, nothing extra (an extra finding fails as surely as a missing one) and nothing twice.
+Where the expectation gives metrics (data.duplicate-rows: rows, distinct_rows), they must
+match too; where it names the finding another belongs with ("same_cause_as"), both are in
+one cause.
 The case folder is not written: the fact store goes to a temporary folder. With
 `--without NAME`, the case is investigated from a copy that lacks that file or folder (e.g.
 `sqlmigrate`: the same findings must come from the migration .py files alone). With
@@ -104,6 +105,9 @@ def main():
             failures.append(f"{f['id']}: not attached to a cause")
         if not f.get("evidence"):
             failures.append(f"{f['id']} {f['rule']}: no evidence")
+        if key(f) in got_keys:
+            # the same finding twice (e.g. once per database, when nothing tells them apart)
+            failures.append(f"twice:   {show(key(f))}  -- {got_keys[key(f)]['id']} and {f['id']}")
         got_keys[key(f)] = f
     for k in sorted(set(expected_keys) - set(got_keys)):
         failures.append("missing: " + show(k))
