@@ -243,8 +243,12 @@ struct Verdict {
 };
 
 Verdict weigh(const Group& a, const Group& b) {
-  // Sequences and tables of two databases (of one pg_dumpall) say nothing of each other.
-  bool same_db = a.members.front()->db == b.members.front()->db;
+  // Sequences and tables of two databases (of one pg_dumpall) say nothing of each other; a
+  // dump that names no database (pg_dump's) grouped with a database of a pg_dumpall is that
+  // database (derive_subjects put them together).
+  const auto& da = a.members.front()->db;
+  const auto& db = b.members.front()->db;
+  bool same_db = da == db || !da || !db;
   Tally seq = same_db ? tally(a.sequences, b.sequences) : Tally{};
   Tally ids = same_db ? tally(a.max_ids, b.max_ids) : Tally{};
   // To the second: an archive's creation time names no zone, a plain dump's does.

@@ -119,12 +119,16 @@ void place_log_events(store::Store& store, const AnalyzeOptions& options,
 }
 
 // With several databases, an entry of a log that names none (an ETL's or an application's
-// log, a server log under the default prefix) is in the scope of each, so its finding comes
-// once per database. Where one database ties such a finding to a cause of its own (the table
-// the backup loop duplicated, the ids the ETL remapped, the drift behind a missing table),
-// the log was that database's: the copies that stand alone elsewhere (a cause of log
-// findings only) are removed, with their causes. A finding tied nowhere, or in several
-// databases, stays where it is. Returns how many causes went.
+// log) is in the scope of each, so an ETL failure or a batch loop it shows is found once per
+// database, from the same entries. Where one database ties such a finding to a finding of its
+// own (the ids the ETL remapped, the table the loop duplicated), the log was of that
+// database's job: the copies that stand alone elsewhere (a cause of log findings only) are
+// removed, with their causes. Copies are findings of the same rule, subject (but for the
+// database each was found in), metrics and evidence: the same entries. A finding tied
+// nowhere, or in several databases, stays in each. Errors about missing objects are left as
+// they are: whether an entry that names no database came from one is what the object's
+// presence tells (place_log_events), and each database lacking it may have logged some.
+// Returns how many causes went.
 int drop_lone_log_copies(store::Store& store) {
   store.exec(
       "CREATE TEMP TABLE IF NOT EXISTS lone_log_copy(id INTEGER PRIMARY KEY, cause_id INTEGER)");
@@ -135,7 +139,7 @@ int drop_lone_log_copies(store::Store& store) {
              EXISTS (SELECT 1 FROM finding o
                       WHERE o.cause_id = f.cause_id AND o.rule NOT LIKE 'log.%') AS tied
         FROM finding f JOIN cause c ON c.id = f.cause_id
-       WHERE f.rule LIKE 'log.%')
+       WHERE f.rule IN ('log.etl-failure', 'log.repeated-batch'))
     INSERT INTO lone_log_copy(id, cause_id)
     SELECT a.id, a.cause_id FROM copy a
      WHERE NOT a.tied
@@ -150,7 +154,7 @@ int drop_lone_log_copies(store::Store& store) {
                       AND b.subject_row_id IS a.subject_row_id
                       AND b.subject_value IS a.subject_value
                       AND b.subject_suggested_value IS a.subject_suggested_value
-                      AND b.subject_database IS a.subject_database))");
+                      AND b.metrics IS a.metrics AND b.evidence IS a.evidence))");
   store.exec("DELETE FROM finding WHERE id IN (SELECT id FROM lone_log_copy)");
   const std::string empty =
       "FROM cause WHERE id IN (SELECT cause_id FROM lone_log_copy) "
