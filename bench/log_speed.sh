@@ -14,6 +14,8 @@
 # Then measures on each file:
 #   wc -l                                 the floor: reading the lines
 #   dbautopsy ingest (into a fresh store)   time and peak RSS (/usr/bin/time -v)
+#   dbautopsy investigate                 the whole job (ingest, rules, report) on a folder
+#                                         holding the log
 #   pgbadger -j 1 and -j 2                what DBAs run on these logs (Debian's pgbadger;
 #                                         -f csv for the csvlog)
 #   lnav -n -c ';SELECT count(*) FROM all_logs'   headless lnav
@@ -250,6 +252,11 @@ measure() {  # NAME FILE PGBADGER-FORMAT-ARGS...
     rm -f "$work/ref.db"*
   fi
   rm -f "$work/facts.db"*
+  # The whole job on a folder holding the log (a link to it): ingest, the rules, the report.
+  rm -rf "$work/case" && mkdir "$work/case" && ln -s "$file" "$work/case/$(basename "$file")"
+  timed "investigate" "$dbautopsy" investigate -q "$work/case" --follow-links \
+    --store "$work/inv.db" --fail-on never -o /dev/null | tee -a "$results"
+  rm -rf "$work/case" "$work/inv.db"*
   if [ $skip_pgbadger = 0 ]; then
     for j in 1 2; do
       timed "pgbadger-j$j" pgbadger -j $j "$@" -o "$work/report.html" "$file" | tee -a "$results"

@@ -3,10 +3,15 @@
 -- title: An ETL or application log reports failures: failed id preservation, fallback paths, constraint failures, timeouts
 -- rationale: The log says why the data changed: an import that could not keep an id ("preservation failed: statement timeout") takes a fallback path that creates a new one, and every row elsewhere that kept the old id points at nothing. Grouped by message template and tied to the etl finding whose ids or tables it names.
 -- remedy: Fix the step that fails (the reason is in the message), then repair the data it left behind (the etl findings of the same cause carry the repair).
-WITH counts AS MATERIALIZED (
+WITH app AS MATERIALIZED (
+  -- Entries of application and ETL logs (not PostgreSQL's own, whose errors are the
+  -- statements' and are read by log.missing-object-error), taken apart first: the tests of
+  -- their messages below then never read the (many, long) entries of a server log.
+  SELECT * FROM log_event_in_scope
+   WHERE format NOT LIKE 'pg-%' AND template_hash IS NOT NULL),
+counts AS MATERIALIZED (
   SELECT artifact_id, template_hash, min(template) AS template, count(*) AS n
-    FROM log_event_in_scope
-   WHERE format NOT LIKE 'pg-%' AND template_hash IS NOT NULL
+    FROM app
    GROUP BY artifact_id, template_hash),
 loops AS MATERIALIZED (
   -- steps repeated in a loop are log.repeated-batch's (its criteria, with their defaults)
@@ -18,15 +23,12 @@ loops AS MATERIALIZED (
      AND n >= coalesce((SELECT CAST(value AS INTEGER) FROM rule_option
                          WHERE rule = 'log.repeated-batch' AND name = 'min_count'), 100)),
 failing AS MATERIALIZED (
-  -- Entries of application and ETL logs (not PostgreSQL's own, whose errors are the
-  -- statements' and are read by log.missing-object-error) that report a failure.
+  -- Those that report a failure.
   SELECT e.*
-    FROM log_event_in_scope e
-   WHERE e.format NOT LIKE 'pg-%'
-     AND e.template_hash IS NOT NULL
-     -- errors; warnings and other entries only when they say something failed (a 404's
-     -- "Not Found" warning is no failure of the data)
-     AND (upper(coalesce(e.severity, '')) IN ('ERROR', 'CRITICAL', 'FATAL')
+    FROM app e
+   -- errors; warnings and other entries only when they say something failed (a 404's
+   -- "Not Found" warning is no failure of the data)
+   WHERE (upper(coalesce(e.severity, '')) IN ('ERROR', 'CRITICAL', 'FATAL')
           OR lower(e.message) LIKE '%fail%' OR lower(e.message) LIKE '%fallback%'
           OR lower(e.message) LIKE '%fall back%' OR lower(e.message) LIKE '%falling back%'
           OR lower(e.message) LIKE '%timeout%' OR lower(e.message) LIKE '%timed out%'

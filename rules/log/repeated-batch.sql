@@ -3,23 +3,35 @@
 -- title: A log repeats one step or batch far beyond the run's normal count (a retry loop)
 -- rationale: A step that logs the same batch, copy or retry line thousands of times while the rest of the run logs each step a few times is stuck in a loop: each pass may write the same rows again (a backup table with millions of rows for a few real records) until something kills the run.
 -- remedy: Stop the loop (make the step idempotent, bound its retries), then remove the rows it wrote again (the duplicate-rows finding of the table it writes carries the repair).
-WITH per_template AS MATERIALIZED (
-  SELECT e.artifact_id, e.template_hash, min(e.template) AS template, count(*) AS hits,
-         min(e.id) AS first_id, max(e.id) AS last_id, min(e.ts) AS first_seen, max(e.ts) AS last_seen,
-         -- rows the loop claims to have written: the first count of rows each line mentions
-         -- ("41 rows copied ..., check failed (8036 rows for 28 teams)": 41)
-         (SELECT sum((SELECT CAST(x.value AS INTEGER) FROM log_entity x
-                       WHERE x.event_id = y.id AND x.kind = 'count'
-                         AND lower(x.name) IN ('rows', 'row', 'records', 'record')
-                       ORDER BY x.rowid LIMIT 1))
-            FROM log_event_in_scope y
-           WHERE y.artifact_id = e.artifact_id AND y.template_hash = e.template_hash) AS rows_claimed,
-         (SELECT x.value FROM log_entity x JOIN log_event_in_scope y ON y.id = x.event_id
-           WHERE y.artifact_id = e.artifact_id AND y.template_hash = e.template_hash AND x.kind = 'table'
-           -- the table the lines write (INSERT INTO, UPDATE, "into t"), else the one they name most
-           GROUP BY x.value ORDER BY max(x.name IS 'written') DESC, count(*) DESC, x.value LIMIT 1) AS table_name
+WITH ev AS MATERIALIZED (
+  -- the entries of the analysis, once (the view's scope is read once, not per template)
+  SELECT e.id, e.artifact_id, e.template_hash, e.ts
     FROM log_event_in_scope e
-   WHERE e.template_hash IS NOT NULL
+   WHERE e.template_hash IS NOT NULL),
+first_count AS MATERIALIZED (
+  -- the rows each entry claims to have written: the first count of rows it mentions ("41
+  -- rows copied ..., check failed (8036 rows for 28 teams)": 41); min() picks that row's value
+  SELECT x.event_id, CAST(x.value AS INTEGER) AS n, min(x.rowid) AS first
+    FROM log_entity x
+   WHERE x.kind = 'count' AND lower(x.name) IN ('rows', 'row', 'records', 'record')
+   GROUP BY x.event_id),
+named_table AS MATERIALIZED (
+  SELECT v.artifact_id, v.template_hash, x.value, max(x.name IS 'written') AS written,
+         count(*) AS n
+    FROM log_entity x JOIN ev v ON v.id = x.event_id
+   WHERE x.kind = 'table'
+   GROUP BY v.artifact_id, v.template_hash, x.value),
+per_template AS MATERIALIZED (
+  SELECT e.artifact_id, e.template_hash,
+         (SELECT t.template FROM log_template t WHERE t.hash = e.template_hash) AS template,
+         count(*) AS hits,
+         min(e.id) AS first_id, max(e.id) AS last_id, min(e.ts) AS first_seen, max(e.ts) AS last_seen,
+         sum(c.n) AS rows_claimed,
+         -- the table the lines write (INSERT INTO, UPDATE, "into t"), else the one they name most
+         (SELECT t.value FROM named_table t
+           WHERE t.artifact_id = e.artifact_id AND t.template_hash = e.template_hash
+           ORDER BY t.written DESC, t.n DESC, t.value LIMIT 1) AS table_name
+    FROM ev e LEFT JOIN first_count c ON c.event_id = e.id
    GROUP BY e.artifact_id, e.template_hash),
 ranked AS (
   SELECT artifact_id, hits,

@@ -502,21 +502,27 @@ int cmd_investigate(const std::vector<std::string>& args) {
   }
   Progress progress(progress_wanted(quiet),
                     std::accumulate(sizes.begin(), sizes.end(), uint64_t{0}), targets.size());
-  for (size_t i = 0; i < targets.size(); ++i) {
-    const auto& [e, shown] = targets[i];
-    present.insert(shown);
-    if (!e.skipped.empty()) {
-      record_skipped(store, e, shown);
-      trouble.push_back(fmt::format("dbautopsy: {}: {}\n", shown, e.skipped));
-      continue;
+  {
+    // Into a store this run created (the first run over the folder, or a store of another
+    // version made anew): as `ingest` loads one (no WAL, the log tables' indexes at the end).
+    store::Store::BulkLoad bulk(store);
+    for (size_t i = 0; i < targets.size(); ++i) {
+      const auto& [e, shown] = targets[i];
+      present.insert(shown);
+      if (!e.skipped.empty()) {
+        record_skipped(store, e, shown);
+        trouble.push_back(fmt::format("dbautopsy: {}: {}\n", shown, e.skipped));
+        continue;
+      }
+      progress.file(shown, sizes[i]);
+      const fs::path& f = e.path;
+      ArtifactOutcome o = ingest_path(store, f, shown, options);
+      if ((o.status == "failed" && o.kind != "unknown") || o.status == "partial") {
+        input_error = true;
+        trouble.push_back(fmt::format("dbautopsy: {}: {}: {}\n", shown, o.status, o.detail));
+      }
     }
-    progress.file(shown, sizes[i]);
-    const fs::path& f = e.path;
-    ArtifactOutcome o = ingest_path(store, f, shown, options);
-    if ((o.status == "failed" && o.kind != "unknown") || o.status == "partial") {
-      input_error = true;
-      trouble.push_back(fmt::format("dbautopsy: {}: {}: {}\n", shown, o.status, o.detail));
-    }
+    bulk.finish();
   }
   progress.phase("analysing");
   timing::phase("ingest");

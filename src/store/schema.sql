@@ -1023,11 +1023,16 @@ SELECT utc_time(r.applied_at) AS ts, 'migration' AS kind, r.app || '.' || r.name
   FROM recorded_migration r JOIN artifact a ON a.id = r.artifact_id
  WHERE r.applied_at IS NOT NULL
 UNION ALL
-SELECT min(e.ts), 'log', coalesce(min(e.severity) || ': ', '') || min(e.template), count(*),
-       max(e.ts), a.path, min(e.line)
-  FROM log_event e JOIN artifact a ON a.id = e.artifact_id
- WHERE e.ts IS NOT NULL
- GROUP BY e.artifact_id, e.template_hash, substr(e.ts, 1, 13)
+SELECT g.ts, 'log', coalesce(g.severity || ': ', '') || t.template, g.n, g.last_ts, a.path,
+       g.line
+  -- grouped first, each group's template looked up after: not once per entry
+  FROM (SELECT e.artifact_id, e.template_hash, min(e.ts) AS ts, min(e.severity) AS severity,
+               count(*) AS n, max(e.ts) AS last_ts, min(e.line) AS line
+          FROM log_event_row e
+         WHERE e.ts IS NOT NULL
+         GROUP BY e.artifact_id, e.template_hash, substr(e.ts, 1, 13)) g
+       JOIN artifact a ON a.id = g.artifact_id
+       LEFT JOIN log_template t ON t.hash = g.template_hash
 UNION ALL
 SELECT utc_time(a.started_on), 'dump', 'dump taken: ' || a.path, 1, utc_time(a.completed_on),
        a.path, NULL
