@@ -5,10 +5,10 @@
 // (PostgreSQL invents names that must not collide with them). Objects keep the order in
 // which they were created; dropped ones are removed.
 //
-// Relations (with their columns), sequences, indexes and constraints are kept encoded, a few
-// hundred bytes each, and decoded when one is asked for: a dump of a million tables holds a million
-// of each, about 3.4 KiB a table as structs. An object asked for stays decoded, at the same
-// address, until settle() (DdlApplier calls it after each statement) encodes it again.
+// Relations (with their columns), sequences, indexes and constraints are kept encoded (their
+// shared texts once, see Words), and decoded when one is asked for: a dump of a million tables
+// holds a million of each, about 3.4 KiB a table as structs. An object asked for stays decoded, at
+// the same address, until settle() (DdlApplier calls it after each statement) encodes it again.
 #pragma once
 
 #include <array>
@@ -85,7 +85,7 @@ class Words {
   HashIndex m_at;
 };
 
-// Encodings one after another in chunks, each a varint length and the bytes: a byte or two a
+// Encodings one after another in chunks, each a varint length and the bytes: a byte or two an
 // object where a std::string costs 32 and the allocator's own. Replacing or dropping one leaves
 // its bytes dead; when they are a quarter of the live ones, the live ones are moved down in
 // place (the views handed out before are then no longer valid).
@@ -131,7 +131,8 @@ template <typename T>
 class Shelf {
  public:
   // The strings an object is found by, as views into it: (schema, name) of a relation,
-  // (schema, table, name) of a constraint, (schema, name, table) of an index.
+  // (schema, table, name) of a constraint, (schema, name, table) of an index. Valid until the
+  // next settle() or update_each() (which may move the encodings).
   using Key = std::array<std::string_view, 3>;
 
   Shelf() = default;
