@@ -327,7 +327,9 @@ Verdict weigh(const Group& a, const Group& b) {
 }
 
 bool same_state(const Candidate& a, const Candidate& b) {
-  if (a.db != b.db) {
+  // Two databases of a pg_dumpall are never one state; a pg_dump (which names no database)
+  // grouped with one of them may be (see weigh).
+  if (a.db && b.db && *a.db != *b.db) {
     return false;
   }
   // A data-only dump (no relations) belongs with a schema dump of the same database.
