@@ -242,13 +242,16 @@ struct Verdict {
   bool tie = false;                  // as many kinds said one thing as the other
 };
 
+// Whether dumps of these databases may show one database: two databases of a pg_dumpall never
+// do; a dump that names none (pg_dump's), grouped with one of them, is that database
+// (derive_subjects put them together).
+bool one_database(const std::optional<std::string>& a, const std::optional<std::string>& b) {
+  return !a || !b || *a == *b;
+}
+
 Verdict weigh(const Group& a, const Group& b) {
-  // Sequences and tables of two databases (of one pg_dumpall) say nothing of each other; a
-  // dump that names no database (pg_dump's) grouped with a database of a pg_dumpall is that
-  // database (derive_subjects put them together).
-  const auto& da = a.members.front()->db;
-  const auto& db = b.members.front()->db;
-  bool same_db = da == db || !da || !db;
+  // Sequences and tables of two databases say nothing of each other.
+  bool same_db = one_database(a.members.front()->db, b.members.front()->db);
   Tally seq = same_db ? tally(a.sequences, b.sequences) : Tally{};
   Tally ids = same_db ? tally(a.max_ids, b.max_ids) : Tally{};
   // To the second: an archive's creation time names no zone, a plain dump's does.
@@ -327,9 +330,7 @@ Verdict weigh(const Group& a, const Group& b) {
 }
 
 bool same_state(const Candidate& a, const Candidate& b) {
-  // Two databases of a pg_dumpall are never one state; a pg_dump (which names no database)
-  // grouped with one of them may be (see weigh).
-  if (a.db && b.db && *a.db != *b.db) {
+  if (!one_database(a.db, b.db)) {
     return false;
   }
   // A data-only dump (no relations) belongs with a schema dump of the same database.

@@ -145,16 +145,12 @@ int drop_lone_log_copies(store::Store& store) {
      WHERE NOT a.tied
        AND EXISTS (SELECT 1 FROM copy b
                     WHERE b.tied AND b.subject_id IS NOT a.subject_id AND b.rule = a.rule
-                      AND b.subject_schema IS a.subject_schema
-                      AND b.subject_table IS a.subject_table
-                      AND b.subject_column IS a.subject_column
-                      AND b.subject_index IS a.subject_index
-                      AND b.subject_constraint IS a.subject_constraint
-                      AND b.subject_migration IS a.subject_migration
-                      AND b.subject_row_id IS a.subject_row_id
-                      AND b.subject_value IS a.subject_value
-                      AND b.subject_suggested_value IS a.subject_suggested_value
-                      AND b.metrics IS a.metrics AND b.evidence IS a.evidence))");
+                      AND (b.subject_schema, b.subject_table, b.subject_column, b.subject_index,
+                           b.subject_constraint, b.subject_migration, b.subject_row_id,
+                           b.subject_value, b.subject_suggested_value, b.metrics, b.evidence)
+                       IS (a.subject_schema, a.subject_table, a.subject_column, a.subject_index,
+                           a.subject_constraint, a.subject_migration, a.subject_row_id,
+                           a.subject_value, a.subject_suggested_value, a.metrics, a.evidence)))");
   store.exec("DELETE FROM finding WHERE id IN (SELECT id FROM lone_log_copy)");
   const std::string empty =
       "FROM cause WHERE id IN (SELECT cause_id FROM lone_log_copy) "

@@ -41,7 +41,7 @@ Fact with_db(Fact f, const store::OptText& db) {
 // bytes where the text has them), then its number in the shelf's Words when there is room
 // (2 × number), else the bytes (2 × length + 1, then them).
 
-using Key = std::array<std::string_view, 3>;
+using Key = ObjectKey;
 constexpr char k_escape = 4;
 
 // `text` with the key texts in it replaced by their markers, into `out`.

@@ -125,15 +125,17 @@ class Arena {
   size_t m_dead = 0;  // bytes of items replaced or dropped
 };
 
+// The strings an object is found by, as views into it: (schema, name) of a relation or a
+// sequence, (schema, table, name) of a constraint, (schema, name, table) of an index. Valid
+// until the next settle() or update_each() of its shelf (which may move the encodings).
+using ObjectKey = std::array<std::string_view, 3>;
+
 // Objects of one kind in their order, kept encoded (Codec<T> in catalog.cpp) except those
 // asked for since the last settle().
 template <typename T>
 class Shelf {
  public:
-  // The strings an object is found by, as views into it: (schema, name) of a relation,
-  // (schema, table, name) of a constraint, (schema, name, table) of an index. Valid until the
-  // next settle() or update_each() (which may move the encodings).
-  using Key = std::array<std::string_view, 3>;
+  using Key = ObjectKey;
 
   Shelf() = default;
   Shelf(const Shelf& other);

@@ -54,14 +54,14 @@ def sections(text):
     return parts[0], parts[1:]
 
 
-def owned(sections_, table, everything=True):
+def owned(sections_, table, everything):
     """The sections of TOC entries named after TABLE: the table, its data, and the entries
     pg_dump names `TABLE_...` or `TABLE ...` (sequence, default, constraints, indexes); or,
     without `everything`, the table, its data and its primary key."""
     t = re.escape(table)
-    name = re.compile(r"(?m)^-- (?:Data for )?Name: " + t + r"(?:[ _;])" if everything else
-                      r"(?m)^-- (?:Data for )?Name: " + t + r"(?:; Type: TABLE(?: DATA)?;| " + t +
-                      r"_pkey; Type: CONSTRAINT;)")
+    rest = (r"(?:[ _;])" if everything else
+            r"(?:; Type: TABLE(?: DATA)?;| " + t + r"_pkey; Type: CONSTRAINT;)")
+    name = re.compile(r"(?m)^-- (?:Data for )?Name: " + t + rest)
     found = [s for s in sections_ if name.search(s)]
     if not any(re.search(r"(?m)^-- Name: " + t + "; Type: TABLE;", s)
                for s in found):
