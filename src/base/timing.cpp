@@ -14,13 +14,19 @@ namespace dbautopsy::timing {
 
 namespace {
 
-double cpu_seconds() {
+struct Usage {
+  double cpu_seconds = 0;
+  double peak_rss_mib = 0;
+};
+
+Usage usage() {
   rusage u{};
   getrusage(RUSAGE_SELF, &u);
   auto s = [](const timeval& t) {
     return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
   };
-  return s(u.ru_utime) + s(u.ru_stime);
+  // ru_maxrss is in KiB on Linux.
+  return {s(u.ru_utime) + s(u.ru_stime), static_cast<double>(u.ru_maxrss) / 1024};
 }
 
 struct Clock {
@@ -52,11 +58,13 @@ void phase(const std::string& name) {
   Clock& c = clock();
   std::lock_guard lock(c.mutex);
   auto now = std::chrono::steady_clock::now();
-  double cpu = cpu_seconds();
+  Usage u = usage();
+  double cpu = u.cpu_seconds;
   if (c.started) {
     double wall_ms = std::chrono::duration<double, std::milli>(now - c.wall).count();
-    std::fputs(fmt::format("dbautopsy: timing: {:<28} wall {:8.1f} ms  cpu {:8.1f} ms\n", name,
-                           wall_ms, (cpu - c.cpu) * 1000)
+    std::fputs(fmt::format("dbautopsy: timing: {:<28} wall {:8.1f} ms  cpu {:8.1f} ms  "
+                           "peak RSS {:6.1f} MiB\n",
+                           name, wall_ms, (cpu - c.cpu) * 1000, u.peak_rss_mib)
                    .c_str(),
                stderr);
   }
