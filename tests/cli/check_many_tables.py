@@ -24,12 +24,13 @@ errs on the high side).
 
 With --investigate-tables N, `investigate` runs on a case folder holding a dump of N tables:
 it must end within --max-investigate-seconds with exit 0, a JSON report without findings
-(one row a table, no Django history) and no sanitizer report, under --max-rss-mb.
+(one row a table, no Django history) and no sanitizer report, under --max-investigate-rss-mb (default --max-rss-mb).
 
 Usage: check_many_tables.py --dbautopsy PATH --fixtures DIR [--tables N] [--max-rss-mb M]
                             [--max-seconds S] [--keep DIR]
                             [--slope-from N --max-kib-per-table K]
-                            [--investigate-tables N --max-investigate-seconds S]
+                            [--investigate-tables N --max-investigate-seconds S
+                             --max-investigate-rss-mb M]
 """
 import argparse
 import gzip
@@ -143,6 +144,8 @@ def main():
                     help="also run `investigate` on a case folder holding a dump of this many "
                          "tables")
     ap.add_argument("--max-investigate-seconds", type=float, default=120)
+    ap.add_argument("--max-investigate-rss-mb", type=float,
+                    help="the peak RSS bound of `investigate` (default: --max-rss-mb)")
     a = ap.parse_args()
     if a.slope_from is not None and not 0 < a.slope_from < a.tables:
         ap.error("--slope-from must be between 0 and --tables")
@@ -200,7 +203,9 @@ def main():
                                 f"{a.max_kib_per_table} KiB")
         if a.investigate_tables:
             # The whole analysis, rules included: a rule that looks up each table's columns
-            # by a subquery over a view is quadratic in the number of tables.
+            # by a subquery over a view is quadratic in the number of tables, and so was the
+            # search for the parent table an `..._id` column names (each column against every
+            # table: 46 s for 20,000 tables with a serial id, 6.5 minutes for 30,000).
             case = tmp / "case"
             case.mkdir()
             make_dump(case / "dump.sql", a.fixtures, a.investigate_tables, a.table, a.everything)
@@ -210,7 +215,7 @@ def main():
             print(f"investigate of {a.investigate_tables} tables: exit {rc3}, {rss3:.0f} MiB "
                   f"peak, {cpu3:.1f} s CPU, {wall3:.1f} s wall")
             wrong = bounded("investigate", rc3, err3, rss3, a.max_investigate_seconds,
-                            a.max_rss_mb)
+                            a.max_investigate_rss_mb or a.max_rss_mb)
             failures += wrong
             if not wrong:
                 report = json.loads(out3)
