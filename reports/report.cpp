@@ -71,6 +71,7 @@ nlohmann::ordered_json evidence_json(const std::vector<Evidence>& evidence) {
 }  // namespace
 
 Report load_report(store::Store& store, const std::string& version, const std::string& title) {
+  store.set_cache_mib(store::Store::k_read_cache_mib);
   {
     // Without an analysis there are no findings to report, and "No findings." would read as
     // a clean bill of health.

@@ -176,6 +176,7 @@ std::vector<Rule> all_rules(const AnalyzeOptions& options) {
 
 AnalyzeSummary analyze(store::Store& store, const AnalyzeOptions& options) {
   AnalyzeSummary summary;
+  store.set_cache_mib(store::Store::k_read_cache_mib);
   std::vector<Rule> rules = all_rules(options);
   register_sql_functions(store);
   std::vector<Subject> subjects;

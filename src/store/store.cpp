@@ -313,6 +313,11 @@ Store Store::open_memory() {
   return store;
 }
 
+void Store::set_cache_mib(int mib) {
+  // A negative cache_size is in KiB.
+  exec(fmt::format("PRAGMA cache_size = -{}", mib * 1024));
+}
+
 Store::~Store() {
   if (m_db) {
     sqlite3_close_v2(m_db);
@@ -321,10 +326,10 @@ Store::~Store() {
 
 void Store::initialise_or_check() {
   sqlite3_busy_timeout(m_db, 5000);
-  // A page cache of 64 MiB (the default 2 MiB makes a large ingest read and write the same
-  // index pages again and again); the store is a cache of its inputs, so a crash may lose the
+  // A page cache of 64 MiB to begin with (the default 2 MiB makes a large ingest read and write the
+  // same index pages again and again); the store is a cache of its inputs, so a crash may lose the
   // last transaction but never corrupts it (WAL with synchronous = NORMAL).
-  exec("PRAGMA cache_size = -65536");
+  set_cache_mib(k_load_cache_mib);
   exec("PRAGMA synchronous = NORMAL");
   int64_t version = 0;
   int64_t tables = 0;
