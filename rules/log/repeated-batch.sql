@@ -15,22 +15,12 @@ first_count AS MATERIALIZED (
     FROM log_entity x
    WHERE x.kind = 'count' AND lower(x.name) IN ('rows', 'row', 'records', 'record')
    GROUP BY x.event_id),
-named_table AS MATERIALIZED (
-  SELECT v.artifact_id, v.template_hash, x.value, max(x.name IS 'written') AS written,
-         count(*) AS n
-    FROM log_entity x JOIN ev v ON v.id = x.event_id
-   WHERE x.kind = 'table'
-   GROUP BY v.artifact_id, v.template_hash, x.value),
 per_template AS MATERIALIZED (
   SELECT e.artifact_id, e.template_hash,
          (SELECT t.template FROM log_template t WHERE t.hash = e.template_hash) AS template,
          count(*) AS hits,
          min(e.id) AS first_id, max(e.id) AS last_id, min(e.ts) AS first_seen, max(e.ts) AS last_seen,
-         sum(c.n) AS rows_claimed,
-         -- the table the lines write (INSERT INTO, UPDATE, "into t"), else the one they name most
-         (SELECT t.value FROM named_table t
-           WHERE t.artifact_id = e.artifact_id AND t.template_hash = e.template_hash
-           ORDER BY t.written DESC, t.n DESC, t.value LIMIT 1) AS table_name
+         sum(c.n) AS rows_claimed
     FROM ev e LEFT JOIN first_count c ON c.event_id = e.id
    GROUP BY e.artifact_id, e.template_hash),
 ranked AS (
@@ -46,13 +36,7 @@ run AS (
 judged AS (
   SELECT p.*, r.usual, r.templates,
          coalesce((SELECT CAST(value AS INTEGER) FROM rule_option WHERE rule = 'log.repeated-batch' AND name = 'min_count'), 100) AS min_count,
-         coalesce((SELECT CAST(value AS REAL) FROM rule_option WHERE rule = 'log.repeated-batch' AND name = 'min_ratio'), 20.0) AS min_ratio,
-         -- the run's end: the last entry of the log, when it says the run was killed or aborted
-         (SELECT e.id FROM log_event_in_scope e WHERE e.artifact_id = p.artifact_id AND e.id > p.last_id
-             AND (e.message LIKE '%SIGTERM%' OR e.message LIKE '%SIGKILL%' OR e.message LIKE '%signal%'
-                  OR e.message LIKE '%killed%' OR e.message LIKE '%terminat%' OR e.message LIKE '%abort%'
-                  OR e.message LIKE '%timed out%' OR e.message LIKE '%timeout%')
-           ORDER BY e.id DESC LIMIT 1) AS end_id
+         coalesce((SELECT CAST(value AS REAL) FROM rule_option WHERE rule = 'log.repeated-batch' AND name = 'min_ratio'), 20.0) AS min_ratio
     FROM per_template p JOIN run r ON r.artifact_id = p.artifact_id
    -- a step, batch or retry line (a statement a server logs for every call is the
    -- application's normal traffic, not a loop)
@@ -60,6 +44,23 @@ judged AS (
           OR lower(p.template) LIKE '%attempt%' OR lower(p.template) LIKE '%chunk%'
           OR lower(p.template) LIKE '%copy%' OR lower(p.template) LIKE '%insert%'
           OR lower(p.template) LIKE '%backup%' OR p.rows_claimed IS NOT NULL)),
+loops AS MATERIALIZED (
+  SELECT j.*,
+         -- the table the lines write (INSERT INTO, UPDATE, "into t"), else the one they name
+         -- most: looked up for the loops only, through their template's entries
+         (SELECT x.value FROM log_event_in_scope v JOIN log_entity x ON x.event_id = v.id
+           WHERE v.artifact_id = j.artifact_id AND v.template_hash = j.template_hash
+             AND x.kind = 'table'
+           GROUP BY x.value ORDER BY max(x.name IS 'written') DESC, count(*) DESC, x.value
+           LIMIT 1) AS table_name,
+         -- the run's end: the last entry of the log, when it says the run was killed or aborted
+         (SELECT e.id FROM log_event_in_scope e WHERE e.artifact_id = j.artifact_id AND e.id > j.last_id
+             AND (e.message LIKE '%SIGTERM%' OR e.message LIKE '%SIGKILL%' OR e.message LIKE '%signal%'
+                  OR e.message LIKE '%killed%' OR e.message LIKE '%terminat%' OR e.message LIKE '%abort%'
+                  OR e.message LIKE '%timed out%' OR e.message LIKE '%timeout%')
+           ORDER BY e.id DESC LIMIT 1) AS end_id
+    FROM judged j
+   WHERE j.hits >= j.min_count AND j.hits >= j.min_ratio * j.usual),
 hosts AS (
   SELECT j.*,
          (SELECT f.cause_key FROM finding f WHERE f.id >= (SELECT coalesce(max(first_finding), 0) FROM analysis_scope) AND f.rule = 'data.duplicate-rows'
@@ -69,8 +70,7 @@ hosts AS (
            WHERE f.id >= (SELECT coalesce(max(first_finding), 0) FROM analysis_scope) AND f.rule = 'data.duplicate-rows'
              AND (f.subject_table = j.table_name OR coalesce(f.subject_schema, '') || '.' || f.subject_table = j.table_name)
            ORDER BY f.id LIMIT 1) AS host
-    FROM judged j
-   WHERE j.hits >= j.min_count AND j.hits >= j.min_ratio * j.usual)
+    FROM loops j)
 SELECT CASE WHEN instr(h.table_name, '.') > 0 THEN substr(h.table_name, 1, instr(h.table_name, '.') - 1) END AS schema,
        CASE WHEN instr(h.table_name, '.') > 0 THEN substr(h.table_name, instr(h.table_name, '.') + 1)
             ELSE h.table_name END AS "table",
