@@ -1436,6 +1436,11 @@ DeriveSummary derive(store::Store& store, const DeriveOptions& options, const Su
     store.exec(fmt::format("DELETE FROM {}", table));
   }
   derive_snapshots(store, options, summary, scope);
+  // The current snapshot's objects, in the tables the rules search (see schema.sql).
+  for (const char* table :
+       {"current_relation", "current_column", "current_index", "current_constraint"}) {
+    store.exec(fmt::format("DELETE FROM {0}; INSERT INTO {0} SELECT * FROM {0}_source", table));
+  }
   timing::phase("derive: snapshots");
 
   {

@@ -10,7 +10,7 @@
 -- `db` (in the db_* tables) is the database the object belongs to when an artifact holds
 -- several (pg_dumpall, `\connect`); it is NULL for a single-database dump.
 
-PRAGMA user_version = 11;
+PRAGMA user_version = 12;
 
 -- One row per input file.
 CREATE TABLE artifact (
@@ -730,7 +730,7 @@ CREATE VIEW current_data_only_table AS
      AND t.artifact_id = coalesce(s.data_artifact_id, s.artifact_id) AND t.db IS s.db
    WHERE NOT (SELECT yes FROM current_ddl_known)
    GROUP BY t.artifact_id, t.db, t.schema_name, t.table_name;
-CREATE VIEW current_relation AS
+CREATE VIEW current_relation_source AS
   SELECT r.* FROM db_relation r JOIN snapshot s ON s.role = 'current'
    AND r.artifact_id = s.artifact_id AND r.db IS s.db
   UNION ALL
@@ -752,19 +752,34 @@ CREATE VIEW current_data_only_column AS
          CASE WHEN name LIKE '"%"' THEN replace(substr(name, 2, length(name) - 2), '""', '"')
               ELSE name END AS name, ordinal
     FROM split WHERE ordinal > 0;
-CREATE VIEW current_column AS
+CREATE VIEW current_column_source AS
   SELECT c.* FROM db_column c JOIN snapshot s ON s.role = 'current'
    AND c.artifact_id = s.artifact_id AND c.db IS s.db
   UNION ALL
   SELECT artifact_id, line, db, schema_name, table_name, name, ordinal, NULL, NULL, NULL, NULL,
          NULL, NULL, 0, NULL, NULL, 0
     FROM current_data_only_column;
-CREATE VIEW current_index AS
+CREATE VIEW current_index_source AS
   SELECT i.* FROM db_index i JOIN snapshot s ON s.role = 'current'
    AND i.artifact_id = s.artifact_id AND i.db IS s.db;
-CREATE VIEW current_constraint AS
+CREATE VIEW current_constraint_source AS
   SELECT k.* FROM db_constraint k JOIN snapshot s ON s.role = 'current'
    AND k.artifact_id = s.artifact_id AND k.db IS s.db;
+-- The current snapshot's relations, columns, indexes and constraints, as the views above
+-- give them, kept in tables that the analysis fills each time it chooses the current snapshot
+-- (derive): rules look objects up in them by name once per expected object, and through the
+-- views (two are UNION ALLs, which SQLite cannot search by an index) each look-up read every
+-- object of the dump: 20,000 tables against a Django history took 24 s in two rules.
+CREATE TABLE current_relation AS SELECT * FROM current_relation_source WHERE 0;
+CREATE INDEX current_relation_name ON current_relation(schema_name, name);
+CREATE INDEX current_relation_bare_name ON current_relation(name);
+CREATE TABLE current_column AS SELECT * FROM current_column_source WHERE 0;
+CREATE INDEX current_column_name ON current_column(schema_name, table_name, name);
+CREATE TABLE current_index AS SELECT * FROM current_index_source WHERE 0;
+CREATE INDEX current_index_table ON current_index(schema_name, table_name);
+CREATE INDEX current_index_name ON current_index(schema_name, name);
+CREATE TABLE current_constraint AS SELECT * FROM current_constraint_source WHERE 0;
+CREATE INDEX current_constraint_table ON current_constraint(schema_name, table_name, name);
 CREATE VIEW current_table AS
   SELECT * FROM current_relation WHERE kind IN ('table', 'partitioned_table', 'foreign_table');
 
