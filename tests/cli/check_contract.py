@@ -17,6 +17,8 @@
   - django_migrations as `\\copy` text, `psql -x` output and ;-separated CSV (real psql
     outputs), plain and gzip-compressed, are recognised by content and read in full;
   - a skipped family of checks (input.checks-skipped) fails `--fail-on warning`;
+  - a migrations package's `__init__.py` (empty, or a comment) is a skipped input, not a
+    failed one: `ingest` of a migrations folder exits 0;
   - plurals: one column changed by hand is "1 column differs from what its migrations
     intend";
   - `--out DIR` writes report.txt, report.md, report.html, report.json, report.sarif and
@@ -99,6 +101,27 @@ def main():
             for i in doc["inputs"]:
                 check(re.fullmatch(r"[0-9a-f]{64}", i.get("sha256") or ""),
                       f"{case} input {i['path']}: sha256 is {i.get('sha256')!r}")
+
+            if case == "django_drift":
+                inits = {i["path"]: i["status"] for i in doc["inputs"]
+                         if i["path"].endswith("__init__.py")}
+                check(inits and set(inits.values()) == {"skipped"},
+                      f"{case}: the migrations packages' __init__.py: {inits}, expected skipped")
+
+        # `ingest` of a migrations folder (an empty __init__.py in each package, here one
+        # with a comment too) reads every migration and exits 0: a package's __init__.py is
+        # skipped, not a failure.
+        pkgs = tmp / "pkgs"
+        shutil.copytree(fixtures / "cases" / "django_drift" / "migrations", pkgs)
+        (pkgs / "teams" / "__init__.py").write_text("# the teams app's migrations\n")
+        r = run("ingest", "--store", str(tmp / "pkgs.db"), str(pkgs))
+        check(r.returncode == 0, f"ingest of a migrations folder: exit {r.returncode}: {r.stderr}")
+        skipped = [line for line in r.stdout.splitlines() if "__init__.py" in line]
+        check(len(skipped) == 2 and all(line.split()[0] == "skipped" for line in skipped),
+              f"ingest of a migrations folder: its __init__.py files are {skipped}")
+        check(re.search(r"(?m)^  ok +django-migration-py .*0021_userprofile_timezone\.py",
+                        r.stdout),
+              f"ingest of a migrations folder: 0021_userprofile_timezone.py not read: {r.stdout}")
 
         # A directory archive's sha256, by its definition, and changed by a changed file.
         def dir_sha(folder):
