@@ -26,11 +26,19 @@ With --investigate-tables N, `investigate` runs on a case folder holding a dump 
 it must end within --max-investigate-seconds with exit 0, a JSON report without findings
 (one row a table, no Django history) and no sanitizer report, under --max-investigate-rss-mb (default --max-rss-mb).
 
+With --history-tables N, a store holds a dump of N tables beside a Django history (the
+migrations and django_migrations export of --history, a fixture case) that creates none of
+them: `analyze` must end within --max-analyze-seconds, and every table is a
+drift.unexplained-table finding (a rule looking an expected object up in the dump's objects
+through a view that SQLite cannot search by an index reads every one of them each time: 20 s
+of analysis for 20,000 tables before the current snapshot's objects were kept in tables).
+
 Usage: check_many_tables.py --dbautopsy PATH --fixtures DIR [--tables N] [--max-rss-mb M]
                             [--max-seconds S] [--keep DIR]
                             [--slope-from N --max-kib-per-table K]
                             [--investigate-tables N --max-investigate-seconds S
                              --max-investigate-rss-mb M]
+                            [--history DIR --history-tables N --max-analyze-seconds S]
 """
 import argparse
 import gzip
@@ -126,6 +134,39 @@ def bounded(what, rc, err, rss, max_seconds, max_rss_mb):
     return wrong
 
 
+def check_history(exe, a, tmp):
+    """A dump of --history-tables tables and a Django history creating none of them: the
+    analysis within its time bound, each table one drift.unexplained-table finding."""
+    history = Path(a.history)
+    case = tmp / "history"
+    case.mkdir()
+    dump = case / "dump.sql"
+    make_dump(dump, a.fixtures, a.history_tables, a.table, a.everything)
+    store = tmp / "history.db"
+    paths = [str(dump), str(history / "migrations"), str(history / "django_migrations.csv")]
+    rc, _, err, rss, _, _ = measure([exe, "ingest", "--store", str(store)] + paths,
+                                    a.max_seconds)
+    wrong = bounded("ingest with a history", rc, err, rss, a.max_seconds, a.max_rss_mb)
+    if wrong:
+        return wrong
+    rc, _, err, rss, cpu, wall = measure([exe, "analyze", "--store", str(store)],
+                                         a.max_analyze_seconds)
+    print(f"analyze of {a.history_tables} tables and the history of {history.name}: exit {rc}, "
+          f"{rss:.0f} MiB peak, {cpu:.1f} s CPU, {wall:.1f} s wall")
+    wrong = bounded("analyze with a history", rc, err, rss, a.max_analyze_seconds,
+                    a.max_investigate_rss_mb or a.max_rss_mb)
+    if wrong:
+        return wrong
+    unexplained = query(exe, store, "SELECT count(*), count(DISTINCT subject_table) FROM finding "
+                        "WHERE rule = 'drift.unexplained-table' "
+                        f"AND subject_table LIKE '{a.table}\\_%' ESCAPE '\\'")
+    n = a.history_tables
+    if unexplained != [f"{n},{n}"]:
+        return [f"drift.unexplained-table findings (findings, tables): {unexplained}, "
+                f"expected {n},{n}"]
+    return []
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--dbautopsy", required=True)
@@ -146,7 +187,13 @@ def main():
     ap.add_argument("--max-investigate-seconds", type=float, default=120)
     ap.add_argument("--max-investigate-rss-mb", type=float,
                     help="the peak RSS bound of `investigate` (default: --max-rss-mb)")
+    ap.add_argument("--history", help="a fixture case folder: its migrations/ and "
+                    "django_migrations.csv are read beside a dump of --history-tables tables")
+    ap.add_argument("--history-tables", type=int)
+    ap.add_argument("--max-analyze-seconds", type=float, default=120)
     a = ap.parse_args()
+    if bool(a.history) != bool(a.history_tables):
+        ap.error("--history and --history-tables go together")
     if a.slope_from is not None and not 0 < a.slope_from < a.tables:
         ap.error("--slope-from must be between 0 and --tables")
     exe = str(Path(a.dbautopsy).resolve())
@@ -223,6 +270,8 @@ def main():
                 if rules:
                     failures.append(f"investigate: findings of {rules} in a dump of tables "
                                     f"with one row each and no Django history")
+        if a.history:
+            failures += check_history(exe, a, tmp)
     if failures:
         print(f"{len(failures)} failures:", file=sys.stderr)
         for f in failures:
