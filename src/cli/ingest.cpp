@@ -512,7 +512,7 @@ ArtifactOutcome ingest_path(store::Store& store, const fs::path& path,
     if (out.status.empty() && !kind && !directory && path.filename() == "__init__.py") {
       // Every migrations package has one, nearly always empty: not a failure to read.
       out.status = "skipped";
-      out.detail = "a Python package's __init__.py, not a migration: nothing to read";
+      out.detail = "a Python package marker, not a migration";
     } else if (out.status.empty()) {
       out.status = kind ? "unsupported" : "failed";
       out.detail = kind ? kind->unsupported : unknown_reason(path);
