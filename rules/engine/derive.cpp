@@ -1499,6 +1499,13 @@ DeriveSummary derive(store::Store& store, const DeriveOptions& options, const Su
     insert_removal.run(r.kind, r.schema, r.table, r.name, r.constraint_kind, r.columns,
                        r.definition, r.created_by, r.migration, r.artifact, r.line);
   }
+  // What the expected objects are in the current snapshot, in the tables the rules search,
+  // each filled after those it reads (see schema.sql).
+  for (const char* table :
+       {"faked_rename", "faked_recreate", "expected_location", "expected_presence",
+        "expected_removal_presence", "unrun_alter", "intent_presence"}) {
+    store.exec(fmt::format("DELETE FROM {0}; INSERT INTO {0} SELECT * FROM {0}_source", table));
+  }
   timing::phase("derive: expected");
   derive_data(store, options, summary);
   timing::phase("derive: data");
