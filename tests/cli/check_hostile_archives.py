@@ -49,7 +49,7 @@ import zlib
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "lib"))
-from measured import SANITIZER, measure  # noqa: E402
+from measured import SANITIZER, finish, measure  # noqa: E402
 
 CUSTOM = "pgdump/kitchen_sink.custom.dump"
 TAR = "pgdump/kitchen_sink.tar"
@@ -519,13 +519,7 @@ def main():
                     check(complete == 0 and 0 < rows < a.bomb_rows,
                           f"{bomb_table}: {rows} rows, complete {complete}: expected the rows "
                           "before the limit, marked incomplete")
-    if failures:
-        print(f"{len(failures)} failures:", file=sys.stderr)
-        for f in failures:
-            print("  " + f, file=sys.stderr)
-        return 1
-    print("all checks passed")
-    return 0
+    return finish(failures)
 
 
 if __name__ == "__main__":

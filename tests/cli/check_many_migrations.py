@@ -30,7 +30,7 @@ from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "lib"))
-from measured import SANITIZER, measure  # noqa: E402
+from measured import bounded, finish, measure  # noqa: E402
 
 CASE = "cases/django_drift"
 APP = "user_profile"
@@ -102,13 +102,7 @@ def main():
         print(f"investigate of django_drift with {a.copies} copies of {APP} "
               f"({21 * a.copies} more migrations): exit {rc}, {rss:.0f} MiB peak, "
               f"{cpu:.1f} s CPU, {wall:.1f} s wall")
-        if rc != 0:
-            failures.append(f"exit {rc} (a crash, an error or the time bound {a.max_seconds} s): "
-                            f"{err[-2000:]}")
-        if SANITIZER.search(err):
-            failures.append(f"sanitizer report: {err[-3000:]}")
-        if rss > a.max_rss_mb:
-            failures.append(f"peak memory {rss:.0f} MiB over the bound {a.max_rss_mb} MiB")
+        failures += bounded("investigate", rc, err, rss, a.max_seconds, a.max_rss_mb)
         if rc == 0:
             copies = per_copy(json.loads(out)["findings"], a.copies)
             first = copies[1]
@@ -123,13 +117,7 @@ def main():
             rules = Counter(json.loads(t)[0] for t in first.elements())
             print(f"each copy: {sum(first.values())} findings: "
                   + ", ".join(f"{n} {r}" for r, n in sorted(rules.items())))
-    if failures:
-        print(f"{len(failures)} failures:", file=sys.stderr)
-        for f in failures:
-            print("  " + f, file=sys.stderr)
-        return 1
-    print("all checks passed")
-    return 0
+    return finish(failures)
 
 
 if __name__ == "__main__":

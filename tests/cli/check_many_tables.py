@@ -51,7 +51,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "lib"))
-from measured import SANITIZER, measure  # noqa: E402
+from measured import bounded, finish, measure  # noqa: E402
 
 SOUND = "cases/league_clean/before.sql.gz"
 
@@ -119,19 +119,6 @@ def query(exe, store, sql):
     if q.returncode != 0:
         raise SystemExit(f"query failed: {q.stderr}")
     return q.stdout.splitlines()[1:]
-
-
-def bounded(what, rc, err, rss, max_seconds, max_rss_mb):
-    """The failures of one measured run: its exit, a sanitizer report, its peak memory."""
-    wrong = []
-    if rc != 0:
-        wrong.append(f"{what}: exit {rc} (a crash, an error or the time bound {max_seconds} s): "
-                     f"{err[-2000:]}")
-    if SANITIZER.search(err):
-        wrong.append(f"{what}: sanitizer report: {err[-3000:]}")
-    if rss > max_rss_mb:
-        wrong.append(f"{what}: peak memory {rss:.0f} MiB over the bound {max_rss_mb} MiB")
-    return wrong
 
 
 def check_history(exe, a, tmp):
@@ -272,13 +259,7 @@ def main():
                                     f"with one row each and no Django history")
         if a.history:
             failures += check_history(exe, a, tmp)
-    if failures:
-        print(f"{len(failures)} failures:", file=sys.stderr)
-        for f in failures:
-            print("  " + f, file=sys.stderr)
-        return 1
-    print("all checks passed")
-    return 0
+    return finish(failures)
 
 
 if __name__ == "__main__":

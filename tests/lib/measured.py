@@ -4,6 +4,7 @@ import os
 import re
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -39,3 +40,27 @@ def measure(args, timeout, cwd=None):
         return Run(p.returncode, out.read().decode(errors="replace"),
                    err.read().decode(errors="replace"), usage.ru_maxrss / 1024,
                    usage.ru_utime + usage.ru_stime, time.monotonic() - start)
+
+
+def bounded(what, rc, err, rss, max_seconds, max_rss_mb):
+    """The failures of one measured run: its exit, a sanitizer report, its peak memory."""
+    wrong = []
+    if rc != 0:
+        wrong.append(f"{what}: exit {rc} (a crash, an error or the time bound {max_seconds} s): "
+                     f"{err[-2000:]}")
+    if SANITIZER.search(err):
+        wrong.append(f"{what}: sanitizer report: {err[-3000:]}")
+    if rss > max_rss_mb:
+        wrong.append(f"{what}: peak memory {rss:.0f} MiB over the bound {max_rss_mb} MiB")
+    return wrong
+
+
+def finish(failures):
+    """Prints the failures (on stderr) or "all checks passed"; the script's exit status."""
+    if failures:
+        print(f"{len(failures)} failures:", file=sys.stderr)
+        for f in failures:
+            print("  " + f, file=sys.stderr)
+        return 1
+    print("all checks passed")
+    return 0
