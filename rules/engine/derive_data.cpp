@@ -301,7 +301,6 @@ std::string singular(std::string s) {
   return s;
 }
 
-// team_id, home_team_id, team -> teams; league_id -> leagues: the column names the parent.
 // What follows the last underscore (the whole text without one).
 std::string last_word(const std::string& s) {
   size_t underscore = s.rfind('_');
@@ -320,8 +319,9 @@ std::optional<std::string> column_stem(const std::string& column) {
 }
 
 // Whether a column's name names a parent table: `team_id`, `home_team_id` and `teamid` name
-// `teams`. Every match has the parent's name equal to the stem, or the last words of the
-// stem and of the parent's singular name equal: ParentIndex finds the candidates by those.
+// `teams`, `league_id` names `leagues`. Every match has the parent's name equal to the stem, or the
+// last words of the stem and of the parent's singular name equal: ParentIndex finds the candidates
+// by those.
 bool names_parent(const std::string& column, const std::string& parent) {
   auto stem_or = column_stem(column);
   if (!stem_or) {
