@@ -6,8 +6,11 @@
 WITH ev AS MATERIALIZED (
   -- the entries of the analysis, once (the view's scope is read once, not per template)
   SELECT e.id, e.artifact_id, e.template_hash, e.ts
-    FROM log_event_in_scope e
-   WHERE e.template_hash IS NOT NULL),
+    FROM log_event_in_scope e),
+span AS MATERIALIZED (
+  -- where each log's entries end: the searches below stay within their own log's ids (a
+  -- case of 500 logs made them read every later log's entries for each loop)
+  SELECT artifact_id, max(id) AS last_id FROM ev GROUP BY artifact_id),
 first_count AS MATERIALIZED (
   -- the rows each entry claims to have written: the first count of rows it mentions ("41
   -- rows copied ..., check failed (8036 rows for 28 teams)": 41); min() picks that row's value
@@ -22,6 +25,7 @@ per_template AS MATERIALIZED (
          min(e.id) AS first_id, max(e.id) AS last_id, min(e.ts) AS first_seen, max(e.ts) AS last_seen,
          sum(c.n) AS rows_claimed
     FROM ev e LEFT JOIN first_count c ON c.event_id = e.id
+   WHERE e.template_hash IS NOT NULL
    GROUP BY e.artifact_id, e.template_hash),
 ranked AS (
   SELECT artifact_id, hits,
@@ -49,12 +53,13 @@ loops AS MATERIALIZED (
          -- the table the lines write (INSERT INTO, UPDATE, "into t"), else the one they name
          -- most: looked up for the loops only, through their template's entries
          (SELECT x.value FROM log_event_in_scope v JOIN log_entity x ON x.event_id = v.id
-           WHERE v.artifact_id = j.artifact_id AND v.template_hash = j.template_hash
-             AND x.kind = 'table'
+           WHERE v.template_hash = j.template_hash AND v.id BETWEEN j.first_id AND j.last_id
+             AND v.artifact_id = j.artifact_id AND x.kind = 'table'
            GROUP BY x.value ORDER BY max(x.name IS 'written') DESC, count(*) DESC, x.value
            LIMIT 1) AS table_name,
          -- the run's end: the last entry of the log, when it says the run was killed or aborted
          (SELECT e.id FROM log_event_in_scope e WHERE e.artifact_id = j.artifact_id AND e.id > j.last_id
+             AND e.id <= (SELECT s.last_id FROM span s WHERE s.artifact_id = j.artifact_id)
              AND (e.message LIKE '%SIGTERM%' OR e.message LIKE '%SIGKILL%' OR e.message LIKE '%signal%'
                   OR e.message LIKE '%killed%' OR e.message LIKE '%terminat%' OR e.message LIKE '%abort%'
                   OR e.message LIKE '%timed out%' OR e.message LIKE '%timeout%')
