@@ -104,3 +104,6 @@ SELECT CASE WHEN instr(h.table_name, '.') > 0 THEN substr(h.table_name, 1, instr
                    'rows_claimed', h.rows_claimed, 'killed', CASE WHEN h.end_id IS NULL THEN 0 ELSE 1 END) AS metrics,
        coalesce(h.host_key, 'log-loop:' || coalesce(h.table_name, h.template_hash)) AS cause_key
   FROM hosts h JOIN artifact a ON a.id = h.artifact_id
+ -- one finding per subject: where several logs show the same loop (rotated logs, copies),
+ -- the one that repeats it most (then the first path) is the finding
+ ORDER BY h.hits DESC, a.path
