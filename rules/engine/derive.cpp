@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <initializer_list>
 #include <map>
 #include <set>
 #include <tuple>
@@ -1428,6 +1429,18 @@ std::vector<Subject> derive_subjects(store::Store& store, const DeriveOptions& o
   return out;
 }
 
+namespace {
+
+// Fills each derived table from its `..._source` view, in the order given (see schema.sql:
+// rules look rows up in them per object, which through the views recomputed the view).
+void refill(store::Store& store, std::initializer_list<const char*> tables) {
+  for (const char* table : tables) {
+    store.exec(fmt::format("DELETE FROM {0}; INSERT INTO {0} SELECT * FROM {0}_source", table));
+  }
+}
+
+}  // namespace
+
 DeriveSummary derive(store::Store& store, const DeriveOptions& options, const Subject* scope) {
   DeriveSummary summary;
   store::Store::Transaction tx(store);
@@ -1436,11 +1449,8 @@ DeriveSummary derive(store::Store& store, const DeriveOptions& options, const Su
     store.exec(fmt::format("DELETE FROM {}", table));
   }
   derive_snapshots(store, options, summary, scope);
-  // The current snapshot's objects, in the tables the rules search (see schema.sql).
-  for (const char* table :
-       {"current_relation", "current_column", "current_index", "current_constraint"}) {
-    store.exec(fmt::format("DELETE FROM {0}; INSERT INTO {0} SELECT * FROM {0}_source", table));
-  }
+  // The current snapshot's objects, in the tables the rules search.
+  refill(store, {"current_relation", "current_column", "current_index", "current_constraint"});
   timing::phase("derive: snapshots");
 
   {
@@ -1499,13 +1509,9 @@ DeriveSummary derive(store::Store& store, const DeriveOptions& options, const Su
     insert_removal.run(r.kind, r.schema, r.table, r.name, r.constraint_kind, r.columns,
                        r.definition, r.created_by, r.migration, r.artifact, r.line);
   }
-  // What the expected objects are in the current snapshot, in the tables the rules search,
-  // each filled after those it reads (see schema.sql).
-  for (const char* table :
-       {"faked_rename", "faked_recreate", "expected_location", "expected_presence",
-        "expected_removal_presence", "unrun_alter", "intent_presence"}) {
-    store.exec(fmt::format("DELETE FROM {0}; INSERT INTO {0} SELECT * FROM {0}_source", table));
-  }
+  // What the expected objects are in the current snapshot, each after those it reads.
+  refill(store, {"faked_rename", "faked_recreate", "expected_location", "expected_presence",
+                 "expected_removal_presence", "unrun_alter", "intent_presence"});
   timing::phase("derive: expected");
   derive_data(store, options, summary);
   timing::phase("derive: data");

@@ -385,12 +385,13 @@ class ParentIndex {
       return out;
     }
     std::vector<size_t> found;
-    for (const auto* index : {&m_by_last_word, &m_by_name}) {
-      auto it = index->find(index == &m_by_name ? *stem : last_word(*stem));
-      if (it != index->end()) {
+    auto add = [&](const Index& index, const std::string& key) {
+      if (auto it = index.find(key); it != index.end()) {
         found.insert(found.end(), it->second.begin(), it->second.end());
       }
-    }
+    };
+    add(m_by_last_word, last_word(*stem));
+    add(m_by_name, *stem);
     std::sort(found.begin(), found.end());
     found.erase(std::unique(found.begin(), found.end()), found.end());
     for (size_t n : found) {
@@ -400,9 +401,10 @@ class ParentIndex {
   }
 
  private:
+  using Index = std::unordered_map<std::string, std::vector<size_t>>;  // to m_order's positions
   std::vector<const Parent*> m_order;
-  std::unordered_map<std::string, std::vector<size_t>> m_by_last_word;
-  std::unordered_map<std::string, std::vector<size_t>> m_by_name;
+  Index m_by_last_word;
+  Index m_by_name;
 };
 
 }  // namespace

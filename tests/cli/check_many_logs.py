@@ -16,7 +16,6 @@ in that rule, 1 s since it stays within the loop's own log.
 Usage: check_many_logs.py --dbautopsy PATH --fixtures DIR [--copies N] [--max-seconds S]
                           [--max-rss-mb M]
 """
-import argparse
 import json
 import shutil
 import sys
@@ -24,19 +23,13 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "lib"))
-from measured import bounded, finish, measure  # noqa: E402
+from measured import bounded, copies_arguments, finish, measure  # noqa: E402
 
 CASE = "cases/league_incident"
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--dbautopsy", required=True)
-    ap.add_argument("--fixtures", required=True)
-    ap.add_argument("--copies", type=int, default=400)
-    ap.add_argument("--max-seconds", type=float, default=120)
-    ap.add_argument("--max-rss-mb", type=float, default=300)
-    a = ap.parse_args()
+    a = copies_arguments(400)
     failures = []
     src = Path(a.fixtures) / CASE
     with tempfile.TemporaryDirectory() as tmp:

@@ -11,15 +11,15 @@ applied as the original's are. The dump has none of the copies' tables.
 Checks: `investigate` ends by itself within --max-seconds with exit 0, no sanitizer report and
 a peak RSS under --max-rss-mb; and every copy has the findings of the first (rule, migration,
 schema, table and column, the copy's label replaced), which are not none (some of a copy's
-tables are the original's: `db_table` names them, and the copy adds its own foreign key): a rule whose work grows with the whole
-history for each object it checks makes a history of 1,300 migrations take minutes (an
-expected object's presence, a never-run alteration and the intents were views that each
-look-up computed again: 335 s for 60 copies before they were tables, 9 s after).
+tables are the original's: `db_table` names them, and the copy adds its own foreign key). A
+rule whose work grows with the whole history for each object it checks makes a history of
+1,300 migrations take minutes (an expected object's presence, a never-run alteration and the
+intents were views that each look-up computed again: 335 s for 60 copies before they were
+tables, 9 s after).
 
 Usage: check_many_migrations.py --dbautopsy PATH --fixtures DIR [--copies N]
                                 [--max-seconds S] [--max-rss-mb M]
 """
-import argparse
 import csv
 import json
 import re
@@ -30,7 +30,7 @@ from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "lib"))
-from measured import bounded, finish, measure  # noqa: E402
+from measured import bounded, copies_arguments, finish, measure  # noqa: E402
 
 CASE = "cases/django_drift"
 APP = "user_profile"
@@ -83,13 +83,7 @@ def per_copy(findings, copies):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--dbautopsy", required=True)
-    ap.add_argument("--fixtures", required=True)
-    ap.add_argument("--copies", type=int, default=60)
-    ap.add_argument("--max-seconds", type=float, default=120)
-    ap.add_argument("--max-rss-mb", type=float, default=300)
-    a = ap.parse_args()
+    a = copies_arguments(60)
     failures = []
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)

@@ -24,14 +24,15 @@ errs on the high side).
 
 With --investigate-tables N, `investigate` runs on a case folder holding a dump of N tables:
 it must end within --max-investigate-seconds with exit 0, a JSON report without findings
-(one row a table, no Django history) and no sanitizer report, under --max-investigate-rss-mb (default --max-rss-mb).
+(one row a table, no Django history) and no sanitizer report, under --max-investigate-rss-mb
+(default --max-rss-mb).
 
 With --history-tables N, a store holds a dump of N tables beside a Django history (the
 migrations and django_migrations export of --history, a fixture case) that creates none of
 them: `analyze` must end within --max-analyze-seconds, and every table is a
 drift.unexplained-table finding (a rule looking an expected object up in the dump's objects
-through a view that SQLite cannot search by an index reads every one of them each time: 20 s
-of analysis for 20,000 tables before the current snapshot's objects were kept in tables).
+through a view that SQLite cannot search by an index reads every one of them each time: 24.6
+s of analysis for 20,000 tables before the current snapshot's objects were kept in tables).
 
 Usage: check_many_tables.py --dbautopsy PATH --fixtures DIR [--tables N] [--max-rss-mb M]
                             [--max-seconds S] [--keep DIR]

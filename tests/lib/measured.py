@@ -1,5 +1,6 @@
 """Running dbautopsy as a child whose peak memory and time a test bounds."""
 
+import argparse
 import os
 import re
 import signal
@@ -64,3 +65,15 @@ def finish(failures):
         return 1
     print("all checks passed")
     return 0
+
+
+def copies_arguments(default_copies):
+    """The arguments of a test that makes a case of many copies of a fixture case's files
+    (tests/cli/CMakeLists.txt's add_copies_test)."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--dbautopsy", required=True)
+    ap.add_argument("--fixtures", required=True)
+    ap.add_argument("--copies", type=int, default=default_copies)
+    ap.add_argument("--max-seconds", type=float, default=120)
+    ap.add_argument("--max-rss-mb", type=float, default=300)
+    return ap.parse_args()
