@@ -11,9 +11,12 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <bit>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
+#include <span>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -27,10 +30,40 @@ namespace dbautopsy::rules {
 namespace {
 
 using Value = std::optional<std::string>;
+using View = json_row::View;
+
+// The stored rows of a table, read back into blocks of memory that never move: each row's
+// values are views of them. (Up to --row-cap rows of every table are read; a string per
+// value made allocation, and the fresh memory it touches, most of the reading.)
+struct RowText {
+  static constexpr size_t k_block = size_t{1} << 20;
+  std::vector<std::unique_ptr<char[]>> blocks;
+  std::vector<View> cells;
+  char* free = nullptr;  // where the last block's unused room starts
+  size_t room = 0;
+
+  // Keeps the values decode_into() put in `scratch` and `row`, and returns where the first
+  // of them is in `cells`.
+  size_t add(const std::string& scratch, const std::vector<json_row::Cell>& row) {
+    if (scratch.size() > room) {
+      room = std::max(k_block, scratch.size());
+      blocks.emplace_back(new char[room]);  // (not zeroed: only what is copied is touched)
+      free = blocks.back().get();
+    }
+    std::copy(scratch.begin(), scratch.end(), free);
+    size_t first = cells.size();
+    for (const json_row::Cell& c : row) {
+      cells.push_back(c.null ? View() : View(std::string_view(free + c.at, c.size)));
+    }
+    free += scratch.size();
+    room -= scratch.size();
+    return first;
+  }
+};
 
 struct Row {
   int64_t line = 0;
-  std::vector<Value> values;
+  std::span<const View> values;  // of its table's RowText
 };
 
 struct Table {
@@ -38,6 +71,7 @@ struct Table {
   std::vector<std::string> columns;
   std::map<std::string, std::string> types;  // column -> type
   std::vector<Row> rows;
+  std::shared_ptr<const RowText> text;  // what the rows' values view (a copy shares it)
   int64_t artifact = 0;
   int64_t total_rows = 0;
   std::optional<std::string> pk;  // single-column primary key
@@ -123,12 +157,27 @@ std::optional<Snapshot> load_snapshot(store::Store& store, const std::string& ro
         "SELECT line, row_values FROM table_row WHERE artifact_id = ?1 AND section = ?2");
     rows.bind(1, *s.data_artifact);
     rows.bind(2, section);
+    auto text = std::make_shared<RowText>();
+    text->cells.reserve(t.rows.capacity() * t.columns.size());
+    std::string scratch;
+    std::vector<json_row::Cell> row;
+    std::vector<std::pair<int64_t, size_t>> starts;  // each row's line and first cell
+    starts.reserve(t.rows.capacity());
     while (rows.step()) {
-      Row r;
-      r.line = rows.get_int(0);
-      json_row::decode(rows.get_text_view(1), r.values);
-      t.rows.push_back(std::move(r));
+      scratch.clear();
+      row.clear();
+      // (Text that is not a JSON array is a row without values, as it always was.)
+      json_row::decode_into(rows.get_text_view(1), scratch, row);
+      starts.emplace_back(rows.get_int(0), text->add(scratch, row));
     }
+    // The rows' spans are made once every value is in (`cells` moves while it grows).
+    for (size_t k = 0; k < starts.size(); ++k) {
+      size_t end = k + 1 < starts.size() ? starts[k + 1].second : text->cells.size();
+      t.rows.push_back(Row{
+          starts[k].first,
+          std::span<const View>(text->cells.data() + starts[k].second, end - starts[k].second)});
+    }
+    t.text = std::move(text);
     auto by_line = [](const Row& a, const Row& b) { return a.line < b.line; };
     if (!std::is_sorted(t.rows.begin(), t.rows.end(), by_line)) {
       std::stable_sort(t.rows.begin(), t.rows.end(), by_line);
@@ -181,8 +230,8 @@ bool is_integer(const std::string& type) {
 // stored rows, which json_row wrote and read as valid UTF-8, so json_row::encode (whose
 // replacement of invalid UTF-8 is the one difference from dump()) gives the same text
 // without building a document.
-std::string key_text(const std::vector<Value>& values) {
-  return json_row::encode(values);
+std::string key_text(const std::vector<View>& values) {
+  return json_row::encode(std::span<const View>(values));
 }
 
 struct NaturalKey {
@@ -229,30 +278,39 @@ std::optional<NaturalKey> natural_key(
     return best;
   }
   // Whether the columns `idx` (one or two) are unique and never null in every stored row.
-  // The keys are views of the rows' values (compared exactly; nothing copied).
-  auto unique = [&](const std::vector<int>& idx) {
-    using Key = std::pair<std::string_view, std::string_view>;
-    struct Hash {
-      size_t operator()(const Key& k) const {
-        size_t a = std::hash<std::string_view>()(k.first);
-        return a ^ (std::hash<std::string_view>()(k.second) + 0x9e3779b97f4a7c15ULL + (a << 6) +
-                    (a >> 2));
-      }
-    };
-    std::unordered_set<Key, Hash> seen;
-    seen.reserve(t.rows.size());
-    for (const Row& r : t.rows) {
-      Key key;
-      for (size_t n = 0; n < idx.size(); ++n) {
-        int i = idx[n];
-        if (i >= static_cast<int>(r.values.size()) || !r.values[static_cast<size_t>(i)]) {
-          return false;
-        }
-        (n == 0 ? key.first : key.second) = *r.values[static_cast<size_t>(i)];
-      }
-      if (!seen.insert(key).second) {
+  // The keys are views of the rows' values (compared exactly; nothing copied), found through
+  // an open-addressing table of row numbers (no node per row), made once for every candidate.
+  using Key = std::pair<std::string_view, std::string_view>;
+  auto key_of = [&](const Row& r, const std::vector<int>& idx, Key& key) {
+    for (size_t n = 0; n < idx.size(); ++n) {
+      int i = idx[n];
+      if (i >= static_cast<int>(r.values.size()) || !r.values[static_cast<size_t>(i)]) {
         return false;
       }
+      (n == 0 ? key.first : key.second) = *r.values[static_cast<size_t>(i)];
+    }
+    return true;
+  };
+  std::vector<size_t> slots(std::bit_ceil(t.rows.size() * 2));  // a row's index + 1; 0: none
+  const size_t mask = slots.size() - 1;
+  auto unique = [&](const std::vector<int>& idx) {
+    std::fill(slots.begin(), slots.end(), 0);
+    for (size_t k = 0; k < t.rows.size(); ++k) {
+      Key key;
+      if (!key_of(t.rows[k], idx, key)) {
+        return false;
+      }
+      size_t a = std::hash<std::string_view>()(key.first);
+      size_t h = a ^ (std::hash<std::string_view>()(key.second) + 0x9e3779b97f4a7c15ULL + (a << 6) +
+                      (a >> 2));
+      for (h &= mask; slots[h] != 0; h = (h + 1) & mask) {
+        Key other;
+        key_of(t.rows[slots[h] - 1], idx, other);
+        if (other == key) {
+          return false;
+        }
+      }
+      slots[h] = k + 1;
     }
     return true;
   };
@@ -334,7 +392,7 @@ bool names_parent(const std::string& column, const std::string& parent) {
   return stem == p || s_last == p || stem == parent || (s_last == p_last && stem.ends_with(p_last));
 }
 
-bool whole_word_icase(const std::string& hay, const std::string& needle) {
+bool whole_word_icase(std::string_view hay, std::string_view needle) {
   if (needle.empty() || hay.size() < needle.size()) {
     return false;
   }
@@ -354,10 +412,36 @@ bool whole_word_icase(const std::string& hay, const std::string& needle) {
   return false;
 }
 
+// A parent's rows by id: views of the rows' own values (the rows outlive it), in the order of
+// the values, the last row of an id kept (as a std::map assigned row by row would keep it),
+// in one sorted vector rather than a node per row.
+class IdIndex {
+ public:
+  using Entry = std::pair<std::string_view, const Row*>;
+  void add(std::string_view id, const Row* row) { m_entries.emplace_back(id, row); }
+  // After the last add().
+  void seal() {
+    std::stable_sort(m_entries.begin(), m_entries.end(),
+                     [](const Entry& a, const Entry& b) { return a.first < b.first; });
+    auto last_of_each =
+        std::unique(m_entries.rbegin(), m_entries.rend(),
+                    [](const Entry& a, const Entry& b) { return a.first == b.first; });
+    m_entries.erase(m_entries.begin(), last_of_each.base());
+  }
+  size_t count(std::string_view id) const {
+    return std::binary_search(m_entries.begin(), m_entries.end(), Entry{id, nullptr},
+                              [](const Entry& a, const Entry& b) { return a.first < b.first; });
+  }
+  auto begin() const { return m_entries.begin(); }
+  auto end() const { return m_entries.end(); }
+
+ private:
+  std::vector<Entry> m_entries;
+};
+
 struct Parent {
   const Table* table = nullptr;
-  // Keyed by views of the rows' own values (the rows outlive it), in the order of the values.
-  std::map<std::string_view, const Row*> by_id;
+  IdIndex by_id;
   std::optional<NaturalKey> nk;
 };
 
@@ -419,6 +503,21 @@ void derive_data(store::Store& store, const DeriveOptions& options, DeriveSummar
   }
   auto before = load_snapshot(store, "before");
   timing::phase("derive: load snapshots");
+  // key_inventory gets a row per stored row of every parent table: its index is made once
+  // they are all in (one sort), not row by row. (In the analysis's transaction: one that fails
+  // leaves the index as it was.) Made again as schema.sql declares it.
+  std::string key_index;
+  {
+    store::Statement st =
+        store.prepare("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?1");
+    st.bind(1, "key_inventory_row");
+    if (st.step()) {
+      key_index = st.get_text(0);
+    }
+  }
+  if (!key_index.empty()) {
+    store.exec("DROP INDEX key_inventory_row");
+  }
 
   // --natural-key values that name no table or no column of it are said, not used.
   std::map<std::string, std::vector<std::string>> given;
@@ -461,12 +560,12 @@ void derive_data(store::Store& store, const DeriveOptions& options, DeriveSummar
       }
       std::optional<std::string> key;
       if (nk) {
-        std::vector<Value> values;
+        std::vector<View> values;
         for (const auto& c : nk->columns) {
           int i = t.index_of(c);
           values.push_back(i >= 0 && i < static_cast<int>(r.values.size())
                                ? r.values[static_cast<size_t>(i)]
-                               : Value());
+                               : View());
         }
         key = key_text(values);
       }
@@ -483,9 +582,10 @@ void derive_data(store::Store& store, const DeriveOptions& options, DeriveSummar
     int pk = t.index_of(*t.pk);
     for (const Row& r : t.rows) {
       if (pk < static_cast<int>(r.values.size()) && r.values[static_cast<size_t>(pk)]) {
-        p.by_id[*r.values[static_cast<size_t>(pk)]] = &r;
+        p.by_id.add(*r.values[static_cast<size_t>(pk)], &r);
       }
     }
+    p.by_id.seal();
     p.nk = natural_key(store, *current, t, given);
     if (p.nk) {
       std::string cols;
@@ -593,7 +693,8 @@ void derive_data(store::Store& store, const DeriveOptions& options, DeriveSummar
     child_tables.insert(r.child);
   }
   // Ids that changed between the snapshot before and this one, for the same natural key.
-  std::map<std::pair<std::string, std::string>, std::map<std::string, std::string>> remapped;
+  std::map<std::pair<std::string, std::string>, std::map<std::string, std::string, std::less<>>>
+      remapped;
   if (before) {
     store::Statement remap_insert = store.prepare(
         "INSERT INTO id_remap(schema_name, table_name, key_column, old_id, new_id, natural_key, "
@@ -621,22 +722,22 @@ void derive_data(store::Store& store, const DeriveOptions& options, DeriveSummar
         continue;
       }
       for (const Row& r : old->second.rows) {
-        std::vector<Value> key;
+        std::vector<View> key;
         for (int i : old_nk) {
           key.push_back(i < static_cast<int>(r.values.size()) ? r.values[static_cast<size_t>(i)]
-                                                              : Value());
+                                                              : View());
         }
         if (old_pk < static_cast<int>(r.values.size()) && r.values[static_cast<size_t>(old_pk)]) {
-          old_by_key[key_text(key)] = {*r.values[static_cast<size_t>(old_pk)], &r};
+          old_by_key[key_text(key)] = {std::string(*r.values[static_cast<size_t>(old_pk)]), &r};
         }
       }
       for (const auto& [id, row] : p.by_id) {
-        std::vector<Value> key;
+        std::vector<View> key;
         for (const auto& c : p.nk->columns) {
           int i = p.table->index_of(c);
           key.push_back(i >= 0 && i < static_cast<int>(row->values.size())
                             ? row->values[static_cast<size_t>(i)]
-                            : Value());
+                            : View());
         }
         auto hit = old_by_key.find(key_text(key));
         if (hit != old_by_key.end() && hit->second.first != id) {
@@ -673,13 +774,13 @@ void derive_data(store::Store& store, const DeriveOptions& options, DeriveSummar
       if (col >= static_cast<int>(r.values.size()) || !r.values[static_cast<size_t>(col)]) {
         continue;
       }
-      const std::string& v = *r.values[static_cast<size_t>(col)];
+      std::string_view v = *r.values[static_cast<size_t>(col)];
       if (ref.parent->by_id.count(v)) {
         continue;
       }
       std::string row_id = child_pk >= 0 && child_pk < static_cast<int>(r.values.size()) &&
                                    r.values[static_cast<size_t>(child_pk)]
-                               ? *r.values[static_cast<size_t>(child_pk)]
+                               ? std::string(*r.values[static_cast<size_t>(child_pk)])
                                : fmt::format("line {}", r.line);
       Value suggested;
       std::string method = "none";
@@ -705,7 +806,7 @@ void derive_data(store::Store& store, const DeriveOptions& options, DeriveSummar
               !prow->values[static_cast<size_t>(tc)]) {
             continue;
           }
-          const std::string& name = *prow->values[static_cast<size_t>(tc)];
+          std::string_view name = *prow->values[static_cast<size_t>(tc)];
           for (size_t i = 0; i < r.values.size(); ++i) {
             if (static_cast<int>(i) != col && r.values[i] && whole_word_icase(*r.values[i], name)) {
               hits.emplace_back(id);
@@ -739,6 +840,9 @@ void derive_data(store::Store& store, const DeriveOptions& options, DeriveSummar
           "{}.{} has {} rows; keys and references were checked in the first {} (--row-cap)",
           t.schema, t.name, t.total_rows, t.rows.size()));
     }
+  }
+  if (!key_index.empty()) {
+    store.exec(key_index);
   }
 }
 

@@ -2,13 +2,16 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
+
 namespace dbautopsy::json_row {
 namespace {
 
-std::string encode_slow(const std::vector<Value>& values) {
+template <typename Values>
+std::string encode_slow(const Values& values) {
   nlohmann::json arr = nlohmann::json::array();
   for (const auto& v : values) {
-    arr.push_back(v ? nlohmann::json(*v) : nlohmann::json());
+    arr.push_back(v ? nlohmann::json(std::string(*v)) : nlohmann::json());
   }
   return arr.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
@@ -29,9 +32,8 @@ bool is_space(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
-}  // namespace
-
-std::string encode(const std::vector<Value>& values) {
+template <typename Values>
+std::string encode_any(const Values& values) {
   static constexpr char hex[] = "0123456789abcdef";
   std::string out;
   out.reserve(2 + values.size() * 8);
@@ -90,8 +92,51 @@ std::string encode(const std::vector<Value>& values) {
   return out;
 }
 
+}  // namespace
+
+std::string encode(const std::vector<Value>& values) {
+  return encode_any(values);
+}
+
+std::string encode(std::span<const View> values) {
+  return encode_any(values);
+}
+
 bool decode(std::string_view text, std::vector<Value>& out) {
   out.clear();
+  std::string arena;
+  std::vector<Cell> cells;
+  if (!decode_into(text, arena, cells)) {
+    return false;
+  }
+  out.reserve(cells.size());
+  for (const Cell& c : cells) {
+    out.push_back(c.null ? Value() : Value(arena.substr(c.at, c.size)));
+  }
+  return true;
+}
+
+bool decode_into(std::string_view text, std::string& arena, std::vector<Cell>& cells) {
+  const size_t arena_before = arena.size();
+  const size_t cells_before = cells.size();
+  // Text the fast path is not sure of: nlohmann::json reads it, and its values are appended.
+  auto slow = [&] {
+    arena.resize(arena_before);
+    cells.resize(cells_before);
+    std::vector<Value> values;
+    if (!decode_slow(text, values)) {
+      return false;
+    }
+    for (const Value& v : values) {
+      Cell c;
+      if (v) {
+        c = Cell{arena.size(), static_cast<uint32_t>(v->size()), false};
+        arena += *v;
+      }
+      cells.push_back(c);
+    }
+    return true;
+  };
   size_t i = 0;
   size_t n = text.size();
   auto skip = [&] {
@@ -101,20 +146,20 @@ bool decode(std::string_view text, std::vector<Value>& out) {
   };
   skip();
   if (i == n || text[i] != '[') {
-    return decode_slow(text, out);
+    return slow();
   }
   ++i;
   skip();
   if (i < n && text[i] == ']') {
     ++i;
     skip();
-    return i == n ? true : decode_slow(text, out);
+    return i == n ? true : slow();
   }
   while (true) {
     skip();
     if (i < n && text[i] == '"') {
       ++i;
-      std::string s;
+      const size_t at = arena.size();
       while (true) {
         size_t j = i;
         while (j < n && text[j] != '"' && text[j] != '\\' &&
@@ -122,55 +167,55 @@ bool decode(std::string_view text, std::vector<Value>& out) {
                static_cast<unsigned char>(text[j]) < 0x80) {
           ++j;
         }
-        s.append(text.data() + i, j - i);
+        arena.append(text.data() + i, j - i);
         i = j;
         if (i == n || static_cast<unsigned char>(text[i]) < 0x20 ||
             static_cast<unsigned char>(text[i]) >= 0x80) {
-          return decode_slow(text, out);  // UTF-8 is validated by nlohmann::json
+          return slow();  // UTF-8 is validated by nlohmann::json
         }
         if (text[i] == '"') {
           ++i;
           break;
         }
         if (i + 1 == n) {
-          return decode_slow(text, out);
+          return slow();
         }
         switch (text[i + 1]) {
           case '"':
-            s += '"';
+            arena += '"';
             break;
           case '\\':
-            s += '\\';
+            arena += '\\';
             break;
           case '/':
-            s += '/';
+            arena += '/';
             break;
           case 'b':
-            s += '\b';
+            arena += '\b';
             break;
           case 'f':
-            s += '\f';
+            arena += '\f';
             break;
           case 'n':
-            s += '\n';
+            arena += '\n';
             break;
           case 'r':
-            s += '\r';
+            arena += '\r';
             break;
           case 't':
-            s += '\t';
+            arena += '\t';
             break;
           default:
-            return decode_slow(text, out);  // \u and anything unexpected
+            return slow();  // \u and anything unexpected
         }
         i += 2;
       }
-      out.emplace_back(std::move(s));
+      cells.push_back(Cell{at, static_cast<uint32_t>(arena.size() - at), false});
     } else if (text.substr(i, 4) == "null") {
       i += 4;
-      out.emplace_back();
+      cells.push_back(Cell{});
     } else {
-      return decode_slow(text, out);  // numbers, booleans, objects, broken text
+      return slow();  // numbers, booleans, objects, broken text
     }
     skip();
     if (i < n && text[i] == ',') {
@@ -180,9 +225,9 @@ bool decode(std::string_view text, std::vector<Value>& out) {
     if (i < n && text[i] == ']') {
       ++i;
       skip();
-      return i == n ? true : decode_slow(text, out);
+      return i == n ? true : slow();
     }
-    return decode_slow(text, out);
+    return slow();
   }
 }
 

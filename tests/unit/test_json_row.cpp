@@ -32,6 +32,34 @@ Row reference_decode(const std::string& text, bool& ok) {
   return out;
 }
 
+// decode_into() appends after what an arena and its cells already hold (another row's), and
+// leaves both as they were when the text is not an array.
+void check_into(const std::string& text, const Row& expected, bool ok) {
+  std::string arena = "earlier row";
+  std::vector<json_row::Cell> cells{{0, 7, false}, {}};
+  REQUIRE(json_row::decode_into(text, arena, cells) == ok);
+  REQUIRE(arena.substr(0, 11) == "earlier row");
+  if (!ok) {
+    REQUIRE(arena.size() == 11);
+    REQUIRE(cells.size() == 2);
+    return;
+  }
+  REQUIRE(cells.size() == 2 + expected.size());
+  std::vector<json_row::View> views;
+  for (size_t i = 0; i < expected.size(); ++i) {
+    const json_row::Cell& c = cells[2 + i];
+    REQUIRE(c.null == !expected[i].has_value());
+    if (expected[i]) {
+      REQUIRE(arena.substr(c.at, c.size) == *expected[i]);
+      views.emplace_back(std::string_view(arena).substr(c.at, c.size));
+    } else {
+      views.emplace_back();
+    }
+  }
+  // Views encode as the strings they show do.
+  REQUIRE(json_row::encode(std::span<const json_row::View>(views)) == json_row::encode(expected));
+}
+
 void check_row(const Row& row) {
   std::string text = json_row::encode(row);
   REQUIRE(text == reference_encode(row));
@@ -40,6 +68,7 @@ void check_row(const Row& row) {
   Row expected = reference_decode(text, ok);
   REQUIRE(json_row::decode(text, back) == ok);
   REQUIRE(back == expected);
+  check_into(text, expected, ok);
 }
 
 void check_text(const std::string& text) {
@@ -49,6 +78,7 @@ void check_text(const std::string& text) {
   INFO(text);
   REQUIRE(json_row::decode(text, back) == ok);
   REQUIRE(back == expected);
+  check_into(text, expected, ok);
 }
 
 }  // namespace
