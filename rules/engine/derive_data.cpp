@@ -70,10 +70,12 @@ struct Table {
   std::string schema, name;
   std::vector<std::string> columns;
   std::map<std::string, std::string> types;  // column -> type
-  std::vector<Row> rows;
-  std::shared_ptr<const RowText> text;  // what the rows' values view (a copy shares it)
+  std::vector<Row> rows;                     // read by load_rows(), for the tables that need them
+  std::shared_ptr<const RowText> text;       // what the rows' values view (a copy shares it)
   int64_t artifact = 0;
+  int64_t section = 0;  // of table_row
   int64_t total_rows = 0;
+  int64_t stored_rows = 0;
   std::optional<std::string> pk;  // single-column primary key
   std::set<std::string> surrogates;
 
@@ -82,6 +84,7 @@ struct Table {
     return it == columns.end() ? -1 : static_cast<int>(it - columns.begin());
   }
   bool all_rows() const { return static_cast<int64_t>(rows.size()) == total_rows; }
+  bool loaded() const { return text != nullptr; }
 };
 
 struct Snapshot {
@@ -118,6 +121,48 @@ std::vector<std::string> split_columns(const std::string& s) {
   return out;
 }
 
+// Reads a table's stored rows, once: only the tables that a key or reference check reads
+// are read (on a large table, reading them back is most of the analysis).
+void load_rows(store::Store& store, Table& t) {
+  if (t.loaded()) {
+    return;
+  }
+  t.rows.reserve(static_cast<size_t>(std::max<int64_t>(t.stored_rows, 0)));
+  // In the index's order (the order they were stored in, which is the order of their
+  // lines), sorted by line here only if need be: an ORDER BY would copy every row's text
+  // into a sorter first.
+  store::Statement rows = store.prepare(
+      "SELECT line, row_values FROM table_row WHERE artifact_id = ?1 AND section = ?2");
+  rows.bind(1, t.artifact);
+  rows.bind(2, t.section);
+  auto text = std::make_shared<RowText>();
+  text->cells.reserve(t.rows.capacity() * t.columns.size());
+  std::string scratch;
+  std::vector<json_row::Cell> row;
+  std::vector<std::pair<int64_t, size_t>> starts;  // each row's line and first cell
+  starts.reserve(t.rows.capacity());
+  while (rows.step()) {
+    scratch.clear();
+    row.clear();
+    // (Text that is not a JSON array is a row without values, as it always was.)
+    json_row::decode_into(rows.get_text_view(1), scratch, row);
+    starts.emplace_back(rows.get_int(0), text->add(scratch, row));
+  }
+  // The rows' spans are made once every value is in (`cells` moves while it grows).
+  for (size_t k = 0; k < starts.size(); ++k) {
+    size_t end = k + 1 < starts.size() ? starts[k + 1].second : text->cells.size();
+    t.rows.push_back(
+        Row{starts[k].first,
+            std::span<const View>(text->cells.data() + starts[k].second, end - starts[k].second)});
+  }
+  t.text = std::move(text);
+  auto by_line = [](const Row& a, const Row& b) { return a.line < b.line; };
+  if (!std::is_sorted(t.rows.begin(), t.rows.end(), by_line)) {
+    std::stable_sort(t.rows.begin(), t.rows.end(), by_line);
+  }
+}
+
+// A snapshot's tables, their columns and keys; their rows are read by load_rows().
 std::optional<Snapshot> load_snapshot(store::Store& store, const std::string& role) {
   store::Statement st =
       store.prepare("SELECT id, artifact_id, data_artifact_id, db FROM snapshot WHERE role = ?1");
@@ -146,42 +191,8 @@ std::optional<Snapshot> load_snapshot(store::Store& store, const std::string& ro
     t.artifact = *s.data_artifact;
     t.total_rows = sections.get_int(4);
     t.columns = split_columns(sections.get_text(3));
-    int64_t section = sections.get_int(0);
-    if (auto stored = sections.get_optional_int(5); stored && *stored > 0) {
-      t.rows.reserve(static_cast<size_t>(*stored));
-    }
-    // In the index's order (the order they were stored in, which is the order of their
-    // lines), sorted by line here only if need be: an ORDER BY would copy every row's text
-    // into a sorter first.
-    store::Statement rows = store.prepare(
-        "SELECT line, row_values FROM table_row WHERE artifact_id = ?1 AND section = ?2");
-    rows.bind(1, *s.data_artifact);
-    rows.bind(2, section);
-    auto text = std::make_shared<RowText>();
-    text->cells.reserve(t.rows.capacity() * t.columns.size());
-    std::string scratch;
-    std::vector<json_row::Cell> row;
-    std::vector<std::pair<int64_t, size_t>> starts;  // each row's line and first cell
-    starts.reserve(t.rows.capacity());
-    while (rows.step()) {
-      scratch.clear();
-      row.clear();
-      // (Text that is not a JSON array is a row without values, as it always was.)
-      json_row::decode_into(rows.get_text_view(1), scratch, row);
-      starts.emplace_back(rows.get_int(0), text->add(scratch, row));
-    }
-    // The rows' spans are made once every value is in (`cells` moves while it grows).
-    for (size_t k = 0; k < starts.size(); ++k) {
-      size_t end = k + 1 < starts.size() ? starts[k + 1].second : text->cells.size();
-      t.rows.push_back(Row{
-          starts[k].first,
-          std::span<const View>(text->cells.data() + starts[k].second, end - starts[k].second)});
-    }
-    t.text = std::move(text);
-    auto by_line = [](const Row& a, const Row& b) { return a.line < b.line; };
-    if (!std::is_sorted(t.rows.begin(), t.rows.end(), by_line)) {
-      std::stable_sort(t.rows.begin(), t.rows.end(), by_line);
-    }
+    t.section = sections.get_int(0);
+    t.stored_rows = sections.get_optional_int(5).value_or(0);
     s.tables[{t.schema, t.name}] = std::move(t);
   }
   // Schema facts of the same snapshot: column types, single-column primary keys, surrogates.
@@ -545,7 +556,7 @@ void derive_data(store::Store& store, const DeriveOptions& options, DeriveSummar
     }
   }
 
-  // Parent tables of the current snapshot and their natural keys.
+  // Parent tables of the current snapshot: the tables with a single-column primary key.
   std::map<std::pair<std::string, std::string>, Parent> parents;
   store::Statement key_insert = store.prepare(
       "INSERT INTO key_inventory(snapshot_id, schema_name, table_name, key_column, row_id, "
@@ -574,31 +585,11 @@ void derive_data(store::Store& store, const DeriveOptions& options, DeriveSummar
     }
   };
   for (const auto& [k, t] : current->tables) {
-    if (!t.pk) {
-      continue;
+    if (t.pk) {
+      parents[k].table = &t;
     }
-    Parent p;
-    p.table = &t;
-    int pk = t.index_of(*t.pk);
-    for (const Row& r : t.rows) {
-      if (pk < static_cast<int>(r.values.size()) && r.values[static_cast<size_t>(pk)]) {
-        p.by_id.add(*r.values[static_cast<size_t>(pk)], &r);
-      }
-    }
-    p.by_id.seal();
-    p.nk = natural_key(store, *current, t, given);
-    if (p.nk) {
-      std::string cols;
-      for (const auto& c : p.nk->columns) {
-        cols += (cols.empty() ? "" : ", ") + c;
-      }
-      nk_insert.run(t.schema, t.name, cols, p.nk->source);
-    }
-    inventory(*current, t, p.nk);
-    parents[k] = std::move(p);
   }
 
-  timing::phase("derive: keys");
   // Reference columns: declared foreign keys, and integer columns whose name names a parent
   // table and most of whose values are keys of it.
   struct Ref {
@@ -627,6 +618,62 @@ void derive_data(store::Store& store, const DeriveOptions& options, DeriveSummar
       declared_cols.insert({fks.get_text(0), fks.get_text(1), cols[0]});
     }
   }
+  // The columns that may refer to a parent by their name, and the parents they may name: their
+  // values decide, below.
+  struct Candidates {
+    const Table* child;
+    std::string column;
+    std::vector<const Parent*> parents;
+  };
+  std::vector<Candidates> inferred;
+  ParentIndex parent_index(parents);
+  for (const auto& [k, t] : current->tables) {
+    for (const auto& c : t.columns) {
+      if (declared_cols.count({t.schema, t.name, c}) || c == t.pk || t.surrogates.count(c) ||
+          !is_integer(t.types.count(c) ? t.types.at(c) : "")) {
+        continue;
+      }
+      Candidates found{&t, c, {}};
+      for (const Parent* p : parent_index.candidates(c)) {
+        if (p->table != &t && names_parent(c, p->table->name)) {
+          found.parents.push_back(p);
+        }
+      }
+      if (!found.parents.empty()) {
+        inferred.push_back(std::move(found));
+      }
+    }
+  }
+
+  // The stored rows of the tables those checks read (only those), and the parents' ids.
+  std::unordered_set<const Table*> read;
+  for (const Ref& r : refs) {
+    read.insert(r.child);
+    read.insert(r.parent->table);
+  }
+  for (const Candidates& c : inferred) {
+    read.insert(c.child);
+    for (const Parent* p : c.parents) {
+      read.insert(p->table);
+    }
+  }
+  for (auto& [k, t] : current->tables) {
+    if (read.count(&t) > 0) {
+      load_rows(store, t);
+    }
+  }
+  for (auto& [k, p] : parents) {
+    const Table& t = *p.table;
+    int pk = t.index_of(*t.pk);
+    for (const Row& r : t.rows) {
+      if (pk < static_cast<int>(r.values.size()) && r.values[static_cast<size_t>(pk)]) {
+        p.by_id.add(*r.values[static_cast<size_t>(pk)], &r);
+      }
+    }
+    p.by_id.seal();
+  }
+  timing::phase("derive: load snapshots");
+
   store::Statement ref_insert = store.prepare(
       "INSERT INTO ref_inventory(schema_name, table_name, column_name, parent_schema, "
       "parent_table, "
@@ -654,35 +701,21 @@ void derive_data(store::Store& store, const DeriveOptions& options, DeriveSummar
     auto values = distinct_values(t, i);
     return std::make_pair(values.size(), matched_ids(values, p));
   };
-  ParentIndex parent_index(parents);
-  for (const auto& [k, t] : current->tables) {
-    for (const auto& c : t.columns) {
-      if (declared_cols.count({t.schema, t.name, c}) || c == t.pk || t.surrogates.count(c) ||
-          !is_integer(t.types.count(c) ? t.types.at(c) : "")) {
-        continue;
+  for (const Candidates& c : inferred) {
+    const Parent* best = nullptr;
+    double best_rate = 0;
+    auto values = distinct_values(*c.child, c.child->index_of(c.column));
+    for (const Parent* p : c.parents) {
+      size_t n = values.size();
+      size_t matched = matched_ids(values, *p);
+      double rate = n ? static_cast<double>(matched) / static_cast<double>(n) : 0;
+      if (n >= 2 && rate >= 0.5 && rate > best_rate) {
+        best = p;
+        best_rate = rate;
       }
-      const Parent* best = nullptr;
-      double best_rate = 0;
-      std::optional<std::set<std::string_view>> values;  // read once, for the first candidate
-      for (const Parent* candidate : parent_index.candidates(c)) {
-        const Parent& p = *candidate;
-        if (p.table == &t || !names_parent(c, p.table->name)) {
-          continue;
-        }
-        if (!values) {
-          values = distinct_values(t, t.index_of(c));
-        }
-        size_t n = values->size();
-        size_t matched = matched_ids(*values, p);
-        double rate = n ? static_cast<double>(matched) / static_cast<double>(n) : 0;
-        if (n >= 2 && rate >= 0.5 && rate > best_rate) {
-          best = &p;
-          best_rate = rate;
-        }
-      }
-      if (best) {
-        refs.push_back(Ref{&t, c, best, false});
-      }
+    }
+    if (best) {
+      refs.push_back(Ref{c.child, c.column, best, false});
     }
   }
   timing::phase("derive: references");
@@ -692,6 +725,24 @@ void derive_data(store::Store& store, const DeriveOptions& options, DeriveSummar
     referenced_parents.insert(r.parent);
     child_tables.insert(r.child);
   }
+  // The natural keys and the key inventory of the tables that are parents: those a column
+  // refers to.
+  for (auto& [k, p] : parents) {
+    if (referenced_parents.count(&p) == 0) {
+      continue;
+    }
+    const Table& t = *p.table;
+    p.nk = natural_key(store, *current, t, given);
+    if (p.nk) {
+      std::string cols;
+      for (const auto& c : p.nk->columns) {
+        cols += (cols.empty() ? "" : ", ") + c;
+      }
+      nk_insert.run(t.schema, t.name, cols, p.nk->source);
+    }
+    inventory(*current, t, p.nk);
+  }
+  timing::phase("derive: keys");
   // Ids that changed between the snapshot before and this one, for the same natural key.
   std::map<std::pair<std::string, std::string>, std::map<std::string, std::string, std::less<>>>
       remapped;
@@ -707,6 +758,7 @@ void derive_data(store::Store& store, const DeriveOptions& options, DeriveSummar
       if (!p.nk || old == before->tables.end() || !referenced) {
         continue;
       }
+      load_rows(store, old->second);
       Table old_table = old->second;
       if (!old_table.pk) {
         old_table.pk = p.table->pk;
@@ -835,7 +887,8 @@ void derive_data(store::Store& store, const DeriveOptions& options, DeriveSummar
     }
   }
   for (const auto& [k, t] : current->tables) {
-    if (!t.all_rows() && (t.pk || child_tables.count(&t) > 0)) {
+    // (Tables whose rows no check read are not said.)
+    if (t.loaded() && !t.all_rows() && (t.pk || child_tables.count(&t) > 0)) {
       summary.notes.push_back(fmt::format(
           "{}.{} has {} rows; keys and references were checked in the first {} (--row-cap)",
           t.schema, t.name, t.total_rows, t.rows.size()));

@@ -585,8 +585,9 @@ CREATE TABLE expected_removal (
   line INTEGER
 );
 
--- Parent rows: primary key and natural key of every stored row of tables with a
--- single-column primary key, per snapshot (current, before).
+-- Parent rows: primary key and natural key of every stored row of a parent table (one with a
+-- single-column primary key that a column of ref_inventory refers to), in the current
+-- snapshot, and in the one before for parents whose ids are compared (id_remap).
 CREATE TABLE key_inventory (
   snapshot_id INTEGER NOT NULL REFERENCES snapshot(id),
   schema_name TEXT NOT NULL,
