@@ -572,6 +572,7 @@ ArtifactOutcome ingest_path(store::Store& store, const fs::path& path,
       p.in_file = e.where().offset_in_file;
       writer.add(p);
     }
+    writer.finish_logs();
     if (writer.errors() == 0) {
       out.status = "ok";
       out.detail = summary.detail;

@@ -2,12 +2,15 @@
 
 #include <fmt/chrono.h>
 #include <fmt/format.h>
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <exception>
 #include <mutex>
+#include <stdexcept>
 #include <thread>
+#include <tuple>
 #include <variant>
 
 #include "base/error.hpp"
@@ -217,6 +220,30 @@ void FactWriter::close_queue(bool rethrow) {
   if (error && rethrow) {
     std::rethrow_exception(error);
   }
+}
+
+void FactWriter::finish_logs() {
+  if (m_queue) {
+    throw std::logic_error("FactWriter::finish_logs while a pipeline is open");
+  }
+  // In a stable order (the map's is not): the rows are facts a user may read.
+  std::vector<const HourCount*> rows;
+  rows.reserve(m_hours.size());
+  for (const auto& [key, h] : m_hours) {
+    rows.push_back(&h);
+  }
+  std::sort(rows.begin(), rows.end(), [](const HourCount* a, const HourCount* b) {
+    return std::tie(a->first_line, a->hour, a->template_hash) <
+           std::tie(b->first_line, b->hour, b->template_hash);
+  });
+  for (const HourCount* h : rows) {
+    statement(23,
+              "INSERT INTO log_hour(artifact_id, template_hash, hour, first_ts, last_ts, severity, "
+              "entries, first_line) VALUES (?,?,?,?,?,?,?,?)")
+        .run(m_artifact, h->template_hash, h->hour, h->first_ts, h->last_ts, h->severity,
+             h->entries, h->first_line);
+  }
+  m_hours.clear();
 }
 
 Statement& FactWriter::statement(int slot, std::string_view sql) {
@@ -464,6 +491,32 @@ int64_t FactWriter::write(const LogEventFact& f) {
            f.detail, f.hint, f.context, stored_statement, at, f.query, f.location, f.traceback,
            format, f.template_hash);
   int64_t id = m_store.last_insert_id();
+  if (f.ts) {
+    const std::string_view hour = std::string_view(*f.ts).substr(0, 13);
+    m_hour_key.assign(f.template_hash ? std::string_view(*f.template_hash) : "\x01");
+    m_hour_key += '\0';
+    m_hour_key += hour;
+    auto it = m_hours.find(m_hour_key);
+    if (it == m_hours.end()) {
+      it = m_hours
+               .emplace(m_hour_key, HourCount{f.template_hash, std::string(hour), *f.ts, *f.ts,
+                                              f.severity, 0, f.line})
+               .first;
+    }
+    HourCount& h = it->second;
+    ++h.entries;
+    // As SQL compares text (the bytes, unsigned) and min() and max() take it.
+    if (*f.ts < h.first_ts) {
+      h.first_ts = *f.ts;
+    }
+    if (h.last_ts < *f.ts) {
+      h.last_ts = *f.ts;
+    }
+    if (f.severity && (!h.severity || *f.severity < *h.severity)) {
+      h.severity = f.severity;
+    }
+    h.first_line = std::min(h.first_line, f.line);
+  }
   for (const auto& e : f.entities) {
     statement(19,
               "INSERT INTO log_entity(event_id, artifact_id, kind, name, value) "

@@ -314,6 +314,12 @@ class FactWriter {
   int64_t errors() const { return m_errors; }
   int64_t warnings() const { return m_warnings; }
 
+  // Writes log_hour: the log entries written so far, counted per message template and hour
+  // as they were written (the timeline reads these instead of grouping every entry). Called
+  // once the reader is done, with no pipeline open; entries written after it are counted
+  // anew.
+  void finish_logs();
+
  private:
   Statement& statement(int slot, std::string_view sql);
   void write(const ProblemFact& f);
@@ -328,6 +334,17 @@ class FactWriter {
   std::map<int, std::unique_ptr<Statement>> m_statements;
   std::unordered_set<std::string> m_templates;         // template hashes written by this writer
   std::unordered_map<std::string, int64_t> m_formats;  // log_format ids of this writer
+  // log_hour's rows, by template hash (or "\x01" for none), a NUL, and the hour (the first
+  // 13 characters of the entry's UTC time).
+  struct HourCount {
+    std::optional<std::string> template_hash;
+    std::string hour, first_ts, last_ts;
+    std::optional<std::string> severity;  // the least, as SQL's min() (NULLs left out)
+    int64_t entries = 0;
+    int64_t first_line = 0;
+  };
+  std::unordered_map<std::string, HourCount> m_hours;
+  std::string m_hour_key;  // the key being looked up (its memory reused)
   int64_t m_errors = 0;
   int64_t m_warnings = 0;
 };

@@ -10,7 +10,7 @@
 -- `db` (in the db_* tables) is the database the object belongs to when an artifact holds
 -- several (pg_dumpall, `\connect`); it is NULL for a single-database dump.
 
-PRAGMA user_version = 12;
+PRAGMA user_version = 13;
 
 -- One row per input file.
 CREATE TABLE artifact (
@@ -366,6 +366,19 @@ CREATE TABLE log_event_row (
 -- Entries are stored in the order of their artifact's lines (id order): no index on line.
 -- (A load into a new store builds the indexes of log_event_row and log_entity after it.)
 CREATE INDEX log_event_template ON log_event_row(template_hash);
+
+-- The entries of each log that have a time, counted per message template and hour (UTC), as
+-- they were stored: what the timeline shows of the logs, without grouping every entry again.
+CREATE TABLE log_hour (
+  artifact_id INTEGER NOT NULL REFERENCES artifact(id),
+  template_hash TEXT,          -- log_template; NULL for entries without one
+  hour TEXT NOT NULL,          -- substr(ts, 1, 13): 2024-01-14T20
+  first_ts TEXT NOT NULL,      -- min(ts) of its entries
+  last_ts TEXT NOT NULL,       -- max(ts)
+  severity TEXT,               -- min(severity) (NULL when none has one)
+  entries INTEGER NOT NULL,
+  first_line INTEGER NOT NULL  -- min(line)
+);
 
 -- How log entries were read, each once: pg-stderr:<log_line_prefix>, pg-csv, pg-json,
 -- python:<format>, json, ...
@@ -1060,14 +1073,10 @@ SELECT utc_time(r.applied_at) AS ts, 'migration' AS kind, r.app || '.' || r.name
   FROM recorded_migration r JOIN artifact a ON a.id = r.artifact_id
  WHERE r.applied_at IS NOT NULL
 UNION ALL
-SELECT g.ts, 'log', coalesce(g.severity || ': ', '') || t.template, g.n, g.last_ts, a.path,
-       g.line
-  -- grouped first, each group's template looked up after: not once per entry
-  FROM (SELECT e.artifact_id, e.template_hash, min(e.ts) AS ts, min(e.severity) AS severity,
-               count(*) AS n, max(e.ts) AS last_ts, min(e.line) AS line
-          FROM log_event_row e
-         WHERE e.ts IS NOT NULL
-         GROUP BY e.artifact_id, e.template_hash, substr(e.ts, 1, 13)) g
+SELECT g.first_ts, 'log', coalesce(g.severity || ': ', '') || t.template, g.entries, g.last_ts,
+       a.path, g.first_line
+  -- counted as the entries were stored (log_hour), not grouped here
+  FROM log_hour g
        JOIN artifact a ON a.id = g.artifact_id
        LEFT JOIN log_template t ON t.hash = g.template_hash
 UNION ALL
