@@ -244,6 +244,11 @@ void FactWriter::finish_logs() {
              h->entries, h->first_line);
   }
   m_hours.clear();
+  if (m_entries > 0) {
+    statement(24, "INSERT INTO log_span(artifact_id, first_id, last_id, entries) VALUES (?,?,?,?)")
+        .run(m_artifact, m_first_id, m_last_id, m_entries);
+    m_entries = 0;
+  }
 }
 
 Statement& FactWriter::statement(int slot, std::string_view sql) {
@@ -491,6 +496,9 @@ int64_t FactWriter::write(const LogEventFact& f) {
            f.detail, f.hint, f.context, stored_statement, at, f.query, f.location, f.traceback,
            format, f.template_hash);
   int64_t id = m_store.last_insert_id();
+  m_first_id = m_entries == 0 ? id : std::min(m_first_id, id);
+  m_last_id = m_entries == 0 ? id : std::max(m_last_id, id);
+  ++m_entries;
   if (f.ts) {
     const std::string_view hour = std::string_view(*f.ts).substr(0, 13);
     m_hour_key.assign(f.template_hash ? std::string_view(*f.template_hash) : "\x01");

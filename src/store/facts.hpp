@@ -314,10 +314,10 @@ class FactWriter {
   int64_t errors() const { return m_errors; }
   int64_t warnings() const { return m_warnings; }
 
-  // Writes log_hour: the log entries written so far, counted per message template and hour
-  // as they were written (the timeline reads these instead of grouping every entry). Called
-  // once the reader is done, with no pipeline open; entries written after it are counted
-  // anew.
+  // Writes log_hour (the log entries written so far, counted per message template and hour
+  // as they were written: the timeline reads these instead of grouping every entry) and
+  // log_span (the ids they were stored under). Called once the reader is done, with no
+  // pipeline open; entries written after it are counted anew.
   void finish_logs();
 
  private:
@@ -345,6 +345,8 @@ class FactWriter {
   };
   std::unordered_map<std::string, HourCount> m_hours;
   std::string m_hour_key;  // the key being looked up (its memory reused)
+  // log_span's row: the ids of the log entries written.
+  int64_t m_first_id = 0, m_last_id = 0, m_entries = 0;
   int64_t m_errors = 0;
   int64_t m_warnings = 0;
 };

@@ -380,6 +380,16 @@ CREATE TABLE log_hour (
   first_line INTEGER NOT NULL  -- min(line)
 );
 
+-- The ids each log's entries were stored under: first_id to last_id, `entries` of them (all
+-- the ids between when entries = last_id - first_id + 1). Within a log, ids follow its lines,
+-- so an entry is found by its line with a binary search over them (no index on line).
+CREATE TABLE log_span (
+  artifact_id INTEGER NOT NULL REFERENCES artifact(id),
+  first_id INTEGER NOT NULL,
+  last_id INTEGER NOT NULL,
+  entries INTEGER NOT NULL
+);
+
 -- How log entries were read, each once: pg-stderr:<log_line_prefix>, pg-csv, pg-json,
 -- python:<format>, json, ...
 CREATE TABLE log_format (
