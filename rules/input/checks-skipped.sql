@@ -9,8 +9,9 @@
 -- two dumps: etl.id-remapped), or all (no input could be used at all). A data-only dump
 -- gives a drift finding of its own: the checks of types, indexes and constraints did not run.
 WITH
--- The logs read (one pass over their entries, for the two counts and the list of part 8).
-log_artifact AS MATERIALIZED (SELECT DISTINCT artifact_id AS id FROM log_event_row),
+-- The logs read: those with entries (each log's load writes its span of them, log_span; not a
+-- pass over every entry).
+log_artifact AS MATERIALIZED (SELECT DISTINCT artifact_id AS id FROM log_span),
 -- Inputs that were not read: of no kind dbautopsy reads, or failed / recognised but not read
 -- (empty files, such as a package's __init__.py, hold nothing to read).
 unread AS (
