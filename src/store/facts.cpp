@@ -252,9 +252,13 @@ void FactWriter::finish_logs() {
 }
 
 Statement& FactWriter::statement(int slot, std::string_view sql) {
-  auto& st = m_statements[slot];
+  auto& [text, st] = m_statements[slot];
   if (!st) {
+    text = sql;
     st = std::make_unique<Statement>(m_store.prepare(sql));
+  } else if (sql.data() != text.data() && sql != text) {
+    throw std::logic_error(
+        fmt::format("FactWriter: statement slot {} is already \"{}\"", slot, text.substr(0, 60)));
   }
   return *st;
 }

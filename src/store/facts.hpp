@@ -331,7 +331,10 @@ class FactWriter {
   Store& m_store;
   std::unique_ptr<Queue> m_queue;  // while a Pipeline is open
   int64_t m_artifact;
-  std::map<int, std::unique_ptr<Statement>> m_statements;
+  // Prepared statements by slot, each with its SQL: a slot asked for with other SQL is a
+  // programming error, said at once (it would run the other statement). The SQL is always a
+  // literal, whose view is kept.
+  std::map<int, std::pair<std::string_view, std::unique_ptr<Statement>>> m_statements;
   std::unordered_set<std::string> m_templates;         // template hashes written by this writer
   std::unordered_map<std::string, int64_t> m_formats;  // log_format ids of this writer
   // log_hour's rows, by template hash (or "\x01" for none), a NUL, and the hour (the first
