@@ -127,7 +127,8 @@ void load_rows(store::Store& store, Table& t) {
   if (t.loaded()) {
     return;
   }
-  t.rows.reserve(static_cast<size_t>(std::max<int64_t>(t.stored_rows, 0)));
+  const auto stored = static_cast<size_t>(std::max<int64_t>(t.stored_rows, 0));
+  t.rows.reserve(stored);
   // In the index's order (the order they were stored in, which is the order of their
   // lines), sorted by line here only if need be: an ORDER BY would copy every row's text
   // into a sorter first.
@@ -136,11 +137,11 @@ void load_rows(store::Store& store, Table& t) {
   rows.bind(1, t.artifact);
   rows.bind(2, t.section);
   auto text = std::make_shared<RowText>();
-  text->cells.reserve(t.rows.capacity() * t.columns.size());
+  text->cells.reserve(stored * t.columns.size());
   std::string scratch;
   std::vector<json_row::Cell> row;
   std::vector<std::pair<int64_t, size_t>> starts;  // each row's line and first cell
-  starts.reserve(t.rows.capacity());
+  starts.reserve(stored);
   while (rows.step()) {
     scratch.clear();
     row.clear();

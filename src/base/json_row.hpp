@@ -1,7 +1,8 @@
 // A stored row as the store keeps it (table_row.row_values): a JSON array of strings and
 // nulls, one per column, as nlohmann::json's dump(-1, ' ', false, replace) writes it.
-// These two functions read and write that text without building a JSON document: the ingest
-// writes up to --row-cap rows per table and the analysis reads them all back. Their results
+// These functions read and write that text without building a JSON document: the ingest
+// writes up to --row-cap rows per table and the analysis reads them back (decode_into, into
+// one buffer for many rows; decode gives one row's values as strings). Their results
 // are byte for byte those of nlohmann::json (the unit tests compare them on random rows);
 // text they are not sure of (bytes past ASCII, whose UTF-8 nlohmann::json checks and
 // replaces by its own rules; \u escapes, or anything but an array of strings and nulls when
