@@ -350,7 +350,6 @@ void Entry::flush() {
   if (!m_more.empty()) {
     take_continuation();
   }
-  finish_event(m_event);
   m_out.add(std::move(m_event));  // start() makes it anew
   ++m_summary.events;
 }
@@ -1109,6 +1108,7 @@ AppLogSummary read_python_log(io::Source& in, store::FactWriter& out) {
   Unmatched unmatched(out, "a Python logging line");
   Entry entry(out, unmatched, summary);
   // The entries are stored by a thread of their own while the next ones are parsed.
+  out.finish_events_with(&finish_event);  // templates and entities
   store::FactWriter::Pipeline pipeline(out);
   std::string format;
   std::string first_line;
@@ -1211,6 +1211,7 @@ AppLogSummary read_json_lines(io::Source& in, store::FactWriter& out, const User
                                : std::string("a JSON object with a message field"));
   Entry entry(out, unmatched, summary);
   BadTimes bad_times(out);
+  out.finish_events_with(&finish_event);  // templates and entities
   store::FactWriter::Pipeline pipeline(out);
   JsonNames names = map ? names_of(*map) : builtin_names();
   std::vector<std::string> formats = map ? map->timestamp_formats : std::vector<std::string>{};
@@ -1275,6 +1276,7 @@ AppLogSummary read_user_log(io::Source& in, store::FactWriter& out,
   Unmatched unmatched(out, fmt::format("a line of the log format {}", text::join(names, ", ")));
   Entry entry(out, unmatched, summary);
   BadTimes bad_times(out);
+  out.finish_events_with(&finish_event);  // templates and entities
   store::FactWriter::Pipeline pipeline(out);
   JsonNames json_names = json_format ? names_of(*json_format) : JsonNames{};
   std::string_view text;

@@ -284,6 +284,7 @@ CsvLogSummary read_pg_csv(io::Source& in, store::FactWriter& out, size_t max_rec
   int64_t utf8_problems = 0;
   bool odd_width_noted = false;
   // The entries are stored by a thread of their own while the next ones are parsed.
+  out.finish_events_with(&finish_event);  // templates and entities
   store::FactWriter::Pipeline pipeline(out);
   io::Line line;
   while (reader.next(line)) {
@@ -366,7 +367,6 @@ CsvLogSummary read_pg_csv(io::Source& in, store::FactWriter& out, size_t max_rec
     }
     event->line = first;
     event->end_line = last;
-    finish_event(*event);
     out.add(std::move(*event));
     ++s.events;
   }

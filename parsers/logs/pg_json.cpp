@@ -542,7 +542,6 @@ class JsonReader {
         m_zones.note(pg_time_to_utc(*e.ts_written), e.line);
       }
     }
-    finish_event(e);
     m_out.add(std::move(e));
     ++m_s.events;
   }
@@ -564,6 +563,7 @@ JsonLogSummary read_pg_json(io::Source& in, store::FactWriter& out, size_t max_l
   io::LineReader reader(in);
   JsonReader r(out, s);
   // The entries are stored by a thread of their own while the next ones are parsed.
+  out.finish_events_with(&finish_event);  // templates and entities
   store::FactWriter::Pipeline pipeline(out);
   io::Line line;
   std::string buf;

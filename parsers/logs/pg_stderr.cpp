@@ -1627,7 +1627,6 @@ class Reader {
         e.statement = std::string(*st);
       }
     }
-    finish_event(e);
     m_out.add(std::move(e));
     ++m_events;
     m_pending.reset();
@@ -1698,6 +1697,7 @@ PgStderrSummary read_pg_stderr(io::Source& in, store::FactWriter& out,
   std::string format = stderr_format(s.envelope, s.prefix);
   Reader r(out, PgPrefix::parse(s.prefix), s.envelope, std::move(format));
   // The entries are stored by a thread of their own while the next ones are parsed.
+  out.finish_events_with(&finish_event);  // templates and entities
   store::FactWriter::Pipeline pipeline(out);
   io::Line line;
   try {

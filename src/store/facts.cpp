@@ -98,11 +98,22 @@ struct FactWriter::Queue {
   using Item = std::variant<ProblemFact, LogEventFact>;
   static constexpr size_t k_batch = 512;   // entries handed over at a time
   static constexpr size_t k_batches = 16;  // batches waiting at most (a bounded memory)
+  // Batches waiting from which the reader completes the events of its next batch itself (the
+  // store thread is behind); below it, the store thread completes them.
+  static constexpr size_t k_behind = 2;
 
+  struct Batch {
+    std::vector<Item> items;
+    bool finished = false;  // its events completed by the reader's thread
+  };
+
+  explicit Queue(EventFinisher f) : finisher(f) {}
+
+  EventFinisher finisher;
   std::vector<Item> filling;  // the reader's batch
   std::mutex mutex;
   std::condition_variable work, room;
-  std::deque<std::vector<Item>> batches;
+  std::deque<Batch> batches;
   // Batches written, given back to the reader's thread to be freed there: its allocations
   // are freed by the thread that made them (glibc's malloc is slower across threads).
   std::vector<std::vector<Item>> spent;
@@ -117,7 +128,28 @@ struct FactWriter::Queue {
     }
   }
 
+  void finish(std::vector<Item>& items) const {
+    for (auto& item : items) {
+      if (auto* e = std::get_if<LogEventFact>(&item)) {
+        finisher(*e);
+      }
+    }
+  }
+
   void hand_over() {
+    Batch batch;
+    if (finisher) {
+      bool behind;
+      {
+        std::lock_guard lock(mutex);
+        behind = batches.size() >= k_behind;
+      }
+      if (behind) {
+        finish(filling);
+        batch.finished = true;
+      }
+    }
+    batch.items = std::move(filling);
     std::vector<std::vector<Item>> written;
     {
       std::unique_lock lock(mutex);
@@ -125,7 +157,7 @@ struct FactWriter::Queue {
       if (error) {
         std::rethrow_exception(error);
       }
-      batches.push_back(std::move(filling));
+      batches.push_back(std::move(batch));
       written.swap(spent);
       work.notify_one();
     }
@@ -136,7 +168,7 @@ struct FactWriter::Queue {
 
   void run(FactWriter& writer) {
     for (;;) {
-      std::vector<Item> batch;
+      Batch batch;
       {
         std::unique_lock lock(mutex);
         work.wait(lock, [&] { return !batches.empty() || closing; });
@@ -148,11 +180,25 @@ struct FactWriter::Queue {
         room.notify_one();
       }
       try {
-        for (const auto& item : batch) {
+        const bool here = finisher && !batch.finished;
+        if (here) {
+          finish(batch.items);
+        }
+        for (const auto& item : batch.items) {
           std::visit([&](const auto& f) { writer.write(f); }, item);
         }
+        if (here) {
+          // What this thread allocated is freed by it (see `spent`).
+          for (auto& item : batch.items) {
+            if (auto* e = std::get_if<LogEventFact>(&item)) {
+              e->template_text.reset();
+              e->template_hash.reset();
+              std::vector<LogEntityFact>().swap(e->entities);
+            }
+          }
+        }
         std::lock_guard lock(mutex);
-        spent.push_back(std::move(batch));
+        spent.push_back(std::move(batch.items));
       } catch (...) {
         std::lock_guard lock(mutex);
         error = std::current_exception();
@@ -177,7 +223,7 @@ FactWriter::Pipeline::Pipeline(FactWriter& writer) : m_writer(writer) {
   if (writer.m_queue) {
     throw Error("a fact writer's pipeline is already open");
   }
-  writer.m_queue = std::make_unique<Queue>();
+  writer.m_queue = std::make_unique<Queue>(writer.m_finisher);
   writer.m_queue->filling.reserve(Queue::k_batch);
   Queue& q = *writer.m_queue;
   q.thread = std::thread([&q, &writer] { q.run(writer); });
@@ -428,6 +474,11 @@ int64_t FactWriter::add(const LogEventFact& f) {
     m_queue->add(Queue::Item(f));
     return 0;
   }
+  if (m_finisher) {
+    LogEventFact e = f;
+    m_finisher(e);
+    return write(e);
+  }
   return write(f);
 }
 
@@ -435,6 +486,9 @@ void FactWriter::add(LogEventFact&& f) {
   if (m_queue) {
     m_queue->add(std::move(f));
     return;
+  }
+  if (m_finisher) {
+    m_finisher(f);
   }
   write(f);
 }

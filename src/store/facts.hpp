@@ -291,6 +291,14 @@ class FactWriter {
   // The same, taking the event (no copy while pipelined).
   void add(LogEventFact&& f);
 
+  // What completes a log event before it is written (its template and entities: the log
+  // readers give parsers/logs' finish_event). Set once by a reader; every event added from then
+  // on is completed by it before it is written: at once without a pipeline, and with one on
+  // whichever thread has room -- the store thread, or the reader's own when the store thread
+  // falls behind -- so that the work is shared by both cores.
+  using EventFinisher = void (*)(LogEventFact&);
+  void finish_events_with(EventFinisher finisher) { m_finisher = finisher; }
+
   // A log reader's pipeline: while one is open, the log events and problems added are written
   // by a store thread of their own, in the order they were added, while the reader goes on
   // parsing (two cores: parsing, and SQLite). Batches of entries wait in a bounded queue. Only
@@ -330,6 +338,7 @@ class FactWriter {
 
   Store& m_store;
   std::unique_ptr<Queue> m_queue;  // while a Pipeline is open
+  EventFinisher m_finisher = nullptr;
   int64_t m_artifact;
   // Prepared statements by slot, each with its SQL: a slot asked for with other SQL is a
   // programming error, said at once (it would run the other statement). The SQL is always a

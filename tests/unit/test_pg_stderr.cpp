@@ -4,7 +4,12 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <fstream>
+#include <mutex>
+#include <set>
+#include <thread>
 
 #include "base/error.hpp"
 #include "io/input.hpp"
@@ -378,6 +383,62 @@ TEST_CASE("a store error stops the pipeline and is said; what was added before s
     CHECK(s.scalar_int("SELECT max(line) FROM log_event_row") == 1500);
     CHECK(s.scalar_int("SELECT count(*) FROM problem WHERE code = 'test'") == 1);
   }
+}
+
+TEST_CASE("the pipeline completes each event once, on whichever thread has room") {
+  store::Store s = store::Store::open_memory();
+  store::ArtifactFact a;
+  a.path = "app.log";
+  a.kind = "app-log";
+  int64_t id = store::add_artifact(s, a);
+  static std::atomic<int> calls{0};
+  static std::mutex mutex;
+  static std::set<std::thread::id> threads;
+  calls = 0;
+  threads.clear();
+  // A slow finisher: the store thread completes the first batches, falls behind, and the
+  // reader's thread then completes those it hands over.
+  store::FactWriter::EventFinisher slow = [](store::LogEventFact& e) {
+    ++calls;
+    {
+      std::lock_guard lock(mutex);
+      threads.insert(std::this_thread::get_id());
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(20));
+    e.template_text = "template of " + e.message;
+    e.template_hash = fmt::format("{:016x}", e.line % 7);
+    e.entities.push_back({"id", std::string("entry"), std::to_string(e.line)});
+  };
+  store::FactWriter writer(s, id);
+  writer.finish_events_with(slow);
+  const int n = 8000;
+  {
+    store::FactWriter::Pipeline pipeline(writer);
+    for (int i = 1; i <= n; ++i) {
+      store::LogEventFact e;
+      e.line = e.end_line = i;
+      e.message = fmt::format("message {}", i);
+      e.format = "python";
+      writer.add(std::move(e));
+    }
+    pipeline.finish();
+  }
+  // Without a pipeline, at once.
+  store::LogEventFact last;
+  last.line = last.end_line = n + 1;
+  last.message = fmt::format("message {}", n + 1);
+  last.format = "python";
+  writer.add(last);
+  CHECK(calls == n + 1);
+  CHECK(threads.size() == 2);
+  CHECK(s.scalar_int("SELECT count(*) FROM log_event_row") == n + 1);
+  CHECK(s.scalar_int("SELECT count(*) FROM log_event_row WHERE template_hash = "
+                     "printf('%016x', line % 7)") == n + 1);
+  CHECK(s.scalar_int("SELECT count(*) FROM log_template") == 7);
+  CHECK(s.scalar_int("SELECT count(*) FROM log_entity x JOIN log_event_row e ON e.id = "
+                     "x.event_id WHERE x.kind = 'id' AND x.value = CAST(e.line AS TEXT)") == n + 1);
+  CHECK(s.scalar_int("SELECT count(*) FROM log_event_row a JOIN log_event_row b ON b.id = a.id + 1 "
+                     "WHERE b.line != a.line + 1") == 0);
 }
 
 TEST_CASE("--pg-prefix takes the prefix as postgresql.conf writes it too") {
