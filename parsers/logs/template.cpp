@@ -338,7 +338,9 @@ std::vector<store::LogEntityFact> entities_of(std::string_view message, std::str
     }
     out.push_back({std::move(kind), std::move(name), std::move(value)});
   };
-  if (sqlstate.size() == 5) {
+  // Class 00 is successful completion (every routine entry of a log whose prefix has %e):
+  // no error class to name.
+  if (sqlstate.size() == 5 && !sqlstate.starts_with("00")) {
     add("sqlstate_class", std::nullopt, std::string(sqlstate.substr(0, 2)));
   }
   re2::StringPiece in(message.data(), message.size());

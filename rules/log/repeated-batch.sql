@@ -14,7 +14,7 @@ span AS MATERIALIZED (
 first_count AS MATERIALIZED (
   -- the rows each entry claims to have written: the first count of rows it mentions ("41
   -- rows copied ..., check failed (8036 rows for 28 teams)": 41); min() picks that row's value
-  SELECT x.event_id, CAST(x.value AS INTEGER) AS n, min(x.rowid) AS first
+  SELECT x.event_id, CAST(x.value AS INTEGER) AS n, min(x.n) AS first
     FROM log_entity x
    WHERE x.kind = 'count' AND lower(x.name) IN ('rows', 'row', 'records', 'record')
    GROUP BY x.event_id),

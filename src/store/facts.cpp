@@ -583,11 +583,12 @@ int64_t FactWriter::write(const LogEventFact& f) {
     }
     h.first_line = std::min(h.first_line, f.line);
   }
+  int64_t n = 0;
   for (const auto& e : f.entities) {
     statement(19,
-              "INSERT INTO log_entity(event_id, artifact_id, kind, name, value) "
-              "VALUES (?,?,?,?,?)")
-        .run(id, m_artifact, e.kind, e.name, e.value);
+              "INSERT INTO log_entity(event_id, n, artifact_id, kind, name, value) "
+              "VALUES (?,?,?,?,?,?)")
+        .run(id, ++n, m_artifact, e.kind, e.name, e.value);
   }
   return id;
 }

@@ -10,7 +10,7 @@
 -- `db` (in the db_* tables) is the database the object belongs to when an artifact holds
 -- several (pg_dumpall, `\connect`); it is NULL for a single-database dump.
 
-PRAGMA user_version = 13;
+PRAGMA user_version = 14;
 
 -- One row per input file.
 CREATE TABLE artifact (
@@ -364,7 +364,7 @@ CREATE TABLE log_event_row (
   template_hash TEXT           -- hex of a 64-bit hash of template (log_template)
 );
 -- Entries are stored in the order of their artifact's lines (id order): no index on line.
--- (A load into a new store builds the indexes of log_event_row and log_entity after it.)
+-- (A load into a new store builds the index of log_event_row after it.)
 CREATE INDEX log_event_template ON log_event_row(template_hash);
 
 -- The entries of each log that have a time, counted per message template and hour (UTC), as
@@ -443,7 +443,7 @@ WITH errors AS MATERIALIZED (
          (SELECT x.value FROM log_entity x WHERE x.event_id = e.id AND x.kind = 'column') AS col,
          (SELECT x.name FROM log_entity x WHERE x.event_id = e.id AND x.kind = 'column') AS col_of,
          (SELECT x.value FROM log_entity x WHERE x.event_id = e.id AND x.kind = 'relation'
-           ORDER BY x.rowid DESC LIMIT 1) AS rel
+           ORDER BY x.n DESC LIMIT 1) AS rel
     FROM log_event e
    WHERE upper(coalesce(e.severity, '')) IN ('ERROR', 'FATAL', 'CRITICAL', 'PANIC')
      AND (e.sqlstate IN ('42P01', '42703')
@@ -481,16 +481,20 @@ CREATE TABLE log_event_elsewhere (
   PRIMARY KEY (event_id, subject_id)
 ) WITHOUT ROWID;
 
--- The entities a log entry names: relation, column, schema, sqlstate class, table names, ids
--- and counts that ETL messages mention (team 87018, 41 rows, attempt 5000).
+-- The entities a log entry names: relation, column, schema, sqlstate class (not class 00,
+-- successful completion: the sqlstate column says it), table names, ids and counts that ETL
+-- messages mention (team 87018, 41 rows, attempt 5000). Kept in the order of the entries
+-- (event_id) and of each entry's entities (n): written in that order, so a load appends, and
+-- an entry's entities are found by its id without an index of their own.
 CREATE TABLE log_entity (
   event_id INTEGER NOT NULL REFERENCES log_event_row(id),
+  n INTEGER NOT NULL,          -- its place among the entry's entities, from 1
   artifact_id INTEGER NOT NULL REFERENCES artifact(id),
   kind TEXT NOT NULL,          -- relation, column, schema, sqlstate_class, table, id, count
   name TEXT,                   -- what it is of: the noun before an id or count (team, rows)
-  value TEXT NOT NULL
-);
-CREATE INDEX log_entity_event ON log_entity(event_id);
+  value TEXT NOT NULL,
+  PRIMARY KEY (event_id, n)
+) WITHOUT ROWID;
 
 -- Analysis ----------------------------------------------------------------------------------
 -- Written by `dbautopsy analyze` (and `investigate`), replaced on every run. Rules read the

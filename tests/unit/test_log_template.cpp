@@ -49,6 +49,12 @@ TEST_CASE("PostgreSQL's messages name the missing relation, column and schema") 
   auto es = logs::message_entities(R"(relation "user_profile_about_item" does not exist)", "42P01");
   CHECK(has(es, "relation", std::nullopt, "user_profile_about_item"));
   CHECK(has(es, "sqlstate_class", std::nullopt, "42"));
+  // Class 00 is successful completion (every routine entry of a log with %e): none named.
+  CHECK(logs::message_entities("checkpoint starting: time", "00000").empty());
+  CHECK(has(logs::message_entities("could not receive data from client", "08006"), "sqlstate_class",
+            std::nullopt, "08"));
+  CHECK(has(logs::message_entities("there is no transaction in progress", "01000"),
+            "sqlstate_class", std::nullopt, "01"));
 
   es = logs::message_entities("column teams_teammembership.left_at does not exist", "42703");
   CHECK(has(es, "column", "teams_teammembership", "left_at"));
