@@ -179,6 +179,7 @@ class Store {
    private:
     Store& m_store;
     bool m_active = false;
+    bool m_batching = false;             // the store's page reads and writes gathered
     std::vector<std::string> m_indexes;  // CREATE INDEX statements dropped for the load
   };
 

@@ -1,0 +1,29 @@
+#pragma once
+
+// An SQLite VFS that wraps the default one and, on a main database file where it is switched
+// on, turns SQLite's page-sized reads and writes into fewer, larger system calls: contiguous
+// page writes are gathered into one buffer and written at once, and a run of sequential page
+// reads reads ahead. A load into a fresh store writes every page of a log of millions of
+// entries one at a time (85,000 `pwrite`s for a 256 MiB log), and building its index after
+// reads them back one at a time; on a virtual machine a system call costs microseconds.
+//
+// It is switched on only while a store is loaded that no other connection may read (a store
+// this process created, marked incomplete: Store::BulkLoad). Whatever is gathered is written
+// before SQLite syncs, truncates, unlocks or closes the file, asks its size, reads what it
+// overlaps, or passes it any other file control, so that every caller outside the two calls
+// sees the file as SQLite wrote it.
+
+#include <sqlite3.h>
+
+namespace dbautopsy::store {
+
+// The VFS's name; registered (once) by batch_vfs_name(), which returns nullptr if it could
+// not be (SQLite's default is then used).
+const char* batch_vfs_name();
+
+// Switches gathering on or off for a connection's main database file (off writes what was
+// gathered). Returns SQLITE_OK, SQLITE_NOTFOUND when the file is not opened through this VFS,
+// or the error of writing what was gathered.
+int set_batching(sqlite3* db, bool on);
+
+}  // namespace dbautopsy::store
