@@ -10,6 +10,9 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
+# The peers and floors measured here (Debian packages, installed when missing, as root).
+. "$root/scripts/lib/common.sh"
+ensure_packages bench
 n=200
 dbautopsy="$root/build/release/src/cli/dbautopsy"
 while [ $# -gt 0 ]; do

@@ -48,6 +48,9 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
+# The peers and floors measured here (Debian packages, installed when missing, as root).
+. "$root/scripts/lib/common.sh"
+ensure_packages bench
 rows=60000000
 runs=5
 naive_runs=1

@@ -11,6 +11,9 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
+# The peers and floors measured here (Debian packages, installed when missing, as root).
+. "$root/scripts/lib/common.sh"
+ensure_packages bench
 runs=3
 sizes="1200000 12000000 60000000"
 port=${INGEST_SCALING_PORT:-55452}

@@ -21,6 +21,9 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
+# The peers and floors measured here (Debian packages, installed when missing, as root).
+. "$root/scripts/lib/common.sh"
+ensure_packages bench
 rows=5150000
 runs=3
 codecs="gzip zstd xz bzip2"

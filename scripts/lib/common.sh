@@ -25,13 +25,22 @@ DBAUTOPSY_TEST_PACKAGES=(
   chromium
 )
 
-# ensure_packages [test]: the packages to build and run, and with `test` those of the tests.
+# What the benchmarks (bench/) run beside dbautopsy: the floors and peers they measure it
+# against (igzip from isal, lbzip2, pgBadger, lnav) and the plot of bench/ingest_scaling.sh.
+DBAUTOPSY_BENCH_PACKAGES=(
+  isal lbzip2 zstd xz-utils pgbadger lnav python3 python3-matplotlib sqlite3 time
+)
+
+# ensure_packages [test|bench]: the packages to build and run, and with `test` those of the
+# tests, with `bench` those of the benchmarks.
 ensure_packages() {
   local missing=()
   local p
   local wanted=("${DBAUTOPSY_PACKAGES[@]}")
   if [ "${1:-}" = test ]; then
     wanted+=("${DBAUTOPSY_TEST_PACKAGES[@]}")
+  elif [ "${1:-}" = bench ]; then
+    wanted+=("${DBAUTOPSY_BENCH_PACKAGES[@]}")
   fi
   for p in "${wanted[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

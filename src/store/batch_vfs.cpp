@@ -17,7 +17,7 @@ constexpr sqlite3_int64 k_read_ahead = 64 * 1024;  // bytes read at once in a se
 
 // A main database file's gathering state.
 struct Batch {
-  bool on = false;
+  BatchMode mode = BatchMode::off;
   // Writes gathered: bytes [w_at, w_at + w.size()) of the file.
   std::vector<char> w;
   sqlite3_int64 w_at = 0;
@@ -74,7 +74,7 @@ int x_close(sqlite3_file* file) {
 int x_read(sqlite3_file* file, void* out, int amt, sqlite3_int64 at) {
   File* f = as_file(file);
   Batch* b = f->batch;
-  if (!b || !b->on) {
+  if (!b || b->mode == BatchMode::off) {
     return f->real->pMethods->xRead(f->real, out, amt, at);
   }
   const sqlite3_int64 n = amt;
@@ -125,12 +125,15 @@ int x_read(sqlite3_file* file, void* out, int amt, sqlite3_int64 at) {
 int x_write(sqlite3_file* file, const void* data, int amt, sqlite3_int64 at) {
   File* f = as_file(file);
   Batch* b = f->batch;
-  if (!b || !b->on) {
+  if (!b || b->mode == BatchMode::off) {
     return f->real->pMethods->xWrite(f->real, data, amt, at);
   }
   const sqlite3_int64 n = amt;
   if (!b->r.empty() && overlaps(at, n, b->r_at, static_cast<sqlite3_int64>(b->r.size()))) {
     b->r.clear();
+  }
+  if (b->mode == BatchMode::read_ahead) {
+    return f->real->pMethods->xWrite(f->real, data, amt, at);
   }
   const auto w_end = b->w_at + static_cast<sqlite3_int64>(b->w.size());
   if (!b->w.empty() && at >= b->w_at && at + n <= w_end) {
@@ -206,11 +209,11 @@ int x_file_control(sqlite3_file* file, int op, void* arg) {
     if (!f->batch) {
       return SQLITE_NOTFOUND;
     }
-    const bool on = *static_cast<int*>(arg) != 0;
+    const auto mode = static_cast<BatchMode>(*static_cast<int*>(arg));
     int rc = flush(f);
     drop_read_ahead(f->batch);
-    f->batch->on = on;
-    if (!on) {
+    f->batch->mode = mode;
+    if (mode == BatchMode::off) {
       std::vector<char>().swap(f->batch->w);
       std::vector<char>().swap(f->batch->r);
     }
@@ -239,6 +242,9 @@ int x_shm_map(sqlite3_file* file, int region, int size, int extend, void volatil
 
 int x_shm_lock(sqlite3_file* file, int offset, int n, int flags) {
   File* f = as_file(file);
+  // A WAL read or write transaction begins or ends: another connection may have written
+  // pages into the file since (a checkpoint).
+  drop_read_ahead(f->batch);
   return f->real->pMethods->xShmLock(f->real, offset, n, flags);
 }
 
@@ -254,7 +260,7 @@ int x_shm_unmap(sqlite3_file* file, int delete_flag) {
 
 int x_fetch(sqlite3_file* file, sqlite3_int64 at, int amt, void** out) {
   File* f = as_file(file);
-  if (f->batch && f->batch->on) {
+  if (f->batch && f->batch->mode == BatchMode::gather) {
     *out = nullptr;  // no mapping while gathering: SQLite reads through x_read
     return SQLITE_OK;
   }
@@ -394,8 +400,8 @@ const char* batch_vfs_name() {
   return vfs ? vfs->zName : nullptr;
 }
 
-int set_batching(sqlite3* db, bool on) {
-  int arg = on ? 1 : 0;
+int set_batching(sqlite3* db, BatchMode mode) {
+  int arg = static_cast<int>(mode);
   return sqlite3_file_control(db, "main", k_batch_op, &arg);
 }
 

@@ -486,7 +486,7 @@ Store::BulkLoad::BulkLoad(Store& store) : m_store(store) {
   m_active = true;
   // Nothing else reads the store until finish(): SQLite's page writes and the index builds'
   // page reads may be gathered into fewer system calls (batch_vfs.hpp).
-  m_batching = set_batching(store.m_db, true) == SQLITE_OK;
+  m_batching = set_batching(store.m_db, BatchMode::gather) == SQLITE_OK;
 }
 
 void Store::BulkLoad::finish() {
@@ -503,8 +503,10 @@ void Store::BulkLoad::finish() {
   }
   m_store.exec("COMMIT");
   if (m_batching) {
+    // What follows (investigate's rules and reports) scans log tables of millions of rows:
+    // runs of page reads read ahead. Only this process writes a store it created.
     m_batching = false;
-    if (int rc = set_batching(m_store.m_db, false); rc != SQLITE_OK) {
+    if (int rc = set_batching(m_store.m_db, BatchMode::read_ahead); rc != SQLITE_OK) {
       throw Error(fmt::format("cannot write the fact store {}: {}", m_store.m_path.string(),
                               sqlite3_errstr(rc)));
     }
