@@ -34,15 +34,18 @@ struct Read {
   int64_t count(const std::string& sql) { return store.scalar_int(sql); }
 };
 
+int64_t add_log_artifact(store::Store& s, std::string path, std::string kind) {
+  store::ArtifactFact a;
+  a.path = std::move(path);
+  a.kind = std::move(kind);
+  return store::add_artifact(s, a);
+}
+
 Read read_log(std::string_view text, std::optional<std::string> prefix = std::nullopt) {
   test::TempDir dir;
   auto path = dir.write("postgresql.log", text);
   Read r;
-  store::ArtifactFact a;
-  a.path = "postgresql.log";
-  a.kind = "pg-log-stderr";
-  int64_t id = store::add_artifact(r.store, a);
-  store::FactWriter writer(r.store, id);
+  store::FactWriter writer(r.store, add_log_artifact(r.store, "postgresql.log", "pg-log-stderr"));
   io::InputStream in(path);
   logs::PgStderrOptions options;
   options.prefix = std::move(prefix);
@@ -340,10 +343,7 @@ TEST_CASE("entries stored by the pipeline's thread keep their order, lines and p
 
 TEST_CASE("a store error stops the pipeline and is said; what was added before stays") {
   store::Store s = store::Store::open_memory();
-  store::ArtifactFact a;
-  a.path = "postgresql.log";
-  a.kind = "pg-log-stderr";
-  int64_t id = store::add_artifact(s, a);
+  int64_t id = add_log_artifact(s, "postgresql.log", "pg-log-stderr");
   auto event = [](int i) {
     store::LogEventFact e;
     e.line = e.end_line = i;
@@ -388,10 +388,7 @@ TEST_CASE("a store error stops the pipeline and is said; what was added before s
 
 TEST_CASE("the pipeline completes each event once, on whichever thread has room") {
   store::Store s = store::Store::open_memory();
-  store::ArtifactFact a;
-  a.path = "app.log";
-  a.kind = "app-log";
-  int64_t id = store::add_artifact(s, a);
+  int64_t id = add_log_artifact(s, "app.log", "app-log");
   static std::atomic<int> calls{0};
   static std::mutex mutex;
   static std::set<std::thread::id> threads;
