@@ -2,7 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
-#include <memory>
+#include <new>
 #include <vector>
 
 namespace dbautopsy::store {
@@ -15,15 +15,31 @@ constexpr int k_batch_op = 0x64626174;  // our file control ("dbat")
 constexpr sqlite3_int64 k_write_cap = 64 * 1024;   // bytes gathered before a write
 constexpr sqlite3_int64 k_read_ahead = 64 * 1024;  // bytes read at once in a sequential run
 
+// Bytes [at, at + bytes.size()) of the file, held in memory.
+struct Span {
+  std::vector<char> bytes;
+  sqlite3_int64 at = 0;
+
+  sqlite3_int64 end() const { return at + static_cast<sqlite3_int64>(bytes.size()); }
+  // Whether it holds all of [from, from + n).
+  bool holds(sqlite3_int64 from, sqlite3_int64 n) const {
+    return !bytes.empty() && from >= at && from + n <= end();
+  }
+  // Whether it holds any of [from, from + n).
+  bool overlaps(sqlite3_int64 from, sqlite3_int64 n) const {
+    return !bytes.empty() && from < end() && at < from + n;
+  }
+  // Copies [from, from + n), which it holds, to `out`.
+  void copy_to(void* out, sqlite3_int64 from, sqlite3_int64 n) const {
+    std::memcpy(out, bytes.data() + (from - at), static_cast<size_t>(n));
+  }
+};
+
 // A main database file's gathering state.
 struct Batch {
   BatchMode mode = BatchMode::off;
-  // Writes gathered: bytes [w_at, w_at + w.size()) of the file.
-  std::vector<char> w;
-  sqlite3_int64 w_at = 0;
-  // Bytes read ahead: [r_at, r_at + r.size()).
-  std::vector<char> r;
-  sqlite3_int64 r_at = 0;
+  Span w;                            // writes gathered
+  Span r;                            // bytes read ahead
   sqlite3_int64 last_read_end = -1;  // where the last read ended (a run goes on from there)
 };
 
@@ -41,23 +57,20 @@ File* as_file(sqlite3_file* f) {
   return reinterpret_cast<File*>(f);
 }
 
-bool overlaps(sqlite3_int64 a, sqlite3_int64 an, sqlite3_int64 b, sqlite3_int64 bn) {
-  return a < b + bn && b < a + an;
-}
-
 int flush(File* f) {
   Batch* b = f->batch;
-  if (!b || b->w.empty()) {
+  if (!b || b->w.bytes.empty()) {
     return SQLITE_OK;
   }
-  int rc = f->real->pMethods->xWrite(f->real, b->w.data(), static_cast<int>(b->w.size()), b->w_at);
-  b->w.clear();
+  int rc = f->real->pMethods->xWrite(f->real, b->w.bytes.data(),
+                                     static_cast<int>(b->w.bytes.size()), b->w.at);
+  b->w.bytes.clear();
   return rc;
 }
 
 void drop_read_ahead(Batch* b) {
   if (b) {
-    b->r.clear();
+    b->r.bytes.clear();
     b->last_read_end = -1;
   }
 }
@@ -78,18 +91,17 @@ int x_read(sqlite3_file* file, void* out, int amt, sqlite3_int64 at) {
     return f->real->pMethods->xRead(f->real, out, amt, at);
   }
   const sqlite3_int64 n = amt;
-  if (!b->w.empty() && overlaps(at, n, b->w_at, static_cast<sqlite3_int64>(b->w.size()))) {
-    if (at >= b->w_at && at + n <= b->w_at + static_cast<sqlite3_int64>(b->w.size())) {
-      std::memcpy(out, b->w.data() + (at - b->w_at), static_cast<size_t>(n));
+  if (b->w.overlaps(at, n)) {
+    if (b->w.holds(at, n)) {
+      b->w.copy_to(out, at, n);
       return SQLITE_OK;
     }
     if (int rc = flush(f); rc != SQLITE_OK) {
       return rc;
     }
   }
-  if (!b->r.empty() && at >= b->r_at &&
-      at + n <= b->r_at + static_cast<sqlite3_int64>(b->r.size())) {
-    std::memcpy(out, b->r.data() + (at - b->r_at), static_cast<size_t>(n));
+  if (b->r.holds(at, n)) {
+    b->r.copy_to(out, at, n);
     b->last_read_end = at + n;
     return SQLITE_OK;
   }
@@ -103,19 +115,19 @@ int x_read(sqlite3_file* file, void* out, int amt, sqlite3_int64 at) {
     const sqlite3_int64 len = std::min(k_read_ahead, size - at);
     if (len >= n) {
       // What is gathered must be in the file before bytes it overlaps are read from it.
-      if (!b->w.empty() && overlaps(at, len, b->w_at, static_cast<sqlite3_int64>(b->w.size()))) {
+      if (b->w.overlaps(at, len)) {
         if (int rc = flush(f); rc != SQLITE_OK) {
           return rc;
         }
       }
-      b->r.resize(static_cast<size_t>(len));
-      int rc = f->real->pMethods->xRead(f->real, b->r.data(), static_cast<int>(len), at);
+      b->r.bytes.resize(static_cast<size_t>(len));
+      int rc = f->real->pMethods->xRead(f->real, b->r.bytes.data(), static_cast<int>(len), at);
       if (rc != SQLITE_OK) {
-        b->r.clear();
+        b->r.bytes.clear();
         return f->real->pMethods->xRead(f->real, out, amt, at);
       }
-      b->r_at = at;
-      std::memcpy(out, b->r.data(), static_cast<size_t>(n));
+      b->r.at = at;
+      b->r.copy_to(out, at, n);
       return SQLITE_OK;
     }
   }
@@ -129,20 +141,20 @@ int x_write(sqlite3_file* file, const void* data, int amt, sqlite3_int64 at) {
     return f->real->pMethods->xWrite(f->real, data, amt, at);
   }
   const sqlite3_int64 n = amt;
-  if (!b->r.empty() && overlaps(at, n, b->r_at, static_cast<sqlite3_int64>(b->r.size()))) {
-    b->r.clear();
+  if (b->r.overlaps(at, n)) {
+    b->r.bytes.clear();
   }
   if (b->mode == BatchMode::read_ahead) {
     return f->real->pMethods->xWrite(f->real, data, amt, at);
   }
-  const auto w_end = b->w_at + static_cast<sqlite3_int64>(b->w.size());
-  if (!b->w.empty() && at >= b->w_at && at + n <= w_end) {
-    std::memcpy(b->w.data() + (at - b->w_at), data, static_cast<size_t>(n));  // written again
+  const auto* p = static_cast<const char*>(data);
+  if (b->w.holds(at, n)) {
+    std::copy(p, p + n, b->w.bytes.begin() + (at - b->w.at));  // written again
     return SQLITE_OK;
   }
-  if (!b->w.empty() && at == w_end && static_cast<sqlite3_int64>(b->w.size()) + n <= k_write_cap) {
-    const auto* p = static_cast<const char*>(data);
-    b->w.insert(b->w.end(), p, p + n);
+  if (!b->w.bytes.empty() && at == b->w.end() &&
+      static_cast<sqlite3_int64>(b->w.bytes.size()) + n <= k_write_cap) {
+    b->w.bytes.insert(b->w.bytes.end(), p, p + n);
     return SQLITE_OK;
   }
   if (int rc = flush(f); rc != SQLITE_OK) {
@@ -151,9 +163,8 @@ int x_write(sqlite3_file* file, const void* data, int amt, sqlite3_int64 at) {
   if (n >= k_write_cap) {
     return f->real->pMethods->xWrite(f->real, data, amt, at);
   }
-  const auto* p = static_cast<const char*>(data);
-  b->w.assign(p, p + n);
-  b->w_at = at;
+  b->w.bytes.assign(p, p + n);
+  b->w.at = at;
   return SQLITE_OK;
 }
 
@@ -177,9 +188,8 @@ int x_sync(sqlite3_file* file, int flags) {
 int x_file_size(sqlite3_file* file, sqlite3_int64* size) {
   File* f = as_file(file);
   int rc = f->real->pMethods->xFileSize(f->real, size);
-  if (rc == SQLITE_OK && f->batch && !f->batch->w.empty()) {
-    // As if what is gathered were written.
-    *size = std::max(*size, f->batch->w_at + static_cast<sqlite3_int64>(f->batch->w.size()));
+  if (rc == SQLITE_OK && f->batch && !f->batch->w.bytes.empty()) {
+    *size = std::max(*size, f->batch->w.end());  // as if what is gathered were written
   }
   return rc;
 }
@@ -214,8 +224,8 @@ int x_file_control(sqlite3_file* file, int op, void* arg) {
     drop_read_ahead(f->batch);
     f->batch->mode = mode;
     if (mode == BatchMode::off) {
-      std::vector<char>().swap(f->batch->w);
-      std::vector<char>().swap(f->batch->r);
+      std::vector<char>().swap(f->batch->w.bytes);
+      std::vector<char>().swap(f->batch->r.bytes);
     }
     return rc;
   }
