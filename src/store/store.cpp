@@ -1,16 +1,20 @@
 #include "store/store.hpp"
 
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <array>
+#include <cerrno>
 
 #include "base/error.hpp"
 #include "store/batch_vfs.hpp"
 
 namespace dbautopsy::store {
 
-extern const std::string_view k_schema_sql;  // generated from schema.sql
+extern const std::string_view k_schema_sql;   // generated from schema.sql
+extern const std::string_view k_store_image;  // the empty store: schema.sql applied (make_image)
 
 std::string_view schema_sql() {
   return k_schema_sql;
@@ -256,6 +260,59 @@ void configure_sqlite() {
   (void)done;
 }
 
+// A new store at `path`, made from the empty store's image: written into an unnamed file in
+// the same folder, which is then given the name, so that another process opening the same path
+// meanwhile sees either no file or the whole image. False when the file exists or anything
+// fails (a folder whose file system has no unnamed files, ...): SQLite then makes the store
+// and the schema is run on it, as before.
+bool write_image(const std::filesystem::path& path) {
+#if defined(__linux__) && defined(O_TMPFILE)
+  std::error_code ec;
+  if (std::filesystem::exists(path, ec) || ec) {
+    return false;
+  }
+  std::filesystem::path folder = path.has_parent_path() ? path.parent_path() : ".";
+  int fd = ::open(folder.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    return false;
+  }
+  bool ok = true;
+  for (size_t done = 0; ok && done < k_store_image.size();) {
+    ssize_t n = ::write(fd, k_store_image.data() + done, k_store_image.size() - done);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    ok = n > 0;
+    done += ok ? static_cast<size_t>(n) : 0;
+  }
+  // The name comes last: a link to the open file (EEXIST when another process was first).
+  std::string self = fmt::format("/proc/self/fd/{}", fd);
+  ok = ok && ::linkat(AT_FDCWD, self.c_str(), AT_FDCWD, path.c_str(), AT_SYMLINK_FOLLOW) == 0;
+  ::close(fd);
+  return ok;
+#else
+  (void)path;
+  return false;
+#endif
+}
+
+// Copies the empty store's image into db (an empty database): SQLite's backup API, from a
+// read-only in-memory database over the image's bytes.
+bool copy_image(sqlite3* db) {
+  sqlite3* image = nullptr;
+  bool ok = sqlite3_open(":memory:", &image) == SQLITE_OK;
+  // SQLITE_DESERIALIZE_READONLY: SQLite never writes these bytes.
+  auto* bytes = reinterpret_cast<unsigned char*>(const_cast<char*>(k_store_image.data()));
+  auto size = static_cast<sqlite3_int64>(k_store_image.size());
+  ok = ok && sqlite3_deserialize(image, "main", bytes, size, size, SQLITE_DESERIALIZE_READONLY) ==
+                 SQLITE_OK;
+  sqlite3_backup* backup = ok ? sqlite3_backup_init(db, "main", image, "main") : nullptr;
+  ok = backup != nullptr && sqlite3_backup_step(backup, -1) == SQLITE_DONE;
+  ok = sqlite3_backup_finish(backup) == SQLITE_OK && ok;
+  sqlite3_close(image);
+  return ok;
+}
+
 }  // namespace
 
 Store Store::open(const std::filesystem::path& path, Mode mode) {
@@ -286,6 +343,7 @@ Store Store::open(const std::filesystem::path& path, Mode mode) {
     throw Error(fmt::format("no fact store at {} (create one with `dbautopsy ingest --store {}`)",
                             path.string(), path.string()));
   }
+  const bool from_image = mode != Mode::read_only && write_image(path);
   sqlite3* db = nullptr;
   // One connection is used by one thread at a time: SQLite's own mutexes only cost (a log
   // of millions of entries is millions of inserts).
@@ -298,7 +356,7 @@ Store Store::open(const std::filesystem::path& path, Mode mode) {
     throw Error(fmt::format("cannot open fact store {}: {}", path.string(), msg));
   }
   Store store(db, path);
-  store.initialise_or_check();
+  store.initialise_or_check(from_image);
   return store;
 }
 
@@ -310,7 +368,10 @@ Store Store::open_memory() {
     throw Error("cannot open an in-memory fact store");
   }
   Store store(db, ":memory:");
-  store.initialise_or_check();
+  if (!copy_image(db)) {
+    throw Error(fmt::format("cannot make an in-memory fact store: {}", sqlite3_errmsg(db)));
+  }
+  store.initialise_or_check(true);
   return store;
 }
 
@@ -325,7 +386,7 @@ Store::~Store() {
   }
 }
 
-void Store::initialise_or_check() {
+void Store::initialise_or_check(bool from_image) {
   sqlite3_busy_timeout(m_db, 5000);
   // A page cache of 64 MiB to begin with (the default 2 MiB makes a large ingest read and write the
   // same index pages again and again); the store is a cache of its inputs, so a crash may lose the
@@ -340,6 +401,12 @@ void Store::initialise_or_check() {
   } catch (const Error&) {
     throw Error(
         fmt::format("{} is not a dbautopsy fact store (not an SQLite database)", m_path.string()));
+  }
+  if (from_image && version == k_schema_version) {
+    // Made by this process from the empty store's image (the schema already in it).
+    exec("PRAGMA journal_mode = WAL");
+    m_created = m_path != ":memory:";
+    return;
   }
   if (version == 0 && tables == 0) {
     exec("PRAGMA journal_mode = WAL");

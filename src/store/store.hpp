@@ -185,7 +185,8 @@ class Store {
 
  private:
   explicit Store(sqlite3* db, std::filesystem::path path) : m_db(db), m_path(std::move(path)) {}
-  void initialise_or_check();
+  // from_image: the store was made by this process from the empty store's image.
+  void initialise_or_check(bool from_image = false);
 
   sqlite3* m_db;
   std::filesystem::path m_path;

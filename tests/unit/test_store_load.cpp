@@ -1,8 +1,12 @@
 // How log entries are stored (src/store): a statement that ends its message is stored once,
 // each format once, and a load into a new store runs without WAL, marked incomplete until it
-// is finished.
+// is finished. A new store is a copy of the empty store's image, which must be what running
+// schema.sql makes.
+#include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <fstream>
 
 #include <fmt/format.h>
 #include <catch2/catch.hpp>
@@ -42,7 +46,92 @@ std::string text(store::Store& s, const std::string& sql) {
   return out;
 }
 
+// The schema of a store, as SQLite keeps it: every table, index and view with its SQL, and
+// the version.
+std::string schema_of(sqlite3* db) {
+  std::string out;
+  sqlite3_stmt* st = nullptr;
+  REQUIRE(sqlite3_prepare_v2(db,
+                             "SELECT type || ' ' || name || ' ' || tbl_name || ': ' || "
+                             "coalesce(sql, '') FROM sqlite_master ORDER BY type, name",
+                             -1, &st, nullptr) == SQLITE_OK);
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    out += reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+    out += "\n";
+  }
+  sqlite3_finalize(st);
+  REQUIRE(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, nullptr) == SQLITE_OK);
+  REQUIRE(sqlite3_step(st) == SQLITE_ROW);
+  out += fmt::format("user_version {}\n", sqlite3_column_int64(st, 0));
+  sqlite3_finalize(st);
+  return out;
+}
+
+std::string schema_of(store::Store& s) {
+  return schema_of(s.handle());
+}
+
 }  // namespace
+
+TEST_CASE("a new store is the empty store's image: what schema.sql makes") {
+  // What running schema.sql on an empty database makes, as stores were made before the image.
+  sqlite3* raw = nullptr;
+  REQUIRE(sqlite3_open(":memory:", &raw) == SQLITE_OK);
+  std::string sql = "BEGIN;\n" + std::string(store::schema_sql()) + "\nCOMMIT;";
+  REQUIRE(sqlite3_exec(raw, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK);
+  const std::string expected = schema_of(raw);
+  sqlite3_close(raw);
+  REQUIRE(expected.find("table log_event_row") != std::string::npos);
+  REQUIRE(expected.find(fmt::format("user_version {}", store::k_schema_version)) !=
+          std::string::npos);
+  test::TempDir dir;
+  auto check_new = [&](store::Store& s) {
+    CHECK(schema_of(s) == expected);
+    CHECK(s.created());
+    CHECK(text(s, "PRAGMA journal_mode") == "wal");
+    CHECK(text(s, "PRAGMA integrity_check") == "ok");
+    CHECK(s.scalar_int("SELECT count(*) FROM artifact") == 0);
+  };
+
+  SECTION("a file store, by an absolute path") {
+    store::Store s = store::Store::open(dir.path() / "facts.db");
+    check_new(s);
+  }
+  SECTION("a file store, by a path relative to the current folder, with and without ./") {
+    auto cwd = std::filesystem::current_path();
+    std::filesystem::current_path(dir.path());
+    for (const char* name : {"facts.db", "./other.db", "sub/../third.db"}) {
+      std::filesystem::create_directories(dir.path() / "sub");
+      store::Store s = store::Store::open(name);
+      check_new(s);
+      CHECK(std::filesystem::exists(dir.path() / std::filesystem::path(name).filename()));
+    }
+    std::filesystem::current_path(cwd);
+  }
+  SECTION("an empty file already there: the schema is run on it, as before") {
+    std::ofstream(dir.path() / "empty.db").close();
+    store::Store s = store::Store::open(dir.path() / "empty.db");
+    check_new(s);
+  }
+  SECTION("in memory") {
+    store::Store s = store::Store::open_memory();
+    CHECK(schema_of(s) == expected);
+    CHECK(!s.created());
+    CHECK(s.scalar_int("SELECT count(*) FROM artifact") == 0);
+  }
+  SECTION("a store that is there is opened, not made again") {
+    {
+      store::Store s = store::Store::open(dir.path() / "facts.db");
+      store::Store::BulkLoad bulk(s);
+      add_log_artifact(s);
+      bulk.finish();
+    }
+    store::Store s = store::Store::open(dir.path() / "facts.db");
+    CHECK(!s.created());
+    CHECK(s.scalar_int("SELECT count(*) FROM artifact") == 1);
+    CHECK(schema_of(s) == expected);
+  }
+}
 
 TEST_CASE("a statement that ends its message is stored once; the view gives it back") {
   store::Store s = store::Store::open_memory();
