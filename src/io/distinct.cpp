@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <limits>
 #include <new>
+#include <system_error>
 #include <utility>
 
 #if defined(__linux__)
@@ -20,6 +21,9 @@ constexpr int k_hll_bits = 14;
 constexpr size_t k_hll_registers = size_t{1} << k_hll_bits;
 constexpr size_t k_grow_prefetch = 16;  // how far ahead grow() prefetches its writes
 constexpr size_t k_huge_page = size_t{2} << 20;
+// Tables of this many bytes or more are mapped and faulted in on a thread of their own
+// before the grow that needs them (prepare_grow).
+constexpr size_t k_prepare_from = 4 * k_huge_page;
 
 // Spreads a hash over the table's slots (the XXH3 hashes are good; this guards against
 // callers that pass weaker ones).
@@ -138,9 +142,27 @@ size_t DistinctCounter::grown_size() const {
   return size * 2;
 }
 
+// The kernel zeroes every page of a fresh table as it is first written; on a virtual machine
+// that can cost as much as a millisecond per MiB, and most of it would fall on the thread that
+// counts. Half-way from one grow to the next, the next table, when it is
+// large and the grow will come before the cap, is made on another thread.
+void DistinctCounter::prepare_grow() {
+  m_prepare_at = SIZE_MAX;
+  try {
+    m_next = std::async(std::launch::async, [n = grown_size()] { return Slots(n); });
+  } catch (const std::system_error&) {
+    // No thread: grow() makes the table itself.
+  }
+}
+
 void DistinctCounter::grow() {
-  Slots old(grown_size());
+  Slots old = m_next.valid() ? m_next.get() : Slots(grown_size());
   old.swap(m_slots);
+  // The grow after this one is prepared half-way to it, if it comes before the cap (at the cap
+  // the table stops growing).
+  if (m_slots.size() / 2 + 1 <= m_cap && grown_size() * sizeof(Slot) >= k_prepare_from) {
+    m_prepare_at = m_size + (m_slots.size() / 2 - m_size) / 2;
+  }
   const size_t mask = m_slots.size() - 1;
   for (size_t j = 0; j < old.size(); ++j) {
     // The new slots are random: prefetch the one a few keys ahead.
@@ -179,6 +201,8 @@ uint32_t DistinctCounter::add(uint64_t hash, uint64_t line) {
   set_first_line(slot, line);
   if (++m_size * 2 > m_slots.size()) {
     grow();
+  } else if (m_size == m_prepare_at) {
+    prepare_grow();
   }
   return 1;
 }
@@ -257,7 +281,9 @@ void DistinctCounter::switch_to_sketch() {
   m_heavy = std::move(heap);
   m_heavy.shrink_to_fit();
   heavy_reindex();
-  // The exact table is not needed any more: its memory goes back now.
+  // The exact table is not needed any more: its memory goes back now (with a next table, if one
+  // was being made).
+  m_next = {};
   Slots().swap(m_slots);
   std::unordered_map<uint64_t, uint64_t>().swap(m_far_lines);
   m_size = 0;

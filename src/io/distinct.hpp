@@ -12,7 +12,9 @@
 // Hash collisions: values are 64-bit XXH3 hashes; among 50 million distinct rows the chance
 // that two collide is below 1 in 10,000. Memory: 16 bytes per slot of the exact table, which
 // is kept at most half full (so 32 to 64 bytes per distinct value: 128 MiB at a cap of 4
-// million, 192 MiB for a moment while it grows there), 16 KiB plus the summary afterwards.
+// million, and 192 MiB from half-way to the grow that reaches that size until the grow: a
+// table of 8 MiB or more is mapped and faulted in on a thread of its own before the grow
+// that needs it), 16 KiB plus the summary afterwards. memory_bytes() counts the table in use.
 // While far below the cap it grows four times over (fewer grows), never past the size it
 // has at the cap: memory between the grows may be up to 128 bytes per distinct value, but
 // never more than at the cap.
@@ -27,6 +29,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <future>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -111,6 +114,7 @@ class DistinctCounter {
   uint64_t first_line(const Slot& slot) const;
 
   size_t grown_size() const;
+  void prepare_grow();
   void grow();
   void switch_to_sketch();
   void sketch_add(uint64_t hash);
@@ -128,6 +132,10 @@ class DistinctCounter {
   Slots m_slots;
   std::unordered_map<uint64_t, uint64_t> m_far_lines;
   size_t m_size = 0;
+  // The next grow's table, being mapped and faulted in on a thread of its own (prepare_grow),
+  // and the size at which that starts (SIZE_MAX: never).
+  std::future<Slots> m_next;
+  size_t m_prepare_at = SIZE_MAX;
   // Sketch.
   std::vector<uint8_t> m_registers;
   std::vector<Group> m_heavy;
