@@ -10,6 +10,7 @@
 
 #include "base/error.hpp"
 #include "base/text.hpp"
+#include "base/timing.hpp"
 #include "cli/bundle.hpp"
 #include "cli/cli.hpp"
 #include "cli/ingest.hpp"
@@ -200,6 +201,7 @@ int cmd_ingest(const std::vector<std::string>& args) {
     throw UsageError("ingest: give at least one PATH (a file or a folder)");
   }
   IngestOptions options = ingest_options(ingest);
+  timing::phase("start");
 
   // A folder is walked as investigate walks a case (links to outside it and FIFOs are listed,
   // not read); a file named here is read wherever a link leads, since the user named it.
@@ -221,6 +223,7 @@ int cmd_ingest(const std::vector<std::string>& args) {
   }
 
   store::Store store = store::Store::open(store_path);
+  timing::phase("open store");
   std::vector<int64_t> ids;
   bool trouble = false;
   // Archives of case files (case.zip, migrations.tar.gz) are read as the folders they hold.
@@ -244,8 +247,10 @@ int cmd_ingest(const std::vector<std::string>& args) {
       outcomes.push_back(entry.skipped.empty() ? ingest_path(store, entry.path, shown, options)
                                                : record_skipped(store, entry, shown));
     }
+    timing::phase("read");
     bulk.finish();
   }
+  timing::phase("finish load");
   std::cout << "Ingested into " << store_path << "\n";
   for (const auto& o : outcomes) {
     ids.push_back(o.id);
@@ -271,7 +276,9 @@ int cmd_ingest(const std::vector<std::string>& args) {
     std::cerr << fmt::format(
         "dbautopsy: warning: --ignore-columns {}: no such column in any dump\n", spec);
   }
+  timing::phase("migration effects");
   print_summary(store, ids, std::cout);
+  timing::phase("summary");
   return trouble ? k_exit_error : k_exit_ok;
 }
 
