@@ -143,9 +143,9 @@ size_t DistinctCounter::grown_size() const {
 }
 
 // The kernel zeroes every page of a fresh table as it is first written; on a virtual machine
-// that can cost as much as a millisecond per MiB, and most of it would fall on the thread that
-// counts. Half-way from one grow to the next, the next table, when it is
-// large and the grow will come before the cap, is made on another thread.
+// that can cost as much as a millisecond per MiB, and it would fall on the thread that counts.
+// So half-way from one grow to the next, the next table (when it is large and the grow will come
+// before the cap) is made on another thread.
 void DistinctCounter::prepare_grow() {
   m_prepare_at = SIZE_MAX;
   try {
