@@ -52,6 +52,7 @@ PyEffectsSummary write_py_effects(
   struct Read {
     int64_t artifact = 0;
     MigrationFile file;
+    io::ByteOrderMark bom = io::ByteOrderMark::none;  // said again with its problems
   };
   std::vector<Read> read;
   {
@@ -70,6 +71,7 @@ PyEffectsSummary write_py_effects(
         Read r;
         r.artifact = id;
         r.file = parse_migration_py(read_migration_text(in), key->app, key->name);
+        r.bom = in.byte_order_mark();
         if (r.file.has_migration_class) {
           read.push_back(std::move(r));
         }
@@ -107,6 +109,9 @@ PyEffectsSummary write_py_effects(
   for (const auto& r : read) {
     forget.run(r.artifact);
     store::FactWriter out(store, r.artifact);
+    if (r.bom != io::ByteOrderMark::none) {
+      out.add(store::byte_order_mark_notice(io::byte_order_mark_name(r.bom)));
+    }
     add_problems(r.file.problems, out);
   }
   for (const auto& m : project.migrations) {

@@ -572,6 +572,9 @@ ArtifactOutcome ingest_path(store::Store& store, const fs::path& path,
       p.in_file = e.where().offset_in_file;
       writer.add(p);
     }
+    if (in && in->byte_order_mark() != io::ByteOrderMark::none) {
+      writer.add(store::byte_order_mark_notice(io::byte_order_mark_name(in->byte_order_mark())));
+    }
     writer.finish_logs();
     if (writer.errors() == 0) {
       out.status = "ok";

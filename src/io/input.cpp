@@ -19,6 +19,7 @@
 #include <mutex>
 #include <optional>
 #include <stdexcept>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -617,6 +618,18 @@ struct InputStream::Impl {
 
   size_t read_plain(char* dst, size_t n);
   size_t read_decoded(char* dst, size_t n);
+  // The decompressed data as stored: the reads above, accounted for.
+  size_t read_raw(char* dst, size_t n);
+  // Byte order marks (InputStream::read): decided at the first read, whose bytes wait in
+  // `raw` (the data after a mark; UTF-16 bytes not converted yet); `text` holds UTF-8
+  // converted from UTF-16 and not delivered yet.
+  bool bom_decided = false;
+  ByteOrderMark bom = ByteOrderMark::none;
+  std::string raw;
+  std::string text;
+  bool raw_ended = false;
+  void decide_bom();
+  size_t read_utf16(char* dst, size_t n);
   // Set once the decoded data crossed a limit of DecodeLimits: the error of the next read.
   std::optional<std::string> over_limit;
   // Bytes of the file the decoder has consumed (the decoding thread's count when there is one).
@@ -750,20 +763,172 @@ size_t InputStream::Impl::read_decoded(char* dst, size_t n) {
   }
 }
 
+size_t InputStream::Impl::read_raw(char* dst, size_t n) {
+  if (over_limit) {
+    failed = true;
+    throw InputError(Location{path.string(), std::nullopt, file_consumed(), true}, *over_limit);
+  }
+  size_t got = ahead ? read_decoded(dst, n) : read_plain(dst, n);
+  // The one count of decompressed bytes delivered, and the limits on it.
+  account(got);
+  return got;
+}
+
+void InputStream::Impl::decide_bom() {
+  bom_decided = true;
+  // The first read of the data (a plain file's read() or a decoder's first chunk gives more
+  // than 3 bytes unless the data is that short).
+  char first[4096];
+  size_t got = read_raw(first, sizeof first);
+  auto starts = [&](std::string_view mark) {
+    return got >= mark.size() && std::string_view(first, mark.size()) == mark;
+  };
+  size_t skip = 0;
+  if (starts("\xEF\xBB\xBF")) {
+    bom = ByteOrderMark::utf8;
+    skip = 3;
+  } else if (starts("\xFF\xFE")) {
+    bom = ByteOrderMark::utf16le;
+    skip = 2;
+  } else if (starts("\xFE\xFF")) {
+    bom = ByteOrderMark::utf16be;
+    skip = 2;
+  }
+  raw.assign(first + skip, got - skip);
+  raw_ended = got == 0;
+}
+
+namespace {
+
+void append_utf8(std::string& out, uint32_t cp) {
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xC0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    out += static_cast<char>(0xE0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (cp >> 18));
+    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+}
+
+// Converts the UTF-16 code units of `in` (little or big endian) to UTF-8, appended to `out`,
+// and returns how many bytes of `in` it used: all but an odd last byte, and a high surrogate
+// at the end whose low one may be in the next bytes, unless `at_end`. Code units that pair
+// with nothing, and an odd last byte at the end, become U+FFFD.
+size_t utf16_to_utf8(std::string_view in, bool little, bool at_end, std::string& out) {
+  auto unit = [&](size_t i) {
+    auto a = static_cast<unsigned char>(in[i]);
+    auto b = static_cast<unsigned char>(in[i + 1]);
+    return static_cast<uint32_t>(little ? (b << 8) | a : (a << 8) | b);
+  };
+  constexpr uint32_t k_replacement = 0xFFFD;
+  size_t i = 0;
+  while (i + 2 <= in.size()) {
+    uint32_t u = unit(i);
+    if (u >= 0xD800 && u <= 0xDBFF) {
+      if (i + 4 > in.size()) {
+        if (!at_end) {
+          break;  // its low surrogate may come with the next bytes
+        }
+        append_utf8(out, k_replacement);
+        i += 2;
+        continue;
+      }
+      uint32_t low = unit(i + 2);
+      if (low >= 0xDC00 && low <= 0xDFFF) {
+        append_utf8(out, 0x10000 + ((u - 0xD800) << 10) + (low - 0xDC00));
+        i += 4;
+      } else {
+        append_utf8(out, k_replacement);
+        i += 2;
+      }
+      continue;
+    }
+    append_utf8(out, u >= 0xDC00 && u <= 0xDFFF ? k_replacement : u);
+    i += 2;
+  }
+  if (at_end && i < in.size() && i + 2 > in.size()) {
+    append_utf8(out, k_replacement);  // an odd last byte
+    i = in.size();
+  }
+  return i;
+}
+
+}  // namespace
+
+size_t InputStream::Impl::read_utf16(char* dst, size_t n) {
+  const bool little = bom == ByteOrderMark::utf16le;
+  while (text.empty()) {
+    if (raw_ended) {
+      if (raw.empty()) {
+        return 0;
+      }
+      raw.erase(0, utf16_to_utf8(raw, little, true, text));
+      continue;
+    }
+    size_t had = raw.size();
+    raw.resize(had + std::max<size_t>(n, 64 << 10));
+    size_t got = 0;
+    try {
+      got = read_raw(raw.data() + had, raw.size() - had);
+    } catch (...) {
+      raw.resize(had);
+      throw;
+    }
+    raw.resize(had + got);
+    raw_ended = got == 0;
+    raw.erase(0, utf16_to_utf8(raw, little, raw_ended, text));
+  }
+  size_t take = std::min(n, text.size());
+  std::memcpy(dst, text.data(), take);
+  text.erase(0, take);
+  return take;
+}
+
 size_t InputStream::read(char* dst, size_t n) {
   Impl& m = *m_impl;
   if (m.failed || n == 0) {
     return 0;
   }
-  if (m.over_limit) {
-    m.failed = true;
-    throw InputError(Location{m.path.string(), std::nullopt, m.file_consumed(), true},
-                     *m.over_limit);
+  if (!m.bom_decided) {
+    m.decide_bom();
   }
-  size_t got = m.ahead ? m.read_decoded(dst, n) : m.read_plain(dst, n);
-  // The one count of decompressed bytes delivered, and the limits on it.
-  m.account(got);
-  return got;
+  if (m.bom == ByteOrderMark::utf16le || m.bom == ByteOrderMark::utf16be) {
+    return m.read_utf16(dst, n);
+  }
+  // The bytes of the first read (after a UTF-8 mark), then the data as it comes.
+  if (!m.raw.empty()) {
+    size_t take = std::min(n, m.raw.size());
+    std::memcpy(dst, m.raw.data(), take);
+    m.raw.erase(0, take);
+    return take;
+  }
+  return m.raw_ended ? 0 : m.read_raw(dst, n);
+}
+
+ByteOrderMark InputStream::byte_order_mark() const {
+  return m_impl->bom;
+}
+
+std::string_view byte_order_mark_name(ByteOrderMark bom) {
+  switch (bom) {
+    case ByteOrderMark::utf8:
+      return "UTF-8";
+    case ByteOrderMark::utf16le:
+      return "UTF-16LE";
+    case ByteOrderMark::utf16be:
+      return "UTF-16BE";
+    case ByteOrderMark::none:
+      break;
+  }
+  return "none";
 }
 
 std::string InputStream::finish_sha256() {

@@ -65,6 +65,13 @@ std::optional<std::string> decode_limit_exceeded(std::string_view codec, uint64_
                                                  uint64_t consumed,
                                                  std::string_view source = "the file");
 
+// The byte order mark a text file starts with (Windows tools write them: Notepad and
+// PowerShell's `Set-Content -Encoding UTF8` a UTF-8 one, Windows PowerShell's `>` and
+// `Out-File` UTF-16LE text). InputStream reads the data after a UTF-8 mark, and UTF-16 text
+// converted to UTF-8, so that every reader sees the text the tool meant to write.
+enum class ByteOrderMark { none, utf8, utf16le, utf16be };
+std::string_view byte_order_mark_name(ByteOrderMark bom);
+
 class InputStream : public Source {
  public:
   // Opens path for reading. Throws InputError when it cannot be opened or is not a
@@ -76,8 +83,12 @@ class InputStream : public Source {
   InputStream(const InputStream&) = delete;
   InputStream& operator=(const InputStream&) = delete;
 
-  // Reads up to n decompressed bytes. Returns 0 only at the end of the data.
+  // Reads up to n decompressed bytes. Returns 0 only at the end of the data. A leading UTF-8
+  // byte order mark is not delivered; text that starts with a UTF-16 one is delivered as
+  // UTF-8 (a code unit that pairs with nothing, and an odd last byte, as U+FFFD).
   size_t read(char* dst, size_t n) override;
+  // The byte order mark the decompressed data starts with (none before the first read).
+  ByteOrderMark byte_order_mark() const;
 
   Codec codec() const;
   const std::filesystem::path& path() const;
@@ -85,7 +96,8 @@ class InputStream : public Source {
   uint64_t file_size() const;
   // Bytes of the file consumed so far (compressed bytes for a compressed file).
   uint64_t file_offset() const;
-  // Decompressed bytes delivered so far.
+  // Decompressed bytes delivered so far (of the file's own: a byte order mark counts, and
+  // UTF-16 text is counted in its UTF-16 bytes).
   uint64_t offset() const override;
 
   // With `sha256` at construction: stops reading for the caller (read() returns 0 from then

@@ -593,4 +593,17 @@ int64_t FactWriter::write(const LogEventFact& f) {
   return id;
 }
 
+ProblemFact byte_order_mark_notice(std::string_view mark) {
+  ProblemFact p;
+  p.severity = "notice";
+  p.code = "byte-order-mark";
+  p.line = 1;
+  p.message = fmt::format(
+      "the file starts with a {} byte order mark (as Windows tools write one): {}", mark,
+      mark == "UTF-8"
+          ? "read without it"
+          : "read as that text converted to UTF-8; byte offsets count the converted text");
+  return p;
+}
+
 }  // namespace dbautopsy::store

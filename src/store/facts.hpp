@@ -47,6 +47,10 @@ struct ProblemFact {
   OptText snippet;
 };
 
+// The notice for a file whose text starts with a byte order mark (io::InputStream reads past
+// it): `mark` is its name (UTF-8, UTF-16LE, UTF-16BE); UTF-16 text was converted to UTF-8.
+ProblemFact byte_order_mark_notice(std::string_view mark);
+
 struct SchemaFact {
   OptInt line;
   OptText db;

@@ -510,3 +510,94 @@ TEST_CASE("finish_sha256 needs an InputStream opened to hash") {
   io::InputStream in(fixture("lines.txt"));
   CHECK_THROWS_AS(in.finish_sha256(), std::logic_error);
 }
+
+TEST_CASE("byte order marks: UTF-8's is dropped, UTF-16 text is read as UTF-8") {
+  // fixtures/io/encodings: one UTF-8 text and iconv's UTF-16 of it (fixtures/generate/
+  // encodings.sh), with every UTF-16 range: ASCII, Latin-1, the BMP, surrogate pairs.
+  const auto dir = source_root() / "fixtures/io/encodings";
+  const std::string expected = slurp_file(dir / "text.txt");
+  REQUIRE(expected.size() > 65536);
+  REQUIRE(expected.find("\xF0\x9F\x98\x80") != std::string::npos);  // U+1F600, a pair
+  struct Form {
+    const char* file;
+    io::ByteOrderMark bom;
+  };
+  for (const Form& form : {Form{"text.txt", io::ByteOrderMark::none},
+                           Form{"text.utf8bom.txt", io::ByteOrderMark::utf8},
+                           Form{"text.utf16le.txt", io::ByteOrderMark::utf16le},
+                           Form{"text.utf16be.txt", io::ByteOrderMark::utf16be},
+                           Form{"text.utf16le.txt.gz", io::ByteOrderMark::utf16le}}) {
+    INFO(form.file);
+    // Any size of read: a pair of surrogates or an odd byte may end a read of the file.
+    for (size_t chunk : {size_t{65536}, size_t{7}, size_t{1}}) {
+      INFO("reads of " << chunk << " bytes");
+      io::InputStream in(dir / form.file);
+      CHECK(read_all(in, chunk) == expected);
+      CHECK(in.byte_order_mark() == form.bom);
+    }
+    io::Head head = io::read_head(dir / form.file, 100);
+    CHECK(head.bytes == expected.substr(0, 100));
+    // Lines and their numbers are the text's.
+    io::InputStream in(dir / form.file);
+    io::LineReader lines(in);
+    io::Line line;
+    uint64_t n = 0;
+    std::string last;
+    while (lines.next(line)) {
+      ++n;
+      last.assign(line.text);
+    }
+    CHECK(n == 1200);
+    CHECK(last ==
+          "1200\tINSERT INTO teams_team VALUES (1200, 'caf\xC3\xA9 \xC3\xB1', "
+          "'\xE2\x82\xAC \xE6\xBC\xA2\xE5\xAD\x97', '\xF0\x9F\x98\x80 \xF0\x9D\x84\x9E')");
+    // The file's SHA-256 is that of its bytes as stored, mark and all.
+    io::InputStream hashed(dir / form.file, /*sha256=*/true);
+    read_all(hashed);
+    CHECK(hashed.finish_sha256() == io::sha256_file(dir / form.file));
+  }
+}
+
+TEST_CASE("UTF-16 that pairs nothing, ends on an odd byte or is only a mark") {
+  TempDir dir;
+  auto read = [&](const std::string& name, std::string_view bytes) {
+    io::InputStream in(dir.write(name, bytes));
+    return read_all(in, 3);
+  };
+  const std::string fffd = "\xEF\xBF\xBD";
+  // A low surrogate alone, a high one followed by a letter, a high one at the end.
+  CHECK(read("lone.txt", std::string_view("\xFF\xFE\x00\xDC"
+                                          "a\x00"
+                                          "\x3D\xD8"
+                                          "b\x00"
+                                          "\x3D\xD8",
+                                          12)) == fffd + "a" + fffd + "b" + fffd);
+  // A pair across two reads of the file: the first (4,096 bytes, for the mark) and the next
+  // (64 KiB) end at byte 69,632, inside the pair.
+  {
+    std::string bytes = "\xFF\xFE";
+    for (int i = 0; i < 34814; ++i) {
+      bytes += std::string_view("a\x00", 2);
+    }
+    bytes += std::string_view(
+        "\x3D\xD8\x00\xDE"
+        "b\x00",
+        6);  // U+1F600, b
+    REQUIRE(bytes.size() == 69636);
+    CHECK(read("pair.txt", bytes) == std::string(34814, 'a') + "\xF0\x9F\x98\x80" + "b");
+  }
+  // An odd last byte.
+  CHECK(read("odd.txt", std::string_view("\xFE\xFF\x00"
+                                         "a\x00",
+                                         5)) == "a" + fffd);
+  // Only a mark; a mark of the other order in the middle is the text's (U+FEFF).
+  CHECK(read("mark.txt", "\xFF\xFE").empty());
+  CHECK(read("utf8mark.txt", "\xEF\xBB\xBF").empty());
+  CHECK(read("inner.txt", std::string_view("\xFF\xFE"
+                                           "a\x00\xFF\xFE",
+                                           6)) == "a\xEF\xBB\xBF");
+  // Not a mark: two bytes of one, or a mark later in the file.
+  CHECK(read("short.txt", "\xEF\xBB") == "\xEF\xBB");
+  CHECK(read("late.txt", "a\xEF\xBB\xBF") == "a\xEF\xBB\xBF");
+  CHECK(read("empty.txt", "").empty());
+}
