@@ -5,6 +5,8 @@
 #include <cctype>
 #include <cstring>
 
+#include "base/utf8.hpp"
+
 namespace dbautopsy::django::py {
 
 namespace {
@@ -49,27 +51,6 @@ int hex_value(char c) {
     return c - 'A' + 10;
   }
   return -1;
-}
-
-void append_utf8(std::string& out, uint32_t cp) {
-  if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-    cp = 0xFFFD;  // what cannot be encoded is replaced, as Python's "replace" handler does
-  }
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
 }
 
 // Decodes the body of a non-raw literal the way Python's compiler does. \N{...} names
@@ -128,7 +109,7 @@ std::string decode_escapes(std::string_view body, bool bytes) {
         if (bytes) {
           out += static_cast<char>(v);
         } else {
-          append_utf8(out, v);
+          text::append_utf8(out, v);
         }
         i += 2;
         break;
@@ -148,7 +129,7 @@ std::string decode_escapes(std::string_view body, bool bytes) {
           out += e;
           break;
         }
-        append_utf8(out, v);
+        text::append_utf8(out, v);
         i += len;
         break;
       }
@@ -162,7 +143,7 @@ std::string decode_escapes(std::string_view body, bool bytes) {
           if (bytes) {
             out += static_cast<char>(v & 0xFF);
           } else {
-            append_utf8(out, v);
+            text::append_utf8(out, v);
           }
         } else {
           // Unknown escapes (and \N{...}) keep their backslash, as Python does.
@@ -1653,7 +1634,7 @@ std::string normalize_source(std::string_view raw, std::string* encoding) {
         ++i;
       }
     } else if (latin1 && static_cast<unsigned char>(c) >= 0x80) {
-      append_utf8(out, static_cast<unsigned char>(c));
+      text::append_utf8(out, static_cast<unsigned char>(c));
     } else {
       out += c;
     }

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "base/error.hpp"
+#include "base/utf8.hpp"
 #include "io/digest.hpp"
 #include "io/progress.hpp"
 
@@ -800,24 +801,6 @@ void InputStream::Impl::decide_bom() {
 
 namespace {
 
-void append_utf8(std::string& out, uint32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
-
 // Converts the UTF-16 code units of `in` (little or big endian) to UTF-8, appended to `out`,
 // and returns how many bytes of `in` it used: all but an odd last byte, and a high surrogate
 // at the end whose low one may be in the next bytes, unless `at_end`. Code units that pair
@@ -837,25 +820,25 @@ size_t utf16_to_utf8(std::string_view in, bool little, bool at_end, std::string&
         if (!at_end) {
           break;  // its low surrogate may come with the next bytes
         }
-        append_utf8(out, k_replacement);
+        text::append_utf8(out, k_replacement);
         i += 2;
         continue;
       }
       uint32_t low = unit(i + 2);
       if (low >= 0xDC00 && low <= 0xDFFF) {
-        append_utf8(out, 0x10000 + ((u - 0xD800) << 10) + (low - 0xDC00));
+        text::append_utf8(out, 0x10000 + ((u - 0xD800) << 10) + (low - 0xDC00));
         i += 4;
       } else {
-        append_utf8(out, k_replacement);
+        text::append_utf8(out, k_replacement);
         i += 2;
       }
       continue;
     }
-    append_utf8(out, u >= 0xDC00 && u <= 0xDFFF ? k_replacement : u);
+    text::append_utf8(out, u);  // a low surrogate alone: U+FFFD
     i += 2;
   }
   if (at_end && i < in.size() && i + 2 > in.size()) {
-    append_utf8(out, k_replacement);  // an odd last byte
+    text::append_utf8(out, k_replacement);  // an odd last byte
     i = in.size();
   }
   return i;
