@@ -621,15 +621,17 @@ struct InputStream::Impl {
   size_t read_decoded(char* dst, size_t n);
   // The decompressed data as stored: the reads above, accounted for.
   size_t read_raw(char* dst, size_t n);
-  // Byte order marks (InputStream::read): decided at the first read, whose bytes wait in
-  // `raw` (the data after a mark; UTF-16 bytes not converted yet); `text` holds UTF-8
-  // converted from UTF-16 and not delivered yet.
+  // Byte order marks (InputStream::read), decided at the first read. `text` from `text_at` on
+  // is what waits to be delivered: the rest of the first read, or UTF-8 converted from UTF-16;
+  // `raw` holds UTF-16 bytes not converted yet.
   bool bom_decided = false;
   ByteOrderMark bom = ByteOrderMark::none;
   std::string raw;
   std::string text;
+  size_t text_at = 0;
   bool raw_ended = false;
   void decide_bom();
+  size_t take_text(char* dst, size_t n);
   size_t read_utf16(char* dst, size_t n);
   // Set once the decoded data crossed a limit of DecodeLimits: the error of the next read.
   std::optional<std::string> over_limit;
@@ -795,8 +797,20 @@ void InputStream::Impl::decide_bom() {
     bom = ByteOrderMark::utf16be;
     skip = 2;
   }
-  raw.assign(first + skip, got - skip);
+  (bom == ByteOrderMark::utf16le || bom == ByteOrderMark::utf16be ? raw : text)
+      .assign(first + skip, got - skip);
   raw_ended = got == 0;
+}
+
+size_t InputStream::Impl::take_text(char* dst, size_t n) {
+  size_t take = std::min(n, text.size() - text_at);
+  std::memcpy(dst, text.data() + text_at, take);
+  text_at += take;
+  if (text_at == text.size()) {
+    text.clear();
+    text_at = 0;
+  }
+  return take;
 }
 
 namespace {
@@ -869,10 +883,7 @@ size_t InputStream::Impl::read_utf16(char* dst, size_t n) {
     raw_ended = got == 0;
     raw.erase(0, utf16_to_utf8(raw, little, raw_ended, text));
   }
-  size_t take = std::min(n, text.size());
-  std::memcpy(dst, text.data(), take);
-  text.erase(0, take);
-  return take;
+  return take_text(dst, n);
 }
 
 size_t InputStream::read(char* dst, size_t n) {
@@ -883,15 +894,11 @@ size_t InputStream::read(char* dst, size_t n) {
   if (!m.bom_decided) {
     m.decide_bom();
   }
+  if (!m.text.empty()) {
+    return m.take_text(dst, n);
+  }
   if (m.bom == ByteOrderMark::utf16le || m.bom == ByteOrderMark::utf16be) {
     return m.read_utf16(dst, n);
-  }
-  // The bytes of the first read (after a UTF-8 mark), then the data as it comes.
-  if (!m.raw.empty()) {
-    size_t take = std::min(n, m.raw.size());
-    std::memcpy(dst, m.raw.data(), take);
-    m.raw.erase(0, take);
-    return take;
   }
   return m.raw_ended ? 0 : m.read_raw(dst, n);
 }
