@@ -11,8 +11,9 @@
 // this process created, marked incomplete: Store::BulkLoad). Whatever is gathered is written
 // before SQLite syncs, truncates, unlocks or closes the file, reads what it overlaps, or passes
 // it any other file control, so that every caller outside the two calls sees the file as
-// SQLite wrote it. Reading ahead (alone) is what such a store does after its load, when
-// `investigate` runs its rules over it.
+// SQLite wrote it. While gathering, the kernel is asked to start writing the file back every
+// 32 MiB (the load syncs only at its end, which then waits for little). Reading ahead (alone) is
+// what such a store does after its load, when `investigate` runs its rules over it.
 
 #include <sqlite3.h>
 

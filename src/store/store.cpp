@@ -9,6 +9,7 @@
 #include <cerrno>
 
 #include "base/error.hpp"
+#include "base/timing.hpp"
 #include "store/batch_vfs.hpp"
 
 namespace dbautopsy::store {
@@ -568,7 +569,9 @@ void Store::BulkLoad::finish() {
   for (const auto& sql : m_indexes) {
     m_store.exec(sql);
   }
+  timing::phase("finish load: indexes");
   m_store.exec("COMMIT");
+  timing::phase("finish load: sync");
   if (m_batching) {
     // What follows (investigate's rules and reports) scans log tables of millions of rows:
     // runs of page reads read ahead. Only this process writes a store it created.
