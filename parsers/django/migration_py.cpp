@@ -588,8 +588,11 @@ std::optional<MigrationKey> migration_key_from_path(std::string_view path) {
 }
 
 int sniff_migration_py(std::string_view head) {
+  // Django loads a module's `Migration` class, a subclass of django.db.migrations.Migration
+  // however it was imported: `migrations.Migration`, `Migration`, `m.Migration` (import
+  // django.db.migrations as m), `django.db.migrations.Migration`; with other bases beside it.
   static const RE2 k_class(
-      R"((?m)^class[ \t]+Migration[ \t]*\([ \t]*(?:migrations\.)?Migration[ \t]*\)[ \t]*:)");
+      R"((?m)^class[ \t]+Migration[ \t]*\([^)]*?\b(?:[A-Za-z_][A-Za-z0-9_]*[ \t]*\.[ \t]*)*Migration[ \t]*[,)])");
   return RE2::PartialMatch(head, k_class) ? 90 : 0;
 }
 

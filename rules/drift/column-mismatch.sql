@@ -19,6 +19,10 @@ WITH compared AS (
            WHEN o.default_expr IS NULL AND (c.default_expr LIKE 'nextval(%' OR c.identity IS NOT NULL) THEN 0
            WHEN o.default_expr IS NULL OR c.default_expr IS NULL THEN 1
            WHEN replace(lower(o.default_expr), ' ', '') = replace(lower(c.default_expr), ' ', '') THEN 0
+           -- DEFAULT 'x' is stored with a cast to the column's type: 'x'::character varying
+           WHEN o.default_expr LIKE '''%''' AND o.default_expr NOT LIKE '%::%'
+                AND substr(c.default_expr, 1, length(o.default_expr) + 2) = o.default_expr || '::'
+                AND substr(c.default_expr, length(o.default_expr) + 3) NOT GLOB '*[''():]*' THEN 0
            ELSE 1
          END AS default_differs
     FROM expected_object o

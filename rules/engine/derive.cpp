@@ -166,7 +166,8 @@ void load_max_ids(store::Store& store, const Candidate& c, Group& g) {
   }
   store::Statement sections = store.prepare(
       "SELECT schema_name || '.' || table_name, columns, section FROM table_stats "
-      "WHERE artifact_id = ?1 AND db IS ?2 AND source = 'copy' AND section IS NOT NULL "
+      "WHERE artifact_id = ?1 AND db IS ?2 AND source = 'copy' AND section IS NOT "
+      "NULL "
       "AND complete = 1 AND stored_rows = rows AND rows > 0");
   sections.bind(1, c.artifact);
   sections.bind(2, c.db);
@@ -879,35 +880,151 @@ class Fold {
     return d;
   }
 
-  // Whether a key column list ("a, b", quoted or not) names a column.
+  // A column that a key or index column list refers to, and where its name is in the list.
+  struct ColumnRef {
+    size_t at = 0, len = 0;
+    std::string name;
+    bool quoted = false;
+  };
+
+  // The columns a key or index column list refers to: the first name of each item ("a, b",
+  // quoted or not; what follows it is its operator class, collation or order:
+  // "slug varchar_pattern_ops", "name DESC", "code COLLATE \"C\""), and inside an expression
+  // ("(lower(email))", "upper(code)") each name that is neither a function's (before "(")
+  // nor a type's (after "::").
+  static std::vector<ColumnRef> column_refs(std::string_view list) {
+    std::vector<ColumnRef> out;
+    auto word_char = [](char c) {
+      return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+             c == '_' || c == '$' || static_cast<unsigned char>(c) >= 0x80;
+    };
+    int depth = 0;
+    bool item_start = true;  // the next name is an item's first (at depth 0)
+    bool type_name = false;  // the names that follow "::"
+    size_t i = 0;
+    while (i < list.size()) {
+      const char c = list[i];
+      if (c == '\'') {  // a string constant: nothing in it is a name
+        for (++i; i < list.size(); ++i) {
+          if (list[i] == '\'') {
+            if (i + 1 < list.size() && list[i + 1] == '\'') {
+              ++i;
+              continue;
+            }
+            ++i;
+            break;
+          }
+        }
+        item_start = type_name = false;
+        continue;
+      }
+      if (c == ':' && i + 1 < list.size() && list[i + 1] == ':') {
+        type_name = true;
+        i += 2;
+        continue;
+      }
+      if (c == '"' || (word_char(c) && !(c >= '0' && c <= '9'))) {
+        ColumnRef ref;
+        ref.at = i;
+        if (c == '"') {
+          ref.quoted = true;
+          for (++i; i < list.size(); ++i) {
+            if (list[i] == '"') {
+              if (i + 1 < list.size() && list[i + 1] == '"') {
+                ref.name += '"';
+                ++i;
+                continue;
+              }
+              ++i;
+              break;
+            }
+            ref.name += list[i];
+          }
+        } else {
+          while (i < list.size() && word_char(list[i])) {
+            ref.name += list[i++];
+          }
+        }
+        ref.len = i - ref.at;
+        size_t next = i;
+        while (next < list.size() && list[next] == ' ') {
+          ++next;
+        }
+        const bool function = next < list.size() && list[next] == '(';
+        if (!function && !type_name && (depth > 0 || item_start)) {
+          out.push_back(std::move(ref));
+        }
+        if (depth == 0) {
+          item_start = false;
+        }
+        continue;
+      }
+      if (c == '(') {
+        ++depth;
+      } else if (c == ')') {
+        depth = std::max(depth - 1, 0);
+      } else if (c == ',' && depth == 0) {
+        item_start = true;
+      }
+      if (c != ' ') {
+        type_name = false;
+      }
+      if (word_char(c)) {  // a number
+        while (i < list.size() && word_char(list[i])) {
+          ++i;
+        }
+        continue;
+      }
+      ++i;
+    }
+    return out;
+  }
+
+  // Whether a key or index column list names a column (dropping the column drops the key or
+  // index with it).
   static bool names_column(const std::optional<std::string>& columns, const std::string& column) {
     if (!columns) {
       return false;
     }
-    std::string quoted = "\"" + column + "\"";
-    for (auto piece : text::split(*columns, ',')) {
-      piece = text::trim(piece);
-      if (piece == column || piece == quoted) {
+    for (const auto& ref : column_refs(*columns)) {
+      if (ref.name == column) {
         return true;
       }
     }
     return false;
   }
 
+  // The column list with a renamed column's new name (PostgreSQL renames it in every index
+  // and key that uses it, expressions too).
   static std::optional<std::string> rename_column_in(const std::optional<std::string>& columns,
                                                      const std::string& from,
                                                      const std::string& to) {
     if (!columns) {
       return columns;
     }
-    std::vector<std::string> pieces;
-    for (auto piece : text::split(*columns, ',')) {
-      piece = text::trim(piece);
-      pieces.emplace_back(piece == from                 ? to
-                          : piece == "\"" + from + "\"" ? "\"" + to + "\""
-                                                        : std::string(piece));
+    std::string out;
+    size_t done = 0;
+    for (const auto& ref : column_refs(*columns)) {
+      if (ref.name != from) {
+        continue;
+      }
+      out.append(*columns, done, ref.at - done);
+      if (ref.quoted) {
+        out += '"';
+        for (char ch : to) {
+          out += ch;
+          if (ch == '"') {
+            out += '"';
+          }
+        }
+        out += '"';
+      } else {
+        out += pgsql::quote_ident(to);
+      }
+      done = ref.at + ref.len;
     }
-    return text::join(pieces, ", ");
+    out.append(*columns, done);
+    return out;
   }
 
   void column(const std::string& migration, const Effect& e, const std::string& schema,
@@ -1431,6 +1548,63 @@ std::vector<Subject> derive_subjects(store::Store& store, const DeriveOptions& o
 
 namespace {
 
+// Where the effects of recorded squashed migrations (Django's `replaces`) are folded.
+// `manage.py migrate` records the migrations a squash replaces as it applies them (the
+// squash's operations under their names), and the squash's own row last, once every one it
+// replaces is recorded (MigrationExecutor.check_replacements): after any later migration of
+// the same run. Folded at its own row, a squash would replay its operations after those later
+// migrations (a column that a later RenameField renamed would be expected again, and the
+// repair would add it back). So a squash whose replaced migrations are recorded is folded in
+// their place: through their own effects when they have any (the squash's row then adds
+// nothing); else (the reader planned the squash in their place, or their files are gone) by
+// the squash's effects, right after the first of them that is recorded.
+struct SquashPlaces {
+  std::set<std::string> skipped;  // app.name of squashes whose row adds nothing
+  // app.name of a replaced migration -> the squashes folded right after it, with effects
+  std::map<std::string, std::vector<std::pair<std::string, std::vector<Effect>>>> before;
+};
+
+SquashPlaces squash_places(store::Store& store, const std::vector<Recorded>& recorded) {
+  SquashPlaces out;
+  std::map<std::string, size_t> at;  // app.name -> its place among the records
+  for (size_t i = 0; i < recorded.size(); ++i) {
+    at.emplace(recorded[i].app + "." + recorded[i].name, i);
+  }
+  store::Statement st = store.prepare(
+      "SELECT app, name, min(replaces) FROM migration WHERE replaces IS NOT NULL "
+      "GROUP BY app, name ORDER BY app, name");
+  while (st.step()) {
+    const std::string app = st.get_text(0), name = st.get_text(1);
+    const std::string squash = app + "." + name;
+    std::optional<size_t> first;
+    bool replaced_have_effects = false;
+    for (auto piece : text::split(st.get_text(2), ',')) {
+      const std::string replaced(text::trim(piece));
+      auto it = at.find(replaced);
+      if (it == at.end()) {
+        continue;
+      }
+      first = first ? std::min(*first, it->second) : it->second;
+      std::string source;
+      replaced_have_effects =
+          replaced_have_effects ||
+          !effects_of(store, recorded[it->second].app, recorded[it->second].name, &source).empty();
+    }
+    if (!first) {
+      continue;  // none of them recorded: the squash's row is where it ran
+    }
+    out.skipped.insert(squash);
+    if (!replaced_have_effects) {
+      std::string source;
+      std::vector<Effect> effects = effects_of(store, app, name, &source);
+      const Recorded& r = recorded[*first];
+      out.before[r.app + "." + r.name].emplace_back(squash, std::move(effects));
+    }
+  }
+  st.reset();
+  return out;
+}
+
 // Fills each derived table from its `..._source` view, in the order given (see schema.sql:
 // rules look rows up in them per object, which through the views recomputed the view).
 void refill(store::Store& store, std::initializer_list<const char*> tables) {
@@ -1463,12 +1637,24 @@ DeriveSummary derive(store::Store& store, const DeriveOptions& options, const Su
 
   Fold fold(summary.default_schema);
   int64_t position = 0;
-  for (const Recorded& r : recorded_migrations(store, scope)) {
+  const std::vector<Recorded> recorded = recorded_migrations(store, scope);
+  const SquashPlaces squashes = squash_places(store, recorded);
+  for (const Recorded& r : recorded) {
     std::string source;
     std::vector<Effect> effects = effects_of(store, r.app, r.name, &source);
     std::string migration = r.app + "." + r.name;
-    for (const Effect& e : effects) {
-      fold.apply(migration, e);
+    if (!squashes.skipped.count(migration)) {
+      for (const Effect& e : effects) {
+        fold.apply(migration, e);
+      }
+    }
+    // A squash folded in the place of the first migration it replaces (squash_places).
+    if (auto it = squashes.before.find(migration); it != squashes.before.end()) {
+      for (const auto& [squash, squash_effects] : it->second) {
+        for (const Effect& e : squash_effects) {
+          fold.apply(squash, e);
+        }
+      }
     }
     store
         .prepare(

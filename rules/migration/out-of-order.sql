@@ -29,6 +29,23 @@ SELECT m.app || '.' || m.name AS migration,
   LEFT JOIN recorded_migration dr ON dr.app = deps.dep_app AND dr.name = deps.dep_name
   JOIN artifact ra ON ra.id = m.artifact_id
   JOIN artifact da ON da.id = deps.artifact_id
- WHERE (dr.position IS NULL AND EXISTS (SELECT 1 FROM migration k WHERE k.app = deps.dep_app
-                                         AND k.name = deps.dep_name))
-    OR dr.position > m.position
+ WHERE ((dr.position IS NULL AND EXISTS (SELECT 1 FROM migration k WHERE k.app = deps.dep_app
+                                          AND k.name = deps.dep_name))
+        OR dr.position > m.position)
+   -- A squashed migration stands for the ones it replaces, and they for it: `migrate` records
+   -- the replaced ones as it applies them and the squash's own row last, after every later
+   -- migration of the run (Django's consistency check skips a squash whose replaced
+   -- migrations are all applied). The dependency is met when the other side is recorded first.
+   AND NOT EXISTS (
+         SELECT 1 FROM migration s
+          WHERE s.app = deps.dep_app AND s.name = deps.dep_name AND s.replaces IS NOT NULL
+            AND NOT EXISTS (
+                  SELECT 1 FROM json_each('["' || replace(s.replaces, ', ', '","') || '"]') rep
+                   WHERE NOT EXISTS (SELECT 1 FROM recorded_migration r
+                                      WHERE r.app || '.' || r.name = rep.value
+                                        AND r.position < m.position)))
+   AND NOT EXISTS (
+         SELECT 1 FROM migration s
+           JOIN recorded_migration sr ON sr.app = s.app AND sr.name = s.name
+          WHERE s.replaces IS NOT NULL AND sr.position < m.position
+            AND (', ' || s.replaces || ', ') LIKE '%, ' || deps.dep_app || '.' || deps.dep_name || ', %')

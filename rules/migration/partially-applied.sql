@@ -15,6 +15,24 @@ WITH intents AS (
     JOIN intent_presence p ON p.migration = i.migration AND p.object_id = i.object_id
    WHERE i.action <> 'follow'
      AND p.present IS NOT NULL -- unknown: an index or constraint a data-only dump cannot show
+     -- what an earlier migration made, or this one dropped, and this one makes again under the
+     -- same name (the foreign key RenameModel drops and adds back) is there whether or not
+     -- this one ran: no evidence
+     AND NOT (p.present = 1
+              AND NOT EXISTS (SELECT 1 FROM expected_intent e4
+                               WHERE e4.object_id = i.object_id AND e4.migration = i.migration
+                                 AND e4.action NOT IN ('create', 'ensure'))
+              AND (EXISTS (SELECT 1 FROM expected_intent e2
+                            WHERE e2.object_id = i.object_id AND e2.migration <> i.migration
+                              AND e2.action IN ('create', 'ensure')
+                              AND e2.rowid < (SELECT min(e3.rowid) FROM expected_intent e3
+                                               WHERE e3.object_id = i.object_id
+                                                 AND e3.migration = i.migration))
+                   OR EXISTS (SELECT 1 FROM expected_object x
+                                JOIN migration_effect d ON d.name = x.name AND d.object = x.kind
+                               WHERE x.id = i.object_id AND d.action = 'drop'
+                                 AND d.app = substr(i.migration, 1, instr(i.migration, '.') - 1)
+                                 AND d.migration = substr(i.migration, instr(i.migration, '.') + 1))))
    GROUP BY i.migration),
 removals AS (
   -- Removals that show whether the migration ran: of an object a recorded migration created,
@@ -29,11 +47,21 @@ removals AS (
    WHERE r.created_by IS NOT NULL AND p.present IS NOT NULL
      AND (r.kind = 'table' OR EXISTS (SELECT 1 FROM current_table t
                                        WHERE t.schema_name = r.schema_name AND t.name = r.table_name))
+     -- an object whose creating migration left no trace either (recorded, none of its objects
+     -- there: faked too) was never there, and its absence says nothing of its removal
+     AND NOT EXISTS (SELECT count(*) FROM expected_intent ci
+                       JOIN intent_presence cp ON cp.migration = ci.migration AND cp.object_id = ci.object_id
+                      WHERE ci.migration = r.created_by AND ci.action <> 'follow' AND cp.present IS NOT NULL
+                     HAVING count(*) > 0 AND max(cp.present) = 0)
    GROUP BY r.migration)
 SELECT rm.app || '.' || rm.name AS migration,
        CASE WHEN y.removals IS NULL
             THEN printf('migration %s.%s is recorded as applied, but only %d of the %d objects it creates exist; missing: %s',
                         rm.app, rm.name, x.present, x.objects, x.missing)
+            WHEN coalesce(x.objects, 0) = 0
+            THEN printf('migration %s.%s is recorded as applied, but only %d of the %d objects it removes are gone%s',
+                        rm.app, rm.name, y.removals - y.not_removed, y.removals,
+                        coalesce('; still there: ' || y.kept, ''))
             ELSE printf('migration %s.%s is recorded as applied, but only %d of the %d objects it creates exist and %d of the %d it removes are gone%s%s',
                         rm.app, rm.name, coalesce(x.present, 0), coalesce(x.objects, 0),
                         y.removals - y.not_removed, y.removals,
