@@ -81,13 +81,83 @@ struct DataEntry {
   bool saw_data = false;  // an INSERT or a COPY came after it
 };
 
-// Consecutive INSERTs into one table, counted as one data section.
+// Consecutive INSERTs into one table, counted as one data section. Their rows go to the
+// consumers a COPY block of the table would have (the table statistics: distinct rows,
+// stored rows, keys), written in COPY's text format: a dump made with --inserts,
+// --column-inserts or --rows-per-insert is analysed as its COPY form would be.
 struct InsertRun {
   bool active = false;
   std::string schema, table;
   uint64_t first_line = 0, last_line = 0, rows = 0;
   std::string columns;  // the first INSERT's column list (pg_dump --column-inserts), if any
+  std::unique_ptr<CopyConsumer> consumer;  // null: the rows are only counted
+  int64_t section = 0;
+  // INSERTs without column names (--inserts) give every column, a generated one as DEFAULT,
+  // which COPY leaves out: the places of the values left out.
+  std::vector<bool> skip;
 };
+
+// The rows of an INSERT's VALUES lists as COPY would write them (text format: tab between
+// fields, \N for NULL, backslash escapes, a newline after each row) into `out`, without the
+// values at the places `skip` marks. False when a value is not a constant (an expression, a
+// function call, DEFAULT).
+bool insert_rows_as_copy(const pgsql::Json& values, const std::vector<bool>& skip,
+                         std::string& out) {
+  out.clear();
+  for (const pgsql::Json& list : values) {
+    bool first = true;
+    size_t at = 0;
+    for (const pgsql::Json& v : pgsql::field(pgsql::node_body(list), "items")) {
+      if (at < skip.size() && skip[at++]) {
+        continue;
+      }
+      if (!first) {
+        out += '\t';
+      }
+      first = false;
+      const pgsql::Json* node = &v;
+      while (pgsql::node_type(*node) == "TypeCast") {  // '...'::jsonb
+        node = &pgsql::field(pgsql::node_body(*node), "arg");
+      }
+      if (pgsql::node_type(*node) != "A_Const") {
+        return false;
+      }
+      const pgsql::Json& c = pgsql::node_body(*node);
+      if (c.contains("isnull") && pgsql::flag(c, "isnull")) {
+        out += "\\N";
+        continue;
+      }
+      if (c.contains("boolval")) {  // COPY writes booleans as t and f
+        out += pgsql::flag(c["boolval"], "boolval") ? 't' : 'f';
+        continue;
+      }
+      std::optional<std::string> text = pgsql::const_text(*node);
+      if (!text) {
+        return false;
+      }
+      for (char ch : *text) {
+        switch (ch) {
+          case '\\':
+            out += "\\\\";
+            break;
+          case '\t':
+            out += "\\t";
+            break;
+          case '\n':
+            out += "\\n";
+            break;
+          case '\r':
+            out += "\\r";
+            break;
+          default:
+            out += ch;
+        }
+      }
+    }
+    out += '\n';
+  }
+  return true;
+}
 
 class DumpReader final : public pgsql::ScriptLexer::Handler {
  public:
@@ -115,6 +185,9 @@ class DumpReader final : public pgsql::ScriptLexer::Handler {
   void end_copy(bool complete, uint64_t end_line);
   bool begin_copy(const pgsql::Json* stmt, const pgsql::ScriptStatement& st);
   void count_insert(const pgsql::Json& stmt, uint64_t line);
+  // A run of INSERTs into a table begins (columns: the INSERT's column list, if any).
+  void start_insert_run(const std::string& schema, const std::string& table, uint64_t line,
+                        std::vector<std::string> columns);
   void flush_insert_run();
   void end_data_entry();
   void apply_tree(const pgsql::Json& tree, const pgsql::ScriptStatement& st, bool* copy_started);
@@ -138,9 +211,10 @@ class DumpReader final : public pgsql::ScriptLexer::Handler {
   uint64_t m_encoding_problems = 0;
   uint64_t m_current_line = 0;
   uint64_t m_current_offset = 0;
-  bool m_stop = false;       // the input cannot be read on (binary data)
-  std::string m_utf8_carry;  // an incomplete UTF-8 sequence at the end of a line's piece
-  int64_t m_sections = 0;    // COPY blocks so far
+  bool m_stop = false;         // the input cannot be read on (binary data)
+  std::string m_utf8_carry;    // an incomplete UTF-8 sequence at the end of a line's piece
+  int64_t m_sections = 0;      // COPY blocks and runs of INSERTs so far
+  std::string m_insert_block;  // an INSERT's rows in COPY's text format
 };
 
 void DumpReader::start_database(std::optional<std::string> name) {
@@ -789,6 +863,38 @@ void DumpReader::end_copy(bool complete, uint64_t end_line) {
   m_copy = CopyState{};
 }
 
+void DumpReader::start_insert_run(const std::string& schema, const std::string& table,
+                                  uint64_t line, std::vector<std::string> columns) {
+  m_inserts = InsertRun{true, schema, table, line, line, 0, text::join(columns, ", ")};
+  m_inserts.section = ++m_sections;
+  // (The rows a reader of their own wants, django_migrations', go to it instead.)
+  if (!m_options.router || (m_options.inserts.wants && m_options.inserts.wants(table))) {
+    return;
+  }
+  CopyTarget target;
+  target.db = m_db->name;
+  target.schema = schema;
+  target.table = table;
+  target.line = line;
+  target.section = m_inserts.section;
+  target.columns = std::move(columns);
+  if (const auto* rel = m_db->catalog.relation({schema, table})) {
+    target.table_columns = rel->columns;
+    if (target.columns.empty()) {  // --inserts: the values of every column, in order
+      for (const auto& c : rel->columns) {
+        m_inserts.skip.push_back(c.generated.has_value());
+        if (!c.generated) {
+          target.columns.push_back(c.name);
+        }
+      }
+      m_inserts.columns = text::join(target.columns, ", ");
+    }
+  }
+  if (!target.columns.empty()) {
+    m_inserts.consumer = m_options.router(target);
+  }
+}
+
 void DumpReader::count_insert(const pgsql::Json& ins, uint64_t line) {
   m_data_entry.saw_data = true;
   auto key = m_applier->resolve_or_guess(pgsql::field(ins, "relation"));
@@ -802,10 +908,30 @@ void DumpReader::count_insert(const pgsql::Json& ins, uint64_t line) {
     for (const pgsql::Json& c : pgsql::field(ins, "cols")) {
       columns.push_back(pgsql::str(pgsql::node_body(c), "name"));
     }
-    m_inserts = InsertRun{true, schema, table, line, line, 0, text::join(columns, ", ")};
+    start_insert_run(schema, table, line, std::move(columns));
   }
   const pgsql::Json& select = pgsql::node_body(pgsql::field(ins, "selectStmt"));
   const pgsql::Json& values = pgsql::field(select, "valuesLists");
+  if (m_inserts.consumer) {
+    if (values.is_array() && insert_rows_as_copy(values, m_inserts.skip, m_insert_block)) {
+      // pg_dump --rows-per-insert writes each row on a line of its own after the INSERT's.
+      m_inserts.consumer->rows(m_insert_block, values.size() > 1 ? line + 1 : line);
+    } else {
+      // INSERT ... SELECT, or a value that is not a constant: its rows cannot be compared
+      // with a COPY's, and the section is only counted (said once per run).
+      m_inserts.consumer.reset();
+      store::ProblemFact p;
+      p.line = static_cast<int64_t>(line);
+      p.severity = "notice";
+      p.code = "pgdump-insert-not-constant";
+      p.message = fmt::format(
+          "line {}: an INSERT into {} whose values are not all constants: the rows of this "
+          "run of INSERTs are counted, not analysed (no distinct or repeated rows, keys or "
+          "references)",
+          line, table);
+      m_out.add(p);
+    }
+  }
   if (m_options.inserts.wants && m_options.inserts.wants(table) && values.is_array()) {
     CopyTarget target;
     target.db = m_db->name;
@@ -845,6 +971,10 @@ void DumpReader::flush_insert_run() {
     f.columns = m_inserts.columns;
   }
   f.rows = static_cast<int64_t>(m_inserts.rows);
+  if (m_inserts.consumer) {
+    f.section = m_inserts.section;
+    m_inserts.consumer->end(true, m_inserts.last_line, f);
+  }
   m_out.add(f);
   ++m_db->stats;
   m_inserts = InsertRun{};
@@ -862,8 +992,9 @@ void DumpReader::end_data_entry() {
     return;
   }
   flush_insert_run();
-  // A run of no INSERT, at the entry's comment.
-  m_inserts = InsertRun{true, entry.schema, entry.table, entry.line, entry.line, 0, {}};
+  // A run of no INSERT, at the entry's comment: an empty table, analysed as its empty COPY
+  // block would be.
+  start_insert_run(entry.schema, entry.table, entry.line, {});
   flush_insert_run();
 }
 

@@ -166,7 +166,7 @@ void load_max_ids(store::Store& store, const Candidate& c, Group& g) {
   }
   store::Statement sections = store.prepare(
       "SELECT schema_name || '.' || table_name, columns, section FROM table_stats "
-      "WHERE artifact_id = ?1 AND db IS ?2 AND source = 'copy' AND section IS NOT "
+      "WHERE artifact_id = ?1 AND db IS ?2 AND source IN ('copy', 'insert') AND section IS NOT "
       "NULL "
       "AND complete = 1 AND stored_rows = rows AND rows > 0");
   sections.bind(1, c.artifact);

@@ -182,7 +182,8 @@ std::optional<Snapshot> load_snapshot(store::Store& store, const std::string& ro
   }
   store::Statement sections = store.prepare(
       "SELECT section, schema_name, table_name, columns, rows, stored_rows FROM table_stats "
-      "WHERE artifact_id = ?1 AND db IS ?2 AND source = 'copy' AND section IS NOT NULL");
+      "WHERE artifact_id = ?1 AND db IS ?2 AND source IN ('copy', 'insert') AND section IS NOT "
+      "NULL");
   sections.bind(1, *s.data_artifact);
   sections.bind(2, s.db);
   while (sections.step()) {

@@ -58,14 +58,15 @@ std::pair<std::string, std::string> split_target(const std::string& target) {
 }
 
 // One table_stats row of a COPY block, as JSON (null for NULL).
-json stats_of(Ingested& r, const std::string& target) {
+json stats_of(Ingested& r, const std::string& target, const std::string& source = "copy") {
   auto [schema, table] = split_target(target);
   auto st = r.store.prepare(
       "SELECT section, rows, complete, columns, distinct_rows, repeated_rows, distinct_method, "
       "ignored_columns, distinct_without_first, top_rows, stored_rows FROM table_stats "
-      "WHERE schema_name = ?1 AND table_name = ?2 AND source = 'copy'");
+      "WHERE schema_name = ?1 AND table_name = ?2 AND source = ?3");
   st.bind(1, schema);
   st.bind(2, table);
+  st.bind(3, source);
   json out = json::array();
   while (st.step()) {
     json row;
@@ -248,13 +249,16 @@ void check_top_rows(const json& stats, const json& expected, const std::vector<S
 }
 
 // Every figure of one COPY block against the server's.
-void check_table(Ingested& r, const std::string& target, const json& expected, bool with_schema) {
-  INFO("COPY " << target << (with_schema ? "" : " (read without its schema)"));
-  json stats = stats_of(r, target);
+// source: "copy", or "insert" for the same data as INSERTs; columns: the column list the
+// table_stats row names, when not the COPY's.
+void check_table(Ingested& r, const std::string& target, const json& expected, bool with_schema,
+                 const std::string& source = "copy", const json* columns = nullptr) {
+  INFO(source << " " << target << (with_schema ? "" : " (read without its schema)"));
+  json stats = stats_of(r, target, source);
   INFO("table_stats: " << stats.dump());
   CHECK(stats["rows"] == expected["rows"]);
   CHECK(stats["complete"] == 1);
-  CHECK(stats["columns"] == joined(expected["columns"]));
+  CHECK(stats["columns"] == joined(columns ? *columns : expected["columns"]));
   CHECK(stats["distinct_method"] == "exact");
   if (with_schema) {
     CHECK(stats["distinct_rows"] == expected["distinct_rows"]);
@@ -294,6 +298,35 @@ TEST_CASE("copy_edge fixture: every table's statistics are the server's figures"
         static_cast<int64_t>(expected["tables"].size()));
   for (const auto& [target, facts] : expected["tables"].items()) {
     check_table(r, target, facts, true);
+  }
+}
+
+TEST_CASE("copy_edge fixture: the same data as INSERTs gives the COPY dump's figures") {
+  // pg_dump --inserts (a row per INSERT, every column in the table's order, DEFAULT for a
+  // generated column) and --column-inserts --rows-per-insert=3 of the same database: each
+  // run of INSERTs into a table is analysed as its COPY block is.
+  json expected = copy_edge_expected();
+  for (const char* dump : {"copy_edge.inserts.sql.gz", "copy_edge.column_inserts.sql.gz"}) {
+    INFO(dump);
+    const bool named = std::string_view(dump).find("column") != std::string_view::npos;
+    auto r = ingest_file_with_stats(fixture(dump));
+    CHECK(r.count("SELECT count(*) FROM problem") == 0);
+    CHECK(r.count("SELECT count(*) FROM table_stats WHERE source = 'insert'") ==
+          static_cast<int64_t>(expected["tables"].size()));
+    for (const auto& [target, facts] : expected["tables"].items()) {
+      // Without column names, the values are in the dumped table's order, which the dump's
+      // CREATE TABLE of an inheritance child may not restore (pg_dump's documented limit of
+      // --inserts: the restore then fails): named by the restored columns, whose surrogates
+      // are then other values; only the counts of rows are the same.
+      if (!named && facts["columns"] != facts["restored_columns"]) {
+        json stats = stats_of(r, target, "insert");
+        CHECK(stats["columns"] == joined(facts["restored_columns"]));
+        CHECK(stats["rows"] == facts["rows"]);
+        CHECK(stats["stored_rows"] == facts["rows"]);
+        continue;
+      }
+      check_table(r, target, facts, true, "insert");
+    }
   }
 }
 
