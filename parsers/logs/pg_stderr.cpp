@@ -743,6 +743,26 @@ std::vector<std::string_view> head_lines(std::string_view head, size_t max) {
   return out;
 }
 
+// rsyslog writes each control character of a message as '#' and its three octal digits (a tab
+// is #011, the mark of PostgreSQL's continuation lines and of the tabs within statements):
+// the text with them read back, in `out`.
+std::string_view syslog_unescaped(std::string_view s, std::string& out) {
+  auto octal = [](char c) { return c >= '0' && c <= '7'; };
+  out.clear();
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '#' && i + 3 < s.size() && octal(s[i + 1]) && octal(s[i + 2]) && octal(s[i + 3])) {
+      const int v = (s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0');
+      if (v < 32 || v == 127) {
+        out += static_cast<char>(v);
+        i += 3;
+        continue;
+      }
+    }
+    out += s[i];
+  }
+  return out;
+}
+
 bool continuation_text(std::string_view s) {
   return !s.empty() && (s[0] == '\t' || s.compare(0, 4, "#011") == 0);
 }
@@ -1198,12 +1218,17 @@ std::optional<Detection> detect_pg_stderr(std::string_view head,
   if (d.derived && best < d.lines_tried && d.prefix.find("%q") == std::string::npos) {
     // A derived prefix that reads the sessions' lines but not the background processes'
     // (the postmaster, the checkpointer): their lines stop where the prefix has %q. Try it
-    // after each space, where PostgreSQL's documented prefixes put it.
+    // at the start (a syslog envelope's "%q%u@%d "), and after each space, where
+    // PostgreSQL's documented prefixes put it.
     const std::string base = d.prefix;
+    std::vector<size_t> cuts{0};
     for (size_t at = base.find(' '); at != std::string::npos; at = base.find(' ', at + 1)) {
+      cuts.push_back(at + 1);
+    }
+    for (size_t cut : cuts) {
       // "pid=%p  db=%d" was "pid=%p %q db=%d" (%q printed nothing); "[%p] %u@%d" was
       // "[%p] %q%u@%d".
-      std::string spec = base.substr(0, at + 1) + "%q" + base.substr(at + 1);
+      std::string spec = base.substr(0, cut) + "%q" + base.substr(cut);
       int n = count_matches(PgPrefix::parse(spec), rests);
       if (n > best) {
         best = n;
@@ -1296,6 +1321,9 @@ class Reader {
       return;
     }
     std::string_view r = *rest;
+    if (m_envelope == Envelope::syslog && r.find("#0") != std::string_view::npos) {
+      r = syslog_unescaped(r, m_unescaped);
+    }
     PrefixFields f;
     std::optional<size_t> sev_at;
     if (!continuation_text(r)) {
@@ -1522,6 +1550,18 @@ class Reader {
     if (e.ts_written && !e.ts && ef.time.empty()) {
       note_unknown_zone(*e.ts_written, number);
     }
+    if (e.ts && !m_ist_noted && e.ts_written->ends_with(" IST")) {
+      m_ist_noted = true;
+      store::ProblemFact p;
+      p.line = static_cast<int64_t>(number);
+      p.severity = "notice";
+      p.code = "log-time-zone";
+      p.message = fmt::format(
+          "line {}: time zone abbreviation 'IST' is ambiguous; read as +05:30, India "
+          "(Asia/Kolkata); also Israel +02 and Irish +01",
+          number);
+      m_out.add(p);
+    }
     e.pid = pid;
     m_pending_pid = pid;
     auto text = [](std::string_view v) -> store::OptText {
@@ -1665,6 +1705,8 @@ class Reader {
   std::string m_utf8;
   int64_t m_events = 0, m_lines = 0, m_unmatched = 0, m_orphans = 0, m_bad_utf8 = 0;
   bool m_zone_noted = false;
+  bool m_ist_noted = false;
+  std::string m_unescaped;  // a syslog line with its #ooo escapes read back
 };
 
 }  // namespace
@@ -1715,6 +1757,20 @@ PgStderrSummary read_pg_stderr(io::Source& in, store::FactWriter& out,
         continue;
       }
       r.line(r.checked(t, line.number, line.offset), line.number, line.offset);
+      if (!line.has_newline) {
+        // The server ends every line it writes with a newline: the file was cut (copied while
+        // written, truncated on the way), and the entry of this line with it.
+        store::ProblemFact p;
+        p.line = static_cast<int64_t>(line.number);
+        p.byte_offset = static_cast<int64_t>(line.offset + line.text.size());
+        p.severity = "error";
+        p.code = "log-truncated";
+        p.message = fmt::format(
+            "line {}: the file ends in the middle of this line (no newline after it): the log "
+            "was cut, and its last entry is kept only as far as it goes",
+            line.number);
+        out.add(p);
+      }
     }
   } catch (const InputError&) {
     r.finish(s);  // what was read stays
