@@ -584,6 +584,35 @@ RecordsSummary read_json(io::InputStream& in, store::FactWriter& out) {
   return summary;
 }
 
+// A line of psql's table output drawn with `\pset linestyle unicode` (│, ─, ┼, ┌ ... of
+// U+2500-U+257F, single or double) as its ASCII style draws it (|, -, +), in `buf`.
+std::string_view psql_ascii(std::string_view line, std::string& buf) {
+  if (line.find("\xe2\x94") == std::string_view::npos &&
+      line.find("\xe2\x95") == std::string_view::npos) {
+    return line;
+  }
+  buf.clear();
+  for (size_t i = 0; i < line.size(); ++i) {
+    const auto b1 = static_cast<unsigned char>(line[i]);
+    if (b1 == 0xe2 && i + 2 < line.size() &&
+        (static_cast<unsigned char>(line[i + 1]) == 0x94 ||
+         static_cast<unsigned char>(line[i + 1]) == 0x95)) {
+      // U+2500 + the low 7 bits of the last two bytes
+      const unsigned cp = 0x2500 + ((static_cast<unsigned char>(line[i + 1]) - 0x94) << 6) +
+                          (static_cast<unsigned char>(line[i + 2]) & 0x3f);
+      if (cp <= 0x257f) {
+        const bool vertical = cp == 0x2502 || cp == 0x2503 || cp == 0x2551;
+        const bool horizontal = cp == 0x2500 || cp == 0x2501 || cp == 0x2550;
+        buf += vertical ? '|' : horizontal ? '-' : '+';
+        i += 2;
+        continue;
+      }
+    }
+    buf += line[i];
+  }
+  return buf;
+}
+
 std::vector<std::string> psql_cells(std::string_view line) {
   std::vector<std::string> cells;
   for (auto cell : text::split(line, '|')) {
@@ -602,6 +631,7 @@ RecordsSummary read_psql(io::InputStream& in, store::FactWriter& out) {
   std::optional<uint64_t> footer_rows;
   static const RE2 k_footer(R"(^\((\d+) rows?\)$)");
   static const RE2 k_rule(R"(^[-+]+$)");
+  std::string ascii;  // a line drawn in unicode, in ASCII
   while (reader.next(line)) {
     if (!line.complete || !line.first_piece) {
       if (line.first_piece) {
@@ -611,7 +641,7 @@ RecordsSummary read_psql(io::InputStream& in, store::FactWriter& out) {
       }
       continue;
     }
-    std::string_view text = text::trim(line.text);
+    std::string_view text = text::trim(psql_ascii(line.text, ascii));
     if (text.empty()) {
       continue;
     }
@@ -772,9 +802,17 @@ std::optional<RecordFormat> sniff_migration_records(std::string_view head) {
   if (first.starts_with("-[ RECORD ")) {
     return RecordFormat::psql_expanded;
   }
-  if (first.find('|') != std::string_view::npos) {
-    auto cells = psql_cells(first);
-    if (columns_from_header(cells)) {
+  {
+    // psql's table: its header, after the top rule of `\pset border 2` (+----+), in ASCII or
+    // unicode lines
+    std::string buf;
+    std::string_view header = text::trim(psql_ascii(first, buf));
+    if (!header.empty() && header.find_first_not_of("+-") == std::string_view::npos &&
+        eol != std::string_view::npos) {
+      std::string_view rest = start.substr(eol + 1);
+      header = text::trim(psql_ascii(rest.substr(0, rest.find('\n')), buf));
+    }
+    if (header.find('|') != std::string_view::npos && columns_from_header(psql_cells(header))) {
       return RecordFormat::psql;
     }
   }
@@ -899,6 +937,13 @@ RecordsSummary read_showmigrations(io::InputStream& in, store::FactWriter& out) 
       r.app = plan_app;
       r.name = name;
       r.source = "showmigrations";
+      // verbosity 2 of --list: " (applied at 2025-11-03 09:12:11)", django_migrations.applied
+      // to the second (UTC when the project has USE_TZ)
+      static const RE2 k_applied(R"(\(applied at (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)\))");
+      std::string applied;
+      if (RE2::PartialMatch(text, k_applied, &applied)) {
+        r.applied_at = applied;
+      }
       out.add(r);
       ++summary.records;
     } else if (mark == "-") {

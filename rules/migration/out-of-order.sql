@@ -31,7 +31,16 @@ SELECT m.app || '.' || m.name AS migration,
   JOIN artifact da ON da.id = deps.artifact_id
  WHERE ((dr.position IS NULL AND EXISTS (SELECT 1 FROM migration k WHERE k.app = deps.dep_app
                                           AND k.name = deps.dep_name))
-        OR dr.position > m.position)
+        OR (dr.position > m.position
+            -- showmigrations prints no order of recording (--list groups by app, --plan is
+            -- Django's own plan) and its times (verbosity 2) are whole seconds: records only
+            -- its lines order, or whose times are equal, are in no known order
+            AND NOT ((m.applied_at IS NULL OR dr.applied_at IS NULL OR m.applied_at = dr.applied_at)
+                     AND (m.record_id IS NULL OR dr.record_id IS NULL)
+                     AND EXISTS (SELECT 1 FROM migration_record x
+                                  WHERE x.source = 'showmigrations'
+                                    AND ((x.artifact_id = m.artifact_id AND x.line IS m.line)
+                                         OR (x.artifact_id = dr.artifact_id AND x.line IS dr.line))))))
    -- A squashed migration stands for the ones it replaces, and they for it: `migrate` records
    -- the replaced ones as it applies them and the squash's own row last, after every later
    -- migration of the run (Django's consistency check skips a squash whose replaced

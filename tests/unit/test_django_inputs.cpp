@@ -272,6 +272,14 @@ TEST_CASE("Django inputs: every django_migrations export form yields every row, 
        "psql"},
       {"records/django_migrations.semicolon.csv", django::RecordFormat::csv_semicolon,
        "semicolon_csv", 2, 1, "csv"},
+      // psql's table as ~/.psqlrc often draws it: \pset linestyle unicode (│ ─ ┼), \pset
+      // border 2 (a frame: +----+ above the header, | at both ends), and both.
+      {"records/django_migrations.psql_unicode.txt", django::RecordFormat::psql, "psql_unicode", 3,
+       1, "psql"},
+      {"records/django_migrations.psql_border2.txt", django::RecordFormat::psql, "psql_border2", 4,
+       1, "psql"},
+      {"records/django_migrations.psql_unicode_border2.txt", django::RecordFormat::psql,
+       "psql_unicode_border2", 4, 1, "psql"},
   };
   for (const Form& f : forms) {
     INFO(f.file);
@@ -303,6 +311,9 @@ TEST_CASE("Django inputs: applied times keep their time zone exactly as each exp
       {"records/django_migrations.copy.txt", "2025-12-09 01:00:07.075417+10:30"},
       {"records/django_migrations.psql_x.txt", "2025-12-08 20:15:07.075417+05:45"},
       {"records/django_migrations.semicolon.csv", "2025-12-08 11:30:07.075417-03"},
+      {"records/django_migrations.psql_unicode.txt", "2025-12-08 09:30:07.075417-05"},
+      {"records/django_migrations.psql_border2.txt", "2025-12-08 17:30:07.075417+03"},
+      {"records/django_migrations.psql_unicode_border2.txt", "2025-12-09 03:30:07.075417+13"},
   };
   for (const auto& [file, applied] : seen) {
     INFO(file);
@@ -337,6 +348,13 @@ TEST_CASE("Django inputs: each export form is recognised from its first bytes") 
         F::psql_expanded);
   CHECK(django::sniff_migration_records(head("records/django_migrations.semicolon.csv")) ==
         F::csv_semicolon);
+  // psql's table in unicode lines, and framed by \pset border 2 (its first line is a rule).
+  CHECK(django::sniff_migration_records(head("records/django_migrations.psql_unicode.txt")) ==
+        F::psql);
+  CHECK(django::sniff_migration_records(head("records/django_migrations.psql_border2.txt")) ==
+        F::psql);
+  CHECK(django::sniff_migration_records(
+            head("records/django_migrations.psql_unicode_border2.txt")) == F::psql);
   // Stripped of what is optional: \copy text of three columns (no id), a ;-separated CSV
   // without its header (the rows as the server wrote them, header line removed).
   {
@@ -353,7 +371,7 @@ TEST_CASE("Django inputs: each export form is recognised from its first bytes") 
   for (const char* file :
        {"showmigrations/showmigrations.txt", "showmigrations/showmigrations.plan.txt",
         "showmigrations/showmigrations.plan_v2.txt", "showmigrations/showmigrations.list_v2.txt",
-        "showmigrations/showmigrations.teams.txt"}) {
+        "showmigrations/showmigrations.v2.txt", "showmigrations/showmigrations.teams.txt"}) {
     INFO(file);
     CHECK(django::sniff_showmigrations(head(file)));
     CHECK_FALSE(django::sniff_migration_records(head(file)));
@@ -412,16 +430,34 @@ TEST_CASE("Django inputs: showmigrations in each layout lists every migration, [
   auto as_set = [](const std::vector<std::string>& v) {
     return std::set<std::string>(v.begin(), v.end());
   };
-  for (const char* file :
-       {"showmigrations/showmigrations.txt", "showmigrations/showmigrations.list.txt",
-        "showmigrations/showmigrations.list_v2.txt", "showmigrations/showmigrations.plan.txt",
-        "showmigrations/showmigrations.plan_v2.txt"}) {
+  // What verbosity 2 of the list form says of each applied one, "(applied at 2025-11-03
+  // 09:12:11)": django_migrations.applied in UTC to the second, from the UTC export.
+  std::set<std::string> applied_at;
+  for (const auto& row : tsv("expected_records.tsv")) {
+    if (row[0] == "csv") {
+      REQUIRE(row[4].ends_with("+00"));
+      applied_at.insert(row[2] + "." + row[3] + "|" + row[4].substr(0, 19));
+    }
+  }
+  REQUIRE(applied_at.size() == 28);
+  for (const auto& [file, with_times] :
+       {std::pair{"showmigrations/showmigrations.txt", false},
+        std::pair{"showmigrations/showmigrations.v2.txt", true},
+        std::pair{"showmigrations/showmigrations.list.txt", false},
+        std::pair{"showmigrations/showmigrations.list_v2.txt", true},
+        std::pair{"showmigrations/showmigrations.plan.txt", false},
+        std::pair{"showmigrations/showmigrations.plan_v2.txt", false}}) {
     INFO(file);
     Read r = read_showmigrations(inputs(file));
     CHECK(r.read == 45);
     CHECK(as_set(r.rows("SELECT app || '.' || name FROM migration")) == known);
     CHECK(as_set(r.rows("SELECT app || '.' || name FROM migration_record")) == applied);
-    CHECK(r.count("SELECT count(*) FROM migration_record WHERE applied_at IS NOT NULL") == 0);
+    if (with_times) {
+      CHECK(as_set(r.rows("SELECT app || '.' || name, applied_at FROM migration_record")) ==
+            applied_at);
+    } else {
+      CHECK(r.count("SELECT count(*) FROM migration_record WHERE applied_at IS NOT NULL") == 0);
+    }
     CHECK(r.count("SELECT count(*) FROM problem") == 0);
     CHECK(r.status() == "ok");
   }
