@@ -456,6 +456,11 @@ const std::vector<Layout>& layouts() {
              "[%(asctime)s] %(levelname)s %(name)s: %(message)s",
              "%(asctime)s %(levelname)s %(name)s: %(message)s",
              "%(asctime)s %(levelname)s [%(name)s] %(message)s",
+             // with the process id (workers of an ETL or a web server)
+             "%(asctime)s [%(process)d] %(levelname)s %(name)s: %(message)s",
+             "%(asctime)s [%(process)d] [%(levelname)s] %(name)s: %(message)s",
+             "[%(asctime)s] [%(process)d] %(levelname)s %(name)s: %(message)s",
+             "%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s",
              "%(asctime)s:%(levelname)s:%(name)s:%(message)s",
              "%(asctime)s %(name)s %(levelname)s %(message)s",
              "%(asctime)s [%(levelname)s] %(message)s",

@@ -1326,8 +1326,16 @@ class Reader {
     }
     PrefixFields f;
     std::optional<size_t> sev_at;
+    m_by_previous = false;
     if (!continuation_text(r)) {
       sev_at = m_prefix.match(r, f);
+      if (!sev_at && m_previous) {
+        // Right after a reload that changed the prefix, a backend that has not reloaded yet
+        // still writes the old one.
+        f = PrefixFields{};
+        sev_at = m_previous->match(r, f);
+        m_by_previous = sev_at.has_value();
+      }
     }
     if (!sev_at) {
       if (m_pending && (!ef.pid || !m_pending_pid || *ef.pid == *m_pending_pid)) {
@@ -1491,6 +1499,8 @@ class Reader {
         "from here are read with the new one",
         number, m_prefix.spec(), said);
     m_out.add(p);
+    m_previous = std::move(m_prefix);
+    m_previous_format = std::move(m_format);
     m_prefix = std::move(next);
     m_format = stderr_format(m_envelope, said);
   }
@@ -1536,7 +1546,7 @@ class Reader {
     m_has.fill(false);
     auto& e = *m_pending;
     e.line = e.end_line = static_cast<int64_t>(number);
-    e.format = m_format;
+    e.format = m_by_previous ? m_previous_format : m_format;
     e.severity = std::string(sev.word);
     if (!f.time.empty()) {
       e.ts_written = std::string(f.time);
@@ -1707,6 +1717,11 @@ class Reader {
   bool m_zone_noted = false;
   bool m_ist_noted = false;
   std::string m_unescaped;  // a syslog line with its #ooo escapes read back
+  // The prefix before the last reload that changed it, and whether the line at hand was read
+  // with it.
+  std::optional<PgPrefix> m_previous;
+  std::string m_previous_format;
+  bool m_by_previous = false;
 };
 
 }  // namespace

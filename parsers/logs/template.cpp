@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "base/text.hpp"
+#include "pgsql/parse.hpp"
 
 namespace dbautopsy::logs {
 
@@ -321,6 +322,55 @@ bool has_sql_word(std::string_view m) {
   return false;
 }
 
+// The first name in quotes of a message, whatever its language's quotes: "x", »x«, «x»,
+// « x », „x“, “x”, 'x', 「x」; else a dotted name such as t.c after the first space-separated
+// word that holds a dot (German "Spalte t.c existiert nicht").
+std::optional<std::string> first_quoted_name(std::string_view m) {
+  static constexpr std::pair<std::string_view, std::string_view> k_quotes[] = {
+      {"\"", "\""},
+      {"\xc2\xbb", "\xc2\xab"},
+      {"\xc2\xab", "\xc2\xbb"},
+      {"\xe2\x80\x9e", "\xe2\x80\x9c"},
+      {"\xe2\x80\x9c", "\xe2\x80\x9d"},
+      {"\xe3\x80\x8c", "\xe3\x80\x8d"},
+      {"'", "'"}};
+  size_t best = std::string_view::npos;
+  std::optional<std::string> out;
+  for (const auto& [open, close] : k_quotes) {
+    size_t a = m.find(open);
+    if (a == std::string_view::npos || a >= best) {
+      continue;
+    }
+    size_t b = m.find(close, a + open.size());
+    if (b == std::string_view::npos) {
+      continue;
+    }
+    std::string_view name = text::trim(m.substr(a + open.size(), b - a - open.size()));
+    if (name.empty()) {
+      continue;
+    }
+    best = a;
+    out = std::string(name);
+  }
+  if (out) {
+    return out;
+  }
+  for (size_t i = 0; i < m.size();) {
+    size_t e = m.find(' ', i);
+    std::string_view word = m.substr(i, e == std::string_view::npos ? e : e - i);
+    if (word.find('.') != std::string_view::npos && word.front() != '.' && word.back() != '.' &&
+        std::all_of(word.begin(), word.end(),
+                    [](char c) { return is_ascii_word(c) || c == '.' || c == '$'; })) {
+      return std::string(word);
+    }
+    if (e == std::string_view::npos) {
+      break;
+    }
+    i = e + 1;
+  }
+  return std::nullopt;
+}
+
 std::vector<store::LogEntityFact> entities_of(std::string_view message, std::string_view sqlstate,
                                               NumberEntities numbers, bool use_re2) {
   // RE2 alone (message_entities_re2) runs every search: what the gates and the hand-written
@@ -395,6 +445,23 @@ std::vector<store::LogEntityFact> entities_of(std::string_view message, std::str
     re2::StringPiece s = in;
     while (re2::RE2::FindAndConsume(&s, schema, &a)) {
       add("schema", std::nullopt, a);
+    }
+  }
+  // A server that writes its messages in another language (lc_messages = 'de_DE': "Relation
+  // »x« existiert nicht", "Spalte »c« existiert nicht") still gives the SQLSTATE: of a missing
+  // relation (42P01) or column (42703), the first name in quotes of any style is the object.
+  if ((sqlstate == "42P01" || sqlstate == "42703") &&
+      std::none_of(out.begin(), out.end(), [](const store::LogEntityFact& e) {
+        return e.kind == "relation" || e.kind == "column";
+      })) {
+    if (auto name = first_quoted_name(message)) {
+      if (sqlstate == "42P01") {
+        add("relation", std::nullopt, *name);
+      } else if (size_t dot = name->find('.'); dot != std::string::npos && name->front() != '"') {
+        add("column", name->substr(0, dot), name->substr(dot + 1));
+      } else {
+        add("column", std::nullopt, *name);
+      }
     }
   }
   // Application and ETL messages: INSERT INTO t / UPDATE t / FROM t name tables; "team 87018"
@@ -516,6 +583,98 @@ std::vector<store::LogEntityFact> message_entities_re2(std::string_view message,
   return entities_of(message, sqlstate, numbers, true);
 }
 
+namespace {
+
+// The tables a statement reads or writes (every RangeVar of its parse tree), each with the
+// alias it is given there.
+struct TableRef {
+  std::string name;  // schema.table when qualified
+  std::string alias;
+};
+
+void table_refs(const pgsql::Json& node, std::vector<TableRef>& out) {
+  if (node.is_array()) {
+    for (const auto& n : node) {
+      table_refs(n, out);
+    }
+    return;
+  }
+  if (!node.is_object()) {
+    return;
+  }
+  for (const auto& [key, value] : node.items()) {
+    if (key == "RangeVar" && value.is_object()) {
+      TableRef t;
+      t.name = pgsql::str(value, "relname");
+      if (std::string schema = pgsql::str(value, "schemaname"); !schema.empty()) {
+        t.name = schema + "." + t.name;
+      }
+      t.alias = pgsql::str(pgsql::field(value, "alias"), "aliasname");
+      if (!t.name.empty()) {
+        out.push_back(std::move(t));
+      }
+      continue;
+    }
+    table_refs(value, out);
+  }
+}
+
+// An error that a column does not exist names the column's table by the statement's alias
+// for it ("column t.left_at does not exist" for `FROM teams t`), or not at all ("column
+// \"left_at\" does not exist"): the table the statement gives it, from the statement's parse
+// tree, when it says which (the alias's table; the one table the statement names).
+void resolve_column_table(store::LogEventFact& event) {
+  auto col = std::find_if(event.entities.begin(), event.entities.end(),
+                          [](const store::LogEntityFact& e) { return e.kind == "column"; });
+  if (col == event.entities.end() || !event.statement || event.statement->size() > 65536) {
+    return;
+  }
+  pgsql::ParseResult parsed = pgsql::parse(*event.statement);
+  if (!parsed.ok()) {
+    return;
+  }
+  std::vector<TableRef> refs;
+  table_refs(parsed.tree, refs);
+  std::optional<std::string> table;
+  if (col->name) {
+    for (const auto& t : refs) {
+      if (t.name == *col->name || t.name.ends_with("." + *col->name)) {
+        return;  // a table's own name
+      }
+    }
+    for (const auto& t : refs) {
+      if (!t.alias.empty() && t.alias == *col->name) {
+        if (table && *table != t.name) {
+          return;  // the same alias twice (subqueries): not sure which
+        }
+        table = t.name;
+      }
+    }
+    if (!table) {
+      return;
+    }
+    // The alias was also read as a relation the message names: it is the table.
+    for (auto& e : event.entities) {
+      if (e.kind == "relation" && e.value == *col->name) {
+        e.value = *table;
+      }
+    }
+  } else {
+    for (const auto& t : refs) {
+      if (table && *table != t.name) {
+        return;  // several tables: the column could be any one's
+      }
+      table = t.name;
+    }
+    if (!table) {
+      return;
+    }
+  }
+  col->name = table;
+}
+
+}  // namespace
+
 bool routine_server_entry(const store::LogEventFact& event) {
   return event.format.starts_with("pg-") && event.severity && *event.severity == "LOG";
 }
@@ -531,6 +690,12 @@ void finish_event(store::LogEventFact& event) {
     event.entities = message_entities(
         event.message, event.sqlstate.value_or(""),
         routine_server_entry(event) ? NumberEntities::row_counts : NumberEntities::all);
+    if (event.statement &&
+        (event.sqlstate == "42703" ||
+         (!event.sqlstate && event.message.find("column ") != std::string::npos &&
+          event.message.find(" does not exist") != std::string::npos))) {
+      resolve_column_table(event);
+    }
   }
 }
 

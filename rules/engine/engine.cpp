@@ -84,7 +84,8 @@ void analyze_one(store::Store& store, const AnalyzeOptions& options, const std::
                  const Subject* scope, AnalyzeSummary& summary);
 
 // With several databases, the log entries that name none but say an object does not exist
-// which one database has and another lacks are not that database's (log_event_elsewhere):
+// which one database has and another lacks are not that database's, nor an error about a
+// column of a table a database does not have (log_event_elsewhere):
 // each database's snapshot is derived once more, before the analyses, to tell.
 void place_log_events(store::Store& store, const AnalyzeOptions& options,
                       const std::vector<Subject>& subjects) {
@@ -104,7 +105,11 @@ void place_log_events(store::Store& store, const AnalyzeOptions& options,
       "                    AND c.schema_name = coalesce(n.schema_name, ?2)) "
       "       ELSE EXISTS (SELECT 1 FROM current_column c WHERE c.name = n.column_name "
       "                       AND c.table_name = n.table_name "
-      "                       AND c.schema_name = coalesce(n.schema_name, ?2)) END");
+      "                       AND c.schema_name = coalesce(n.schema_name, ?2)) "
+      // A database without the table: there the statement would have failed on the
+      // relation, not on its column.
+      "         OR NOT EXISTS (SELECT 1 FROM current_relation c WHERE c.name = n.table_name "
+      "                          AND c.schema_name = coalesce(n.schema_name, ?2)) END");
   for (const Subject& subject : subjects) {
     analysing.run(subject.id);
     DeriveSummary derived = derive(store, options.derive, &subject);

@@ -10,7 +10,7 @@
 -- `db` (in the db_* tables) is the database the object belongs to when an artifact holds
 -- several (pg_dumpall, `\connect`); it is NULL for a single-database dump.
 
-PRAGMA user_version = 14;
+PRAGMA user_version = 15;
 
 -- One row per input file.
 CREATE TABLE artifact (
@@ -445,7 +445,10 @@ WITH errors AS MATERIALIZED (
          (SELECT x.value FROM log_entity x WHERE x.event_id = e.id AND x.kind = 'relation'
            ORDER BY x.n DESC LIMIT 1) AS rel
     FROM log_event e
-   WHERE upper(coalesce(e.severity, '')) IN ('ERROR', 'FATAL', 'CRITICAL', 'PANIC')
+   WHERE (upper(coalesce(e.severity, '')) IN ('ERROR', 'FATAL', 'CRITICAL', 'PANIC')
+          -- a server writing in another language says FEHLER, ERREUR, ...: the SQLSTATE of
+          -- an undefined table or column is an error's
+          OR e.sqlstate IN ('42P01', '42703'))
      AND (e.sqlstate IN ('42P01', '42703')
           OR (coalesce(e.sqlstate, '') = ''
               AND (e.message LIKE '%relation "%" does not exist%'
