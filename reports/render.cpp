@@ -269,6 +269,16 @@ bool analysed(const Input& in) {
   return in.status == "ok" || in.status == "partial" || in.status == "unchanged";
 }
 
+// "path:line: message" of a problem (the line said once).
+std::string problem_text(const Problem& p) {
+  std::string message = p.message;
+  if (p.line && message.starts_with(fmt::format("line {}: ", *p.line))) {
+    message.erase(0, fmt::format("line {}: ", *p.line).size());
+  }
+  return fmt::format("{}{}: {}", p.artifact, p.line ? fmt::format(":{}", *p.line) : std::string(),
+                     message);
+}
+
 }  // namespace
 
 void write_text(std::ostream& out, const Report& raw, bool colour, bool verbose) {
@@ -301,6 +311,34 @@ void write_text(std::ostream& out, const Report& raw, bool colour, bool verbose)
       out << fill(st.severity("warning") + " ", 8,
                   fmt::format("{} was read only in part: {}", in.path, in.detail.value_or("")),
                   width, "    ", [](const std::string& s) { return s; });
+    }
+  }
+  // Warnings about inputs read in full (a statement or line skipped, a value read another way
+  // than written): not findings, but not to be missed either.
+  {
+    std::set<std::string> partial;
+    for (const auto& in : report.inputs) {
+      if (in.status != "ok" && in.status != "unchanged") {
+        partial.insert(in.path);  // said above, or not analysed
+      }
+    }
+    std::vector<const Problem*> warnings;
+    for (const auto& p : report.problems) {
+      if (p.severity == "warning" && !partial.count(p.artifact)) {
+        warnings.push_back(&p);
+      }
+    }
+    const size_t shown = std::min<size_t>(warnings.size(), 3);
+    for (size_t i = 0; i < shown; ++i) {
+      out << fill(st.severity("warning") + " ", 8, problem_text(*warnings[i]), width, "    ",
+                  [](const std::string& s) { return s; });
+    }
+    if (warnings.size() > shown) {
+      out << fill("  ",
+                  fmt::format("and {} more warnings about the inputs (report.html and the "
+                              "store's problem table list them)",
+                              warnings.size() - shown),
+                  width, "    ");
     }
   }
   if (report.databases.size() > 1) {
@@ -466,6 +504,21 @@ void write_markdown(std::ostream& out, const Report& raw) {
     for (const Input* in : others) {
       out << fmt::format("| {} | {} | {}{} |\n", md_code(in->path), in->kind, in->status,
                          !in->detail ? "" : ": " + md(*in->detail));
+    }
+  }
+  {
+    std::vector<const Problem*> warnings;
+    for (const auto& p : report.problems) {
+      if (p.severity == "warning") {
+        warnings.push_back(&p);
+      }
+    }
+    if (!warnings.empty()) {
+      out << fmt::format("\n{} about the inputs{}:\n\n", count_of(warnings.size(), "warning"),
+                         warnings.size() > 10 ? " (the first 10)" : "");
+      for (size_t i = 0; i < warnings.size() && i < 10; ++i) {
+        out << "- " << md(problem_text(*warnings[i])) << "\n";
+      }
     }
   }
   if (report.inputs.empty()) {

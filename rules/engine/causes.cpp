@@ -24,6 +24,7 @@
 #include <set>
 
 #include "base/text.hpp"
+#include "base/time.hpp"
 #include "pgsql/names.hpp"
 #include "rules/engine/engine.hpp"
 
@@ -164,6 +165,25 @@ std::string object_of(const F& f) {
 std::string window(const std::vector<std::string>& times) {
   if (times.empty()) {
     return "";
+  }
+  // Times with their zone (an export made in another session time zone than UTC writes
+  // "2025-12-29 11:41:12.935-05") are compared and said in UTC, as the timeline says them.
+  std::vector<int64_t> ms;
+  for (const auto& t : times) {
+    if (auto v = timeutil::parse_ms(t)) {
+      ms.push_back(*v);
+    }
+  }
+  if (ms.size() == times.size()) {
+    auto [lo, hi] = std::minmax_element(ms.begin(), ms.end());
+    auto utc = [](int64_t v) {
+      std::string iso = timeutil::iso_utc(v);  // 2024-01-14T19:50:01.123Z
+      return iso.substr(0, 10) + " " + iso.substr(11, 8);
+    };
+    if (utc(*lo) == utc(*hi)) {
+      return "at " + utc(*lo) + " UTC";
+    }
+    return fmt::format("between {} and {} UTC", utc(*lo), utc(*hi));
   }
   auto [lo, hi] = std::minmax_element(times.begin(), times.end());
   if (second_of(*lo) == second_of(*hi)) {
@@ -776,12 +796,12 @@ int correlate(store::Store& store, int64_t after_finding) {
         tables.push_back(f->table.value_or("?"));
       }
       std::string when = window(times);
-      g.summary =
-          fmt::format("{} recorded {} ran with search_path starting at {}: their {} live there",
-                      plural(migrations.size(), "migration", "migrations"),
-                      when.empty() ? "" : when, actual, plural(tables.size(), "table", "tables"));
+      g.summary = fmt::format(
+          "{} recorded{} ran with search_path starting at {}: their {} live there",
+          plural(migrations.size(), "migration", "migrations"), when.empty() ? "" : " " + when,
+          actual, plural(tables.size(), "table", "tables"));
       g.narrative = fmt::format(
-          "{} ({}) were recorded as applied {} in {}.django_migrations, yet the {} they create "
+          "{} ({}) were recorded as applied {}in {}.django_migrations, yet the {} they create "
           "({}) are in schema {}, not {}. That is what happens when migrations run with a "
           "search_path that starts with {} (a connection option such as `-c "
           "search_path={},{}`, or a test settings module): PostgreSQL creates unqualified "
@@ -789,9 +809,9 @@ int correlate(store::Store& store, int64_t after_finding) {
           "{}, the only schema that has that table. The application does not look in {}, so "
           "each table fails with `relation \"...\" does not exist`, one at a time. Move them "
           "all together: each finding carries a guarded ALTER TABLE ... SET SCHEMA {}.",
-          plural(migrations.size(), "migration", "migrations"), list(migrations), when, intended,
-          plural(tables.size(), "table", "tables"), list(tables), actual, intended, actual, actual,
-          intended, intended, actual, intended);
+          plural(migrations.size(), "migration", "migrations"), list(migrations),
+          when.empty() ? "" : when + " ", intended, plural(tables.size(), "table", "tables"),
+          list(tables), actual, intended, actual, actual, intended, intended, actual, intended);
       for (const auto& m : migrations) {
         g.evidence.push_back(record_evidence(m));
       }

@@ -44,9 +44,39 @@ std::string first_error(store::Store& store, int64_t artifact) {
 
 }  // namespace
 
+namespace {
+
+// Which build of dbautopsy reads: its executable's size and modification time. A case
+// folder's store caches what an earlier run read; what another build read (a fixed reader of
+// the same version number) is read again.
+const std::string& reader_build() {
+  static const std::string k_build = [] {
+    std::error_code ec;
+    const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+    if (ec) {
+      return std::string();
+    }
+    const auto size = fs::file_size(exe, ec);
+    if (ec) {
+      return std::string();
+    }
+    const auto time = fs::last_write_time(exe, ec);
+    if (ec) {
+      return std::string();
+    }
+    return fmt::format("{}-{}", size, time.time_since_epoch().count());
+  }();
+  return k_build;
+}
+
+}  // namespace
+
 std::string IngestOptions::signature() const {
   std::string out = fmt::format("ignore-columns={};row-cap={};exact-cap={}",
                                 text::join(ignore_columns, ","), row_cap, exact_cap);
+  if (!reader_build().empty()) {
+    out += ";build=" + reader_build();
+  }
   if (log_formats) {
     out += ";log-format=" + log_formats->digest;
   }

@@ -442,7 +442,8 @@ void Store::exec(std::string_view sql) {
   if (sqlite3_exec(m_db, text.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
     std::string msg = err ? err : "unknown error";
     sqlite3_free(err);
-    throw Error(fmt::format("fact store: {}", msg));
+    throw Error(m_path.empty() ? fmt::format("fact store: {}", msg)
+                               : fmt::format("fact store {}: {}", m_path.string(), msg));
   }
 }
 
