@@ -4,8 +4,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <condition_variable>
 #include <cstring>
+#include <memory>
+#include <mutex>
 #include <new>
+#include <thread>
 #include <vector>
 
 namespace dbautopsy::store {
@@ -22,8 +26,59 @@ constexpr sqlite3_int64 k_read_ahead = 64 * 1024;  // bytes read at once in a se
 // pages is a share of the memory), and that one sync waits for all of it: 1.4 s of a 1 GiB
 // log's ingest. While gathering, every k_write_behind bytes written hand the file's dirty
 // pages to the kernel's writeback (sync_file_range, which does not wait for the disk), so
-// that the disk writes while the load goes on.
+// that the disk writes while the load goes on. The call itself may take milliseconds (it
+// submits the pages, and waits when the device's queue is full): a thread of its own makes
+// it, so that the loading thread never waits for it.
 constexpr sqlite3_int64 k_write_behind = 32 * 1024 * 1024;
+
+// The thread that hands a file's dirty pages to the kernel's writeback when asked.
+class WriteBehind {
+ public:
+  explicit WriteBehind(int fd) : m_fd(fd), m_thread([this] { run(); }) {}
+  WriteBehind(const WriteBehind&) = delete;
+  WriteBehind& operator=(const WriteBehind&) = delete;
+  ~WriteBehind() {
+    {
+      std::lock_guard<std::mutex> lock(m_mutex);
+      m_stop = true;
+    }
+    m_wake.notify_one();
+    m_thread.join();
+    ::close(m_fd);
+  }
+  // Asks for a writeback (one is enough for every request made while one runs).
+  void request() {
+    {
+      std::lock_guard<std::mutex> lock(m_mutex);
+      m_pending = true;
+    }
+    m_wake.notify_one();
+  }
+
+ private:
+  void run() {
+    std::unique_lock<std::mutex> lock(m_mutex);
+    for (;;) {
+      m_wake.wait(lock, [this] { return m_pending || m_stop; });
+      if (m_stop) {
+        return;
+      }
+      m_pending = false;
+      lock.unlock();
+#ifdef __linux__
+      ::sync_file_range(m_fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+#endif
+      lock.lock();
+    }
+  }
+
+  int m_fd;
+  std::mutex m_mutex;
+  std::condition_variable m_wake;
+  bool m_pending = false;
+  bool m_stop = false;
+  std::thread m_thread;  // last: started once the members it uses are
+};
 
 // Bytes [at, at + bytes.size()) of the file, held in memory.
 struct Span {
@@ -48,12 +103,13 @@ struct Span {
 // A main database file's gathering state.
 struct Batch {
   BatchMode mode = BatchMode::off;
-  Span w;                            // writes gathered
-  Span r;                            // bytes read ahead
-  sqlite3_int64 last_read_end = -1;  // where the last read ended (a run goes on from there)
-  const char* path = nullptr;        // the file's name (SQLite keeps it until xClose)
-  int writeback_fd = -1;             // opened at the first write-behind; -2: could not be
-  sqlite3_int64 written = 0;         // bytes written since the last write-behind
+  Span w;                                  // writes gathered
+  Span r;                                  // bytes read ahead
+  sqlite3_int64 last_read_end = -1;        // where the last read ended (a run goes on from there)
+  const char* path = nullptr;              // the file's name (SQLite keeps it until xClose)
+  std::unique_ptr<WriteBehind> writeback;  // made at the first write-behind
+  bool writeback_failed = false;           // the file could not be opened for it
+  sqlite3_int64 written = 0;               // bytes written since the last write-behind
 };
 
 struct File {
@@ -76,19 +132,26 @@ File* as_file(sqlite3_file* f) {
 void write_behind(Batch* b, sqlite3_int64 n) {
 #ifdef __linux__
   b->written += n;
-  if (b->written < k_write_behind || b->writeback_fd == -2 || !b->path) {
+  if (b->written < k_write_behind || b->writeback_failed || !b->path) {
     return;
   }
   b->written = 0;
-  if (b->writeback_fd == -1) {
+  if (!b->writeback) {
     // Any descriptor of the file reaches its pages, a read-only one too.
-    b->writeback_fd = ::open(b->path, O_RDONLY | O_CLOEXEC);
-    if (b->writeback_fd < 0) {
-      b->writeback_fd = -2;
+    const int fd = ::open(b->path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      b->writeback_failed = true;
+      return;
+    }
+    try {
+      b->writeback = std::make_unique<WriteBehind>(fd);
+    } catch (...) {  // no thread to be had: the final sync does it all
+      ::close(fd);
+      b->writeback_failed = true;
       return;
     }
   }
-  ::sync_file_range(b->writeback_fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+  b->writeback->request();
 #else
   (void)b;
   (void)n;
@@ -118,10 +181,7 @@ int x_close(sqlite3_file* file) {
   File* f = as_file(file);
   int rc = flush(f);
   int rc2 = f->real->pMethods ? f->real->pMethods->xClose(f->real) : SQLITE_OK;
-  if (f->batch && f->batch->writeback_fd >= 0) {
-    ::close(f->batch->writeback_fd);
-  }
-  delete f->batch;
+  delete f->batch;  // stops its writeback thread
   f->batch = nullptr;
   return rc != SQLITE_OK ? rc : rc2;
 }
