@@ -1440,7 +1440,8 @@ std::vector<Subject> derive_subjects(store::Store& store, const DeriveOptions& o
       int64_t artifact = exports.get_int(0);
       std::string path = exports.get_text(1);
       std::set<std::string> names;
-      for (auto n : text::split(exports.get_text(2), '\n')) {
+      const std::string listed = exports.get_text(2);  // split's views point into it
+      for (auto n : text::split(listed, '\n')) {
         names.insert(std::string(n));
       }
       size_t best = groups.size();
@@ -1564,22 +1565,78 @@ struct SquashPlaces {
   std::map<std::string, std::vector<std::pair<std::string, std::vector<Effect>>>> before;
 };
 
+// The number a migration's name starts with ("0003_contact_phone": 3), or -1.
+int migration_number(std::string_view name) {
+  if (name.size() < 4 ||
+      !std::all_of(name.begin(), name.begin() + 4, [](char c) { return c >= '0' && c <= '9'; })) {
+    return -1;
+  }
+  return std::stoi(std::string(name.substr(0, 4)));
+}
+
 SquashPlaces squash_places(store::Store& store, const std::vector<Recorded>& recorded) {
   SquashPlaces out;
   std::map<std::string, size_t> at;  // app.name -> its place among the records
   for (size_t i = 0; i < recorded.size(); ++i) {
     at.emplace(recorded[i].app + "." + recorded[i].name, i);
   }
-  store::Statement st = store.prepare(
-      "SELECT app, name, min(replaces) FROM migration WHERE replaces IS NOT NULL "
-      "GROUP BY app, name ORDER BY app, name");
-  while (st.step()) {
-    const std::string app = st.get_text(0), name = st.get_text(1);
-    const std::string squash = app + "." + name;
+  // Each squash with the migrations it replaces: from its file's `replaces`; else, for a
+  // recorded migration known only by its SQL (a sqlmigrate output says nothing of
+  // `replaces`) and named as `squashmigrations` names one (0001_squashed_0004_x,
+  // 0002_y_squashed_0004_x), the recorded migrations of its app numbered from the first to
+  // the last it names.
+  struct Squash {
+    std::string app, name;
+    std::vector<std::string> replaces;  // app.name
+  };
+  std::vector<Squash> squashes;
+  std::set<std::string> with_file;
+  {
+    store::Statement st = store.prepare(
+        "SELECT app, name, min(replaces) FROM migration WHERE replaces IS NOT NULL "
+        "GROUP BY app, name ORDER BY app, name");
+    while (st.step()) {
+      Squash q{st.get_text(0), st.get_text(1), {}};
+      const std::string replaces = st.get_text(2);  // split's views point into it
+      for (auto piece : text::split(replaces, ',')) {
+        q.replaces.emplace_back(text::trim(piece));
+      }
+      with_file.insert(q.app + "." + q.name);
+      squashes.push_back(std::move(q));
+    }
+    st.reset();
+    store::Statement py = store.prepare(
+        "SELECT 1 FROM migration WHERE app = ?1 AND name = ?2 AND source = 'py' LIMIT 1");
+    for (const Recorded& r : recorded) {
+      const size_t cut = r.name.find("_squashed_");
+      if (cut == std::string::npos || with_file.count(r.app + "." + r.name)) {
+        continue;
+      }
+      py.bind(1, r.app);
+      py.bind(2, r.name);
+      const bool has_py = py.step();
+      py.reset();
+      const int from = migration_number(r.name);
+      const int to = migration_number(std::string_view(r.name).substr(cut + 10));
+      if (has_py || from < 0 || to < from) {
+        continue;  // a file without `replaces` is no squash
+      }
+      Squash q{r.app, r.name, {}};
+      for (const Recorded& o : recorded) {
+        const int n = migration_number(o.name);
+        if (o.app == r.app && o.name.find("_squashed_") == std::string::npos && n >= from &&
+            n <= to) {
+          q.replaces.push_back(o.app + "." + o.name);
+        }
+      }
+      squashes.push_back(std::move(q));
+    }
+  }
+  for (const Squash& q : squashes) {
+    const std::string squash = q.app + "." + q.name;
     std::optional<size_t> first;
     bool replaced_have_effects = false;
-    for (auto piece : text::split(st.get_text(2), ',')) {
-      const std::string replaced(text::trim(piece));
+    for (const std::string& replaced : q.replaces) {
       auto it = at.find(replaced);
       if (it == at.end()) {
         continue;
@@ -1596,12 +1653,11 @@ SquashPlaces squash_places(store::Store& store, const std::vector<Recorded>& rec
     out.skipped.insert(squash);
     if (!replaced_have_effects) {
       std::string source;
-      std::vector<Effect> effects = effects_of(store, app, name, &source);
+      std::vector<Effect> effects = effects_of(store, q.app, q.name, &source);
       const Recorded& r = recorded[*first];
       out.before[r.app + "." + r.name].emplace_back(squash, std::move(effects));
     }
   }
-  st.reset();
   return out;
 }
 
