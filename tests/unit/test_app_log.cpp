@@ -166,6 +166,8 @@ TEST_CASE("real Python logging output: every formatter, its entries, times and t
       {"python_levelname_first.log", {How::python, false}},
       {"python_basic.log", {How::python, false}},
       {"python_padded.log", {How::python, false}},
+      {"python_pid.log", {How::python, false}},
+      {"python_pid_level_brackets.log", {How::python, false}},
       {"app.jsonl", {How::jsonl, true}},
   };
   REQUIRE(expected.size() == files.size() + 1);  // + custom.log, read with its format below
@@ -182,8 +184,8 @@ TEST_CASE("real Python logging output: every formatter, its entries, times and t
         "traceback IS NOT NULL, coalesce(ts_written, '') FROM log_event ORDER BY line");
     REQUIRE(rows.size() == want["entries"].size());
     store::Statement st = r.store.prepare(
-        "SELECT severity, logger, message, ts, traceback, ts_written FROM log_event ORDER BY "
-        "line");
+        "SELECT severity, logger, message, ts, traceback, ts_written, pid FROM log_event ORDER "
+        "BY line");
     size_t i = 0;
     while (st.step()) {
       const json& e = want["entries"][i++];
@@ -205,6 +207,11 @@ TEST_CASE("real Python logging output: every formatter, its entries, times and t
         CHECK(st.is_null(3));
       }
       CHECK(!st.is_null(4) == e["traceback"].get<bool>());
+      if (e.contains("process")) {
+        // A layout with [%(process)d]: the record's own process id, not a logger "[1234]".
+        REQUIRE_FALSE(st.is_null(6));
+        CHECK(st.get_int(6) == e["process"].get<int64_t>());
+      }
       if (e["traceback"].get<bool>()) {
         // The exception the traceback ends with is part of the message.
         CHECK(message.find("\n" + e["exception"].get<std::string>()) != std::string::npos);
