@@ -15,7 +15,7 @@ DBAUTOPSY_PACKAGES=(
 # tools for fixtures; Django / psycopg2 for the fixture generators; jsonschema for the SARIF
 # schema test; GNU parallel for the sharded batch test; Chromium, in which the HTML report
 # test loads every case's report.html; clang and its libFuzzer runtime for the fuzz targets
-# (scripts/fuzz.sh).
+# (scripts/fuzz.sh); tzdata for Python's zoneinfo (pg_log_ist).
 DBAUTOPSY_TEST_PACKAGES=(
   catch2 parallel
   postgresql-15 postgresql-client-15 postgresql-15-postgis-3
@@ -23,6 +23,7 @@ DBAUTOPSY_TEST_PACKAGES=(
   clang libclang-rt-14-dev
   python3 python3-django python3-psycopg2 python3-jsonschema
   chromium
+  tzdata
 )
 
 # What the benchmarks (bench/) run beside dbautopsy: the floors and peers they measure it
