@@ -11,6 +11,7 @@
 #include "base/text.hpp"
 #include "io/line_reader.hpp"
 #include "io/scan.hpp"
+#include "pgdump/copy_text.hpp"
 #include "pgdump/version_syntax.hpp"
 #include "pgsql/ddl.hpp"
 #include "pgsql/names.hpp"
@@ -97,8 +98,8 @@ struct InsertRun {
   std::vector<bool> skip;
 };
 
-// The rows of an INSERT's VALUES lists as COPY would write them (text format: tab between
-// fields, \N for NULL, backslash escapes, a newline after each row) into `out`, without the
+// The rows of an INSERT's VALUES lists as COPY would write them (encode_copy_field's text
+// format, a tab between fields, a newline after each row) into `out`, without the
 // values at the places `skip` marks. False when a value is not a constant (an expression, a
 // function call, DEFAULT).
 bool insert_rows_as_copy(const pgsql::Json& values, const std::vector<bool>& skip,
@@ -124,7 +125,7 @@ bool insert_rows_as_copy(const pgsql::Json& values, const std::vector<bool>& ski
       }
       const pgsql::Json& c = pgsql::node_body(*node);
       if (c.contains("isnull") && pgsql::flag(c, "isnull")) {
-        out += "\\N";
+        encode_copy_field(std::nullopt, out);
         continue;
       }
       if (c.contains("boolval")) {  // COPY writes booleans as t and f
@@ -135,24 +136,7 @@ bool insert_rows_as_copy(const pgsql::Json& values, const std::vector<bool>& ski
       if (!text) {
         return false;
       }
-      for (char ch : *text) {
-        switch (ch) {
-          case '\\':
-            out += "\\\\";
-            break;
-          case '\t':
-            out += "\\t";
-            break;
-          case '\n':
-            out += "\\n";
-            break;
-          case '\r':
-            out += "\\r";
-            break;
-          default:
-            out += ch;
-        }
-      }
+      encode_copy_field(text, out);
     }
     out += '\n';
   }

@@ -21,25 +21,7 @@ WITH intents AS (
                     FROM expected_intent WHERE action <> 'follow'
                    GROUP BY migration, object_id) j
             -- a rename, re-creation or alteration that never ran: see intent_presence
-            JOIN intent_presence q ON q.migration = j.migration AND q.object_id = j.object_id
-            -- what an earlier migration made, or this one dropped, and this one makes again
-            -- under the same name (the foreign key RenameModel drops and adds back) is there
-            -- whether or not this one ran: no evidence
-           WHERE NOT (q.present = 1
-                      AND NOT EXISTS (SELECT 1 FROM expected_intent e4
-                                       WHERE e4.object_id = j.object_id AND e4.migration = j.migration
-                                         AND e4.action NOT IN ('create', 'ensure'))
-                      AND (EXISTS (SELECT 1 FROM expected_intent e2
-                                    WHERE e2.object_id = j.object_id AND e2.migration <> j.migration
-                                      AND e2.action IN ('create', 'ensure')
-                                      AND e2.rowid < (SELECT min(e3.rowid) FROM expected_intent e3
-                                                       WHERE e3.object_id = j.object_id
-                                                         AND e3.migration = j.migration))
-                           OR EXISTS (SELECT 1 FROM expected_object x
-                                        JOIN migration_effect d ON d.name = x.name AND d.object = x.kind
-                                       WHERE x.id = j.object_id AND d.action = 'drop'
-                                         AND d.app = substr(j.migration, 1, instr(j.migration, '.') - 1)
-                                         AND d.migration = substr(j.migration, instr(j.migration, '.') + 1))))) i
+            JOIN intent_presence q ON q.migration = j.migration AND q.object_id = j.object_id) i
     JOIN expected_object o ON o.id = i.object_id AND o.implied = 0
    WHERE i.present IS NOT NULL -- unknown: an index or constraint a data-only dump cannot show
    GROUP BY i.migration),

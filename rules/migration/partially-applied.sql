@@ -15,24 +15,6 @@ WITH intents AS (
     JOIN intent_presence p ON p.migration = i.migration AND p.object_id = i.object_id
    WHERE i.action <> 'follow'
      AND p.present IS NOT NULL -- unknown: an index or constraint a data-only dump cannot show
-     -- what an earlier migration made, or this one dropped, and this one makes again under the
-     -- same name (the foreign key RenameModel drops and adds back) is there whether or not
-     -- this one ran: no evidence
-     AND NOT (p.present = 1
-              AND NOT EXISTS (SELECT 1 FROM expected_intent e4
-                               WHERE e4.object_id = i.object_id AND e4.migration = i.migration
-                                 AND e4.action NOT IN ('create', 'ensure'))
-              AND (EXISTS (SELECT 1 FROM expected_intent e2
-                            WHERE e2.object_id = i.object_id AND e2.migration <> i.migration
-                              AND e2.action IN ('create', 'ensure')
-                              AND e2.rowid < (SELECT min(e3.rowid) FROM expected_intent e3
-                                               WHERE e3.object_id = i.object_id
-                                                 AND e3.migration = i.migration))
-                   OR EXISTS (SELECT 1 FROM expected_object x
-                                JOIN migration_effect d ON d.name = x.name AND d.object = x.kind
-                               WHERE x.id = i.object_id AND d.action = 'drop'
-                                 AND d.app = substr(i.migration, 1, instr(i.migration, '.') - 1)
-                                 AND d.migration = substr(i.migration, instr(i.migration, '.') + 1))))
    GROUP BY i.migration),
 removals AS (
   -- Removals that show whether the migration ran: of an object a recorded migration created,

@@ -1008,18 +1008,37 @@ CREATE VIEW unrun_alter_source AS
 -- of its own): an object whose rename never ran is there (under its old name) for every
 -- migration but the renaming one; an index or constraint a migration re-creates under a new
 -- name that never ran, and an alteration that never ran, are not there for that migration.
--- NULL: unknown (an index or constraint a data-only dump cannot show).
+-- NULL: unknown (an index or constraint a data-only dump cannot show), and no evidence: what
+-- an earlier migration made, or this one dropped, and this one only makes again under the same
+-- name (the foreign key RenameModel drops and adds back) is there whether or not this one ran.
 CREATE VIEW intent_presence_source AS
-  SELECT j.migration, j.object_id,
-         CASE WHEN EXISTS (SELECT 1 FROM faked_recreate x
-                            WHERE x.object_id = j.object_id AND x.migration = j.migration) THEN 0
-              WHEN EXISTS (SELECT 1 FROM unrun_alter u
-                            WHERE u.object_id = j.object_id AND u.migration = j.migration) THEN 0
-              WHEN EXISTS (SELECT 1 FROM faked_rename fr
-                            WHERE fr.object_id = j.object_id AND fr.migration <> j.migration) THEN 1
-              ELSE q.present END AS present
-    FROM (SELECT DISTINCT migration, object_id FROM expected_intent WHERE action <> 'follow') j
-    JOIN expected_presence q ON q.object_id = j.object_id;
+  SELECT p.migration, p.object_id,
+         CASE WHEN p.present = 1
+                   AND NOT EXISTS (SELECT 1 FROM expected_intent e
+                                    WHERE e.object_id = p.object_id AND e.migration = p.migration
+                                      AND e.action NOT IN ('create', 'ensure'))
+                   AND (EXISTS (SELECT 1 FROM expected_intent e
+                                 WHERE e.object_id = p.object_id AND e.migration <> p.migration
+                                   AND e.action IN ('create', 'ensure')
+                                   AND e.rowid < (SELECT min(f.rowid) FROM expected_intent f
+                                                   WHERE f.object_id = p.object_id
+                                                     AND f.migration = p.migration))
+                        OR EXISTS (SELECT 1 FROM expected_object x
+                                     JOIN migration_effect d ON d.name = x.name AND d.object = x.kind
+                                    WHERE x.id = p.object_id AND d.action = 'drop'
+                                      AND d.app = substr(p.migration, 1, instr(p.migration, '.') - 1)
+                                      AND d.migration = substr(p.migration, instr(p.migration, '.') + 1)))
+              THEN NULL ELSE p.present END AS present
+    FROM (SELECT j.migration, j.object_id,
+                 CASE WHEN EXISTS (SELECT 1 FROM faked_recreate x
+                                    WHERE x.object_id = j.object_id AND x.migration = j.migration) THEN 0
+                      WHEN EXISTS (SELECT 1 FROM unrun_alter u
+                                    WHERE u.object_id = j.object_id AND u.migration = j.migration) THEN 0
+                      WHEN EXISTS (SELECT 1 FROM faked_rename fr
+                                    WHERE fr.object_id = j.object_id AND fr.migration <> j.migration) THEN 1
+                      ELSE q.present END AS present
+            FROM (SELECT DISTINCT migration, object_id FROM expected_intent WHERE action <> 'follow') j
+            JOIN expected_presence q ON q.object_id = j.object_id) p;
 
 -- The views above, kept in tables that derive fills, in this order, once it has written the
 -- expected objects: rules and the views after them look rows up in them per expected object
