@@ -492,7 +492,7 @@ const std::vector<std::string>& common_pg_prefixes() {
 // ---------------------------------------------------------------------------------------------
 // Times
 
-std::optional<std::string> pg_time_to_utc(std::string_view w) {
+std::optional<std::string> stderr_time_to_utc(std::string_view w) {
   w = text::trim(w);
   if (size_t n = epoch_length(w, 0); n != 0 && n == w.size()) {
     size_t dot = w.find('.');
@@ -1550,27 +1550,18 @@ class Reader {
     e.severity = std::string(sev.word);
     if (!f.time.empty()) {
       e.ts_written = std::string(f.time);
-      e.ts = pg_time_to_utc(f.time);
+      e.ts = stderr_time_to_utc(f.time);
     } else if (!ef.time.empty()) {
       e.ts_written = std::string(ef.time);
       if (ef.time_has_year) {
-        e.ts = pg_time_to_utc(ef.time);
+        e.ts = stderr_time_to_utc(ef.time);
       }
     }
     if (e.ts_written && !e.ts && ef.time.empty()) {
       note_unknown_zone(*e.ts_written, number);
     }
-    if (e.ts && !m_ist_noted && e.ts_written->ends_with(" IST")) {
-      m_ist_noted = true;
-      store::ProblemFact p;
-      p.line = static_cast<int64_t>(number);
-      p.severity = "notice";
-      p.code = "log-time-zone";
-      p.message = fmt::format(
-          "line {}: time zone abbreviation 'IST' is ambiguous; read as +05:30, India "
-          "(Asia/Kolkata); also Israel +02 and Irish +01",
-          number);
-      m_out.add(p);
+    if (e.ts) {
+      note_ambiguous_zone(*e.ts_written, number);
     }
     e.pid = pid;
     m_pending_pid = pid;
@@ -1638,6 +1629,32 @@ class Reader {
         "line {}: the time \"{}\" has a zone dbautopsy does not know (expected an abbreviation "
         "of PostgreSQL's Default set or a numeric offset); ts is left empty, ts_written keeps it",
         number, written);
+    m_out.add(p);
+  }
+
+  // A notice, once per zone, for a time read in an ambiguous zone abbreviation (IST, CST):
+  // which meaning was taken. The zone last looked at is remembered, so that a log written
+  // in one zone costs one comparison per entry.
+  void note_ambiguous_zone(std::string_view written, uint64_t number) {
+    size_t space = written.rfind(' ');
+    std::string_view zone = space == std::string_view::npos ? "" : written.substr(space + 1);
+    if (zone == m_last_zone) {
+      return;
+    }
+    m_last_zone = std::string(zone);
+    auto abbreviation = timeutil::zone_abbreviation(zone);
+    if (!abbreviation || abbreviation->ambiguity.empty() ||
+        std::find(m_ambiguous_noted.begin(), m_ambiguous_noted.end(), m_last_zone) !=
+            m_ambiguous_noted.end()) {
+      return;
+    }
+    m_ambiguous_noted.push_back(m_last_zone);
+    store::ProblemFact p;
+    p.line = static_cast<int64_t>(number);
+    p.severity = "notice";
+    p.code = "log-time-zone";
+    p.message = fmt::format("line {}: time zone abbreviation '{}' is ambiguous; read as {}", number,
+                            zone, abbreviation->ambiguity);
     m_out.add(p);
   }
 
@@ -1715,7 +1732,8 @@ class Reader {
   std::string m_utf8;
   int64_t m_events = 0, m_lines = 0, m_unmatched = 0, m_orphans = 0, m_bad_utf8 = 0;
   bool m_zone_noted = false;
-  bool m_ist_noted = false;
+  std::vector<std::string> m_ambiguous_noted;  // the ambiguous zones a notice was given for
+  std::string m_last_zone;
   std::string m_unescaped;  // a syslog line with its #ooo escapes read back
   // The prefix before the last reload that changed it, and whether the line at hand was read
   // with it.

@@ -94,7 +94,7 @@ std::optional<std::string> announced_prefix(std::string_view line);
 // A timestamp as PostgreSQL writes it (`2024-01-14 20:50:01.123 CET`, `... -03`, `+0530`, an
 // epoch with %n, or ISO 8601 with an offset) in UTC, ISO 8601 with milliseconds and `Z`;
 // nullopt when the zone is unknown or the text is not a time.
-std::optional<std::string> pg_time_to_utc(std::string_view written);
+std::optional<std::string> stderr_time_to_utc(std::string_view written);
 
 struct PgStderrOptions {
   std::optional<std::string> prefix;  // --pg-prefix

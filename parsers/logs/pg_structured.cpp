@@ -39,71 +39,6 @@ int digits(std::string_view s, size_t pos, size_t n) {
 using timeutil::days_from_civil;
 using timeutil::iso_utc;
 
-struct ZoneAbbrev {
-  std::string_view name;
-  int minutes;               // offset east of UTC
-  std::string_view meaning;  // non-empty for an ambiguous abbreviation: the meaning taken
-};
-
-// The abbreviations the tz database gives the zones servers commonly log in. Most are
-// those of PostgreSQL's own `Default` timezone set; where one is ambiguous the meaning taken
-// is the zone that writes it in today's tz database for the most servers, and a notice
-// says so (PostgreSQL's Default set reads IST as Israel, but Asia/Kolkata writes IST).
-constexpr std::array<ZoneAbbrev, 52> k_zones = {{
-    {"UTC", 0, ""},
-    {"GMT", 0, ""},
-    {"UT", 0, ""},
-    {"Z", 0, ""},
-    {"WET", 0, ""},
-    {"WEST", 60, ""},
-    {"BST", 60, ""},
-    {"IST", 330, "+05:30, India (Asia/Kolkata); also Israel +02 and Irish +01"},
-    {"CET", 60, ""},
-    {"CEST", 120, ""},
-    {"MET", 60, ""},
-    {"MEST", 120, ""},
-    {"EET", 120, ""},
-    {"EEST", 180, ""},
-    {"MSK", 180, ""},
-    {"SAST", 120, ""},
-    {"WAT", 60, ""},
-    {"CAT", 120, ""},
-    {"EAT", 180, ""},
-    {"IDT", 180, ""},
-    {"PKT", 300, ""},
-    {"WIB", 420, ""},
-    {"ICT", 420, ""},
-    {"HKT", 480, ""},
-    {"SGT", 480, ""},
-    {"AWST", 480, ""},
-    {"PHT", 480, ""},
-    {"JST", 540, ""},
-    {"KST", 540, ""},
-    {"ACST", 570, ""},
-    {"ACDT", 630, ""},
-    {"AEST", 600, ""},
-    {"AEDT", 660, ""},
-    {"NZST", 720, ""},
-    {"NZDT", 780, ""},
-    {"HST", -600, ""},
-    {"AKST", -540, ""},
-    {"AKDT", -480, ""},
-    {"PST", -480, ""},
-    {"PDT", -420, ""},
-    {"MST", -420, ""},
-    {"MDT", -360, ""},
-    {"CST", -360, "-06:00, US Central; also China +08 and Cuba -05"},
-    {"CDT", -300, ""},
-    {"EST", -300, ""},
-    {"EDT", -240, ""},
-    {"AST", -240, ""},
-    {"ADT", -180, ""},
-    {"NST", -210, ""},
-    {"NDT", -150, ""},
-    {"BRT", -180, ""},
-    {"ART", -180, ""},
-}};
-
 }  // namespace
 
 UtcTime pg_time_to_utc(std::string_view s) {
@@ -165,20 +100,15 @@ UtcTime pg_time_to_utc(std::string_view s) {
     }
     offset = (zh * 60 + zm) * (zone[0] == '-' ? -1 : 1);
   } else if (std::all_of(zone.begin(), zone.end(), is_alpha)) {
-    std::string upper(zone);
-    for (char& c : upper) {
-      c = static_cast<char>(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c);
-    }
-    auto it = std::find_if(k_zones.begin(), k_zones.end(),
-                           [&](const ZoneAbbrev& z) { return z.name == upper; });
-    if (it == k_zones.end()) {
+    auto abbreviation = timeutil::zone_abbreviation(zone);
+    if (!abbreviation) {
       out.unknown_zone = true;
       return out;
     }
-    offset = it->minutes;
-    if (!it->meaning.empty()) {
+    offset = abbreviation->seconds / 60;
+    if (!abbreviation->ambiguity.empty()) {
       out.ambiguous_zone = true;
-      out.assumed = std::string(it->meaning);
+      out.assumed = std::string(abbreviation->ambiguity);
     }
   } else {
     out.unknown_zone = true;

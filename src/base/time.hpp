@@ -12,9 +12,19 @@
 namespace dbautopsy::timeutil {
 
 // The offset east of UTC, in seconds, of a zone written after a time: Z, UTC, GMT, +01,
-// +01:00, +0100, -03, or an abbreviation of PostgreSQL's Default set (CET, CEST, EST, EDT,
-// PST, JST, IST = Israel as there, ...) or MSK. Nothing for a zone it does not know.
+// +01:00, +0100, -03, or an abbreviation (zone_abbreviation). Nothing for a zone it does not
+// know.
 std::optional<int> zone_offset(std::string_view zone);
+
+// A time zone abbreviation, any case: those of PostgreSQL's Default set (CET, CEST, EST, EDT,
+// PST, JST, ...) and MSK, WEST, CAT, WIB, SGT, ART. IST is India's +05:30 (the Default set
+// reads it as Israel) and CST US Central; for those `ambiguity` names the meaning taken and
+// the others ("+05:30, India (Asia/Kolkata); also Israel +02 and Irish +01"), for a notice.
+struct ZoneAbbreviation {
+  int seconds;  // east of UTC
+  std::string_view ambiguity;
+};
+std::optional<ZoneAbbreviation> zone_abbreviation(std::string_view name);
 
 // Milliseconds since 1970 (UTC) of `YYYY-MM-DD[ T]HH:MM:SS[.fraction][ ][zone]`; a time
 // without a zone is taken as UTC when assume_utc, else nothing. Nothing when the text is not

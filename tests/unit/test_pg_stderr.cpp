@@ -14,6 +14,7 @@
 #include "base/error.hpp"
 #include "io/input.hpp"
 #include "logs/pg_stderr.hpp"
+#include "logs/pg_structured.hpp"
 #include "store/facts.hpp"
 #include "support.hpp"
 
@@ -193,24 +194,54 @@ TEST_CASE("an entry is its primary line with its DETAIL, HINT, CONTEXT, STATEMEN
 }
 
 TEST_CASE("times go to UTC from the zone they were written in") {
-  CHECK(logs::pg_time_to_utc("2024-01-14 20:50:01.123 CET") == "2024-01-14T19:50:01.123Z");
-  CHECK(logs::pg_time_to_utc("2024-07-14 20:50:01.123 CEST") == "2024-07-14T18:50:01.123Z");
-  CHECK(logs::pg_time_to_utc("2024-01-14 20:50:01 UTC") == "2024-01-14T20:50:01.000Z");
-  CHECK(logs::pg_time_to_utc("2024-01-14 20:50:01.5 +01") == "2024-01-14T19:50:01.500Z");
-  CHECK(logs::pg_time_to_utc("2026-12-04 21:08:37.279 -03") == "2026-12-05T00:08:37.279Z");
-  CHECK(logs::pg_time_to_utc("2024-01-14 20:50:01 +0530") == "2024-01-14T15:20:01.000Z");
-  CHECK(logs::pg_time_to_utc("2018-11-17 03:14:01 EST") == "2018-11-17T08:14:01.000Z");
-  CHECK(logs::pg_time_to_utc("2019-10-21 12:03:31.311 MSK") == "2019-10-21T09:03:31.311Z");
-  CHECK(logs::pg_time_to_utc("1669575482.097") == "2022-11-27T18:58:02.097Z");
-  CHECK(logs::pg_time_to_utc("2019-03-14T00:22:56+00:00") == "2019-03-14T00:22:56.000Z");
-  CHECK(logs::pg_time_to_utc("2024-12-31 23:30:00 -03") == "2025-01-01T02:30:00.000Z");
-  CHECK_FALSE(logs::pg_time_to_utc("2024-01-14 20:50:01 XYZT"));
-  CHECK_FALSE(logs::pg_time_to_utc("2024-01-14 20:50:01"));
+  CHECK(logs::stderr_time_to_utc("2024-01-14 20:50:01.123 CET") == "2024-01-14T19:50:01.123Z");
+  CHECK(logs::stderr_time_to_utc("2024-07-14 20:50:01.123 CEST") == "2024-07-14T18:50:01.123Z");
+  CHECK(logs::stderr_time_to_utc("2024-01-14 20:50:01 UTC") == "2024-01-14T20:50:01.000Z");
+  CHECK(logs::stderr_time_to_utc("2024-01-14 20:50:01.5 +01") == "2024-01-14T19:50:01.500Z");
+  CHECK(logs::stderr_time_to_utc("2026-12-04 21:08:37.279 -03") == "2026-12-05T00:08:37.279Z");
+  CHECK(logs::stderr_time_to_utc("2024-01-14 20:50:01 +0530") == "2024-01-14T15:20:01.000Z");
+  CHECK(logs::stderr_time_to_utc("2018-11-17 03:14:01 EST") == "2018-11-17T08:14:01.000Z");
+  CHECK(logs::stderr_time_to_utc("2019-10-21 12:03:31.311 MSK") == "2019-10-21T09:03:31.311Z");
+  CHECK(logs::stderr_time_to_utc("1669575482.097") == "2022-11-27T18:58:02.097Z");
+  CHECK(logs::stderr_time_to_utc("2019-03-14T00:22:56+00:00") == "2019-03-14T00:22:56.000Z");
+  CHECK(logs::stderr_time_to_utc("2024-12-31 23:30:00 -03") == "2025-01-01T02:30:00.000Z");
+  CHECK_FALSE(logs::stderr_time_to_utc("2024-01-14 20:50:01 XYZT"));
+  CHECK_FALSE(logs::stderr_time_to_utc("2024-01-14 20:50:01"));
 
   Read r = read_log("2024-01-14 20:50:01 XYZT [1] LOG:  hello\n", "%t [%p] ");
   CHECK(r.one("SELECT coalesce(ts, 'null') || '|' || ts_written FROM log_event") ==
         "null|2024-01-14 20:50:01 XYZT");
   CHECK(r.count("SELECT count(*) FROM problem WHERE code = 'log-unknown-zone'") == 1);
+}
+
+TEST_CASE("the stderr and the csvlog/jsonlog readers place every zone abbreviation alike") {
+  // One table serves both (src/base/time.cpp); each line is an abbreviation the tz database
+  // writes for zones servers log in, with its offset.
+  const std::pair<const char*, const char*> zones[] = {
+      {"SGT", "2024-01-14T12:50:01.000Z"}, {"WIB", "2024-01-14T13:50:01.000Z"},
+      {"CAT", "2024-01-14T18:50:01.000Z"}, {"WEST", "2024-01-14T19:50:01.000Z"},
+      {"ART", "2024-01-14T23:50:01.000Z"}, {"IST", "2024-01-14T15:20:01.000Z"},
+      {"CST", "2024-01-15T02:50:01.000Z"}, {"NZDT", "2024-01-14T07:50:01.000Z"},
+      {"MSK", "2024-01-14T17:50:01.000Z"}, {"cet", "2024-01-14T19:50:01.000Z"},
+  };
+  for (const auto& [zone, utc] : zones) {
+    std::string written = fmt::format("2024-01-14 20:50:01 {}", zone);
+    CAPTURE(written);
+    CHECK(logs::stderr_time_to_utc(written) == utc);
+    CHECK(logs::pg_time_to_utc(written).utc == utc);
+  }
+
+  // An ambiguous abbreviation is read, and said once per zone with the meaning taken.
+  Read r = read_log(
+      "2024-01-14 20:50:01 CST [1] LOG:  one\n2024-01-14 20:50:02 CST [1] LOG:  two\n"
+      "2024-01-14 20:50:03 IST [1] LOG:  three\n2024-01-14 20:50:04 CET [1] LOG:  four\n",
+      "%t [%p] ");
+  CHECK(r.count("SELECT count(*) FROM log_event WHERE ts IS NOT NULL") == 4);
+  CHECK(r.one("SELECT group_concat(message, ' / ') FROM (SELECT message FROM problem WHERE "
+              "code = 'log-time-zone' ORDER BY line)") ==
+        "line 1: time zone abbreviation 'CST' is ambiguous; read as -06:00, US Central; also "
+        "China +08 and Cuba -05 / line 3: time zone abbreviation 'IST' is ambiguous; read as "
+        "+05:30, India (Asia/Kolkata); also Israel +02 and Irish +01");
 }
 
 TEST_CASE("syslog and logplex envelopes") {
