@@ -144,6 +144,7 @@ store::MigrationEffectFact effect_fact(const std::string& app, const std::string
     f.ref_schema = schema(e.ref_schema);
   }
   f.definition = given(e.definition);
+  f.predicate = given(e.predicate);
   f.conditional = e.conditional;
   f.source = source;
   return f;

@@ -309,6 +309,7 @@ void DdlApplier::emit_index(const store::IndexFact& i, Ctx& ctx) {
   e.kind = i.is_unique ? "unique index" : "index";
   e.columns = i.columns;
   e.definition = i.definition;
+  e.predicate = i.predicate.value_or("");
   e.detail = i.definition;
   emit(e, ctx);
 }

@@ -64,6 +64,7 @@ struct Effect {
   std::string ref_schema;
   std::string ref_table;
   std::string definition;
+  std::string predicate;     // indexes: the WHERE of a partial index
   bool conditional = false;  // only under a condition (an IF in a DO block)
 };
 

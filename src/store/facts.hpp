@@ -216,6 +216,7 @@ struct MigrationEffectFact {
   OptText new_name, type;
   OptInt not_null;
   OptText default_expr, kind, columns, ref_schema, ref_table, definition;
+  OptText predicate;  // indexes: the WHERE of a partial index
   bool conditional = false;
   std::string source;
 };
