@@ -50,7 +50,9 @@ SELECT p.location AS schema,
   FROM expected_object o
   JOIN expected_presence p ON p.object_id = o.id
   LEFT JOIN faked_rename fr ON fr.object_id = o.id
-  JOIN current_table t ON t.schema_name = p.location AND t.name = o.table_name
+  -- the table where it is: under its old name when its rename never ran either
+  JOIN expected_location l ON l.object_id = o.id
+  JOIN current_table t ON t.schema_name = p.location AND t.name = l.table_name
   JOIN artifact da ON da.id = t.artifact_id
   JOIN artifact ea ON ea.id = coalesce(fr.artifact_id, o.artifact_id)
   JOIN recorded_migration rm ON rm.app || '.' || rm.name = coalesce(fr.migration, o.migration)

@@ -36,6 +36,7 @@ struct F {
   int64_t id = 0;
   std::string rule, severity, key;
   std::optional<std::string> schema, table, column, index, constraint, migration;
+  bool empty_copy = false;  // drift.table-in-wrong-schema: an empty copy in the intended schema
 };
 
 struct Recorded {
@@ -539,7 +540,8 @@ int correlate(store::Store& store, int64_t after_finding) {
   {
     store::Statement st = store.prepare(
         "SELECT id, rule, severity, coalesce(cause_key, ''), subject_schema, subject_table, "
-        "subject_column, subject_index, subject_constraint, subject_migration FROM finding "
+        "subject_column, subject_index, subject_constraint, subject_migration, "
+        "rule = 'drift.table-in-wrong-schema' AND metrics LIKE '%\"copy_rows\"%' FROM finding "
         "WHERE id > ?1 ORDER BY id");
     st.bind(1, after_finding);
     while (st.step()) {
@@ -554,6 +556,7 @@ int correlate(store::Store& store, int64_t after_finding) {
       f.index = st.get_optional_text(7);
       f.constraint = st.get_optional_text(8);
       f.migration = st.get_optional_text(9);
+      f.empty_copy = st.get_int(10) != 0;
       findings.push_back(f);
     }
   }
@@ -811,7 +814,16 @@ int correlate(store::Store& store, int64_t after_finding) {
           "all together: each finding carries a guarded ALTER TABLE ... SET SCHEMA {}.",
           plural(migrations.size(), "migration", "migrations"), list(migrations),
           when.empty() ? "" : when + " ", intended, plural(tables.size(), "table", "tables"),
-          list(tables), actual, intended, actual, actual, intended, intended, actual, intended);
+          list(tables), actual, intended, actual, pgsql::quote_ident(actual),
+          pgsql::quote_ident(intended), intended, actual, pgsql::quote_ident(intended));
+      if (std::any_of(g.findings.begin(), g.findings.end(),
+                      [](const F* f) { return f->empty_copy; })) {
+        g.narrative += fmt::format(
+            " Some of them also have an empty copy in {} made since, which is what the "
+            "application reads: those copies must be checked and dropped before the tables "
+            "move, so every move of this cause is left commented out in the repair.",
+            intended);
+      }
       for (const auto& m : migrations) {
         g.evidence.push_back(record_evidence(m));
       }

@@ -619,6 +619,7 @@ struct Intent {
 struct Obj {
   std::string kind, schema, table, name;
   std::optional<std::string> type, default_expr, fill_value, constraint_kind, columns, definition;
+  std::optional<std::string> predicate;  // indexes: the WHERE of a partial index
   std::optional<int64_t> not_null;
   std::optional<std::string> ref_schema, ref_table;  // foreign keys: the referenced table
   bool implied = false;
@@ -648,7 +649,7 @@ struct Effect {
   std::optional<int64_t> line;
   std::string action, object;
   std::optional<std::string> schema, table, new_name, type, default_expr, kind, columns, definition,
-      ref_schema, ref_table;
+      ref_schema, ref_table, predicate;
   std::string name;
   std::optional<int64_t> not_null;
   bool conditional = false;
@@ -1159,6 +1160,7 @@ class Fold {
       o.constraint_kind = e.kind;
       o.columns = e.columns;
       o.definition = e.definition;
+      o.predicate = e.predicate;
       o.ref_schema = e.ref_schema;
       o.ref_table = e.ref_table;
       o.migration = migration;
@@ -1192,7 +1194,7 @@ std::vector<Effect> effects_of(store::Store& store, const std::string& app, cons
     store::Statement st = store.prepare(R"(
       SELECT artifact_id, line, action, object, schema_name, table_name, name, new_name, type,
              not_null, default_expr, kind, columns, conditional, definition, ref_schema,
-             ref_table
+             ref_table, predicate
         FROM migration_effect
        WHERE app = ?1 AND migration = ?2 AND source = ?3
          AND artifact_id = (SELECT min(artifact_id) FROM migration_effect
@@ -1220,6 +1222,7 @@ std::vector<Effect> effects_of(store::Store& store, const std::string& app, cons
       e.definition = st.get_optional_text(14);
       e.ref_schema = st.get_optional_text(15);
       e.ref_table = st.get_optional_text(16);
+      e.predicate = st.get_optional_text(17);
       out.push_back(e);
     }
     st.reset();
@@ -1724,7 +1727,8 @@ DeriveSummary derive(store::Store& store, const DeriveOptions& options, const Su
   store::Statement insert_object = store.prepare(
       "INSERT INTO expected_object(kind, schema_name, table_name, name, type, not_null, "
       "default_expr, constraint_kind, columns, definition, implied, migration, artifact_id, line, "
-      "fill_value) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)");
+      "fill_value, predicate) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)");
   store::Statement insert_intent = store.prepare(
       "INSERT INTO expected_intent(object_id, migration, action, conditional, artifact_id, line, "
       "old_name, before_type, before_not_null, before_default) "
@@ -1735,7 +1739,7 @@ DeriveSummary derive(store::Store& store, const DeriveOptions& options, const Su
     }
     insert_object.run(o.kind, o.schema, o.table, o.name, o.type, o.not_null, o.default_expr,
                       o.constraint_kind, o.columns, o.definition, o.implied, o.migration,
-                      o.artifact, o.line, o.fill_value);
+                      o.artifact, o.line, o.fill_value, o.predicate);
     int64_t id = store.last_insert_id();
     for (const Intent& i : o.intents) {
       insert_intent.run(id, i.migration, i.action, i.conditional, i.artifact, i.line, i.old_name,
@@ -1752,8 +1756,9 @@ DeriveSummary derive(store::Store& store, const DeriveOptions& options, const Su
                        r.definition, r.created_by, r.migration, r.artifact, r.line);
   }
   // What the expected objects are in the current snapshot, each after those it reads.
-  refill(store, {"faked_rename", "faked_recreate", "expected_location", "expected_presence",
-                 "expected_removal_presence", "unrun_alter", "intent_presence"});
+  refill(store,
+         {"faked_rename", "faked_recreate", "expected_table_copy", "expected_location",
+          "expected_presence", "expected_removal_presence", "unrun_alter", "intent_presence"});
   timing::phase("derive: expected");
   derive_data(store, options, summary);
   timing::phase("derive: data");

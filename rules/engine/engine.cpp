@@ -253,6 +253,88 @@ AnalyzeSummary analyze(store::Store& store, const AnalyzeOptions& options) {
 
 namespace {
 
+// A migration file that is not recorded as applied but removes, renames or alters what a
+// drift finding says is missing or different (a migration run whose django_migrations row was
+// deleted by hand, to "run it again", leaves exactly that): the database may well be as that
+// migration left it, and the finding's repair would undo it. The repair is kept, commented
+// out, behind a warning that says so; the message and evidence name the migration.
+void hold_repairs_undone_by_unrecorded(store::Store& store, int64_t first_before) {
+  store
+      .prepare(R"(
+WITH unrecorded AS (
+  SELECT e.app, e.migration, e.action, e.object, e.table_name, e.name, e.new_name,
+         e.artifact_id, e.line
+    FROM migration_effect e
+   WHERE e.action IN ('drop', 'rename', 'alter', 'set_schema')
+     AND e.source = (SELECT min(x.source) FROM migration_effect x
+                      WHERE x.app = e.app AND x.migration = e.migration)
+     AND NOT EXISTS (SELECT 1 FROM recorded_migration r
+                      WHERE r.app = e.app AND r.name = e.migration)
+     AND instr(e.migration, '_squashed_') = 0
+     AND NOT EXISTS (SELECT 1 FROM migration s JOIN recorded_migration r
+                             ON r.app = s.app AND r.name = s.name
+                      WHERE s.replaces IS NOT NULL
+                        AND (', ' || s.replaces || ', ') LIKE '%, ' || e.app || '.' || e.migration || ', %')),
+held AS (
+  SELECT f.id, u.app || '.' || u.migration AS migration,
+         CASE u.action WHEN 'drop' THEN 'removes' WHEN 'alter' THEN 'alters'
+                       ELSE 'renames or moves' END AS verb,
+         a.path, u.line,
+         row_number() OVER (PARTITION BY f.id ORDER BY u.app, u.migration, u.line) AS n
+    FROM finding f
+    JOIN unrecorded u ON
+         CASE f.rule
+           WHEN 'drift.table-missing' THEN u.object = 'table' AND u.name = f.subject_table
+                AND u.action IN ('drop', 'rename', 'set_schema')
+           WHEN 'drift.column-missing' THEN
+                (u.object = 'column' AND u.table_name = f.subject_table AND u.name = f.subject_column
+                 AND u.action IN ('drop', 'rename'))
+                OR (u.object = 'table' AND u.name = f.subject_table AND u.action = 'drop')
+           WHEN 'drift.column-mismatch' THEN u.object = 'column' AND u.action = 'alter'
+                AND u.table_name = f.subject_table AND u.name = f.subject_column
+           WHEN 'drift.index-missing' THEN
+                (u.object = 'index' AND u.name = f.subject_index AND u.action IN ('drop', 'rename'))
+                OR (u.object = 'table' AND u.name = f.subject_table AND u.action = 'drop')
+                -- on a column it removes or renames
+                OR (u.object = 'column' AND u.action IN ('drop', 'rename')
+                    AND u.table_name = f.subject_table AND EXISTS (
+                      SELECT 1 FROM expected_object eo
+                       WHERE eo.kind IN ('index', 'constraint') AND eo.table_name = f.subject_table
+                         AND eo.name = f.subject_index
+                         AND (' ' || replace(replace(replace(replace(eo.columns, ',', ' '), '"', ''),
+                                                     '(', ' '), ')', ' ') || ' ')
+                             LIKE '% ' || u.name || ' %'))
+           WHEN 'drift.constraint-missing' THEN
+                (u.object = 'constraint' AND u.name = f.subject_constraint
+                 AND u.action IN ('drop', 'rename'))
+                OR (u.object = 'table' AND u.name = f.subject_table AND u.action = 'drop')
+                OR (u.object = 'column' AND u.action IN ('drop', 'rename')
+                    AND u.table_name = f.subject_table AND EXISTS (
+                      SELECT 1 FROM expected_object eo
+                       WHERE eo.kind IN ('index', 'constraint') AND eo.table_name = f.subject_table
+                         AND eo.name = f.subject_constraint
+                         AND (' ' || replace(replace(replace(replace(eo.columns, ',', ' '), '"', ''),
+                                                     '(', ' '), ')', ' ') || ' ')
+                             LIKE '% ' || u.name || ' %'))
+           ELSE 0 END
+    JOIN artifact a ON a.id = u.artifact_id
+   WHERE f.id > ?1 AND f.repair IS NOT NULL AND f.repair <> '')
+UPDATE finding
+   SET message = message || printf('; but migration %s, not recorded as applied, %s it: if it ran and its django_migrations row was deleted by hand, the database is as it left it',
+                                   h.migration, h.verb),
+       evidence = json_insert(coalesce(evidence, '[]'), '$[#]',
+                              json_object('artifact', h.path, 'line', h.line,
+                                          'text', h.migration || ' (not recorded as applied) ' || h.verb || ' it')),
+       repair = printf('-- NOT RUN: migration %s is not recorded as applied, yet it %s this; if it ran (its row deleted from django_migrations), the line below would undo it. Check first: if it ran, record it instead (python manage.py migrate %s %s --fake) and leave this commented out.%s-- %s',
+                       h.migration, h.verb,
+                       substr(h.migration, 1, instr(h.migration, '.') - 1),
+                       substr(h.migration, instr(h.migration, '.') + 1),
+                       char(10), replace(repair, char(10), char(10) || '-- '))
+  FROM held h
+ WHERE finding.id = h.id AND h.n = 1)")
+      .run(first_before);
+}
+
 void analyze_one(store::Store& store, const AnalyzeOptions& options, const std::vector<Rule>& rules,
                  const Subject* scope, AnalyzeSummary& summary) {
   store::Store::Transaction tx(store);
@@ -312,6 +394,7 @@ void analyze_one(store::Store& store, const AnalyzeOptions& options, const std::
           fmt::format("rule {} ({}) failed: {}", rule.id, rule.origin, e.what()));
     }
   }
+  hold_repairs_undone_by_unrecorded(store, before);
   if (scope && scope->database) {
     store.prepare("UPDATE finding SET subject_database = ?1 WHERE id > ?2")
         .run(*scope->database, before);

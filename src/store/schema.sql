@@ -10,7 +10,7 @@
 -- `db` (in the db_* tables) is the database the object belongs to when an artifact holds
 -- several (pg_dumpall, `\connect`); it is NULL for a single-database dump.
 
-PRAGMA user_version = 15;
+PRAGMA user_version = 16;
 
 -- One row per input file.
 CREATE TABLE artifact (
@@ -321,6 +321,7 @@ CREATE TABLE migration_effect (
   ref_schema TEXT,
   ref_table TEXT,
   definition TEXT,
+  predicate TEXT,              -- indexes: the WHERE of a partial index
   conditional INTEGER NOT NULL DEFAULT 0, -- only under a condition (IF in a DO block)
   source TEXT NOT NULL         -- sqlmigrate, py
 );
@@ -572,6 +573,7 @@ CREATE TABLE expected_object (
   constraint_kind TEXT,              -- p u f c x
   columns TEXT,
   definition TEXT,                   -- indexes, constraints: as the migration wrote them
+  predicate TEXT,                    -- indexes: the WHERE of a partial index
   implied INTEGER NOT NULL DEFAULT 0, -- a table no recorded migration creates, but one alters
   migration TEXT NOT NULL,           -- app.name of the migration that created it
   artifact_id INTEGER,               -- the effect that created it (evidence)
@@ -829,10 +831,20 @@ CREATE VIEW faked_rename_source AS
                                SELECT 1 FROM current_table t
                                 WHERE t.schema_name = o.schema_name AND t.name = j.old_name)
                                AND NOT EXISTS (SELECT 1 FROM current_table t WHERE t.name = o.table_name)
+                             -- on its table, or on the table's old name when the
+                             -- table's own rename never ran either (RenameField and
+                             -- RenameModel of one model, faked together)
                              WHEN 'column' THEN EXISTS (
                                SELECT 1 FROM current_column c
-                                WHERE c.schema_name = o.schema_name AND c.table_name = o.table_name
-                                  AND c.name = j.old_name)
+                                WHERE c.schema_name = o.schema_name AND c.name = j.old_name
+                                  AND (c.table_name = o.table_name OR c.table_name IN (
+                                       SELECT ti.old_name FROM expected_object t
+                                         JOIN expected_intent ti ON ti.object_id = t.id
+                                              AND ti.action = 'rename'
+                                        WHERE t.kind = 'table' AND t.schema_name = o.schema_name
+                                          AND t.table_name = o.table_name
+                                          AND NOT EXISTS (SELECT 1 FROM current_table x
+                                                           WHERE x.name = o.table_name))))
                                AND NOT EXISTS (SELECT 1 FROM current_column c
                                 WHERE c.schema_name = o.schema_name AND c.table_name = o.table_name
                                   AND c.name = o.name)
@@ -873,16 +885,45 @@ CREATE VIEW faked_recreate_source AS
                               WHERE k.schema_name = o.schema_name
                                 AND k.table_name = o.table_name AND k.name = o.name) END;
 
+-- The rows of each table of the current snapshot, from its data (NULL: no data for it).
+CREATE VIEW current_table_rows AS
+  SELECT t.schema_name, t.table_name, sum(t.rows) AS rows
+    FROM table_stats t JOIN snapshot s ON s.role = 'current'
+     AND t.artifact_id = s.data_artifact_id AND t.db IS s.db
+   GROUP BY t.schema_name, t.table_name;
+
+-- An expected table that is in its intended schema, but empty there, while a table of that
+-- name in another schema holds rows: the migration ran in that other schema (its search_path)
+-- and the empty one is a copy made since (incident write-ups: `CREATE TABLE IF NOT EXISTS`
+-- in public, run by a repair migration before anyone moved the real tables). The one with
+-- the rows is the migrated table.
+CREATE VIEW expected_table_copy_source AS
+  SELECT o.id AS object_id, o.schema_name AS copy_schema, o.table_name,
+         (SELECT min(t.schema_name) FROM current_table t JOIN current_table_rows r
+                 ON r.schema_name = t.schema_name AND r.table_name = t.name
+           WHERE t.name = o.table_name AND t.schema_name <> o.schema_name AND r.rows > 0)
+           AS data_schema
+    FROM expected_object o
+    JOIN current_table h ON h.name = o.table_name AND h.schema_name = o.schema_name
+    JOIN current_table_rows e ON e.schema_name = o.schema_name AND e.table_name = o.table_name
+   WHERE o.kind = 'table' AND e.rows = 0
+     AND EXISTS (SELECT 1 FROM current_table t JOIN current_table_rows r
+                         ON r.schema_name = t.schema_name AND r.table_name = t.name
+                  WHERE t.name = o.table_name AND t.schema_name <> o.schema_name AND r.rows > 0);
+
 -- Where each expected table is in the current snapshot: its intended schema if it is there,
--- else the first other schema that has a table of that name; NULL when it is nowhere. A table
--- whose rename never ran is where its old name is (table_name: the name it has there), so
--- what is on it is found on it.
+-- else the first other schema that has a table of that name; NULL when it is nowhere. When
+-- the intended schema's table is an empty copy of one in another schema that holds the rows
+-- (expected_table_copy), the one with the rows. A table whose rename never ran is where its
+-- old name is (table_name: the name it has there), so what is on it is found on it.
 CREATE VIEW expected_location_source AS
   SELECT x.object_id, coalesce(x.schema_name, r.schema_name) AS schema_name,
          CASE WHEN x.schema_name IS NULL AND r.old_name IS NOT NULL THEN r.old_name
               ELSE x.table_name END AS table_name
     FROM (SELECT o.id AS object_id, o.schema_name AS intended_schema, o.table_name,
-                 coalesce((SELECT t.schema_name FROM current_table t
+                 coalesce((SELECT c.data_schema FROM expected_table_copy c
+                           WHERE c.copy_schema = o.schema_name AND c.table_name = o.table_name),
+                          (SELECT t.schema_name FROM current_table t
                             WHERE t.name = o.table_name AND t.schema_name = o.schema_name),
                           (SELECT min(t.schema_name) FROM current_table t WHERE t.name = o.table_name))
                    AS schema_name
@@ -892,7 +933,9 @@ CREATE VIEW expected_location_source AS
 
 -- Whether each expected object exists in the current snapshot (wherever its table is). An
 -- index or constraint under another name but on the same columns (and of the same kind)
--- counts as present: it does the same job. Unknown (NULL) when the current snapshot is a
+-- counts as present: it does the same job. A partial index (WHERE ...) does not do the job of
+-- a full one, nor a full one that of a partial one (a conditional unique index refuses fewer
+-- rows): under another name, an index counts only when both or neither are partial. Unknown (NULL) when the current snapshot is a
 -- data-only dump, for an index or constraint (it shows none), a column of a table whose
 -- INSERTs name no column (pg_dump --inserts), and a table that is nowhere in a dump of
 -- INSERTs (an empty table has no INSERT; a COPY dump has a COPY block for every table).
@@ -918,8 +961,9 @@ CREATE VIEW expected_presence_source AS
            WHEN o.kind = 'index' THEN EXISTS (
              SELECT 1 FROM current_index i WHERE i.schema_name = l.schema_name
                 AND i.table_name = l.table_name
-                AND (i.name = o.name OR replace(replace(lower(i.columns), '"', ''), ' ', '') =
-                                        replace(replace(lower(o.columns), '"', ''), ' ', '')))
+                AND (i.name = o.name OR (replace(replace(lower(i.columns), '"', ''), ' ', '') =
+                                         replace(replace(lower(o.columns), '"', ''), ' ', '')
+                                         AND (i.predicate IS NULL) = (o.predicate IS NULL))))
            WHEN o.kind = 'constraint' THEN EXISTS (
              SELECT 1 FROM current_constraint k WHERE k.schema_name = l.schema_name
                 AND k.table_name = l.table_name
@@ -1049,6 +1093,8 @@ CREATE TABLE faked_rename AS SELECT * FROM faked_rename_source WHERE 0;
 CREATE INDEX faked_rename_object ON faked_rename(object_id);
 CREATE TABLE faked_recreate AS SELECT * FROM faked_recreate_source WHERE 0;
 CREATE INDEX faked_recreate_object ON faked_recreate(object_id, migration);
+CREATE TABLE expected_table_copy AS SELECT * FROM expected_table_copy_source WHERE 0;
+CREATE INDEX expected_table_copy_table ON expected_table_copy(copy_schema, table_name);
 CREATE TABLE expected_location AS SELECT * FROM expected_location_source WHERE 0;
 CREATE INDEX expected_location_object ON expected_location(object_id);
 CREATE TABLE expected_presence AS SELECT * FROM expected_presence_source WHERE 0;
@@ -1076,14 +1122,14 @@ CREATE VIEW expected_ddl AS
              CASE WHEN o.default_expr IS NOT NULL AND o.default_expr NOT LIKE 'nextval(%'
                   THEN ' DEFAULT ' || o.default_expr ELSE '' END,
              CASE WHEN o.not_null THEN ' NOT NULL' ELSE '' END)
-           WHEN 'index' THEN printf('CREATE %sINDEX IF NOT EXISTS %s ON %s%s (%s);',
+           WHEN 'index' THEN printf('CREATE %sINDEX IF NOT EXISTS %s ON %s%s (%s)%s;',
              CASE WHEN o.constraint_kind = 'unique index' THEN 'UNIQUE ' ELSE '' END,
              pg_ident(o.name), pg_name(coalesce(l.schema_name, o.schema_name), o.table_name),
              CASE WHEN instr(upper(o.definition), ' USING ') > 0
                   THEN ' USING ' || substr(o.definition, instr(upper(o.definition), ' USING ') + 7,
                        instr(substr(o.definition, instr(upper(o.definition), ' USING ') + 7), ' ') - 1)
                   ELSE '' END,
-             o.columns)
+             o.columns, coalesce(' WHERE ' || o.predicate, ''))
            WHEN 'constraint' THEN printf('DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = %s AND conrelid = to_regclass(%s)) THEN ALTER TABLE %s ADD CONSTRAINT %s %s; END IF; END $$;',
              pg_literal(o.name), pg_name_literal(coalesce(l.schema_name, o.schema_name), o.table_name),
              pg_name(coalesce(l.schema_name, o.schema_name), o.table_name), pg_ident(o.name),
