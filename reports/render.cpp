@@ -561,12 +561,15 @@ void write_repairs(std::ostream& out, std::ostream& concurrent, const Report& re
   // Statements run in dependency order, whatever cause they belong to: tables are moved and
   // created before columns are added to them, columns before indexes and constraints on
   // them, and a foreign key after the table it references (made by another cause's repair,
-  // perhaps). A cause's own repair (bulk data repairs) comes last.
+  // perhaps). A cause's own repair (bulk data repairs) comes next, and the de-duplicated
+  // copies of looping tables last: a copy taken before the orphans in its table are moved to
+  // their new parent would bring the orphans back when it is swapped in.
   auto phase = [](const std::string& rule) {
     static const std::map<std::string, int> k_phase = {
         {"drift.table-in-wrong-schema", 0}, {"drift.table-missing", 1},
         {"drift.column-missing", 2},        {"drift.column-mismatch", 3},
-        {"drift.index-missing", 4},         {"drift.constraint-missing", 5}};
+        {"drift.index-missing", 4},         {"drift.constraint-missing", 5},
+        {"data.duplicate-rows", 8}};
     auto it = k_phase.find(rule);
     return it == k_phase.end() ? 6 : it->second;
   };
@@ -578,7 +581,7 @@ void write_repairs(std::ostream& out, std::ostream& concurrent, const Report& re
       out << fmt::format("\n-- {} (continued)\n", c.id);
     }
   };
-  for (int p = 0; p <= 7; ++p) {
+  for (int p = 0; p <= 8; ++p) {
     for (const auto& c : report.causes) {
       if (c.database != database) {
         continue;

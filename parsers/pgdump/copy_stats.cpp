@@ -239,7 +239,10 @@ class CopyStats final : public CopyConsumer {
       if (!why.empty()) {
         ignored.push_back(fmt::format("{} ({})", names[i], why));
       }
-      if (i == 0 && why.empty() && fact && is_integer_type(fact->type) && !fact->default_expr) {
+      // (A uuid the application sets, as Django's UUIDField(default=uuid.uuid4) does, is as
+      // much a surrogate as an integer it sets.)
+      if (i == 0 && why.empty() && fact && (is_integer_type(fact->type) || fact->type == "uuid") &&
+          !fact->default_expr) {
         m_first_is_key_candidate = true;
       }
     }
@@ -785,6 +788,14 @@ std::string surrogate_reason(const store::ColumnFact& c) {
   }
   if (c.default_expr) {
     std::string d = text::lower(*c.default_expr);
+    // A value drawn at random for each row (a uuid key, a random code) tells rows apart
+    // and nothing else.
+    for (const char* r :
+         {"gen_random_uuid()", "uuid_generate_v1", "uuid_generate_v4()", "random()"}) {
+      if (d.find(r) != std::string::npos) {
+        return "random default";
+      }
+    }
     bool time_type = c.type.find("timestamp") != std::string::npos || c.type == "date";
     // The string 'now' (or 'today') cast at run time, as in ('now'::text)::date: a dump
     // made with standard_conforming_strings off writes it E'now' (the literal's E prefix

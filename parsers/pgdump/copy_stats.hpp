@@ -14,10 +14,11 @@
 // stored in table_row; a warning (copy-row-too-long) says how many there were.
 //
 // Surrogate columns are known from the schema facts the dump declared before its data:
-// identity columns, nextval() defaults, timestamp columns whose default is the insert time
-// (now(), CURRENT_TIMESTAMP, ...), plus the user's --ignore-columns. A single-column integer
-// primary key has no default when the application sets it, and pg_dump declares primary
-// keys only after the data; so when the first column is an integer without a default, the
+// identity columns, nextval() defaults, random defaults (gen_random_uuid(), uuid_generate_v4(),
+// random()), timestamp columns whose default is the insert time (now(), CURRENT_TIMESTAMP,
+// ...), plus the user's --ignore-columns. A single-column integer or uuid primary key has no
+// default when the application sets it, and pg_dump declares primary keys only after the
+// data; so when the first column is an integer or a uuid without a default, the
 // distinct rows are also counted without it, and the rules use that figure if the first
 // column turns out to be the primary key.
 #pragma once
@@ -46,7 +47,8 @@ struct CopyStatsOptions {
 std::unique_ptr<CopyConsumer> make_copy_stats(const CopyTarget& target, store::FactWriter& out,
                                               const CopyStatsOptions& options);
 
-// Whether a column is a surrogate, and why ("identity", "nextval default", "insert time"),
+// Whether a column is a surrogate, and why ("identity", "nextval default", "random default",
+// "insert time"),
 // or empty when it is not.
 std::string surrogate_reason(const store::ColumnFact& column);
 

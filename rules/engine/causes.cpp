@@ -15,6 +15,7 @@
 // Causes are numbered by severity (errors first), then by kind, then by first finding.
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -193,6 +194,26 @@ std::string window(const std::vector<std::string>& times) {
   return fmt::format("between {} and {}", second_of(*lo), second_of(*hi));
 }
 
+// Why orphans have no known parent, as the snapshots tell it: `deleted` of the `unknown`
+// point at a parent that the snapshot before has and the current one lost.
+std::string unknowns_reason(store::Store& store, int64_t unknown, int64_t deleted) {
+  store::Statement st = store.prepare("SELECT 1 FROM snapshot WHERE role = 'before'");
+  if (!st.step()) {
+    return "no snapshot from before the change; the text they mention fits no row, or several";
+  }
+  std::vector<std::string> parts;
+  if (deleted > 0) {
+    parts.push_back(fmt::format(
+        "{} at parents that the snapshot before has and that were deleted, with no row of the "
+        "same natural key now",
+        deleted));
+  }
+  if (unknown > deleted) {
+    parts.push_back(fmt::format("{} at ids that neither snapshot has", unknown - deleted));
+  }
+  return fmt::format("{}", fmt::join(parts, "; "));
+}
+
 // The cause of orphaned references to one parent table (and of the id remappings that
 // explain them): a narrative with the numbers, and one guarded UPDATE per child column and
 // old id, each with the rows it should touch, then the checks that must return 0.
@@ -220,12 +241,13 @@ void references_cause(store::Store& store, const std::string& parent, Group& g) 
     int64_t rows = 0;
     std::vector<std::tuple<std::string, std::string, int64_t>> moves;  // old, new, rows
     int64_t unknown = 0;
+    int64_t deleted = 0;  // of which point at a parent the snapshot before has
   };
   std::vector<Column> columns;
   {
     store::Statement st = store.prepare(R"(
       SELECT o.schema_name, o.table_name, o.column_name, o.parent_column, r.declared, o.value,
-             o.suggested_value, count(*)
+             o.suggested_value, sum(o.repeats), max(o.method = 'deleted')
         FROM orphan o JOIN ref_inventory r ON r.schema_name = o.schema_name
          AND r.table_name = o.table_name AND r.column_name = o.column_name
        WHERE o.parent_schema = ?1 AND o.parent_table = ?2
@@ -247,15 +269,18 @@ void references_cause(store::Store& store, const std::string& parent, Group& g) 
         c.moves.emplace_back(st.get_text(5), st.get_text(6), n);
       } else {
         c.unknown += n;
+        c.deleted += st.get_int(8) != 0 ? n : 0;
       }
     }
   }
   int64_t orphans = 0;
   int64_t unknown = 0;
+  int64_t deleted = 0;
   std::vector<std::string> where;
   for (const auto& c : columns) {
     orphans += c.rows;
     unknown += c.unknown;
+    deleted += c.deleted;
     where.push_back(fmt::format("{} in {}.{}{}", c.rows, c.table, c.column,
                                 c.declared ? "" : " (no FOREIGN KEY)"));
   }
@@ -291,11 +316,10 @@ void references_cause(store::Store& store, const std::string& parent, Group& g) 
         unknown == 0
             ? "For each, the parent it should point at is known (see the findings); the repair "
               "moves them."
-            : fmt::format(
-                  "For {} the parent they should point at cannot be told apart from the data "
-                  "(no snapshot from before the change; the text they mention fits no row, or "
-                  "several); those need a person to decide.",
-                  plural(static_cast<size_t>(unknown), "row", "rows")));
+            : fmt::format("For {} the parent they should point at cannot be told apart from "
+                          "the data ({}); those need a person to decide.",
+                          plural(static_cast<size_t>(unknown), "row", "rows"),
+                          unknowns_reason(store, unknown, deleted)));
   }
   // Comments name tables as read: a line break in a name must not end the comment.
   std::string sql = "-- Orphaned references to " + text::printable(parent) +

@@ -69,9 +69,10 @@ struct Row {
 struct Table {
   std::string schema, name;
   std::vector<std::string> columns;
-  std::map<std::string, std::string> types;  // column -> type
-  std::vector<Row> rows;                     // read by load_rows(), for the tables that need them
-  std::shared_ptr<const RowText> text;       // what the rows' values view (a copy shares it)
+  std::map<std::string, std::string> types;     // column -> type
+  std::map<std::string, std::string> defaults;  // column -> default expression
+  std::vector<Row> rows;                // read by load_rows(), for the tables that need them
+  std::shared_ptr<const RowText> text;  // what the rows' values view (a copy shares it)
   int64_t artifact = 0;
   int64_t section = 0;  // of table_row
   int64_t total_rows = 0;
@@ -211,6 +212,9 @@ std::optional<Snapshot> load_snapshot(store::Store& store, const std::string& ro
     std::string name = cols.get_text(2);
     it->second.types[name] = cols.get_text(3);
     auto def = cols.get_optional_text(4);
+    if (def) {
+      it->second.defaults[name] = *def;
+    }
     if (!cols.is_null(5) || (def && def->rfind("nextval(", 0) == 0)) {
       it->second.surrogates.insert(name);
     }
@@ -233,6 +237,12 @@ std::optional<Snapshot> load_snapshot(store::Store& store, const std::string& ro
 bool is_text(const std::string& type) {
   return type == "text" || type.rfind("character", 0) == 0 ||
          type.find("citext") != std::string::npos;
+}
+
+std::string text_lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
 }
 
 bool is_integer(const std::string& type) {
@@ -504,6 +514,49 @@ class ParentIndex {
   Index m_by_name;
 };
 
+// A row's values of some columns (null for a column it lacks).
+std::vector<View> key_of(const Table& t, const Row& r, const std::vector<std::string>& columns) {
+  std::vector<View> key;
+  for (const auto& c : columns) {
+    int i = t.index_of(c);
+    key.push_back(i >= 0 && i < static_cast<int>(r.values.size()) ? r.values[static_cast<size_t>(i)]
+                                                                  : View());
+  }
+  return key;
+}
+
+// A key's text lower-cased, with runs of white space made one space and none at the ends;
+// empty for a key with a NULL (which matches nothing).
+std::string folded(const std::vector<View>& key) {
+  std::string out;
+  for (const View& v : key) {
+    if (!v) {
+      return {};
+    }
+    bool space = true;  // at the start: leading spaces dropped
+    for (char c : *v) {
+      if (std::isspace(static_cast<unsigned char>(c))) {
+        space = true;
+        continue;
+      }
+      if (space && !out.empty() && out.back() != '\x1f') {
+        out += ' ';
+      }
+      space = false;
+      out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    out += '\x1f';
+  }
+  return out;
+}
+
+// A parent table's rows in the snapshot before, by id.
+struct BeforeParent {
+  const Table* table = nullptr;
+  std::string path;  // the dump's path, as the evidence names it
+  std::map<std::string_view, const Row*, std::less<>> by_id;
+};
+
 }  // namespace
 
 void derive_data(store::Store& store, const DeriveOptions& options, DeriveSummary& summary) {
@@ -599,6 +652,7 @@ void derive_data(store::Store& store, const DeriveOptions& options, DeriveSummar
     std::string column;
     const Parent* parent;
     bool declared;
+    std::string passed_over = {};  // the other candidates, and why not them
   };
   std::vector<Ref> refs;
   std::set<std::tuple<std::string, std::string, std::string>> declared_cols;
@@ -703,22 +757,113 @@ void derive_data(store::Store& store, const DeriveOptions& options, DeriveSummar
     auto values = distinct_values(t, i);
     return std::make_pair(values.size(), matched_ids(values, p));
   };
+  // Which parent a column refers to, when several tables of its name have ids for most of its
+  // values. The best match is not enough: after an incident, the table that still has the
+  // old ids -- a copy a DBA kept before the import, another app's table of the same name whose
+  // ids also start at 1 -- matches the orphaned values that the real parent lost. So among the
+  // candidates that hold at least half of the values, in this order:
+  //   1. not a copy: a table whose id draws on a sequence that another table owns (CREATE
+  //      TABLE ... (LIKE parent INCLUDING ALL) copies the default) is a copy of that table;
+  //      a table in a schema named like a copy (backup, bak, archive, old, copy, snapshot,
+  //      tmp, temp) is taken for one too;
+  //   2. of the child's own Django app: `league_membership.team_id` -> `league_team` before
+  //      `club_team` (the first word of the two tables' names equal);
+  //   3. in the child's own schema, then in public (the usual search_path), then elsewhere;
+  //   4. the one holding more of the values; then the first in (schema, table) order.
+  // The evidence names the candidates passed over, and why.
+  std::map<std::pair<std::string, std::string>, std::pair<std::string, std::string>> seq_owner;
+  {
+    store::Statement st = store.prepare(
+        "SELECT schema_name, name, owned_by_schema, owned_by_table FROM db_sequence "
+        "WHERE artifact_id = ?1 AND db IS ?2 AND owned_by_table IS NOT NULL");
+    st.bind(1, current->schema_artifact);
+    st.bind(2, current->db);
+    while (st.step()) {
+      seq_owner[{st.get_text(0), st.get_text(1)}] = {
+          st.get_optional_text(2).value_or(st.get_text(0)), st.get_text(3)};
+    }
+  }
+  // Why a parent is taken for a copy of another table, or empty.
+  auto copy_reason = [&](const Parent& p) -> std::string {
+    const Table& t = *p.table;
+    auto def = t.defaults.find(*t.pk);
+    if (def != t.defaults.end() && def->second.rfind("nextval('", 0) == 0) {
+      std::string name = def->second.substr(9, def->second.find('\'', 9) - 9);
+      name.erase(std::remove(name.begin(), name.end(), '"'), name.end());
+      size_t dot = name.find('.');
+      std::pair<std::string, std::string> seq =
+          dot == std::string::npos ? std::make_pair(t.schema, name)
+                                   : std::make_pair(name.substr(0, dot), name.substr(dot + 1));
+      auto owner = seq_owner.find(seq);
+      if (owner != seq_owner.end() && owner->second != std::make_pair(t.schema, t.name)) {
+        return fmt::format("a copy: its {} draws on {}.{}, the sequence of {}.{}", *t.pk, seq.first,
+                           seq.second, owner->second.first, owner->second.second);
+      }
+    }
+    std::string lower = text_lower(t.schema);
+    for (const char* word :
+         {"backup", "bak", "archive", "old", "copy", "snapshot", "tmp", "temp"}) {
+      for (size_t at = lower.find(word); at != std::string::npos; at = lower.find(word, at + 1)) {
+        size_t end = at + std::string_view(word).size();
+        bool left = at == 0 || !std::isalpha(static_cast<unsigned char>(lower[at - 1]));
+        bool right = end == lower.size() || !std::isalpha(static_cast<unsigned char>(lower[end]));
+        if (left && right) {
+          return fmt::format("in schema {}, whose name reads like a copy's", t.schema);
+        }
+      }
+    }
+    return {};
+  };
+  auto first_word = [](const std::string& s) {
+    size_t underscore = s.find('_');
+    return underscore == std::string::npos ? std::string() : s.substr(0, underscore);
+  };
   for (const Candidates& c : inferred) {
-    const Parent* best = nullptr;
-    double best_rate = 0;
+    struct Candidate {
+      const Parent* parent;
+      size_t matched;
+      double rate;
+      std::string copy;
+      std::tuple<bool, bool, int> rank;  // lower is better
+    };
+    std::vector<Candidate> held;
     auto values = distinct_values(*c.child, c.child->index_of(c.column));
+    const std::string app = first_word(c.child->name);
     for (const Parent* p : c.parents) {
       size_t n = values.size();
       size_t matched = matched_ids(values, *p);
       double rate = n ? static_cast<double>(matched) / static_cast<double>(n) : 0;
-      if (n >= 2 && rate >= 0.5 && rate > best_rate) {
-        best = p;
-        best_rate = rate;
+      if (n >= 2 && rate >= 0.5) {
+        std::string copy = copy_reason(*p);
+        const Table& t = *p->table;
+        int schema = t.schema == c.child->schema ? 0 : t.schema == "public" ? 1 : 2;
+        bool other_app = app.empty() || first_word(t.name) != app;
+        held.push_back(Candidate{p, matched, rate, copy, {!copy.empty(), other_app, schema}});
       }
     }
-    if (best) {
-      refs.push_back(Ref{c.child, c.column, best, false});
+    if (held.empty()) {
+      continue;
     }
+    auto best = std::min_element(held.begin(), held.end(), [](const auto& a, const auto& b) {
+      return a.rank != b.rank ? a.rank < b.rank : a.rate > b.rate;
+    });
+    std::vector<std::string> passed;
+    for (const Candidate& other : held) {
+      if (&other == &*best) {
+        continue;
+      }
+      const Table& t = *other.parent->table;
+      std::string why =
+          !other.copy.empty()                                   ? other.copy
+          : std::get<1>(other.rank) && !std::get<1>(best->rank) ? "another app's table"
+          : std::get<2>(other.rank) > std::get<2>(best->rank) ? "in another schema than the child's"
+                                                              : "fewer values match";
+      passed.push_back(fmt::format("{}.{}.{} ({} of {}: {})", t.schema, t.name, *t.pk,
+                                   other.matched, values.size(), why));
+    }
+    refs.push_back(
+        Ref{c.child, c.column, best->parent, false,
+            passed.empty() ? std::string() : fmt::format("; not {}", fmt::join(passed, ", "))});
   }
   timing::phase("derive: references");
   std::unordered_set<const Parent*> referenced_parents;
@@ -775,16 +920,34 @@ void derive_data(store::Store& store, const DeriveOptions& options, DeriveSummar
       if (old_pk < 0 || std::find(old_nk.begin(), old_nk.end(), -1) != old_nk.end()) {
         continue;
       }
+      // A key with a NULL in it identifies nobody: NULLs are never equal in a UNIQUE
+      // constraint, so any number of rows may have one (customers without an email). Such
+      // rows match no other, and a key that two rows of one snapshot share (a --natural-key
+      // or inferred key that the other snapshot does not keep unique) matches neither.
+      auto complete = [](const std::vector<View>& key) {
+        return std::all_of(key.begin(), key.end(), [](const View& v) { return v.has_value(); });
+      };
+      std::set<std::string> old_twice;
       for (const Row& r : old->second.rows) {
         std::vector<View> key;
         for (int i : old_nk) {
           key.push_back(i < static_cast<int>(r.values.size()) ? r.values[static_cast<size_t>(i)]
                                                               : View());
         }
-        if (old_pk < static_cast<int>(r.values.size()) && r.values[static_cast<size_t>(old_pk)]) {
-          old_by_key[key_text(key)] = {std::string(*r.values[static_cast<size_t>(old_pk)]), &r};
+        if (complete(key) && old_pk < static_cast<int>(r.values.size()) &&
+            r.values[static_cast<size_t>(old_pk)]) {
+          auto [it, fresh] = old_by_key.try_emplace(
+              key_text(key), std::string(*r.values[static_cast<size_t>(old_pk)]), &r);
+          if (!fresh) {
+            old_twice.insert(it->first);
+          }
         }
       }
+      for (const auto& twice : old_twice) {
+        old_by_key.erase(twice);
+      }
+      std::map<std::string, int> new_count;
+      std::vector<std::pair<std::string, std::pair<std::string_view, const Row*>>> new_keys;
       for (const auto& [id, row] : p.by_id) {
         std::vector<View> key;
         for (const auto& c : p.nk->columns) {
@@ -793,10 +956,17 @@ void derive_data(store::Store& store, const DeriveOptions& options, DeriveSummar
                             ? row->values[static_cast<size_t>(i)]
                             : View());
         }
-        auto hit = old_by_key.find(key_text(key));
+        if (complete(key)) {
+          new_keys.emplace_back(key_text(key), std::make_pair(id, row));
+          ++new_count[new_keys.back().first];
+        }
+      }
+      for (const auto& [key, entry] : new_keys) {
+        const auto& [id, row] = entry;
+        auto hit = new_count[key] == 1 ? old_by_key.find(key) : old_by_key.end();
         if (hit != old_by_key.end() && hit->second.first != id) {
           remapped[k][hit->second.first] = std::string(id);
-          remap_insert.run(k.first, k.second, *p.table->pk, hit->second.first, id, key_text(key),
+          remap_insert.run(k.first, k.second, *p.table->pk, hit->second.first, id, key,
                            old->second.artifact, hit->second.second->line, p.table->artifact,
                            row->line);
         }
@@ -804,10 +974,56 @@ void derive_data(store::Store& store, const DeriveOptions& options, DeriveSummar
     }
   }
 
+  // The parents' rows in the snapshot before, read once each, for the orphans whose parent
+  // no remap explains.
+  std::map<const Parent*, std::optional<BeforeParent>> before_parents;
+  auto before_parent = [&](const Parent& p) -> const BeforeParent* {
+    auto [it, fresh] = before_parents.try_emplace(&p);
+    if (fresh && before) {
+      auto old = before->tables.find({p.table->schema, p.table->name});
+      int pk = old == before->tables.end() ? -1 : old->second.index_of(*p.table->pk);
+      if (pk >= 0) {
+        load_rows(store, old->second);
+        BeforeParent b;
+        b.table = &old->second;
+        store::Statement path = store.prepare("SELECT path FROM artifact WHERE id = ?1");
+        path.bind(1, old->second.artifact);
+        b.path = path.step() ? path.get_text(0) : std::string();
+        for (const Row& r : old->second.rows) {
+          if (pk < static_cast<int>(r.values.size()) && r.values[static_cast<size_t>(pk)]) {
+            b.by_id[*r.values[static_cast<size_t>(pk)]] = &r;
+          }
+        }
+        it->second = std::move(b);
+      }
+    }
+    return it->second ? &*it->second : nullptr;
+  };
+  // The current parents' natural keys, exact and folded (case and white space), made once
+  // per parent that an orphan of a deleted row needs.
+  struct CurrentKeys {
+    std::unordered_map<std::string, std::vector<std::string_view>> exact;
+    std::unordered_map<std::string, std::vector<std::pair<std::string_view, std::string>>> folded;
+  };
+  std::map<const Parent*, CurrentKeys> current_keys_of;
+  auto current_keys = [&](const Parent& p) -> const CurrentKeys& {
+    auto [it, fresh] = current_keys_of.try_emplace(&p);
+    if (fresh && p.nk) {
+      for (const auto& [id, row] : p.by_id) {
+        auto key = key_of(*p.table, *row, p.nk->columns);
+        std::string f = folded(key);
+        if (!f.empty()) {
+          it->second.exact[key_text(key)].push_back(id);
+          it->second.folded[f].emplace_back(id, key_text(key));
+        }
+      }
+    }
+    return it->second;
+  };
   store::Statement orphan_insert = store.prepare(
       "INSERT INTO orphan(schema_name, table_name, column_name, row_id, value, parent_schema, "
-      "parent_table, parent_column, suggested_value, method, detail, artifact_id, line) "
-      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
+      "parent_table, parent_column, suggested_value, method, detail, artifact_id, line, repeats) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)");
   for (const Ref& ref : refs) {
     const Table& t = *ref.child;
     const Table& pt = *ref.parent->table;
@@ -817,13 +1033,25 @@ void derive_data(store::Store& store, const DeriveOptions& options, DeriveSummar
         ref.declared
             ? fmt::format("declared: FOREIGN KEY ({}) REFERENCES {}.{}", ref.column, pt.schema,
                           pt.name)
-            : fmt::format("inferred: {} of {} distinct values of {}.{} are {}.{} values{}", matched,
-                          n, t.name, ref.column, pt.name, *pt.pk,
-                          t.all_rows() ? "" : fmt::format(" (first {} rows)", t.rows.size()));
+            : fmt::format("inferred: {} of {} distinct values of {}.{} are {}.{}.{} values{}{}",
+                          matched, n, t.name, ref.column, pt.schema, pt.name, *pt.pk,
+                          t.all_rows() ? "" : fmt::format(" (first {} rows)", t.rows.size()),
+                          ref.passed_over);
     ref_insert.run(t.schema, t.name, ref.column, pt.schema, pt.name, *pt.pk, ref.declared,
                    static_cast<int64_t>(n), static_cast<int64_t>(matched), evidence);
     int child_pk = t.pk ? t.index_of(*t.pk) : -1;
     const auto& remaps = remapped[{pt.schema, pt.name}];
+    // A child without a primary key (a backup loop's table, often) has no way to name one of
+    // its equal rows: each distinct orphaned row is one orphan, at its first line, standing
+    // for its repeats -- not thousands of findings that all say the same.
+    struct Pending {
+      std::string row_id, value;
+      Value suggested;
+      std::string method, detail;
+      int64_t line = 0, repeats = 1;
+    };
+    std::vector<Pending> pending;
+    std::unordered_map<std::string, size_t> equal_rows;  // row text -> its pending orphan
     for (const Row& r : t.rows) {
       if (col >= static_cast<int>(r.values.size()) || !r.values[static_cast<size_t>(col)]) {
         continue;
@@ -831,6 +1059,13 @@ void derive_data(store::Store& store, const DeriveOptions& options, DeriveSummar
       std::string_view v = *r.values[static_cast<size_t>(col)];
       if (ref.parent->by_id.count(v)) {
         continue;
+      }
+      if (child_pk < 0) {
+        auto [it, fresh] = equal_rows.try_emplace(json_row::encode(r.values), pending.size());
+        if (!fresh) {
+          ++pending[it->second].repeats;
+          continue;
+        }
       }
       std::string row_id = child_pk >= 0 && child_pk < static_cast<int>(r.values.size()) &&
                                    r.values[static_cast<size_t>(child_pk)]
@@ -881,11 +1116,57 @@ void derive_data(store::Store& store, const DeriveOptions& options, DeriveSummar
         } else {
           detail = fmt::format("no row of {} is named in it", pt.name);
         }
+      } else if (const BeforeParent* b = before_parent(*ref.parent)) {
+        // With a snapshot before, say what it shows: the parent was there and was deleted
+        // (the fact that decides between restoring it and deleting its children), or it was
+        // in neither snapshot.
+        auto it = b->by_id.find(v);
+        if (it == b->by_id.end()) {
+          detail = fmt::format("{} {} is in neither the snapshot before nor the current one",
+                               pt.name, v);
+        } else {
+          method = "deleted";
+          detail = fmt::format("{} {} was in the snapshot before ({}:{}) and was deleted", pt.name,
+                               v, b->path.substr(b->path.find_last_of('/') + 1), it->second->line);
+          if (ref.parent->nk) {
+            auto key = key_of(*b->table, *it->second, ref.parent->nk->columns);
+            const CurrentKeys& now = current_keys(*ref.parent);
+            auto exact = now.exact.find(key_text(key));
+            std::string cols = fmt::format("{}", fmt::join(ref.parent->nk->columns, ", "));
+            if (exact == now.exact.end() || folded(key).empty()) {
+              detail += fmt::format("; no row of {} has its natural key ({}) = {} now", pt.name,
+                                    cols, key_text(key));
+            } else {
+              detail += fmt::format(
+                  "; its natural key ({}) = {} is that of {} rows of {} now ({}), "
+                  "which tells none of them",
+                  cols, key_text(key), exact->second.size(), pt.name,
+                  fmt::join(exact->second, ", "));
+            }
+            // A re-import that changed the key's case or spacing ("Tennaqua 2B" as "TENNAQUA
+            // 2B") is a clue for the person deciding, not a match: no id is suggested.
+            auto alike = folded(key).empty() ? now.folded.end() : now.folded.find(folded(key));
+            if (alike != now.folded.end() && exact == now.exact.end() &&
+                alike->second.size() <= 3) {
+              std::vector<std::string> rows;
+              for (const auto& [id, text] : alike->second) {
+                rows.push_back(fmt::format("{} {} = {}", pt.name, id, text));
+              }
+              detail += fmt::format(
+                  " (but for case or white space it is that of {}: the same parent, re-imported "
+                  "with its key spelled differently?)",
+                  fmt::join(rows, ", "));
+            }
+          }
+        }
       } else {
         detail = fmt::format("{} {} is in no snapshot's {}", pt.name, v, pt.name);
       }
-      orphan_insert.run(t.schema, t.name, ref.column, row_id, v, pt.schema, pt.name, *pt.pk,
-                        suggested, method, detail, t.artifact, r.line);
+      pending.push_back(Pending{row_id, std::string(v), suggested, method, detail, r.line, 1});
+    }
+    for (const Pending& o : pending) {
+      orphan_insert.run(t.schema, t.name, ref.column, o.row_id, o.value, pt.schema, pt.name, *pt.pk,
+                        o.suggested, o.method, o.detail, t.artifact, o.line, o.repeats);
     }
   }
   for (const auto& [k, t] : current->tables) {

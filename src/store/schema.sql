@@ -684,7 +684,9 @@ CREATE TABLE orphan (
   method TEXT NOT NULL,              -- remapped, text, ambiguous, none
   detail TEXT,                       -- how the suggestion was found, or why there is none
   artifact_id INTEGER NOT NULL,
-  line INTEGER
+  line INTEGER,
+  repeats INTEGER NOT NULL DEFAULT 1 -- a child without a primary key: its rows equal to this
+                                     -- one (the first, at `line`), which this row stands for
 );
 
 -- One row per analysis (`dbautopsy analyze`, or the analysis step of `investigate`): when it

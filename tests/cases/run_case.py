@@ -163,6 +163,16 @@ def main():
     for text in story.get("cause_never_says", []):
         if text in said:
             failures.append(f"a cause says {text!r}, which it must not")
+    # What some finding's message must say ("messages_say": e.g. that a parent was in the
+    # snapshot before and was deleted) and what none may ("messages_never_say").
+    messages = [f["message"] for f in got["findings"]]
+    for text in expected.get("messages_say", []):
+        if not any(text in m for m in messages):
+            failures.append(f"no finding says {text!r}")
+    for text in expected.get("messages_never_say", []):
+        for f in got["findings"]:
+            if text in f["message"]:
+                failures.append(f"{f['id']} says {text!r}, which it must not: {f['message']}")
     # How the dumps were grouped into databases ("databases": the dumps of each, and its
     # name), when the expectation says.
     if "databases" in expected:

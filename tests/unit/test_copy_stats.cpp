@@ -754,3 +754,17 @@ TEST_CASE("surrogate_reason: the insert-time defaults of old dumps") {
   c.type = "text";  // not a time: the text 'now'
   CHECK(pgdump::surrogate_reason(c).empty());
 }
+
+TEST_CASE("surrogate_reason: values drawn at random for each row") {
+  dbautopsy::store::ColumnFact c;
+  c.name = "id";
+  c.type = "uuid";
+  for (const char* d : {"gen_random_uuid()", "public.uuid_generate_v4()",
+                        "extensions.uuid_generate_v1mc()", "md5((random())::text)"}) {
+    INFO(d);
+    c.default_expr = d;
+    CHECK(pgdump::surrogate_reason(c) == "random default");
+  }
+  c.default_expr = "'00000000-0000-0000-0000-000000000000'::uuid";  // a fixed value is data
+  CHECK(pgdump::surrogate_reason(c).empty());
+}
