@@ -686,6 +686,11 @@ void write_repair_script(std::ostream& out, const Report& raw) {
   write_repair_header(out, report);
   std::ostringstream builds;
   if (report.databases.size() <= 1) {
+    // One database that the dumps name (a pg_dumpall of one user database): the script
+    // connects to it, as for several, never running in whatever database psql was given.
+    if (report.databases.size() == 1 && report.databases[0].name) {
+      out << "\n\\connect " << psql_connect_arg(*report.databases[0].name) << "\n";
+    }
     out << "\nBEGIN;\n";
     write_repairs(out, builds, report, -1);
     out << "\nCOMMIT;\n";

@@ -144,7 +144,12 @@ void write_verify_script(std::ostream& out, const Report& report) {
     return text;
   };
   if (report.databases.size() <= 1) {
-    out << checks(-1);
+    // One database that the dumps name (a pg_dumpall of one): reached as repair.sql does.
+    std::string text = checks(-1);
+    if (!text.empty() && report.databases.size() == 1 && report.databases[0].name) {
+      out << "\\connect " << psql_connect_arg(*report.databases[0].name) << "\n";
+    }
+    out << text;
     return;
   }
   // Several databases (a pg_dumpall, unrelated dumps): each one's checks run in it, reached as

@@ -45,9 +45,9 @@ size_t char_to_byte(std::string_view s, int cursor) {
 
 // A database of the dump. Its table_stats and sql_statement rows are written as soon as they
 // are known (a dump of a million tables would hold gigabytes of them otherwise), without a
-// database name: the name is recorded only when the artifact holds several databases, which
-// only the end tells; write_all() then names them by their lines (a database's statements
-// are the lines from its \connect to the next one).
+// database name: the name is recorded only for a pg_dumpall or an artifact of several
+// databases, which only the end tells; write_all() then names them by their lines (a
+// database's statements are the lines from its \connect to the next one).
 struct Database {
   std::optional<std::string> name;
   pgsql::Catalog catalog;
@@ -196,6 +196,7 @@ class DumpReader final : public pgsql::ScriptLexer::Handler {
   uint64_t m_current_line = 0;
   uint64_t m_current_offset = 0;
   bool m_stop = false;         // the input cannot be read on (binary data)
+  bool m_cluster = false;      // pg_dumpall's "-- PostgreSQL database cluster dump" was read
   std::string m_utf8_carry;    // an incomplete UTF-8 sequence at the end of a line's piece
   int64_t m_sections = 0;      // COPY blocks and runs of INSERTs so far
   std::string m_insert_block;  // an INSERT's rows in COPY's text format
@@ -270,6 +271,7 @@ void DumpReader::header_line(std::string_view line) {
   }
   if (trimmed == "-- PostgreSQL database dump" ||
       trimmed == "-- PostgreSQL database cluster dump") {
+    m_cluster = m_cluster || trimmed == "-- PostgreSQL database cluster dump";
     m_summary.saw_header = true;
     m_summary.saw_trailer = false;
   } else if (trimmed == "-- PostgreSQL database dump complete" ||
@@ -408,7 +410,8 @@ PgDumpSummary DumpReader::run(io::Source& in) {
 }
 
 void DumpReader::write_all() {
-  // Database names are recorded only when the artifact holds several databases; roles
+  // Database names are recorded when the artifact is a pg_dumpall (even of one user
+  // database: template1 and postgres are most often empty) or holds several databases; roles
   // and CREATE DATABASE before a \connect are cluster-wide and do not count.
   int with_content = 0;
   for (const auto& db : m_databases) {
@@ -421,7 +424,7 @@ void DumpReader::write_all() {
     if (db->empty()) {
       continue;
     }
-    store::OptText name = with_content > 1 ? db->name : std::nullopt;
+    store::OptText name = with_content > 1 || m_cluster ? db->name : std::nullopt;
     db->catalog.finalize();
     db->catalog.write(m_out, name);
     if (name && (db->stats > 0 || db->statements > 0)) {

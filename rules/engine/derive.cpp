@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <cctype>
 #include <initializer_list>
 #include <map>
 #include <set>
@@ -26,12 +27,21 @@ struct Candidate {
   int64_t artifact = 0;
   std::optional<std::string> db;
   std::string path;
+  std::string kind;  // pgdump-sql, pgdump-custom, ...
   std::string schema_fp;
   std::string data_fp;
   std::optional<std::string> taken_at;
   std::optional<std::string> mtime;
   int64_t relations = 0;
   int64_t data_sections = 0;
+  // What its data says of the state, to tell two states apart whose row counts agree (a
+  // re-import by DELETE + INSERT keeps every count): each sequence's setval value, the bytes
+  // of each table's COPY data, and -- read only when all else agrees -- a hash of each table's
+  // rows where all of them were stored.
+  std::map<std::string, int64_t> sequences;   // schema.name -> last_value
+  std::map<std::string, int64_t> copy_bytes;  // schema.table -> bytes of its COPY data
+                                              // (compared between dumps of one kind only)
+  mutable std::optional<std::map<std::string, std::string>> row_hashes;
 };
 
 std::vector<Candidate> candidates(store::Store& store, const Subject* scope = nullptr) {
@@ -40,7 +50,7 @@ std::vector<Candidate> candidates(store::Store& store, const Subject* scope = nu
     SELECT a.id, u.db, a.path, coalesce(a.started_on, a.completed_on),
            (SELECT count(*) FROM db_relation r WHERE r.artifact_id = a.id AND r.db IS u.db),
            (SELECT count(*) FROM table_stats t WHERE t.artifact_id = a.id AND t.db IS u.db),
-           a.mtime
+           a.mtime, a.kind
       FROM artifact a
       JOIN (SELECT DISTINCT artifact_id, db FROM db_relation
             UNION SELECT DISTINCT artifact_id, db FROM table_stats) u ON u.artifact_id = a.id
@@ -56,6 +66,7 @@ std::vector<Candidate> candidates(store::Store& store, const Subject* scope = nu
     c.relations = st.get_int(4);
     c.data_sections = st.get_int(5);
     c.mtime = st.get_optional_text(6);
+    c.kind = st.get_text(7);
     if (scope && !scope->dumps.count({c.artifact, c.db})) {
       continue;  // a dump of another database
     }
@@ -87,8 +98,110 @@ std::vector<Candidate> candidates(store::Store& store, const Subject* scope = nu
     data.bind(2, c.db);
     c.data_fp = data.step() ? data.get_text(0) : "";
     data.reset();
+    store::Statement seq = store.prepare(
+        "SELECT schema_name || '.' || name, last_value FROM db_sequence "
+        "WHERE artifact_id = ?1 AND db IS ?2 AND last_value IS NOT NULL");
+    seq.bind(1, c.artifact);
+    seq.bind(2, c.db);
+    while (seq.step()) {
+      c.sequences.emplace(seq.get_text(0), seq.get_int(1));
+    }
+    seq.reset();
+    // Only tables whose every section is COPY data read to its end.
+    store::Statement bytes = store.prepare(R"(
+      SELECT schema_name || '.' || table_name, sum(bytes) FROM table_stats
+       WHERE artifact_id = ?1 AND db IS ?2 GROUP BY schema_name, table_name
+      HAVING min(source = 'copy' AND complete = 1 AND bytes IS NOT NULL) = 1)");
+    bytes.bind(1, c.artifact);
+    bytes.bind(2, c.db);
+    while (bytes.step()) {
+      c.copy_bytes.emplace(bytes.get_text(0), bytes.get_int(1));
+    }
+    bytes.reset();
   }
   return out;
+}
+
+// A hash of each table's rows, where every row of it was stored (not cut at --row-cap) and
+// read to its end: a sum of the rows' hashes, so that the order of the rows does not count,
+// with the form they were read in (COPY and INSERT rows are compared only among themselves).
+const std::map<std::string, std::string>& row_hashes(store::Store& store, const Candidate& c) {
+  if (c.row_hashes) {
+    return *c.row_hashes;
+  }
+  auto mix = [](std::string_view text) {
+    uint64_t h = 1469598103934665603ULL;  // FNV-1a, then splitmix64's finalizer
+    for (unsigned char ch : text) {
+      h = (h ^ ch) * 1099511628211ULL;
+    }
+    h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    h = (h ^ (h >> 27)) * 0x94d049bb133111ebULL;
+    return h ^ (h >> 31);
+  };
+  struct Sum {
+    uint64_t hash = 0;
+    int64_t rows = 0;
+    std::set<std::string> sources;
+    bool whole = true;
+  };
+  std::map<std::string, Sum> sums;
+  store::Statement sections = store.prepare(
+      "SELECT schema_name || '.' || table_name, section, source, rows, "
+      "section IS NOT NULL AND complete = 1 AND stored_rows = rows FROM table_stats "
+      "WHERE artifact_id = ?1 AND db IS ?2");
+  sections.bind(1, c.artifact);
+  sections.bind(2, c.db);
+  store::Statement stored =
+      store.prepare("SELECT row_values FROM table_row WHERE artifact_id = ?1 AND section = ?2");
+  while (sections.step()) {
+    Sum& sum = sums[sections.get_text(0)];
+    sum.sources.insert(sections.get_text(2));
+    sum.rows += sections.get_int(3);
+    if (!sections.get_int(4)) {
+      sum.whole = false;
+      continue;
+    }
+    stored.bind(1, c.artifact);
+    stored.bind(2, sections.get_int(1));
+    while (stored.step()) {
+      sum.hash += mix(stored.get_text(0));
+    }
+    stored.reset();
+  }
+  sections.reset();
+  c.row_hashes.emplace();
+  for (const auto& [table, sum] : sums) {
+    if (sum.whole) {
+      c.row_hashes->emplace(
+          table, fmt::format("{}:{}:{:016x}", fmt::join(sum.sources, "+"), sum.rows, sum.hash));
+    }
+  }
+  return *c.row_hashes;
+}
+
+// Whether two maps give another value to a name both have.
+template <typename T>
+bool differ(const std::map<std::string, T>& a, const std::map<std::string, T>& b) {
+  for (const auto& [name, value] : a) {
+    auto it = b.find(name);
+    if (it != b.end() && it->second != value) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// Of two row hashes, those read in one form (see row_hashes) that differ.
+bool rows_differ(const std::map<std::string, std::string>& a,
+                 const std::map<std::string, std::string>& b) {
+  for (const auto& [table, hash] : a) {
+    auto it = b.find(table);
+    if (it != b.end() && it->second != hash &&
+        hash.substr(0, hash.find(':')) == it->second.substr(0, it->second.find(':'))) {
+      return true;
+    }
+  }
+  return false;
 }
 
 // The evidence a state carries about when it was taken: the last values of its sequences
@@ -100,6 +213,7 @@ struct Group {
   std::optional<std::string> mtime;
   std::map<std::string, int64_t> sequences;  // schema.name -> last_value
   std::map<std::string, int64_t> max_ids;    // schema.table -> highest primary key
+  std::optional<std::string> name_date;      // the date its files' names give (name_date)
 
   std::string name() const {
     std::string out;
@@ -124,6 +238,84 @@ std::string unquote(std::string_view c) {
     c = c.substr(1, c.size() - 2);
   }
   return std::string(c);
+}
+
+// The date and time a file's name gives, as YYYYMMDDhhmmss: the first date in it written
+// YYYY-MM-DD, YYYY_MM_DD, YYYY.MM.DD or YYYYMMDD (not part of a longer number), with the time
+// that follows it if any (T, _, - or a space, then hh:mm[:ss], hh-mm[-ss], hhmm[ss]).
+std::optional<std::string> name_date(std::string_view path) {
+  while (path.size() > 1 && path.back() == '/') {
+    path.remove_suffix(1);  // a directory archive
+  }
+  if (size_t slash = path.find_last_of('/'); slash != std::string_view::npos) {
+    path.remove_prefix(slash + 1);
+  }
+  auto digit = [&](size_t at) {
+    return at < path.size() && std::isdigit(static_cast<unsigned char>(path[at])) != 0;
+  };
+  auto number = [&](size_t at, size_t n) -> std::optional<int> {
+    int v = 0;
+    for (size_t k = at; k < at + n; ++k) {
+      if (!digit(k)) {
+        return std::nullopt;
+      }
+      v = v * 10 + (path[k] - '0');
+    }
+    return v;
+  };
+  auto is_sep = [](char ch) { return ch == '-' || ch == '_' || ch == '.'; };
+  for (size_t i = 0; i + 8 <= path.size(); ++i) {
+    if ((i > 0 && digit(i - 1)) || !number(i, 4)) {
+      continue;
+    }
+    size_t j = i + 4;
+    char sep = j < path.size() && is_sep(path[j]) ? path[j++] : 0;
+    auto month = number(j, 2);
+    j += 2;
+    if (sep && (j >= path.size() || path[j++] != sep)) {
+      continue;
+    }
+    auto day = number(j, 2);
+    j += 2;
+    int year = *number(i, 4);
+    if (!month || !day || year < 1970 || year > 2099 || *month < 1 || *month > 12 || *day < 1 ||
+        *day > 31) {
+      continue;
+    }
+    // The time: after a separator, or (YYYYMMDDhhmm[ss]) right after the digits.
+    std::string time = "000000";
+    size_t k = j;
+    bool joined = !sep && digit(k);
+    if (!joined && k < path.size() &&
+        (path[k] == 'T' || path[k] == '_' || path[k] == '-' || path[k] == ' ')) {
+      ++k;
+    }
+    auto hour = number(k, 2);
+    if (hour && (joined || k > j)) {
+      size_t m = k + 2;
+      char tsep =
+          m < path.size() && (path[m] == ':' || path[m] == '-' || path[m] == '.') ? path[m++] : 0;
+      auto minute = number(m, 2);
+      m += 2;
+      std::optional<int> second = 0;
+      if (minute && tsep && m < path.size() && path[m] == tsep) {
+        second = number(m + 1, 2);
+        m += 3;
+      } else if (minute && !tsep && digit(m)) {
+        second = number(m, 2);
+        m += 2;
+      }
+      if (minute && second && !digit(m) && *hour < 24 && *minute < 60 && *second < 60) {
+        time = fmt::format("{:02}{:02}{:02}", *hour, *minute, *second);
+      } else if (joined) {
+        continue;  // YYYYMMDD followed by other digits: a longer number
+      }
+    } else if (joined || digit(j)) {
+      continue;
+    }
+    return fmt::format("{:04}{:02}{:02}{}", year, *month, *day, time);
+  }
+  return std::nullopt;
 }
 
 void load_sequences(store::Store& store, const Candidate& c, Group& g) {
@@ -291,19 +483,29 @@ Verdict weigh(const Group& a, const Group& b) {
   }
   Verdict v;
   if (votes.empty()) {
+    int names = compare_text(a.name_date, b.name_date);
     int mtime = compare_text(a.mtime, b.mtime);
-    if (mtime) {
+    if (names) {
+      v.order = names;
+      v.decided_by = "file names";
+      v.reasons = fmt::format(
+          "the dates in the file names only ({} is dated later; no sequence moved, no table's "
+          "highest id changed, no \"Started on\" header tells them apart)",
+          later(names));
+    } else if (mtime) {
       v.order = mtime;
       v.decided_by = "mtime";
       v.reasons = fmt::format(
           "the files' modification times only ({} is newer; no sequence moved, no table's "
-          "highest id changed, no \"Started on\" header tells them apart)",
+          "highest id changed, no \"Started on\" header or date in the file names tells them "
+          "apart)",
           later(mtime));
     } else {
       v.decided_by = "order";
       v.reasons =
           "nothing tells them apart (no sequence moved, no table's highest id changed, "
-          "no \"Started on\" header, same modification time): taken in the order read";
+          "no \"Started on\" header, no date in the file names, same modification time): "
+          "taken in the order read";
     }
     return v;
   }
@@ -331,7 +533,11 @@ Verdict weigh(const Group& a, const Group& b) {
   return v;
 }
 
-bool same_state(const Candidate& a, const Candidate& b) {
+// Two dumps show one state only when nothing they both have differs: the schema, each
+// table's row count, the "Started on" times, the sequences' setval values, the bytes of each
+// table's COPY data, and each table's rows (all stored, read in one form). A re-import by
+// DELETE + INSERT keeps every count; its sequences, ids and rows tell it apart.
+bool same_state(store::Store& store, const Candidate& a, const Candidate& b) {
   if (!one_database(a.db, b.db)) {
     return false;
   }
@@ -343,7 +549,15 @@ bool same_state(const Candidate& a, const Candidate& b) {
   // -- which `pg_restore -v` prints as "Started on" -- does not.)
   bool times_agree = !a.taken_at || !b.taken_at || a.data_fp.empty() || b.data_fp.empty() ||
                      a.taken_at->substr(0, 19) == b.taken_at->substr(0, 19);
-  return schema_agrees && data_agrees && times_agree;
+  if (!schema_agrees || !data_agrees || !times_agree) {
+    return false;
+  }
+  if (differ(a.sequences, b.sequences) ||
+      (a.kind == b.kind && differ(a.copy_bytes, b.copy_bytes))) {
+    return false;
+  }
+  return a.data_fp.empty() || b.data_fp.empty() ||
+         !rows_differ(row_hashes(store, a), row_hashes(store, b));
 }
 
 void derive_snapshots(store::Store& store, const DeriveOptions& given, DeriveSummary& summary,
@@ -364,11 +578,20 @@ void derive_snapshots(store::Store& store, const DeriveOptions& given, DeriveSum
       options.after.reset();
     }
   }
+  // The dumps --before and --after name are two states, whatever they show.
+  auto named_apart = [&](const Candidate& x, const Candidate& y) {
+    auto is = [](const std::optional<std::string>& p, const Candidate& c) {
+      return p && *p == c.path;
+    };
+    return (is(options.before, x) && is(options.after, y)) ||
+           (is(options.after, x) && is(options.before, y));
+  };
   std::vector<Group> groups;
   for (const auto& c : all) {
     auto it = std::find_if(groups.begin(), groups.end(), [&](const Group& g) {
-      return std::all_of(g.members.begin(), g.members.end(),
-                         [&](const Candidate* m) { return same_state(*m, c); });
+      return std::all_of(g.members.begin(), g.members.end(), [&](const Candidate* m) {
+        return !named_apart(*m, c) && same_state(store, *m, c);
+      });
     });
     if (it == groups.end()) {
       groups.push_back(Group{{&c}, c.taken_at, c.mtime, {}, {}});
@@ -399,6 +622,15 @@ void derive_snapshots(store::Store& store, const DeriveOptions& given, DeriveSum
     for (const Candidate* m : by_data) {
       load_sequences(store, *m, g);
       load_max_ids(store, *m, g);
+    }
+    // The date its files' names give, when they all give one and the same.
+    for (const Candidate* m : g.members) {
+      auto date = name_date(m->path);
+      if (!date || (m != g.members.front() && date != g.name_date)) {
+        g.name_date.reset();
+        break;
+      }
+      g.name_date = date;
     }
   }
   // Order in time from the evidence the dumps carry (sequences, highest ids, header, file
@@ -435,7 +667,7 @@ void derive_snapshots(store::Store& store, const DeriveOptions& given, DeriveSum
             v.tie ? "as many kinds of evidence say one thing as the other, and the first of them "
                     "(sequences, then highest ids, then the header) decided"
                   : "the majority of the kinds of evidence decided");
-      } else if (v.decided_by == "mtime") {
+      } else if (v.decided_by == "mtime" || v.decided_by == "file names") {
         note += " -- give --before/--after to be sure";
       }
     }
@@ -468,11 +700,7 @@ void derive_snapshots(store::Store& store, const DeriveOptions& given, DeriveSum
     };
     std::optional<size_t> before = holder("before", options.before);
     std::optional<size_t> after = holder("after", options.after);
-    if (before && after && *before == *after) {
-      summary.notes.push_back(
-          fmt::format("--before {} and --after {} show the same database state: nothing to order",
-                      *options.before, *options.after));
-    } else if (before && after && *before > *after) {
+    if (before && after && *before > *after) {
       Verdict v = weigh(groups[*after], groups[*before]);
       summary.notes.push_back(fmt::format(
           "--before {} --after {}: taken as given, although the dumps' own evidence says the "

@@ -232,6 +232,10 @@ AnalyzeSummary analyze(store::Store& store, const AnalyzeOptions& options) {
   store::Store::Transaction tx(store);
   if (several) {
     summary.causes -= drop_lone_log_copies(store);
+  } else if (subjects.size() == 1 && subjects[0].database) {
+    // One database that the dumps name (a pg_dumpall of one user database): analysed as a
+    // whole, its findings still say which it is.
+    store.prepare("UPDATE finding SET subject_database = ?1").run(*subjects[0].database);
   }
   store.exec("DELETE FROM analysis");
   store

@@ -540,7 +540,8 @@ CREATE TABLE snapshot (
   taken_at TEXT,                     -- pg_dump's "Started on", when the dump says
   ordered_by TEXT NOT NULL           -- how its place in time was decided: option (--before /
                                      -- --after), else the evidence that decided, '+'-joined:
-                                     -- sequences, max ids, header; or mtime, or order (read)
+                                     -- sequences, max ids, header; or file names (dates in
+                                     -- them), mtime, or order (read)
 );
 
 -- The migrations recorded as applied, once each, in the order they were recorded.

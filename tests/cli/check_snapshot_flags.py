@@ -26,7 +26,13 @@ directory archives of fixtures/pgdump):
     league_sequence_reset (every sequence lower in the later dump) the highest ids and the
     headers outvote the sequences, and the note says the evidence disagrees; without the
     header lines (stripped by a scripted edit) the evidence is split one against one, the
-    note says so and asks for --before/--after, which put it right.
+    note says so and asks for --before/--after, which put it right;
+  - dumps whose tables have the same row counts (snapshot_equal_counts: a re-import by DELETE
+    + INSERT) are two states, ordered by their sequences and ids, and --before/--after
+    against that evidence, in every way of writing the paths, still give two; dumps that
+    differ only in their rows (snapshot_update_only) are two states that the dates in their
+    names order, over modification times that say the opposite; a pg_dumpall before and
+    after gives each of its two databases two states.
 
 Usage: check_snapshot_flags.py --dbautopsy PATH --fixtures DIR
 Exits 1 when a check fails, listing every failure.
@@ -347,6 +353,67 @@ def main():
                                    store=tmp / "archives.db", cwd=tmp)
             if c.check(r.returncode == 0, f"exit {r.returncode}: {r.stderr.strip()}"):
                 expect_option(store, named_before, named_after)
+
+        # Dumps whose every table has the same row count in both (a re-import by DELETE +
+        # INSERT), without a header: two states, told apart by their sequences, ids and rows
+        # (fixtures/generate/snapshot_states.sh).
+        equal = tmp / "equal"
+        shutil.copytree(fixtures / "cases" / "snapshot_equal_counts", equal)
+        (equal / "expected.json").unlink()
+        os.symlink(equal / "after.sql.gz", tmp / "links" / "equal_after.sql.gz")
+        c.current = "investigate snapshot_equal_counts without flags"
+        r, store = investigate([], folder=equal, store=tmp / "equal.db")
+        if c.check(r.returncode == 0, f"exit {r.returncode}: {r.stderr.strip()}"):
+            rows = snapshots(store)
+            c.check([(r["role"], r["path"], r["ordered_by"]) for r in rows]
+                    == [("before", "before.sql.gz", "sequences+max ids"),
+                        ("current", "after.sql.gz", "sequences+max ids")], f"snapshots {rows}")
+        # The flags against the evidence, every way a path is written: two states as they say.
+        for name, cwd, before, after in [
+                ("absolute", tmp, str(equal / "after.sql.gz"), str(equal / "before.sql.gz")),
+                ("relative to the current directory", tmp, "equal/after.sql.gz",
+                 "equal/before.sql.gz"),
+                ("relative to the case folder", tmp / "elsewhere", "after.sql.gz",
+                 "before.sql.gz"),
+                ("./", equal, "./after.sql.gz", "./before.sql.gz"),
+                ("a symlink", tmp, "links/equal_after.sql.gz", "./equal/../equal/before.sql.gz")]:
+            c.current = (f"investigate snapshot_equal_counts --before {before} --after {after} "
+                         f"(cwd: {name})")
+            r, store = investigate(["--before", before, "--after", after], cwd=cwd, folder=equal,
+                                   store=tmp / "equal.db")
+            if c.check(r.returncode == 0, f"exit {r.returncode}: {r.stderr.strip()}"):
+                expect_option(store, "after.sql.gz", "before.sql.gz")
+        # Only the rows differ (an UPDATE): two states, which the dates in the file names order,
+        # over modification times that say the opposite.
+        update = tmp / "update"
+        shutil.copytree(fixtures / "cases" / "snapshot_update_only", update)
+        os.utime(update / "shop_2026-07-20.sql.gz", (2_000_000_000, 2_000_000_000))
+        os.utime(update / "shop_2026-07-21.sql.gz", (1_000_000_000, 1_000_000_000))
+        c.current = "investigate snapshot_update_only (mtimes reversed)"
+        r, store = investigate([], folder=update, store=tmp / "update.db")
+        if c.check(r.returncode == 0, f"exit {r.returncode}: {r.stderr.strip()}"):
+            rows = snapshots(store)
+            c.check([(r["role"], r["path"], r["ordered_by"]) for r in rows]
+                    == [("before", "shop_2026-07-20.sql.gz", "file names"),
+                        ("current", "shop_2026-07-21.sql.gz", "file names")], f"snapshots {rows}")
+            c.check(any("the dates in the file names" in n for n in
+                        json.loads(r.stdout).get("notes", [])), "no note naming the file names")
+        # A pg_dumpall before and after, of two databases: each database's pair is two states,
+        # ordered by its own evidence (the snapshot table keeps the database analysed last;
+        # the notes say each one's order).
+        folder = fixtures / "cases" / "snapshot_equal_counts_dumpall"
+        for flags in ([], ["--before", "before_all.sql.gz", "--after", "after_all.sql.gz"]):
+            c.current = f"investigate {folder.name} {' '.join(flags)}"
+            r, store = investigate(flags, folder=folder, store=tmp / "dumpall.db")
+            if c.check(r.returncode == 0, f"exit {r.returncode}: {r.stderr.strip()}"):
+                notes = json.loads(r.stdout).get("notes", [])
+                for db in ("shop", "stock"):
+                    said = (f"database {db}: snapshot order: before_all.sql.gz before "
+                            "after_all.sql.gz, as --before/--after say" if flags else
+                            f"database {db}: snapshot order: before_all.sql.gz was taken before "
+                            "after_all.sql.gz, by the sequences")
+                    c.check(any(n.startswith(said) for n in notes),
+                            f"no note '{said}': {notes}")
 
     for f in c.failures:
         print("FAIL:", f)

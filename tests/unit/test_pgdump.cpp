@@ -435,6 +435,20 @@ TEST_CASE("a single database, even after \\connect, is recorded without a db nam
   CHECK(r.one("SELECT coalesce(db, 'NULL') FROM db_relation") == "NULL");
 }
 
+TEST_CASE("a pg_dumpall of one user database names it") {
+  // template1 and postgres empty, as in most clusters: the name is the dump's word for the
+  // database (findings and the repair's \connect need it).
+  auto r = ingest_sql(
+      "--\n-- PostgreSQL database cluster dump\n--\n\nCREATE ROLE app;\n"
+      "\\connect template1\n--\n-- PostgreSQL database dump\n--\n"
+      "\\connect postgres\n--\n-- PostgreSQL database dump\n--\n"
+      "CREATE DATABASE shop;\n\\connect shop\n--\n-- PostgreSQL database dump\n--\n"
+      "CREATE TABLE public.orders (id int);\n"
+      "COPY public.orders (id) FROM stdin;\n1\n\\.\n");
+  CHECK(r.one("SELECT coalesce(db, 'NULL') FROM db_relation") == "shop");
+  CHECK(r.one("SELECT coalesce(db, 'NULL') FROM table_stats") == "shop");
+}
+
 TEST_CASE("PostgreSQL 18 VIRTUAL generated columns: explained, and the table still recorded") {
   auto r = ingest_sql(
       "CREATE TABLE public.film (id int, length smallint,\n"
