@@ -10,6 +10,7 @@
 
 #include "base/error.hpp"
 #include "base/text.hpp"
+#include "django/app_labels.hpp"
 #include "django/sqlmigrate.hpp"
 #include "io/input.hpp"
 #include "pgsql/names.hpp"
@@ -49,6 +50,9 @@ PyEffectsSummary write_py_effects(
     store::Store& store,
     const std::function<std::filesystem::path(const std::string& path)>& locate) {
   PyEffectsSummary summary;
+  // The app label of each folder first: the derivation names tables after it.
+  AppLabels labels = assign_app_labels(store);
+  summary.notes = std::move(labels.notes);
   struct Read {
     int64_t artifact = 0;
     MigrationFile file;
@@ -70,7 +74,10 @@ PyEffectsSummary write_py_effects(
         io::InputStream in(locate(path));
         Read r;
         r.artifact = id;
-        r.file = parse_migration_py(read_migration_text(in), key->app, key->name);
+        auto label = labels.label_of.find(key->app);
+        r.file = parse_migration_py(read_migration_text(in),
+                                    label == labels.label_of.end() ? key->app : label->second,
+                                    key->name);
         r.bom = in.byte_order_mark();
         if (r.file.has_migration_class) {
           read.push_back(std::move(r));

@@ -140,6 +140,8 @@ struct PyEffectsSummary {
 // know, on the migration's own file and line). Rules prefer a migration's sqlmigrate
 // effects to these when both exist. `migration_record` rows decide only whether a squashed
 // migration or the ones it replaces are in the plan.
+// First the app label of every folder of migration files and sqlmigrate outputs is decided
+// (app_labels.hpp: assign_app_labels); its notes come first among the summary's.
 // Each file is read again from `base / path`, or from `locate(path)` when given (the members
 // of a bundle, unpacked elsewhere).
 PyEffectsSummary write_py_effects(store::Store& store, const std::filesystem::path& base);
