@@ -112,6 +112,10 @@ PyEffectsSummary write_py_effects(
 
   store::Store::Transaction tx(store);
   store.exec("DELETE FROM migration_effect WHERE source = 'py'");
+  store.exec("DELETE FROM migration_unmanaged_table");
+  store::Statement unmanaged = store.prepare(
+      "INSERT INTO migration_unmanaged_table(artifact_id, line, app, migration, model, table_name) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
   store::Statement forget = store.prepare("DELETE FROM problem WHERE artifact_id = ?1");
   for (const auto& r : read) {
     forget.run(r.artifact);
@@ -131,6 +135,12 @@ PyEffectsSummary write_py_effects(
     int64_t seq = 0;
     for (const auto& e : m.effects) {
       out.add(effect_fact(m.key.app, m.key.name, e, seq++, "py"));
+    }
+    for (const auto& u : m.unmanaged) {
+      unmanaged.run(
+          it->second,
+          u.line > 0 ? std::optional<int64_t>(static_cast<int64_t>(u.line)) : std::nullopt,
+          m.key.app, m.key.name, u.model, u.table);
     }
     summary.effects += m.effects.size();
     ++summary.migrations;

@@ -94,6 +94,14 @@ struct MigrationSchema {
   // What `manage.py sqlmigrate app name` prints for this migration.
   std::string sqlmigrate;
   std::vector<Problem> problems;
+  // Models this migration declares unmanaged (Meta.managed = False), whose tables Django
+  // never creates: CreateModel, or AlterModelTable of such a model. (model key, db_table, line)
+  struct Unmanaged {
+    std::string model;
+    std::string table;
+    uint64_t line = 0;
+  };
+  std::vector<Unmanaged> unmanaged;
   // The squashed migration applied in place of this one (this one then has no effects).
   std::optional<MigrationKey> replaced_by;
 };
