@@ -560,6 +560,9 @@ class Derivation {
 
   // --- operations ---------------------------------------------------------------------
   void apply(const Operation& op, bool database);
+  // A model declared unmanaged (Meta.managed = False): its table, into the migration's
+  // MigrationSchema::unmanaged.
+  void note_unmanaged(const ModelState& m, uint64_t line);
   void op_create_model(const Operation& op, bool database);
   void op_delete_model(const Operation& op, bool database);
   void op_rename_model(const Operation& op, bool database);

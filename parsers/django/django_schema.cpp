@@ -10,6 +10,7 @@
 
 #include "base/error.hpp"
 #include "base/text.hpp"
+#include "django/app_labels.hpp"
 #include "django/sqlmigrate.hpp"
 #include "io/input.hpp"
 #include "pgsql/names.hpp"
@@ -49,6 +50,9 @@ PyEffectsSummary write_py_effects(
     store::Store& store,
     const std::function<std::filesystem::path(const std::string& path)>& locate) {
   PyEffectsSummary summary;
+  // The app label of each folder first: the derivation names tables after it.
+  AppLabels labels = assign_app_labels(store);
+  summary.notes = std::move(labels.notes);
   struct Read {
     int64_t artifact = 0;
     MigrationFile file;
@@ -70,7 +74,10 @@ PyEffectsSummary write_py_effects(
         io::InputStream in(locate(path));
         Read r;
         r.artifact = id;
-        r.file = parse_migration_py(read_migration_text(in), key->app, key->name);
+        auto label = labels.label_of.find(key->app);
+        r.file = parse_migration_py(read_migration_text(in),
+                                    label == labels.label_of.end() ? key->app : label->second,
+                                    key->name);
         r.bom = in.byte_order_mark();
         if (r.file.has_migration_class) {
           read.push_back(std::move(r));
@@ -105,6 +112,10 @@ PyEffectsSummary write_py_effects(
 
   store::Store::Transaction tx(store);
   store.exec("DELETE FROM migration_effect WHERE source = 'py'");
+  store.exec("DELETE FROM migration_unmanaged_table");
+  store::Statement unmanaged = store.prepare(
+      "INSERT INTO migration_unmanaged_table(artifact_id, line, app, migration, model, table_name) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
   store::Statement forget = store.prepare("DELETE FROM problem WHERE artifact_id = ?1");
   for (const auto& r : read) {
     forget.run(r.artifact);
@@ -124,6 +135,12 @@ PyEffectsSummary write_py_effects(
     int64_t seq = 0;
     for (const auto& e : m.effects) {
       out.add(effect_fact(m.key.app, m.key.name, e, seq++, "py"));
+    }
+    for (const auto& u : m.unmanaged) {
+      unmanaged.run(
+          it->second,
+          u.line > 0 ? std::optional<int64_t>(static_cast<int64_t>(u.line)) : std::nullopt,
+          m.key.app, m.key.name, u.model, u.table);
     }
     summary.effects += m.effects.size();
     ++summary.migrations;

@@ -94,6 +94,14 @@ struct MigrationSchema {
   // What `manage.py sqlmigrate app name` prints for this migration.
   std::string sqlmigrate;
   std::vector<Problem> problems;
+  // Models this migration declares unmanaged (Meta.managed = False), whose tables Django
+  // never creates: CreateModel, or AlterModelTable of such a model. (model key, db_table, line)
+  struct Unmanaged {
+    std::string model;
+    std::string table;
+    uint64_t line = 0;
+  };
+  std::vector<Unmanaged> unmanaged;
   // The squashed migration applied in place of this one (this one then has no effects).
   std::optional<MigrationKey> replaced_by;
 };
@@ -140,6 +148,8 @@ struct PyEffectsSummary {
 // know, on the migration's own file and line). Rules prefer a migration's sqlmigrate
 // effects to these when both exist. `migration_record` rows decide only whether a squashed
 // migration or the ones it replaces are in the plan.
+// First the app label of every folder of migration files and sqlmigrate outputs is decided
+// (app_labels.hpp: assign_app_labels); its notes come first among the summary's.
 // Each file is read again from `base / path`, or from `locate(path)` when given (the members
 // of a bundle, unpacked elsewhere).
 PyEffectsSummary write_py_effects(store::Store& store, const std::filesystem::path& base);

@@ -52,9 +52,17 @@ void Derivation::op_create_model(const Operation& op, bool database) {
             "CreateModel " + key + ": the model already exists in the state; it is replaced");
   }
   m_models[key] = m;
+  note_unmanaged(m, op.line);
   if (database && allow_migrate(m)) {
     create_model(m);
   }
+}
+
+void Derivation::note_unmanaged(const ModelState& m, uint64_t line) {
+  if (m.managed || m.proxy || !m_mig) {
+    return;
+  }
+  m_mig->unmanaged.push_back({m.key(), split_identifier_name(db_table(m)), line});
 }
 
 void Derivation::op_delete_model(const Operation& op, bool database) {
@@ -175,6 +183,7 @@ void Derivation::op_alter_model_table(const Operation& op, bool database) {
   } else {
     m->db_table.reset();
   }
+  note_unmanaged(*m, op.line);
   if (!database || !allow_migrate(*m)) {
     return;
   }

@@ -22,6 +22,9 @@ SELECT t.schema_name AS schema,
    AND NOT EXISTS (SELECT 1 FROM expected_object o WHERE o.kind = 'table' AND o.table_name = t.name)
    AND NOT EXISTS (SELECT 1 FROM migration_effect e WHERE e.object = 'table' AND e.action = 'create'
                       AND e.name = t.name)
+   -- The table of a model a migration declares unmanaged (Meta.managed = False): the
+   -- history says someone else owns it.
+   AND NOT EXISTS (SELECT 1 FROM migration_unmanaged_table u WHERE u.table_name = t.name)
    -- A table a recorded migration removes: drift.not-removed reports it.
    AND NOT EXISTS (SELECT 1 FROM expected_removal x WHERE x.kind = 'table'
                       AND x.schema_name = t.schema_name AND x.name = t.name)

@@ -327,6 +327,19 @@ CREATE TABLE migration_effect (
 );
 CREATE INDEX migration_effect_name ON migration_effect(app, migration);
 
+-- Tables of models a migration declares unmanaged (Meta.managed = False: CreateModel with
+-- options={'managed': False, 'db_table': ...}, or AlterModelTable of such a model): Django
+-- never creates, alters or drops them; the history says someone else owns them. From .py
+-- files (derived with their effects).
+CREATE TABLE migration_unmanaged_table (
+  artifact_id INTEGER NOT NULL REFERENCES artifact(id),
+  line INTEGER,
+  app TEXT NOT NULL,
+  migration TEXT NOT NULL,     -- the migration's name (app is the column above)
+  model TEXT NOT NULL,         -- app_label.model_name (lower case), as Django keys it
+  table_name TEXT NOT NULL     -- its db_table (without a schema Django would not see)
+);
+
 
 -- Entries of logs: PostgreSQL's own (stderr with any log_line_prefix, csvlog, jsonlog, the
 -- cloud envelopes around them), the application's and the ETL's (Python logging, JSON
