@@ -828,7 +828,7 @@ int correlate(store::Store& store, int64_t after_finding) {
           plural(migrations.size(), "migration", "migrations"), when.empty() ? "" : " " + when,
           actual, plural(tables.size(), "table", "tables"));
       g.narrative = fmt::format(
-          "{} ({}) were recorded as applied {}in {}.django_migrations, yet the {} they create "
+          "{} ({}) {} recorded as applied {}in {}.django_migrations, yet the {} they create "
           "({}) are in schema {}, not {}. That is what happens when migrations run with a "
           "search_path that starts with {} (a connection option such as `-c "
           "search_path={},{}`, or a test settings module): PostgreSQL creates unqualified "
@@ -837,9 +837,10 @@ int correlate(store::Store& store, int64_t after_finding) {
           "each table fails with `relation \"...\" does not exist`, one at a time. Move them "
           "all together: each finding carries a guarded ALTER TABLE ... SET SCHEMA {}.",
           plural(migrations.size(), "migration", "migrations"), list(migrations),
-          when.empty() ? "" : when + " ", intended, plural(tables.size(), "table", "tables"),
-          list(tables), actual, intended, actual, pgsql::quote_ident(actual),
-          pgsql::quote_ident(intended), intended, actual, pgsql::quote_ident(intended));
+          migrations.size() == 1 ? "was" : "were", when.empty() ? "" : when + " ", intended,
+          plural(tables.size(), "table", "tables"), list(tables), actual, intended, actual,
+          pgsql::quote_ident(actual), pgsql::quote_ident(intended), intended, actual,
+          pgsql::quote_ident(intended));
       if (std::any_of(g.findings.begin(), g.findings.end(),
                       [](const F* f) { return f->empty_copy; })) {
         g.narrative += fmt::format(
