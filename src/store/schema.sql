@@ -912,12 +912,15 @@ CREATE VIEW current_table_rows AS
 -- name in another schema holds rows: the migration ran in that other schema (its search_path)
 -- and the empty one is a copy made since (incident write-ups: `CREATE TABLE IF NOT EXISTS`
 -- in public, run by a repair migration before anyone moved the real tables). The one with
--- the rows is the migrated table.
+-- the rows is the migrated table. A schema with a django_migrations of its own is another
+-- database's worth of migrations (a tenant of django-tenants, say), never such a copy.
 CREATE VIEW expected_table_copy_source AS
   SELECT o.id AS object_id, o.schema_name AS copy_schema, o.table_name,
          (SELECT min(t.schema_name) FROM current_table t JOIN current_table_rows r
                  ON r.schema_name = t.schema_name AND r.table_name = t.name
-           WHERE t.name = o.table_name AND t.schema_name <> o.schema_name AND r.rows > 0)
+           WHERE t.name = o.table_name AND t.schema_name <> o.schema_name AND r.rows > 0
+             AND NOT EXISTS (SELECT 1 FROM current_table m
+                              WHERE m.schema_name = t.schema_name AND m.name = 'django_migrations'))
            AS data_schema
     FROM expected_object o
     JOIN current_table h ON h.name = o.table_name AND h.schema_name = o.schema_name
@@ -925,7 +928,10 @@ CREATE VIEW expected_table_copy_source AS
    WHERE o.kind = 'table' AND e.rows = 0
      AND EXISTS (SELECT 1 FROM current_table t JOIN current_table_rows r
                          ON r.schema_name = t.schema_name AND r.table_name = t.name
-                  WHERE t.name = o.table_name AND t.schema_name <> o.schema_name AND r.rows > 0);
+                  WHERE t.name = o.table_name AND t.schema_name <> o.schema_name AND r.rows > 0
+                    AND NOT EXISTS (SELECT 1 FROM current_table m
+                                     WHERE m.schema_name = t.schema_name
+                                       AND m.name = 'django_migrations'));
 
 -- Where each expected table is in the current snapshot: its intended schema if it is there,
 -- else the first other schema that has a table of that name; NULL when it is nowhere. When
