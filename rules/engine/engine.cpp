@@ -296,31 +296,21 @@ held AS (
                 OR (u.object = 'table' AND u.name = f.subject_table AND u.action = 'drop')
            WHEN 'drift.column-mismatch' THEN u.object = 'column' AND u.action = 'alter'
                 AND u.table_name = f.subject_table AND u.name = f.subject_column
-           WHEN 'drift.index-missing' THEN
-                (u.object = 'index' AND u.name = f.subject_index AND u.action IN ('drop', 'rename'))
-                OR (u.object = 'table' AND u.name = f.subject_table AND u.action = 'drop')
-                -- on a column it removes or renames
-                OR (u.object = 'column' AND u.action IN ('drop', 'rename')
-                    AND u.table_name = f.subject_table AND EXISTS (
-                      SELECT 1 FROM expected_object eo
-                       WHERE eo.kind IN ('index', 'constraint') AND eo.table_name = f.subject_table
-                         AND eo.name = f.subject_index
-                         AND (' ' || replace(replace(replace(replace(eo.columns, ',', ' '), '"', ''),
-                                                     '(', ' '), ')', ' ') || ' ')
-                             LIKE '% ' || u.name || ' %'))
-           WHEN 'drift.constraint-missing' THEN
-                (u.object = 'constraint' AND u.name = f.subject_constraint
+           -- an index or a constraint: by its name, its table's drop, or a column it is on
+           ELSE f.rule IN ('drift.index-missing', 'drift.constraint-missing') AND (
+                (u.object = CASE f.rule WHEN 'drift.index-missing' THEN 'index' ELSE 'constraint' END
+                 AND u.name = coalesce(f.subject_index, f.subject_constraint)
                  AND u.action IN ('drop', 'rename'))
                 OR (u.object = 'table' AND u.name = f.subject_table AND u.action = 'drop')
                 OR (u.object = 'column' AND u.action IN ('drop', 'rename')
                     AND u.table_name = f.subject_table AND EXISTS (
                       SELECT 1 FROM expected_object eo
                        WHERE eo.kind IN ('index', 'constraint') AND eo.table_name = f.subject_table
-                         AND eo.name = f.subject_constraint
+                         AND eo.name = coalesce(f.subject_index, f.subject_constraint)
                          AND (' ' || replace(replace(replace(replace(eo.columns, ',', ' '), '"', ''),
                                                      '(', ' '), ')', ' ') || ' ')
-                             LIKE '% ' || u.name || ' %'))
-           ELSE 0 END
+                             LIKE '% ' || u.name || ' %')))
+           END
     JOIN artifact a ON a.id = u.artifact_id
    WHERE f.id > ?1 AND f.repair IS NOT NULL AND f.repair <> '')
 UPDATE finding
