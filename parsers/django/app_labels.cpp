@@ -84,7 +84,10 @@ AppLabels infer_app_labels(const AppLabelEvidence& ev) {
   }
 
   std::map<std::string, std::string> why;  // folder -> the note's reason
-  for (const auto& [folder, names] : ev.folders) {
+  for (const auto& entry : ev.folders) {
+    // Named references, not a structured binding: clang before 16 cannot capture a binding.
+    const std::string& folder = entry.first;
+    const auto& names = entry.second;
     const std::string& shown = ev.shown.count(folder) ? ev.shown.at(folder) : folder;
     if (const auto* own = records_of(folder);
         own && std::any_of(own->begin(), own->end(),
