@@ -133,7 +133,9 @@ PyEffectsSummary write_py_effects(
     store::FactWriter out(store, it->second);
     add_problems(m.problems, out);
     int64_t seq = 0;
-    for (const auto& e : m.effects) {
+    std::vector<pgsql::Effect> effects = m.effects;
+    pgsql::fold_fills(effects);
+    for (const auto& e : effects) {
       out.add(effect_fact(m.key.app, m.key.name, e, seq++, "py"));
     }
     for (const auto& u : m.unmanaged) {

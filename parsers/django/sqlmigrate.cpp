@@ -137,6 +137,7 @@ store::MigrationEffectFact effect_fact(const std::string& app, const std::string
     f.not_null = *e.not_null ? 1 : 0;
   }
   f.default_expr = e.default_expr;
+  f.fill_value = e.fill_value;
   f.kind = given(e.kind);
   f.columns = given(e.columns);
   if (!e.ref_table.empty()) {
@@ -191,6 +192,7 @@ SqlmigrateSummary read_sqlmigrate(io::InputStream& in, store::FactWriter& out) {
   pgsql::Session session;
   pgsql::prepare_sentinel_session(catalog, session);
   pgsql::ScriptEffects replay = pgsql::replay_script(script, 1, catalog, session);
+  pgsql::fold_fills(replay.effects);
   summary.statements = replay.statements;
   int64_t seq = 0;
   for (const pgsql::Effect& e : replay.effects) {

@@ -877,7 +877,7 @@ struct Effect {
   std::optional<int64_t> line;
   std::string action, object;
   std::optional<std::string> schema, table, new_name, type, default_expr, kind, columns, definition,
-      ref_schema, ref_table, predicate;
+      ref_schema, ref_table, predicate, fill_value;
   std::string name;
   std::optional<int64_t> not_null;
   bool conditional = false;
@@ -1349,6 +1349,12 @@ class Fold {
         o.fill_value = e.default_expr;
       }
     }
+    // What the NULLs got before a SET NOT NULL (UPDATE ... WHERE c IS NULL): Django fills them
+    // with the field's default even when the default is not set in the database (it was the
+    // same before the alteration).
+    if (e.fill_value) {
+      o.fill_value = e.fill_value;
+    }
   }
 
   void named(const std::string& migration, const Effect& e, const std::string& schema,
@@ -1422,7 +1428,7 @@ std::vector<Effect> effects_of(store::Store& store, const std::string& app, cons
     store::Statement st = store.prepare(R"(
       SELECT artifact_id, line, action, object, schema_name, table_name, name, new_name, type,
              not_null, default_expr, kind, columns, conditional, definition, ref_schema,
-             ref_table, predicate
+             ref_table, predicate, fill_value
         FROM migration_effect
        WHERE app = ?1 AND migration = ?2 AND source = ?3
          AND artifact_id = (SELECT min(artifact_id) FROM migration_effect
@@ -1451,6 +1457,7 @@ std::vector<Effect> effects_of(store::Store& store, const std::string& app, cons
       e.ref_schema = st.get_optional_text(15);
       e.ref_table = st.get_optional_text(16);
       e.predicate = st.get_optional_text(17);
+      e.fill_value = st.get_optional_text(18);
       out.push_back(e);
     }
     st.reset();

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <algorithm>
+#include <cctype>
 #include <map>
 #include <set>
 
@@ -403,6 +404,8 @@ void DdlApplier::apply(const Json& stmt, const StatementText& st) {
     set_variable(s, ctx);
   } else if (type == "SelectStmt") {
     select(s, ctx);
+  } else if (type == "UpdateStmt") {
+    update(s, ctx);
   } else {
     other_object(type, s, ctx);
   }
@@ -2194,6 +2197,65 @@ void DdlApplier::set_variable(const Json& s, Ctx& ctx) {
     m_session.client_encoding = values[0];
   }
   (void)ctx;
+}
+
+// UPDATE t SET c = v WHERE c IS NULL: the value a migration gives a column's NULLs before it
+// makes the column NOT NULL (Django's AlterField to NOT NULL with a default runs exactly that
+// between its SET DEFAULT and SET NOT NULL). Any other UPDATE changes rows, not the schema.
+void DdlApplier::update(const Json& s, Ctx& ctx) {
+  const Json& targets = field(s, "targetList");
+  const Json& where = field(s, "whereClause");
+  if (!targets.is_array() || targets.size() != 1 || node_type(where) != "NullTest" ||
+      str(node_body(where), "nulltesttype") != "IS_NULL" || !field(s, "fromClause").empty() ||
+      !field(s, "returningList").empty()) {
+    return;
+  }
+  const Json& target = node_body(targets[0]);
+  const Json& tested = field(node_body(where), "arg");
+  std::string column = str(target, "name");
+  if (column.empty() || !field(target, "indirection").empty() || node_type(tested) != "ColumnRef" ||
+      strings(field(node_body(tested), "fields")) != std::vector<std::string>{column}) {
+    return;
+  }
+  const Json& val = field(target, "val");
+  std::string_view value_type = node_type(val);
+  if (value_type != "A_Const" && value_type != "TypeCast" && value_type != "FuncCall") {
+    return;  // a value from another column or a subquery: no constant fill
+  }
+  const Json& rv = field(s, "relation");
+  auto key = resolve_relation(str(rv, "schemaname"), str(rv, "relname"));
+  if (!key) {
+    key = implicit_relation(rv, ctx);
+  }
+  if (!key || !implicit_column(*key, column)) {
+    return;
+  }
+  // The value's text ends where the WHERE clause begins: cut at the tested column, then drop
+  // the keyword (and any parenthesis) before it.
+  const Json& at = field(node_body(tested), "location");
+  std::string value = default_text(val, ctx,
+                                   at.is_number_integer() && at.get<int64_t>() > 0
+                                       ? static_cast<size_t>(at.get<int64_t>())
+                                       : std::string::npos);
+  auto trim_back = [&] {
+    while (!value.empty() &&
+           (std::isspace(static_cast<unsigned char>(value.back())) || value.back() == '(')) {
+      value.pop_back();
+    }
+  };
+  trim_back();
+  if (value.size() >= 5 &&
+      text::iequals(std::string_view(value).substr(value.size() - 5), "where")) {
+    value.resize(value.size() - 5);
+    trim_back();
+  }
+  if (value.empty()) {
+    return;
+  }
+  Effect e{"fill", "column", key->first, !str(rv, "schemaname").empty(), key->second, column};
+  e.fill_value = value;
+  e.detail = "NULLs filled with " + *e.fill_value;
+  emit(e, ctx);
 }
 
 void DdlApplier::select(const Json& s, Ctx& ctx) {

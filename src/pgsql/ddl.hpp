@@ -43,7 +43,9 @@ struct Session {
 constexpr const char* k_search_path_schema = "$search_path";
 
 struct Effect {
-  std::string action;            // create, drop, alter, rename, set_schema
+  std::string action;            // create, drop, alter, rename, set_schema; fill (an UPDATE
+                                 // that gives a column's NULLs a value, folded into the SET
+                                 // NOT NULL after it by fold_fills())
   std::string object;            // schema, table, view, materialized_view, sequence, column,
                                  // index, constraint, extension
   std::string schema;            // the schema the object is in (after resolution)
@@ -57,6 +59,9 @@ struct Effect {
   std::string type;
   std::optional<bool> not_null;
   std::optional<std::string> default_expr;
+  // Columns: the value an `UPDATE t SET c = v WHERE c IS NULL` gave the NULLs before this SET
+  // NOT NULL (Django's AlterField to NOT NULL with a default; see fold_fills()).
+  std::optional<std::string> fill_value;
   // Indexes and constraints: kind (p u f c x for constraints; "index" / "unique index"),
   // key columns as written, the referenced table of a foreign key, the definition.
   std::string kind;
@@ -118,6 +123,7 @@ class DdlApplier {
   void set_variable(const Json& s, Ctx& ctx);
   void select(const Json& s, Ctx& ctx);
   void other_object(std::string_view type, const Json& s, Ctx& ctx);
+  void update(const Json& s, Ctx& ctx);
 
   void add_column(RelationModel& rel, const Json& column_def, Ctx& ctx, bool if_not_exists);
   void add_table_constraint(RelationModel& rel, const Json& constraint, Ctx& ctx,

@@ -167,4 +167,30 @@ ScriptEffects replay_script(std::string_view script, uint64_t first_line, Catalo
   return out;
 }
 
+void fold_fills(std::vector<Effect>& effects) {
+  std::vector<Effect> out;
+  out.reserve(effects.size());
+  std::vector<Effect> pending;  // fills not yet followed by their SET NOT NULL
+  for (Effect& e : effects) {
+    if (e.action == "fill") {
+      std::erase_if(pending, [&](const Effect& p) {
+        return p.schema == e.schema && p.table == e.table && p.name == e.name;
+      });
+      pending.push_back(std::move(e));
+      continue;
+    }
+    if (e.action == "alter" && e.object == "column" && e.not_null && *e.not_null) {
+      for (auto it = pending.begin(); it != pending.end(); ++it) {
+        if (it->schema == e.schema && it->table == e.table && it->name == e.name) {
+          e.fill_value = it->fill_value;
+          pending.erase(it);
+          break;
+        }
+      }
+    }
+    out.push_back(std::move(e));
+  }
+  effects = std::move(out);
+}
+
 }  // namespace dbautopsy::pgsql

@@ -36,6 +36,12 @@ struct ScriptEffects {
 ScriptEffects replay_script(std::string_view script, uint64_t first_line, Catalog& catalog,
                             Session& session);
 
+// Folds each `fill` effect (UPDATE t SET c = v WHERE c IS NULL) into the SET NOT NULL of the
+// same column that comes after it, as that effect's fill_value, and drops it: what a
+// migration's effects keep is the alteration, with the value its NULLs get first. A fill
+// that no SET NOT NULL follows changed rows only, and is dropped too.
+void fold_fills(std::vector<Effect>& effects);
+
 // A fresh catalog and session in which unqualified names resolve to k_search_path_schema.
 void prepare_sentinel_session(Catalog& catalog, Session& session);
 

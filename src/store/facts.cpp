@@ -457,11 +457,12 @@ void FactWriter::add(const MigrationEffectFact& f) {
   statement(16,
             "INSERT INTO migration_effect(artifact_id, line, app, migration, seq, action, object, "
             "schema_name, table_name, name, new_name, type, not_null, default_expr, kind, columns, "
-            "ref_schema, ref_table, definition, predicate, conditional, source) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+            "ref_schema, ref_table, definition, predicate, conditional, source, fill_value) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
       .run(m_artifact, f.line, f.app, f.migration, f.seq, f.action, f.object, f.schema_name,
            f.table_name, f.name, f.new_name, f.type, f.not_null, f.default_expr, f.kind, f.columns,
-           f.ref_schema, f.ref_table, f.definition, f.predicate, f.conditional, f.source);
+           f.ref_schema, f.ref_table, f.definition, f.predicate, f.conditional, f.source,
+           f.fill_value);
 }
 
 void FactWriter::add(const TableRowFact& f) {

@@ -219,6 +219,7 @@ struct MigrationEffectFact {
   OptText predicate;  // indexes: the WHERE of a partial index
   bool conditional = false;
   std::string source;
+  OptText fill_value;  // columns: what the NULLs got before this SET NOT NULL
 };
 
 // One log entry (log_event), with the entities it names (log_entity).

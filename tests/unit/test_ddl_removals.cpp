@@ -235,3 +235,28 @@ TEST_CASE("other removal and rename forms replayed alone", "[ddl][removals]") {
     CHECK(effects[2].type == "bigint");
   }
 }
+
+TEST_CASE("Django's AlterField to NOT NULL with a default: the NULLs' value goes with SET NOT NULL",
+          "[ddl][fill]") {
+  // Real `manage.py sqlmigrate` output (fixtures/cases/django_faked_dirty_data): qty had no
+  // default (SET DEFAULT first), stock had the same default before (the UPDATE alone).
+  std::vector<pgsql::Effect> effects = replay_alone(
+      "ALTER TABLE \"shop_product\" ALTER COLUMN \"qty\" SET DEFAULT 0;\n"
+      "UPDATE \"shop_product\" SET \"qty\" = 0 WHERE \"qty\" IS NULL;\n"
+      "ALTER TABLE \"shop_product\" ALTER COLUMN \"qty\" SET NOT NULL;\n"
+      "ALTER TABLE \"shop_product\" ALTER COLUMN \"qty\" DROP DEFAULT;\n"
+      "UPDATE \"shop_product\" SET \"stock\" = 0 WHERE \"stock\" IS NULL;\n"
+      "ALTER TABLE \"shop_product\" ALTER COLUMN \"stock\" SET NOT NULL;\n"
+      // not a fill: another column tested, a value from a column, no SET NOT NULL after it
+      "UPDATE \"shop_product\" SET \"note\" = 'x' WHERE \"label\" IS NULL;\n"
+      "UPDATE \"shop_product\" SET \"label\" = \"note\" WHERE \"label\" IS NULL;\n"
+      "ALTER TABLE \"shop_product\" ALTER COLUMN \"label\" SET NOT NULL;\n"
+      "UPDATE \"shop_product\" SET \"bin\" = 1 WHERE \"bin\" IS NULL;\n");
+  pgsql::fold_fills(effects);
+  std::vector<std::string> got;
+  for (const auto& e : effects) {
+    got.push_back(e.action + " " + e.name + (e.fill_value ? " fill " + *e.fill_value : ""));
+  }
+  CHECK(got == std::vector<std::string>{"alter qty", "alter qty fill 0", "alter qty",
+                                        "alter stock fill 0", "alter label"});
+}
