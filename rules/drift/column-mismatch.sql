@@ -44,20 +44,30 @@ SELECT location AS schema,
                    CASE WHEN actual_not_null THEN 'NOT NULL' ELSE 'nullable' END,
                    CASE WHEN not_null THEN 'NOT NULL' ELSE 'nullable' END) ELSE '' END,
               CASE WHEN default_differs THEN printf(' default %s, expected %s;',
-                   coalesce(actual_default, 'none'), coalesce(default_expr, 'none')) ELSE '' END) AS message,
-       json_array(
+                   coalesce(actual_default, 'none'), coalesce(default_expr, 'none')) ELSE '' END) ||
+       CASE WHEN null_differs AND not_null AND fill_value IS NULL AND v.breaks
+            THEN printf(' %s: SET NOT NULL would fail (and roll back the whole repair script), so the repair lists them and leaves it commented out', v.said)
+            ELSE '' END AS message,
+       (SELECT CASE WHEN e.extra IS NULL THEN e.base ELSE json_insert(e.base, '$[#]', json(e.extra)) END
+          FROM (SELECT json_array(
          json_object('artifact', ea.path, 'line', coalesce(ua.line, compared.line),
                      'text', CASE WHEN ua.migration IS NULL THEN ''
                                   ELSE 'alters column ' || name || ' (' || ua.migration || '): ' END ||
                              name || ' ' || coalesce(type, '') || CASE WHEN not_null THEN ' NOT NULL' ELSE '' END),
          json_object('artifact', da.path, 'line', actual_line,
                      'text', name || ' ' || actual_type || CASE WHEN actual_not_null THEN ' NOT NULL' ELSE '' END ||
-                             coalesce(' DEFAULT ' || actual_default, ''))) AS evidence,
+                             coalesce(' DEFAULT ' || actual_default, ''))) AS base,
+                       -- the first row with a NULL, when the repair is left commented out
+                       CASE WHEN null_differs AND not_null AND fill_value IS NULL AND v.breaks
+                            THEN json_object('artifact', v.ev_artifact, 'line', v.ev_line,
+                                             'text', v.ev_text) END AS extra) e) AS evidence,
        -- Never lose data on the way back: a narrower varchar is only set when every value
        -- fits (an explicit cast would cut the rest), and NOT NULL only when no NULL is left
-       -- (NULLs get the value the migration filled existing rows with, when it says);
-       -- otherwise a NOTICE says what to decide. No USING clause: a type PostgreSQL cannot
-       -- convert by assignment makes the script stop rather than guess.
+       -- (NULLs get the value the migration filled existing rows with, when it says, as Django
+       -- does it: SET DEFAULT, UPDATE, SET NOT NULL, DROP DEFAULT; NULLs the dump shows with no
+       -- such value: listed, and NOT NULL left commented out); otherwise a NOTICE says what to
+       -- decide. No USING clause: a type PostgreSQL cannot convert by assignment makes the
+       -- script stop rather than guess.
        trim(
          CASE WHEN type_differs AND type LIKE 'character varying(%)' THEN
               printf('DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM %s WHERE length(%s) > %s) THEN ALTER TABLE %s ALTER COLUMN %s TYPE %s; ELSE RAISE NOTICE ''%%'', %s; END IF; END $$; ',
@@ -68,9 +78,24 @@ SELECT location AS schema,
               WHEN type_differs THEN printf('ALTER TABLE %s ALTER COLUMN %s TYPE %s; ',
               pg_name(location, table_name), pg_ident(name), type) ELSE '' END ||
          CASE WHEN null_differs AND not_null AND fill_value IS NOT NULL THEN
+              -- Django's AlterField to NOT NULL with a default: the default first (the table is
+              -- locked from then on, and new rows get it), the UPDATE, SET NOT NULL, and the
+              -- default dropped again (unless the column keeps one)
+              CASE WHEN actual_default IS NULL
+                   THEN printf('ALTER TABLE %s ALTER COLUMN %s SET DEFAULT %s; ',
+                               pg_name(location, table_name), pg_ident(name), fill_value)
+                   ELSE '' END ||
               printf('UPDATE %s SET %s = %s WHERE %s IS NULL; ALTER TABLE %s ALTER COLUMN %s SET NOT NULL; ',
                      pg_name(location, table_name), pg_ident(name), fill_value, pg_ident(name),
-                     pg_name(location, table_name), pg_ident(name))
+                     pg_name(location, table_name), pg_ident(name)) ||
+              CASE WHEN actual_default IS NULL AND NOT default_differs
+                   THEN printf('ALTER TABLE %s ALTER COLUMN %s DROP DEFAULT; ',
+                               pg_name(location, table_name), pg_ident(name))
+                   ELSE '' END
+              WHEN null_differs AND not_null AND v.breaks THEN
+              printf('%s-- NOT RUN: %s. SET NOT NULL now would fail, and roll back every other repair of this script with it. The query below lists them: give them a value (or decide the column stays nullable, and record that in a migration), then run the commented line.%s%s%s-- ALTER TABLE %s ALTER COLUMN %s SET NOT NULL;%s',
+                     char(10), v.said, char(10), v.listing, char(10),
+                     pg_name(location, table_name), pg_ident(name), char(10))
               WHEN null_differs AND not_null THEN
               printf('DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM %s WHERE %s IS NULL) THEN ALTER TABLE %s ALTER COLUMN %s SET NOT NULL; ELSE RAISE NOTICE ''%%'', %s; END IF; END $$; ',
                      pg_name(location, table_name), pg_ident(name), pg_name(location, table_name), pg_ident(name),
@@ -81,7 +106,7 @@ SELECT location AS schema,
          CASE WHEN default_differs THEN printf('ALTER TABLE %s ALTER COLUMN %s %s;',
               pg_name(location, table_name), pg_ident(name),
               CASE WHEN default_expr IS NULL THEN 'DROP DEFAULT' ELSE 'SET DEFAULT ' || default_expr END)
-              ELSE '' END) AS repair,
+              ELSE '' END, ' ' || char(10)) AS repair,
        CASE WHEN ua.migration IS NULL THEN 'altered:' || location || '.' || table_name
             ELSE 'migration:' || ua.migration END AS cause_key
   FROM compared
@@ -90,6 +115,7 @@ SELECT location AS schema,
               WHERE u.intent_rowid = (SELECT min(v.intent_rowid) FROM unrun_alter v
                                        WHERE v.object_id = u.object_id)) ua
          ON ua.object_id = compared.id
+  LEFT JOIN expected_data_verdict v ON v.object_id = compared.id
   JOIN artifact ea ON ea.id = coalesce(ua.artifact_id, compared.artifact_id)
   JOIN artifact da ON da.id = compared.actual_artifact
  WHERE type_differs OR null_differs OR default_differs

@@ -77,6 +77,7 @@ struct Table {
   int64_t section = 0;  // of table_row
   int64_t total_rows = 0;
   int64_t stored_rows = 0;
+  bool complete = true;           // the data section ended with its "\." (not truncated)
   std::optional<std::string> pk;  // single-column primary key
   std::set<std::string> surrogates;
 
@@ -182,9 +183,9 @@ std::optional<Snapshot> load_snapshot(store::Store& store, const std::string& ro
     return s;
   }
   store::Statement sections = store.prepare(
-      "SELECT section, schema_name, table_name, columns, rows, stored_rows FROM table_stats "
-      "WHERE artifact_id = ?1 AND db IS ?2 AND source IN ('copy', 'insert') AND section IS NOT "
-      "NULL");
+      "SELECT section, schema_name, table_name, columns, rows, stored_rows, complete FROM "
+      "table_stats WHERE artifact_id = ?1 AND db IS ?2 AND source IN ('copy', 'insert') AND "
+      "section IS NOT NULL");
   sections.bind(1, *s.data_artifact);
   sections.bind(2, s.db);
   while (sections.step()) {
@@ -196,6 +197,7 @@ std::optional<Snapshot> load_snapshot(store::Store& store, const std::string& ro
     t.columns = split_columns(sections.get_text(3));
     t.section = sections.get_int(0);
     t.stored_rows = sections.get_optional_int(5).value_or(0);
+    t.complete = sections.get_optional_int(6).value_or(1) != 0;
     s.tables[{t.schema, t.name}] = std::move(t);
   }
   // Schema facts of the same snapshot: column types, single-column primary keys, surrogates.
@@ -550,6 +552,161 @@ std::string folded(const std::vector<View>& key) {
   return out;
 }
 
+// Types whose text in a dump is one per value: two values are equal exactly when their texts
+// are (not numeric: 1.0 = 1.00; not citext, float, interval, json...).
+bool exact_text_type(const std::string& type) {
+  static const std::set<std::string, std::less<>> k_exact = {"integer",
+                                                             "bigint",
+                                                             "smallint",
+                                                             "text",
+                                                             "uuid",
+                                                             "boolean",
+                                                             "date",
+                                                             "timestamp without time zone",
+                                                             "timestamp with time zone",
+                                                             "time without time zone"};
+  return k_exact.count(type) > 0 || type.rfind("character varying", 0) == 0 ||
+         type.rfind("character(", 0) == 0 || type == "character";
+}
+
+// A value as a message shows it: control characters escaped, long text cut.
+std::string shown_value(const View& v) {
+  if (!v) {
+    return "NULL";
+  }
+  std::string out;
+  for (char c : *v) {
+    if (out.size() >= 60) {
+      out += "...";
+      break;
+    }
+    auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) {
+      out += fmt::format("\\x{:02x}", u);
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+// expected_data_check: what the current snapshot's rows say of the constraints the repairs
+// would add -- a missing UNIQUE / PRIMARY KEY constraint or unique index (values that repeat;
+// for a primary key also NULLs) and a NOT NULL the column lacks (NULLs). Adding one the rows
+// break fails, and with it the repair script's whole transaction.
+void check_data(store::Store& store, Snapshot& snap) {
+  store::Statement objects = store.prepare(R"(
+    SELECT o.id, o.kind, o.constraint_kind, coalesce(o.columns, o.name), o.predicate,
+           p.location, o.table_name, upper(coalesce(o.definition, '')) LIKE '%NULLS NOT DISTINCT%'
+      FROM expected_object o JOIN expected_presence p ON p.object_id = o.id
+     WHERE p.location IS NOT NULL AND (
+           (o.kind = 'constraint' AND o.constraint_kind IN ('p', 'u') AND NOT p.present)
+        OR (o.kind = 'index' AND o.constraint_kind = 'unique index' AND NOT p.present)
+        OR (o.kind = 'column' AND o.not_null = 1 AND p.present AND EXISTS (
+              SELECT 1 FROM current_column c WHERE c.schema_name = p.location
+                 AND c.table_name = o.table_name AND c.name = o.name AND NOT c.not_null)))
+     ORDER BY o.id)");
+  store::Statement insert = store.prepare(
+      "INSERT INTO expected_data_check(object_id, check_kind, columns, rows_read, rows, complete, "
+      "violations, violating_rows, example, example_rows, artifact_id, line) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
+  while (objects.step()) {
+    int64_t id = objects.get_int(0);
+    std::string kind = objects.get_text(1);
+    std::string constraint_kind = objects.get_optional_text(2).value_or("");
+    auto it = snap.tables.find({objects.get_text(5), objects.get_text(6)});
+    if (it == snap.tables.end() || (kind == "index" && !objects.is_null(4))) {
+      continue;  // no data for the table; a partial index's WHERE is not evaluated here
+    }
+    Table& t = it->second;
+    std::vector<std::string> columns = split_columns(objects.get_text(3));
+    bool plain = !columns.empty();
+    for (const auto& c : columns) {
+      plain = plain && t.index_of(c) >= 0;  // an expression, an operator class: not a column
+    }
+    if (!plain) {
+      continue;
+    }
+    bool nulls_distinct = objects.get_int(7) == 0;
+    load_rows(store, t);
+    const bool all_read =
+        t.complete && static_cast<int64_t>(t.rows.size()) == t.total_rows && t.total_rows >= 0;
+    std::string column_list = fmt::format("{}", fmt::join(columns, ", "));
+    auto record = [&](const char* check, bool exact, int64_t violations, int64_t violating,
+                      const std::optional<std::string>& example, int64_t example_rows,
+                      int64_t line) {
+      insert.run(id, check, column_list, static_cast<int64_t>(t.rows.size()), t.total_rows,
+                 all_read && exact ? 1 : 0, violations, violating, example,
+                 violations > 0 ? std::optional<int64_t>(example_rows) : std::nullopt,
+                 violations > 0 ? std::optional<int64_t>(t.artifact) : std::nullopt,
+                 violations > 0 ? std::optional<int64_t>(line) : std::nullopt);
+    };
+    if (kind == "column" || constraint_kind == "p") {
+      // NULLs: in the column, or in any column of a primary key.
+      int64_t nulls = 0, first = 0;
+      for (const Row& r : t.rows) {
+        for (const View& v : key_of(t, r, columns)) {
+          if (!v) {
+            if (nulls++ == 0) {
+              first = r.line;
+            }
+            break;
+          }
+        }
+      }
+      record("not_null", true, nulls, nulls,
+             nulls > 0 ? std::optional<std::string>("NULL") : std::nullopt, nulls, first);
+    }
+    if (kind == "column") {
+      continue;
+    }
+    bool exact = true;
+    for (const auto& c : columns) {
+      auto type = t.types.find(c);
+      exact = exact && type != t.types.end() && exact_text_type(type->second);
+    }
+    struct Group {
+      int64_t rows = 0;
+      int64_t first_line = 0;
+      size_t first_row = 0;
+    };
+    std::unordered_map<std::string, Group> groups;
+    for (size_t k = 0; k < t.rows.size(); ++k) {
+      std::vector<View> key = key_of(t, t.rows[k], columns);
+      if (nulls_distinct && std::any_of(key.begin(), key.end(), [](const View& v) { return !v; })) {
+        continue;  // NULLs are never equal (a primary key's are counted above)
+      }
+      Group& g = groups[key_text(key)];
+      if (g.rows++ == 0) {
+        g.first_line = t.rows[k].line;
+        g.first_row = k;
+      }
+    }
+    int64_t repeated = 0, rows = 0;
+    const Group* top = nullptr;
+    for (const auto& [text, g] : groups) {
+      if (g.rows < 2) {
+        continue;
+      }
+      ++repeated;
+      rows += g.rows;
+      if (!top || g.rows > top->rows || (g.rows == top->rows && g.first_line < top->first_line)) {
+        top = &g;
+      }
+    }
+    std::optional<std::string> example;
+    if (top) {
+      std::vector<std::string> shown;
+      for (const View& v : key_of(t, t.rows[top->first_row], columns)) {
+        shown.push_back(shown_value(v));
+      }
+      example = fmt::format("({})", fmt::join(shown, ", "));
+    }
+    record("unique", exact, repeated, rows, example, top ? top->rows : 0,
+           top ? top->first_line : 0);
+  }
+}
+
 // A parent table's rows in the snapshot before, by id.
 struct BeforeParent {
   const Table* table = nullptr;
@@ -560,13 +717,16 @@ struct BeforeParent {
 }  // namespace
 
 void derive_data(store::Store& store, const DeriveOptions& options, DeriveSummary& summary) {
-  for (const char* t : {"key_inventory", "natural_key", "ref_inventory", "id_remap", "orphan"}) {
+  for (const char* t : {"key_inventory", "natural_key", "ref_inventory", "id_remap", "orphan",
+                        "expected_data_check"}) {
     store.exec(fmt::format("DELETE FROM {}", t));
   }
   auto current = load_snapshot(store, "current");
   if (!current || !current->data_artifact) {
     return;
   }
+  check_data(store, *current);
+  timing::phase("derive: data checks");
   auto before = load_snapshot(store, "before");
   timing::phase("derive: load snapshots");
   // key_inventory gets a row per stored row of every parent table: its index is made once

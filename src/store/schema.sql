@@ -323,7 +323,10 @@ CREATE TABLE migration_effect (
   definition TEXT,
   predicate TEXT,              -- indexes: the WHERE of a partial index
   conditional INTEGER NOT NULL DEFAULT 0, -- only under a condition (IF in a DO block)
-  source TEXT NOT NULL         -- sqlmigrate, py
+  source TEXT NOT NULL,        -- sqlmigrate, py
+  fill_value TEXT              -- columns, SET NOT NULL: the value the migration gave the NULLs
+                               -- first (UPDATE ... SET c = v WHERE c IS NULL: Django's AlterField
+                               -- to NOT NULL with a default)
 );
 CREATE INDEX migration_effect_name ON migration_effect(app, migration);
 
@@ -583,7 +586,8 @@ CREATE TABLE expected_object (
   default_expr TEXT,
   fill_value TEXT,                   -- columns: the last default a migration gave it, even if
                                      -- dropped later (Django adds a column with its default to
-                                     -- fill existing rows, then drops the default)
+                                     -- fill existing rows, then drops the default), or the value
+                                     -- an UPDATE gave its NULLs before SET NOT NULL
   constraint_kind TEXT,              -- p u f c x
   columns TEXT,
   definition TEXT,                   -- indexes, constraints: as the migration wrote them
@@ -645,6 +649,28 @@ CREATE TABLE key_inventory (
   line INTEGER
 );
 CREATE INDEX key_inventory_row ON key_inventory(schema_name, table_name, row_id);
+
+-- What the rows of the current snapshot say of a constraint its repair would add: for each
+-- expected UNIQUE / PRIMARY KEY constraint or unique index that is missing, the values of its
+-- columns that repeat (a PRIMARY KEY also: rows with a NULL in them); for each expected NOT NULL
+-- column that is nullable, its NULLs. From the stored rows (table_row). No row: the dump has no
+-- data for the table, or the object's columns are not plain columns of it (an expression, a
+-- partial index's WHERE): nothing is known.
+CREATE TABLE expected_data_check (
+  object_id INTEGER NOT NULL,        -- expected_object
+  check_kind TEXT NOT NULL,          -- unique (repeated values), not_null (NULLs)
+  columns TEXT NOT NULL,             -- the columns checked, comma-separated
+  rows_read INTEGER NOT NULL,        -- the stored rows read
+  rows INTEGER NOT NULL,             -- the rows of the table in the dump
+  complete INTEGER NOT NULL,         -- 1: every row was read, and equal text means equal values
+                                     -- for the columns' types (so no violation means none)
+  violations INTEGER NOT NULL,       -- unique: values that repeat; not_null: rows with a NULL
+  violating_rows INTEGER NOT NULL,   -- the rows that hold them
+  example TEXT,                      -- the most repeated value, as (a, b) (not_null: NULL)
+  example_rows INTEGER,              -- how many rows hold it
+  artifact_id INTEGER,               -- where the first of them is
+  line INTEGER
+);
 
 -- The natural key chosen for each parent table, and how it was chosen.
 CREATE TABLE natural_key (
@@ -1164,6 +1190,69 @@ CREATE VIEW expected_ddl AS
          END AS ddl
     FROM expected_object o JOIN expected_location l ON l.object_id = o.id
    WHERE o.kind IN ('column', 'index', 'constraint');
+
+-- What the rows of the current dump say of a constraint that a repair would add
+-- (expected_data_check), per expected object whose repair adds one: a UNIQUE or PRIMARY KEY
+-- constraint, a unique index, a NOT NULL. `breaks`: the rows break it (adding it fails, and the
+-- repair script's transaction with it); `clean`: every row was read and none does; neither:
+-- not known (no data, rows not all read). `said` says what the rows show, for the message;
+-- `listing` is a query that lists the rows at fault, and `conflict` a condition that holds
+-- while there are any (NULL when the key is not plain columns), for the repair.
+CREATE VIEW expected_data_verdict AS
+  SELECT o.id AS object_id,
+         coalesce((SELECT max(c.violations > 0) FROM expected_data_check c
+                    WHERE c.object_id = o.id), 0) AS breaks,
+         coalesce((SELECT min(c.complete AND c.violations = 0) FROM expected_data_check c
+                    WHERE c.object_id = o.id), 0) AS clean,
+         (SELECT group_concat(
+                   CASE WHEN c.check_kind = 'unique'
+                        THEN printf('the dump''s rows repeat %d value%s of (%s), in %d rows: (%s) = %s %d times',
+                                    c.violations, CASE WHEN c.violations > 1 THEN 's' ELSE '' END,
+                                    c.columns, c.violating_rows, c.columns, c.example, c.example_rows)
+                        ELSE printf('the dump has %d row%s with %s', c.violations,
+                                    CASE WHEN c.violations > 1 THEN 's' ELSE '' END,
+                                    CASE WHEN instr(c.columns, ',') > 0 THEN 'a NULL in (' || c.columns || ')'
+                                         ELSE c.columns || ' NULL' END) END
+                   || printf(' (the first at %s:%d)', a.path, c.line), '; ')
+            FROM expected_data_check c JOIN artifact a ON a.id = c.artifact_id
+           WHERE c.object_id = o.id AND c.violations > 0) AS said,
+         (SELECT printf('only the first %d of the dump''s %d rows were read', c.rows_read, c.rows)
+            FROM expected_data_check c WHERE c.object_id = o.id AND c.rows_read < c.rows
+           LIMIT 1) AS unread,
+         (SELECT a.path FROM expected_data_check c JOIN artifact a ON a.id = c.artifact_id
+           WHERE c.object_id = o.id AND c.violations > 0 ORDER BY c.check_kind DESC LIMIT 1) AS ev_artifact,
+         (SELECT c.line FROM expected_data_check c
+           WHERE c.object_id = o.id AND c.violations > 0 ORDER BY c.check_kind DESC LIMIT 1) AS ev_line,
+         (SELECT CASE WHEN c.check_kind = 'unique'
+                      THEN printf('(%s) = %s: %d rows', c.columns, c.example, c.example_rows)
+                      ELSE printf('%s NULL', c.columns) END
+            FROM expected_data_check c
+           WHERE c.object_id = o.id AND c.violations > 0 ORDER BY c.check_kind DESC LIMIT 1) AS ev_text,
+         CASE WHEN o.kind = 'column'
+              THEN printf('SELECT * FROM %s WHERE %s IS NULL LIMIT 100;',
+                          pg_name(p.location, o.table_name), pg_ident(o.name))
+              WHEN replace(o.columns, ', ', ',') GLOB '*[ ()"]*' THEN NULL
+              ELSE printf('SELECT %s, count(*) FROM %s WHERE (%s) IS NOT NULL%s GROUP BY %s HAVING count(*) > 1 ORDER BY count(*) DESC LIMIT 100;',
+                          o.columns, pg_name(p.location, o.table_name), o.columns,
+                          coalesce(' AND (' || o.predicate || ')', ''), o.columns)
+                   || CASE WHEN o.constraint_kind = 'p'
+                           THEN printf(' SELECT * FROM %s WHERE NOT ((%s) IS NOT NULL) LIMIT 100;',
+                                       pg_name(p.location, o.table_name), o.columns)
+                           ELSE '' END END AS listing,
+         CASE WHEN o.kind = 'column'
+              THEN printf('EXISTS (SELECT 1 FROM %s WHERE %s IS NULL)',
+                          pg_name(p.location, o.table_name), pg_ident(o.name))
+              WHEN replace(o.columns, ', ', ',') GLOB '*[ ()"]*' THEN NULL
+              ELSE printf('EXISTS (SELECT 1 FROM %s WHERE (%s) IS NOT NULL%s GROUP BY %s HAVING count(*) > 1)',
+                          pg_name(p.location, o.table_name), o.columns,
+                          coalesce(' AND (' || o.predicate || ')', ''), o.columns)
+                   || CASE WHEN o.constraint_kind = 'p'
+                           THEN printf(' OR EXISTS (SELECT 1 FROM %s WHERE NOT ((%s) IS NOT NULL))',
+                                       pg_name(p.location, o.table_name), o.columns)
+                           ELSE '' END END AS conflict
+    FROM expected_object o JOIN expected_presence p ON p.object_id = o.id
+   WHERE p.location IS NOT NULL
+     AND (o.kind = 'column' OR o.constraint_kind IN ('p', 'u', 'unique index'));
 
 
 -- What happened when, from every input: migrations recorded (from the analysis, once each),
