@@ -237,7 +237,10 @@ class CopyStats final : public CopyConsumer {
       }
       m_surrogate.push_back(!why.empty());
       if (!why.empty()) {
-        ignored.push_back(fmt::format("{} ({})", names[i], why));
+        ignored.push_back(
+            fact && !target.table_columns_from.empty() && why != "--ignore-columns"
+                ? fmt::format("{} ({}, declared in {})", names[i], why, target.table_columns_from)
+                : fmt::format("{} ({})", names[i], why));
       }
       // (A uuid the application sets, as Django's UUIDField(default=uuid.uuid4) does, is as
       // much a surrogate as an integer it sets.)
