@@ -230,8 +230,9 @@ class CopyStats final : public CopyConsumer {
       }
       std::string why = fact ? surrogate_reason(*fact) : std::string();
       for (const auto& spec : options.ignore) {
-        if (spec == names[i] || spec == target.table + "." + names[i] ||
-            spec == target.schema + "." + target.table + "." + names[i]) {
+        // Without regard to case: a user writes Teams:Created_At for teams.created_at.
+        if (text::iequals(spec, names[i]) || text::iequals(spec, target.table + "." + names[i]) ||
+            text::iequals(spec, target.schema + "." + target.table + "." + names[i])) {
           why = "--ignore-columns";
         }
       }

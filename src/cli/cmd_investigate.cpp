@@ -94,20 +94,22 @@ rules::AnalyzeOptions analysis_options(const AnalysisArgs& a) {
     }
     o.options.emplace_back(opt.substr(0, eq), opt.substr(eq + 1));
   }
+  // Names in double quotes as SQL writes them ("Sales-Stage".orders:"Order No").
   for (const auto& value : a.natural_keys) {
-    size_t colon = value.find(':');
+    auto parts = text::split_names(value, ':');
     std::vector<std::string> columns;
-    if (colon != std::string::npos) {
-      for (auto c : text::split(std::string_view(value).substr(colon + 1), ',')) {
-        if (!text::trim(c).empty()) {
-          columns.emplace_back(text::trim(c));
+    std::string table = text::unquote_name(parts.front());
+    if (parts.size() == 2) {
+      for (auto c : text::split_names(parts[1], ',')) {
+        if (std::string name = text::unquote_name(c); !name.empty()) {
+          columns.push_back(std::move(name));
         }
       }
     }
-    if (colon == 0 || columns.empty()) {
+    if (table.empty() || columns.empty()) {
       throw UsageError(fmt::format("--natural-key {}: give TABLE:COL[,COL...]", value));
     }
-    o.derive.natural_keys[value.substr(0, colon)] = columns;
+    o.derive.natural_keys[table] = columns;
   }
   if (!a.before.empty()) {
     o.derive.before = a.before;

@@ -162,17 +162,18 @@ IngestOptions ingest_options(const IngestArgs& a) {
     throw UsageError("--max-statement-mb: give 1 to 4096");
   }
   o.max_statement_bytes = a.max_statement_mb << 20;
-  // "teams:a,b" -> teams.a, teams.b; "t1:a,t2:b" -> t1.a, t2.b; "a" -> a (every table).
+  // "teams:a,b" -> teams.a, teams.b; "t1:a,t2:b" -> t1.a, t2.b; "a" -> a (every table);
+  // names in double quotes as SQL writes them ("Sales-Stage".orders:"Created At").
   for (const auto& value : a.ignore_columns) {
     std::string table;
-    for (const auto& raw : text::split(value, ',')) {
-      std::string item(text::trim(raw));
-      size_t colon = item.find(':');
-      if (colon != std::string::npos) {
-        table = item.substr(0, colon);
-        item = item.substr(colon + 1);
+    for (const auto& raw : text::split_names(value, ',')) {
+      auto parts = text::split_names(raw, ':');
+      std::string item = text::unquote_name(parts.back());
+      bool colon = parts.size() > 1;
+      if (colon) {
+        table = text::unquote_name(raw.substr(0, raw.size() - parts.back().size() - 1));
       }
-      if (item.empty() || (colon != std::string::npos && table.empty())) {
+      if (item.empty() || (colon && table.empty())) {
         throw UsageError(fmt::format("--ignore-columns {}: give TABLE:COL[,COL...]", value));
       }
       o.ignore_columns.push_back(table.empty() ? item : table + "." + item);
@@ -214,8 +215,9 @@ std::vector<std::string> unmatched_ignore_columns(store::Store& store,
                                                   const IngestOptions& options) {
   std::vector<std::string> out;
   store::Statement st = store.prepare(
-      "SELECT 1 FROM db_column WHERE name = ?1 AND (?2 IS NULL OR table_name = ?2 OR "
-      "schema_name || '.' || table_name = ?2) LIMIT 1");
+      "SELECT 1 FROM db_column WHERE name = ?1 COLLATE NOCASE AND (?2 IS NULL OR "
+      "table_name = ?2 COLLATE NOCASE OR schema_name || '.' || table_name = ?2 COLLATE NOCASE) "
+      "LIMIT 1");
   for (const auto& spec : options.ignore_columns) {
     size_t dot = spec.rfind('.');
     st.bind(1, dot == std::string::npos ? spec : spec.substr(dot + 1));
