@@ -4,10 +4,11 @@
 // The migrations are put in the order `manage.py migrate` applies them (Django's
 // forwards plan: leaf nodes in sorted order, dependencies depth-first; __first__ and
 // __latest__ resolved; squashed migrations used in place of what they replace unless the
-// `applied` set says only part of it ran). A project state is kept as Django's
-// ProjectState keeps it -- models per app with their fields, db_table, primary key,
-// unique_together / index_together / indexes / constraints, managed / proxy / swappable --
-// so that an operation resolves models made by earlier migrations, of any app.
+// `applied` set says only part of it ran, or that all of it did and their files are here:
+// each replaced migration's row then says it ran, and is judged by its own operations). A project
+// state is kept as Django's ProjectState keeps it -- models per app with their fields, db_table,
+// primary key, unique_together / index_together / indexes / constraints, managed / proxy /
+// swappable -- so that an operation resolves models made by earlier migrations, of any app.
 //
 // Each operation is emulated the way django/db/backends/base/schema.py and
 // postgresql/schema.py would carry it out: the SQL the schema editor would execute is
