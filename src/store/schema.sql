@@ -242,7 +242,16 @@ CREATE TABLE table_stats (
                                -- it is an integer without a default (a PK set by the
                                -- application, which pg_dump declares only after the data)
   top_rows TEXT,               -- JSON: the most repeated rows [{count, line, row}]
-  stored_rows INTEGER          -- rows kept in full in table_row (the first ones)
+  stored_rows INTEGER,         -- rows kept in full in table_row (the first ones)
+  variants TEXT                -- JSON: the rows counted again leaving out more columns.
+                               -- {"candidates": [columns an application may fill as it inserts
+                               -- (timestamp, date and uuid columns without a default, not left
+                               -- out)], "counts": {"<the further columns left out, sorted,
+                               -- comma-separated; "" none>": [distinct rows, the dominant
+                               -- multiplicity's count, its values (io/distinct.hpp
+                               -- dominant_level; null when not exact)]}}: the counts leaving out
+                               -- the first column (when distinct_without_first is counted), all
+                               -- candidates, and (2 to 4 candidates) all but one
 );
 CREATE INDEX table_stats_table ON table_stats(schema_name, table_name);
 
