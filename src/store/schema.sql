@@ -336,6 +336,22 @@ CREATE TABLE migration_effect (
 );
 CREATE INDEX migration_effect_name ON migration_effect(app, migration);
 
+-- Columns that the application fills as it inserts a row, by the migration .py files (the
+-- state they end in): a DateTimeField / DateField with auto_now_add or auto_now, a field whose
+-- default is a callable Django calls on save (timezone.now, uuid.uuid4, date.today, ...).
+-- Django sets them in Python, so the database column has no default; for comparing rows they
+-- are what a now() or gen_random_uuid() default is (table_stats.variants). From .py files
+-- (derived with their effects).
+CREATE TABLE migration_app_value (
+  artifact_id INTEGER NOT NULL REFERENCES artifact(id), -- the file of the field's last definition
+  line INTEGER,
+  app TEXT NOT NULL,
+  migration TEXT NOT NULL,     -- the migration's name (app is the column above)
+  table_name TEXT NOT NULL,    -- the model's db_table
+  column_name TEXT NOT NULL,
+  origin TEXT NOT NULL         -- auto_now_add, auto_now, default=<the callable, as written>
+);
+
 -- Tables of models a migration declares unmanaged (Meta.managed = False: CreateModel with
 -- options={'managed': False, 'db_table': ...}, or AlterModelTable of such a model): Django
 -- never creates, alters or drops them; the history says someone else owns them. From .py
