@@ -107,10 +107,23 @@ struct MigrationSchema {
   std::optional<MigrationKey> replaced_by;
 };
 
+// A column the application fills as it inserts a row (the field's value is computed by
+// Django on save, not by a database default): auto_now_add, auto_now, or a callable default
+// Django knows (timezone.now, uuid.uuid4, date.today, ...).
+struct AppValueColumn {
+  std::string table;
+  std::string column;
+  std::string origin;      // auto_now_add, auto_now, default=<callable>
+  MigrationKey migration;  // the migration that defined the field as it ends
+  uint64_t line = 0;
+};
+
 struct ProjectSchema {
   std::vector<MigrationSchema> migrations;  // in the order migrate applies them
-  std::vector<Problem> problems;            // about the set: missing dependencies, cycles
-  std::string default_auto_field;           // what was used
+  // The columns of the final state's models that the application fills on insert.
+  std::vector<AppValueColumn> app_values;
+  std::vector<Problem> problems;   // about the set: missing dependencies, cycles
+  std::string default_auto_field;  // what was used
   // The database the migrations leave, as replayed: what Django created lives in the
   // schema pgsql::k_search_path_schema (the search_path's), what RunSQL put in a named
   // schema in that schema.

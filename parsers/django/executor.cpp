@@ -386,6 +386,29 @@ void Derivation::run(const std::vector<MigrationFile>& files) {
     m_out.migrations.push_back(std::move(r));
   }
   m_out.catalog = m_catalog;
+  // The columns Django fills as it saves a new row, by the state the migrations end in.
+  for (const ModelState& m : sorted_models()) {
+    if (m.proxy) {
+      continue;
+    }
+    for (const Field& f : local_fields(m)) {
+      if (!f.has_column || f.is_m2m() || f.db_default) {
+        continue;
+      }
+      std::string origin;
+      if (f.auto_now_add) {
+        origin = "auto_now_add";
+      } else if (f.auto_now) {
+        origin = "auto_now";
+      } else if (f.has_default() && python_value(*f.default_value).t == PyValue::T::runtime) {
+        origin = "default=" + py::to_source(*f.default_value);
+      }
+      if (!origin.empty()) {
+        m_out.app_values.push_back(
+            AppValueColumn{db_table(m), f.column(), origin, f.migration, f.line});
+      }
+    }
+  }
 }
 
 }  // namespace dbautopsy::django::detail

@@ -10,7 +10,7 @@
 -- `db` (in the db_* tables) is the database the object belongs to when an artifact holds
 -- several (pg_dumpall, `\connect`); it is NULL for a single-database dump.
 
-PRAGMA user_version = 16;
+PRAGMA user_version = 17;
 
 -- One row per input file.
 CREATE TABLE artifact (
@@ -242,7 +242,16 @@ CREATE TABLE table_stats (
                                -- it is an integer without a default (a PK set by the
                                -- application, which pg_dump declares only after the data)
   top_rows TEXT,               -- JSON: the most repeated rows [{count, line, row}]
-  stored_rows INTEGER          -- rows kept in full in table_row (the first ones)
+  stored_rows INTEGER,         -- rows kept in full in table_row (the first ones)
+  variants TEXT                -- JSON: the rows counted again leaving out more columns.
+                               -- {"candidates": [columns an application may fill as it inserts
+                               -- (timestamp, date and uuid columns without a default, not left
+                               -- out)], "counts": {"<the further columns left out, sorted,
+                               -- comma-separated; "" none>": [distinct rows, the dominant
+                               -- multiplicity's count, its values (io/distinct.hpp
+                               -- dominant_level; null when not exact)]}}: the counts leaving out
+                               -- the first column (when distinct_without_first is counted), all
+                               -- candidates, and (2 to 4 candidates) all but one
 );
 CREATE INDEX table_stats_table ON table_stats(schema_name, table_name);
 
@@ -326,6 +335,22 @@ CREATE TABLE migration_effect (
   source TEXT NOT NULL         -- sqlmigrate, py
 );
 CREATE INDEX migration_effect_name ON migration_effect(app, migration);
+
+-- Columns that the application fills as it inserts a row, by the migration .py files (the
+-- state they end in): a DateTimeField / DateField with auto_now_add or auto_now, a field whose
+-- default is a callable Django calls on save (timezone.now, uuid.uuid4, date.today, ...).
+-- Django sets them in Python, so the database column has no default; for comparing rows they
+-- are what a now() or gen_random_uuid() default is (table_stats.variants). From .py files
+-- (derived with their effects).
+CREATE TABLE migration_app_value (
+  artifact_id INTEGER NOT NULL REFERENCES artifact(id), -- the file of the field's last definition
+  line INTEGER,
+  app TEXT NOT NULL,
+  migration TEXT NOT NULL,     -- the migration's name (app is the column above)
+  table_name TEXT NOT NULL,    -- the model's db_table
+  column_name TEXT NOT NULL,
+  origin TEXT NOT NULL         -- auto_now_add, auto_now, default=<the callable, as written>
+);
 
 -- Tables of models a migration declares unmanaged (Meta.managed = False: CreateModel with
 -- options={'managed': False, 'db_table': ...}, or AlterModelTable of such a model): Django
