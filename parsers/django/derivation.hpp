@@ -133,6 +133,7 @@ struct Field {
   std::string canonical;        // deconstruct() without non-database attributes, for comparisons
   bool params_unknown = false;  // max_length & co. are not literals (settings.X, ...)
   uint64_t line = 0;
+  MigrationKey migration;  // the migration whose operation defined it (at `line`)
 
   bool unique() const { return unique_kw || primary_key; }
   bool is_fk() const { return rel == Rel::fk || rel == Rel::o2o; }

@@ -113,6 +113,7 @@ PyEffectsSummary write_py_effects(
   store::Store::Transaction tx(store);
   store.exec("DELETE FROM migration_effect WHERE source = 'py'");
   store.exec("DELETE FROM migration_unmanaged_table");
+  store.exec("DELETE FROM migration_app_value");
   store::Statement unmanaged = store.prepare(
       "INSERT INTO migration_unmanaged_table(artifact_id, line, app, migration, model, table_name) "
       "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
@@ -146,6 +147,18 @@ PyEffectsSummary write_py_effects(
     }
     summary.effects += m.effects.size();
     ++summary.migrations;
+  }
+  store::Statement app_value = store.prepare(
+      "INSERT INTO migration_app_value(artifact_id, line, app, migration, table_name, "
+      "column_name, origin) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+  for (const auto& v : project.app_values) {
+    auto it = artifact_of.find(v.migration);
+    if (it == artifact_of.end()) {
+      continue;
+    }
+    app_value.run(it->second,
+                  v.line > 0 ? std::optional<int64_t>(static_cast<int64_t>(v.line)) : std::nullopt,
+                  v.migration.app, v.migration.name, v.table, v.column, v.origin);
   }
   tx.commit();
   return summary;

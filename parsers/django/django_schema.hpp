@@ -4,10 +4,11 @@
 // The migrations are put in the order `manage.py migrate` applies them (Django's
 // forwards plan: leaf nodes in sorted order, dependencies depth-first; __first__ and
 // __latest__ resolved; squashed migrations used in place of what they replace unless the
-// `applied` set says only part of it ran). A project state is kept as Django's
-// ProjectState keeps it -- models per app with their fields, db_table, primary key,
-// unique_together / index_together / indexes / constraints, managed / proxy / swappable --
-// so that an operation resolves models made by earlier migrations, of any app.
+// `applied` set says only part of it ran, or that all of it did and their files are here:
+// each replaced migration's row then says it ran, and is judged by its own operations). A project
+// state is kept as Django's ProjectState keeps it -- models per app with their fields, db_table,
+// primary key, unique_together / index_together / indexes / constraints, managed / proxy /
+// swappable -- so that an operation resolves models made by earlier migrations, of any app.
 //
 // Each operation is emulated the way django/db/backends/base/schema.py and
 // postgresql/schema.py would carry it out: the SQL the schema editor would execute is
@@ -106,10 +107,23 @@ struct MigrationSchema {
   std::optional<MigrationKey> replaced_by;
 };
 
+// A column the application fills as it inserts a row (the field's value is computed by
+// Django on save, not by a database default): auto_now_add, auto_now, or a callable default
+// Django knows (timezone.now, uuid.uuid4, date.today, ...).
+struct AppValueColumn {
+  std::string table;
+  std::string column;
+  std::string origin;      // auto_now_add, auto_now, default=<callable>
+  MigrationKey migration;  // the migration that defined the field as it ends
+  uint64_t line = 0;
+};
+
 struct ProjectSchema {
   std::vector<MigrationSchema> migrations;  // in the order migrate applies them
-  std::vector<Problem> problems;            // about the set: missing dependencies, cycles
-  std::string default_auto_field;           // what was used
+  // The columns of the final state's models that the application fills on insert.
+  std::vector<AppValueColumn> app_values;
+  std::vector<Problem> problems;   // about the set: missing dependencies, cycles
+  std::string default_auto_field;  // what was used
   // The database the migrations leave, as replayed: what Django created lives in the
   // schema pgsql::k_search_path_schema (the search_path's), what RunSQL put in a named
   // schema in that schema.

@@ -72,10 +72,19 @@ std::vector<const MigrationFile*> Derivation::plan(const std::vector<MigrationFi
       continue;
     }
     size_t applied = 0;
+    size_t on_disk = 0;
     for (const auto& r : f->replaces) {
       applied += m_settings.applied.count(r);
+      on_disk += nodes.count(r);
     }
-    if (applied == 0 || applied == f->replaces.size()) {
+    // Every migration it replaces recorded, and its file at hand: Django counts the squash as
+    // applied, but each of those rows says that migration ran, and what the database lacks is
+    // that migration's (a removal recorded with --fake before the squash was written is the
+    // replaced migration's, not the squash's). They are read in its place, as when the squash
+    // is only partly applied.
+    const bool replaced_recorded =
+        applied > 0 && applied == f->replaces.size() && on_disk == f->replaces.size();
+    if (!replaced_recorded && (applied == 0 || applied == f->replaces.size())) {
       for (const auto& r : f->replaces) {
         redirect[r] = key;
         if (nodes.count(r)) {
@@ -85,9 +94,11 @@ std::vector<const MigrationFile*> Derivation::plan(const std::vector<MigrationFi
     } else {
       redirect[key] = f->replaces.back();
       removed.insert(key);
-      problem("notice", "django-squash-partial",
-              "squashed migration " + key.label() +
-                  " is only partly applied: the migrations it replaces are used instead");
+      if (!replaced_recorded) {
+        problem("notice", "django-squash-partial",
+                "squashed migration " + key.label() +
+                    " is only partly applied: the migrations it replaces are used instead");
+      }
     }
   }
   for (const auto& r : removed) {
@@ -375,6 +386,29 @@ void Derivation::run(const std::vector<MigrationFile>& files) {
     m_out.migrations.push_back(std::move(r));
   }
   m_out.catalog = m_catalog;
+  // The columns Django fills as it saves a new row, by the state the migrations end in.
+  for (const ModelState& m : sorted_models()) {
+    if (m.proxy) {
+      continue;
+    }
+    for (const Field& f : local_fields(m)) {
+      if (!f.has_column || f.is_m2m() || f.db_default) {
+        continue;
+      }
+      std::string origin;
+      if (f.auto_now_add) {
+        origin = "auto_now_add";
+      } else if (f.auto_now) {
+        origin = "auto_now";
+      } else if (f.has_default() && python_value(*f.default_value).t == PyValue::T::runtime) {
+        origin = "default=" + py::to_source(*f.default_value);
+      }
+      if (!origin.empty()) {
+        m_out.app_values.push_back(
+            AppValueColumn{db_table(m), f.column(), origin, f.migration, f.line});
+      }
+    }
+  }
 }
 
 }  // namespace dbautopsy::django::detail

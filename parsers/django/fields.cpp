@@ -218,6 +218,9 @@ Field Derivation::make_field(const std::string& name, const Node& call, const st
   Field f;
   f.name = name;
   f.line = call.line;
+  if (m_mig) {
+    f.migration = m_mig->key;
+  }
   if (call.kind != NodeKind::call || !call.callee()) {
     problem("warning", "django-field-unreadable",
             "field " + name + " is not a field class call: " + py::to_source(call), call.line);

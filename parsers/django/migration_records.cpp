@@ -4,12 +4,14 @@
 
 #include <algorithm>
 #include <cctype>
+#include <tuple>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "base/error.hpp"
 #include "base/text.hpp"
+#include "base/time.hpp"
 #include "io/line_reader.hpp"
 
 namespace dbautopsy::django {
@@ -52,30 +54,199 @@ bool check_utf8(store::FactWriter& out, std::string_view text, uint64_t line, ui
   return false;
 }
 
-// An `applied` value as PostgreSQL, psql, json_agg or Django's serializer write a
-// timestamp: date, time, optional fraction and time zone.
+// An `applied` value as PostgreSQL (DateStyle ISO), psql, json_agg or Django's serializer
+// write a timestamp: date, time, optional fraction and time zone.
 bool looks_like_timestamp(std::string_view s) {
   static const RE2 k_ts(
       R"(^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?( ?(Z|[+-]\d{2}(:?\d{2}(:?\d{2})?)?))?( BC)?$)");
   return RE2::FullMatch(s, k_ts);
 }
 
-// Checks an `applied` value: one that is no timestamp (a value cut short, a shifted
-// column) is an error, and the record is kept without it.
-std::optional<std::string> applied_value(store::FactWriter& out, const std::string& value,
-                                         uint64_t line, const char* code) {
-  if (value.empty()) {
-    return std::nullopt;
-  }
-  if (!looks_like_timestamp(value)) {
-    problem(out, line, "error", code,
-            fmt::format("line {}: applied '{}' is not a timestamp (expected YYYY-MM-DD "
-                        "HH:MM:SS[.ffffff][+TZ]); the record is kept without its time",
-                        line, text::abbreviate(value, 60)));
-    return std::nullopt;
-  }
-  return value;
+// A timestamp as PostgreSQL writes it under its other DateStyles (the session's DateStyle
+// decides how COPY, psql and pg_dump-less exports write `applied`):
+//   SQL       14/03/2026 09:12:05.748 UTC   (DMY)  or 03/14/2026 ... (MDY)
+//   German    14.03.2026 09:12:05.748 UTC
+//   Postgres  Sat Mar 14 09:12:05.748 2026 UTC  (MDY)  or Sat 14 Mar ... (DMY)
+// The zone is an abbreviation (UTC, CET, IST) or, where the zone has none, an offset (+0545);
+// a timestamp without time zone has none.
+const RE2& k_sql_style() {
+  static const RE2 re(
+      R"(^(\d{2})([/.])(\d{2})[/.](\d{4,}) (\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)(?: ([A-Za-z]\w*|[+-]\d{2,4}(?::\d{2})*))?( BC)?$)");
+  return re;
 }
+const RE2& k_postgres_style() {
+  static const RE2 re(
+      R"(^[A-Z][a-z]{2} (?:([A-Z][a-z]{2}) (\d{2})|(\d{2}) ([A-Z][a-z]{2})) (\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?) (\d{4,})(?: ([A-Za-z]\w*|[+-]\d{2,4}(?::\d{2})*))?( BC)?$)");
+  return re;
+}
+
+bool looks_like_any_timestamp(std::string_view s) {
+  return looks_like_timestamp(s) || RE2::FullMatch(s, k_sql_style()) ||
+         RE2::FullMatch(s, k_postgres_style());
+}
+
+// A zone offset as DateStyle ISO writes it: +01, +05:30, -03:30, +00.
+std::string iso_offset(int seconds) {
+  char sign = seconds < 0 ? '-' : '+';
+  int a = seconds < 0 ? -seconds : seconds;
+  int h = a / 3600, m = a / 60 % 60, s = a % 60;
+  if (s != 0) {
+    return fmt::format("{}{:02}:{:02}:{:02}", sign, h, m, s);
+  }
+  return m != 0 ? fmt::format("{}{:02}:{:02}", sign, h, m) : fmt::format("{}{:02}", sign, h);
+}
+
+// Adds the records of one export, their `applied` values checked and, when written under
+// another DateStyle than ISO, rewritten as DateStyle ISO writes the same value (date, time,
+// fraction and zone offset as written; a named zone as its offset). A SQL-style date
+// (dd/mm/yyyy or mm/dd/yyyy) is read by the order the file's own values tell (a first part
+// past 12 is a day: DMY); records whose order the file has not told yet are held back, and
+// if it never does, kept without their time and named in an error.
+class RecordSink {
+ public:
+  RecordSink(store::FactWriter& out, const char* code) : m_out(out), m_code(code) {}
+  RecordSink(const RecordSink&) = delete;
+  RecordSink& operator=(const RecordSink&) = delete;
+
+  void add(store::MigrationRecordFact r, const std::string& applied, uint64_t line) {
+    r.applied_at.reset();
+    if (applied.empty()) {
+      m_out.add(r);
+      return;
+    }
+    if (looks_like_timestamp(applied)) {
+      r.applied_at = applied;
+      m_out.add(r);
+      return;
+    }
+    std::string first, sep, second, year, time, zone, bc;
+    if (RE2::FullMatch(applied, k_sql_style(), &first, &sep, &second, &year, &time, &zone, &bc)) {
+      const int a = std::stoi(first);
+      const int b = std::stoi(second);
+      Order told = sep == "." ? Order::dmy  // German: always day first
+                   : a > 12   ? Order::dmy
+                   : b > 12   ? Order::mdy
+                              : Order::unknown;
+      if (told != Order::unknown && m_order == Order::unknown) {
+        m_order = told;
+        m_order_line = line;
+        m_order_value = applied;
+        flush_pending();
+      } else if (told != Order::unknown && told != m_order) {
+        error(line, fmt::format("line {}: applied '{}' is {} where line {} ('{}') is {}; the "
+                                "record is kept without its time",
+                                line, text::abbreviate(applied, 60), order_name(told), m_order_line,
+                                text::abbreviate(m_order_value, 60), order_name(m_order)));
+        m_out.add(r);
+        return;
+      }
+      if (m_order == Order::unknown) {
+        m_pending.emplace_back(std::move(r), applied, line);
+        return;
+      }
+      const bool dmy = m_order == Order::dmy;
+      finish_date(r, applied, line, year, dmy ? b : a, dmy ? a : b, time, zone, bc);
+      return;
+    }
+    std::string month1, day1, day2, month2;
+    if (RE2::FullMatch(applied, k_postgres_style(), &month1, &day1, &day2, &month2, &time, &year,
+                       &zone, &bc)) {
+      static constexpr std::string_view k_months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                                      "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+      const std::string& name = month1.empty() ? month2 : month1;
+      const auto at = std::find(std::begin(k_months), std::end(k_months), name);
+      if (at != std::end(k_months)) {
+        finish_date(r, applied, line, year, static_cast<int>(at - std::begin(k_months)) + 1,
+                    std::stoi(month1.empty() ? day2 : day1), time, zone, bc);
+        return;
+      }
+    }
+    error(line, fmt::format("line {}: applied '{}' is not a timestamp (expected YYYY-MM-DD "
+                            "HH:MM:SS[.ffffff][+TZ]); the record is kept without its time (a "
+                            "time in DateStyle SQL, German or Postgres is read too)",
+                            line, text::abbreviate(applied, 60)));
+    m_out.add(r);
+  }
+
+  // The records still held back: the file never told the order of its dates.
+  void finish() {
+    if (m_pending.empty()) {
+      return;
+    }
+    const auto& [first, applied, line] = m_pending.front();
+    error(line,
+          fmt::format("line {}: applied '{}' is day/month or month/day (DateStyle SQL with DMY "
+                      "or MDY) and no value of the file has a first or second part past 12 to "
+                      "tell which; expected an export in DateStyle ISO (SET datestyle = ISO); "
+                      "the {} records from line {} on whose dates could be either are kept "
+                      "without their time",
+                      line, text::abbreviate(applied, 60), m_pending.size(), line));
+    for (auto& [r, value, at] : m_pending) {
+      m_out.add(r);
+    }
+    m_pending.clear();
+  }
+
+ private:
+  enum class Order { unknown, dmy, mdy };
+
+  static const char* order_name(Order o) {
+    return o == Order::dmy ? "day/month/year" : "month/day/year";
+  }
+
+  void error(uint64_t line, std::string message) {
+    problem(m_out, line, "error", m_code, std::move(message));
+  }
+
+  void flush_pending() {
+    auto pending = std::move(m_pending);
+    m_pending.clear();
+    for (auto& [r, value, at] : pending) {
+      add(std::move(r), value, at);
+    }
+  }
+
+  void finish_date(store::MigrationRecordFact& r, const std::string& applied, uint64_t line,
+                   const std::string& year, int month, int day, const std::string& time,
+                   const std::string& zone, const std::string& bc) {
+    if (month < 1 || month > 12 || day < 1 || day > 31) {
+      error(line, fmt::format("line {}: applied '{}' has no such date; the record is kept "
+                              "without its time",
+                              line, text::abbreviate(applied, 60)));
+      m_out.add(r);
+      return;
+    }
+    std::string iso = fmt::format("{}-{:02}-{:02} {}", year, month, day, time);
+    if (!zone.empty()) {
+      auto offset = timeutil::zone_offset(zone);
+      if (!offset) {
+        error(line, fmt::format("line {}: applied '{}' has the time zone '{}', which is not "
+                                "known here (expected an abbreviation such as UTC or CET, or an "
+                                "offset); the record is kept without its time",
+                                line, text::abbreviate(applied, 60), text::abbreviate(zone, 20)));
+        m_out.add(r);
+        return;
+      }
+      if (auto a = timeutil::zone_abbreviation(zone); a && !a->ambiguity.empty() && !m_told_zone) {
+        m_told_zone = true;
+        problem(m_out, line, "notice", m_code,
+                fmt::format("line {}: time zone {} is read as {}", line, zone, a->ambiguity));
+      }
+      iso += iso_offset(*offset);
+    }
+    iso += bc;
+    r.applied_at = std::move(iso);
+    m_out.add(r);
+  }
+
+  store::FactWriter& m_out;
+  const char* m_code;
+  Order m_order = Order::unknown;
+  uint64_t m_order_line = 0;
+  std::string m_order_value;
+  bool m_told_zone = false;
+  std::vector<std::tuple<store::MigrationRecordFact, std::string, uint64_t>> m_pending;
+};
 
 // RFC 4180 fields of one CSV record (a quoted field may not span lines here: exports of
 // django_migrations hold no newlines). Returns nullopt for an unbalanced quote.
@@ -168,7 +339,7 @@ std::optional<Columns> columns_from_header(const std::vector<std::string>& heade
 // One row of a table-like export (CSV, a psql table) as a record: an app label and a
 // migration name, and the id and applied time when the export has those columns. False,
 // with an error, when the row is not read; `code` names its problems.
-bool add_row_record(store::FactWriter& out, const std::vector<std::string>& cells,
+bool add_row_record(store::FactWriter& out, RecordSink& sink, const std::vector<std::string>& cells,
                     const Columns& cols, uint64_t line, std::string_view text, const char* source,
                     const char* code) {
   store::MigrationRecordFact r;
@@ -199,16 +370,72 @@ bool add_row_record(store::FactWriter& out, const std::vector<std::string>& cell
                           text::abbreviate(id, 40)));
     }
   }
-  if (cols.applied >= 0) {
-    r.applied_at = applied_value(out, cells[static_cast<size_t>(cols.applied)], line, code);
-  }
-  out.add(r);
+  sink.add(std::move(r), cols.applied >= 0 ? cells[static_cast<size_t>(cols.applied)] : "", line);
   return true;
 }
 
-bool looks_like_migration_name(std::string_view s) {
-  static const RE2 k_name(R"(^\d{4}_\w+$|^\d{4}$)");
-  return RE2::FullMatch(s, k_name);
+// The columns of a row without a header, told by the shapes of its values, which differ:
+// id a number, app an identifier (auth, contenttypes), name four digits and more
+// (0001_initial), applied a timestamp (DateStyle ISO, SQL, German or Postgres). A COPY with a
+// column list (COPY django_migrations (app, name, applied, id) TO STDOUT) or a SELECT writes
+// them in any order and any subset that has app and name. Nullopt, with `why` saying what is
+// in the way, when a value has none of these shapes, two have the same, or app or name is
+// missing.
+std::optional<Columns> columns_from_values(const std::vector<std::string>& fields,
+                                           std::string* why = nullptr) {
+  static const RE2 k_id(R"(^\d+$)");
+  static const RE2 k_app(R"(^[A-Za-z_][A-Za-z0-9_]*$)");
+  static const RE2 k_name(R"(^\d{4}_\w+$)");
+  auto fail = [&](std::string reason) -> std::optional<Columns> {
+    if (why) {
+      *why = std::move(reason);
+    }
+    return std::nullopt;
+  };
+  if (fields.size() < 2 || fields.size() > 4) {
+    return fail(fmt::format("{} fields", fields.size()));
+  }
+  Columns c;
+  c.count = fields.size();
+  for (size_t i = 0; i < fields.size(); ++i) {
+    std::string_view v = text::trim(fields[i]);
+    int* slot = RE2::FullMatch(v, k_id)       ? &c.id
+                : RE2::FullMatch(v, k_name)   ? &c.name
+                : RE2::FullMatch(v, k_app)    ? &c.app
+                : looks_like_any_timestamp(v) ? &c.applied
+                                              : nullptr;
+    const char* what = slot == &c.id     ? "an id"
+                       : slot == &c.name ? "a migration name"
+                       : slot == &c.app  ? "an app label"
+                                         : "an applied time";
+    if (!slot) {
+      return fail(
+          fmt::format("field {} ('{}') is neither an id, an app label, a migration name "
+                      "nor an applied time",
+                      i + 1, text::abbreviate(v, 40)));
+    }
+    if (*slot >= 0) {
+      return fail(fmt::format("fields {} and {} both look like {}", *slot + 1, i + 1, what));
+    }
+    *slot = static_cast<int>(i);
+  }
+  if (c.app < 0 || c.name < 0) {
+    return fail(c.app < 0 ? "no field looks like an app label"
+                          : "no field looks like a migration name (such as 0001_initial)");
+  }
+  return c;
+}
+
+// The columns of `c`, in their order, for messages: "app, name, applied, id".
+std::string column_order(const Columns& c) {
+  std::vector<std::string> names(c.count);
+  for (auto [i, n] : {std::pair{c.id, "id"}, std::pair{c.app, "app"}, std::pair{c.name, "name"},
+                      std::pair{c.applied, "applied"}}) {
+    if (i >= 0) {
+      names[static_cast<size_t>(i)] = n;
+    }
+  }
+  return text::join(names, ", ");
 }
 
 // The column names a row is read by, for messages: "id, app, name, applied".
@@ -319,6 +546,10 @@ RecordsSummary read_delimited(io::InputStream& in, store::FactWriter& out, Delim
   std::optional<Columns> cols;
   std::string expected;       // the columns, as named by the header or by position
   std::string where_defined;  // "the header (line 1)" or "the first row (line 1)"
+  bool headerless = false;
+  std::optional<uint64_t> footer_rows;
+  static const RE2 k_footer(R"(^\((\d+) rows?\)$)");
+  RecordSink sink(out, csv ? "csv-value" : "copy-value");
   while (reader.next(line)) {
     if (!line.complete || !line.first_piece) {
       if (line.first_piece) {
@@ -357,38 +588,57 @@ RecordsSummary read_delimited(io::InputStream& in, store::FactWriter& out, Delim
         where_defined = fmt::format("the header (line {})", line.number);
         continue;  // a header
       }
-      // No header: by position, and the migration name where it should be.
-      Columns c;
-      if (fields->size() == 4 && looks_like_migration_name(text::trim((*fields)[2]))) {
-        c = Columns{0, 1, 2, 3, 4};
-        expected = "id, app, name, applied";
-      } else if (fields->size() == 3 && looks_like_migration_name(text::trim((*fields)[1]))) {
-        c = Columns{-1, 0, 1, 2, 3};
-        expected = "app, name, applied";
-      } else {
+      // No header: the columns by the shapes of the first row's values.
+      std::string why;
+      auto c = columns_from_values(*fields, &why);
+      if (!c) {
         problem(out, line.number, "error", code_columns,
-                fmt::format("line {}: {} fields ({}), expected a header naming the columns app "
-                            "and name (such as id,app,name,applied), or rows of id, app, name, "
-                            "applied (or app, name, applied) with a migration name such as "
-                            "0001_initial; nothing is read",
-                            line.number, fields->size(), delimited_name(how)),
+                fmt::format("line {}: {} fields ({}) and no header; {}: expected a header "
+                            "naming the columns app and name (such as id,app,name,applied), or "
+                            "rows of app and name and optionally id and applied in any order, "
+                            "told apart by their values (a number, an app label, a migration "
+                            "name such as 0001_initial, a timestamp); nothing is read",
+                            line.number, fields->size(), delimited_name(how), why),
                 std::string(text));
         return summary;
       }
+      expected = column_order(*c);
       cols = c;
       where_defined = fmt::format("the first row (line {}, no header)", line.number);
+      headerless = true;
     }
     if (fields->size() != cols->count) {
+      if (uint64_t n = 0; RE2::FullMatch(text, k_footer, &n)) {
+        footer_rows = n;  // psql -A -F , prints its "(N rows)" after the rows
+        continue;
+      }
       problem(out, line.number, "error", code_columns,
               fmt::format("line {}: {} fields where {} has {} ({}); the row is not read",
                           line.number, fields->size(), where_defined, cols->count, expected),
               std::string(text));
       continue;
     }
-    if (add_row_record(out, *fields, *cols, line.number, text, source,
+    if (headerless) {
+      // A row whose values tell other columns than the first row's is not read by them (a
+      // value of no known shape is read where it stands, and its check says what it is).
+      if (auto c = columns_from_values(*fields); c && column_order(*c) != expected) {
+        problem(out, line.number, "error", code_columns,
+                fmt::format("line {}: the values are in the columns {}, where {} has {}; the "
+                            "row is not read",
+                            line.number, column_order(*c), where_defined, expected),
+                std::string(text));
+        continue;
+      }
+    }
+    if (add_row_record(out, sink, *fields, *cols, line.number, text, source,
                        csv ? "csv-value" : "copy-value")) {
       ++summary.records;
     }
+  }
+  sink.finish();
+  if (footer_rows && *footer_rows != summary.records) {
+    problem(out, reader.lines_read(), "warning", "psql-count",
+            fmt::format("psql's footer says {} rows, {} were read", *footer_rows, summary.records));
   }
   return summary;
 }
@@ -431,8 +681,8 @@ std::vector<size_t> array_element_offsets(std::string_view data) {
 
 // One element of the array: a record, or an error naming its line. Returns whether it was
 // read.
-bool add_json_element(const nlohmann::json& el, size_t index, uint64_t line,
-                      store::FactWriter& out) {
+bool add_json_element(const nlohmann::json& el, size_t index, uint64_t line, store::FactWriter& out,
+                      RecordSink& sink) {
   const nlohmann::json* fields = &el;
   std::optional<int64_t> pk;
   if (el.is_object() && el.contains("fields") && el["fields"].is_object()) {
@@ -466,23 +716,21 @@ bool add_json_element(const nlohmann::json& el, size_t index, uint64_t line,
   r.line = static_cast<int64_t>(line);
   r.app = *app;
   r.name = *name;
-  if (auto applied = text_of("applied")) {
-    r.applied_at = applied_value(out, *applied, line, "json-value");
-  }
+  std::string applied = text_of("applied").value_or("");
   if (fields->contains("id") && (*fields)["id"].is_number_integer()) {
     r.record_id = (*fields)["id"].get<int64_t>();
   } else if (pk) {
     r.record_id = pk;
   }
   r.source = "json";
-  out.add(r);
+  sink.add(std::move(r), applied, line);
   return true;
 }
 
 // A document that does not parse: the elements of its array before the damage are still
 // read (each parses on its own), and the damage is an error naming its line and column.
 void json_syntax_error(std::string_view data, const nlohmann::json::parse_error& e,
-                       store::FactWriter& out, RecordsSummary& summary) {
+                       store::FactWriter& out, RecordSink& sink, RecordsSummary& summary) {
   size_t at = std::min<size_t>(e.byte > 0 ? e.byte - 1 : 0, data.size());
   uint64_t line = line_of(data, at);
   size_t line_start = data.rfind('\n', at == 0 ? 0 : at - 1);
@@ -509,7 +757,7 @@ void json_syntax_error(std::string_view data, const nlohmann::json::parse_error&
       if (el.is_discarded()) {
         break;
       }
-      read += add_json_element(el, i, line_of(data, offsets[i]), out) ? 1 : 0;
+      read += add_json_element(el, i, line_of(data, offsets[i]), out, sink) ? 1 : 0;
     }
   }
   bool at_end = data.find_first_not_of(" \t\r\n", at) == std::string_view::npos;
@@ -527,10 +775,12 @@ RecordsSummary read_json(io::InputStream& in, store::FactWriter& out) {
   RecordsSummary summary;
   std::string data = read_all(in);
   nlohmann::json doc;
+  RecordSink sink(out, "json-value");
   try {
     doc = nlohmann::json::parse(data);
   } catch (const nlohmann::json::parse_error& e) {
-    json_syntax_error(data, e, out, summary);
+    json_syntax_error(data, e, out, sink, summary);
+    sink.finish();
     return summary;
   } catch (const nlohmann::json::exception& e) {
     // Valid syntax nlohmann cannot hold: a number past a double's range (1e400).
@@ -577,10 +827,11 @@ RecordsSummary read_json(io::InputStream& in, store::FactWriter& out) {
   std::vector<size_t> offsets = array_element_offsets(data);
   for (size_t i = 0; i < doc.size(); ++i) {
     uint64_t line = i < offsets.size() ? line_of(data, offsets[i]) : 1;
-    if (add_json_element(doc[i], i, line, out)) {
+    if (add_json_element(doc[i], i, line, out, sink)) {
       ++summary.records;
     }
   }
+  sink.finish();
   return summary;
 }
 
@@ -627,7 +878,9 @@ RecordsSummary read_psql(io::InputStream& in, store::FactWriter& out) {
   io::Line line;
   std::optional<Columns> cols;
   std::string expected;
-  uint64_t header_line = 0;
+  std::string where_defined;
+  bool headerless = false;
+  RecordSink sink(out, "psql-value");
   std::optional<uint64_t> footer_rows;
   static const RE2 k_footer(R"(^\((\d+) rows?\)$)");
   static const RE2 k_rule(R"(^[-+]+$)");
@@ -660,34 +913,54 @@ RecordsSummary read_psql(io::InputStream& in, store::FactWriter& out) {
     auto cells = psql_cells(text);
     if (!cols) {
       cols = columns_from_header(cells);
+      if (cols) {
+        expected = column_names(cells);
+        where_defined = fmt::format("the header (line {})", line.number);
+        continue;
+      }
+      // psql -t (tuples only): no header; the columns by the shapes of the first row's values
+      std::string why;
+      cols = columns_from_values(cells, &why);
       if (!cols) {
         problem(out, line.number, "error", "psql-shape",
                 fmt::format("line {}: expected psql's header naming the columns app and name "
-                            "(such as \"id | app | name | applied\"); nothing is read",
-                            line.number),
+                            "(such as \"id | app | name | applied\"), or (psql -t) rows of app "
+                            "and name and optionally id and applied, told apart by their values; "
+                            "{}; nothing is read",
+                            line.number, why),
                 std::string(text));
         return summary;
       }
-      expected = column_names(cells);
-      header_line = line.number;
-      continue;
+      expected = column_order(*cols);
+      where_defined = fmt::format("the first row (line {}, no header)", line.number);
+      headerless = true;
     }
     if (cells.size() != cols->count) {
       problem(out, line.number, "error", "psql-columns",
-              fmt::format("line {}: {} cells where the header (line {}) has {} ({}); the row is "
-                          "not read",
-                          line.number, cells.size(), header_line, cols->count, expected),
+              fmt::format("line {}: {} cells where {} has {} ({}); the row is not read",
+                          line.number, cells.size(), where_defined, cols->count, expected),
               std::string(text));
       continue;
     }
-    if (add_row_record(out, cells, *cols, line.number, text, "psql", "psql-value")) {
+    if (auto c = headerless ? columns_from_values(cells) : std::nullopt;
+        c && column_order(*c) != expected) {
+      problem(out, line.number, "error", "psql-columns",
+              fmt::format("line {}: the values are in the columns {}, where {} has {}; the row "
+                          "is not read",
+                          line.number, column_order(*c), where_defined, expected),
+              std::string(text));
+      continue;
+    }
+    if (add_row_record(out, sink, cells, *cols, line.number, text, "psql", "psql-value")) {
       ++summary.records;
     }
   }
+  sink.finish();
   if (footer_rows && *footer_rows != summary.records) {
     problem(out, reader.lines_read(), "warning", "psql-count",
             fmt::format("psql's footer says {} rows, {} were read", *footer_rows, summary.records));
-  } else if (!footer_rows && summary.records > 0) {
+  } else if (!footer_rows && summary.records > 0 && !headerless) {
+    // (psql -t prints no footer)
     problem(out, reader.lines_read(), "notice", "psql-count",
             "no \"(N rows)\" footer: the output may have been cut short");
   }
@@ -695,12 +968,15 @@ RecordsSummary read_psql(io::InputStream& in, store::FactWriter& out) {
 }
 
 // psql's expanded output (`psql -x`, `\\x`): each row a block headed "-[ RECORD N ]---",
-// one "column | value" line per column.
+// one "column | value" line per column. Unaligned (`psql -x -A`) and tuples only
+// (`psql -x -t`), psql writes no such heading: a blank line (-A) or a rule "-----+----" (-t)
+// ends each block of "column|value" lines.
 RecordsSummary read_psql_expanded(io::InputStream& in, store::FactWriter& out) {
   RecordsSummary summary;
   io::LineReader reader(in, 1 << 20);
   io::Line line;
   static const RE2 k_record(R"(^-\[ RECORD (\d+) \][-+]*$)");
+  static const RE2 k_rule(R"(^-+\+-+$)");
   struct Block {
     uint64_t line = 0;
     uint64_t number = 0;
@@ -708,6 +984,8 @@ RecordsSummary read_psql_expanded(io::InputStream& in, store::FactWriter& out) {
   };
   std::optional<Block> block;
   uint64_t blocks = 0;
+  bool headings = false;  // "-[ RECORD N ]" lines (aligned, not -t)
+  RecordSink sink(out, "psql-x-value");
   auto flush = [&]() {
     if (!block) {
       return;
@@ -723,7 +1001,7 @@ RecordsSummary read_psql_expanded(io::InputStream& in, store::FactWriter& out) {
                   std::find(block->names.begin(), block->names.end(), "app") == block->names.end()
                       ? "app"
                       : "name"));
-    } else if (add_row_record(out, block->values, *cols, block->line,
+    } else if (add_row_record(out, sink, block->values, *cols, block->line,
                               fmt::format("-[ RECORD {} ]", block->number), "psql",
                               "psql-x-value")) {
       ++summary.records;
@@ -741,11 +1019,19 @@ RecordsSummary read_psql_expanded(io::InputStream& in, store::FactWriter& out) {
     }
     std::string_view text = text::trim(line.text);
     if (text.empty() || text == "(0 rows)") {
+      if (!headings && text.empty()) {
+        flush();  // psql -x -A / -x -t: a blank line after each record
+      }
+      continue;
+    }
+    if (!headings && RE2::FullMatch(text, k_rule)) {
+      flush();  // psql -x -t: a rule between records
       continue;
     }
     uint64_t n = 0;
     if (RE2::FullMatch(text, k_record, &n)) {
       flush();
+      headings = true;
       block = Block{line.number, n, {}, {}};
       continue;
     }
@@ -754,6 +1040,16 @@ RecordsSummary read_psql_expanded(io::InputStream& in, store::FactWriter& out) {
       continue;
     }
     size_t bar = text.find('|');
+    if (bar != std::string_view::npos && !headings) {
+      std::string name = text::lower(text::trim(text.substr(0, bar)));
+      if (block &&
+          std::find(block->names.begin(), block->names.end(), name) != block->names.end()) {
+        flush();  // a column again: the next record (its blank line lost)
+      }
+      if (!block) {
+        block = Block{line.number, blocks + 1, {}, {}};
+      }
+    }
     if (!block || bar == std::string_view::npos) {
       problem(out, line.number, "error", "psql-x-shape",
               fmt::format("line {}: expected {}; the line is not read", line.number,
@@ -766,17 +1062,13 @@ RecordsSummary read_psql_expanded(io::InputStream& in, store::FactWriter& out) {
     block->values.emplace_back(text::trim(text.substr(bar + 1)));
   }
   flush();
+  sink.finish();
   if (blocks == 0) {
     problem(out, 1, "error", "psql-x-shape",
-            "no \"-[ RECORD N ]\" block: expected psql's expanded output (psql -x); nothing is "
-            "read");
+            "no \"-[ RECORD N ]\" block and no \"column|value\" lines: expected psql's expanded "
+            "output (psql -x); nothing is read");
   }
   return summary;
-}
-
-bool headerless_row(const std::vector<std::string>& fields) {
-  return (fields.size() == 4 && looks_like_migration_name(text::trim(fields[2]))) ||
-         (fields.size() == 3 && looks_like_migration_name(text::trim(fields[1])));
 }
 
 }  // namespace
@@ -816,18 +1108,39 @@ std::optional<RecordFormat> sniff_migration_records(std::string_view head) {
       return RecordFormat::psql;
     }
   }
+  // psql -x -A or -x -t: "column|value" lines up to a blank line, naming app and name
+  {
+    std::vector<std::string> names;
+    for (std::string_view rest = start; !rest.empty() && names.size() < 8;) {
+      size_t nl = rest.find('\n');
+      std::string_view l = text::trim(rest.substr(0, nl));
+      rest = nl == std::string_view::npos ? std::string_view() : rest.substr(nl + 1);
+      size_t bar = l.find('|');
+      if (l.empty() || bar == std::string_view::npos) {
+        break;
+      }
+      names.push_back(text::lower(text::trim(l.substr(0, bar))));
+    }
+    if (names.size() >= 2 && columns_from_header(names)) {
+      return RecordFormat::psql_expanded;
+    }
+  }
+  // psql -t or -At: rows without a header, whose values tell their columns
+  if (first.find('|') != std::string_view::npos && columns_from_values(psql_cells(first))) {
+    return RecordFormat::psql;
+  }
   // \copy's text format: tab-separated (a header only with PostgreSQL 15's HEADER option).
   std::string_view raw_first = start.substr(0, eol);
   if (raw_first.find('\t') != std::string_view::npos) {
     auto fields = copy_text_fields(raw_first);
-    if ((columns_from_header(fields) && fields.size() <= 6) || headerless_row(fields)) {
+    if ((columns_from_header(fields) && fields.size() <= 6) || columns_from_values(fields)) {
       return RecordFormat::copy_text;
     }
   }
   // A ;-separated CSV (spreadsheets where ',' is the decimal separator).
   if (first.find(';') != std::string_view::npos) {
     if (auto fields = csv_fields(first, ';')) {
-      if ((columns_from_header(*fields) && fields->size() <= 6) || headerless_row(*fields)) {
+      if ((columns_from_header(*fields) && fields->size() <= 6) || columns_from_values(*fields)) {
         return RecordFormat::csv_semicolon;
       }
     }
@@ -836,9 +1149,9 @@ std::optional<RecordFormat> sniff_migration_records(std::string_view head) {
     if (columns_from_header(*fields) && fields->size() <= 6) {
       return RecordFormat::csv;
     }
-    // Headerless: the migration name is the last-but-one (4 columns) or second field.
-    if ((fields->size() == 4 && looks_like_migration_name((*fields)[2])) ||
-        (fields->size() == 3 && looks_like_migration_name((*fields)[1]))) {
+    // Headerless: rows whose values tell their columns (COPY ... TO STDOUT WITH CSV, with
+    // or without a column list)
+    if (columns_from_values(*fields)) {
       return RecordFormat::csv;
     }
   }

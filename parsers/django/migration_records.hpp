@@ -1,17 +1,33 @@
 // Exports of the django_migrations table, in every form customers send them:
 //   csv   with or without a header; columns in any order when there is a header (id, app,
-//         name, applied), else id,app,name,applied or app,name,applied by count
+//         name, applied), else told by the shapes of the values (below); also psql -A -F ,
+//         (its "(N rows)" footer) and psql --csv
 //   json  an array of objects {"id", "app", "name", "applied"}, or `dumpdata` style
 //         [{"model": "migrations.migration", "pk": 1, "fields": {...}}]
-//   psql  psql's aligned table output (header, dashes, rows, "(N rows)")
+//   psql  psql's aligned table output (header, dashes, rows, "(N rows)"), unaligned (-A,
+//         '|'), and without a header (-t, -At)
 //   csv_semicolon  CSV separated by ';' (spreadsheets in locales whose decimal mark is ','),
 //         with or without a header, as csv
-//   copy_text  `\copy django_migrations TO FILE` in COPY's default text format: tab-separated,
-//         `\N` for NULL, backslash escapes, no header (or PostgreSQL 15's HEADER); columns as
-//         headerless csv
-//   psql_expanded  `psql -x` output: "-[ RECORD N ]---" blocks of "column | value" lines
+//   copy_text  `COPY django_migrations [(columns)] TO STDOUT` or `\copy ... TO FILE` in
+//         COPY's default text format: tab-separated, `\N` for NULL, backslash escapes, no
+//         header (or PostgreSQL 15's HEADER); columns as headerless csv
+//   psql_expanded  `psql -x` output: "-[ RECORD N ]---" blocks of "column | value" lines;
+//         -x -A and -x -t: blocks of "column|value" lines ended by a blank line or a rule
 // and `manage.py showmigrations` output ([X] / [ ] per migration, with or without --list,
-// or --plan). Times are kept exactly as written (time zone and all).
+// or --plan).
+//
+// Without a header (COPY TO STDOUT, \copy, psql -t), the columns are told by the shapes of
+// the first row's values: an id is a number, an app label an identifier, a migration name
+// four digits and '_' (0001_initial), applied a timestamp; any order, any subset holding app
+// and name. A first row whose values cannot be told apart is an error on its line and nothing
+// is read; a later row whose values tell another order is an error and not read.
+//
+// Times are kept as written (time zone and all) when in DateStyle ISO; a time written under
+// DateStyle SQL, German or Postgres is stored as ISO writes the same time (date and time as
+// written, a zone abbreviation as its offset: "14/03/2026 10:12:05.748 CET" is
+// "2026-03-14 10:12:05.748+01"). A SQL-style date is day/month when a value of the file has a
+// first part past 12, month/day when one has a second part past 12; records the file never
+// tells are kept without their time, with an error.
 //
 // A row that cannot be read (a CSV line with a column missing or an unclosed quote, a JSON
 // element without "name", a psql row with a cell missing, invalid UTF-8, a showmigrations

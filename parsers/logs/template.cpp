@@ -537,10 +537,13 @@ std::vector<store::LogEntityFact> entities_of(std::string_view message, std::str
         continue;  // a verb ("inserted 1,204 rows", "loading 3 files"): a count follows
       }
       id_at.push_back(static_cast<size_t>(number_piece.data() - message.data()));
-      if (name == "id" || name == "ids" || row_counts) {
-        continue;  // "ID 5": the noun is before it; too vague to name
+      if (row_counts) {
+        continue;
       }
-      add("id", name, std::string(number_piece.data(), number_piece.size()));
+      // "id 87018", "ID 5": an id of whatever the message is about (the rules tie it to the
+      // rows of any finding with that id); "team 87018", "team_id=87018": of a team.
+      add("id", name == "ids" ? std::string("id") : name,
+          std::string(number_piece.data(), number_piece.size()));
     }
   }
   if (has_digit) {

@@ -37,9 +37,22 @@ constexpr size_t k_samples = 16;         // sample texts of repeated rows kept
 // DistinctCounter::add_batch (whose table outgrows the caches: it prefetches ahead and,
 // below the cap, goes through the table in address order).
 constexpr size_t k_batch = 16384;
+// Columns that an application may fill as it inserts (timestamp, date, uuid without a
+// default): the rows are also counted without them, for the rules to use the count that
+// leaves out those the migrations say the application fills. Counts leaving out all of
+// them, and with 2 to k_max_candidates, all but one each.
+constexpr size_t k_max_candidates = 4;
+// The exact cap of those further counts is the table's divided by this: they seldom matter
+// past a loop's few distinct rows, and a dump's memory stays about what it was.
+constexpr size_t k_variant_cap_divisor = 16;
 
 bool is_integer_type(const std::string& t) {
   return t == "integer" || t == "bigint" || t == "smallint";
+}
+
+// A type whose value an application may set as it inserts: the time, or a random uuid.
+bool is_insert_value_type(const std::string& t) {
+  return t.find("timestamp") != std::string::npos || t == "date" || t == "uuid";
 }
 
 // Bit i set when p[i] is a tab or a newline, for the 64 bytes from p.
@@ -230,14 +243,18 @@ class CopyStats final : public CopyConsumer {
       }
       std::string why = fact ? surrogate_reason(*fact) : std::string();
       for (const auto& spec : options.ignore) {
-        if (spec == names[i] || spec == target.table + "." + names[i] ||
-            spec == target.schema + "." + target.table + "." + names[i]) {
+        // Without regard to case: a user writes Teams:Created_At for teams.created_at.
+        if (text::iequals(spec, names[i]) || text::iequals(spec, target.table + "." + names[i]) ||
+            text::iequals(spec, target.schema + "." + target.table + "." + names[i])) {
           why = "--ignore-columns";
         }
       }
       m_surrogate.push_back(!why.empty());
       if (!why.empty()) {
-        ignored.push_back(fmt::format("{} ({})", names[i], why));
+        ignored.push_back(
+            fact && !target.table_columns_from.empty() && why != "--ignore-columns"
+                ? fmt::format("{} ({}, declared in {})", names[i], why, target.table_columns_from)
+                : fmt::format("{} ({})", names[i], why));
       }
       // (A uuid the application sets, as Django's UUIDField(default=uuid.uuid4) does, is as
       // much a surrogate as an integer it sets.)
@@ -247,6 +264,62 @@ class CopyStats final : public CopyConsumer {
       }
     }
     m_ignored = text::join(ignored, ", ");
+    // The columns an application may fill as it inserts (not left out already, not the
+    // first column when that may be the key), and the counts without them.
+    std::vector<size_t> candidates;
+    for (size_t i = 0; i < names.size(); ++i) {
+      if (surrogate(i) || (i == 0 && m_first_is_key_candidate)) {
+        continue;
+      }
+      for (const auto& c : target.table_columns) {
+        if (c.name == names[i] && !c.default_expr && is_insert_value_type(c.type)) {
+          candidates.push_back(i);
+        }
+      }
+    }
+    for (size_t i : candidates) {
+      m_candidates.push_back(names[i]);
+    }
+    std::vector<std::vector<size_t>> subsets;
+    if (!candidates.empty()) {
+      subsets.push_back(candidates);
+    }
+    if (candidates.size() >= 2 && candidates.size() <= k_max_candidates) {
+      for (size_t keep = 0; keep < candidates.size(); ++keep) {
+        std::vector<size_t> s;
+        for (size_t k = 0; k < candidates.size(); ++k) {
+          if (k != keep) {
+            s.push_back(candidates[k]);
+          }
+        }
+        subsets.push_back(s);
+      }
+    }
+    const size_t cap = std::max<size_t>(1024, options.exact_cap / k_variant_cap_divisor);
+    for (const auto& subset : subsets) {
+      for (bool first : {false, true}) {
+        if (first && !m_first_is_key_candidate) {
+          continue;
+        }
+        auto v = std::make_unique<Variant>(cap);
+        v->mask = m_surrogate;
+        std::vector<std::string> key;
+        for (size_t i : subset) {
+          v->mask[i] = 1;
+          key.push_back(names[i]);
+        }
+        if (first) {
+          v->mask[0] = 1;
+          key.push_back(names[0]);
+        }
+        std::sort(key.begin(), key.end());
+        v->key = text::join(key, ",");
+        m_variants.push_back(std::move(v));
+      }
+    }
+    if (m_first_is_key_candidate) {
+      m_first_name = names[0];
+    }
   }
 
   void rows(std::string_view block, uint64_t first_line) override {
@@ -491,6 +564,27 @@ class CopyStats final : public CopyConsumer {
       stats.top_rows = top.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     }
     stats.stored_rows = static_cast<int64_t>(m_stored);
+    // The counts leaving out more columns, each with its dominant multiplicity.
+    auto entry = [](const io::DistinctCounter& c) {
+      nlohmann::json e = nlohmann::json::array({c.distinct(), nullptr, nullptr});
+      if (auto level = c.dominant_level()) {
+        e[1] = level->count;
+        e[2] = level->values;
+      }
+      return e;
+    };
+    nlohmann::json counts = nlohmann::json::object();
+    counts[""] = entry(m_counter);
+    if (m_first_is_key_candidate) {
+      counts[m_first_name] = entry(m_without_first);
+    }
+    if (!m_variants_partial) {
+      for (const auto& v : m_variants) {
+        counts[v->key] = entry(v->counter);
+      }
+    }
+    nlohmann::json variants{{"candidates", m_candidates}, {"counts", counts}};
+    stats.variants = variants.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   }
 
  private:
@@ -628,6 +722,14 @@ class CopyStats final : public CopyConsumer {
       m_without_first.add_batch(m_batch.without_first.data(), m_batch.line.data(),
                                 m_batch.count_without_first(n), n);
     }
+    for (auto& v : m_variants) {
+      m_batch.without_first.resize(n);
+      for (size_t i = 0; i < n; ++i) {
+        m_batch.without_first[i] = hash_of_fields_from(m_batch.text[i], 0, 0, v->mask);
+      }
+      v->counter.add_batch(m_batch.without_first.data(), m_batch.line.data(),
+                           m_batch.count_without_first(n), n);
+    }
     for (size_t i = 0; i < n; ++i) {
       finish_row(m_batch.text[i], m_batch.hash[i], m_batch.line[i], m_batch.count[i], true);
     }
@@ -656,6 +758,13 @@ class CopyStats final : public CopyConsumer {
     if (m_first_is_key_candidate) {
       m_without_first.add(without_first ? *without_first : hash_without_first(text), line);
     }
+    if (!whole) {
+      m_variants_partial = true;  // (a row whose text is not kept: those counts are not given)
+    } else {
+      for (auto& v : m_variants) {
+        v->counter.add(hash_of_fields_from(text, 0, 0, v->mask), line);
+      }
+    }
     finish_row(text, hash, line, count, whole);
   }
 
@@ -679,6 +788,13 @@ class CopyStats final : public CopyConsumer {
   // chained into the next by the seed, so that equal rows hash equal and the left-out
   // fields play no part.
   uint64_t hash_of_fields_from(std::string_view text, size_t from, size_t field) const {
+    return hash_of_fields_from(text, from, field, m_surrogate);
+  }
+
+  // The same, leaving out the fields `mask` marks.
+  static uint64_t hash_of_fields_from(std::string_view text, size_t from, size_t field,
+                                      const std::vector<uint8_t>& mask) {
+    auto surrogate = [&mask](size_t f) { return f < mask.size() && mask[f]; };
     uint64_t hash = 0;
     size_t pos = from;
     size_t run_start = from;
@@ -726,6 +842,17 @@ class CopyStats final : public CopyConsumer {
   std::string m_ignored;
   io::DistinctCounter m_counter;
   io::DistinctCounter m_without_first;
+  // Counts leaving out more columns (see k_max_candidates).
+  struct Variant {
+    explicit Variant(size_t cap) : counter(cap) {}
+    std::string key;  // the further columns left out, sorted, comma-separated
+    std::vector<uint8_t> mask;
+    io::DistinctCounter counter;
+  };
+  std::vector<std::string> m_candidates;
+  std::string m_first_name;
+  std::vector<std::unique_ptr<Variant>> m_variants;
+  bool m_variants_partial = false;
   std::vector<std::pair<uint64_t, std::string>> m_samples;
   struct Batch {
     std::vector<std::string_view> text;

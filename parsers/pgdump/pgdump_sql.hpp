@@ -39,6 +39,9 @@ struct CopyTarget {
   std::vector<std::string> columns;  // the COPY column list; empty: all columns in order
   // The table's columns as the dump created them (empty when the table is not known).
   std::vector<store::ColumnFact> table_columns;
+  // Where table_columns come from when another dump declares them (a data-only dump's table,
+  // as its schema-only dump declares it); empty when this dump does.
+  std::string table_columns_from;
   bool csv = false;
   // The COPY's options, as the server reads them (pg_dump writes none: text format, a
   // tab, \N). A CSV COPY's defaults are a comma, '"' and NULL as an unquoted empty field.

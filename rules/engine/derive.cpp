@@ -587,12 +587,36 @@ void derive_snapshots(store::Store& store, const DeriveOptions& given, DeriveSum
            (is(options.after, x) && is(options.before, y));
   };
   std::vector<Group> groups;
+  // The dumps with data are placed first, then the schema-only ones. A schema-only dump agrees
+  // with every dump of the same schema: it joins the data-only dump it completes (a group
+  // that declares no table), else the first group it agrees with. So a pg_dump --schema-only
+  // beside the --data-only of the same night is one state with it, whatever the order read,
+  // and not with an earlier full dump whose schema was the same.
+  std::vector<const Candidate*> placing;
   for (const auto& c : all) {
-    auto it = std::find_if(groups.begin(), groups.end(), [&](const Group& g) {
+    placing.push_back(&c);
+  }
+  std::stable_partition(placing.begin(), placing.end(),
+                        [](const Candidate* c) { return !c->data_fp.empty(); });
+  for (const Candidate* placed : placing) {
+    const Candidate& c = *placed;
+    auto agrees = [&](const Group& g) {
       return std::all_of(g.members.begin(), g.members.end(), [&](const Candidate* m) {
         return !named_apart(*m, c) && same_state(store, *m, c);
       });
-    });
+    };
+    auto declares = [](const Group& g) {
+      return std::any_of(g.members.begin(), g.members.end(),
+                         [](const Candidate* m) { return m->relations > 0; });
+    };
+    auto it = groups.end();
+    if (c.data_fp.empty() && c.relations > 0) {
+      it = std::find_if(groups.begin(), groups.end(),
+                        [&](const Group& g) { return !declares(g) && agrees(g); });
+    }
+    if (it == groups.end()) {
+      it = std::find_if(groups.begin(), groups.end(), agrees);
+    }
     if (it == groups.end()) {
       groups.push_back(Group{{&c}, c.taken_at, c.mtime, {}, {}});
     } else {

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "base/json_row.hpp"
+#include "base/text.hpp"
 #include "base/timing.hpp"
 #include "rules/engine/derive.hpp"
 
@@ -747,17 +748,41 @@ void derive_data(store::Store& store, const DeriveOptions& options, DeriveSummar
 
   // --natural-key values that name no table or no column of it are said, not used.
   std::map<std::string, std::vector<std::string>> given;
-  for (const auto& [name, columns] : options.natural_keys) {
+  // Names are matched as written, else without regard to case (Teams:League_ID for
+  // teams.league_id) when that names one table, one column.
+  for (const auto& [name, written] : options.natural_keys) {
     const Table* table = nullptr;
+    int folded = 0;
+    const Table* folded_table = nullptr;
     for (const auto& [k, t] : current->tables) {
       if (t.name == name || t.schema + "." + t.name == name) {
         table = &t;
+      } else if (text::iequals(t.name, name) || text::iequals(t.schema + "." + t.name, name)) {
+        ++folded;
+        folded_table = &t;
       }
     }
+    if (!table && folded == 1) {
+      table = folded_table;
+    }
     std::string missing;
-    for (const auto& c : columns) {
-      if (table && table->index_of(c) < 0) {
+    std::vector<std::string> columns;
+    for (const auto& c : written) {
+      if (!table) {
+        continue;
+      }
+      std::string found = table->index_of(c) >= 0 ? c : std::string();
+      if (found.empty()) {
+        for (const auto& have : table->columns) {
+          if (text::iequals(have, c)) {
+            found = found.empty() ? have : "\n";  // two columns fold alike: neither
+          }
+        }
+      }
+      if (found.empty() || found == "\n") {
         missing += (missing.empty() ? "" : ", ") + c;
+      } else {
+        columns.push_back(found);
       }
     }
     if (!table) {
@@ -767,7 +792,7 @@ void derive_data(store::Store& store, const DeriveOptions& options, DeriveSummar
       summary.notes.push_back(fmt::format("--natural-key {}: no column {} in {}.{}; not used", name,
                                           missing, table->schema, table->name));
     } else {
-      given[name] = columns;
+      given[table->schema + "." + table->name] = columns;
     }
   }
 

@@ -71,6 +71,61 @@ void utc_time(sqlite3_context* ctx, int, sqlite3_value** argv) {
   }
 }
 
+std::string lower(std::string s) {
+  for (char& c : s) {
+    if (c >= 'A' && c <= 'Z') {
+      c = static_cast<char>(c - 'A' + 'a');
+    }
+  }
+  return s;
+}
+
+std::string singular(const std::string& s) {
+  if (s.ends_with("ies")) {
+    return s.substr(0, s.size() - 3) + "y";
+  }
+  if (s.ends_with("ses") || s.ends_with("xes")) {
+    return s.substr(0, s.size() - 2);
+  }
+  if (s.ends_with("s") && !s.ends_with("ss")) {
+    return s.substr(0, s.size() - 1);
+  }
+  return s;
+}
+
+// names_entity(noun, name): 1 when the noun a log message puts before a number ("team 87018",
+// "team_id=87018") names the rows of the table, or the rows the reference column points
+// at, called `name`: teams, team, team_id, teams_id for the table teams; team_id and team
+// for the column team_id. Bare "id" names any. Other nouns (attempt, retry, batch, rows,
+// seconds) are no id of it. NULL when either is NULL.
+void names_entity(sqlite3_context* ctx, int, sqlite3_value** argv) {
+  if (sqlite3_value_type(argv[0]) == SQLITE_NULL || sqlite3_value_type(argv[1]) == SQLITE_NULL) {
+    sqlite3_result_null(ctx);
+    return;
+  }
+  const std::string noun = lower(arg_text(argv[0]));
+  const std::string name = lower(arg_text(argv[1]));
+  if (noun.empty() || name.empty()) {
+    sqlite3_result_int(ctx, 0);
+    return;
+  }
+  if (noun == "id" || noun == "ids") {
+    sqlite3_result_int(ctx, 1);
+    return;
+  }
+  std::string stem = name;
+  if (stem.ends_with("_id")) {
+    stem.resize(stem.size() - 3);
+  } else if (stem.ends_with("id") && stem.size() > 2) {
+    stem.resize(stem.size() - 2);
+  }
+  bool yes = false;
+  for (const std::string& n : {name, singular(name), stem, singular(stem)}) {
+    yes = yes || (!n.empty() && (noun == n || noun == n + "_id" || noun == n + "id"));
+  }
+  sqlite3_result_int(ctx, yes ? 1 : 0);
+}
+
 void add(store::Store& store, const char* name, int args,
          void (*fn)(sqlite3_context*, int, sqlite3_value**)) {
   if (sqlite3_create_function(store.handle(), name, args,
@@ -88,6 +143,7 @@ void register_sql_functions(store::Store& store) {
   add(store, "pg_literal", 1, pg_literal);
   add(store, "pg_name_literal", 2, pg_name_literal);
   add(store, "utc_time", 1, utc_time);
+  add(store, "names_entity", 2, names_entity);
 }
 
 }  // namespace dbautopsy::rules

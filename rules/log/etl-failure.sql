@@ -58,9 +58,14 @@ named AS (
            WHERE f.template_hash = t.template_hash AND x.kind = 'id') AS id_count,
          (SELECT k.id FROM finding k
            WHERE k.id >= (SELECT coalesce(max(first_finding), 0) FROM analysis_scope) AND k.rule LIKE 'etl.%'
+             -- an id ties when the message presents it as an id of the finding's rows: "team
+             -- 87018", "team_id=87018", "id 87018" (not "attempt 3", "retry 3/5", "batch 3")
              AND (EXISTS (SELECT 1 FROM log_entity x JOIN failing f ON f.id = x.event_id
                            WHERE f.template_hash = t.template_hash AND x.kind = 'id'
-                             AND x.value IN (k.subject_value, k.subject_row_id, k.subject_suggested_value))
+                             AND ((x.value = k.subject_row_id AND names_entity(x.name, k.subject_table))
+                                  OR (x.value IN (k.subject_value, k.subject_suggested_value)
+                                      AND names_entity(x.name, CASE k.rule WHEN 'etl.id-remapped' THEN k.subject_table
+                                                                           ELSE k.subject_column END))))
                   OR EXISTS (SELECT 1 FROM log_entity x JOIN failing f ON f.id = x.event_id
                               WHERE f.template_hash = t.template_hash AND x.kind IN ('table', 'relation')
                                 AND x.value IN (k.subject_table, coalesce(k.subject_schema, '') || '.' || k.subject_table)))

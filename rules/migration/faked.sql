@@ -19,6 +19,9 @@ WITH intents AS (
     FROM (SELECT j.migration, j.object_id, j.artifact_id, j.line, q.present
             FROM (SELECT migration, object_id, min(artifact_id) AS artifact_id, min(line) AS line
                     FROM expected_intent WHERE action <> 'follow'
+                     -- removed by a migration that is not recorded but whose effects are all
+                     -- there (it ran, its row deleted): absent either way, no evidence
+                     AND object_id NOT IN (SELECT object_id FROM unrecorded_undone)
                    GROUP BY migration, object_id) j
             -- a rename, re-creation or alteration that never ran: see intent_presence
             JOIN intent_presence q ON q.migration = j.migration AND q.object_id = j.object_id) i
@@ -38,13 +41,19 @@ removals AS (
    WHERE r.created_by IS NOT NULL AND p.present IS NOT NULL
      AND (r.kind = 'table' OR EXISTS (SELECT 1 FROM current_table t
                                        WHERE t.schema_name = r.schema_name AND t.name = r.table_name))
-     -- an object whose creating migration left no trace either (recorded, none of its objects
-     -- there: faked too) was never there, and its absence says nothing of its removal
-     AND NOT EXISTS (SELECT count(*) FROM expected_intent ci
-                       JOIN intent_presence cp ON cp.migration = ci.migration AND cp.object_id = ci.object_id
-                      WHERE ci.migration = r.created_by AND ci.action <> 'follow' AND cp.present IS NOT NULL
-                     HAVING count(*) > 0 AND max(cp.present) = 0)
-   GROUP BY r.migration)
+     -- an object that is gone counts as removed only when its creating migration shows it ran
+     -- (something it made that the history keeps is there): else (faked too, or nothing it
+     -- made survives the history) it may never have been there (see undecided_removal)
+     AND (p.present OR NOT EXISTS (SELECT 1 FROM undecided_removal u WHERE u.removal_id = r.id))
+   GROUP BY r.migration),
+untold AS (
+  -- what it removes that is gone, of migrations that may never have made it
+  SELECT u.migration, count(*) AS removals,
+         group_concat(u.kind || ' ' || coalesce(u.table_name, '?') ||
+                      CASE WHEN u.kind = 'table' THEN '' ELSE '.' || u.name END, ', ') AS names,
+         group_concat(DISTINCT u.created_by) AS creators
+    FROM undecided_removal u
+   GROUP BY u.migration)
 SELECT rm.app || '.' || rm.name AS migration,
        CASE WHEN y.removals IS NULL
             THEN printf('migration %s.%s is recorded as applied%s, but %s: its DDL never ran, or what it made was dropped since',
@@ -58,7 +67,10 @@ SELECT rm.app || '.' || rm.name AS migration,
                              ELSE printf('all %d objects it removes are still there (%s)', y.removals, y.kept) END)
             ELSE printf('migration %s.%s is recorded as applied%s, but none of the %d objects it creates exist (%s) and all %d it removes are still there (%s): its DDL never ran',
                         rm.app, rm.name, coalesce(' at ' || rm.applied_at, ''),
-                        x.objects, x.names, y.removals, y.kept) END AS message,
+                        x.objects, x.names, y.removals, y.kept) END ||
+       CASE WHEN t.names IS NOT NULL
+            THEN printf('; it also removes %s, made by %s: gone, but nothing %s made is left to show it ever ran, so whether %s ran cannot be told from the schema',
+                        t.names, t.creators, t.creators, t.creators) ELSE '' END AS message,
        json_array(
          json_object('artifact', ra.path, 'line', rm.line,
                      'text', 'recorded as applied' || coalesce(' at ' || rm.applied_at, '')),
@@ -66,12 +78,23 @@ SELECT rm.app || '.' || rm.name AS migration,
                      'text', printf('its DDL (%s output)', rm.effects_source))) AS evidence,
        json_object('objects', coalesce(x.objects, 0), 'present', coalesce(x.present, 0),
                    'removals', coalesce(y.removals, 0), 'not_removed', coalesce(y.not_removed, 0)) AS metrics,
-       printf('-- Either do by hand what it does (the repairs of this cause''s drift findings), or unrecord it and migrate again:%s-- DELETE FROM django_migrations WHERE app = %s AND name = %s; -- then: python manage.py migrate %s',
-              char(10), pg_literal(rm.app), pg_literal(rm.name), rm.app) AS repair,
+       CASE WHEN later.migrations IS NOT NULL
+            -- run again, it would also make what later recorded migrations remove, and they
+            -- would not run again to remove it
+            THEN printf('-- Do by hand what it does (the repairs of this cause''s drift findings). Do not unrecord it and migrate again: it would also re-create what %s, recorded as applied, removes (%s)',
+                        later.migrations, later.names)
+            ELSE printf('-- Either do by hand what it does (the repairs of this cause''s drift findings), or unrecord it and migrate again:%s-- DELETE FROM django_migrations WHERE app = %s AND name = %s; -- then: python manage.py migrate %s',
+                        char(10), pg_literal(rm.app), pg_literal(rm.name), rm.app) END AS repair,
        'migration:' || rm.app || '.' || rm.name AS cause_key
   FROM recorded_migration rm
   LEFT JOIN intents x ON x.migration = rm.app || '.' || rm.name
   LEFT JOIN removals y ON y.migration = rm.app || '.' || rm.name
+  LEFT JOIN untold t ON t.migration = rm.app || '.' || rm.name
+  LEFT JOIN (SELECT created_by, group_concat(DISTINCT migration) AS migrations,
+                    group_concat(kind || ' ' || coalesce(table_name, '?') ||
+                                 CASE WHEN kind = 'table' THEN '' ELSE '.' || name END, ', ') AS names
+               FROM expected_removal WHERE created_by <> migration GROUP BY created_by) later
+         ON later.created_by = rm.app || '.' || rm.name
   JOIN artifact ra ON ra.id = rm.artifact_id
   JOIN artifact ea ON ea.id = coalesce(x.artifact_id, y.artifact_id)
  WHERE coalesce(x.present, 0) = 0 AND coalesce(y.not_removed, 0) = coalesce(y.removals, 0)

@@ -15,6 +15,9 @@ WITH intents AS (
     JOIN intent_presence p ON p.migration = i.migration AND p.object_id = i.object_id
    WHERE i.action <> 'follow'
      AND p.present IS NOT NULL -- unknown: an index or constraint a data-only dump cannot show
+     -- removed by a migration that is not recorded but whose effects are all there (it ran,
+     -- its row deleted): absent either way, no evidence
+     AND i.object_id NOT IN (SELECT object_id FROM unrecorded_undone)
    GROUP BY i.migration),
 removals AS (
   -- Removals that show whether the migration ran: of an object a recorded migration created,
@@ -29,13 +32,19 @@ removals AS (
    WHERE r.created_by IS NOT NULL AND p.present IS NOT NULL
      AND (r.kind = 'table' OR EXISTS (SELECT 1 FROM current_table t
                                        WHERE t.schema_name = r.schema_name AND t.name = r.table_name))
-     -- an object whose creating migration left no trace either (recorded, none of its objects
-     -- there: faked too) was never there, and its absence says nothing of its removal
-     AND NOT EXISTS (SELECT count(*) FROM expected_intent ci
-                       JOIN intent_presence cp ON cp.migration = ci.migration AND cp.object_id = ci.object_id
-                      WHERE ci.migration = r.created_by AND ci.action <> 'follow' AND cp.present IS NOT NULL
-                     HAVING count(*) > 0 AND max(cp.present) = 0)
-   GROUP BY r.migration)
+     -- an object that is gone counts as removed only when its creating migration shows it ran
+     -- (something it made that the history keeps is there): else (faked too, or nothing it
+     -- made survives the history) it may never have been there (see undecided_removal)
+     AND (p.present OR NOT EXISTS (SELECT 1 FROM undecided_removal u WHERE u.removal_id = r.id))
+   GROUP BY r.migration),
+untold AS (
+  -- what it removes that is gone, of migrations that may never have made it
+  SELECT u.migration, count(*) AS removals,
+         group_concat(u.kind || ' ' || coalesce(u.table_name, '?') ||
+                      CASE WHEN u.kind = 'table' THEN '' ELSE '.' || u.name END, ', ') AS names,
+         group_concat(DISTINCT u.created_by) AS creators
+    FROM undecided_removal u
+   GROUP BY u.migration)
 SELECT rm.app || '.' || rm.name AS migration,
        CASE WHEN y.removals IS NULL
             THEN printf('migration %s.%s is recorded as applied, but only %d of the %d objects it creates exist; missing: %s',
@@ -48,7 +57,10 @@ SELECT rm.app || '.' || rm.name AS migration,
                         rm.app, rm.name, coalesce(x.present, 0), coalesce(x.objects, 0),
                         y.removals - y.not_removed, y.removals,
                         coalesce('; missing: ' || x.missing, ''),
-                        coalesce('; still there: ' || y.kept, '')) END AS message,
+                        coalesce('; still there: ' || y.kept, '')) END ||
+       CASE WHEN t.names IS NOT NULL
+            THEN printf('; it also removes %s, made by %s: gone, but nothing %s made is left to show it ever ran, so whether %s ran cannot be told from the schema',
+                        t.names, t.creators, t.creators, t.creators) ELSE '' END AS message,
        json_array(
          json_object('artifact', ra.path, 'line', rm.line,
                      'text', 'recorded as applied' || coalesce(' at ' || rm.applied_at, '')),
@@ -60,6 +72,7 @@ SELECT rm.app || '.' || rm.name AS migration,
   FROM recorded_migration rm
   LEFT JOIN intents x ON x.migration = rm.app || '.' || rm.name
   LEFT JOIN removals y ON y.migration = rm.app || '.' || rm.name
+  LEFT JOIN untold t ON t.migration = rm.app || '.' || rm.name
   JOIN artifact ra ON ra.id = rm.artifact_id
   JOIN artifact ea ON ea.id = coalesce(x.artifact_id, y.artifact_id)
  -- done: objects present and removals that happened; some done and some not.

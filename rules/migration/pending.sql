@@ -13,14 +13,21 @@ WITH known AS (
          group_concat(DISTINCT source) AS sources, max(replaces) AS replaces
     FROM migration m GROUP BY app, name)
 SELECT k.app || '.' || k.name AS migration,
-       printf('migration %s.%s exists (%s) but is not recorded as applied', k.app, k.name, k.sources) AS message,
+       printf('migration %s.%s exists (%s) but is not recorded as applied', k.app, k.name, k.sources) ||
+       CASE WHEN ua.app IS NOT NULL
+            THEN '; yet its effects are all in the database (what it removes is gone, what it creates is there): it may well have run, its django_migrations row deleted by hand since, and the recorded migrations whose objects it removes are not judged by their absence'
+            ELSE '' END AS message,
        json_array(json_object('artifact', a.path, 'line', k.line,
                               'text', k.app || '.' || k.name)) AS evidence,
-       printf('-- review, then: python manage.py sqlmigrate %s %s; python manage.py migrate %s %s',
-              k.app, k.name, k.app, k.name) AS repair,
+       CASE WHEN ua.app IS NOT NULL
+            THEN printf('-- its effects are all in the database already: if it ran, record it instead of running it again: python manage.py migrate %s %s --fake',
+                        k.app, k.name)
+            ELSE printf('-- review, then: python manage.py sqlmigrate %s %s; python manage.py migrate %s %s',
+                        k.app, k.name, k.app, k.name) END AS repair,
        'pending' AS cause_key
   FROM known k
   JOIN artifact a ON a.id = k.artifact_id
+  LEFT JOIN unrecorded_applied ua ON ua.app = k.app AND ua.migration = k.name
  WHERE EXISTS (SELECT 1 FROM recorded_migration)
    AND (SELECT yes FROM migration_files_in_scope)  -- the files fit this database
    AND NOT EXISTS (SELECT 1 FROM recorded_migration r WHERE r.app = k.app AND r.name = k.name)

@@ -60,6 +60,41 @@ std::vector<std::string_view> split(std::string_view s, char sep) {
   }
 }
 
+std::vector<std::string_view> split_names(std::string_view s, char sep) {
+  std::vector<std::string_view> out;
+  size_t start = 0;
+  bool quoted = false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '"') {
+      quoted = !quoted;  // `""` inside quotes toggles twice
+    } else if (s[i] == sep && !quoted) {
+      out.push_back(s.substr(start, i - start));
+      start = i + 1;
+    }
+  }
+  out.push_back(s.substr(start));
+  return out;
+}
+
+std::string unquote_name(std::string_view s) {
+  std::string out;
+  bool quoted = false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (c == '"') {
+      if (quoted && i + 1 < s.size() && s[i + 1] == '"') {
+        out += '"';
+        ++i;
+      } else {
+        quoted = !quoted;
+      }
+    } else if (quoted || !(c == ' ' || c == '\t' || c == '\n' || c == '\r')) {
+      out += c;
+    }
+  }
+  return out;
+}
+
 std::string join(const std::vector<std::string>& parts, std::string_view sep) {
   std::string out;
   for (size_t i = 0; i < parts.size(); ++i) {

@@ -19,6 +19,14 @@ std::string_view trim(std::string_view s);
 std::vector<std::string_view> split(std::string_view s, char sep);
 std::string join(const std::vector<std::string>& parts, std::string_view sep);
 
+// A list of SQL names as a user writes them on a command line (`"Sales-Stage".orders:id,
+// "Created At"`): split() at each `sep` outside double quotes.
+std::vector<std::string_view> split_names(std::string_view s, char sep);
+// One name of such a list as dbautopsy stores names: double quotes taken off (`""` inside
+// them is one `"`), white space outside them dropped: `"Sales-Stage" . orders` ->
+// `Sales-Stage.orders`. (Case is kept: names are matched without regard to case.)
+std::string unquote_name(std::string_view s);
+
 // Collapses every run of white space to one space and trims the ends; used to store
 // statement text on one line for evidence.
 std::string squash_space(std::string_view s);

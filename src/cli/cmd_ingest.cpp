@@ -7,6 +7,7 @@
 #include <iostream>
 #include <map>
 #include <numeric>
+#include <set>
 
 #include "base/error.hpp"
 #include "base/text.hpp"
@@ -241,11 +242,54 @@ int cmd_ingest(const std::vector<std::string>& args) {
     store::Store::BulkLoad bulk(store);
     Progress progress(progress_wanted(quiet),
                       std::accumulate(sizes.begin(), sizes.end(), uint64_t{0}), targets.size());
+    IngestOptions first = options;
+    first.keep_hinted = true;
+    std::vector<std::pair<fs::path, std::string>> files;
+    std::vector<ArtifactOutcome> read;
     for (size_t i = 0; i < targets.size(); ++i) {
       const auto& [entry, shown] = targets[i];
       progress.file(shown, sizes[i]);
-      outcomes.push_back(entry.skipped.empty() ? ingest_path(store, entry.path, shown, options)
-                                               : record_skipped(store, entry, shown));
+      read.push_back(entry.skipped.empty() ? ingest_path(store, entry.path, shown, first)
+                                           : record_skipped(store, entry, shown));
+      files.emplace_back(entry.path, shown);
+    }
+    // A data-only dump beside the schema-only dump that declares its tables: the dumps of
+    // earlier runs into this store, where they were read from, are looked at again too (the
+    // schema-only dump may come second).
+    size_t this_run = read.size();
+    {
+      std::set<std::string> named;
+      for (const auto& f : files) {
+        named.insert(f.second);
+      }
+      store::Statement st = store.prepare(
+          "SELECT id, path, kind, codec FROM artifact WHERE kind IN ('pgdump-sql', "
+          "'pgdump-custom', 'pgdump-tar', 'pgdump-dir') AND status IN ('ok', 'partial') "
+          "ORDER BY id");
+      while (st.step()) {
+        std::string path = st.get_text(1);
+        std::error_code ec;
+        if (named.count(path) || !fs::exists(path, ec)) {
+          continue;
+        }
+        ArtifactOutcome earlier;
+        earlier.id = st.get_int(0);
+        earlier.path = path;
+        earlier.kind = st.get_text(2);
+        earlier.codec = st.get_text(3);
+        earlier.status = "unchanged";
+        read.push_back(std::move(earlier));
+        files.emplace_back(path, path);
+      }
+    }
+    std::vector<ArtifactOutcome> before = read;
+    read_data_with_schema(store, files, read, options);
+    for (size_t i = 0; i < read.size(); ++i) {
+      // An earlier run's dump is listed only when it was read again.
+      if (i < this_run || read[i].status != before[i].status ||
+          read[i].detail != before[i].detail) {
+        outcomes.push_back(read[i]);
+      }
     }
     timing::phase("read");
     bulk.finish();

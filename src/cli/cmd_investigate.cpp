@@ -94,20 +94,22 @@ rules::AnalyzeOptions analysis_options(const AnalysisArgs& a) {
     }
     o.options.emplace_back(opt.substr(0, eq), opt.substr(eq + 1));
   }
+  // Names in double quotes as SQL writes them ("Sales-Stage".orders:"Order No").
   for (const auto& value : a.natural_keys) {
-    size_t colon = value.find(':');
+    auto parts = text::split_names(value, ':');
     std::vector<std::string> columns;
-    if (colon != std::string::npos) {
-      for (auto c : text::split(std::string_view(value).substr(colon + 1), ',')) {
-        if (!text::trim(c).empty()) {
-          columns.emplace_back(text::trim(c));
+    std::string table = text::unquote_name(parts.front());
+    if (parts.size() == 2) {
+      for (auto c : text::split_names(parts[1], ',')) {
+        if (std::string name = text::unquote_name(c); !name.empty()) {
+          columns.push_back(std::move(name));
         }
       }
     }
-    if (colon == 0 || columns.empty()) {
+    if (table.empty() || columns.empty()) {
       throw UsageError(fmt::format("--natural-key {}: give TABLE:COL[,COL...]", value));
     }
-    o.derive.natural_keys[value.substr(0, colon)] = columns;
+    o.derive.natural_keys[table] = columns;
   }
   if (!a.before.empty()) {
     o.derive.before = a.before;
@@ -506,6 +508,10 @@ int cmd_investigate(const std::vector<std::string>& args) {
     // Into a store this run created (the first run over the folder, or a store of another
     // version made anew): as `ingest` loads one (no WAL, the log tables' indexes at the end).
     store::Store::BulkLoad bulk(store);
+    IngestOptions first = options;
+    first.keep_hinted = true;
+    std::vector<std::pair<fs::path, std::string>> files;
+    std::vector<ArtifactOutcome> read;
     for (size_t i = 0; i < targets.size(); ++i) {
       const auto& [e, shown] = targets[i];
       present.insert(shown);
@@ -515,33 +521,38 @@ int cmd_investigate(const std::vector<std::string>& args) {
         continue;
       }
       progress.file(shown, sizes[i]);
-      const fs::path& f = e.path;
-      ArtifactOutcome o = ingest_path(store, f, shown, options);
+      read.push_back(ingest_path(store, e.path, shown, first));
+      files.emplace_back(e.path, shown);
+    }
+    // Artifacts of earlier runs whose files are gone are forgotten.
+    {
+      std::vector<int64_t> stale;
+      store::Statement st = store.prepare("SELECT id, path FROM artifact");
+      while (st.step()) {
+        if (!present.count(st.get_text(1))) {
+          stale.push_back(st.get_int(0));
+        }
+      }
+      st.reset();
+      store::Store::Transaction tx(store);
+      for (int64_t id : stale) {
+        store::forget_artifact(store, id);
+      }
+      tx.commit();
+    }
+    // A data-only dump beside the schema-only dump that declares its tables (once the dumps
+    // no longer in the folder are forgotten).
+    read_data_with_schema(store, files, read, options);
+    for (const auto& o : read) {
       if ((o.status == "failed" && o.kind != "unknown") || o.status == "partial") {
         input_error = true;
-        trouble.push_back(fmt::format("dbautopsy: {}: {}: {}\n", shown, o.status, o.detail));
+        trouble.push_back(fmt::format("dbautopsy: {}: {}: {}\n", o.path, o.status, o.detail));
       }
     }
     bulk.finish();
   }
   progress.phase("analysing");
   timing::phase("ingest");
-  // Artifacts of earlier runs whose files are gone are forgotten.
-  {
-    std::vector<int64_t> stale;
-    store::Statement st = store.prepare("SELECT id, path FROM artifact");
-    while (st.step()) {
-      if (!present.count(st.get_text(1))) {
-        stale.push_back(st.get_int(0));
-      }
-    }
-    st.reset();
-    store::Store::Transaction tx(store);
-    for (int64_t id : stale) {
-      store::forget_artifact(store, id);
-    }
-    tx.commit();
-  }
   // Migration .py files' effects depend on one another: derived once all are read.
   std::vector<std::string> py_notes = django::write_py_effects(store, [&](const std::string& path) {
                                         auto it = disk_of.find(path);

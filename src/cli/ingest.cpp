@@ -15,6 +15,7 @@
 #include "io/digest.hpp"
 #include "io/input.hpp"
 #include "logs/pg_stderr.hpp"
+#include "pgdump/copy_stats.hpp"
 #include "store/facts.hpp"
 
 namespace dbautopsy::cli {
@@ -71,6 +72,11 @@ const std::string& reader_build() {
 
 }  // namespace
 
+namespace {
+// Where the schema hints' part of an artifact's read options starts.
+constexpr const char* k_schema_hints_mark = ";schema-from=";
+}  // namespace
+
 std::string IngestOptions::signature() const {
   std::string out = fmt::format("ignore-columns={};row-cap={};exact-cap={}",
                                 text::join(ignore_columns, ","), row_cap, exact_cap);
@@ -86,6 +92,20 @@ std::string IngestOptions::signature() const {
   // A file stopped at a limit is read again under another one.
   if (max_ratio != 250 || max_decoded_mb != 0) {
     out += fmt::format(";max-ratio={};max-decoded-mb={}", max_ratio, max_decoded_mb);
+  }
+  if (schema_hints && !schema_hints->empty()) {
+    // What the hints decide: each table's surrogate columns, and where they are declared.
+    io::Sha256 digest;
+    for (const auto& [table, hint] : *schema_hints) {
+      std::string part = fmt::format("{}.{} from {}:", table.first, table.second, hint.from);
+      for (const auto& c : hint.columns) {
+        part += fmt::format(" {}={}/{}/{}", c.name, pgdump::surrogate_reason(c), c.type,
+                            c.default_expr.value_or(""));
+      }
+      part += "\n";
+      digest.update(part.data(), part.size());
+    }
+    out += k_schema_hints_mark + digest.finish().substr(0, 16);
   }
   return out;
 }
@@ -142,17 +162,18 @@ IngestOptions ingest_options(const IngestArgs& a) {
     throw UsageError("--max-statement-mb: give 1 to 4096");
   }
   o.max_statement_bytes = a.max_statement_mb << 20;
-  // "teams:a,b" -> teams.a, teams.b; "t1:a,t2:b" -> t1.a, t2.b; "a" -> a (every table).
+  // "teams:a,b" -> teams.a, teams.b; "t1:a,t2:b" -> t1.a, t2.b; "a" -> a (every table);
+  // names in double quotes as SQL writes them ("Sales-Stage".orders:"Created At").
   for (const auto& value : a.ignore_columns) {
     std::string table;
-    for (const auto& raw : text::split(value, ',')) {
-      std::string item(text::trim(raw));
-      size_t colon = item.find(':');
-      if (colon != std::string::npos) {
-        table = item.substr(0, colon);
-        item = item.substr(colon + 1);
+    for (const auto& raw : text::split_names(value, ',')) {
+      auto parts = text::split_names(raw, ':');
+      std::string item = text::unquote_name(parts.back());
+      bool colon = parts.size() > 1;
+      if (colon) {
+        table = text::unquote_name(raw.substr(0, raw.size() - parts.back().size() - 1));
       }
-      if (item.empty() || (colon != std::string::npos && table.empty())) {
+      if (item.empty() || (colon && table.empty())) {
         throw UsageError(fmt::format("--ignore-columns {}: give TABLE:COL[,COL...]", value));
       }
       o.ignore_columns.push_back(table.empty() ? item : table + "." + item);
@@ -194,8 +215,9 @@ std::vector<std::string> unmatched_ignore_columns(store::Store& store,
                                                   const IngestOptions& options) {
   std::vector<std::string> out;
   store::Statement st = store.prepare(
-      "SELECT 1 FROM db_column WHERE name = ?1 AND (?2 IS NULL OR table_name = ?2 OR "
-      "schema_name || '.' || table_name = ?2) LIMIT 1");
+      "SELECT 1 FROM db_column WHERE name = ?1 COLLATE NOCASE AND (?2 IS NULL OR "
+      "table_name = ?2 COLLATE NOCASE OR schema_name || '.' || table_name = ?2 COLLATE NOCASE) "
+      "LIMIT 1");
   for (const auto& spec : options.ignore_columns) {
     size_t dot = spec.rfind('.');
     st.bind(1, dot == std::string::npos ? spec : spec.substr(dot + 1));
@@ -525,9 +547,13 @@ ArtifactOutcome ingest_path(store::Store& store, const fs::path& path,
 
   // Unchanged since the last ingestion: same path, size, time and content.
   if (auto stored = store::find_artifact(store, display_path)) {
+    bool same_options =
+        stored->read_options == fact.read_options ||
+        (options.keep_hinted && stored->read_options.value_or("").rfind(
+                                    fact.read_options.value_or("") + k_schema_hints_mark, 0) == 0);
     if (stored->size_bytes == fact.size_bytes && stored->mtime == fact.mtime && !directory &&
-        stored->read_options == fact.read_options && stored->status != "failed" &&
-        out.status.empty() && io::sha256_file(path) == stored->sha256) {
+        same_options && stored->status != "failed" && out.status.empty() &&
+        io::sha256_file(path) == stored->sha256) {
       out.status = "unchanged";
       out.id = stored->id;
       out.detail = "already in the store";
@@ -631,6 +657,138 @@ ArtifactOutcome ingest_path(store::Store& store, const fs::path& path,
                                             : io::sha256_file(path));
   tx.commit();
   return out;
+}
+
+namespace {
+
+// The tables whose data artifact `id` holds without declaring them, as another dump of the
+// store declares them with the same columns, in the COPY's order (pg_dump leaves generated
+// columns out of COPY). A table declared differently by two dumps (other defaults, another
+// type) is left without hints: which one the data belongs to is not known. Only tables with
+// something to leave out are kept (a surrogate column, or a first column that may be a key
+// the application sets).
+SchemaHints data_schema_hints(store::Store& store, int64_t id) {
+  SchemaHints hints;
+  std::vector<std::tuple<std::string, std::string, std::string>> undeclared;
+  {
+    store::Statement st = store.prepare(
+        "SELECT DISTINCT s.schema_name, s.table_name, s.columns FROM table_stats s "
+        "WHERE s.artifact_id = ?1 AND s.source IN ('copy', 'insert') AND s.columns IS NOT NULL "
+        "AND NOT EXISTS (SELECT 1 FROM db_column c WHERE c.artifact_id = ?1 "
+        "AND c.schema_name = s.schema_name AND c.table_name = s.table_name) "
+        "ORDER BY 1, 2");
+    st.bind(1, id);
+    while (st.step()) {
+      undeclared.emplace_back(st.get_text(0), st.get_text(1), st.get_text(2));
+    }
+  }
+  for (const auto& [schema, table, copy_columns] : undeclared) {
+    store::Statement st = store.prepare(
+        "SELECT c.artifact_id, a.path, c.name, c.ordinal, c.type, c.not_null, c.default_expr, "
+        "c.identity, c.generated, c.is_serial FROM db_column c JOIN artifact a ON a.id = "
+        "c.artifact_id WHERE c.schema_name = ?1 AND c.table_name = ?2 AND c.artifact_id <> ?3 "
+        "ORDER BY c.artifact_id, c.ordinal");
+    st.bind(1, schema);
+    st.bind(2, table);
+    st.bind(3, id);
+    std::map<int64_t, SchemaHint> declared;
+    while (st.step()) {
+      SchemaHint& h = declared[st.get_int(0)];
+      h.from = st.get_text(1);
+      store::ColumnFact c;
+      c.schema_name = schema;
+      c.table_name = table;
+      c.name = st.get_text(2);
+      c.ordinal = st.get_int(3);
+      c.type = st.get_text(4);
+      c.not_null = st.get_int(5) != 0;
+      c.default_expr = st.get_optional_text(6);
+      c.identity = st.get_optional_text(7);
+      c.generated = st.get_optional_text(8);
+      c.is_serial = st.get_int(9) != 0;
+      h.columns.push_back(std::move(c));
+    }
+    std::optional<SchemaHint> chosen;
+    std::string chosen_key;
+    bool ambiguous = false;
+    for (auto& [artifact, hint] : declared) {
+      std::vector<std::string> copied;
+      std::string key;
+      for (const auto& c : hint.columns) {
+        if (!c.generated) {
+          copied.push_back(c.name);
+        }
+        key += fmt::format("{}|{}|{}|{};", c.name, c.type, pgdump::surrogate_reason(c),
+                           c.default_expr.value_or(""));
+      }
+      if (text::join(copied, ", ") != copy_columns) {
+        continue;
+      }
+      if (!chosen) {
+        chosen = std::move(hint);
+        chosen_key = key;
+      } else if (key != chosen_key) {
+        ambiguous = true;
+      }
+    }
+    if (!chosen || ambiguous) {
+      continue;
+    }
+    bool telling = false;
+    for (size_t i = 0; i < chosen->columns.size(); ++i) {
+      const auto& c = chosen->columns[i];
+      telling =
+          telling || !pgdump::surrogate_reason(c).empty() ||
+          (i == 0 && !c.default_expr && !c.generated &&
+           (c.type == "uuid" || c.type == "integer" || c.type == "bigint" || c.type == "smallint"));
+    }
+    if (telling) {
+      hints.emplace(std::make_pair(schema, table), std::move(*chosen));
+    }
+  }
+  return hints;
+}
+
+}  // namespace
+
+void read_data_with_schema(store::Store& store,
+                           const std::vector<std::pair<fs::path, std::string>>& files,
+                           std::vector<ArtifactOutcome>& outcomes, const IngestOptions& options) {
+  for (size_t i = 0; i < files.size() && i < outcomes.size(); ++i) {
+    ArtifactOutcome& first = outcomes[i];
+    if (first.id == 0 ||
+        (first.status != "ok" && first.status != "partial" && first.status != "unchanged")) {
+      continue;
+    }
+    auto stored = store::find_artifact(store, first.path);
+    if (!stored || stored->id != first.id) {
+      continue;
+    }
+    auto hints = std::make_shared<const SchemaHints>(data_schema_hints(store, first.id));
+    bool was_hinted =
+        stored->read_options.value_or("").find(k_schema_hints_mark) != std::string::npos;
+    if (hints->empty() && !was_hinted) {
+      continue;
+    }
+    IngestOptions again = options;
+    again.keep_hinted = false;
+    again.schema_hints = hints;
+    ArtifactOutcome second = ingest_path(store, files[i].first, files[i].second, again);
+    if (second.status != "unchanged" && !hints->empty()) {
+      std::vector<std::string> from;
+      for (const auto& [table, hint] : *hints) {
+        if (std::find(from.begin(), from.end(), hint.from) == from.end()) {
+          from.push_back(hint.from);
+        }
+      }
+      second.detail += fmt::format("; read again with the columns {} declares for {} of its tables",
+                                   text::join(from, ", "), hints->size());
+    }
+    if (first.status == "unchanged" && second.status == "unchanged") {
+      continue;
+    }
+    outcomes[i] = std::move(second);
+  }
 }
 
 }  // namespace dbautopsy::cli

@@ -11,15 +11,27 @@
 #include <boost/program_options.hpp>
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "logs/app_format.hpp"
+#include "store/facts.hpp"
 #include "store/store.hpp"
 
 namespace dbautopsy::cli {
+
+// A table whose data a dump holds without declaring it (pg_dump --data-only), as another
+// dump of the store declares it with the same columns (pg_dump --schema-only of the same
+// database): its surrogate columns (ids, insert times) are left out of its duplicate counts
+// as if the dump had declared them (see read_data_with_schema).
+struct SchemaHint {
+  std::vector<store::ColumnFact> columns;
+  std::string from;  // the path of the dump that declares them
+};
+using SchemaHints = std::map<std::pair<std::string, std::string>, SchemaHint>;  // schema, table
 
 struct IngestOptions {
   std::optional<std::string> forced_kind;
@@ -37,6 +49,12 @@ struct IngestOptions {
   // What a compressed file may expand to (io::DecodeLimits, set for the whole process).
   uint64_t max_ratio = 250;
   uint64_t max_decoded_mb = 0;
+  // The declared columns of tables a dump does not declare itself (set by
+  // read_data_with_schema).
+  std::shared_ptr<const SchemaHints> schema_hints;
+  // A run's first pass: an artifact read with schema hints and otherwise the same options is
+  // unchanged (read_data_with_schema then checks the hints).
+  bool keep_hinted = false;
 
   // The options above that shape the facts, as stored with an artifact: an artifact read
   // with other options is read again.
@@ -125,5 +143,15 @@ std::vector<std::string> known_kinds();
 
 ArtifactOutcome ingest_path(store::Store& store, const std::filesystem::path& path,
                             const std::string& display_path, const IngestOptions& options);
+
+// The second pass of a run, after every file was read (with `keep_hinted`): a dump holding
+// data of tables it does not declare (pg_dump --data-only) is read again when another dump of
+// the store declares those tables with the same columns (pg_dump --schema-only), so that
+// their surrogate columns are known; one read with hints that no longer apply is read again
+// without them. `files` are the run's files (on disk, as shown) and `outcomes` their first
+// pass's outcomes, replaced where a file was read again.
+void read_data_with_schema(store::Store& store,
+                           const std::vector<std::pair<std::filesystem::path, std::string>>& files,
+                           std::vector<ArtifactOutcome>& outcomes, const IngestOptions& options);
 
 }  // namespace dbautopsy::cli

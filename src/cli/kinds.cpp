@@ -87,10 +87,24 @@ pgdump::PgDumpOptions pgdump_options(store::FactWriter& out, const IngestOptions
   stats.ignore = ingest.ignore_columns;
   stats.stored_rows = ingest.row_cap;
   stats.exact_cap = ingest.exact_cap;
-  options.router = [&out,
-                    stats](const pgdump::CopyTarget& t) -> std::unique_ptr<pgdump::CopyConsumer> {
+  options.router = [&out, stats, hints = ingest.schema_hints](
+                       const pgdump::CopyTarget& t) -> std::unique_ptr<pgdump::CopyConsumer> {
     std::vector<std::unique_ptr<pgdump::CopyConsumer>> consumers;
-    consumers.push_back(pgdump::make_copy_stats(t, out, stats));
+    const SchemaHint* hint = nullptr;
+    if (hints && t.table_columns.empty()) {
+      auto it = hints->find({t.schema, t.table});
+      hint = it != hints->end() ? &it->second : nullptr;
+    }
+    if (hint) {
+      // A table this dump holds the data of without declaring it, as another dump declares
+      // it (read_data_with_schema checked that the columns are the COPY's).
+      pgdump::CopyTarget declared = t;
+      declared.table_columns = hint->columns;
+      declared.table_columns_from = hint->from;
+      consumers.push_back(pgdump::make_copy_stats(declared, out, stats));
+    } else {
+      consumers.push_back(pgdump::make_copy_stats(t, out, stats));
+    }
     if (t.table == "django_migrations") {
       consumers.push_back(std::make_unique<MigrationsCopy>(out, t));
     }

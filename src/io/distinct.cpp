@@ -419,6 +419,27 @@ uint64_t DistinctCounter::repeated_values() const {
   return n;
 }
 
+std::optional<DistinctCounter::Level> DistinctCounter::dominant_level() const {
+  if (m_sketch) {
+    return std::nullopt;
+  }
+  std::unordered_map<uint32_t, uint64_t> values_by_count;
+  for (const Slot& slot : m_slots) {
+    if (slot.key != 0 && slot.count > 1) {
+      ++values_by_count[slot.count];
+    }
+  }
+  std::optional<Level> best;
+  for (const auto& [count, values] : values_by_count) {
+    uint64_t excess = (count - uint64_t{1}) * values;
+    if (!best || excess > (best->count - 1) * best->values ||
+        (excess == (best->count - 1) * best->values && count > best->count)) {
+      best = Level{count, values};
+    }
+  }
+  return best;
+}
+
 std::vector<DistinctCounter::Group> DistinctCounter::top(size_t n) const {
   std::vector<Group> groups;
   if (m_sketch) {

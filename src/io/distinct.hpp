@@ -30,6 +30,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <future>
+#include <optional>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -73,6 +74,16 @@ class DistinctCounter {
   // The most repeated values, most first, only values seen more than once (after the
   // switch: counts are lower bounds, and only values counted more than once are listed).
   std::vector<Group> top(size_t n) const;
+  // The multiplicity that holds most of the repeats: among the values seen more than once,
+  // the count c whose values together hold the most rows beyond their first, (c - 1) times
+  // their number (the larger c on a tie), with that number of values. What tells a loop (a
+  // batch of rows inserted again and again: its rows share one count) from rows that repeat
+  // each as often as it happens to. Exact only: none after the switch, or without repeats.
+  struct Level {
+    uint64_t count;
+    uint64_t values;
+  };
+  std::optional<Level> dominant_level() const;
   size_t memory_bytes() const;
 
  private:

@@ -408,12 +408,12 @@ void FactWriter::add(const TableStatsFact& f) {
   statement(10,
             "INSERT INTO table_stats(artifact_id, section, line, end_line, db, schema_name, "
             "table_name, source, columns, rows, bytes, complete, distinct_rows, repeated_rows, "
-            "distinct_method, ignored_columns, distinct_without_first, top_rows, stored_rows) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+            "distinct_method, ignored_columns, distinct_without_first, top_rows, stored_rows, "
+            "variants) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
       .run(m_artifact, f.section, f.line, f.end_line, f.db, f.schema_name, f.table_name, f.source,
            f.columns, f.rows, f.bytes, f.complete, f.distinct_rows, f.repeated_rows,
            f.distinct_method, f.ignored_columns, f.distinct_without_first, f.top_rows,
-           f.stored_rows);
+           f.stored_rows, f.variants);
 }
 
 void FactWriter::add(const StatementFact& f) {

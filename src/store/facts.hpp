@@ -160,6 +160,7 @@ struct TableStatsFact {
   OptInt distinct_without_first;
   OptText top_rows;
   OptInt stored_rows;
+  OptText variants;
 };
 
 struct TableRowFact {

@@ -10,7 +10,7 @@
 -- `db` (in the db_* tables) is the database the object belongs to when an artifact holds
 -- several (pg_dumpall, `\connect`); it is NULL for a single-database dump.
 
-PRAGMA user_version = 16;
+PRAGMA user_version = 17;
 
 -- One row per input file.
 CREATE TABLE artifact (
@@ -242,7 +242,16 @@ CREATE TABLE table_stats (
                                -- it is an integer without a default (a PK set by the
                                -- application, which pg_dump declares only after the data)
   top_rows TEXT,               -- JSON: the most repeated rows [{count, line, row}]
-  stored_rows INTEGER          -- rows kept in full in table_row (the first ones)
+  stored_rows INTEGER,         -- rows kept in full in table_row (the first ones)
+  variants TEXT                -- JSON: the rows counted again leaving out more columns.
+                               -- {"candidates": [columns an application may fill as it inserts
+                               -- (timestamp, date and uuid columns without a default, not left
+                               -- out)], "counts": {"<the further columns left out, sorted,
+                               -- comma-separated; "" none>": [distinct rows, the dominant
+                               -- multiplicity's count, its values (io/distinct.hpp
+                               -- dominant_level; null when not exact)]}}: the counts leaving out
+                               -- the first column (when distinct_without_first is counted), all
+                               -- candidates, and (2 to 4 candidates) all but one
 );
 CREATE INDEX table_stats_table ON table_stats(schema_name, table_name);
 
@@ -329,6 +338,22 @@ CREATE TABLE migration_effect (
                                -- to NOT NULL with a default)
 );
 CREATE INDEX migration_effect_name ON migration_effect(app, migration);
+
+-- Columns that the application fills as it inserts a row, by the migration .py files (the
+-- state they end in): a DateTimeField / DateField with auto_now_add or auto_now, a field whose
+-- default is a callable Django calls on save (timezone.now, uuid.uuid4, date.today, ...).
+-- Django sets them in Python, so the database column has no default; for comparing rows they
+-- are what a now() or gen_random_uuid() default is (table_stats.variants). From .py files
+-- (derived with their effects).
+CREATE TABLE migration_app_value (
+  artifact_id INTEGER NOT NULL REFERENCES artifact(id), -- the file of the field's last definition
+  line INTEGER,
+  app TEXT NOT NULL,
+  migration TEXT NOT NULL,     -- the migration's name (app is the column above)
+  table_name TEXT NOT NULL,    -- the model's db_table
+  column_name TEXT NOT NULL,
+  origin TEXT NOT NULL         -- auto_now_add, auto_now, default=<the callable, as written>
+);
 
 -- Tables of models a migration declares unmanaged (Meta.managed = False: CreateModel with
 -- options={'managed': False, 'db_table': ...}, or AlterModelTable of such a model): Django
@@ -1154,6 +1179,116 @@ CREATE INDEX unrun_alter_object ON unrun_alter(object_id, migration);
 CREATE TABLE intent_presence AS SELECT * FROM intent_presence_source WHERE 0;
 CREATE INDEX intent_presence_object ON intent_presence(object_id, migration);
 CREATE INDEX intent_presence_migration ON intent_presence(migration);
+
+-- A removal by a recorded migration of an object that another recorded migration created, on
+-- a table that is there (or of a table), where the object is gone but its creating migration
+-- shows no sign of having run: nothing it made that the history keeps is there (it was faked
+-- too, or everything it made a later migration removes). The object may never have existed:
+-- its absence tells nothing of the removal, and the schema cannot tell whether the creating
+-- migration ran.
+CREATE VIEW undecided_removal AS
+  SELECT r.id AS removal_id, r.kind, r.schema_name, r.table_name, r.name, r.created_by,
+         r.migration
+    FROM expected_removal r
+    JOIN expected_removal_presence p ON p.removal_id = r.id
+   WHERE r.created_by IS NOT NULL AND r.created_by <> r.migration AND p.present = 0
+     AND (r.kind = 'table' OR EXISTS (SELECT 1 FROM current_table t
+                                       WHERE t.schema_name = r.schema_name AND t.name = r.table_name))
+     AND NOT EXISTS (SELECT 1 FROM intent_presence cp
+                      WHERE cp.migration = r.created_by AND cp.present = 1);
+
+-- A migration file that is not recorded as applied (nor replaced by a recorded squash), whose
+-- effects are all in the current schema: what it removes is gone, what it creates or renames
+-- to is there, and it removes at least one object the recorded history expects; and the
+-- migrations it follows are recorded. It may well have run, its django_migrations row deleted
+-- by hand since. Judged by the effects of its
+-- sqlmigrate output when there is one (as the replay takes them), else of its .py file; an
+-- alteration, or an index or constraint of a dump that shows none, decides nothing.
+CREATE VIEW unrecorded_applied AS
+  WITH u AS (
+    SELECT e.app, e.migration, e.action, e.object, e.table_name, e.name, e.new_name
+      FROM migration_effect e
+     WHERE e.source = (SELECT min(x.source) FROM migration_effect x
+                        WHERE x.app = e.app AND x.migration = e.migration)
+       AND NOT EXISTS (SELECT 1 FROM recorded_migration r
+                        WHERE r.app = e.app AND r.name = e.migration)
+       AND instr(e.migration, '_squashed_') = 0
+       AND NOT EXISTS (SELECT 1 FROM migration s JOIN recorded_migration r
+                               ON r.app = s.app AND r.name = s.name
+                        WHERE s.replaces IS NOT NULL
+                          AND (', ' || s.replaces || ', ') LIKE '%, ' || e.app || '.' || e.migration || ', %')),
+  judged AS (
+    SELECT u.app, u.migration, u.action,
+           CASE
+             WHEN u.object IN ('index', 'constraint') AND NOT (SELECT yes FROM current_ddl_known)
+               THEN NULL
+             WHEN u.action IN ('create', 'drop') THEN
+               (u.action = 'create') = CASE u.object
+                 WHEN 'table' THEN EXISTS (SELECT 1 FROM current_table t WHERE t.name = u.name)
+                 WHEN 'column' THEN EXISTS (SELECT 1 FROM current_column c
+                                             WHERE c.table_name = u.table_name AND c.name = u.name)
+                 WHEN 'index' THEN EXISTS (SELECT 1 FROM current_index i WHERE i.name = u.name)
+                 WHEN 'constraint' THEN EXISTS (SELECT 1 FROM current_constraint k
+                                                 WHERE k.name = u.name
+                                                   AND (u.table_name IS NULL OR k.table_name = u.table_name))
+                 END
+             WHEN u.action = 'rename' AND u.new_name IS NOT NULL THEN CASE u.object
+                 WHEN 'table' THEN EXISTS (SELECT 1 FROM current_table t WHERE t.name = u.new_name)
+                      AND NOT EXISTS (SELECT 1 FROM current_table t WHERE t.name = u.name)
+                 WHEN 'column' THEN EXISTS (SELECT 1 FROM current_column c
+                                             WHERE c.table_name = u.table_name AND c.name = u.new_name)
+                      AND NOT EXISTS (SELECT 1 FROM current_column c
+                                       WHERE c.table_name = u.table_name AND c.name = u.name)
+                 WHEN 'index' THEN EXISTS (SELECT 1 FROM current_index i WHERE i.name = u.new_name)
+                      AND NOT EXISTS (SELECT 1 FROM current_index i WHERE i.name = u.name)
+                 END
+           END AS done,
+           u.action = 'drop' AND EXISTS (
+             SELECT 1 FROM expected_object o
+              WHERE (o.kind = u.object AND o.name = u.name
+                     AND (o.kind = 'index' OR u.table_name IS NULL OR o.table_name = u.table_name))
+                 OR (u.object = 'table' AND o.table_name = u.name)) AS undoes
+      FROM u)
+  SELECT j.app, j.migration FROM judged j
+   -- it could have run: the migrations before it in its app, and those it depends on, are
+   -- recorded (a migration later than one never deployed did not run either; what it removes
+   -- is then absent because it was never made). And it is the last of its app (the row people
+   -- delete to run a migration again): a removal followed by further migrations that never
+   -- ran is as likely a deploy that had not reached it yet, after a faked creation -- the
+   -- schema looks the same either way, and the creation keeps its verdict.
+   WHERE NOT EXISTS (SELECT 1 FROM migration m
+                      WHERE m.app = j.app AND m.name GLOB '[0-9][0-9][0-9][0-9]*'
+                        AND substr(m.name, 1, 4) <> substr(j.migration, 1, 4)
+                        AND instr(m.name, '_squashed_') = 0
+                        AND (substr(m.name, 1, 4) > substr(j.migration, 1, 4)
+                             OR NOT EXISTS (SELECT 1 FROM recorded_migration r
+                                             WHERE r.app = m.app AND r.name = m.name)))
+     AND NOT EXISTS (SELECT 1 FROM migration_dependency d
+                      WHERE d.app = j.app AND d.name = j.migration
+                        AND d.dep_name NOT IN ('__first__', '__latest__') AND d.swappable IS NULL
+                        AND NOT EXISTS (SELECT 1 FROM recorded_migration r
+                                         WHERE r.app = d.dep_app
+                                           AND (r.name = d.dep_name
+                                                OR instr(d.dep_name, '_squashed_') > 0)))
+   GROUP BY j.app, j.migration
+  HAVING sum(j.done = 0) = 0 AND sum(j.undoes AND j.done) > 0;
+
+-- The expected objects such a migration (unrecorded_applied) removes: the object itself, what
+-- is on a table it drops, and an index or constraint on a column it drops. They are absent
+-- because it ran, which says nothing of the recorded migration that made them.
+CREATE VIEW unrecorded_undone AS
+  SELECT DISTINCT o.id AS object_id, a.app || '.' || a.migration AS migration
+    FROM unrecorded_applied a
+    JOIN migration_effect e ON e.app = a.app AND e.migration = a.migration AND e.action = 'drop'
+         AND e.source = (SELECT min(x.source) FROM migration_effect x
+                          WHERE x.app = e.app AND x.migration = e.migration)
+    JOIN expected_object o
+         ON (o.kind = e.object AND o.name = e.name
+             AND (o.kind = 'index' OR e.table_name IS NULL OR o.table_name = e.table_name))
+         OR (e.object = 'table' AND o.table_name = e.name)
+         OR (e.object = 'column' AND o.kind IN ('index', 'constraint') AND o.table_name = e.table_name
+             AND (' ' || replace(replace(replace(replace(o.columns, ',', ' '), '"', ''), '(', ' '),
+                                 ')', ' ') || ' ') LIKE '% ' || e.name || ' %');
 
 -- The DDL that creates each expected column, index and constraint where its table is (or,
 -- for a table that is nowhere, where its migration puts it), guarded so that running it

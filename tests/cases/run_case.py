@@ -134,6 +134,20 @@ def main():
         elif got_keys[ok]["cause"] != got_keys[k]["cause"]:
             failures.append(f"{show(k)}: in cause {got_keys[k]['cause']}, not in "
                             f"{got_keys[ok]['cause']} with {show(ok)}")
+    # And one it knows to be another story ("not_same_cause_as": an ETL log line that names
+    # the remapped id only as an attempt or retry count) must not be in that finding's cause.
+    for k, want in expected_keys.items():
+        other = want.get("not_same_cause_as")
+        if not other or k not in got_keys:
+            continue
+        ok = key({"rule": other["rule"], "subject": {**{s: None for s in (
+            "schema", "table", "column", "index", "constraint", "migration", "row_id", "value",
+            "suggested_value")}, **other["subject"]}})
+        if ok not in got_keys:
+            failures.append(f"{show(k)}: the finding it is told from is not there: {show(ok)}")
+        elif got_keys[ok]["cause"] == got_keys[k]["cause"]:
+            failures.append(f"{show(k)}: in cause {got_keys[k]['cause']} with {show(ok)}, "
+                            f"which it has nothing to do with")
     # A case whose generator knows the whole fault is one story ("one_cause": a faked
     # migration and the faked repair of it) must get one cause whose narrative names every
     # object and migration of its findings.

@@ -296,6 +296,19 @@ TEST_CASE("the plan: Django's order, squashed migrations, missing and cyclic dep
     }
   }
   CHECK(applied == std::vector<std::string>{"s.0001_initial", "s.0002_more", "s.0003_after"});
+  // All of them recorded, their files here: each is read by its own operations (its row says it
+  // ran, and a removal faked before the squash was written is its own), without a notice.
+  DjangoSettings all;
+  all.applied = {{"s", "0001_initial"}, {"s", "0002_more"}};
+  ProjectSchema r = derive_schema(squash, all);
+  CHECK(r.problems.empty());
+  applied.clear();
+  for (const auto& m : r.migrations) {
+    if (!m.replaced_by) {
+      applied.push_back(m.key.label());
+    }
+  }
+  CHECK(applied == std::vector<std::string>{"s.0001_initial", "s.0002_more", "s.0003_after"});
 
   std::vector<MigrationFile> cycle;
   cycle.push_back(migration("x", "0001", "", "('y', '0001')"));

@@ -58,6 +58,44 @@ TEST_CASE("below the cap every count is exact") {
   CHECK(c.top(1000).size() == 200);
 }
 
+TEST_CASE("the dominant multiplicity: the count whose values hold the most repeats") {
+  DistinctCounter c(1000);
+  CHECK_FALSE(c.dominant_level());  // nothing repeated yet
+  // A batch of 10 values inserted 5 times, stopped 3 values into a 6th; 4 values once; one
+  // value 30 times.
+  uint64_t line = 0;
+  for (int round = 0; round < 6; ++round) {
+    for (uint64_t i = 0; i < (round < 5 ? 10u : 3u); ++i) {
+      c.add(value(i), ++line);
+    }
+  }
+  for (uint64_t i = 100; i < 104; ++i) {
+    c.add(value(i), ++line);
+  }
+  for (int k = 0; k < 30; ++k) {
+    c.add(value(200), ++line);
+  }
+  // Count 5: 7 values, 28 repeats; count 6: 3 values, 15; count 30: 1 value, 29.
+  auto level = c.dominant_level();
+  REQUIRE(level);
+  CHECK(level->count == 30);
+  CHECK(level->values == 1);
+  // The 6th round goes on 4 values further: count 6 holds 7 values, 35 repeats.
+  for (uint64_t i = 3; i < 7; ++i) {
+    c.add(value(i), ++line);
+  }
+  level = c.dominant_level();
+  REQUIRE(level);
+  CHECK(level->count == 6);
+  CHECK(level->values == 7);
+  // After the switch the multiplicities are not known.
+  DistinctCounter small(2);
+  for (uint64_t i = 0; i < 5; ++i) {
+    small.add(value(i % 3), i + 1);
+  }
+  CHECK_FALSE(small.dominant_level());
+}
+
 TEST_CASE("the switch to the sketch happens one distinct value past the cap") {
   const size_t cap = 5000;
   DistinctCounter c(cap);

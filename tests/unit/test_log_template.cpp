@@ -79,6 +79,13 @@ TEST_CASE("ETL messages name ids, counts and tables") {
   CHECK(has(es, "count", "rows", "41"));
   CHECK(has(es, "id", "attempt", "5000"));
   CHECK(has(es, "table", "written", "polls_backup"));
+  // "id 87018" is an id of whatever the message is about; "retry 3/5" names a retry.
+  es = logs::message_entities("fallback path: team 87169 inserted again with new id 88100", "");
+  CHECK(has(es, "id", "team", "87169"));
+  CHECK(has(es, "id", "id", "88100"));
+  es = logs::message_entities("poll export retry 3/5 failed; IDs: 7", "");
+  CHECK(has(es, "id", "retry", "3"));
+  CHECK(has(es, "id", "id", "7"));
   es = logs::message_entities("inserted 1,204 rows", "");
   CHECK(has(es, "count", "rows", "1204"));
   // The same digits as an id and as a count: each read where it stands.

@@ -4,6 +4,7 @@
 
 #include <set>
 
+#include "base/text.hpp"
 #include "pgsql/names.hpp"
 
 using namespace dbautopsy::pgsql;
@@ -75,4 +76,22 @@ TEST_CASE("keyword categories come from PostgreSQL 15's own table") {
   CHECK(keyword_category("left") == KeywordCategory::type_func_name);
   CHECK(keyword_category("cascade") == KeywordCategory::unreserved);
   CHECK(keyword_category("orders") == KeywordCategory::none);
+}
+
+TEST_CASE("names on a command line: split outside double quotes, quotes taken off") {
+  using dbautopsy::text::split_names;
+  using dbautopsy::text::unquote_name;
+  auto parts = split_names(R"("Sales-Stage".orders:"Order, No",id)", ':');
+  REQUIRE(parts.size() == 2);
+  CHECK(unquote_name(parts[0]) == "Sales-Stage.orders");
+  auto columns = split_names(parts[1], ',');
+  REQUIRE(columns.size() == 2);
+  CHECK(unquote_name(columns[0]) == "Order, No");
+  CHECK(unquote_name(columns[1]) == "id");
+  CHECK(unquote_name(R"( "a""b" . "c d" )") == "a\"b.c d");
+  CHECK(unquote_name(" Teams ") == "Teams");  // case is kept: matched without regard to it
+  CHECK(split_names("a:b:c", ':').size() == 3);
+  CHECK(split_names(R"("a:b":c)", ':').size() == 2);
+  CHECK(split_names("", ',').size() == 1);
+  CHECK(unquote_name(R"("unterminated)") == "unterminated");
 }
