@@ -570,6 +570,31 @@ TEST_CASE("rows counted again without the columns an application may fill as it 
   CHECK(v["counts"]["created,played_on"] == json::array({3, 4, 3}));
 }
 
+TEST_CASE("a count without the columns an application may fill stops past its exact cap") {
+  // 3,000 distinct rows even without `created`: past the further counts' cap (1,024 at an
+  // exact cap of 16,384) that count is no longer kept -- the rule then counts created as
+  // data -- while the table's own count goes on.
+  std::string sql =
+      "CREATE TABLE public.s (id integer DEFAULT nextval('s_id_seq'::regclass) NOT NULL, "
+      "created timestamp with time zone NOT NULL, team text);\n"
+      "COPY public.s (id, created, team) FROM stdin;\n";
+  for (int i = 1; i <= 3000; ++i) {
+    sql += fmt::format("{}\t2026-03-02 10:00:00+00\tTeam {}\n", i, i);
+  }
+  sql += "\\.\n";
+  pgdump::CopyStatsOptions options;
+  options.exact_cap = 16384;
+  auto r = ingest_sql_with_stats(sql, options);
+  auto st = r.store.prepare("SELECT distinct_rows, variants FROM table_stats");
+  REQUIRE(st.step());
+  CHECK(st.get_int(0) == 3000);
+  json v = json::parse(st.get_text(1));
+  st.reset();
+  CHECK(v["candidates"] == json::array({"created"}));
+  CHECK(v["counts"].contains(""));
+  CHECK_FALSE(v["counts"].contains("created"));
+}
+
 TEST_CASE("pagila as dumped by five pg_dump generations: the figures of PostgreSQL 15") {
   auto corpus = corpus_dir();
   if (!corpus) {
