@@ -25,6 +25,7 @@
 #include "base/text.hpp"
 #include "base/timing.hpp"
 #include "rules/engine/derive.hpp"
+#include "rules/engine/sql_functions.hpp"
 
 namespace dbautopsy::rules {
 
@@ -370,19 +371,6 @@ std::optional<NaturalKey> natural_key(
     }
   }
   return std::nullopt;
-}
-
-std::string singular(std::string s) {
-  if (s.ends_with("ies")) {
-    return s.substr(0, s.size() - 3) + "y";
-  }
-  if (s.ends_with("ses") || s.ends_with("xes")) {
-    return s.substr(0, s.size() - 2);
-  }
-  if (s.ends_with("s") && !s.ends_with("ss")) {
-    return s.substr(0, s.size() - 1);
-  }
-  return s;
 }
 
 // What follows the last underscore (the whole text without one).

@@ -80,19 +80,6 @@ std::string lower(std::string s) {
   return s;
 }
 
-std::string singular(const std::string& s) {
-  if (s.ends_with("ies")) {
-    return s.substr(0, s.size() - 3) + "y";
-  }
-  if (s.ends_with("ses") || s.ends_with("xes")) {
-    return s.substr(0, s.size() - 2);
-  }
-  if (s.ends_with("s") && !s.ends_with("ss")) {
-    return s.substr(0, s.size() - 1);
-  }
-  return s;
-}
-
 // names_entity(noun, name): 1 when the noun a log message puts before a number ("team 87018",
 // "team_id=87018") names the rows of the table, or the rows the reference column points
 // at, called `name`: teams, team, team_id, teams_id for the table teams; team_id and team
@@ -144,6 +131,19 @@ void register_sql_functions(store::Store& store) {
   add(store, "pg_name_literal", 2, pg_name_literal);
   add(store, "utc_time", 1, utc_time);
   add(store, "names_entity", 2, names_entity);
+}
+
+std::string singular(const std::string& s) {
+  if (s.ends_with("ies")) {
+    return s.substr(0, s.size() - 3) + "y";
+  }
+  if (s.ends_with("ses") || s.ends_with("xes")) {
+    return s.substr(0, s.size() - 2);
+  }
+  if (s.ends_with("s") && !s.ends_with("ss")) {
+    return s.substr(0, s.size() - 1);
+  }
+  return s;
 }
 
 }  // namespace dbautopsy::rules

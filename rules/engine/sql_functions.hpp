@@ -16,10 +16,16 @@
 // value holding a quote, would otherwise make the script fail or do something else.
 #pragma once
 
+#include <string>
+
 #include "store/store.hpp"
 
 namespace dbautopsy::rules {
 
 void register_sql_functions(store::Store& store);
+
+// The singular of a table name's English plural, as the data rules and names_entity() read
+// names: teams -> team, categories -> category, boxes -> box; "class" stays.
+std::string singular(const std::string& s);
 
 }  // namespace dbautopsy::rules
