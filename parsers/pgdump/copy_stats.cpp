@@ -258,8 +258,7 @@ class CopyStats final : public CopyConsumer {
       }
       // (A uuid the application sets, as Django's UUIDField(default=uuid.uuid4) does, is as
       // much a surrogate as an integer it sets.)
-      if (i == 0 && why.empty() && fact && (is_integer_type(fact->type) || fact->type == "uuid") &&
-          !fact->default_expr) {
+      if (i == 0 && why.empty() && fact && may_be_application_key(*fact)) {
         m_first_is_key_candidate = true;
       }
     }
@@ -918,6 +917,10 @@ class CopyStats final : public CopyConsumer {
 };
 
 }  // namespace
+
+bool may_be_application_key(const store::ColumnFact& c) {
+  return (is_integer_type(c.type) || c.type == "uuid") && !c.default_expr;
+}
 
 std::string surrogate_reason(const store::ColumnFact& c) {
   if (c.identity) {

@@ -52,4 +52,8 @@ std::unique_ptr<CopyConsumer> make_copy_stats(const CopyTarget& target, store::F
 // or empty when it is not.
 std::string surrogate_reason(const store::ColumnFact& column);
 
+// Whether a table's first column, when it is, may be a key the application sets (an integer
+// or a uuid without a default): its rows are then also counted without it.
+bool may_be_application_key(const store::ColumnFact& column);
+
 }  // namespace dbautopsy::pgdump

@@ -737,10 +737,8 @@ SchemaHints data_schema_hints(store::Store& store, int64_t id) {
     bool telling = false;
     for (size_t i = 0; i < chosen->columns.size(); ++i) {
       const auto& c = chosen->columns[i];
-      telling =
-          telling || !pgdump::surrogate_reason(c).empty() ||
-          (i == 0 && !c.default_expr && !c.generated &&
-           (c.type == "uuid" || c.type == "integer" || c.type == "bigint" || c.type == "smallint"));
+      telling = telling || !pgdump::surrogate_reason(c).empty() ||
+                (i == 0 && !c.generated && pgdump::may_be_application_key(c));
     }
     if (telling) {
       hints.emplace(std::make_pair(schema, table), std::move(*chosen));
