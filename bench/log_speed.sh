@@ -69,6 +69,7 @@ log="$work/postgresql.log"
 csvlog="$work/postgresql.csv"
 if [ -n "$logs" ]; then
   mkdir -p "$logs"
+  logs=$(cd "$logs" && pwd)
   log="$logs/postgresql.log"
   csvlog="$logs/postgresql.csv"
 fi

@@ -1,9 +1,14 @@
 #include "logs/template.hpp"
 
+#include <cstring>
+
 #include <re2/re2.h>
 #include <xxhash.h>
 
-#include <fmt/format.h>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "base/text.hpp"
 #include "pgsql/parse.hpp"
@@ -44,31 +49,122 @@ bool boundary_at(std::string_view m, size_t p, size_t from) {
   return p == from || !is_ascii_word(m[p - 1]);
 }
 
+// Whether `needle` is in `m`: glibc's memmem, faster than string_view::find (a memchr for the
+// first byte, then a compare at each) on long statements, where the first byte is frequent.
+bool contains(std::string_view m, std::string_view needle) {
+  return memmem(m.data(), m.size(), needle.data(), needle.size()) != nullptr;
+}
+
+bool is_separator(char c) {  // between a name and its number: [ #=:]
+  return c == ' ' || c == '#' || c == '=' || c == ':';
+}
+
+// Whether c, in any case, is the first letter of a keyword find_sql_table looks for.
+bool keyword_letter(char c) {
+  c = static_cast<char>(c | 0x20);
+  return c == 'i' || c == 'u' || c == 'f' || c == 't';
+}
+
+// Where each search may start, found 16 bytes at a time: each kind of start is a class of
+// the byte there and a class of the byte before it. The scalar loops after the vector ones
+// (and without SSE2) are the definitions.
+enum class Start {
+  keyword,          // keyword_letter at a boundary
+  number,           // a digit at a boundary
+  after_separator,  // a digit after is_separator
+};
+
+bool start_at(Start kind, std::string_view m, size_t p, size_t from) {
+  switch (kind) {
+    case Start::keyword:
+      return keyword_letter(m[p]) && boundary_at(m, p, from);
+    case Start::number:
+      return is_digit(m[p]) && boundary_at(m, p, from);
+    case Start::after_separator:
+      return is_digit(m[p]) && p > from && is_separator(m[p - 1]);
+  }
+  return false;
+}
+
+// The first p >= start where a start of `kind` is, for a search that began at `from`; npos
+// when there is none.
+size_t next_start(Start kind, std::string_view m, size_t start, size_t from) {
+  size_t p = start;
+#if defined(__SSE2__)
+  if (p < m.size()) {
+    const auto* b = reinterpret_cast<const unsigned char*>(m.data());
+    // Signed compares: bytes of 0x80 or more are negative, never letters or digits.
+    const __m128i lower_bit = _mm_set1_epi8(0x20);
+    auto in = [](__m128i v, char lo, char hi) {
+      return _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(static_cast<char>(lo - 1))),
+                           _mm_cmplt_epi8(v, _mm_set1_epi8(static_cast<char>(hi + 1))));
+    };
+    auto eq = [](__m128i v, char c) { return _mm_cmpeq_epi8(v, _mm_set1_epi8(c)); };
+    auto mask = [](__m128i v) { return static_cast<unsigned>(_mm_movemask_epi8(v)); };
+    // The class of the byte before the block: what a byte before `from` never is.
+    unsigned before = 0;
+    if (p > from) {
+      before = kind == Start::after_separator ? is_separator(m[p - 1]) : is_ascii_word(m[p - 1]);
+    }
+    for (; p + 16 <= m.size(); p += 16) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + p));
+      const unsigned digits = mask(in(v, '0', '9'));
+      unsigned here = 0;
+      unsigned classes = 0;  // of each byte, as the byte after it needs it
+      if (kind == Start::after_separator) {
+        here = digits;
+        classes = mask(_mm_or_si128(_mm_or_si128(eq(v, ' '), eq(v, '#')),
+                                    _mm_or_si128(eq(v, '='), eq(v, ':'))));
+      } else {
+        const __m128i folded = _mm_or_si128(v, lower_bit);
+        classes = mask(in(folded, 'a', 'z')) | digits | mask(eq(v, '_'));
+        here = kind == Start::number
+                   ? digits
+                   : mask(_mm_or_si128(_mm_or_si128(eq(folded, 'i'), eq(folded, 'u')),
+                                       _mm_or_si128(eq(folded, 'f'), eq(folded, 't'))));
+      }
+      const unsigned shifted = ((classes << 1) | before) & 0xffffu;
+      const unsigned starts = kind == Start::after_separator ? here & shifted : here & ~shifted;
+      if (starts != 0) {
+        return p + static_cast<size_t>(__builtin_ctz(starts));
+      }
+      before = classes >> 15;
+    }
+  }
+#endif
+  for (; p < m.size(); ++p) {
+    if (start_at(kind, m, p, from)) {
+      return p;
+    }
+  }
+  return std::string_view::npos;
+}
+
 // (?i)\b([A-Za-z][A-Za-z_]*)[ #=:]+#?(\d+)\b
 size_t find_word_number(std::string_view m, size_t from, std::string_view& name,
                         std::string_view& number) {
-  for (size_t p = from; p < m.size(); ++p) {
-    if (!is_alpha(m[p]) || !boundary_at(m, p, from)) {
-      continue;
-    }
-    size_t j = p + 1;
-    while (j < m.size() && (is_alpha(m[j]) || m[j] == '_')) {
-      ++j;
-    }
-    size_t name_end = j;
-    while (j < m.size() && (m[j] == ' ' || m[j] == '#' || m[j] == '=' || m[j] == ':')) {
-      ++j;
-    }
-    if (j == name_end || j >= m.size() || !is_digit(m[j])) {
-      p = name_end - 1;  // no start inside the name: not at a boundary
-      continue;
-    }
-    size_t d = j;
+  // From each number after a separator back to its name: matches do not overlap and a name
+  // holds no digit, so the first number that has a name is the leftmost match.
+  for (size_t d = next_start(Start::after_separator, m, from, from); d != std::string_view::npos;
+       d = next_start(Start::after_separator, m, d + 1, from)) {
+    size_t j = d + 1;
     while (j < m.size() && is_digit(m[j])) {
       ++j;
     }
     if (j < m.size() && is_ascii_word(m[j])) {
-      p = name_end - 1;
+      d = j - 1;  // digits then a word character: no \b, and no number starts inside
+      continue;
+    }
+    size_t name_end = d - 1;
+    while (name_end > from && is_separator(m[name_end - 1])) {
+      --name_end;
+    }
+    size_t p = name_end;
+    while (p > from && (is_alpha(m[p - 1]) || m[p - 1] == '_')) {
+      --p;
+    }
+    if (p == name_end || !is_alpha(m[p]) || !boundary_at(m, p, from)) {
+      d = j - 1;
       continue;
     }
     name = m.substr(p, name_end - p);
@@ -81,10 +177,8 @@ size_t find_word_number(std::string_view m, size_t from, std::string_view& name,
 // \b(\d[\d,]*) ([A-Za-z][A-Za-z_]*)
 size_t find_number_word(std::string_view m, size_t from, std::string_view& number,
                         std::string_view& noun) {
-  for (size_t p = from; p < m.size(); ++p) {
-    if (!is_digit(m[p]) || !boundary_at(m, p, from)) {
-      continue;
-    }
+  for (size_t p = next_start(Start::number, m, from, from); p != std::string_view::npos;
+       p = next_start(Start::number, m, p + 1, from)) {
     size_t j = p + 1;
     while (j < m.size() && (is_digit(m[j]) || m[j] == ',')) {
       ++j;
@@ -158,11 +252,8 @@ size_t find_sql_table(std::string_view m, size_t from, std::string_view& keyword
     return j;
   };
   static constexpr std::string_view k_words[] = {"update", "from", "into", "table"};
-  for (size_t p = from; p < m.size(); ++p) {
-    const char c = static_cast<char>(m[p] | 0x20);
-    if ((c != 'i' && c != 'u' && c != 'f' && c != 't') || !boundary_at(m, p, from)) {
-      continue;
-    }
+  for (size_t p = next_start(Start::keyword, m, from, from); p != std::string_view::npos;
+       p = next_start(Start::keyword, m, p + 1, from)) {
     // The alternatives in their order: the first that matches at p.
     if (size_t n = keyword_at(m, p, "insert")) {
       size_t j = p + n;
@@ -193,48 +284,59 @@ size_t find_sql_table(std::string_view m, size_t from, std::string_view& keyword
 }  // namespace
 
 std::string message_template(std::string_view m) {
-  std::string out;
-  out.reserve(m.size());
-  size_t i = 0;
   m = text::trim(m);
-  while (i < m.size()) {
-    char c = m[i];
+  // Written through a pointer into a buffer of this thread that is large enough for any
+  // template of m: an empty quoted string '' (2 bytes) becomes '?' (3), nothing else grows.
+  thread_local std::string buffer;
+  if (buffer.size() < m.size() + m.size() / 2 + 1) {
+    buffer.resize(m.size() + m.size() / 2 + 1);
+  }
+  char* const start = buffer.data();
+  char* o = start;
+  const char* const p = m.data();
+  const size_t n = m.size();
+  size_t i = 0;
+  while (i < n) {
+    const char c = p[i];
     if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
       // Runs of white space are one space: a statement logged over several lines, indented
       // by whoever wrote it, has the template of its one-line form.
-      while (i < m.size() && (m[i] == ' ' || m[i] == '\t' || m[i] == '\n' || m[i] == '\r')) {
+      do {
         ++i;
-      }
-      out += ' ';
+      } while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' || p[i] == '\r'));
+      *o++ = ' ';
       continue;
     }
     if (c == '"' || c == '\'') {
       // A quoted string, up to its closing quote (a doubled quote stays inside); an
       // apostrophe inside a word (don't) is not a quote.
-      if (c == '\'' && i > 0 && is_word(m[i - 1])) {
-        out += c;
+      if (c == '\'' && i > 0 && is_word(p[i - 1])) {
+        *o++ = c;
         ++i;
         continue;
       }
       size_t j = i + 1;
-      while (j < m.size()) {
-        if (m[j] == c) {
-          if (j + 1 < m.size() && m[j + 1] == c) {
-            j += 2;
-            continue;
-          }
+      while (j < n) {
+        const void* q = std::memchr(p + j, c, n - j);
+        if (q == nullptr) {
+          j = n;
           break;
         }
-        ++j;
+        j = static_cast<size_t>(static_cast<const char*>(q) - p);
+        if (j + 1 < n && p[j + 1] == c) {
+          j += 2;
+          continue;
+        }
+        break;
       }
-      if (j >= m.size()) {  // unbalanced: keep the quote as text
-        out += c;
+      if (j >= n) {  // unbalanced: keep the quote as text
+        *o++ = c;
         ++i;
         continue;
       }
-      out += c;
-      out += '?';
-      out += c;
+      *o++ = c;
+      *o++ = '?';
+      *o++ = c;
       i = j + 1;
       continue;
     }
@@ -242,38 +344,46 @@ std::string message_template(std::string_view m) {
       // A word: replaced when it holds a digit (42, 3.5, 0x1f, 5f2c-..., abc123 ids).
       size_t j = i;
       bool digit = false;
-      while (j < m.size() && (is_word(m[j]) || m[j] == '-' || m[j] == ':' ||
-                              (m[j] == '.' && j + 1 < m.size() && is_digit(m[j + 1])))) {
-        if (m[j] == '-' || m[j] == ':') {
+      while (j < n && (is_word(p[j]) || p[j] == '-' || p[j] == ':' ||
+                       (p[j] == '.' && j + 1 < n && is_digit(p[j + 1])))) {
+        if (p[j] == '-' || p[j] == ':') {
           // Keep a hyphenated word (read-only) or a colon label; join only runs that hold a
           // digit (uuids, dates, times).
-          if (!(digit || (j > i && is_digit(m[j - 1]))) || j + 1 >= m.size() ||
-              !is_word(m[j + 1])) {
+          if (!(digit || (j > i && is_digit(p[j - 1]))) || j + 1 >= n || !is_word(p[j + 1])) {
             break;
           }
         }
-        digit = digit || is_digit(m[j]);
+        digit = digit || is_digit(p[j]);
         ++j;
       }
       if (j == i) {
         j = i + 1;
       }
       if (digit) {
-        out += '?';
+        *o++ = '?';
       } else {
-        out.append(m.substr(i, j - i));
+        std::memcpy(o, p + i, j - i);
+        o += j - i;
       }
       i = j;
       continue;
     }
-    out += c;
+    *o++ = c;
     ++i;
   }
-  return out;
+  return std::string(start, static_cast<size_t>(o - start));
 }
 
 std::string template_hash(std::string_view templ) {
-  return fmt::format("{:016x}", XXH3_64bits(templ.data(), templ.size()));
+  // fmt::format("{:016x}") by hand: once per entry of a log, where fmt's parsing of its
+  // format string showed in the profile.
+  static constexpr char k_hex[] = "0123456789abcdef";
+  uint64_t h = XXH3_64bits(templ.data(), templ.size());
+  std::string out(16, '0');
+  for (size_t i = 16; i-- > 0; h >>= 4) {
+    out[i] = k_hex[h & 0xf];
+  }
+  return out;
 }
 
 namespace {
@@ -290,9 +400,53 @@ struct Gates {
   bool row_count = false;
 };
 
+// Whether m[i], an 'r' or 'R', starts a count of rows: a number, one space, then "row" or
+// "record".
+bool row_count_at(std::string_view m, size_t i) {
+  return i >= 2 && m[i - 1] == ' ' && (is_digit(m[i - 2]) || m[i - 2] == ',') &&
+         (letters_at(m, i, "row") || letters_at(m, i, "record"));
+}
+
 Gates gates_of(std::string_view m) {
   Gates g;
-  for (size_t i = 0; i < m.size(); ++i) {
+  size_t i = 0;
+#if defined(__SSE2__)
+  // 16 bytes at a time: the flags as masks, the counts of rows tested only where an 'r'
+  // follows a space.
+  const auto* p = reinterpret_cast<const unsigned char*>(m.data());
+  const __m128i quote = _mm_set1_epi8('"');
+  const __m128i below_zero = _mm_set1_epi8('0' - 1);
+  const __m128i above_nine = _mm_set1_epi8('9' + 1);
+  const __m128i space = _mm_set1_epi8(' ');
+  const __m128i lower_bit = _mm_set1_epi8(0x20);
+  const __m128i r = _mm_set1_epi8('r');
+  unsigned high = 0;
+  unsigned quotes = 0;
+  unsigned digits = 0;
+  unsigned space_before = 0;  // whether the byte before the block is a space
+  for (; i + 16 <= m.size(); i += 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+    high |= static_cast<unsigned>(_mm_movemask_epi8(v));
+    quotes |= static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, quote)));
+    // Signed compares: a byte of 0x80 or more is negative, never a digit.
+    digits |= static_cast<unsigned>(_mm_movemask_epi8(
+        _mm_and_si128(_mm_cmpgt_epi8(v, below_zero), _mm_cmplt_epi8(v, above_nine))));
+    const auto spaces = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, space)));
+    if (!g.row_count) {
+      unsigned after_space =
+          static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_or_si128(v, lower_bit), r))) &
+          ((spaces << 1) | space_before);
+      for (; after_space != 0 && !g.row_count; after_space &= after_space - 1) {
+        g.row_count = row_count_at(m, i + static_cast<size_t>(__builtin_ctz(after_space)));
+      }
+    }
+    space_before = spaces >> 15;
+  }
+  g.ascii = high == 0;
+  g.quote = quotes != 0;
+  g.digit = digits != 0;
+#endif
+  for (; i < m.size(); ++i) {
     const auto c = static_cast<unsigned char>(m[i]);
     if (c >= 0x80) {
       g.ascii = false;
@@ -300,10 +454,8 @@ Gates gates_of(std::string_view m) {
       g.quote = true;
     } else if (is_digit(static_cast<char>(c))) {
       g.digit = true;
-    } else if ((c | 0x20) == 'r' && i >= 2 && m[i - 1] == ' ' &&
-               (is_digit(m[i - 2]) || m[i - 2] == ',') &&
-               (letters_at(m, i, "row") || letters_at(m, i, "record"))) {
-      g.row_count = true;
+    } else if ((c | 0x20) == 'r' && !g.row_count) {
+      g.row_count = row_count_at(m, i);
     }
   }
   return g;
@@ -398,7 +550,7 @@ std::vector<store::LogEntityFact> entities_of(std::string_view message, std::str
   // Cheap tests first: most entries (LOG lines, INFO lines) name nothing, and a search over
   // every message is most of the cost of reading a large log.
   const bool quoted = !gated || gates.quote;
-  const bool has_column = !gated || message.find("column ") != std::string_view::npos;
+  const bool has_column = !gated || contains(message, "column ");
   // Counts of rows only: a message that names no row or record has none.
   const bool row_counts = numbers == NumberEntities::row_counts;
   const bool has_digit = !gated || (row_counts ? gates.row_count : gates.digit);
@@ -408,7 +560,7 @@ std::vector<store::LogEntityFact> entities_of(std::string_view message, std::str
   // Each pattern only where its words are: a search that cannot match costs a scan of the
   // message by RE2 all the same.
   auto names = [&](std::string_view words) {
-    return !gated || (quoted && message.find(words) != std::string_view::npos);
+    return !gated || (quoted && contains(message, words));
   };
   const bool named_relation = names("relation \"");
   const bool named_table = names("table \"");
@@ -694,9 +846,8 @@ void finish_event(store::LogEventFact& event) {
         event.message, event.sqlstate.value_or(""),
         routine_server_entry(event) ? NumberEntities::row_counts : NumberEntities::all);
     if (event.statement &&
-        (event.sqlstate == "42703" ||
-         (!event.sqlstate && event.message.find("column ") != std::string::npos &&
-          event.message.find(" does not exist") != std::string::npos))) {
+        (event.sqlstate == "42703" || (!event.sqlstate && contains(event.message, "column ") &&
+                                       contains(event.message, " does not exist")))) {
       resolve_column_table(event);
     }
   }
