@@ -151,6 +151,8 @@ class DumpReader final : public pgsql::ScriptLexer::Handler {
   }
 
   PgDumpSummary run(io::Source& in);
+  // Reads one input's lines into the lexer; returns the number of lines read.
+  uint64_t read_lines(io::Source& in);
 
   bool on_statement(pgsql::ScriptStatement& st) override;
   void on_meta_command(std::string_view text, uint64_t line) override;
@@ -195,11 +197,12 @@ class DumpReader final : public pgsql::ScriptLexer::Handler {
   uint64_t m_encoding_problems = 0;
   uint64_t m_current_line = 0;
   uint64_t m_current_offset = 0;
-  bool m_stop = false;         // the input cannot be read on (binary data)
-  bool m_cluster = false;      // pg_dumpall's "-- PostgreSQL database cluster dump" was read
-  std::string m_utf8_carry;    // an incomplete UTF-8 sequence at the end of a line's piece
-  int64_t m_sections = 0;      // COPY blocks and runs of INSERTs so far
-  std::string m_insert_block;  // an INSERT's rows in COPY's text format
+  bool m_stop = false;            // the input cannot be read on (binary data)
+  bool m_cluster = false;         // pg_dumpall's "-- PostgreSQL database cluster dump" was read
+  std::string m_utf8_carry;       // an incomplete UTF-8 sequence at the end of a line's piece
+  int64_t m_sections = 0;         // COPY blocks and runs of INSERTs so far
+  std::string m_insert_block;     // an INSERT's rows in COPY's text format
+  int64_t m_read_with_other = 0;  // statements on relations another dump creates
 };
 
 void DumpReader::start_database(std::optional<std::string> name) {
@@ -212,6 +215,10 @@ void DumpReader::start_database(std::optional<std::string> name) {
   m_databases.push_back(std::move(db));
   m_applier = std::make_unique<pgsql::DdlApplier>(
       m_db->catalog, m_db->session, [this](uint64_t line, std::string code, std::string message) {
+        if (code == "unknown-object" && !m_options.relations_read_with.empty()) {
+          ++m_read_with_other;  // read after the dump that creates them: said once
+          return;
+        }
         problem("warning", std::move(code), std::move(message), line);
       });
   sync_lexer();
@@ -294,7 +301,7 @@ void DumpReader::header_line(std::string_view line) {
   }
 }
 
-PgDumpSummary DumpReader::run(io::Source& in) {
+uint64_t DumpReader::read_lines(io::Source& in) {
   io::LineReader reader(in, m_options.read_buffer_bytes);
   io::Line line;
   std::string long_line;  // the held-back tail of a long SQL line delivered in pieces
@@ -369,6 +376,32 @@ PgDumpSummary DumpReader::run(io::Source& in) {
             lines ? std::optional<uint64_t>(lines) : std::nullopt, where.offset, std::nullopt,
             where.offset_in_file);
   }
+  return lines;
+}
+
+PgDumpSummary DumpReader::run(io::Source& in) {
+  uint64_t lines = read_lines(in);
+  if (!m_options.appended.empty() && !m_stop && !m_copy.active &&
+      m_lexer.open_construct().empty()) {
+    // The dumps of the later sections of the same database, read on with this one's catalog
+    // as psql would run the files one after the other. Their lines are their own.
+    m_lexer.finish();
+    std::vector<std::string> paths;
+    for (const AppendedDump& more : m_options.appended) {
+      paths.push_back(more.path);
+      read_lines(*more.source);
+      if (m_stop || m_copy.active || !m_lexer.open_construct().empty()) {
+        break;
+      }
+      m_lexer.finish();
+    }
+    problem("notice", "sections-joined",
+            fmt::format("read with {} after it, which holds the indexes, constraints and "
+                        "triggers of its tables (pg_dump --section=post-data): their facts are "
+                        "this dump's, with the lines of that file",
+                        text::join(paths, ", ")),
+            std::nullopt);
+  }
   if (m_copy.active && !m_stop) {
     problem("error", "truncated",
             fmt::format("the input ends inside the COPY data of {} that starts at line {} (no "
@@ -401,6 +434,14 @@ PgDumpSummary DumpReader::run(io::Source& in) {
             "the dump has pg_dump's header but not its closing \"-- PostgreSQL database dump "
             "complete\" line: it was cut short or edited",
             lines);
+  }
+  if (m_read_with_other > 0) {
+    problem("notice", "sections-joined",
+            fmt::format("{} statements on tables this dump does not create (pg_dump "
+                        "--section=post-data) were read after {}, which creates them: their "
+                        "indexes and constraints are that dump's facts",
+                        m_read_with_other, m_options.relations_read_with),
+            std::nullopt);
   }
   write_all();
   store::set_artifact_header(m_out.store(), m_out.artifact_id(), m_header);

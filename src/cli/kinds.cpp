@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "base/error.hpp"
 #include "base/text.hpp"
 #include "cli/output.hpp"
 #include "django/migration_py.hpp"
@@ -127,7 +128,26 @@ pgdump::PgDumpOptions pgdump_options(store::FactWriter& out, const IngestOptions
 }
 
 ReadSummary read_pgdump(io::InputStream& in, store::FactWriter& out, const IngestOptions& ingest) {
-  pgdump::PgDumpSummary s = pgdump::read_pgdump_sql(in, out, pgdump_options(out, ingest));
+  pgdump::PgDumpOptions options = pgdump_options(out, ingest);
+  // The dumps of its later sections, read after it (read_sections_together).
+  std::vector<std::unique_ptr<io::InputStream>> appended;
+  for (const auto& [disk, shown] : ingest.post_data) {
+    try {
+      appended.push_back(std::make_unique<io::InputStream>(disk));
+      options.appended.push_back({appended.back().get(), shown});
+    } catch (const InputError& e) {
+      store::ProblemFact p;
+      p.severity = "warning";
+      p.code = "sections-joined";
+      p.message = fmt::format(
+          "{}, which holds the later sections of this dump, cannot be read "
+          "after it: {}",
+          shown, e.detail());
+      out.add(p);
+    }
+  }
+  options.relations_read_with = ingest.read_after;
+  pgdump::PgDumpSummary s = pgdump::read_pgdump_sql(in, out, options);
   ReadSummary r;
   r.detail = fmt::format("{} statements, {} COPY blocks ({} rows), {} INSERT rows",
                          thousands(static_cast<long long>(s.statements)), s.copy_blocks,
