@@ -597,7 +597,7 @@ int cmd_analyze(const std::vector<std::string>& args) {
   std::string store_path;
   AnalysisArgs analysis;
   visible.add_options()("store,s", po::value(&store_path)->default_value(default_store_path()),
-                        "fact store");
+                        "fact store (or the case folder `investigate` analysed)");
   add_analysis_options(visible, analysis);
   po::options_description hidden;
   po::positional_options_description positional;
@@ -605,6 +605,7 @@ int cmd_analyze(const std::vector<std::string>& args) {
   if (!parse_args("analyze", "[--store F] [OPTIONS]", args, visible, hidden, positional, vm)) {
     return k_exit_ok;
   }
+  store_path = store_file(store_path);
   // A mistyped --store must not come out as a new, empty store and a clean bill of health.
   if (!fs::exists(store_path)) {
     throw Error(fmt::format(
@@ -641,7 +642,7 @@ int cmd_report(const std::vector<std::string>& args) {
   std::string store_path;
   ReportArgs report;
   visible.add_options()("store,s", po::value(&store_path)->default_value(default_store_path()),
-                        "fact store");
+                        "fact store (or the case folder `investigate` analysed)");
   add_report_options(visible, report);
   po::options_description hidden;
   po::positional_options_description positional;
@@ -650,6 +651,7 @@ int cmd_report(const std::vector<std::string>& args) {
     return k_exit_ok;
   }
   check_report_args(report);
+  store_path = store_file(store_path);
   store::Store store = store::Store::open(store_path, store::Store::Mode::read_only);
   return emit_report(store, report, store_path, {});
 }

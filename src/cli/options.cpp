@@ -1,5 +1,7 @@
 #include "cli/options.hpp"
 
+#include <filesystem>
+
 #include <fmt/format.h>
 
 #include <iostream>
@@ -33,6 +35,18 @@ bool parse_args(const std::string& command, const std::string& synopsis,
 
 std::string default_store_path() {
   return ".dbautopsy/facts.db";
+}
+
+std::string store_file(const std::string& given) {
+  std::error_code ec;
+  if (given.empty() || !std::filesystem::is_directory(given, ec)) {
+    return given;
+  }
+  std::filesystem::path dir(given);
+  if (std::filesystem::is_regular_file(dir / "facts.db", ec)) {
+    return (dir / "facts.db").string();
+  }
+  return (dir / ".dbautopsy" / "facts.db").string();
 }
 
 }  // namespace dbautopsy::cli

@@ -23,4 +23,9 @@ bool parse_args(const std::string& command, const std::string& synopsis,
 // current folder.
 std::string default_store_path();
 
+// The fact store a --store value names: a file as given; a folder stands for the store
+// `investigate` keeps in it -- the case folder (DIR/.dbautopsy/facts.db) or that .dbautopsy
+// folder itself (DIR/.dbautopsy/facts.db when it holds one).
+std::string store_file(const std::string& given);
+
 }  // namespace dbautopsy::cli
