@@ -143,6 +143,27 @@ bool insert_rows_as_copy(const pgsql::Json& values, const std::vector<bool>& ski
   return true;
 }
 
+// A line pg_dump or pg_dumpall writes to stderr ("pg_dump: reading schemas", "pg_dump:
+// warning: ..."), found in the dump when both went to one file (`pg_dump -v DB > FILE 2>&1`).
+// No SQL statement starts so.
+bool is_tool_message(std::string_view line) {
+  return line.starts_with("pg_dump: ") || line.starts_with("pg_dumpall: ");
+}
+
+// pg_dump -v's message as it starts the data of a table, written after the COPY line.
+constexpr std::string_view k_dumping_contents = "pg_dump: dumping contents of table ";
+
+// Its own severity, for "pg_dump: warning: ..." and "pg_dump: error: ..." (else empty).
+std::string_view tool_message_level(std::string_view line) {
+  line = line.substr(line.find(": ") + 2);
+  for (std::string_view level : {"error: ", "warning: ", "detail: ", "hint: "}) {
+    if (line.starts_with(level)) {
+      return level.substr(0, level.size() - 2);
+    }
+  }
+  return {};
+}
+
 class DumpReader final : public pgsql::ScriptLexer::Handler {
  public:
   DumpReader(store::FactWriter& out, const PgDumpOptions& options)
@@ -203,6 +224,10 @@ class DumpReader final : public pgsql::ScriptLexer::Handler {
   int64_t m_sections = 0;         // COPY blocks and runs of INSERTs so far
   std::string m_insert_block;     // an INSERT's rows in COPY's text format
   int64_t m_read_with_other = 0;  // statements on relations another dump creates
+  // Lines of pg_dump's own messages (its stderr in the same file): how many, the first's line.
+  int64_t m_tool_messages = 0;
+  uint64_t m_first_tool_message = 0;
+  void tool_message(std::string_view text, uint64_t line);
 };
 
 void DumpReader::start_database(std::optional<std::string> name) {
@@ -222,6 +247,17 @@ void DumpReader::start_database(std::optional<std::string> name) {
         problem("warning", std::move(code), std::move(message), line);
       });
   sync_lexer();
+}
+
+void DumpReader::tool_message(std::string_view text, uint64_t line) {
+  if (m_tool_messages++ == 0) {
+    m_first_tool_message = line;
+  }
+  if (std::string_view level = tool_message_level(text); !level.empty()) {
+    // What pg_dump warned of, or why it failed (the dump then ends short of its trailer).
+    problem(level == "error" ? "warning" : "notice", "tool-message",
+            fmt::format("pg_dump wrote: {}", text::trim(text)), line);
+  }
 }
 
 void DumpReader::sync_lexer() {
@@ -308,6 +344,17 @@ uint64_t DumpReader::read_lines(io::Source& in) {
   uint64_t lines = 0;
   try {
     for (;;) {
+      if (m_copy.active && m_copy.bytes == 0 && m_copy.rows == 0) {
+        // pg_dump -v says "dumping contents of table" once the COPY line is written: with
+        // its stderr in the file, that line comes first in the data.
+        std::string_view block = reader.complete_lines();
+        size_t end = block.find('\n');
+        if (end != std::string_view::npos && block.starts_with(k_dumping_contents)) {
+          tool_message(block.substr(0, end), reader.next_line_number());
+          reader.skip(end + 1, 1);
+          continue;
+        }
+      }
       if (m_copy.active && !m_copy.target.csv && copy_block(reader)) {
         lines = reader.next_line_number() - 1;
         if (m_stop) {
@@ -334,7 +381,16 @@ uint64_t DumpReader::read_lines(io::Source& in) {
         break;
       }
       if (m_copy.active) {
+        if (m_copy.bytes == 0 && m_copy.rows == 0 && line.first_piece && line.complete &&
+            line.text.starts_with(k_dumping_contents)) {
+          tool_message(line.text, line.number);
+          continue;
+        }
         copy_line(line);
+        continue;
+      }
+      if (m_lexer.idle() && line.first_piece && line.complete && is_tool_message(line.text)) {
+        tool_message(line.text, line.number);
         continue;
       }
       std::string_view text = line.text;
@@ -434,6 +490,15 @@ PgDumpSummary DumpReader::run(io::Source& in) {
             "the dump has pg_dump's header but not its closing \"-- PostgreSQL database dump "
             "complete\" line: it was cut short or edited",
             lines);
+  }
+  if (m_tool_messages > 0) {
+    problem(
+        "notice", "tool-messages",
+        fmt::format("{} lines of pg_dump's own messages, from line {} on (\"pg_dump: ...\": its "
+                    "stderr written into the same file, as `pg_dump -v DB > FILE 2>&1` does), "
+                    "are not SQL and were passed over",
+                    m_tool_messages, m_first_tool_message),
+        m_first_tool_message);
   }
   if (m_read_with_other > 0) {
     problem("notice", "sections-joined",
