@@ -36,12 +36,14 @@ failing AS MATERIALIZED (
           OR lower(e.message) LIKE '%unable to%')
      -- a missing relation or column is log.missing-object-error's
      AND NOT (e.message LIKE '%relation "%" does not exist%' OR e.message LIKE '%column % does not exist%')
-     AND NOT EXISTS (SELECT 1 FROM loops l
-                      WHERE l.artifact_id = e.artifact_id AND l.template_hash = e.template_hash)
+     -- in any file: a log rotated in the middle of the loop (etl.log.1, etl.log) has its
+     -- first part in a file of its own, maybe short of min_count, and it is the same loop
+     AND NOT EXISTS (SELECT 1 FROM loops l WHERE l.template_hash = e.template_hash)
      -- the end of a run that looped (killed, aborted) is told by log.repeated-batch
      AND NOT ((e.message LIKE '%SIGTERM%' OR e.message LIKE '%SIGKILL%' OR e.message LIKE '%killed%'
                OR e.message LIKE '%terminat%' OR e.message LIKE '%abort%')
-              AND EXISTS (SELECT 1 FROM loops l WHERE l.artifact_id = e.artifact_id))),
+              AND EXISTS (SELECT 1 FROM loops l JOIN counts c ON c.template_hash = l.template_hash
+                           WHERE c.artifact_id = e.artifact_id))),
 templates AS (
   SELECT f.template_hash, min(f.template) AS template, count(*) AS hits,
          count(DISTINCT f.artifact_id) AS files, min(f.ts) AS first_seen, max(f.ts) AS last_seen,
