@@ -10,12 +10,14 @@ WITH app AS MATERIALIZED (
   SELECT * FROM log_event_in_scope
    WHERE format NOT LIKE 'pg-%' AND template_hash IS NOT NULL),
 counts AS MATERIALIZED (
-  SELECT artifact_id, template_hash, min(template) AS template, count(*) AS n
-    FROM app
-   GROUP BY artifact_id, template_hash),
+  -- per log: the files of a log rotated in the middle of a loop are one log (log_stream)
+  SELECT s.stream, a.template_hash, min(a.template) AS template, count(*) AS n
+    FROM app a JOIN (SELECT id, kind || '|' || log_stream(path) AS stream FROM artifact) s
+      ON s.id = a.artifact_id
+   GROUP BY s.stream, a.template_hash),
 loops AS MATERIALIZED (
   -- steps repeated in a loop are log.repeated-batch's (its criteria, with their defaults)
-  SELECT artifact_id, template_hash FROM counts
+  SELECT stream, template_hash FROM counts
    WHERE (lower(template) LIKE '%batch%' OR lower(template) LIKE '%retr%'
           OR lower(template) LIKE '%attempt%' OR lower(template) LIKE '%chunk%'
           OR lower(template) LIKE '%copy%' OR lower(template) LIKE '%insert%'
@@ -36,14 +38,14 @@ failing AS MATERIALIZED (
           OR lower(e.message) LIKE '%unable to%')
      -- a missing relation or column is log.missing-object-error's
      AND NOT (e.message LIKE '%relation "%" does not exist%' OR e.message LIKE '%column % does not exist%')
-     -- in any file: a log rotated in the middle of the loop (etl.log.1, etl.log) has its
-     -- first part in a file of its own, maybe short of min_count, and it is the same loop
+     -- in any log: a copy of the log, or a part of it that no rotation rule joins, is the
+     -- same loop
      AND NOT EXISTS (SELECT 1 FROM loops l WHERE l.template_hash = e.template_hash)
      -- the end of a run that looped (killed, aborted) is told by log.repeated-batch
      AND NOT ((e.message LIKE '%SIGTERM%' OR e.message LIKE '%SIGKILL%' OR e.message LIKE '%killed%'
                OR e.message LIKE '%terminat%' OR e.message LIKE '%abort%')
-              AND EXISTS (SELECT 1 FROM loops l JOIN counts c ON c.template_hash = l.template_hash
-                           WHERE c.artifact_id = e.artifact_id))),
+              AND EXISTS (SELECT 1 FROM app x JOIN loops l ON l.template_hash = x.template_hash
+                           WHERE x.artifact_id = e.artifact_id))),
 templates AS (
   SELECT f.template_hash, min(f.template) AS template, count(*) AS hits,
          count(DISTINCT f.artifact_id) AS files, min(f.ts) AS first_seen, max(f.ts) AS last_seen,

@@ -1,20 +1,23 @@
 #!/usr/bin/env python3
 """Logs rotated in the middle of a loop give the findings of the whole logs.
 
-A copy of fixtures/cases/league_incident has both of its logs (real output of the league
-generator's ETL run and PostgreSQL 15 server) rotated as logrotate leaves them: the older part
-renamed with `.1`, the newer one under the log's own name (etl.log.1 + etl.log,
-postgresql.log.1 + postgresql.log), each cut at the first entry at or after its middle line,
-so that no entry is split (the two parts together are the log byte for byte). The loop's
-"copy batch ... check failed ..., retrying" lines fall on both sides, fewer than
-log.repeated-batch's min_count (100) in the older part.
+Copies of fixtures/cases/league_incident have both of their logs (real output of the league
+generator's ETL run and PostgreSQL 15 server) rotated, each part cut at an entry (the parts
+together are the log byte for byte), the loop's lines falling in several parts:
 
-The findings (rule and subject) must be league_incident's: the loop is one loop. Before, the
-older part's loop lines, short of min_count in their own file, were a log.etl-failure of
-their own ("failures that no finding of the dumps names").
+  - as logrotate leaves them: the older part renamed with `.1`, the newer one under the log's
+    own name (etl.log.1 + etl.log, postgresql.log.1 + postgresql.log), cut at the first entry
+    at or after the middle line; the older part holds fewer loop lines than
+    log.repeated-batch's min_count (100);
+  - in three parts each short of min_count: etl.log.2 + etl.log.1 + etl.log, and the server's
+    log as PostgreSQL's own rotation names them (log_filename
+    'postgresql-%Y-%m-%d_%H%M%S.log', each part named by the time of its first entry).
 
-Not checked: the loop's counts. log.repeated-batch counts each file on its own (the newer
-part's repeats, not the whole loop's); README "Limits" says so.
+The findings (rule, subject and metrics: the loop's repeats, first and last time, rows
+claimed) must be league_incident's: the loop is one loop. Before, each file was a log of its
+own: with two parts the older part's loop lines were a log.etl-failure of their own and the
+counts were the newer part's; with three, no file repeated the loop enough and it was not
+found at all.
 
 Usage: check_rotated_logs.py --dbautopsy PATH --fixtures DIR
 """
@@ -31,14 +34,37 @@ LOOP = "rows copied into practice_times_backup, check failed"
 ENTRY = re.compile(rb"^\d{4}-\d{2}-\d{2}[ T]")
 
 
-def rotate(path):
-    """path -> path.1 (older part) + path (newer part), cut at an entry at/after the middle."""
+def parts(path, n):
+    """The log's bytes in n parts, each cut at the first entry at or after its share of lines."""
     data = path.read_bytes()
     lines = data.splitlines(keepends=True)
-    cut = next(i for i in range(len(lines) // 2, len(lines)) if ENTRY.match(lines[i]))
-    Path(str(path) + ".1").write_bytes(b"".join(lines[:cut]))
-    path.write_bytes(b"".join(lines[cut:]))
-    assert Path(str(path) + ".1").read_bytes() + path.read_bytes() == data
+    cuts = [0]
+    for k in range(1, n):
+        cuts.append(next(i for i in range(len(lines) * k // n, len(lines))
+                         if ENTRY.match(lines[i])))
+    cuts.append(len(lines))
+    out = [b"".join(lines[a:b]) for a, b in zip(cuts, cuts[1:])]
+    assert b"".join(out) == data
+    return out
+
+
+def rotate(path, n=2):
+    """logrotate's names: path.(n-1) ... path.1 (older parts), path (the newest)."""
+    pieces = parts(path, n)
+    path.unlink()
+    for k, piece in enumerate(pieces):
+        age = n - 1 - k
+        Path(str(path) + (f".{age}" if age else "")).write_bytes(piece)
+
+
+def rotate_by_time(path, n):
+    """PostgreSQL's names (postgresql-%Y-%m-%d_%H%M%S.log), from each part's first entry."""
+    pieces = parts(path, n)
+    path.unlink()
+    for piece in pieces:
+        m = re.match(rb"(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})", piece)
+        name = "postgresql-{}-{}-{}_{}{}{}.log".format(*(g.decode() for g in m.groups()))
+        (path.parent / name).write_bytes(piece)
 
 
 def findings(exe, case, store):
@@ -53,39 +79,59 @@ def key(f):
     return f["rule"], json.dumps(f["subject"], sort_keys=True)
 
 
+def loop_lines(case):
+    return [sum(LOOP in line for line in p.read_text().splitlines())
+            for p in sorted(case.glob("etl.log*"), key=lambda p: p.name, reverse=True)]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--dbautopsy", required=True)
     ap.add_argument("--fixtures", required=True)
     args = ap.parse_args()
     exe = str(Path(args.dbautopsy).resolve())
+    source = Path(args.fixtures) / "cases" / "league_incident"
     failures = []
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        case = tmp / "rotated"
-        shutil.copytree(Path(args.fixtures) / "cases" / "league_incident", case)
-        for log in ("etl.log", "postgresql.log"):
-            rotate(case / log)
-        older = (case / "etl.log.1").read_text().count(LOOP)
-        newer = (case / "etl.log").read_text().count(LOOP)
-        if not (0 < older < 100 <= newer):
-            print(f"FAIL: the loop's lines fall {older} / {newer}: not the rotation meant")
+        want = findings(exe, source, tmp / "whole.db")
+        want_metrics = {key(f): f.get("metrics") for f in want}
+        variants = {}
+        two = tmp / "two"
+        shutil.copytree(source, two)
+        rotate(two / "etl.log")
+        rotate(two / "postgresql.log")
+        variants["logrotate, two parts"] = two
+        three = tmp / "three"
+        shutil.copytree(source, three)
+        rotate(three / "etl.log", 3)
+        rotate_by_time(three / "postgresql.log", 3)
+        variants["three parts, PostgreSQL's names"] = three
+        lines = {name: loop_lines(case) for name, case in variants.items()}
+        if not (0 < lines["logrotate, two parts"][0] < 100 and
+                all(0 < n < 100 for n in lines["three parts, PostgreSQL's names"])):
+            print(f"FAIL: the loop's lines fall {lines}: not the rotations meant")
             return 1
-        want = findings(exe, Path(args.fixtures) / "cases" / "league_incident", tmp / "a.db")
-        got = findings(exe, case, tmp / "b.db")
-        for k in sorted(set(map(key, want)) - set(map(key, got))):
-            failures.append(f"missing: {k}")
-        for f in got:
-            if key(f) not in set(map(key, want)):
-                failures.append(f"extra: {key(f)}: {f.get('message', '')[:200]}")
-        if len(got) != len(want):
-            failures.append(f"{len(got)} findings, {len(want)} from the whole logs")
+        for name, case in variants.items():
+            got = findings(exe, case, tmp / f"{case.name}.db")
+            for k in sorted(set(want_metrics) - set(map(key, got))):
+                failures.append(f"{name}: missing: {k}")
+            for f in got:
+                k = key(f)
+                if k not in want_metrics:
+                    failures.append(f"{name}: extra: {k}: {f.get('message', '')[:200]}")
+                elif f["rule"] == "log.repeated-batch":
+                    m, w = f.get("metrics") or {}, want_metrics[k] or {}
+                    for field in ("repeats", "first_seen", "last_seen", "rows_claimed", "killed"):
+                        if m.get(field) != w.get(field):
+                            failures.append(f"{name}: {k[0]} {field} {m.get(field)}, "
+                                            f"the whole log's {w.get(field)}")
     for f in failures:
         print("FAIL:", f)
     if failures:
         return 1
-    print(f"ok: rotated logs ({older} + {newer} loop lines) give league_incident's "
-          f"{len(want)} findings")
+    print(f"ok: rotated logs (loop lines per file {lines}) give league_incident's "
+          f"{len(want)} findings and the loop's counts")
     return 0
 
 
