@@ -9,11 +9,23 @@ WITH app AS MATERIALIZED (
   -- their messages below then never read the (many, long) entries of a server log.
   SELECT * FROM log_event_in_scope
    WHERE format NOT LIKE 'pg-%' AND template_hash IS NOT NULL),
+file_span AS MATERIALIZED (
+  -- the files of a log rotated in the middle of a loop are one log, as log.repeated-batch
+  -- takes them: the same name but for rotation marks (log_stream), times apart
+  SELECT a.artifact_id, f.kind || '|' || log_stream(f.path) AS stream, min(a.ts) AS t0,
+         max(a.ts) AS t1
+    FROM app a JOIN artifact f ON f.id = a.artifact_id GROUP BY a.artifact_id),
+streams AS MATERIALIZED (
+  SELECT f.artifact_id,
+         CASE WHEN f.t0 IS NULL OR EXISTS (
+                     SELECT 1 FROM file_span o
+                      WHERE o.stream = f.stream AND o.artifact_id <> f.artifact_id
+                        AND (o.t0 IS NULL OR (o.t0 <= f.t1 AND f.t0 <= o.t1)))
+              THEN f.stream || '#' || f.artifact_id ELSE f.stream END AS stream
+    FROM file_span f),
 counts AS MATERIALIZED (
-  -- per log: the files of a log rotated in the middle of a loop are one log (log_stream)
   SELECT s.stream, a.template_hash, min(a.template) AS template, count(*) AS n
-    FROM app a JOIN (SELECT id, kind || '|' || log_stream(path) AS stream FROM artifact) s
-      ON s.id = a.artifact_id
+    FROM app a JOIN streams s ON s.artifact_id = a.artifact_id
    GROUP BY s.stream, a.template_hash),
 loops AS MATERIALIZED (
   -- steps repeated in a loop are log.repeated-batch's (its criteria, with their defaults)

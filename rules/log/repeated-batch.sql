@@ -3,19 +3,34 @@
 -- title: A log repeats one step or batch far beyond the run's normal count (a retry loop)
 -- rationale: A step that logs the same batch, copy or retry line thousands of times while the rest of the run logs each step a few times is stuck in a loop: each pass may write the same rows again (a backup table with millions of rows for a few real records) until something kills the run.
 -- remedy: Stop the loop (make the step idempotent, bound its retries), then remove the rows it wrote again (the duplicate-rows finding of the table it writes carries the repair).
-WITH streams AS MATERIALIZED (
-  -- the log each file is part of: a log rotated in the middle of a loop (etl.log.1 and
-  -- etl.log, postgresql-2026-12-04_000000.log and postgresql-2026-12-05_000000.log) is one
-  -- log, and its loop one loop
+WITH named AS MATERIALIZED (
+  -- the log each file is part of by its name: a log rotated in the middle of a loop
+  -- (etl.log.1 and etl.log, postgresql-2026-12-04_000000.log and
+  -- postgresql-2026-12-05_000000.log) is one log, and its loop one loop
   SELECT id AS artifact_id, kind || '|' || log_stream(path) AS stream FROM artifact),
 ev AS MATERIALIZED (
   -- the entries of the analysis, once (the view's scope is read once, not per template)
-  SELECT e.id, e.artifact_id, s.stream, e.template_hash, e.ts
-    FROM log_event_in_scope e JOIN streams s ON s.artifact_id = e.artifact_id),
-span AS MATERIALIZED (
-  -- where each file's entries end: the searches below stay within their own file's ids (a
-  -- case of 500 logs made them read every later log's entries for each loop)
-  SELECT artifact_id, max(id) AS last_id FROM ev GROUP BY artifact_id),
+  SELECT e.id, e.artifact_id, e.template_hash, e.ts
+    FROM log_event_in_scope e),
+file_span AS MATERIALIZED (
+  -- where each file's entries end (the searches below stay within their own file's ids: a
+  -- case of 500 logs made them read every later log's entries for each loop), and the times
+  -- they cover
+  SELECT e.artifact_id, n.stream, max(e.id) AS last_id, min(e.ts) AS t0, max(e.ts) AS t1
+    FROM ev e JOIN named n ON n.artifact_id = e.artifact_id GROUP BY e.artifact_id),
+streams AS MATERIALIZED (
+  -- parts of a rotation cover times apart; a file whose times meet another's of the same
+  -- name (a copy: postgresql.log beside postgresql.log.gz), or that has none, is a log of
+  -- its own
+  SELECT f.artifact_id,
+         CASE WHEN f.t0 IS NULL OR EXISTS (
+                     SELECT 1 FROM file_span o
+                      WHERE o.stream = f.stream AND o.artifact_id <> f.artifact_id
+                        AND (o.t0 IS NULL OR (o.t0 <= f.t1 AND f.t0 <= o.t1)))
+              THEN f.stream || '#' || f.artifact_id ELSE f.stream END AS stream
+    FROM file_span f),
+span AS (
+  SELECT artifact_id, last_id FROM file_span),
 first_count AS MATERIALIZED (
   -- the rows each entry claims to have written: the first count of rows it mentions ("41
   -- rows copied ..., check failed (8036 rows for 28 teams)": 41); min() picks that row's value
@@ -24,11 +39,12 @@ first_count AS MATERIALIZED (
    WHERE x.kind = 'count' AND lower(x.name) IN ('rows', 'row', 'records', 'record')
    GROUP BY x.event_id),
 per_file AS MATERIALIZED (
-  SELECT e.artifact_id, e.stream, e.template_hash,
+  SELECT e.artifact_id, s.stream, e.template_hash,
          count(*) AS hits,
          min(e.id) AS first_id, max(e.id) AS last_id, min(e.ts) AS first_seen, max(e.ts) AS last_seen,
          sum(c.n) AS rows_claimed
-    FROM ev e LEFT JOIN first_count c ON c.event_id = e.id
+    FROM ev e JOIN streams s ON s.artifact_id = e.artifact_id
+         LEFT JOIN first_count c ON c.event_id = e.id
    WHERE e.template_hash IS NOT NULL
    GROUP BY e.artifact_id, e.template_hash),
 per_file_ranked AS (

@@ -19,9 +19,13 @@ own: with two parts the older part's loop lines were a log.etl-failure of their 
 counts were the newer part's; with three, no file repeated the loop enough and it was not
 found at all.
 
+A log beside a gzip copy of itself (etl.log and etl.log.gz) is no rotation: the two cover the
+same times, and the loop is counted once, not twice.
+
 Usage: check_rotated_logs.py --dbautopsy PATH --fixtures DIR
 """
 import argparse
+import gzip
 import json
 import re
 import shutil
@@ -107,7 +111,13 @@ def main():
         rotate(three / "etl.log", 3)
         rotate_by_time(three / "postgresql.log", 3)
         variants["three parts, PostgreSQL's names"] = three
+        copies = tmp / "copies"
+        shutil.copytree(source, copies)
+        for log in ("etl.log", "postgresql.log"):
+            with open(copies / log, "rb") as f, gzip.open(copies / f"{log}.gz", "wb") as g:
+                g.write(f.read())
         lines = {name: loop_lines(case) for name, case in variants.items()}
+        variants["each log beside its gzip copy"] = copies
         if not (0 < lines["logrotate, two parts"][0] < 100 and
                 all(0 < n < 100 for n in lines["three parts, PostgreSQL's names"])):
             print(f"FAIL: the loop's lines fall {lines}: not the rotations meant")
