@@ -865,7 +865,9 @@ void read_sections_together(store::Store& store,
       continue;
     }
     auto stored = store::find_artifact(store, o.path);
-    if (!stored || stored->id != o.id || o.kind != "pgdump-sql") {
+    if (!stored || stored->id != o.id ||
+        (o.kind != "pgdump-sql" && o.kind != "pgdump-custom" && o.kind != "pgdump-tar" &&
+         o.kind != "pgdump-dir")) {
       continue;
     }
     std::string read = stored->read_options.value_or("");

@@ -161,7 +161,7 @@ void read_data_with_schema(store::Store& store,
                            std::vector<ArtifactOutcome>& outcomes, const IngestOptions& options);
 
 // Then: the dumps of one database's sections (pg_dump --section=pre-data and
-// --section=post-data in two files) are read as one script. A dump that creates no table,
+// --section=post-data in two files, plain or archives) are read as one script. A dump that creates no table,
 // holds no data and changes tables it does not create (indexes, constraints, triggers) is
 // read after the dump that creates tables and declares no index or key, the one most like it
 // by name (in the same folder, then by the start of the file names; two as alike: neither).
