@@ -96,7 +96,9 @@ rules::AnalyzeOptions analysis_options(const AnalysisArgs& a) {
   }
   // Names in double quotes as SQL writes them ("Sales-Stage".orders:"Order No").
   for (const auto& value : a.natural_keys) {
-    auto parts = text::split_names(value, ':');
+    // also as SQL writes a key: teams(league_id, series_name)
+    const std::string written = colon_form(value);
+    auto parts = text::split_names(written, ':');
     std::vector<std::string> columns;
     std::string table = text::unquote_name(parts.front());
     if (parts.size() == 2) {

@@ -12,6 +12,7 @@
 #include "base/error.hpp"
 #include "base/text.hpp"
 #include "cli/kinds.hpp"
+#include "cli/options.hpp"
 #include "io/digest.hpp"
 #include "io/input.hpp"
 #include "logs/pg_stderr.hpp"
@@ -198,7 +199,9 @@ IngestOptions ingest_options(const IngestArgs& a) {
   // names in double quotes as SQL writes them ("Sales-Stage".orders:"Created At").
   for (const auto& value : a.ignore_columns) {
     std::string table;
-    for (const auto& raw : text::split_names(value, ',')) {
+    // also as SQL writes a key: practice_times_backup(location, created_at)
+    const std::string written = colon_form(value);
+    for (const auto& raw : text::split_names(written, ',')) {
       auto parts = text::split_names(raw, ':');
       std::string item = text::unquote_name(parts.back());
       bool colon = parts.size() > 1;

@@ -37,6 +37,37 @@ std::string default_store_path() {
   return ".dbautopsy/facts.db";
 }
 
+std::string colon_form(const std::string& value) {
+  std::string out;
+  bool quoted = false;
+  int depth = 0;
+  bool any = false;
+  for (char c : value) {
+    if (c == '"') {
+      quoted = !quoted;
+    } else if (!quoted && c == ':') {
+      return value;
+    } else if (!quoted && c == '(') {
+      if (depth++ > 0) {
+        return value;
+      }
+      any = true;
+      while (!out.empty() && out.back() == ' ') {
+        out.pop_back();  // "teams (a, b)"
+      }
+      out += ':';
+      continue;
+    } else if (!quoted && c == ')') {
+      if (depth-- != 1) {
+        return value;
+      }
+      continue;
+    }
+    out += c;
+  }
+  return any && depth == 0 && !quoted ? out : value;
+}
+
 std::string store_file(const std::string& given) {
   std::error_code ec;
   if (given.empty() || !std::filesystem::is_directory(given, ec)) {

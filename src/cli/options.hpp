@@ -28,4 +28,10 @@ std::string default_store_path();
 // folder itself (DIR/.dbautopsy/facts.db when it holds one).
 std::string store_file(const std::string& given);
 
+// TABLE:COL[,COL...] written as SQL writes a key, TABLE(COL[, COL...]) (--natural-key,
+// --ignore-columns): each parenthesised list outside double quotes becomes `:` and its list.
+// A value that has a `:` outside double quotes, or parentheses that do not pair, is returned
+// as it is.
+std::string colon_form(const std::string& value);
+
 }  // namespace dbautopsy::cli
