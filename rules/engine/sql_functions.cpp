@@ -117,8 +117,9 @@ void names_entity(sqlite3_context* ctx, int, sqlite3_value** argv) {
 // log_stream(path): the log a file is part of, for files a rotation split: the path without a
 // compression suffix (.gz .bz2 .xz .zst), without logrotate's number (etl.log.1), and with
 // each date or time in the file name (a run of digits and - _ . : T holding at least four
-// digits: postgresql-2026-12-05_000000.log, etl.log-20261205) written as `#`. So etl.log.1
-// and etl.log are one log, postgresql-2026-12-04_000000.log and
+// digits: postgresql-2026-12-05_000000.log) written as `#`, a date appended to the name
+// (etl.log-20261205, etl.log.2026-12-05) left out. So etl.log.1, etl.log-20261205.gz and
+// etl.log are one log, postgresql-2026-12-04_000000.log and
 // postgresql-2026-12-05_000000.log another; app1.log and app2.log stay two. NULL for NULL.
 void log_stream(sqlite3_context* ctx, int, sqlite3_value** argv) {
   if (sqlite3_value_type(argv[0]) == SQLITE_NULL) {
@@ -168,6 +169,12 @@ void log_stream(sqlite3_context* ctx, int, sqlite3_value** argv) {
       out.append(name, i, last_digit + 1 - i);
     }
     i = last_digit + 1;
+  }
+  // A date appended to the name (logrotate's dateext etl.log-20261205, Python's
+  // TimedRotatingFileHandler etl.log.2026-12-05) marks a rotated part of etl.log.
+  if (out.size() > 2 && out.back() == '#' &&
+      std::string_view("-_.").find(out[out.size() - 2]) != std::string_view::npos) {
+    out.resize(out.size() - 2);
   }
   result(ctx, dir + out);
 }

@@ -835,12 +835,13 @@ struct SectionDump {
   bool marked = false;     // read with the other sections by an earlier run
 };
 
-int64_t count_of(store::Store& store, const char* sql, int64_t id) {
+// Whether the query `SELECT EXISTS (...)` over artifact `id` (?1) says yes.
+bool holds(store::Store& store, const char* sql, int64_t id) {
   store::Statement st = store.prepare(sql);
   st.bind(1, id);
-  int64_t n = st.step() ? st.get_int(0) : 0;
+  bool yes = st.step() && st.get_int(0) != 0;
   st.reset();
-  return n;
+  return yes;
 }
 
 // How alike two paths are as names of the sections of one dump: in the same folder first,
@@ -877,25 +878,26 @@ void read_sections_together(store::Store& store,
     SectionDump d;
     d.index = i;
     d.id = o.id;
-    int64_t relations =
-        count_of(store, "SELECT count(*) FROM db_relation WHERE artifact_id = ?1", o.id);
-    int64_t keys = count_of(store,
-                            "SELECT (SELECT count(*) FROM db_index WHERE artifact_id = ?1) + "
-                            "(SELECT count(*) FROM db_constraint WHERE artifact_id = ?1 AND kind "
-                            "IN ('p', 'u', 'f', 'x'))",
-                            o.id);
-    bool read_with_post = read.find(k_post_data_mark) != std::string::npos;
-    bool read_after = read.find(k_read_after_mark) != std::string::npos;
+    // EXISTS, not count(*): these tables have no index by artifact, and a dump of 100,000
+    // tables is scanned only until its first row.
+    const bool relations =
+        holds(store, "SELECT EXISTS (SELECT 1 FROM db_relation WHERE artifact_id = ?1)", o.id);
+    const bool keys =
+        holds(store,
+              "SELECT EXISTS (SELECT 1 FROM db_index WHERE artifact_id = ?1) OR EXISTS (SELECT 1 "
+              "FROM db_constraint WHERE artifact_id = ?1 AND kind IN ('p', 'u', 'f', 'x'))",
+              o.id);
+    const bool data =
+        holds(store, "SELECT EXISTS (SELECT 1 FROM table_stats WHERE artifact_id = ?1)", o.id);
+    const bool unknown = holds(store,
+                               "SELECT EXISTS (SELECT 1 FROM problem WHERE artifact_id = ?1 AND "
+                               "code = 'unknown-object')",
+                               o.id);
+    const bool read_with_post = read.find(k_post_data_mark) != std::string::npos;
+    const bool read_after = read.find(k_read_after_mark) != std::string::npos;
     d.marked = read_with_post || read_after;
-    d.pre_data = relations > 0 && (keys == 0 || read_with_post);
-    if (relations == 0 &&
-        count_of(store, "SELECT count(*) FROM table_stats WHERE artifact_id = ?1", o.id) == 0) {
-      d.post_data =
-          read_after || count_of(store,
-                                 "SELECT count(*) FROM problem WHERE artifact_id = ?1 AND code = "
-                                 "'unknown-object'",
-                                 o.id) > 0;
-    }
+    d.pre_data = relations && (!keys || read_with_post);
+    d.post_data = !relations && !data && (read_after || unknown);
     if (d.pre_data || d.post_data || d.marked) {
       dumps.push_back(d);
     }

@@ -9,6 +9,8 @@ together are the log byte for byte), the loop's lines falling in several parts:
     own name (etl.log.1 + etl.log, postgresql.log.1 + postgresql.log), cut at the first entry
     at or after the middle line; the older part holds fewer loop lines than
     log.repeated-batch's min_count (100);
+  - the older part gzipped, named by logrotate's dateext (etl.log-20261205.gz) or number
+    (postgresql.log.1.gz);
   - in three parts each short of min_count: etl.log.2 + etl.log.1 + etl.log, and the server's
     log as PostgreSQL's own rotation names them (log_filename
     'postgresql-%Y-%m-%d_%H%M%S.log', each part named by the time of its first entry).
@@ -111,12 +113,22 @@ def main():
         rotate(three / "etl.log", 3)
         rotate_by_time(three / "postgresql.log", 3)
         variants["three parts, PostgreSQL's names"] = three
+        dated = tmp / "dated"
+        shutil.copytree(source, dated)
+        for log, older_name in (("etl.log", "etl.log-20261205.gz"),
+                                ("postgresql.log", "postgresql.log.1.gz")):
+            older, newer = parts(dated / log, 2)
+            (dated / log).write_bytes(newer)
+            with gzip.open(dated / older_name, "wb") as g:
+                g.write(older)
+        variants["older part dated or numbered, gzipped"] = dated
         copies = tmp / "copies"
         shutil.copytree(source, copies)
         for log in ("etl.log", "postgresql.log"):
             with open(copies / log, "rb") as f, gzip.open(copies / f"{log}.gz", "wb") as g:
                 g.write(f.read())
-        lines = {name: loop_lines(case) for name, case in variants.items()}
+        lines = {name: loop_lines(variants[name])
+                 for name in ("logrotate, two parts", "three parts, PostgreSQL's names")}
         variants["each log beside its gzip copy"] = copies
         if not (0 < lines["logrotate, two parts"][0] < 100 and
                 all(0 < n < 100 for n in lines["three parts, PostgreSQL's names"])):
