@@ -143,6 +143,27 @@ bool insert_rows_as_copy(const pgsql::Json& values, const std::vector<bool>& ski
   return true;
 }
 
+// A line pg_dump or pg_dumpall writes to stderr ("pg_dump: reading schemas", "pg_dump:
+// warning: ..."), found in the dump when both went to one file (`pg_dump -v DB > FILE 2>&1`).
+// No SQL statement starts so.
+bool is_tool_message(std::string_view line) {
+  return line.starts_with("pg_dump: ") || line.starts_with("pg_dumpall: ");
+}
+
+// pg_dump -v's message as it starts the data of a table, written after the COPY line.
+constexpr std::string_view k_dumping_contents = "pg_dump: dumping contents of table ";
+
+// Its own severity, for "pg_dump: warning: ..." and "pg_dump: error: ..." (else empty).
+std::string_view tool_message_level(std::string_view line) {
+  line = line.substr(line.find(": ") + 2);
+  for (std::string_view level : {"error: ", "warning: ", "detail: ", "hint: "}) {
+    if (line.starts_with(level)) {
+      return level.substr(0, level.size() - 2);
+    }
+  }
+  return {};
+}
+
 class DumpReader final : public pgsql::ScriptLexer::Handler {
  public:
   DumpReader(store::FactWriter& out, const PgDumpOptions& options)
@@ -151,6 +172,8 @@ class DumpReader final : public pgsql::ScriptLexer::Handler {
   }
 
   PgDumpSummary run(io::Source& in);
+  // Reads one input's lines into the lexer; returns the number of lines read.
+  uint64_t read_lines(io::Source& in);
 
   bool on_statement(pgsql::ScriptStatement& st) override;
   void on_meta_command(std::string_view text, uint64_t line) override;
@@ -195,11 +218,16 @@ class DumpReader final : public pgsql::ScriptLexer::Handler {
   uint64_t m_encoding_problems = 0;
   uint64_t m_current_line = 0;
   uint64_t m_current_offset = 0;
-  bool m_stop = false;         // the input cannot be read on (binary data)
-  bool m_cluster = false;      // pg_dumpall's "-- PostgreSQL database cluster dump" was read
-  std::string m_utf8_carry;    // an incomplete UTF-8 sequence at the end of a line's piece
-  int64_t m_sections = 0;      // COPY blocks and runs of INSERTs so far
-  std::string m_insert_block;  // an INSERT's rows in COPY's text format
+  bool m_stop = false;            // the input cannot be read on (binary data)
+  bool m_cluster = false;         // pg_dumpall's "-- PostgreSQL database cluster dump" was read
+  std::string m_utf8_carry;       // an incomplete UTF-8 sequence at the end of a line's piece
+  int64_t m_sections = 0;         // COPY blocks and runs of INSERTs so far
+  std::string m_insert_block;     // an INSERT's rows in COPY's text format
+  int64_t m_read_with_other = 0;  // statements on relations another dump creates
+  // Lines of pg_dump's own messages (its stderr in the same file): how many, the first's line.
+  int64_t m_tool_messages = 0;
+  uint64_t m_first_tool_message = 0;
+  void tool_message(std::string_view text, uint64_t line);
 };
 
 void DumpReader::start_database(std::optional<std::string> name) {
@@ -212,9 +240,24 @@ void DumpReader::start_database(std::optional<std::string> name) {
   m_databases.push_back(std::move(db));
   m_applier = std::make_unique<pgsql::DdlApplier>(
       m_db->catalog, m_db->session, [this](uint64_t line, std::string code, std::string message) {
+        if (code == "unknown-object" && !m_options.relations_read_with.empty()) {
+          ++m_read_with_other;  // read after the dump that creates them: said once
+          return;
+        }
         problem("warning", std::move(code), std::move(message), line);
       });
   sync_lexer();
+}
+
+void DumpReader::tool_message(std::string_view text, uint64_t line) {
+  if (m_tool_messages++ == 0) {
+    m_first_tool_message = line;
+  }
+  if (std::string_view level = tool_message_level(text); !level.empty()) {
+    // What pg_dump warned of, or why it failed (the dump then ends short of its trailer).
+    problem(level == "error" ? "warning" : "notice", "tool-message",
+            fmt::format("pg_dump wrote: {}", text::trim(text)), line);
+  }
 }
 
 void DumpReader::sync_lexer() {
@@ -294,13 +337,24 @@ void DumpReader::header_line(std::string_view line) {
   }
 }
 
-PgDumpSummary DumpReader::run(io::Source& in) {
+uint64_t DumpReader::read_lines(io::Source& in) {
   io::LineReader reader(in, m_options.read_buffer_bytes);
   io::Line line;
   std::string long_line;  // the held-back tail of a long SQL line delivered in pieces
   uint64_t lines = 0;
   try {
     for (;;) {
+      if (m_copy.active && m_copy.bytes == 0 && m_copy.rows == 0) {
+        // pg_dump -v says "dumping contents of table" once the COPY line is written: with
+        // its stderr in the file, that line comes first in the data.
+        std::string_view block = reader.complete_lines();
+        size_t end = block.find('\n');
+        if (end != std::string_view::npos && block.starts_with(k_dumping_contents)) {
+          tool_message(block.substr(0, end), reader.next_line_number());
+          reader.skip(end + 1, 1);
+          continue;
+        }
+      }
       if (m_copy.active && !m_copy.target.csv && copy_block(reader)) {
         lines = reader.next_line_number() - 1;
         if (m_stop) {
@@ -327,7 +381,16 @@ PgDumpSummary DumpReader::run(io::Source& in) {
         break;
       }
       if (m_copy.active) {
+        if (m_copy.bytes == 0 && m_copy.rows == 0 && line.first_piece && line.complete &&
+            line.text.starts_with(k_dumping_contents)) {
+          tool_message(line.text, line.number);
+          continue;
+        }
         copy_line(line);
+        continue;
+      }
+      if (m_lexer.idle() && line.first_piece && line.complete && is_tool_message(line.text)) {
+        tool_message(line.text, line.number);
         continue;
       }
       std::string_view text = line.text;
@@ -369,6 +432,32 @@ PgDumpSummary DumpReader::run(io::Source& in) {
             lines ? std::optional<uint64_t>(lines) : std::nullopt, where.offset, std::nullopt,
             where.offset_in_file);
   }
+  return lines;
+}
+
+PgDumpSummary DumpReader::run(io::Source& in) {
+  uint64_t lines = read_lines(in);
+  if (!m_options.appended.empty() && !m_stop && !m_copy.active &&
+      m_lexer.open_construct().empty()) {
+    // The dumps of the later sections of the same database, read on with this one's catalog
+    // as psql would run the files one after the other. Their lines are their own.
+    m_lexer.finish();
+    std::vector<std::string> paths;
+    for (const AppendedDump& more : m_options.appended) {
+      paths.push_back(more.path);
+      read_lines(*more.source);
+      if (m_stop || m_copy.active || !m_lexer.open_construct().empty()) {
+        break;
+      }
+      m_lexer.finish();
+    }
+    problem("notice", "sections-joined",
+            fmt::format("read with {} after it, which holds the indexes, constraints and "
+                        "triggers of its tables (pg_dump --section=post-data): their facts are "
+                        "this dump's, with the lines of that file",
+                        text::join(paths, ", ")),
+            std::nullopt);
+  }
   if (m_copy.active && !m_stop) {
     problem("error", "truncated",
             fmt::format("the input ends inside the COPY data of {} that starts at line {} (no "
@@ -401,6 +490,23 @@ PgDumpSummary DumpReader::run(io::Source& in) {
             "the dump has pg_dump's header but not its closing \"-- PostgreSQL database dump "
             "complete\" line: it was cut short or edited",
             lines);
+  }
+  if (m_tool_messages > 0) {
+    problem(
+        "notice", "tool-messages",
+        fmt::format("{} lines of pg_dump's own messages, from line {} on (\"pg_dump: ...\": its "
+                    "stderr written into the same file, as `pg_dump -v DB > FILE 2>&1` does), "
+                    "are not SQL and were passed over",
+                    m_tool_messages, m_first_tool_message),
+        m_first_tool_message);
+  }
+  if (m_read_with_other > 0) {
+    problem("notice", "sections-joined",
+            fmt::format("{} statements on tables this dump does not create (pg_dump "
+                        "--section=post-data) were read after {}, which creates them: their "
+                        "indexes and constraints are that dump's facts",
+                        m_read_with_other, m_options.relations_read_with),
+            std::nullopt);
   }
   write_all();
   store::set_artifact_header(m_out.store(), m_out.artifact_id(), m_header);

@@ -128,11 +128,24 @@ struct InsertRouter {
   std::function<void(const CopyTarget& target, const InsertRows& rows, uint64_t line)> rows;
 };
 
+// A dump of one section of a database (pg_dump --section=post-data: indexes, constraints
+// and triggers on tables it does not create) read after the dump of its pre-data section,
+// as if the two were one file (`cat pre-data.sql post-data.sql`).
+struct AppendedDump {
+  io::Source* source = nullptr;
+  std::string path;  // as shown, for the notice
+};
+
 struct PgDumpOptions {
   size_t max_statement_bytes = 16u << 20;
   size_t read_buffer_bytes = 256u << 10;  // the line reader's buffer: L2-sized (tests make it tiny)
   CopyRouter router;
   InsertRouter inserts;
+  // Read after the input, with its catalog (its statements' facts are the input's).
+  std::vector<AppendedDump> appended;
+  // This dump's statements on relations it does not create were read after the dump at this
+  // path, which creates them (see `appended`): they are not warned about one by one here.
+  std::string relations_read_with;
 };
 
 struct PgDumpSummary {

@@ -137,11 +137,16 @@ std::vector<Rule> load_rules_dir(const std::filesystem::path& dir) {
   if (!std::filesystem::is_directory(dir)) {
     throw Error(fmt::format("--rules-dir {}: not a folder", dir.string()));
   }
+  // Its subfolders too: rules kept as the built-in ones are (DIR/<family>/<name>.sql).
   std::vector<std::filesystem::path> files;
-  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
     if (entry.is_regular_file() && entry.path().extension() == ".sql") {
       files.push_back(entry.path());
     }
+  }
+  if (files.empty()) {
+    throw Error(fmt::format("--rules-dir {}: no rule in it (no .sql file, in it or its subfolders)",
+                            dir.string()));
   }
   std::sort(files.begin(), files.end());
   std::vector<Rule> out;

@@ -35,7 +35,8 @@ const std::vector<Rule>& builtin_rules();
 // Parses one rule file's text; `origin` names it in errors. Throws Error with what is wrong.
 Rule parse_rule(const std::string& text, const std::string& origin);
 
-// Every *.sql file of a folder (not recursive), sorted by name.
+// Every *.sql file of a folder and its subfolders (DIR/<family>/<name>.sql as the built-in
+// rules are kept), sorted by path. Throws Error when it holds none.
 std::vector<Rule> load_rules_dir(const std::filesystem::path& dir);
 
 const Rule* find_rule(const std::vector<Rule>& rules, const std::string& id);

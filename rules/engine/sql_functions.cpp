@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <string>
+#include <string_view>
 
 #include "base/error.hpp"
 #include "base/time.hpp"
@@ -113,6 +114,71 @@ void names_entity(sqlite3_context* ctx, int, sqlite3_value** argv) {
   sqlite3_result_int(ctx, yes ? 1 : 0);
 }
 
+// log_stream(path): the log a file is part of, for files a rotation split: the path without a
+// compression suffix (.gz .bz2 .xz .zst), without logrotate's number (etl.log.1), and with
+// each date or time in the file name (a run of digits and - _ . : T holding at least four
+// digits: postgresql-2026-12-05_000000.log) written as `#`, a date appended to the name
+// (etl.log-20261205, etl.log.2026-12-05) left out. So etl.log.1, etl.log-20261205.gz and
+// etl.log are one log, postgresql-2026-12-04_000000.log and
+// postgresql-2026-12-05_000000.log another; app1.log and app2.log stay two. NULL for NULL.
+void log_stream(sqlite3_context* ctx, int, sqlite3_value** argv) {
+  if (sqlite3_value_type(argv[0]) == SQLITE_NULL) {
+    sqlite3_result_null(ctx);
+    return;
+  }
+  std::string path = arg_text(argv[0]);
+  size_t slash = path.rfind('/');
+  std::string dir = slash == std::string::npos ? std::string() : path.substr(0, slash + 1);
+  std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
+  for (const char* ext : {".gz", ".bz2", ".xz", ".zst"}) {
+    if (name.ends_with(ext) && name.size() > std::string(ext).size()) {
+      name.resize(name.size() - std::string(ext).size());
+      break;
+    }
+  }
+  auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  size_t end = name.size();
+  while (end > 0 && digit(name[end - 1])) {
+    --end;
+  }
+  if (end < name.size() && end > 1 && name[end - 1] == '.' && name.size() - end <= 3) {
+    name.resize(end - 1);  // etl.log.1, postgresql.log.12
+  }
+  std::string out;
+  for (size_t i = 0; i < name.size();) {
+    if (!digit(name[i])) {
+      out += name[i++];
+      continue;
+    }
+    size_t j = i;
+    size_t last_digit = i;
+    int digits = 0;
+    while (j < name.size() &&
+           (digit(name[j]) || std::string_view("-_.:T").find(name[j]) != std::string_view::npos)) {
+      if (digit(name[j])) {
+        ++digits;
+        last_digit = j;
+      } else if (j + 1 >= name.size() || (!digit(name[j + 1]))) {
+        break;  // a separator not followed by a digit ends the run
+      }
+      ++j;
+    }
+    if (digits >= 4) {
+      out += '#';
+    } else {
+      out.append(name, i, last_digit + 1 - i);
+    }
+    i = last_digit + 1;
+  }
+  // A date appended to the name (logrotate's dateext etl.log-20261205, Python's
+  // TimedRotatingFileHandler etl.log.2026-12-05) marks a rotated part of etl.log.
+  if (out.size() > 2 && out.back() == '#' &&
+      std::string_view("-_.").find(out[out.size() - 2]) != std::string_view::npos) {
+    out.resize(out.size() - 2);
+  }
+  result(ctx, dir + out);
+}
+
 void add(store::Store& store, const char* name, int args,
          void (*fn)(sqlite3_context*, int, sqlite3_value**)) {
   if (sqlite3_create_function(store.handle(), name, args,
@@ -131,6 +197,7 @@ void register_sql_functions(store::Store& store) {
   add(store, "pg_name_literal", 2, pg_name_literal);
   add(store, "utc_time", 1, utc_time);
   add(store, "names_entity", 2, names_entity);
+  add(store, "log_stream", 1, log_stream);
 }
 
 std::string singular(const std::string& s) {

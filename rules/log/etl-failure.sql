@@ -9,13 +9,27 @@ WITH app AS MATERIALIZED (
   -- their messages below then never read the (many, long) entries of a server log.
   SELECT * FROM log_event_in_scope
    WHERE format NOT LIKE 'pg-%' AND template_hash IS NOT NULL),
+file_span AS MATERIALIZED (
+  -- the files of a log rotated in the middle of a loop are one log, as log.repeated-batch
+  -- takes them: the same name but for rotation marks (log_stream), times apart
+  SELECT a.artifact_id, f.kind || '|' || log_stream(f.path) AS stream, min(a.ts) AS t0,
+         max(a.ts) AS t1
+    FROM app a JOIN artifact f ON f.id = a.artifact_id GROUP BY a.artifact_id),
+streams AS MATERIALIZED (
+  SELECT f.artifact_id,
+         CASE WHEN f.t0 IS NULL OR EXISTS (
+                     SELECT 1 FROM file_span o
+                      WHERE o.stream = f.stream AND o.artifact_id <> f.artifact_id
+                        AND (o.t0 IS NULL OR (o.t0 <= f.t1 AND f.t0 <= o.t1)))
+              THEN f.stream || '#' || f.artifact_id ELSE f.stream END AS stream
+    FROM file_span f),
 counts AS MATERIALIZED (
-  SELECT artifact_id, template_hash, min(template) AS template, count(*) AS n
-    FROM app
-   GROUP BY artifact_id, template_hash),
+  SELECT s.stream, a.template_hash, min(a.template) AS template, count(*) AS n
+    FROM app a JOIN streams s ON s.artifact_id = a.artifact_id
+   GROUP BY s.stream, a.template_hash),
 loops AS MATERIALIZED (
   -- steps repeated in a loop are log.repeated-batch's (its criteria, with their defaults)
-  SELECT artifact_id, template_hash FROM counts
+  SELECT stream, template_hash FROM counts
    WHERE (lower(template) LIKE '%batch%' OR lower(template) LIKE '%retr%'
           OR lower(template) LIKE '%attempt%' OR lower(template) LIKE '%chunk%'
           OR lower(template) LIKE '%copy%' OR lower(template) LIKE '%insert%'
@@ -36,12 +50,14 @@ failing AS MATERIALIZED (
           OR lower(e.message) LIKE '%unable to%')
      -- a missing relation or column is log.missing-object-error's
      AND NOT (e.message LIKE '%relation "%" does not exist%' OR e.message LIKE '%column % does not exist%')
-     AND NOT EXISTS (SELECT 1 FROM loops l
-                      WHERE l.artifact_id = e.artifact_id AND l.template_hash = e.template_hash)
+     -- in any log: a copy of the log, or a part of it that no rotation rule joins, is the
+     -- same loop
+     AND NOT EXISTS (SELECT 1 FROM loops l WHERE l.template_hash = e.template_hash)
      -- the end of a run that looped (killed, aborted) is told by log.repeated-batch
      AND NOT ((e.message LIKE '%SIGTERM%' OR e.message LIKE '%SIGKILL%' OR e.message LIKE '%killed%'
                OR e.message LIKE '%terminat%' OR e.message LIKE '%abort%')
-              AND EXISTS (SELECT 1 FROM loops l WHERE l.artifact_id = e.artifact_id))),
+              AND EXISTS (SELECT 1 FROM app x JOIN loops l ON l.template_hash = x.template_hash
+                           WHERE x.artifact_id = e.artifact_id))),
 templates AS (
   SELECT f.template_hash, min(f.template) AS template, count(*) AS hits,
          count(DISTINCT f.artifact_id) AS files, min(f.ts) AS first_seen, max(f.ts) AS last_seen,

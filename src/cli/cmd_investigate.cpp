@@ -96,7 +96,9 @@ rules::AnalyzeOptions analysis_options(const AnalysisArgs& a) {
   }
   // Names in double quotes as SQL writes them ("Sales-Stage".orders:"Order No").
   for (const auto& value : a.natural_keys) {
-    auto parts = text::split_names(value, ':');
+    // also as SQL writes a key: teams(league_id, series_name)
+    const std::string written = colon_form(value);
+    auto parts = text::split_names(written, ':');
     std::vector<std::string> columns;
     std::string table = text::unquote_name(parts.front());
     if (parts.size() == 2) {
@@ -543,6 +545,7 @@ int cmd_investigate(const std::vector<std::string>& args) {
     // A data-only dump beside the schema-only dump that declares its tables (once the dumps
     // no longer in the folder are forgotten).
     read_data_with_schema(store, files, read, options);
+    read_sections_together(store, files, read, options);
     for (const auto& o : read) {
       if ((o.status == "failed" && o.kind != "unknown") || o.status == "partial") {
         input_error = true;
@@ -596,7 +599,7 @@ int cmd_analyze(const std::vector<std::string>& args) {
   std::string store_path;
   AnalysisArgs analysis;
   visible.add_options()("store,s", po::value(&store_path)->default_value(default_store_path()),
-                        "fact store");
+                        "fact store (or the case folder `investigate` analysed)");
   add_analysis_options(visible, analysis);
   po::options_description hidden;
   po::positional_options_description positional;
@@ -604,6 +607,7 @@ int cmd_analyze(const std::vector<std::string>& args) {
   if (!parse_args("analyze", "[--store F] [OPTIONS]", args, visible, hidden, positional, vm)) {
     return k_exit_ok;
   }
+  store_path = store_file(store_path);
   // A mistyped --store must not come out as a new, empty store and a clean bill of health.
   if (!fs::exists(store_path)) {
     throw Error(fmt::format(
@@ -640,7 +644,7 @@ int cmd_report(const std::vector<std::string>& args) {
   std::string store_path;
   ReportArgs report;
   visible.add_options()("store,s", po::value(&store_path)->default_value(default_store_path()),
-                        "fact store");
+                        "fact store (or the case folder `investigate` analysed)");
   add_report_options(visible, report);
   po::options_description hidden;
   po::positional_options_description positional;
@@ -649,6 +653,7 @@ int cmd_report(const std::vector<std::string>& args) {
     return k_exit_ok;
   }
   check_report_args(report);
+  store_path = store_file(store_path);
   store::Store store = store::Store::open(store_path, store::Store::Mode::read_only);
   return emit_report(store, report, store_path, {});
 }

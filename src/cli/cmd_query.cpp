@@ -18,7 +18,7 @@ int cmd_query(const std::vector<std::string>& args) {
   std::string store_path;
   std::string format;
   visible.add_options()("store,s", po::value(&store_path)->default_value(default_store_path()),
-                        "fact store to read")(
+                        "fact store to read (or the case folder `investigate` analysed)")(
       "format,f", po::value(&format)->default_value("table"), "table, csv or json");
   po::options_description hidden;
   hidden.add_options()("sql", po::value<std::vector<std::string>>(), "query");
@@ -39,6 +39,7 @@ int cmd_query(const std::vector<std::string>& args) {
   for (const auto& part : vm["sql"].as<std::vector<std::string>>()) {
     sql += (sql.empty() ? "" : " ") + part;
   }
+  store_path = store_file(store_path);
   store::Store store = store::Store::open(store_path, store::Store::Mode::read_only);
   rules::register_sql_functions(store);  // pg_ident, pg_name, pg_literal (and expected_ddl)
   ResultSet rs;

@@ -38,9 +38,7 @@ int cmd_timeline(const std::vector<std::string>& args) {
     throw UsageError(fmt::format("timeline: --kind {}: use migration, log or dump", kind));
   }
   // A case folder stands for the store `investigate` keeps in it.
-  if (std::filesystem::is_directory(store_path)) {
-    store_path = (std::filesystem::path(store_path) / ".dbautopsy" / "facts.db").string();
-  }
+  store_path = store_file(store_path);
   store::Store store = store::Store::open(store_path, store::Store::Mode::read_only);
   rules::register_sql_functions(store);
   std::string sql = "SELECT ts, kind, what, count, last_ts, artifact, line FROM timeline" +

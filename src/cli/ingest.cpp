@@ -12,6 +12,7 @@
 #include "base/error.hpp"
 #include "base/text.hpp"
 #include "cli/kinds.hpp"
+#include "cli/options.hpp"
 #include "io/digest.hpp"
 #include "io/input.hpp"
 #include "logs/pg_stderr.hpp"
@@ -75,6 +76,21 @@ const std::string& reader_build() {
 namespace {
 // Where the schema hints' part of an artifact's read options starts.
 constexpr const char* k_schema_hints_mark = ";schema-from=";
+// Where the part of a pre-data dump read with its post-data dumps starts, and that of a
+// post-data dump read after its pre-data dump (read_sections_together).
+constexpr const char* k_post_data_mark = ";post-data=";
+constexpr const char* k_read_after_mark = ";read-after=";
+
+// Whether `stored` is `base` read again by the second pass of a run (with schema hints, or
+// with the other sections of its dump).
+bool second_pass_of(const std::string& stored, const std::string& base) {
+  if (stored.rfind(base, 0) != 0) {
+    return false;
+  }
+  std::string_view rest = std::string_view(stored).substr(base.size());
+  return rest.starts_with(k_schema_hints_mark) || rest.starts_with(k_post_data_mark) ||
+         rest.starts_with(k_read_after_mark);
+}
 }  // namespace
 
 std::string IngestOptions::signature() const {
@@ -106,6 +122,23 @@ std::string IngestOptions::signature() const {
       digest.update(part.data(), part.size());
     }
     out += k_schema_hints_mark + digest.finish().substr(0, 16);
+  }
+  if (!post_data.empty()) {
+    // What the later sections hold: each one's path and content.
+    io::Sha256 digest;
+    for (const auto& [disk, shown] : post_data) {
+      std::string sha = "-";
+      try {
+        sha = io::sha256_file(disk);
+      } catch (const Error&) {
+      }
+      std::string part = fmt::format("{} {}\n", shown, sha);
+      digest.update(part.data(), part.size());
+    }
+    out += k_post_data_mark + digest.finish().substr(0, 16);
+  }
+  if (!read_after.empty()) {
+    out += k_read_after_mark + read_after;
   }
   return out;
 }
@@ -166,7 +199,9 @@ IngestOptions ingest_options(const IngestArgs& a) {
   // names in double quotes as SQL writes them ("Sales-Stage".orders:"Created At").
   for (const auto& value : a.ignore_columns) {
     std::string table;
-    for (const auto& raw : text::split_names(value, ',')) {
+    // also as SQL writes a key: practice_times_backup(location, created_at)
+    const std::string written = colon_form(value);
+    for (const auto& raw : text::split_names(written, ',')) {
       auto parts = text::split_names(raw, ':');
       std::string item = text::unquote_name(parts.back());
       bool colon = parts.size() > 1;
@@ -547,10 +582,9 @@ ArtifactOutcome ingest_path(store::Store& store, const fs::path& path,
 
   // Unchanged since the last ingestion: same path, size, time and content.
   if (auto stored = store::find_artifact(store, display_path)) {
-    bool same_options =
-        stored->read_options == fact.read_options ||
-        (options.keep_hinted && stored->read_options.value_or("").rfind(
-                                    fact.read_options.value_or("") + k_schema_hints_mark, 0) == 0);
+    bool same_options = stored->read_options == fact.read_options ||
+                        (options.keep_hinted && second_pass_of(stored->read_options.value_or(""),
+                                                               fact.read_options.value_or("")));
     if (stored->size_bytes == fact.size_bytes && stored->mtime == fact.mtime && !directory &&
         same_options && stored->status != "failed" && out.status.empty() &&
         io::sha256_file(path) == stored->sha256) {
@@ -786,6 +820,151 @@ void read_data_with_schema(store::Store& store,
       continue;
     }
     outcomes[i] = std::move(second);
+  }
+}
+
+namespace {
+
+// What the second pass needs to know of a dump read in the first.
+struct SectionDump {
+  size_t index = 0;  // in the run's files
+  int64_t id = 0;
+  bool pre_data = false;   // creates tables and declares no index or key
+  bool post_data = false;  // creates no table, holds no data, and changes tables it does not
+                           // create
+  bool marked = false;     // read with the other sections by an earlier run
+};
+
+// Whether the query `SELECT EXISTS (...)` over artifact `id` (?1) says yes.
+bool holds(store::Store& store, const char* sql, int64_t id) {
+  store::Statement st = store.prepare(sql);
+  st.bind(1, id);
+  bool yes = st.step() && st.get_int(0) != 0;
+  st.reset();
+  return yes;
+}
+
+// How alike two paths are as names of the sections of one dump: in the same folder first,
+// then the length of the start their file names share (`before.pre-data.sql.gz` and
+// `before.post-data.sql.gz`).
+std::pair<int, size_t> kinship(const fs::path& a, const fs::path& b) {
+  std::string x = a.filename().string();
+  std::string y = b.filename().string();
+  size_t n = 0;
+  while (n < x.size() && n < y.size() && x[n] == y[n]) {
+    ++n;
+  }
+  return {a.parent_path() == b.parent_path() ? 1 : 0, n};
+}
+
+}  // namespace
+
+void read_sections_together(store::Store& store,
+                            const std::vector<std::pair<fs::path, std::string>>& files,
+                            std::vector<ArtifactOutcome>& outcomes, const IngestOptions& options) {
+  std::vector<SectionDump> dumps;
+  for (size_t i = 0; i < files.size() && i < outcomes.size(); ++i) {
+    const ArtifactOutcome& o = outcomes[i];
+    if (o.id == 0 || (o.status != "ok" && o.status != "partial" && o.status != "unchanged")) {
+      continue;
+    }
+    auto stored = store::find_artifact(store, o.path);
+    if (!stored || stored->id != o.id ||
+        (o.kind != "pgdump-sql" && o.kind != "pgdump-custom" && o.kind != "pgdump-tar" &&
+         o.kind != "pgdump-dir")) {
+      continue;
+    }
+    std::string read = stored->read_options.value_or("");
+    SectionDump d;
+    d.index = i;
+    d.id = o.id;
+    // EXISTS, not count(*): these tables have no index by artifact, and a dump of 100,000
+    // tables is scanned only until its first row.
+    const bool relations =
+        holds(store, "SELECT EXISTS (SELECT 1 FROM db_relation WHERE artifact_id = ?1)", o.id);
+    const bool keys =
+        holds(store,
+              "SELECT EXISTS (SELECT 1 FROM db_index WHERE artifact_id = ?1) OR EXISTS (SELECT 1 "
+              "FROM db_constraint WHERE artifact_id = ?1 AND kind IN ('p', 'u', 'f', 'x'))",
+              o.id);
+    const bool data =
+        holds(store, "SELECT EXISTS (SELECT 1 FROM table_stats WHERE artifact_id = ?1)", o.id);
+    const bool unknown = holds(store,
+                               "SELECT EXISTS (SELECT 1 FROM problem WHERE artifact_id = ?1 AND "
+                               "code = 'unknown-object')",
+                               o.id);
+    const bool read_with_post = read.find(k_post_data_mark) != std::string::npos;
+    const bool read_after = read.find(k_read_after_mark) != std::string::npos;
+    d.marked = read_with_post || read_after;
+    d.pre_data = relations && (!keys || read_with_post);
+    d.post_data = !relations && !data && (read_after || unknown);
+    if (d.pre_data || d.post_data || d.marked) {
+      dumps.push_back(d);
+    }
+  }
+  // Each post-data dump goes with the pre-data dump most like it by name; two as alike are
+  // ambiguous, and it goes with none.
+  std::map<size_t, std::vector<size_t>> later;  // pre-data file -> its post-data files
+  std::map<size_t, size_t> earlier;             // post-data file -> its pre-data file
+  for (const SectionDump& p : dumps) {
+    if (!p.post_data) {
+      continue;
+    }
+    std::optional<size_t> best;
+    std::pair<int, size_t> best_kin{-1, 0};
+    bool tie = false;
+    for (const SectionDump& s : dumps) {
+      if (!s.pre_data) {
+        continue;
+      }
+      auto kin = kinship(files[p.index].first, files[s.index].first);
+      if (!best || kin > best_kin) {
+        best = s.index;
+        best_kin = kin;
+        tie = false;
+      } else if (kin == best_kin) {
+        tie = true;
+      }
+    }
+    if (best && !tie) {
+      later[*best].push_back(p.index);
+      earlier[p.index] = *best;
+    }
+  }
+  for (const SectionDump& d : dumps) {
+    IngestOptions again = options;
+    again.keep_hinted = false;
+    if (auto it = later.find(d.index); it != later.end()) {
+      for (size_t p : it->second) {
+        again.post_data.push_back(files[p]);
+      }
+      auto hints = data_schema_hints(store, d.id);
+      if (!hints.empty()) {
+        again.schema_hints = std::make_shared<const SchemaHints>(std::move(hints));
+      }
+    } else if (auto e = earlier.find(d.index); e != earlier.end()) {
+      again.read_after = files[e->second].second;
+    } else if (!d.marked) {
+      continue;  // read alone, as it was
+    }
+    ArtifactOutcome second = ingest_path(store, files[d.index].first, files[d.index].second, again);
+    if (second.status == "unchanged" && outcomes[d.index].status == "unchanged") {
+      continue;
+    }
+    if (second.status != "unchanged") {
+      if (!again.post_data.empty()) {
+        std::vector<std::string> shown;
+        for (const auto& f : again.post_data) {
+          shown.push_back(f.second);
+        }
+        second.detail += fmt::format("; read with {} after it (pg_dump --section=post-data)",
+                                     text::join(shown, ", "));
+      } else if (!again.read_after.empty()) {
+        second.detail +=
+            fmt::format("; its indexes and constraints read after {}", again.read_after);
+      }
+    }
+    outcomes[d.index] = std::move(second);
   }
 }
 

@@ -55,6 +55,12 @@ struct IngestOptions {
   // A run's first pass: an artifact read with schema hints and otherwise the same options is
   // unchanged (read_data_with_schema then checks the hints).
   bool keep_hinted = false;
+  // The dumps of the later sections of a pre-data dump (pg_dump --section=post-data), read
+  // after it as one script (on disk, as shown; set by read_data_with_schema).
+  std::vector<std::pair<std::filesystem::path, std::string>> post_data;
+  // A post-data dump read after this pre-data dump (as shown): its statements on tables it
+  // does not create are not warned about one by one.
+  std::string read_after;
 
   // The options above that shape the facts, as stored with an artifact: an artifact read
   // with other options is read again.
@@ -153,5 +159,16 @@ ArtifactOutcome ingest_path(store::Store& store, const std::filesystem::path& pa
 void read_data_with_schema(store::Store& store,
                            const std::vector<std::pair<std::filesystem::path, std::string>>& files,
                            std::vector<ArtifactOutcome>& outcomes, const IngestOptions& options);
+
+// Then: the dumps of one database's sections (pg_dump --section=pre-data and
+// --section=post-data in two files, plain or archives) are read as one script. A dump that creates no table,
+// holds no data and changes tables it does not create (indexes, constraints, triggers) is
+// read after the dump that creates tables and declares no index or key, the one most like it
+// by name (in the same folder, then by the start of the file names; two as alike: neither).
+// The pre-data dump holds the facts of both; the post-data dump notes where its statements
+// went. A dump read so by an earlier run that has no partner any more is read again alone.
+void read_sections_together(store::Store& store,
+                            const std::vector<std::pair<std::filesystem::path, std::string>>& files,
+                            std::vector<ArtifactOutcome>& outcomes, const IngestOptions& options);
 
 }  // namespace dbautopsy::cli

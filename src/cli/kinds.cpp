@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "base/error.hpp"
 #include "base/text.hpp"
 #include "cli/output.hpp"
 #include "django/migration_py.hpp"
@@ -126,8 +127,40 @@ pgdump::PgDumpOptions pgdump_options(store::FactWriter& out, const IngestOptions
   return options;
 }
 
+// The dumps of a dump's later sections, read after it (read_sections_together): plain
+// dumps as they are, archives as the script pg_restore would print for them. One that cannot
+// be opened is a warning of the dump, and the rest is read.
+std::vector<std::unique_ptr<io::Source>> open_post_data(const IngestOptions& ingest,
+                                                        store::FactWriter& out,
+                                                        pgdump::PgDumpOptions& options) {
+  std::vector<std::unique_ptr<io::Source>> sources;
+  for (const auto& [disk, shown] : ingest.post_data) {
+    try {
+      std::string kind = detect_kind(disk);
+      if (kind == "pgdump-custom" || kind == "pgdump-tar" || kind == "pgdump-dir") {
+        sources.push_back(std::make_unique<pgdump::ArchiveScript>(disk));
+      } else {
+        sources.push_back(std::make_unique<io::InputStream>(disk));
+      }
+      options.appended.push_back({sources.back().get(), shown});
+    } catch (const InputError& e) {
+      store::ProblemFact p;
+      p.severity = "warning";
+      p.code = "sections-joined";
+      p.message = fmt::format(
+          "{}, which holds the later sections of this dump, cannot be read after it: {}", shown,
+          e.detail());
+      out.add(p);
+    }
+  }
+  options.relations_read_with = ingest.read_after;
+  return sources;
+}
+
 ReadSummary read_pgdump(io::InputStream& in, store::FactWriter& out, const IngestOptions& ingest) {
-  pgdump::PgDumpSummary s = pgdump::read_pgdump_sql(in, out, pgdump_options(out, ingest));
+  pgdump::PgDumpOptions options = pgdump_options(out, ingest);
+  auto appended = open_post_data(ingest, out, options);
+  pgdump::PgDumpSummary s = pgdump::read_pgdump_sql(in, out, options);
   ReadSummary r;
   r.detail = fmt::format("{} statements, {} COPY blocks ({} rows), {} INSERT rows",
                          thousands(static_cast<long long>(s.statements)), s.copy_blocks,
@@ -141,7 +174,9 @@ ReadSummary read_pgdump(io::InputStream& in, store::FactWriter& out, const Inges
 // read like a plain dump (pgdump/archive.hpp), so both give the same facts.
 ReadSummary read_pgdump_archive(const fs::path& path, store::FactWriter& out,
                                 const IngestOptions& ingest) {
-  pgdump::ArchiveRead a = pgdump::read_pgdump_archive(path, out, pgdump_options(out, ingest));
+  pgdump::PgDumpOptions options = pgdump_options(out, ingest);
+  auto appended = open_post_data(ingest, out, options);
+  pgdump::ArchiveRead a = pgdump::read_pgdump_archive(path, out, options);
   ReadSummary r;
   r.nothing = a.failed || (a.script.statements == 0 && a.script.copy_rows == 0);
   if (a.failed) {

@@ -1,5 +1,7 @@
 #include "cli/options.hpp"
 
+#include <filesystem>
+
 #include <fmt/format.h>
 
 #include <iostream>
@@ -33,6 +35,49 @@ bool parse_args(const std::string& command, const std::string& synopsis,
 
 std::string default_store_path() {
   return ".dbautopsy/facts.db";
+}
+
+std::string colon_form(const std::string& value) {
+  std::string out;
+  bool quoted = false;
+  int depth = 0;
+  bool any = false;
+  for (char c : value) {
+    if (c == '"') {
+      quoted = !quoted;
+    } else if (!quoted && c == ':') {
+      return value;
+    } else if (!quoted && c == '(') {
+      if (depth++ > 0) {
+        return value;
+      }
+      any = true;
+      while (!out.empty() && out.back() == ' ') {
+        out.pop_back();  // "teams (a, b)"
+      }
+      out += ':';
+      continue;
+    } else if (!quoted && c == ')') {
+      if (depth-- != 1) {
+        return value;
+      }
+      continue;
+    }
+    out += c;
+  }
+  return any && depth == 0 && !quoted ? out : value;
+}
+
+std::string store_file(const std::string& given) {
+  std::error_code ec;
+  if (given.empty() || !std::filesystem::is_directory(given, ec)) {
+    return given;
+  }
+  std::filesystem::path dir(given);
+  if (std::filesystem::is_regular_file(dir / "facts.db", ec)) {
+    return (dir / "facts.db").string();
+  }
+  return (dir / ".dbautopsy" / "facts.db").string();
 }
 
 }  // namespace dbautopsy::cli

@@ -23,4 +23,15 @@ bool parse_args(const std::string& command, const std::string& synopsis,
 // current folder.
 std::string default_store_path();
 
+// The fact store a --store value names: a file as given; a folder stands for the store
+// `investigate` keeps in it -- the case folder (DIR/.dbautopsy/facts.db) or that .dbautopsy
+// folder itself (DIR/.dbautopsy/facts.db when it holds one).
+std::string store_file(const std::string& given);
+
+// TABLE:COL[,COL...] written as SQL writes a key, TABLE(COL[, COL...]) (--natural-key,
+// --ignore-columns): each parenthesised list outside double quotes becomes `:` and its list.
+// A value that has a `:` outside double quotes, or parentheses that do not pair, is returned
+// as it is.
+std::string colon_form(const std::string& value);
+
 }  // namespace dbautopsy::cli

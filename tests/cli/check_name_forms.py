@@ -7,7 +7,8 @@ key or the left-out column dbautopsy uses -- the natural_key table says `--natur
 the stored column names, table_stats.ignored_columns names the column with
 `(--ignore-columns)` -- and no note may say the name matched nothing. Forms: as stored,
 schema-qualified, in upper or mixed case (PostgreSQL folds unquoted names), in double quotes
-(each part, and with `""` and spaces), with spaces after the commas. A name that matches
+(each part, and with `""` and spaces), with spaces after the commas, and as SQL writes a key
+(`teams(league_id, series_name)`). A name that matches
 nothing must be said in a note (natural key) or a warning (ignored column), never dropped
 silently.
 
@@ -24,10 +25,13 @@ from pathlib import Path
 KEYS = ["teams:league_id,series_name", "public.teams:league_id,series_name",
         "Teams:League_ID,Series_Name", "PUBLIC.TEAMS:LEAGUE_ID,SERIES_NAME",
         '"teams":"league_id","series_name"', 'public."teams":league_id, "series_name"',
-        '"public"."teams" : league_id , series_name']
+        '"public"."teams" : league_id , series_name',
+        # as SQL writes a key
+        "teams(league_id, series_name)", 'public."teams" ("league_id", series_name)']
 IGNORES = ["practice_times_backup:location", "public.practice_times_backup:location",
            "Practice_Times_Backup:Location", '"practice_times_backup":"location"',
-           'public."practice_times_backup": location', "location"]
+           'public."practice_times_backup": location', "location",
+           "practice_times_backup(location)", 'public."practice_times_backup" ("location")']
 
 
 def main():
