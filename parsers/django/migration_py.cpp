@@ -343,13 +343,14 @@ class Reader {
     op.call = node;
     std::string dotted = node.callee()->dotted();
     op.path = dotted.empty() ? py::to_source(*node.callee()) : m_file.module.resolve(dotted);
-    op.type = last_component(dotted.empty() ? op.path : dotted);
+    // The class the name is bound to, not the name: `from django.db.migrations import
+    // AlterModelTable as Retable` makes `Retable(...)` an AlterModelTable.
+    op.type = last_component(op.path);
     op.known = is_known_path(op.path, op.type);
     if (!op.known) {
       op.summary = "Custom operation " + op.path;
       return op;
     }
-    op.type = last_component(op.path);
     op.summary = describe(op);
     if (op.type == "SeparateDatabaseAndState") {
       op.database_operations = operation_list(op.arg("database_operations"), "database_operations");

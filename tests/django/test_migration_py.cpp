@@ -138,6 +138,40 @@ class Migration(migrations.Migration):
   CHECK(f.operations[4].state_operations[0].summary == "Delete model gone");
 }
 
+TEST_CASE("an operation imported under another name is the class it names", "[django][migration]") {
+  const char* src = R"(
+from django.db import migrations
+from django.db.migrations import RemoveField as DropField
+from django.db.migrations.operations.models import (
+    AlterIndexTogether,
+    AlterModelTable as RenameTable,
+)
+from myapp.operations import LoadFixture as Load
+
+class Migration(migrations.Migration):
+    operations = [
+        RenameTable('rack', 'shelf_racks'),
+        DropField('book', 'keeper'),
+        AlterIndexTogether('rack', None),
+        Load('data.json'),
+    ]
+)";
+  MigrationFile f = parse_migration_py(src, "shelf", "0005_more");
+  CHECK(f.problems.empty());
+  REQUIRE(f.operations.size() == 4);
+  CHECK(f.operations[0].known);
+  CHECK(f.operations[0].type == "AlterModelTable");
+  CHECK(f.operations[0].arg("table")->text == "shelf_racks");
+  CHECK(f.operations[0].summary == "Rename table for rack to shelf_racks");
+  CHECK(f.operations[1].known);
+  CHECK(f.operations[1].type == "RemoveField");
+  CHECK(f.operations[1].summary == "Remove field keeper from book");
+  CHECK(f.operations[2].type == "AlterIndexTogether");
+  CHECK(!f.operations[3].known);
+  CHECK(f.operations[3].type == "LoadFixture");
+  CHECK(f.operations[3].summary == "Custom operation myapp.operations.LoadFixture");
+}
+
 TEST_CASE("what is not a migration, or not readable, is reported", "[django][migration]") {
   MigrationFile none = parse_migration_py("x = 1\n", "a", "b");
   CHECK(!none.has_migration_class);
