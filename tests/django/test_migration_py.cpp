@@ -172,6 +172,47 @@ class Migration(migrations.Migration):
   CHECK(f.operations[3].summary == "Custom operation myapp.operations.LoadFixture");
 }
 
+TEST_CASE("operations and dependencies built in steps in the class body", "[django][migration]") {
+  const char* src = R"(
+from django.db import migrations, models
+
+MORE = [migrations.AddField('note', 'extra', models.IntegerField(null=True))]
+STEPS = [migrations.DeleteModel('a')]
+STEPS += [migrations.DeleteModel('b')]
+
+class Migration(migrations.Migration):
+    dependencies = []
+    dependencies.append(('shelf', '0010_x'))
+
+    operations = [migrations.RunSQL('SELECT 1')]
+    operations += [migrations.CreateModel('Note', [])]
+    operations.append(migrations.AddField('book', 'step', models.IntegerField(null=True)))
+    operations.extend(MORE)
+    operations.insert(0, migrations.RemoveField('author', 'first'))
+    operations.insert(-1, migrations.RemoveField('author', 'second'))
+    operations += STEPS
+    if True:
+        operations.append(migrations.DeleteModel('c'))
+    operations.sort(key=str)
+)";
+  MigrationFile f = parse_migration_py(src, "shelf", "0011_steps");
+  REQUIRE(f.dependencies.size() == 1);
+  CHECK(f.dependencies[0].name == "0010_x");
+  std::vector<std::string> summaries;
+  for (const auto& op : f.operations) {
+    summaries.push_back(op.summary);
+  }
+  CHECK(summaries == std::vector<std::string>{"Remove field first from author", "Raw SQL operation",
+                                              "Create model Note", "Add field step to book",
+                                              "Remove field second from author",
+                                              "Add field extra to note", "Delete model a",
+                                              "Delete model b", "Delete model c"});
+  // What it cannot follow is said, not dropped.
+  REQUIRE(f.problems.size() == 1);
+  CHECK(f.problems[0].code == "django-operations-unreadable");
+  CHECK(f.problems[0].line == 21);
+}
+
 TEST_CASE("what is not a migration, or not readable, is reported", "[django][migration]") {
   MigrationFile none = parse_migration_py("x = 1\n", "a", "b");
   CHECK(!none.has_migration_class);
