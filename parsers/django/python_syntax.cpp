@@ -1961,11 +1961,64 @@ bool Module::defines_function(std::string_view name) const {
                      [&](const FunctionDef& f) { return f.name == name; });
 }
 
+namespace {
+
+// Whether `from MODULE import *` binds `name`, for the Django modules a migration imports
+// that way (their __all__ in Django 3.2, or their public names): django.db.migrations and
+// its operations module give Migration, swappable_dependency and the operations;
+// django.db.models (and its deletion and functions modules) and django.contrib.postgres's
+// modules give their classes and constants, capitalised. Another module's names are not
+// known.
+bool star_binds(std::string_view module, std::string_view name) {
+  static constexpr std::array<std::string_view, 22> k_migrations = {"Migration",
+                                                                    "swappable_dependency",
+                                                                    "CreateModel",
+                                                                    "DeleteModel",
+                                                                    "AlterModelTable",
+                                                                    "AlterUniqueTogether",
+                                                                    "RenameModel",
+                                                                    "AlterIndexTogether",
+                                                                    "AlterModelOptions",
+                                                                    "AddIndex",
+                                                                    "RemoveIndex",
+                                                                    "AddField",
+                                                                    "RemoveField",
+                                                                    "AlterField",
+                                                                    "RenameField",
+                                                                    "AddConstraint",
+                                                                    "RemoveConstraint",
+                                                                    "SeparateDatabaseAndState",
+                                                                    "RunSQL",
+                                                                    "RunPython",
+                                                                    "AlterOrderWithRespectTo",
+                                                                    "AlterModelManagers"};
+  bool migrations_name =
+      std::find(k_migrations.begin(), k_migrations.end(), name) != k_migrations.end();
+  if (module == "django.db.migrations" || module == "django.db.migrations.operations") {
+    return migrations_name;
+  }
+  bool capitalised = !name.empty() && name[0] >= 'A' && name[0] <= 'Z';
+  if (module == "django.db.models") {
+    return capitalised && !migrations_name;
+  }
+  return capitalised &&
+         (module == "django.db.models.deletion" || module == "django.db.models.functions" ||
+          module == "django.contrib.postgres.operations" ||
+          module == "django.contrib.postgres.fields" ||
+          module == "django.contrib.postgres.indexes" ||
+          module == "django.contrib.postgres.constraints");
+}
+
+}  // namespace
+
 std::string Module::resolve(std::string_view dotted) const {
   size_t dot = dotted.find('.');
   std::string_view first = dotted.substr(0, dot);
   std::string_view rest = dot == std::string_view::npos ? std::string_view() : dotted.substr(dot);
   for (auto it = imports.rbegin(); it != imports.rend(); ++it) {
+    if (it->alias == "*" && star_binds(it->module, first)) {
+      return it->module + "." + std::string(dotted);
+    }
     if (it->alias != first || it->alias == "*") {
       continue;
     }

@@ -132,7 +132,9 @@ struct Module {
   bool defines_function(std::string_view name) const;
   // Rewrites the first component of a dotted name through the module's imports:
   // "models.CharField" with `from django.db import models` gives
-  // "django.db.models.CharField"; a name no import binds is returned unchanged.
+  // "django.db.models.CharField"; a name no import binds is returned unchanged. A name a
+  // star import of one of Django's modules binds (`from django.db.migrations import *`) is
+  // that module's.
   std::string resolve(std::string_view dotted) const;
 };
 

@@ -213,6 +213,31 @@ class Migration(migrations.Migration):
   CHECK(f.problems[0].line == 21);
 }
 
+TEST_CASE("operations and fields from star imports of Django's modules", "[django][migration]") {
+  const char* src = R"(
+from django.db.migrations import *
+from django.db.models import *
+from myapp.operations import *
+
+class Migration(Migration):
+    operations = [
+        CreateModel('Crate', [('label', CharField(max_length=10))]),
+        AddIndex('crate', Index(fields=['label'], name='crate_label')),
+        LoadFixture('data.json'),
+    ]
+)";
+  MigrationFile f = parse_migration_py(src, "shelf", "0013_star");
+  REQUIRE(f.operations.size() == 3);
+  CHECK(f.operations[0].known);
+  CHECK(f.operations[0].path == "django.db.migrations.CreateModel");
+  CHECK(f.module.resolve("CharField") == "django.db.models.CharField");
+  CHECK(f.module.resolve("CASCADE") == "django.db.models.CASCADE");
+  CHECK(f.operations[1].known);
+  CHECK(f.operations[1].summary == "Create index crate_label on field(s) label of model crate");
+  CHECK(!f.operations[2].known);  // what myapp.operations exports is not known
+  CHECK(f.operations[2].type == "LoadFixture");
+}
+
 TEST_CASE("what is not a migration, or not readable, is reported", "[django][migration]") {
   MigrationFile none = parse_migration_py("x = 1\n", "a", "b");
   CHECK(!none.has_migration_class);
