@@ -205,6 +205,58 @@ void substitute_names(Node& n, const py::Module& m, int depth) {
   }
 }
 
+// Arguments unpacked from a literal, as Python passes them: `f(*('a', 1))` is f('a', 1),
+// `f(**{'null': True})` and `f(**dict(null=True))` are f(null=True) -- after module-level
+// names are substituted, so `**NULLABLE` of a module-level dict is read too. What is
+// unpacked from anything else stays, and is reported where it is read.
+void expand_unpacking(Node& n) {
+  for (auto& c : n.children) {
+    expand_unpacking(c);
+  }
+  if (n.kind != NodeKind::call || n.children.empty()) {
+    return;
+  }
+  std::vector<Node> args;
+  args.push_back(std::move(n.children[0]));
+  for (size_t i = 1; i < n.children.size(); ++i) {
+    Node& a = n.children[i];
+    auto no_star = [](const std::vector<Node>& v) {
+      return std::none_of(v.begin(), v.end(), [](const Node& e) { return e.star != 0; });
+    };
+    if (a.star == 1 && (a.kind == NodeKind::tuple || a.kind == NodeKind::list) &&
+        no_star(a.children)) {
+      for (auto& e : a.children) {
+        e.keyword.clear();
+        args.push_back(std::move(e));
+      }
+      continue;
+    }
+    if (a.star == 2 && a.kind == NodeKind::dict &&
+        std::all_of(a.children.begin(), a.children.end(), [](const Node& e) {
+          return e.star == 0 && e.children.size() == 2 && e.children[0].is_string();
+        })) {
+      for (auto& e : a.children) {
+        Node v = std::move(e.children[1]);
+        v.keyword = e.children[0].text;
+        v.star = 0;
+        args.push_back(std::move(v));
+      }
+      continue;
+    }
+    if (a.star == 2 && a.kind == NodeKind::call && a.callee() &&
+        a.callee()->kind == NodeKind::name && a.callee()->text == "dict" && a.children.size() > 1 &&
+        std::all_of(a.children.begin() + 1, a.children.end(),
+                    [](const Node& e) { return e.star == 0 && !e.keyword.empty(); })) {
+      for (size_t k = 1; k < a.children.size(); ++k) {
+        args.push_back(std::move(a.children[k]));
+      }
+      continue;
+    }
+    args.push_back(std::move(a));
+  }
+  n.children = std::move(args);
+}
+
 // `a + b` of lists / tuples as one sequence (hand-written operation and dependency
 // lists are often joined).
 std::optional<std::vector<Node>> sequence_elements(const Node& n) {
@@ -661,6 +713,7 @@ MigrationFile parse_migration_py(std::string_view text, std::string app, std::st
       value = b->second.value;
     }
     substitute_names(value, f.module, 0);
+    expand_unpacking(value);
     if (target == "initial") {
       if (value.kind == NodeKind::boolean) {
         f.initial = value.text == "True";

@@ -238,6 +238,35 @@ class Migration(Migration):
   CHECK(f.operations[2].type == "LoadFixture");
 }
 
+TEST_CASE("arguments unpacked from literals and module-level dicts", "[django][migration]") {
+  const char* src = R"(
+from django.db import migrations, models
+
+NULLABLE = {'null': True, 'blank': True}
+CODE = dict(model_name='event', name='code')
+
+class Migration(migrations.Migration):
+    operations = [
+        migrations.AddField('event', 'size', models.IntegerField(**NULLABLE)),
+        migrations.AddField(field=models.CharField(max_length=30), **CODE),
+        migrations.AddField(*('event', 'kind', models.CharField(*(5,), null=True))),
+        migrations.RemoveField(**OTHER),
+    ]
+)";
+  MigrationFile f = parse_migration_py(src, "shelf", "0017_unpacking");
+  REQUIRE(f.operations.size() == 4);
+  const py::Node* size = f.operations[0].arg("field");
+  REQUIRE(size);
+  REQUIRE(size->keyword_argument("null"));
+  CHECK(size->keyword_argument("null")->text == "True");
+  CHECK(f.operations[1].summary == "Add field code to event");
+  CHECK(f.operations[2].summary == "Add field kind to event");
+  REQUIRE(f.operations[2].arg("field"));
+  REQUIRE(f.operations[2].arg("field")->argument(0));
+  CHECK(f.operations[2].arg("field")->argument(0)->text == "5");
+  CHECK(f.operations[3].summary == "Remove field ? from ?");  // OTHER is not known
+}
+
 TEST_CASE("what is not a migration, or not readable, is reported", "[django][migration]") {
   MigrationFile none = parse_migration_py("x = 1\n", "a", "b");
   CHECK(!none.has_migration_class);
