@@ -2015,8 +2015,10 @@ std::string Module::resolve(std::string_view dotted) const {
   size_t dot = dotted.find('.');
   std::string_view first = dotted.substr(0, dot);
   std::string_view rest = dot == std::string_view::npos ? std::string_view() : dotted.substr(dot);
+  // A name the module defines itself is not one a star import gives.
+  bool defined_here = assignment(first) || class_named(first) || defines_function(first);
   for (auto it = imports.rbegin(); it != imports.rend(); ++it) {
-    if (it->alias == "*" && star_binds(it->module, first)) {
+    if (it->alias == "*" && !defined_here && star_binds(it->module, first)) {
       return it->module + "." + std::string(dotted);
     }
     if (it->alias != first || it->alias == "*") {

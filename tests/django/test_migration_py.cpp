@@ -219,6 +219,8 @@ from django.db.migrations import *
 from django.db.models import *
 from myapp.operations import *
 
+Label = 'x'
+
 class Migration(Migration):
     operations = [
         CreateModel('Crate', [('label', CharField(max_length=10))]),
@@ -232,6 +234,7 @@ class Migration(Migration):
   CHECK(f.operations[0].path == "django.db.migrations.CreateModel");
   CHECK(f.module.resolve("CharField") == "django.db.models.CharField");
   CHECK(f.module.resolve("CASCADE") == "django.db.models.CASCADE");
+  CHECK(f.module.resolve("Label") == "Label");  // the module's own name
   CHECK(f.operations[1].known);
   CHECK(f.operations[1].summary == "Create index crate_label on field(s) label of model crate");
   CHECK(!f.operations[2].known);  // what myapp.operations exports is not known
