@@ -213,6 +213,25 @@ void expand_unpacking(Node& n) {
   for (auto& c : n.children) {
     expand_unpacking(c);
   }
+  // A literal spliced into a literal: `{**BASE_OPTIONS, 'db_table': 'x'}`, `[*BASE, op]`.
+  if (n.kind == NodeKind::dict || n.kind == NodeKind::list || n.kind == NodeKind::tuple ||
+      n.kind == NodeKind::set) {
+    std::vector<Node> out;
+    for (auto& e : n.children) {
+      bool spliced = n.kind == NodeKind::dict
+                         ? e.star == 2 && e.kind == NodeKind::dict
+                         : e.star == 1 && (e.kind == NodeKind::list || e.kind == NodeKind::tuple);
+      if (!spliced) {
+        out.push_back(std::move(e));
+        continue;
+      }
+      for (auto& inner : e.children) {
+        out.push_back(std::move(inner));
+      }
+    }
+    n.children = std::move(out);
+    return;
+  }
   if (n.kind != NodeKind::call || n.children.empty()) {
     return;
   }

@@ -247,6 +247,7 @@ from django.db import migrations, models
 
 NULLABLE = {'null': True, 'blank': True}
 CODE = dict(model_name='event', name='code')
+TABLE = {'db_table': 't_table'}
 
 class Migration(migrations.Migration):
     operations = [
@@ -254,10 +255,18 @@ class Migration(migrations.Migration):
         migrations.AddField(field=models.CharField(max_length=30), **CODE),
         migrations.AddField(*('event', 'kind', models.CharField(*(5,), null=True))),
         migrations.RemoveField(**OTHER),
+        *[migrations.DeleteModel('a'), *(migrations.DeleteModel('b'),)],
+        migrations.CreateModel('T', [], options={**TABLE, 'managed': False}),
     ]
 )";
   MigrationFile f = parse_migration_py(src, "shelf", "0017_unpacking");
-  REQUIRE(f.operations.size() == 4);
+  REQUIRE(f.operations.size() == 7);
+  CHECK(f.operations[4].summary == "Delete model a");
+  CHECK(f.operations[5].summary == "Delete model b");
+  const py::Node* options = f.operations[6].arg("options");
+  REQUIRE(options);
+  REQUIRE(options->children.size() == 2);
+  CHECK(options->children[0].children[1].text == "t_table");
   const py::Node* size = f.operations[0].arg("field");
   REQUIRE(size);
   REQUIRE(size->keyword_argument("null"));
