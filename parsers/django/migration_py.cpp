@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <map>
 #include <set>
 #include <utility>
 
@@ -85,6 +86,93 @@ std::string last_component(std::string_view dotted) {
   return std::string(dot == std::string_view::npos ? dotted : dotted.substr(dot + 1));
 }
 
+std::optional<std::vector<Node>> sequence_elements(const Node& n);
+void substitute_names(Node& n, const py::Module& m, int depth);
+
+// What a name holds after the statements that build it: its last assignment, then the
+// changes after it in order -- `x += v`, `x.append(v)`, `x.extend(v)`, `x.insert(i, v)` --
+// as one `+` of sequences (a hand-written migration may build `operations` in steps, under
+// an `if` too). The changes it cannot follow are listed in `unfollowed`.
+struct Built {
+  bool found = false;
+  uint64_t line = 0;
+  Node value;
+  std::vector<std::pair<uint64_t, std::string>> unfollowed;  // line, the statement
+};
+
+Built built_value(const std::vector<py::Assignment>& assignments, std::string_view name,
+                  const py::Module& m, int depth) {
+  Built b;
+  auto sequence_of = [](std::vector<Node> elems, uint64_t line) {
+    Node list;
+    list.kind = NodeKind::list;
+    list.line = line;
+    list.children = std::move(elems);
+    return list;
+  };
+  for (const auto& a : assignments) {
+    if (std::find(a.targets.begin(), a.targets.end(), name) == a.targets.end()) {
+      continue;
+    }
+    if (a.augment.empty()) {
+      // `a = b = [...]` or `a, b = ...`: not followed, as before.
+      b = Built{};
+      b.found = a.targets.size() == 1;
+      b.line = a.line;
+      b.value = a.value;
+      continue;
+    }
+    if (!b.found) {
+      continue;
+    }
+    const Node& v = a.value;
+    std::vector<const Node*> args =
+        v.kind == NodeKind::call ? v.positional_arguments() : std::vector<const Node*>{};
+    bool plain_args = v.kind == NodeKind::call && v.keyword_arguments().empty() &&
+                      std::none_of(args.begin(), args.end(), [](const Node* x) { return x->star; });
+    std::optional<Node> added;
+    if (a.augment == "+=") {
+      added = v;
+    } else if (a.augment == ".append" && plain_args && args.size() == 1) {
+      added = sequence_of({*args[0]}, a.line);
+    } else if (a.augment == ".extend" && plain_args && args.size() == 1) {
+      added = *args[0];
+    } else if (a.augment == ".insert" && plain_args && args.size() == 2) {
+      // The elements so far, module-level lists (`operations.extend(MORE)`) substituted.
+      Node so_far = b.value;
+      substitute_names(so_far, m, depth + 1);
+      auto elems = sequence_elements(so_far);
+      const Node& at = *args[0];
+      bool negative = at.kind == NodeKind::unary && at.text == "-" && at.children.size() == 1 &&
+                      at.children[0].kind == NodeKind::number;
+      const Node& digits = negative ? at.children[0] : at;
+      if (elems && digits.kind == NodeKind::number && !digits.text.empty() &&
+          digits.text.size() < 10 &&
+          std::all_of(digits.text.begin(), digits.text.end(),
+                      [](char c) { return c >= '0' && c <= '9'; })) {
+        // list.insert(): a position past either end is that end.
+        long long i = std::stoll(digits.text);
+        long long size = static_cast<long long>(elems->size());
+        i = negative ? std::max(0LL, size - i) : std::min(i, size);
+        elems->insert(elems->begin() + i, *args[1]);
+        b.value = sequence_of(std::move(*elems), b.value.line);
+        continue;
+      }
+    }
+    if (!added) {
+      b.unfollowed.emplace_back(a.line, py::to_source(v.kind == NodeKind::call ? v : a.value));
+      continue;
+    }
+    Node sum;
+    sum.kind = NodeKind::binary;
+    sum.text = "+";
+    sum.line = b.value.line;
+    sum.children = {std::move(b.value), std::move(*added)};
+    b.value = std::move(sum);
+  }
+  return b;
+}
+
 // Names bound at module level are replaced by their value, a few levels deep (a name
 // bound to another name), never following a cycle.
 void substitute_names(Node& n, const py::Module& m, int depth) {
@@ -92,9 +180,9 @@ void substitute_names(Node& n, const py::Module& m, int depth) {
     return;
   }
   if (n.kind == NodeKind::name) {
-    const py::Assignment* a = m.assignment(n.text);
-    if (a && a->targets.size() == 1 && a->value.kind != NodeKind::opaque) {
-      Node value = a->value;
+    Built a = built_value(m.assignments, n.text, m, depth);
+    if (a.found && a.unfollowed.empty() && a.value.kind != NodeKind::opaque) {
+      Node value = a.value;
       value.keyword = n.keyword;
       value.star = n.star;
       substitute_names(value, m, depth + 1);
@@ -115,6 +203,77 @@ void substitute_names(Node& n, const py::Module& m, int depth) {
   for (auto& c : n.children) {
     substitute_names(c, m, depth);
   }
+}
+
+// Arguments unpacked from a literal, as Python passes them: `f(*('a', 1))` is f('a', 1),
+// `f(**{'null': True})` and `f(**dict(null=True))` are f(null=True) -- after module-level
+// names are substituted, so `**NULLABLE` of a module-level dict is read too. What is
+// unpacked from anything else stays, and is reported where it is read.
+void expand_unpacking(Node& n) {
+  for (auto& c : n.children) {
+    expand_unpacking(c);
+  }
+  // A literal spliced into a literal: `{**BASE_OPTIONS, 'db_table': 'x'}`, `[*BASE, op]`.
+  if (n.kind == NodeKind::dict || n.kind == NodeKind::list || n.kind == NodeKind::tuple ||
+      n.kind == NodeKind::set) {
+    std::vector<Node> out;
+    for (auto& e : n.children) {
+      bool spliced = n.kind == NodeKind::dict
+                         ? e.star == 2 && e.kind == NodeKind::dict
+                         : e.star == 1 && (e.kind == NodeKind::list || e.kind == NodeKind::tuple);
+      if (!spliced) {
+        out.push_back(std::move(e));
+        continue;
+      }
+      for (auto& inner : e.children) {
+        out.push_back(std::move(inner));
+      }
+    }
+    n.children = std::move(out);
+    return;
+  }
+  if (n.kind != NodeKind::call || n.children.empty()) {
+    return;
+  }
+  std::vector<Node> args;
+  args.push_back(std::move(n.children[0]));
+  for (size_t i = 1; i < n.children.size(); ++i) {
+    Node& a = n.children[i];
+    auto no_star = [](const std::vector<Node>& v) {
+      return std::none_of(v.begin(), v.end(), [](const Node& e) { return e.star != 0; });
+    };
+    if (a.star == 1 && (a.kind == NodeKind::tuple || a.kind == NodeKind::list) &&
+        no_star(a.children)) {
+      for (auto& e : a.children) {
+        e.keyword.clear();
+        args.push_back(std::move(e));
+      }
+      continue;
+    }
+    if (a.star == 2 && a.kind == NodeKind::dict &&
+        std::all_of(a.children.begin(), a.children.end(), [](const Node& e) {
+          return e.star == 0 && e.children.size() == 2 && e.children[0].is_string();
+        })) {
+      for (auto& e : a.children) {
+        Node v = std::move(e.children[1]);
+        v.keyword = e.children[0].text;
+        v.star = 0;
+        args.push_back(std::move(v));
+      }
+      continue;
+    }
+    if (a.star == 2 && a.kind == NodeKind::call && a.callee() &&
+        a.callee()->kind == NodeKind::name && a.callee()->text == "dict" && a.children.size() > 1 &&
+        std::all_of(a.children.begin() + 1, a.children.end(),
+                    [](const Node& e) { return e.star == 0 && !e.keyword.empty(); })) {
+      for (size_t k = 1; k < a.children.size(); ++k) {
+        args.push_back(std::move(a.children[k]));
+      }
+      continue;
+    }
+    args.push_back(std::move(a));
+  }
+  n.children = std::move(args);
 }
 
 // `a + b` of lists / tuples as one sequence (hand-written operation and dependency
@@ -175,8 +334,51 @@ std::string list_strings(const Node* n) {
   return out;
 }
 
+// str() of an index expression as Django 3.2 prints it (BaseExpression has no __str__, so
+// it is the repr): a string is F(name), a number Value(n), `x.desc()` OrderBy(x,
+// descending=True), a function its class name and its arguments' reprs (Func.__repr__).
+// What it does not model is written as in the file.
+std::string expression_repr(const Node& e, const py::Module& m) {
+  if (e.is_string()) {
+    return "F(" + e.text + ")";
+  }
+  if (e.kind == NodeKind::number) {
+    return "Value(" + e.text + ")";
+  }
+  if (e.kind != NodeKind::call || !e.callee() || !e.keyword_arguments().empty()) {
+    return py::to_source(e);
+  }
+  const Node& callee = *e.callee();
+  auto args = e.positional_arguments();
+  if (callee.kind == NodeKind::attribute && (callee.text == "desc" || callee.text == "asc") &&
+      !callee.children.empty() && args.empty()) {
+    return "OrderBy(" + expression_repr(callee.children[0], m) +
+           ", descending=" + (callee.text == "desc" ? "True" : "False") + ")";
+  }
+  std::string path = m.resolve(callee.dotted());
+  if (path.rfind("django.db.models.", 0) != 0) {
+    return py::to_source(e);
+  }
+  std::string cls = last_component(path);
+  if (cls == "F" && args.size() == 1 && args[0]->is_string()) {
+    return "F(" + args[0]->text + ")";
+  }
+  if (cls == "Value" || cls == "OrderBy" || cls == "ExpressionWrapper" || cls == "Collate" ||
+      cls == "RawSQL" || cls == "Case" || cls == "When" || cls == "Q") {
+    return py::to_source(e);  // reprs of their own
+  }
+  std::string out = cls + "(";
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i]->star) {
+      return py::to_source(e);
+    }
+    out += (i ? ", " : "") + expression_repr(*args[i], m);
+  }
+  return out + ")";
+}
+
 // Django's Operation.describe() for the operations it knows.
-std::string describe(const Operation& op) {
+std::string describe(const Operation& op, const py::Module& m) {
   const std::string& t = op.type;
   auto s = [&](std::string_view param) { return str_or(op.arg(param), "?"); };
   if (t == "CreateModel") {
@@ -237,7 +439,7 @@ std::string describe(const Operation& op) {
     if (index && index->kind == NodeKind::call && !index->positional_arguments().empty()) {
       std::vector<std::string> exprs;
       for (const Node* e : index->positional_arguments()) {
-        exprs.push_back(py::to_source(*e));
+        exprs.push_back(expression_repr(*e, m));
       }
       std::string joined;
       for (size_t i = 0; i < exprs.size(); ++i) {
@@ -343,14 +545,15 @@ class Reader {
     op.call = node;
     std::string dotted = node.callee()->dotted();
     op.path = dotted.empty() ? py::to_source(*node.callee()) : m_file.module.resolve(dotted);
-    op.type = last_component(dotted.empty() ? op.path : dotted);
+    // The class the name is bound to, not the name: `from django.db.migrations import
+    // AlterModelTable as Retable` makes `Retable(...)` an AlterModelTable.
+    op.type = last_component(op.path);
     op.known = is_known_path(op.path, op.type);
     if (!op.known) {
       op.summary = "Custom operation " + op.path;
       return op;
     }
-    op.type = last_component(op.path);
-    op.summary = describe(op);
+    op.summary = describe(op, m_file.module);
     if (op.type == "SeparateDatabaseAndState") {
       op.database_operations = operation_list(op.arg("database_operations"), "database_operations");
       op.state_operations = operation_list(op.arg("state_operations"), "state_operations");
@@ -504,13 +707,32 @@ MigrationFile parse_migration_py(std::string_view text, std::string app, std::st
     return f;
   }
   f.has_migration_class = true;
+  // The lists a migration may build in steps: their value after the last change.
+  std::map<std::string, Built, std::less<>> built;
+  for (std::string_view name : {"operations", "dependencies", "run_before", "replaces"}) {
+    Built b = built_value(cls->assignments, name, f.module, 0);
+    for (const auto& [line, statement] : b.unfollowed) {
+      reader.problem(
+          line, "warning",
+          name == "operations" ? "django-operations-unreadable" : "django-dependency-unreadable",
+          "`" + std::string(name) + "` is changed by " + Reader::abbreviate(statement) +
+              ", which is not followed: what Django reads may differ");
+    }
+    built.emplace(std::string(name), std::move(b));
+  }
   for (const auto& a : cls->assignments) {
-    if (a.targets.size() != 1) {
+    if (a.targets.size() != 1 || !a.augment.empty()) {
       continue;
     }
     const std::string& target = a.targets[0];
     Node value = a.value;
+    // The last assignment of a list built in steps stands for the list as built.
+    if (auto b = built.find(target);
+        b != built.end() && b->second.found && b->second.line == a.line) {
+      value = b->second.value;
+    }
     substitute_names(value, f.module, 0);
+    expand_unpacking(value);
     if (target == "initial") {
       if (value.kind == NodeKind::boolean) {
         f.initial = value.text == "True";

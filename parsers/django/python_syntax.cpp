@@ -918,7 +918,8 @@ class Parser {
       }
     }
     if (eqs.empty()) {
-      return;  // an expression statement, `pass`, `return`, ...: nothing to record
+      change_statement(m, cls, end);  // `x += v`, `x.append(v)`; else nothing to record
+      return;
     }
     if (first.type == Tok::name && is_keyword(first.value)) {
       return;  // `return x == y`, `assert a, b` and the like contain no assignment
@@ -956,6 +957,72 @@ class Parser {
       if (m_pos < end) {
         problem(m_tokens[m_pos].line, "unexpected " + describe(m_tokens[m_pos]));
       }
+    }
+    m_limit = saved_limit;
+    m_pos = end;
+    (cls ? cls->assignments : m.assignments).push_back(std::move(a));
+  }
+
+  // `a.b op= v` (an augmented assignment) and `a.b.method(...)` (a method called on a name, as
+  // a whole statement): kept as an Assignment marked with its `augment`, so that a list built
+  // in steps (`operations += [...]`, `operations.append(...)`) can be followed. Any other
+  // expression statement is left alone.
+  void change_statement(Module& m, ClassDef* cls, size_t end) {
+    // The dotted name the statement starts with, and the token after it.
+    size_t i = m_pos;
+    if (m_tokens[i].type != Tok::name || is_keyword(m_tokens[i].value)) {
+      return;
+    }
+    ++i;
+    while (i + 1 < end && m_tokens[i].type == Tok::op && m_tokens[i].value == "." &&
+           m_tokens[i + 1].type == Tok::name) {
+      i += 2;
+    }
+    if (i >= end || m_tokens[i].type != Tok::op) {
+      return;
+    }
+    static constexpr std::array<std::string_view, 13> k_augmented = {
+        "+=", "-=", "*=", "/=", "//=", "%=", "**=", ">>=", "<<=", "&=", "|=", "^=", "@="};
+    const std::string& op = m_tokens[i].value;
+    bool augmented = std::find(k_augmented.begin(), k_augmented.end(), op) != k_augmented.end();
+    // A method call: the name is `a.b.method`, followed by '(' whose ')' ends the statement.
+    bool call = op == "(" && i - m_pos >= 3 && m_tokens[end - 1].type == Tok::op &&
+                m_tokens[end - 1].value == ")";
+    if (!augmented && !call) {
+      return;
+    }
+    Assignment a;
+    a.line = m_tokens[m_pos].line;
+    size_t saved_limit = m_limit;
+    if (augmented) {
+      std::string target;
+      for (size_t k = m_pos; k < i; ++k) {
+        target += m_tokens[k].value;
+      }
+      a.targets.push_back(target);
+      a.augment = op;
+      m_pos = i + 1;
+      m_limit = end;
+      if (m_pos >= end) {
+        problem(a.line, "expected a value after '" + op + "'");
+      } else {
+        a.value = parse_testlist();
+      }
+    } else {
+      m_limit = end;
+      a.value = parse_testlist();
+      const Node* callee = a.value.callee();
+      if (a.value.kind != NodeKind::call || !callee || callee->kind != NodeKind::attribute ||
+          callee->children.empty() || callee->children[0].dotted().empty()) {
+        m_limit = saved_limit;
+        m_pos = end;
+        return;
+      }
+      a.targets.push_back(callee->children[0].dotted());
+      a.augment = "." + callee->text;
+    }
+    if (m_pos < end) {
+      problem(m_tokens[m_pos].line, "unexpected " + describe(m_tokens[m_pos]));
     }
     m_limit = saved_limit;
     m_pos = end;
@@ -1868,6 +1935,9 @@ std::string to_source(const Node& n) {
 
 const Assignment* Module::assignment(std::string_view name) const {
   for (auto it = assignments.rbegin(); it != assignments.rend(); ++it) {
+    if (!it->augment.empty()) {
+      continue;
+    }
     for (const auto& t : it->targets) {
       if (t == name) {
         return &*it;
@@ -1891,11 +1961,66 @@ bool Module::defines_function(std::string_view name) const {
                      [&](const FunctionDef& f) { return f.name == name; });
 }
 
+namespace {
+
+// Whether `from MODULE import *` binds `name`, for the Django modules a migration imports
+// that way (their __all__ in Django 3.2, or their public names): django.db.migrations and
+// its operations module give Migration, swappable_dependency and the operations;
+// django.db.models (and its deletion and functions modules) and django.contrib.postgres's
+// modules give their classes and constants, capitalised. Another module's names are not
+// known.
+bool star_binds(std::string_view module, std::string_view name) {
+  static constexpr std::array<std::string_view, 22> k_migrations = {"Migration",
+                                                                    "swappable_dependency",
+                                                                    "CreateModel",
+                                                                    "DeleteModel",
+                                                                    "AlterModelTable",
+                                                                    "AlterUniqueTogether",
+                                                                    "RenameModel",
+                                                                    "AlterIndexTogether",
+                                                                    "AlterModelOptions",
+                                                                    "AddIndex",
+                                                                    "RemoveIndex",
+                                                                    "AddField",
+                                                                    "RemoveField",
+                                                                    "AlterField",
+                                                                    "RenameField",
+                                                                    "AddConstraint",
+                                                                    "RemoveConstraint",
+                                                                    "SeparateDatabaseAndState",
+                                                                    "RunSQL",
+                                                                    "RunPython",
+                                                                    "AlterOrderWithRespectTo",
+                                                                    "AlterModelManagers"};
+  bool migrations_name =
+      std::find(k_migrations.begin(), k_migrations.end(), name) != k_migrations.end();
+  if (module == "django.db.migrations" || module == "django.db.migrations.operations") {
+    return migrations_name;
+  }
+  bool capitalised = !name.empty() && name[0] >= 'A' && name[0] <= 'Z';
+  if (module == "django.db.models") {
+    return capitalised && !migrations_name;
+  }
+  return capitalised &&
+         (module == "django.db.models.deletion" || module == "django.db.models.functions" ||
+          module == "django.contrib.postgres.operations" ||
+          module == "django.contrib.postgres.fields" ||
+          module == "django.contrib.postgres.indexes" ||
+          module == "django.contrib.postgres.constraints");
+}
+
+}  // namespace
+
 std::string Module::resolve(std::string_view dotted) const {
   size_t dot = dotted.find('.');
   std::string_view first = dotted.substr(0, dot);
   std::string_view rest = dot == std::string_view::npos ? std::string_view() : dotted.substr(dot);
+  // A name the module defines itself is not one a star import gives.
+  bool defined_here = assignment(first) || class_named(first) || defines_function(first);
   for (auto it = imports.rbegin(); it != imports.rend(); ++it) {
+    if (it->alias == "*" && !defined_here && star_binds(it->module, first)) {
+      return it->module + "." + std::string(dotted);
+    }
     if (it->alias != first || it->alias == "*") {
       continue;
     }

@@ -4,11 +4,12 @@
 // What it reads: module-level imports (`import a.b as c`, `from a import b as c`, relative
 // imports), module-level assignments, function definitions (recorded by name, bodies
 // skipped: RunPython's forward functions), and classes with their bases and class-level
-// assignments. Compound statements at module or class level (`if`, `try`, `with`, ...)
-// are descended into, so an import inside `try: ... except ImportError:` is still seen.
-// Expressions are parsed into a small tree: string and bytes literals (every prefix,
-// triple quotes, escapes, implicit concatenation), numbers, True / False / None, names,
-// attribute chains, calls with positional, keyword, *args and **kwargs arguments,
+// assignments; augmented assignments (`x += v`) and methods called on a name as a statement
+// (`x.append(v)`) are kept among the assignments, marked as such. Compound statements at module or
+// class level (`if`, `try`, `with`, ...) are descended into, so an import inside `try: ... except
+// ImportError:` is still seen. Expressions are parsed into a small tree: string and bytes literals
+// (every prefix, triple quotes, escapes, implicit concatenation), numbers, True / False / None,
+// names, attribute chains, calls with positional, keyword, *args and **kwargs arguments,
 // subscripts, lists, tuples, dicts, sets, unary and binary operators. What a migration
 // never needs the value of (lambdas, comprehensions, conditional expressions, yield,
 // walrus) becomes an `opaque` node that keeps its source text.
@@ -98,6 +99,10 @@ struct Assignment {
   std::vector<std::string> targets;  // dotted targets; a tuple target gives several
   Node value;
   bool annotated = false;
+  // "" for `x = v`. A change of what a name holds, in statement order with the assignments:
+  // the operator of an augmented assignment (`x += v`: "+=", value v), or "." and the method
+  // for a method called on a name as a statement (`x.append(v)`: ".append", value the call).
+  std::string augment;
 };
 
 struct FunctionDef {
@@ -121,13 +126,15 @@ struct Module {
   std::vector<ClassDef> classes;
   std::vector<Problem> problems;
 
-  // The last module-level assignment to `name`, or nullptr.
+  // The last module-level assignment to `name` (not an augmented one), or nullptr.
   const Assignment* assignment(std::string_view name) const;
   const ClassDef* class_named(std::string_view name) const;
   bool defines_function(std::string_view name) const;
   // Rewrites the first component of a dotted name through the module's imports:
   // "models.CharField" with `from django.db import models` gives
-  // "django.db.models.CharField"; a name no import binds is returned unchanged.
+  // "django.db.models.CharField"; a name no import binds is returned unchanged. A name a
+  // star import of one of Django's modules binds (`from django.db.migrations import *`) is
+  // that module's.
   std::string resolve(std::string_view dotted) const;
 };
 

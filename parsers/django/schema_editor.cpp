@@ -552,8 +552,9 @@ std::string Derivation::constraint_sql(const ModelState& m, const ConstraintDef&
       auto sql = compile_expression(m, expr, &cols);
       parts.push_back(sql.value_or(qn("<" + py::to_source(expr) + ">")) + " WITH " + op);
     }
+    // ExclusionConstraint keeps index_type as written ('GIST' unless given).
     std::string sql = "CONSTRAINT " + qn(c.name) + " EXCLUDE USING " +
-                      text::lower(c.index_type.empty() ? "GIST" : c.index_type) + " (" +
+                      (c.index_type.empty() ? std::string("GIST") : c.index_type) + " (" +
                       join(parts, ", ") + ")";
     if (!c.include.empty()) {
       std::vector<std::string> q;

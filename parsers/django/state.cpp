@@ -7,6 +7,7 @@
 #include "django/derivation.hpp"
 
 #include <algorithm>
+#include <array>
 
 #include "base/text.hpp"
 #include "pgsql/script_effects.hpp"
@@ -323,6 +324,39 @@ IndexDef Derivation::make_index(const Node& call) {
   return idx;
 }
 
+namespace {
+
+// The operator of an ExclusionConstraint expression: a string, or a constant of
+// django.contrib.postgres.fields.RangeOperators (Django 3.2's values).
+std::string exclusion_operator(const Node& op) {
+  if (auto s = string_of(&op)) {
+    return *s;
+  }
+  static constexpr std::array<std::pair<std::string_view, std::string_view>, 10> k_range = {{
+      {"EQUAL", "="},
+      {"NOT_EQUAL", "<>"},
+      {"CONTAINS", "@>"},
+      {"CONTAINED_BY", "<@"},
+      {"OVERLAPS", "&&"},
+      {"FULLY_LT", "<<"},
+      {"FULLY_GT", ">>"},
+      {"NOT_LT", "&>"},
+      {"NOT_GT", "&<"},
+      {"ADJACENT_TO", "-|-"},
+  }};
+  if (op.kind == NodeKind::name && op.text.find("RangeOperators.") != std::string::npos) {
+    std::string constant = last_component(op.text);
+    for (const auto& [name, sql] : k_range) {
+      if (constant == name) {
+        return std::string(sql);
+      }
+    }
+  }
+  return "=";
+}
+
+}  // namespace
+
 ConstraintDef Derivation::make_constraint(const Node& call) {
   ConstraintDef c;
   c.line = call.line;
@@ -365,7 +399,7 @@ ConstraintDef Derivation::make_constraint(const Node& call) {
     c.index_type = string_of(call.keyword_argument("index_type")).value_or("GIST");
     for (const auto& e : elements_of(call.keyword_argument("expressions"))) {
       if (e.children.size() == 2) {
-        c.expressions.emplace_back(e.children[0], string_of(&e.children[1]).value_or("="));
+        c.expressions.emplace_back(e.children[0], exclusion_operator(e.children[1]));
       }
     }
   } else {

@@ -838,9 +838,22 @@ void derive_data(store::Store& store, const DeriveOptions& options, DeriveSummar
     fks.bind(2, current->db);
     while (fks.step()) {
       auto cols = split_columns(fks.get_text(2));
+      auto ref_cols = split_columns(fks.get_text(5));
       auto child = current->tables.find({fks.get_text(0), fks.get_text(1)});
       auto parent = parents.find({fks.get_text(3), fks.get_text(4)});
       if (cols.size() != 1 || child == current->tables.end() || parent == parents.end()) {
+        continue;
+      }
+      // A key that refers to another unique column of its parent (Django's to_field): its
+      // values are that column's, not ids, and are neither compared with the ids nor
+      // inferred to be ids below.
+      if (ref_cols.size() != 1 || ref_cols[0] != *parent->second.table->pk) {
+        declared_cols.insert({fks.get_text(0), fks.get_text(1), cols[0]});
+        summary.notes.push_back(fmt::format(
+            "{}.{}.{} refers to {}.{}({}), not to its primary key: not checked for orphaned "
+            "references (its FOREIGN KEY constraint checks it)",
+            fks.get_text(0), fks.get_text(1), cols[0], fks.get_text(3), fks.get_text(4),
+            fks.get_text(5)));
         continue;
       }
       refs.push_back(Ref{&child->second, cols[0], &parent->second, true});

@@ -138,6 +138,147 @@ class Migration(migrations.Migration):
   CHECK(f.operations[4].state_operations[0].summary == "Delete model gone");
 }
 
+TEST_CASE("an operation imported under another name is the class it names", "[django][migration]") {
+  const char* src = R"(
+from django.db import migrations
+from django.db.migrations import RemoveField as DropField
+from django.db.migrations.operations.models import (
+    AlterIndexTogether,
+    AlterModelTable as RenameTable,
+)
+from myapp.operations import LoadFixture as Load
+
+class Migration(migrations.Migration):
+    operations = [
+        RenameTable('rack', 'shelf_racks'),
+        DropField('book', 'keeper'),
+        AlterIndexTogether('rack', None),
+        Load('data.json'),
+    ]
+)";
+  MigrationFile f = parse_migration_py(src, "shelf", "0005_more");
+  CHECK(f.problems.empty());
+  REQUIRE(f.operations.size() == 4);
+  CHECK(f.operations[0].known);
+  CHECK(f.operations[0].type == "AlterModelTable");
+  CHECK(f.operations[0].arg("table")->text == "shelf_racks");
+  CHECK(f.operations[0].summary == "Rename table for rack to shelf_racks");
+  CHECK(f.operations[1].known);
+  CHECK(f.operations[1].type == "RemoveField");
+  CHECK(f.operations[1].summary == "Remove field keeper from book");
+  CHECK(f.operations[2].type == "AlterIndexTogether");
+  CHECK(!f.operations[3].known);
+  CHECK(f.operations[3].type == "LoadFixture");
+  CHECK(f.operations[3].summary == "Custom operation myapp.operations.LoadFixture");
+}
+
+TEST_CASE("operations and dependencies built in steps in the class body", "[django][migration]") {
+  const char* src = R"(
+from django.db import migrations, models
+
+MORE = [migrations.AddField('note', 'extra', models.IntegerField(null=True))]
+STEPS = [migrations.DeleteModel('a')]
+STEPS += [migrations.DeleteModel('b')]
+
+class Migration(migrations.Migration):
+    dependencies = []
+    dependencies.append(('shelf', '0010_x'))
+
+    operations = [migrations.RunSQL('SELECT 1')]
+    operations += [migrations.CreateModel('Note', [])]
+    operations.append(migrations.AddField('book', 'step', models.IntegerField(null=True)))
+    operations.extend(MORE)
+    operations.insert(0, migrations.RemoveField('author', 'first'))
+    operations.insert(-1, migrations.RemoveField('author', 'second'))
+    operations += STEPS
+    if True:
+        operations.append(migrations.DeleteModel('c'))
+    operations.sort(key=str)
+)";
+  MigrationFile f = parse_migration_py(src, "shelf", "0011_steps");
+  REQUIRE(f.dependencies.size() == 1);
+  CHECK(f.dependencies[0].name == "0010_x");
+  std::vector<std::string> summaries;
+  for (const auto& op : f.operations) {
+    summaries.push_back(op.summary);
+  }
+  CHECK(summaries == std::vector<std::string>{"Remove field first from author", "Raw SQL operation",
+                                              "Create model Note", "Add field step to book",
+                                              "Remove field second from author",
+                                              "Add field extra to note", "Delete model a",
+                                              "Delete model b", "Delete model c"});
+  // What it cannot follow is said, not dropped.
+  REQUIRE(f.problems.size() == 1);
+  CHECK(f.problems[0].code == "django-operations-unreadable");
+  CHECK(f.problems[0].line == 21);
+}
+
+TEST_CASE("operations and fields from star imports of Django's modules", "[django][migration]") {
+  const char* src = R"(
+from django.db.migrations import *
+from django.db.models import *
+from myapp.operations import *
+
+Label = 'x'
+
+class Migration(Migration):
+    operations = [
+        CreateModel('Crate', [('label', CharField(max_length=10))]),
+        AddIndex('crate', Index(fields=['label'], name='crate_label')),
+        LoadFixture('data.json'),
+    ]
+)";
+  MigrationFile f = parse_migration_py(src, "shelf", "0013_star");
+  REQUIRE(f.operations.size() == 3);
+  CHECK(f.operations[0].known);
+  CHECK(f.operations[0].path == "django.db.migrations.CreateModel");
+  CHECK(f.module.resolve("CharField") == "django.db.models.CharField");
+  CHECK(f.module.resolve("CASCADE") == "django.db.models.CASCADE");
+  CHECK(f.module.resolve("Label") == "Label");  // the module's own name
+  CHECK(f.operations[1].known);
+  CHECK(f.operations[1].summary == "Create index crate_label on field(s) label of model crate");
+  CHECK(!f.operations[2].known);  // what myapp.operations exports is not known
+  CHECK(f.operations[2].type == "LoadFixture");
+}
+
+TEST_CASE("arguments unpacked from literals and module-level dicts", "[django][migration]") {
+  const char* src = R"(
+from django.db import migrations, models
+
+NULLABLE = {'null': True, 'blank': True}
+CODE = dict(model_name='event', name='code')
+TABLE = {'db_table': 't_table'}
+
+class Migration(migrations.Migration):
+    operations = [
+        migrations.AddField('event', 'size', models.IntegerField(**NULLABLE)),
+        migrations.AddField(field=models.CharField(max_length=30), **CODE),
+        migrations.AddField(*('event', 'kind', models.CharField(*(5,), null=True))),
+        migrations.RemoveField(**OTHER),
+        *[migrations.DeleteModel('a'), *(migrations.DeleteModel('b'),)],
+        migrations.CreateModel('T', [], options={**TABLE, 'managed': False}),
+    ]
+)";
+  MigrationFile f = parse_migration_py(src, "shelf", "0017_unpacking");
+  REQUIRE(f.operations.size() == 7);
+  CHECK(f.operations[4].summary == "Delete model a");
+  CHECK(f.operations[5].summary == "Delete model b");
+  const py::Node* options = f.operations[6].arg("options");
+  REQUIRE(options);
+  REQUIRE(options->children.size() == 2);
+  CHECK(options->children[0].children[1].text == "t_table");
+  const py::Node* size = f.operations[0].arg("field");
+  REQUIRE(size);
+  REQUIRE(size->keyword_argument("null"));
+  CHECK(size->keyword_argument("null")->text == "True");
+  CHECK(f.operations[1].summary == "Add field code to event");
+  CHECK(f.operations[2].summary == "Add field kind to event");
+  REQUIRE(f.operations[2].arg("field"));
+  REQUIRE(f.operations[2].arg("field")->argument(0));
+  CHECK(f.operations[2].arg("field")->argument(0)->text == "5");
+  CHECK(f.operations[3].summary == "Remove field ? from ?");  // OTHER is not known
+}
+
 TEST_CASE("what is not a migration, or not readable, is reported", "[django][migration]") {
   MigrationFile none = parse_migration_py("x = 1\n", "a", "b");
   CHECK(!none.has_migration_class);
