@@ -451,12 +451,21 @@ PgDumpSummary DumpReader::run(io::Source& in) {
       }
       m_lexer.finish();
     }
-    problem("notice", "sections-joined",
-            fmt::format("read with {} after it, which holds the indexes, constraints and "
-                        "triggers of its tables (pg_dump --section=post-data): their facts are "
-                        "this dump's, with the lines of that file",
-                        text::join(paths, ", ")),
-            std::nullopt);
+    if (m_options.appended_tables) {
+      problem("notice", "tables-joined",
+              fmt::format("read with {} after it, dumps of the other tables of the same "
+                          "database state (pg_dump -t, one file per table): their facts are "
+                          "this dump's, with the lines of those files",
+                          text::join(paths, ", ")),
+              std::nullopt);
+    } else {
+      problem("notice", "sections-joined",
+              fmt::format("read with {} after it, which holds the indexes, constraints and "
+                          "triggers of its tables (pg_dump --section=post-data): their facts "
+                          "are this dump's, with the lines of that file",
+                          text::join(paths, ", ")),
+              std::nullopt);
+    }
   }
   if (m_copy.active && !m_stop) {
     problem("error", "truncated",

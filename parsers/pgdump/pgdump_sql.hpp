@@ -143,6 +143,9 @@ struct PgDumpOptions {
   InsertRouter inserts;
   // Read after the input, with its catalog (its statements' facts are the input's).
   std::vector<AppendedDump> appended;
+  // The appended dumps are dumps of other tables of the same database state (pg_dump -t,
+  // one file per table), not later sections of this one.
+  bool appended_tables = false;
   // This dump's statements on relations it does not create were read after the dump at this
   // path, which creates them (see `appended`): they are not warned about one by one here.
   std::string relations_read_with;

@@ -56,6 +56,8 @@ std::vector<Candidate> candidates(store::Store& store, const Subject* scope = nu
             UNION SELECT DISTINCT artifact_id, db FROM table_stats) u ON u.artifact_id = a.id
      WHERE a.kind IN ('pgdump-sql', 'pgdump-custom', 'pgdump-tar', 'pgdump-dir')
        AND a.status IN ('ok', 'partial')
+       -- a per-table dump read as part of another (pg_dump -t, one file per table)
+       AND coalesce(a.read_options, '') NOT LIKE '%;tables-into=%'
      ORDER BY a.id, u.db)");
   while (st.step()) {
     Candidate c;

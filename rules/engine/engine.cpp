@@ -3,7 +3,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <map>
 #include <set>
+
+#include <nlohmann/json.hpp>
 
 #include "base/error.hpp"
 #include "base/timing.hpp"
@@ -262,6 +265,74 @@ namespace {
 // deleted by hand, to "run it again", leaves exactly that): the database may well be as that
 // migration left it, and the finding's repair would undo it. The repair is kept, commented
 // out, behind a warning that says so; the message and evidence name the migration.
+// A database state sent one table per file (pg_dump -t) is read as one dump, the first
+// file's (cli read_tables_together): the facts of the other files are that dump's, with their
+// own lines. A finding's evidence then names the file that holds its table, whose lines they
+// are.
+void point_evidence_at_table_dumps(store::Store& store, int64_t first_before) {
+  // host path -> (schema.table held by a member, member path)
+  std::map<std::string, std::map<std::string, std::string>> held;
+  {
+    const std::string mark = ";tables-into=";
+    store::Statement members = store.prepare(
+        "SELECT id, path, read_options FROM artifact WHERE read_options LIKE '%;tables-into=%'");
+    store::Statement tables = store.prepare(R"(
+      SELECT schema_name, name FROM db_relation WHERE artifact_id = ?1
+      UNION SELECT schema_name, table_name FROM table_stats WHERE artifact_id = ?1)");
+    while (members.step()) {
+      std::string read = members.get_text(2);
+      std::string host = read.substr(read.find(mark) + mark.size());
+      tables.bind(1, members.get_int(0));
+      while (tables.step()) {
+        held[host].emplace(tables.get_text(0) + "." + tables.get_text(1), members.get_text(1));
+      }
+      tables.reset();
+    }
+  }
+  if (held.empty()) {
+    return;
+  }
+  store::Statement findings = store.prepare(
+      "SELECT id, subject_schema, subject_table, evidence FROM finding "
+      "WHERE id > ?1 AND subject_table IS NOT NULL AND evidence IS NOT NULL");
+  findings.bind(1, first_before);
+  store::Statement update = store.prepare("UPDATE finding SET evidence = ?2 WHERE id = ?1");
+  std::vector<std::pair<int64_t, std::string>> changed;
+  while (findings.step()) {
+    auto schema = findings.get_optional_text(1);
+    std::string table = findings.get_text(2);
+    nlohmann::json evidence = nlohmann::json::parse(findings.get_text(3), nullptr, false);
+    if (!evidence.is_array()) {
+      continue;
+    }
+    bool any = false;
+    for (auto& e : evidence) {
+      if (!e.is_object() || !e.contains("artifact") || !e["artifact"].is_string()) {
+        continue;
+      }
+      auto host = held.find(e["artifact"].get<std::string>());
+      if (host == held.end()) {
+        continue;
+      }
+      for (const auto& [qualified, member] : host->second) {
+        std::string bare = qualified.substr(qualified.find('.') + 1);
+        if (schema ? qualified == *schema + "." + table : bare == table) {
+          e["artifact"] = member;
+          any = true;
+          break;
+        }
+      }
+    }
+    if (any) {
+      changed.emplace_back(findings.get_int(0), evidence.dump());
+    }
+  }
+  findings.reset();
+  for (const auto& [id, evidence] : changed) {
+    update.run(id, evidence);
+  }
+}
+
 void hold_repairs_undone_by_unrecorded(store::Store& store, int64_t first_before) {
   store
       .prepare(R"(
@@ -396,6 +467,7 @@ void analyze_one(store::Store& store, const AnalyzeOptions& options, const std::
     }
   }
   hold_repairs_undone_by_unrecorded(store, before);
+  point_evidence_at_table_dumps(store, before);
   if (scope && scope->database) {
     store.prepare("UPDATE finding SET subject_database = ?1 WHERE id > ?2")
         .run(*scope->database, before);

@@ -285,6 +285,7 @@ int cmd_ingest(const std::vector<std::string>& args) {
     std::vector<ArtifactOutcome> before = read;
     read_data_with_schema(store, files, read, options);
     read_sections_together(store, files, read, options);
+    read_tables_together(store, files, read, options);
     for (size_t i = 0; i < read.size(); ++i) {
       // An earlier run's dump is listed only when it was read again.
       if (i < this_run || read[i].status != before[i].status ||

@@ -546,6 +546,7 @@ int cmd_investigate(const std::vector<std::string>& args) {
     // no longer in the folder are forgotten).
     read_data_with_schema(store, files, read, options);
     read_sections_together(store, files, read, options);
+    read_tables_together(store, files, read, options);
     for (const auto& o : read) {
       if ((o.status == "failed" && o.kind != "unknown") || o.status == "partial") {
         input_error = true;

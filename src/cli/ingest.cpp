@@ -4,6 +4,8 @@
 
 #include <fmt/chrono.h>
 #include <fmt/format.h>
+#include <algorithm>
+#include <cctype>
 #include <future>
 #include <map>
 #include <optional>
@@ -80,6 +82,10 @@ constexpr const char* k_schema_hints_mark = ";schema-from=";
 // post-data dump read after its pre-data dump (read_sections_together).
 constexpr const char* k_post_data_mark = ";post-data=";
 constexpr const char* k_read_after_mark = ";read-after=";
+// Where the part of a per-table dump read with the other tables' dumps starts, and that of a
+// per-table dump read as part of another (read_tables_together).
+constexpr const char* k_table_dumps_mark = ";table-dumps=";
+constexpr const char* k_tables_into_mark = ";tables-into=";
 
 // Whether `stored` is `base` read again by the second pass of a run (with schema hints, or
 // with the other sections of its dump).
@@ -89,7 +95,8 @@ bool second_pass_of(const std::string& stored, const std::string& base) {
   }
   std::string_view rest = std::string_view(stored).substr(base.size());
   return rest.starts_with(k_schema_hints_mark) || rest.starts_with(k_post_data_mark) ||
-         rest.starts_with(k_read_after_mark);
+         rest.starts_with(k_read_after_mark) || rest.starts_with(k_table_dumps_mark) ||
+         rest.starts_with(k_tables_into_mark);
 }
 }  // namespace
 
@@ -139,6 +146,23 @@ std::string IngestOptions::signature() const {
   }
   if (!read_after.empty()) {
     out += k_read_after_mark + read_after;
+  }
+  if (!table_dumps.empty()) {
+    // What the other tables' dumps hold: each one's path and content.
+    io::Sha256 digest;
+    for (const auto& [disk, shown] : table_dumps) {
+      std::string sha = "-";
+      try {
+        sha = io::sha256_file(disk);
+      } catch (const Error&) {
+      }
+      std::string part = fmt::format("{} {}\n", shown, sha);
+      digest.update(part.data(), part.size());
+    }
+    out += k_table_dumps_mark + digest.finish().substr(0, 16);
+  }
+  if (!tables_into.empty()) {
+    out += k_tables_into_mark + tables_into;
   }
   return out;
 }
@@ -962,6 +986,176 @@ void read_sections_together(store::Store& store,
       } else if (!again.read_after.empty()) {
         second.detail +=
             fmt::format("; its indexes and constraints read after {}", again.read_after);
+      }
+    }
+    outcomes[d.index] = std::move(second);
+  }
+}
+
+}  // namespace dbautopsy::cli
+
+namespace dbautopsy::cli {
+
+namespace {
+
+// A dump read in the first pass, as a per-table dump (pg_dump -t) may be.
+struct TableDump {
+  size_t index = 0;  // in the run's files
+  int64_t id = 0;
+  std::set<std::string> tables;  // schema.table and the bare name, lower case, of its facts
+  std::set<std::string> own;     // schema.table of its own tables (a host's: less the others')
+  bool host = false;             // read with the other tables' dumps by an earlier run
+  bool member = false;           // read as part of another dump by an earlier run
+  std::string named;             // the table its file name starts with (schema.table)
+  std::string rest;              // the file name after it
+};
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+}  // namespace
+
+void read_tables_together(store::Store& store,
+                          const std::vector<std::pair<fs::path, std::string>>& files,
+                          std::vector<ArtifactOutcome>& outcomes, const IngestOptions& options) {
+  std::vector<TableDump> dumps;
+  for (size_t i = 0; i < files.size() && i < outcomes.size(); ++i) {
+    const ArtifactOutcome& o = outcomes[i];
+    if (o.id == 0 || (o.status != "ok" && o.status != "partial" && o.status != "unchanged")) {
+      continue;
+    }
+    auto stored = store::find_artifact(store, o.path);
+    if (!stored || stored->id != o.id ||
+        (o.kind != "pgdump-sql" && o.kind != "pgdump-custom" && o.kind != "pgdump-tar" &&
+         o.kind != "pgdump-dir")) {
+      continue;
+    }
+    std::string read = stored->read_options.value_or("");
+    if (read.find(k_post_data_mark) != std::string::npos ||
+        read.find(k_read_after_mark) != std::string::npos) {
+      continue;  // the sections of one dump (read_sections_together)
+    }
+    TableDump d;
+    d.index = i;
+    d.id = o.id;
+    d.host = read.find(k_table_dumps_mark) != std::string::npos;
+    d.member = read.find(k_tables_into_mark) != std::string::npos;
+    bool named_database = false;
+    store::Statement st = store.prepare(R"(
+      SELECT schema_name, name, db FROM db_relation
+       WHERE artifact_id = ?1 AND kind IN ('table', 'partitioned_table', 'foreign_table')
+      UNION SELECT schema_name, table_name, db FROM table_stats WHERE artifact_id = ?1)");
+    st.bind(1, o.id);
+    while (st.step()) {
+      named_database = named_database || st.get_optional_text(2).has_value();
+      d.own.insert(st.get_text(0) + "." + st.get_text(1));
+    }
+    st.reset();
+    if (named_database || d.own.empty()) {
+      if (d.host || d.member) {
+        dumps.push_back(d);  // read alone again below
+      }
+      continue;
+    }
+    d.tables = d.own;
+    // The longest table name its file name starts with, followed by '.', '-', '_' or nothing.
+    std::string name = lower(files[i].first.filename().string());
+    for (const auto& qualified : d.own) {
+      std::string bare = qualified.substr(qualified.find('.') + 1);
+      for (const std::string& candidate : {lower(qualified), lower(bare)}) {
+        if (candidate.size() > d.named.size() && name.rfind(candidate, 0) == 0 &&
+            (name.size() == candidate.size() || name[candidate.size()] == '.' ||
+             name[candidate.size()] == '-' || name[candidate.size()] == '_')) {
+          d.named = qualified;
+          d.rest = name.substr(candidate.size());
+        }
+      }
+    }
+    if (d.named.empty()) {
+      d.rest.clear();
+    }
+    dumps.push_back(d);
+  }
+
+  // The dumps named alike: same folder, same rest of the name.
+  std::map<std::pair<std::string, std::string>, std::vector<size_t>> alike;  // -> dumps[]
+  for (size_t k = 0; k < dumps.size(); ++k) {
+    if (!dumps[k].named.empty()) {
+      alike[{files[dumps[k].index].first.parent_path().string(), dumps[k].rest}].push_back(k);
+    }
+  }
+  std::map<size_t, std::vector<size_t>> later;  // host file -> the other files of its state
+  std::map<size_t, size_t> into;                // member file -> its host file
+  for (auto& [key, members] : alike) {
+    if (members.size() < 2) {
+      continue;
+    }
+    // A host of an earlier run holds the others' tables too: its own are the rest.
+    for (size_t k : members) {
+      if (!dumps[k].host) {
+        continue;
+      }
+      for (size_t m : members) {
+        if (m != k && !dumps[m].host) {
+          for (const auto& t : dumps[m].own) {
+            dumps[k].own.erase(t);
+          }
+        }
+      }
+    }
+    bool disjoint = true;
+    std::set<std::string> seen;
+    for (size_t k : members) {
+      disjoint = disjoint && dumps[k].own.count(dumps[k].named) > 0;
+      for (const auto& t : dumps[k].own) {
+        disjoint = disjoint && seen.insert(t).second;
+      }
+    }
+    if (!disjoint) {
+      continue;  // two dumps of one table: two states, or not per-table dumps at all
+    }
+    std::vector<size_t> order;
+    for (size_t k : members) {
+      order.push_back(dumps[k].index);
+    }
+    std::sort(order.begin(), order.end(),
+              [&](size_t a, size_t b) { return files[a].second < files[b].second; });
+    for (size_t n = 1; n < order.size(); ++n) {
+      later[order.front()].push_back(order[n]);
+      into[order[n]] = order.front();
+    }
+  }
+
+  for (const TableDump& d : dumps) {
+    IngestOptions again = options;
+    again.keep_hinted = false;
+    if (auto it = later.find(d.index); it != later.end()) {
+      for (size_t m : it->second) {
+        again.table_dumps.push_back(files[m]);
+      }
+    } else if (auto e = into.find(d.index); e != into.end()) {
+      again.tables_into = files[e->second].second;
+    } else if (!d.host && !d.member) {
+      continue;  // read alone, as it was
+    }
+    ArtifactOutcome second = ingest_path(store, files[d.index].first, files[d.index].second, again);
+    if (second.status == "unchanged" && outcomes[d.index].status == "unchanged") {
+      continue;
+    }
+    if (second.status != "unchanged") {
+      if (!again.table_dumps.empty()) {
+        std::vector<std::string> shown;
+        for (const auto& f : again.table_dumps) {
+          shown.push_back(f.second);
+        }
+        second.detail += fmt::format(
+            "; read with {} after it (pg_dump -t: one table per file, one database state)",
+            text::join(shown, ", "));
+      } else if (!again.tables_into.empty()) {
+        second.detail += fmt::format("; its tables read as part of {}", again.tables_into);
       }
     }
     outcomes[d.index] = std::move(second);

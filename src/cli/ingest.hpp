@@ -61,6 +61,12 @@ struct IngestOptions {
   // A post-data dump read after this pre-data dump (as shown): its statements on tables it
   // does not create are not warned about one by one.
   std::string read_after;
+  // The other per-table dumps of one database state (pg_dump -t, one file per table) read
+  // after this one as one script (on disk, as shown; set by read_tables_together).
+  std::vector<std::pair<std::filesystem::path, std::string>> table_dumps;
+  // A per-table dump whose tables are read as part of this dump (as shown): it is no
+  // snapshot of its own.
+  std::string tables_into;
 
   // The options above that shape the facts, as stored with an artifact: an artifact read
   // with other options is read again.
@@ -161,8 +167,8 @@ void read_data_with_schema(store::Store& store,
                            std::vector<ArtifactOutcome>& outcomes, const IngestOptions& options);
 
 // Then: the dumps of one database's sections (pg_dump --section=pre-data and
-// --section=post-data in two files, plain or archives) are read as one script. A dump that creates no table,
-// holds no data and changes tables it does not create (indexes, constraints, triggers) is
+// --section=post-data in two files, plain or archives) are read as one script. A dump that creates
+// no table, holds no data and changes tables it does not create (indexes, constraints, triggers) is
 // read after the dump that creates tables and declares no index or key, the one most like it
 // by name (in the same folder, then by the start of the file names; two as alike: neither).
 // The pre-data dump holds the facts of both; the post-data dump notes where its statements
@@ -170,5 +176,16 @@ void read_data_with_schema(store::Store& store,
 void read_sections_together(store::Store& store,
                             const std::vector<std::pair<std::filesystem::path, std::string>>& files,
                             std::vector<ArtifactOutcome>& outcomes, const IngestOptions& options);
+
+// Then: the dumps of one database state sent one table per file (`pg_dump -t TABLE` runs:
+// before/teams.sql.gz, before/polls.sql.gz, ... or teams.before.sql, polls.before.sql, ...)
+// are read as one script. Dumps whose file names start with the name of a table they hold
+// and are otherwise the same (same folder, same rest of the name), two or more, none naming
+// a database, no table in two of them, are one state: the first by path holds the facts of
+// all, the others note where their tables went (`tables-into`) and are no snapshot of their
+// own. A dump read so by an earlier run that has no partner any more is read again alone.
+void read_tables_together(store::Store& store,
+                          const std::vector<std::pair<std::filesystem::path, std::string>>& files,
+                          std::vector<ArtifactOutcome>& outcomes, const IngestOptions& options);
 
 }  // namespace dbautopsy::cli

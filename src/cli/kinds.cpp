@@ -134,7 +134,20 @@ std::vector<std::unique_ptr<io::Source>> open_post_data(const IngestOptions& ing
                                                         store::FactWriter& out,
                                                         pgdump::PgDumpOptions& options) {
   std::vector<std::unique_ptr<io::Source>> sources;
-  for (const auto& [disk, shown] : ingest.post_data) {
+  if (!ingest.tables_into.empty()) {
+    store::ProblemFact p;
+    p.severity = "notice";
+    p.code = "tables-joined";
+    p.message = fmt::format(
+        "a dump of one table's worth of the database (pg_dump -t), in the same folder and named "
+        "like the dumps of the other tables: its tables are read as part of {}, with the "
+        "lines of this file, and it is no snapshot of its own",
+        ingest.tables_into);
+    out.add(p);
+  }
+  options.appended_tables = !ingest.table_dumps.empty();
+  const auto& later = options.appended_tables ? ingest.table_dumps : ingest.post_data;
+  for (const auto& [disk, shown] : later) {
     try {
       std::string kind = detect_kind(disk);
       if (kind == "pgdump-custom" || kind == "pgdump-tar" || kind == "pgdump-dir") {
@@ -146,10 +159,11 @@ std::vector<std::unique_ptr<io::Source>> open_post_data(const IngestOptions& ing
     } catch (const InputError& e) {
       store::ProblemFact p;
       p.severity = "warning";
-      p.code = "sections-joined";
-      p.message = fmt::format(
-          "{}, which holds the later sections of this dump, cannot be read after it: {}", shown,
-          e.detail());
+      p.code = options.appended_tables ? "tables-joined" : "sections-joined";
+      p.message = fmt::format("{}, which holds {}, cannot be read after it: {}", shown,
+                              options.appended_tables ? "other tables of this database state"
+                                                      : "the later sections of this dump",
+                              e.detail());
       out.add(p);
     }
   }
