@@ -76,6 +76,42 @@ std::vector<std::string_view> split_names(std::string_view s, char sep) {
   return out;
 }
 
+std::vector<std::string_view> split_name_list(std::string_view s) {
+  std::vector<std::string_view> out;
+  auto space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
+  // Whether white space between a and b parts two names: neither side joins them (`.`, `:`)
+  // or already parts them (`,`), or opens or closes a list.
+  auto joins = [](char c) { return c == '.' || c == ':' || c == ',' || c == '(' || c == ')'; };
+  size_t start = 0;
+  bool quoted = false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '"') {
+      quoted = !quoted;  // `""` inside quotes toggles twice
+    } else if (quoted) {
+      continue;
+    } else if (s[i] == ',') {
+      out.push_back(s.substr(start, i - start));
+      start = i + 1;
+    } else if (space(s[i])) {
+      size_t j = i;
+      while (j < s.size() && space(s[j])) {
+        ++j;
+      }
+      size_t k = i;
+      while (k > start && space(s[k - 1])) {
+        --k;
+      }
+      if (k > start && j < s.size() && !joins(s[k - 1]) && !joins(s[j])) {
+        out.push_back(s.substr(start, i - start));
+        start = j;
+      }
+      i = j - 1;
+    }
+  }
+  out.push_back(s.substr(start));
+  return out;
+}
+
 std::string unquote_name(std::string_view s) {
   std::string out;
   bool quoted = false;

@@ -22,6 +22,10 @@ std::string join(const std::vector<std::string>& parts, std::string_view sep);
 // A list of SQL names as a user writes them on a command line (`"Sales-Stage".orders:id,
 // "Created At"`): split() at each `sep` outside double quotes.
 std::vector<std::string_view> split_names(std::string_view s, char sep);
+// A list of names: split_names() at `,`, and at white space outside double quotes between two
+// names, as people write a list of columns (`league_id series_name`, `a b, c`); white space
+// next to `.`, `:`, `,` or a parenthesis parts nothing (`public . teams`).
+std::vector<std::string_view> split_name_list(std::string_view s);
 // One name of such a list as dbautopsy stores names: double quotes taken off (`""` inside
 // them is one `"`), white space outside them dropped: `"Sales-Stage" . orders` ->
 // `Sales-Stage.orders`. (Case is kept: names are matched without regard to case.)

@@ -102,7 +102,7 @@ rules::AnalyzeOptions analysis_options(const AnalysisArgs& a) {
     std::vector<std::string> columns;
     std::string table = text::unquote_name(parts.front());
     if (parts.size() == 2) {
-      for (auto c : text::split_names(parts[1], ',')) {
+      for (auto c : text::split_name_list(parts[1])) {
         if (std::string name = text::unquote_name(c); !name.empty()) {
           columns.push_back(std::move(name));
         }

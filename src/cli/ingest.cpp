@@ -225,7 +225,7 @@ IngestOptions ingest_options(const IngestArgs& a) {
     std::string table;
     // also as SQL writes a key: practice_times_backup(location, created_at)
     const std::string written = colon_form(value);
-    for (const auto& raw : text::split_names(written, ',')) {
+    for (const auto& raw : text::split_name_list(written)) {
       auto parts = text::split_names(raw, ':');
       std::string item = text::unquote_name(parts.back());
       bool colon = parts.size() > 1;

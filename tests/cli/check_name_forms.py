@@ -7,8 +7,8 @@ key or the left-out column dbautopsy uses -- the natural_key table says `--natur
 the stored column names, table_stats.ignored_columns names the column with
 `(--ignore-columns)` -- and no note may say the name matched nothing. Forms: as stored,
 schema-qualified, in upper or mixed case (PostgreSQL folds unquoted names), in double quotes
-(each part, and with `""` and spaces), with spaces after the commas, and as SQL writes a key
-(`teams(league_id, series_name)`). A name that matches
+(each part, and with `""` and spaces), with spaces after the commas or in place of them (`league_id series_name`), and as SQL
+writes a key (`teams(league_id, series_name)`). A name that matches
 nothing must be said in a note (natural key) or a warning (ignored column), never dropped
 silently.
 
@@ -27,11 +27,15 @@ KEYS = ["teams:league_id,series_name", "public.teams:league_id,series_name",
         '"teams":"league_id","series_name"', 'public."teams":league_id, "series_name"',
         '"public"."teams" : league_id , series_name',
         # as SQL writes a key
-        "teams(league_id, series_name)", 'public."teams" ("league_id", series_name)']
+        "teams(league_id, series_name)", 'public."teams" ("league_id", series_name)',
+        # the columns parted by a space, as people write a list
+        "teams:league_id series_name", "teams(league_id series_name)",
+        'teams: "league_id"  series_name']
 IGNORES = ["practice_times_backup:location", "public.practice_times_backup:location",
            "Practice_Times_Backup:Location", '"practice_times_backup":"location"',
            'public."practice_times_backup": location', "location",
-           "practice_times_backup(location)", 'public."practice_times_backup" ("location")']
+           "practice_times_backup(location)", 'public."practice_times_backup" ("location")',
+           "practice_times_backup : location", " location "]
 
 
 def main():

@@ -95,3 +95,27 @@ TEST_CASE("names on a command line: split outside double quotes, quotes taken of
   CHECK(split_names("", ',').size() == 1);
   CHECK(unquote_name(R"("unterminated)") == "unterminated");
 }
+
+TEST_CASE("a list of names: parted by commas, or by white space between two names") {
+  using dbautopsy::text::split_name_list;
+  using dbautopsy::text::unquote_name;
+  auto names = [](std::string_view s) {
+    std::vector<std::string> out;
+    for (auto n : split_name_list(s)) {
+      out.push_back(unquote_name(n));
+    }
+    return out;
+  };
+  using V = std::vector<std::string>;
+  CHECK(names("league_id,series_name") == V{"league_id", "series_name"});
+  CHECK(names("league_id series_name") == V{"league_id", "series_name"});
+  CHECK(names(" league_id \t series_name ") == V{"league_id", "series_name"});
+  CHECK(names("a b, c") == V{"a", "b", "c"});
+  CHECK(names(R"("Order No" id)") == V{"Order No", "id"});
+  CHECK(names(R"("a b","c, d")") == V{"a b", "c, d"});
+  // white space next to what joins or parts names parts nothing
+  CHECK(names("public . teams : a") == V{"public.teams:a"});
+  CHECK(names("teams:a , b") == V{"teams:a", "b"});
+  CHECK(names("t1:a b,t2:c") == V{"t1:a", "b", "t2:c"});
+  CHECK(names("") == V{""});
+}
