@@ -5,7 +5,6 @@
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <algorithm>
-#include <cctype>
 #include <future>
 #include <map>
 #include <optional>
@@ -98,6 +97,46 @@ bool second_pass_of(const std::string& stored, const std::string& base) {
          rest.starts_with(k_read_after_mark) || rest.starts_with(k_table_dumps_mark) ||
          rest.starts_with(k_tables_into_mark);
 }
+
+// Files read with an artifact, for its signature: each one's path (as shown) and content
+// ("-" when it cannot be read), hashed together.
+std::string files_digest(const std::vector<std::pair<fs::path, std::string>>& files) {
+  io::Sha256 digest;
+  for (const auto& [disk, shown] : files) {
+    std::string sha = "-";
+    try {
+      sha = io::sha256_file(disk);
+    } catch (const Error&) {
+    }
+    std::string part = fmt::format("{} {}\n", shown, sha);
+    digest.update(part.data(), part.size());
+  }
+  return digest.finish().substr(0, 16);
+}
+
+// The paths of such files as shown, parted by commas.
+std::string shown_paths(const std::vector<std::pair<fs::path, std::string>>& files) {
+  std::vector<std::string> shown;
+  for (const auto& f : files) {
+    shown.push_back(f.second);
+  }
+  return text::join(shown, ", ");
+}
+
+// The read options of a dump read in a run's first pass (`outcome` of it, read or unchanged,
+// and stored under its id); nothing for any other artifact.
+std::optional<std::string> stored_dump_options(store::Store& store, const ArtifactOutcome& o) {
+  if (o.id == 0 || (o.status != "ok" && o.status != "partial" && o.status != "unchanged") ||
+      (o.kind != "pgdump-sql" && o.kind != "pgdump-custom" && o.kind != "pgdump-tar" &&
+       o.kind != "pgdump-dir")) {
+    return std::nullopt;
+  }
+  auto stored = store::find_artifact(store, o.path);
+  if (!stored || stored->id != o.id) {
+    return std::nullopt;
+  }
+  return stored->read_options.value_or("");
+}
 }  // namespace
 
 std::string IngestOptions::signature() const {
@@ -131,35 +170,13 @@ std::string IngestOptions::signature() const {
     out += k_schema_hints_mark + digest.finish().substr(0, 16);
   }
   if (!post_data.empty()) {
-    // What the later sections hold: each one's path and content.
-    io::Sha256 digest;
-    for (const auto& [disk, shown] : post_data) {
-      std::string sha = "-";
-      try {
-        sha = io::sha256_file(disk);
-      } catch (const Error&) {
-      }
-      std::string part = fmt::format("{} {}\n", shown, sha);
-      digest.update(part.data(), part.size());
-    }
-    out += k_post_data_mark + digest.finish().substr(0, 16);
+    out += k_post_data_mark + files_digest(post_data);  // what the later sections hold
   }
   if (!read_after.empty()) {
     out += k_read_after_mark + read_after;
   }
   if (!table_dumps.empty()) {
-    // What the other tables' dumps hold: each one's path and content.
-    io::Sha256 digest;
-    for (const auto& [disk, shown] : table_dumps) {
-      std::string sha = "-";
-      try {
-        sha = io::sha256_file(disk);
-      } catch (const Error&) {
-      }
-      std::string part = fmt::format("{} {}\n", shown, sha);
-      digest.update(part.data(), part.size());
-    }
-    out += k_table_dumps_mark + digest.finish().substr(0, 16);
+    out += k_table_dumps_mark + files_digest(table_dumps);  // what the other tables' dumps hold
   }
   if (!tables_into.empty()) {
     out += k_tables_into_mark + tables_into;
@@ -889,16 +906,11 @@ void read_sections_together(store::Store& store,
   std::vector<SectionDump> dumps;
   for (size_t i = 0; i < files.size() && i < outcomes.size(); ++i) {
     const ArtifactOutcome& o = outcomes[i];
-    if (o.id == 0 || (o.status != "ok" && o.status != "partial" && o.status != "unchanged")) {
+    auto options_read = stored_dump_options(store, o);
+    if (!options_read) {
       continue;
     }
-    auto stored = store::find_artifact(store, o.path);
-    if (!stored || stored->id != o.id ||
-        (o.kind != "pgdump-sql" && o.kind != "pgdump-custom" && o.kind != "pgdump-tar" &&
-         o.kind != "pgdump-dir")) {
-      continue;
-    }
-    std::string read = stored->read_options.value_or("");
+    const std::string& read = *options_read;
     SectionDump d;
     d.index = i;
     d.id = o.id;
@@ -977,12 +989,8 @@ void read_sections_together(store::Store& store,
     }
     if (second.status != "unchanged") {
       if (!again.post_data.empty()) {
-        std::vector<std::string> shown;
-        for (const auto& f : again.post_data) {
-          shown.push_back(f.second);
-        }
         second.detail += fmt::format("; read with {} after it (pg_dump --section=post-data)",
-                                     text::join(shown, ", "));
+                                     shown_paths(again.post_data));
       } else if (!again.read_after.empty()) {
         second.detail +=
             fmt::format("; its indexes and constraints read after {}", again.read_after);
@@ -991,10 +999,6 @@ void read_sections_together(store::Store& store,
     outcomes[d.index] = std::move(second);
   }
 }
-
-}  // namespace dbautopsy::cli
-
-namespace dbautopsy::cli {
 
 namespace {
 
@@ -1010,12 +1014,6 @@ struct TableDump {
   std::string rest;              // the file name after it
 };
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
 }  // namespace
 
 void read_tables_together(store::Store& store,
@@ -1024,16 +1022,11 @@ void read_tables_together(store::Store& store,
   std::vector<TableDump> dumps;
   for (size_t i = 0; i < files.size() && i < outcomes.size(); ++i) {
     const ArtifactOutcome& o = outcomes[i];
-    if (o.id == 0 || (o.status != "ok" && o.status != "partial" && o.status != "unchanged")) {
+    auto options_read = stored_dump_options(store, o);
+    if (!options_read) {
       continue;
     }
-    auto stored = store::find_artifact(store, o.path);
-    if (!stored || stored->id != o.id ||
-        (o.kind != "pgdump-sql" && o.kind != "pgdump-custom" && o.kind != "pgdump-tar" &&
-         o.kind != "pgdump-dir")) {
-      continue;
-    }
-    std::string read = stored->read_options.value_or("");
+    const std::string& read = *options_read;
     if (read.find(k_post_data_mark) != std::string::npos ||
         read.find(k_read_after_mark) != std::string::npos) {
       continue;  // the sections of one dump (read_sections_together)
@@ -1062,10 +1055,10 @@ void read_tables_together(store::Store& store,
     }
     d.tables = d.own;
     // The longest table name its file name starts with, followed by '.', '-', '_' or nothing.
-    std::string name = lower(files[i].first.filename().string());
+    std::string name = text::lower(files[i].first.filename().string());
     for (const auto& qualified : d.own) {
       std::string bare = qualified.substr(qualified.find('.') + 1);
-      for (const std::string& candidate : {lower(qualified), lower(bare)}) {
+      for (const std::string& candidate : {text::lower(qualified), text::lower(bare)}) {
         if (candidate.size() > d.named.size() && name.rfind(candidate, 0) == 0 &&
             (name.size() == candidate.size() || name[candidate.size()] == '.' ||
              name[candidate.size()] == '-' || name[candidate.size()] == '_')) {
@@ -1147,13 +1140,9 @@ void read_tables_together(store::Store& store,
     }
     if (second.status != "unchanged") {
       if (!again.table_dumps.empty()) {
-        std::vector<std::string> shown;
-        for (const auto& f : again.table_dumps) {
-          shown.push_back(f.second);
-        }
         second.detail += fmt::format(
             "; read with {} after it (pg_dump -t: one table per file, one database state)",
-            text::join(shown, ", "));
+            shown_paths(again.table_dumps));
       } else if (!again.tables_into.empty()) {
         second.detail += fmt::format("; its tables read as part of {}", again.tables_into);
       }
