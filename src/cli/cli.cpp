@@ -19,10 +19,12 @@ constexpr const char* k_usage = R"(dbautopsy: offline forensics for database inc
 Usage: dbautopsy COMMAND [OPTIONS] [ARGS]
 
 Commands:
-  investigate DIR      the main job: read every artifact of a case folder (dumps,
+  investigate DIR|FILE|PATH...
+                       the main job: read every artifact of a case folder (dumps,
                        django_migrations exports, migrations, sqlmigrate and showmigrations
-                       outputs, PostgreSQL / application / ETL logs), analyse, and report
-                       findings grouped by root cause (--out DIR: every report at once)
+                       outputs, PostgreSQL / application / ETL logs), of an archive of one
+                       (case.zip, case.tar.gz), of one file or of several paths, analyse,
+                       and report findings grouped by root cause (--out DIR: every report)
   ingest [--store F] [--as KIND] PATH...
                        read artifacts into a fact store and summarise what they hold
   analyze [--store F]  derive the expected schema and run the rules over a store

@@ -1,8 +1,9 @@
 // dbautopsy investigate / analyze / report: the main job and its two halves.
 //
 // investigate DIR = ingest every file under DIR (by content; what cannot be read is listed as
-// not analysed, with why) into DIR/.dbautopsy/facts.db, analyze, report. `analyze` and
-// `report` run the second and third steps over an existing store.
+// not analysed, with why) into DIR/.dbautopsy/facts.db, analyze, report. The case may also be
+// one file (an archive of case files, a dump, a log) or several files and folders (see
+// case_inputs). `analyze` and `report` run the second and third steps over an existing store.
 
 #include <unistd.h>
 
@@ -289,6 +290,125 @@ void check_store_spares_inputs(const fs::path& dir, const std::vector<fs::path>&
   }
 }
 
+// What `investigate` reads, however the case is given (see case_inputs).
+struct CaseInputs {
+  fs::path root;                // stored paths are relative to it (or absolute)
+  std::vector<fs::path> bases;  // where --before / --after values may be relative to
+  std::string default_store;    // the store without --store
+  std::string title;            // the report's title
+  std::vector<Target> targets;  // each file (or not-read entry) and its shown path
+};
+
+// `path` absolute, without `.` and `..` (lexically: a link keeps its name) and without a
+// trailing slash.
+fs::path absolute_lexical(const std::string& path) {
+  fs::path p = fs::absolute(path).lexically_normal();
+  std::string text = p.string();
+  while (text.size() > 1 && text.back() == '/') {
+    text.pop_back();
+  }
+  return text;
+}
+
+// A path as shown and stored when several paths make the case: relative to the current
+// folder when under it, else absolute.
+fs::path shown_from_cwd(const fs::path& absolute, const fs::path& cwd) {
+  fs::path rel = absolute.lexically_relative(cwd);
+  if (rel.empty() || *rel.begin() == "..") {
+    return absolute;
+  }
+  return rel == "." ? fs::path() : rel;
+}
+
+// A folder is a case folder unless it is a pg_dump directory archive (one dump).
+bool is_case_folder(const fs::path& p) {
+  std::error_code ec;
+  return fs::is_directory(p, ec) && !fs::exists(p / "toc.dat", ec);
+}
+
+// The case `investigate` is given:
+//  - one folder: every file under it, shown relative to it; the store in DIR/.dbautopsy/;
+//  - one file (an archive of case files, read as the folder it holds, or a dump, a log, a
+//    pg_dump directory archive ...): a case of that file, shown by its name (an archive's
+//    members as NAME/<member>); the store DIR/.dbautopsy/NAME.facts.db beside it, so that
+//    nothing is written into its folder but dbautopsy's own .dbautopsy/, as for a case folder;
+//  - several files and folders (as `ingest` takes them): each folder walked, each file read,
+//    all shown relative to the current folder (absolute when outside it); the store in the
+//    current folder's .dbautopsy/, where `ingest`, `analyze` and `report` look by default.
+// A file named here is read wherever a link leads, since the user named it.
+CaseInputs case_inputs(const std::vector<std::string>& given, const IngestOptions& options) {
+  CaseInputs out;
+  if (given.size() == 1 && is_case_folder(given.front())) {
+    fs::path dir = given.front();
+    out.root = dir;
+    out.bases = {dir};
+    out.default_store = (dir / ".dbautopsy" / "facts.db").string();
+    out.title = given.front();
+    // Paths as walked (not through links: fs::relative would show where a link leads).
+    fs::path base = dir.lexically_normal();
+    if (!base.has_filename() && base.has_relative_path()) {
+      base = base.parent_path();  // "case/"
+    }
+    for (auto& e : walk_case(dir, options.follow_links)) {
+      std::string shown = e.path.lexically_normal().lexically_relative(base).string();
+      out.targets.emplace_back(std::move(e), std::move(shown));
+    }
+    return out;
+  }
+  if (given.size() == 1) {
+    fs::path file = absolute_lexical(given.front());
+    std::string name = file.filename().string();
+    out.root = file.parent_path();
+    // --before NAME/<member> or <member> alone (relative to the archive).
+    out.bases = {out.root, file};
+    out.default_store = (out.root / ".dbautopsy" / (name + ".facts.db")).string();
+    out.title = given.front();
+    out.targets.emplace_back(CaseEntry{given.front(), not_readable_reason(given.front())}, name);
+    return out;
+  }
+  fs::path cwd = fs::current_path();
+  out.root = cwd;
+  out.bases = {cwd};
+  out.default_store = default_store_path();
+  out.title = text::join(given, " ");
+  std::set<std::string> seen;
+  auto add = [&](CaseEntry e, const fs::path& shown) {
+    std::string text = shown.empty() ? "." : shown.string();
+    if (seen.insert(text).second) {
+      out.targets.emplace_back(std::move(e), std::move(text));
+    }
+  };
+  for (const auto& p : given) {
+    fs::path absolute = absolute_lexical(p);
+    fs::path shown = shown_from_cwd(absolute, cwd);
+    if (!is_case_folder(p)) {
+      add(CaseEntry{p, not_readable_reason(p)}, shown);
+      continue;
+    }
+    fs::path base = fs::path(p).lexically_normal();
+    if (!base.has_filename() && base.has_relative_path()) {
+      base = base.parent_path();
+    }
+    for (auto& e : walk_case(p, options.follow_links)) {
+      fs::path rel = e.path.lexically_normal().lexically_relative(base);
+      add(std::move(e), (shown / rel).lexically_normal());
+    }
+  }
+  // Read in the order of their paths, as in a folder: which of two inputs that say the same
+  // is cited does not depend on the order of the arguments.
+  std::stable_sort(out.targets.begin(), out.targets.end(), [](const Target& a, const Target& b) {
+    return fs::path(a.second) < fs::path(b.second);
+  });
+  return out;
+}
+
+const std::string k_case_help =
+    "The case is a folder, read whole (store DIR/.dbautopsy/facts.db); or one file: an\n"
+    "archive of case files (zip, tar, tar.gz, tar.xz, tar.zst, 7z) read as the folder it\n"
+    "holds, its members shown as NAME/<member>, or a single dump or log (store\n"
+    ".dbautopsy/NAME.facts.db beside the file); or several files and folders, as `ingest`\n"
+    "takes them (paths shown from the current folder, store .dbautopsy/facts.db there).\n\n";
+
 void check_report_args(const ReportArgs& r) {
   static const std::set<std::string> k_formats = {"text", "json", "md", "html", "sql", "sarif"};
   static const std::set<std::string> k_levels = {"error", "warning", "info", "never"};
@@ -408,52 +528,59 @@ int cmd_investigate(const std::vector<std::string>& args) {
   ReportArgs report;
   bool quiet = false;
   visible.add_options()("store,s", po::value(&store_path),
-                        "fact store (default DIR/.dbautopsy/facts.db)")(
+                        "fact store (default: DIR/.dbautopsy/facts.db for a folder, "
+                        "DIR/.dbautopsy/NAME.facts.db for one file DIR/NAME, "
+                        ".dbautopsy/facts.db in the current folder for several)")(
       "quiet,q", po::bool_switch(&quiet),
       "no progress line on stderr (shown only on a terminal, never under CI)");
   add_ingest_options(visible, ingest, false);
   add_analysis_options(visible, analysis);
   add_report_options(visible, report);
   po::options_description hidden;
-  hidden.add_options()("dir", po::value<std::string>(), "case folder");
+  hidden.add_options()("path", po::value<std::vector<std::string>>(), "case");
   po::positional_options_description positional;
-  positional.add("dir", 1);
+  positional.add("path", -1);
   po::variables_map vm;
-  if (!parse_args("investigate", "[OPTIONS] DIR", args, visible, hidden, positional, vm,
-                  kinds_help())) {
+  if (!parse_args("investigate", "[OPTIONS] DIR | FILE | PATH...", args, visible, hidden,
+                  positional, vm, k_case_help + kinds_help())) {
     return k_exit_ok;
   }
-  if (!vm.count("dir")) {
-    throw UsageError("investigate: give the case folder, DIR");
+  if (!vm.count("path")) {
+    throw UsageError(
+        "investigate: give the case: a folder, an archive of one (zip, tar, 7z), one file, or "
+        "several files and folders");
   }
   check_report_args(report);
   timing::phase("start");
-  fs::path dir = vm["dir"].as<std::string>();
-  if (!fs::is_directory(dir)) {
-    throw InputError(Location{dir.string()}, "not a folder (investigate takes the case folder)");
-  }
-  bool own_store = store_path.empty();
-  if (own_store) {
-    store_path = (dir / ".dbautopsy" / "facts.db").string();
+  const std::vector<std::string> given = vm["path"].as<std::vector<std::string>>();
+  for (const auto& p : given) {
+    std::error_code ec;
+    if (p.empty() || !fs::exists(fs::symlink_status(p, ec))) {
+      throw InputError(Location{p}, "no such file or folder");
+    }
   }
   IngestOptions options = ingest_options(ingest);
+  CaseInputs inputs = case_inputs(given, options);
+  const fs::path& dir = inputs.root;
+  bool own_store = store_path.empty();
+  if (own_store) {
+    store_path = inputs.default_store;
+  }
 
-  // Every file under DIR, by content; paths are stored relative to DIR so that a store and
-  // its report do not depend on where the case folder sits.
-  // A link to outside DIR, a FIFO, ... is listed as not read (see walk_case).
-  std::vector<CaseEntry> entries = walk_case(dir, options.follow_links);
+  // A link to outside a folder, a FIFO, ... is listed as not read (see walk_case).
+  std::vector<Target> targets = std::move(inputs.targets);
   // The reports of an earlier run into a folder under DIR (--out DIR/report) are not
   // evidence: a repair.sql read back as a dump would change what the case says.
   if (!report.out_dir.empty()) {
     std::string out = resolved(report.out_dir).string() + "/";
-    entries.erase(std::remove_if(entries.begin(), entries.end(),
-                                 [&](const CaseEntry& e) {
-                                   return resolved(e.path).string().starts_with(out);
+    targets.erase(std::remove_if(targets.begin(), targets.end(),
+                                 [&](const Target& t) {
+                                   return resolved(t.first.path).string().starts_with(out);
                                  }),
-                  entries.end());
+                  targets.end());
   }
   std::vector<fs::path> files;
-  for (const auto& e : entries) {
+  for (const auto& [e, shown] : targets) {
     if (e.skipped.empty()) {
       files.push_back(e.path);
     }
@@ -471,23 +598,13 @@ int cmd_investigate(const std::vector<std::string>& args) {
   if (!own_store) {
     check_store_spares_inputs(dir, files, store_path);
   }
-  // The case folder's own store only caches what the folder holds: one written by another
-  // version of dbautopsy is made anew.
+  // The case's own store only caches what the case holds: one written by another version of
+  // dbautopsy is made anew.
   store::Store store = store::Store::open(
       store_path, own_store ? store::Store::Mode::cache : store::Store::Mode::read_write);
   std::set<std::string> present;
   bool input_error = false;
   std::vector<std::string> trouble;  // said once the progress line is gone
-  // Paths as walked (not through links: fs::relative would show where a link leads).
-  fs::path base = dir.lexically_normal();
-  if (!base.has_filename() && base.has_relative_path()) {
-    base = base.parent_path();  // "case/"
-  }
-  std::vector<Target> targets;
-  for (auto& e : entries) {
-    std::string shown = e.path.lexically_normal().lexically_relative(base).string();
-    targets.emplace_back(std::move(e), std::move(shown));
-  }
   // Archives of case files (case.zip, migrations.tar.gz) are read as the folders they hold.
   Scratch scratch;
   std::map<std::string, fs::path> disk_of;
@@ -576,7 +693,7 @@ int cmd_investigate(const std::vector<std::string>& args) {
     }
     check_outputs_spare_inputs(dir, known, outputs);
   }
-  resolve_snapshot_flags(store, analysis, {dir});
+  resolve_snapshot_flags(store, analysis, inputs.bases);
   timing::phase("after ingest");
   std::vector<std::string> notes = analyze_and_note(store, analysis);
   notes.insert(notes.end(), py_notes.begin(), py_notes.end());
@@ -587,7 +704,7 @@ int cmd_investigate(const std::vector<std::string>& args) {
   for (const auto& t : trouble) {
     std::cerr << t;
   }
-  int status = emit_report(store, report, dir.string(), notes);
+  int status = emit_report(store, report, inputs.title, notes);
   if (input_error) {
     std::cerr << "dbautopsy: some artifacts could not be read in full (see above); exit status 2\n";
     return k_exit_error;
@@ -623,6 +740,12 @@ int cmd_analyze(const std::vector<std::string>& args) {
   fs::path store_dir = resolved(store_path).parent_path();
   if (store_dir.filename() == ".dbautopsy") {
     bases.push_back(store_dir.parent_path());
+    // The store of a one-file case, DIR/.dbautopsy/NAME.facts.db: --before <member> of the
+    // archive NAME.
+    std::string name = resolved(store_path).filename().string();
+    if (name != "facts.db" && name.ends_with(".facts.db")) {
+      bases.push_back(store_dir.parent_path() / name.substr(0, name.size() - 9));
+    }
   }
   resolve_snapshot_flags(store, analysis, bases);
   rules::AnalyzeSummary s = rules::analyze(store, analysis_options(analysis));

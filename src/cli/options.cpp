@@ -1,6 +1,7 @@
 #include "cli/options.hpp"
 
 #include <filesystem>
+#include <fstream>
 
 #include <fmt/format.h>
 
@@ -69,15 +70,47 @@ std::string colon_form(const std::string& value) {
 }
 
 std::string store_file(const std::string& given) {
+  namespace fs = std::filesystem;
   std::error_code ec;
-  if (given.empty() || !std::filesystem::is_directory(given, ec)) {
+  if (given.empty()) {
     return given;
   }
-  std::filesystem::path dir(given);
-  if (std::filesystem::is_regular_file(dir / "facts.db", ec)) {
-    return (dir / "facts.db").string();
+  bool dir_archive = fs::exists(fs::path(given) / "toc.dat", ec);
+  if (fs::is_directory(given, ec) && !dir_archive) {
+    fs::path dir(given);
+    if (fs::is_regular_file(dir / "facts.db", ec)) {
+      return (dir / "facts.db").string();
+    }
+    return (dir / ".dbautopsy" / "facts.db").string();
   }
-  return (dir / ".dbautopsy" / "facts.db").string();
+  // The one file `investigate FILE` was given (an archive, a dump: no SQLite database, or a
+  // pg_dump directory archive) stands for its store, DIR/.dbautopsy/FILE.facts.db, when that
+  // exists.
+  std::string text = given;
+  while (text.size() > 1 && text.back() == '/') {
+    text.pop_back();
+  }
+  fs::path file(text);
+  auto store_of = [](const fs::path& f) {
+    return f.parent_path() / ".dbautopsy" / (f.filename().string() + ".facts.db");
+  };
+  fs::path store = store_of(file);
+  if (!fs::is_regular_file(store, ec)) {
+    store = store_of(fs::canonical(file, ec));  // through a link to the file
+  }
+  if (!fs::is_regular_file(store, ec)) {
+    return given;
+  }
+  if (!dir_archive) {
+    std::ifstream in(file, std::ios::binary);
+    char magic[16] = {};
+    in.read(magic, sizeof magic);
+    if (std::string(magic, static_cast<size_t>(in.gcount())) ==
+        std::string("SQLite format 3\0", 16)) {
+      return given;
+    }
+  }
+  return store.string();
 }
 
 }  // namespace dbautopsy::cli

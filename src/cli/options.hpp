@@ -25,7 +25,9 @@ std::string default_store_path();
 
 // The fact store a --store value names: a file as given; a folder stands for the store
 // `investigate` keeps in it -- the case folder (DIR/.dbautopsy/facts.db) or that .dbautopsy
-// folder itself (DIR/.dbautopsy/facts.db when it holds one).
+// folder itself (DIR/.dbautopsy/facts.db when it holds one); the one file `investigate FILE`
+// was given (an archive, a dump: no SQLite database) stands for its store,
+// DIR/.dbautopsy/FILE.facts.db, when that exists.
 std::string store_file(const std::string& given);
 
 // TABLE:COL[,COL...] written as SQL writes a key, TABLE(COL[, COL...]) (--natural-key,

@@ -11,6 +11,13 @@ with "cannot open fact store DIR: disk I/O error".
 
 A folder that holds no store is an error naming the store it looked for.
 
+After `investigate case.zip` (the same case zipped) and `investigate ks.dir` (a pg_dump
+directory archive alone), whose stores are .dbautopsy/case.zip.facts.db and
+.dbautopsy/ks.dir.facts.db beside them, --store names that one file the same ways (plain, ./,
+absolute, ../, through a link to it, ks.dir/) for report, query, analyze (with --before
+naming a member by its path in the archive) and timeline; an SQLite file given as --store is
+still that store.
+
 --rules-dir DIR reads every .sql rule in DIR and its subfolders: a rule kept as the built-in
 ones are (DIR/<family>/<name>.sql) must find what it finds at DIR's top, through DIR, DIR/,
 ./DIR and the absolute path; before, the rules of subfolders were passed over without a word.
@@ -25,6 +32,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import zipfile
 from pathlib import Path
 
 
@@ -97,6 +105,51 @@ def main():
             if (work / "empty" / ".dbautopsy").exists():
                 failures.append(f"{command[0]} --store empty: made a store")
                 shutil.rmtree(work / "empty" / ".dbautopsy")
+        # The one file `investigate FILE` was given stands for its store.
+        with zipfile.ZipFile(work / "case.zip", "w", zipfile.ZIP_DEFLATED) as z:
+            for f in sorted(case.iterdir()):
+                if f.is_file() and "expected" not in f.name:
+                    z.write(f, f.name)
+        os.symlink("case.zip", work / "link.zip")
+        r = run(exe, "investigate", "--fail-on", "never", "-f", "json", "case.zip", cwd=work)
+        zipped = r.stdout.replace("case.zip/", "")
+        if r.returncode != 0 or findings(zipped) != want:
+            failures.append(f"investigate case.zip: exit {r.returncode}: {r.stderr.strip()}")
+        zip_query = "SELECT kind, count(*) FROM artifact GROUP BY kind ORDER BY kind"
+        want_zip_query = run(exe, "query", "--store", ".dbautopsy/case.zip.facts.db", "--format",
+                             "json", zip_query, cwd=work).stdout
+        zip_forms = [("case.zip", work), ("./case.zip", work), (str(work / "case.zip"), work),
+                     ("../case.zip", work / "sub"), ("link.zip", work)]
+        for form, cwd in zip_forms:
+            what = f"--store {form} (in {cwd.relative_to(work.parent)}) after investigate case.zip"
+            r = run(exe, "report", "--store", form, "-f", "json", "--fail-on", "never", cwd=cwd)
+            if r.returncode != 0 or findings(r.stdout.replace("case.zip/", "")) != want:
+                failures.append(f"report {what}: exit {r.returncode}: {r.stderr.strip()}")
+            r = run(exe, "query", "--store", form, "--format", "json", zip_query, cwd=cwd)
+            if r.returncode != 0 or r.stdout != want_zip_query or "bundle" not in r.stdout:
+                failures.append(f"query {what}: exit {r.returncode}: {r.stderr.strip()}")
+            r = run(exe, "timeline", "--store", form, "--kind", "dump", cwd=cwd)
+            if r.returncode != 0 or "case.zip/before.sql.gz" not in r.stdout:
+                failures.append(f"timeline {what}: exit {r.returncode}: {r.stderr.strip()}")
+        r = run(exe, "analyze", "--store", "case.zip", "--before", "before.sql.gz", "--after",
+                "after.sql.gz", cwd=work)
+        if r.returncode != 0:
+            failures.append(f"analyze --store case.zip --before <member>: exit {r.returncode}: "
+                            f"{r.stderr.strip()}")
+        shutil.copytree(Path(args.fixtures) / "pgdump" / "kitchen_sink.dir", work / "ks.dir")
+        r = run(exe, "investigate", "--fail-on", "never", "ks.dir/", cwd=work)
+        for form in ("ks.dir", "ks.dir/", "./ks.dir"):
+            r = run(exe, "query", "--store", form, "--format", "csv",
+                    "SELECT kind FROM artifact", cwd=work)
+            if r.returncode != 0 or r.stdout.split() != ["kind", "pgdump-dir"]:
+                failures.append(f"query --store {form} after investigate ks.dir/: exit "
+                                f"{r.returncode}: {r.stdout.strip()} {r.stderr.strip()}")
+        # A store file given as itself is still that store.
+        r = run(exe, "query", "--store", ".dbautopsy/case.zip.facts.db", "--format", "json",
+                zip_query, cwd=work)
+        if r.returncode != 0 or r.stdout != want_zip_query:
+            failures.append("query --store .dbautopsy/case.zip.facts.db: not that store")
+        forms += zip_forms
         # --rules-dir: one rule that finds the teams table, at the top or in a family folder.
         rule = ("-- id: local.teams-seen\n-- severity: info\n-- title: teams is there\n"
                 "-- rationale: a test rule\n-- remedy: none\n"
@@ -124,8 +177,8 @@ def main():
         print("FAIL:", f)
     if failures:
         return 1
-    print(f"ok: {len(forms)} forms of --store give the case's store to report, query and "
-          "timeline; analyze takes the case folder; a folder without a store is named; "
+    print(f"ok: {len(forms)} forms of --store give the case's store (a folder's or one file's) "
+          "to report, query and timeline; analyze takes the case folder; a folder without a store is named; "
           "--rules-dir reads rules in subfolders, and a folder without rules is an error")
     return 0
 
