@@ -371,12 +371,24 @@ CaseInputs case_inputs(const std::vector<std::string>& given, const IngestOption
   out.bases = {cwd};
   out.default_store = default_store_path();
   out.title = text::join(given, " ");
+  // A path named twice (`. before.sql.gz`) is read once; one file reached by two paths (a
+  // folder and a link to it) is read at the first and listed as not read at the other.
   std::set<std::string> seen;
+  std::map<fs::path, std::string> read_as;
   auto add = [&](CaseEntry e, const fs::path& shown) {
     std::string text = shown.empty() ? "." : shown.string();
-    if (seen.insert(text).second) {
-      out.targets.emplace_back(std::move(e), std::move(text));
+    if (!seen.insert(text).second) {
+      return;
     }
+    std::error_code ec;
+    fs::path real = fs::canonical(e.path, ec);
+    if (e.skipped.empty() && !ec) {
+      auto [it, fresh] = read_as.emplace(real, text);
+      if (!fresh) {
+        e.skipped = fmt::format("the same file as {}, read there", it->second);
+      }
+    }
+    out.targets.emplace_back(std::move(e), std::move(text));
   };
   for (const auto& p : given) {
     fs::path absolute = absolute_lexical(p);

@@ -24,7 +24,7 @@ from the real fixture cases, packed here at run time with Python's zipfile and t
     pg_dump directory archive (`ks.dir` and `ks.dir/`): the findings of a folder holding only
     it, its store beside it, nothing written into the directory archive;
   - several paths as `ingest` takes them (files and folders mixed, an archive among them,
-    overlapping, absolute from another folder): the findings of the folder holding the same
+    overlapping, a folder and a link to it, absolute from another folder): the findings of the folder holding the same
     files, paths shown as written from the current folder, the store in its .dbautopsy/;
   - the case folder written `case/`, `./case`, `case/.`, absolute, `../case`, through a
     symbolic link, with a space and non-ASCII letters: the same findings and the same store;
@@ -311,6 +311,12 @@ def check_several(work, fixtures):
     check(got and without(got) == without(want) and
           sorted(inputs(got)) == sorted(inputs(want)),
           f"investigate . before.sql.gz etl.log: each file once: {sorted(inputs(got or {}))}")
+    # One folder twice (itself and a link to it): each file read once, the other listed.
+    os.symlink("league", case.parent / "link")
+    got = investigate(["league", "link"], case.parent)
+    check(got and without(got, "league/") == without(want) and
+          inputs(got).get("link/before.sql.gz") == "unknown",
+          f"investigate league link: each file read once: {sorted(inputs(got or {}).items())}")
     # Absolute paths from another folder: shown absolute.
     elsewhere = work / "several" / "elsewhere"
     elsewhere.mkdir()
@@ -321,7 +327,7 @@ def check_several(work, fixtures):
     check(got and pairs(got) == pairs(want_two) and
           sorted(inputs(got)) == [str(case / "after.sql.gz"), str(case / "before.sql.gz")],
           f"absolute paths from another folder: {sorted(inputs(got or {}))}")
-    count += 3
+    count += 4
     # django_drift: the migrations folder, the history, the dump, one archive among them.
     drift = fixtures / "cases" / "django_drift"
     files = case_files(drift)
