@@ -18,8 +18,10 @@ from the real fixture cases, packed here at run time with Python's zipfile and t
     non-ASCII), `./`, absolute;
   - `--before` / `--after` naming members of the archive (league_headerless zipped, the flags
     reversed so that they matter): `lh.zip/2_after.sql.gz`, the member alone, `./lh.zip/...`,
-    absolute, from another folder; a member that is not there is refused listing the dumps;
-    `analyze --store lh.zip --before <member>` then `report --store lh.zip` too;
+    absolute, from another folder, through a link to the archive (either side), in a folder
+    with a space and non-ASCII letters; a member that is not there is refused listing the dumps;
+    `analyze --store lh.zip --before <member>` then `report --store lh.zip` too; with several
+    paths, the flags name them as written, with ./ or absolute;
   - one file that is no archive: a dump, a log, a pg_dump -Ft tar (a dump, not a bundle), a
     pg_dump directory archive (`ks.dir` and `ks.dir/`): the findings of a folder holding only
     it, its store beside it, nothing written into the directory archive;
@@ -241,14 +243,29 @@ def check_snapshot_flags(work, fixtures):
     (where / "sub").mkdir(parents=True)
     make_zip(where / "lh.zip", lh, dumps)
     absolute = str(where / "lh.zip")
+    os.symlink("lh.zip", where / "link.zip")
+    (where / "dossier été").mkdir()
+    shutil.copy(where / "lh.zip", where / "dossier été" / "lh 1.zip")
     forms = [("lh.zip/", "lh.zip", where), ("", "lh.zip", where), ("./lh.zip/", "lh.zip", where),
              (absolute + "/", "lh.zip", where), ("../lh.zip/", "../lh.zip", where / "sub"),
-             ("", absolute, where / "sub")]
+             ("", absolute, where / "sub"), ("link.zip/", "lh.zip", where),
+             ("lh.zip/", "link.zip", where), ("link.zip/", "link.zip", where),
+             ("dossier été/lh 1.zip/", "dossier été/lh 1.zip", where),
+             ("lh 1.zip/", "dossier été/lh 1.zip", where)]
     for prefix, arg, cwd in forms:
         got = investigate(["--before", prefix + "2_after.sql.gz", "--after",
                            prefix + "1_before.sql.gz", arg], cwd)
-        check(got and without(got, "lh.zip/") == without(want),
+        shown = Path(arg).name + "/"
+        check(got and without(got, shown) == without(want),
               f"investigate {arg} --before {prefix}2_after.sql.gz (in {cwd.name}): the folder's")
+    # Several paths: the flags name them as written, ./, absolute, from another folder.
+    for before, after, args, cwd in (
+            ("2_after.sql.gz", "./1_before.sql.gz", ["1_before.sql.gz", "2_after.sql.gz"], folder),
+            (str(folder / "2_after.sql.gz"), "lh-folder/1_before.sql.gz",
+             ["lh-folder/1_before.sql.gz", str(folder / "2_after.sql.gz")], work)):
+        got = investigate(["--before", before, "--after", after] + args, cwd)
+        check(got and without(got, "lh-folder/", str(folder) + "/") == without(want),
+              f"investigate {' '.join(args)} --before {before}: the folder's")
     status, _, err = run(["investigate", "lh.zip", "--before", "lh.zip/nope.sql.gz"], where)
     check(status == 2 and "lh.zip/1_before.sql.gz" in err and "lh.zip/2_after.sql.gz" in err,
           f"--before naming no member: exit 2 listing the dumps: {status} {err[-400:]}")
@@ -258,7 +275,7 @@ def check_snapshot_flags(work, fixtures):
                            where)
     check(status == 0 and without(json.loads(out), "lh.zip/") == without(want),
           f"analyze --store lh.zip --before <member>, then report: the folder's: {err[-300:]}")
-    return len(forms) + 2
+    return len(forms) + 4
 
 
 def check_one_file(work, fixtures):
