@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""--option RULE.NAME=VALUE however a user writes it, and `explain RULE` likewise.
+"""--option RULE.NAME=VALUE however a user writes it, and `explain RULE`, --format, --fail-on,
+--kind and --as likewise.
 
 Over fixtures/cases/django_drift (one hand-made table public.profile_export_tmp, reported as
 drift.unexplained-table; one migration file never applied, user_profile.0021_userprofile_timezone,
@@ -168,6 +169,33 @@ def main():
             e = subprocess.run([exe, "explain", written], capture_output=True, text=True, timeout=60)
             if e.returncode != 0 or not e.stdout.startswith("drift.column-missing  (error)"):
                 failures.append(f"explain {written}: exit {e.returncode}: {e.stderr.strip()}")
+
+        # options that take one of a few words: any case, `_` for `-`, the usual other names
+        for opts, want_exit in [(["--format", "JSON"], None), (["--format", "markdown"], None),
+                                (["--format", "Txt"], None), (["--format", "htm"], None),
+                                (["--fail-on", "ERROR"], 1), (["--fail-on", "warn"], 1),
+                                (["--fail-on", "none"], 0), (["--fail-on", "NEVER"], 0)]:
+            rep = subprocess.run([exe, "report", "--store", str(store), *opts],
+                                 capture_output=True, text=True, timeout=600)
+            if rep.returncode == 2 or (want_exit is not None and rep.returncode != want_exit):
+                failures.append(f"report {' '.join(opts)}: exit {rep.returncode}: "
+                                f"{rep.stderr.strip()}")
+        rep = subprocess.run([exe, "report", "--store", str(store), "--format", "pdf"],
+                             capture_output=True, text=True, timeout=600)
+        if rep.returncode != 2 or "use text, json, md, html, sql or sarif" not in rep.stderr:
+            failures.append(f"--format pdf: a usage error listing the formats expected, got "
+                            f"exit {rep.returncode}: {rep.stderr.strip()}")
+        for cmd in (["timeline", "--kind", "Migrations", "--format", "CSV"],
+                    ["query", "--format", "JSON", "SELECT 1 AS one"]):
+            q = subprocess.run([exe, cmd[0], "--store", str(store), *cmd[1:]],
+                               capture_output=True, text=True, timeout=600)
+            if q.returncode != 0:
+                failures.append(f"{' '.join(cmd)}: exit {q.returncode}: {q.stderr.strip()}")
+        one = tmp / "one.db"
+        q = subprocess.run([exe, "ingest", "--store", str(one), "--as", "PGDUMP_SQL",
+                            str(case / "schema.sql")], capture_output=True, text=True, timeout=600)
+        if q.returncode != 0 or "pgdump-sql" not in q.stdout:
+            failures.append(f"ingest --as PGDUMP_SQL: exit {q.returncode}: {q.stderr.strip()}")
 
     for f in failures:
         print("FAIL", f)
