@@ -549,6 +549,29 @@ std::optional<std::string> concurrent_form(const std::string& repair) {
   return std::nullopt;
 }
 
+// The statements of a repair that create an extension (`CREATE EXTENSION IF NOT EXISTS`, one
+// line each, as the migration rules write them for a faked migration's extensions), apart
+// from the rest: they run before anything else, since the tables, columns, indexes and
+// constraints the other repairs make may need them (a citext column, a gin_trgm_ops index).
+std::pair<std::string, std::string> split_extensions(const std::string& repair) {
+  std::string extensions, rest;
+  size_t start = 0;
+  while (start < repair.size()) {
+    size_t end = repair.find('\n', start);
+    end = end == std::string::npos ? repair.size() : end + 1;
+    std::string_view line(repair.data() + start, end - start);
+    (line.starts_with("CREATE EXTENSION IF NOT EXISTS ") ? extensions : rest) += line;
+    start = end;
+  }
+  if (!extensions.empty() && !extensions.ends_with('\n')) {
+    extensions += '\n';
+  }
+  while (rest.ends_with('\n')) {
+    rest.pop_back();
+  }
+  return {extensions, rest};
+}
+
 // The repair statements of some causes (those of one database), in dependency order. The
 // index builds that can run CONCURRENTLY are written to `concurrent` instead, to run after
 // the transaction.
@@ -581,6 +604,31 @@ void write_repairs(std::ostream& out, std::ostream& concurrent, const Report& re
       out << fmt::format("\n-- {} (continued)\n", c.id);
     }
   };
+  // First the extensions that the migration findings' repairs create, whatever cause they
+  // belong to.
+  std::map<std::string, std::string> after_extensions;  // finding id -> the rest of its repair
+  for (const auto& c : report.causes) {
+    if (c.database != database) {
+      continue;
+    }
+    bool started = false;
+    for (const auto& id : c.findings) {
+      const Finding& f = *by_id[id];
+      if (!f.repair) {
+        continue;
+      }
+      auto [extensions, rest] = split_extensions(*f.repair);
+      if (extensions.empty()) {
+        continue;
+      }
+      if (!started) {
+        header(c);
+        started = true;
+      }
+      out << fmt::format("-- {} {} {}\n{}", f.id, f.rule, subject_text(f), extensions);
+      after_extensions[f.id] = rest;
+    }
+  }
   for (int p = 0; p <= 8; ++p) {
     for (const auto& c : report.causes) {
       if (c.database != database) {
@@ -601,8 +649,13 @@ void write_repairs(std::ostream& out, std::ostream& concurrent, const Report& re
         if (!f.repair || phase(f.rule) != p) {
           continue;
         }
+        auto split = after_extensions.find(f.id);
+        if (split != after_extensions.end() && split->second.empty()) {
+          continue;  // nothing but extensions, written above
+        }
+        const std::string& repair = split != after_extensions.end() ? split->second : *f.repair;
         if (auto c_form =
-                f.rule == "drift.index-missing" ? concurrent_form(*f.repair) : std::nullopt) {
+                f.rule == "drift.index-missing" ? concurrent_form(repair) : std::nullopt) {
           if (concurrent_introduced.insert(c.id).second) {
             concurrent << fmt::format("\n-- {}: {}\n", c.id, c.summary);
           }
@@ -613,7 +666,7 @@ void write_repairs(std::ostream& out, std::ostream& concurrent, const Report& re
           header(c);
           started = true;
         }
-        out << fmt::format("-- {} {} {}\n{}\n", f.id, f.rule, subject_text(f), *f.repair);
+        out << fmt::format("-- {} {} {}\n{}\n", f.id, f.rule, subject_text(f), repair);
       }
     }
   }
@@ -672,9 +725,9 @@ void write_repair_header(std::ostream& out, const Report& report) {
       out << fmt::format("--   and {} inputs of kind {} (their hashes: report.json)\n", n, kind);
     }
   }
-  out << "--\n-- Order: tables moved to their schema, tables created, columns added and altered,\n"
-         "-- indexes renamed, constraints added, then data repairs, in one transaction; index\n"
-         "-- builds CONCURRENTLY after it.\n";
+  out << "--\n-- Order: extensions created, tables moved to their schema, tables created, columns\n"
+         "-- added and altered, indexes renamed, constraints added, then data repairs, in one\n"
+         "-- transaction; index builds CONCURRENTLY after it.\n";
 }
 
 }  // namespace

@@ -643,8 +643,9 @@ RecordsSummary read_delimited(io::InputStream& in, store::FactWriter& out, Delim
   return summary;
 }
 
-// Byte offsets of the elements of the top-level JSON array (for line numbers in errors).
-std::vector<size_t> array_element_offsets(std::string_view data) {
+// Byte offsets of the elements of the top-level JSON array (for line numbers in errors); with
+// `array_depth` 2, of the arrays that are values of the top-level object.
+std::vector<size_t> array_element_offsets(std::string_view data, int array_depth = 1) {
   std::vector<size_t> out;
   int depth = 0;
   bool in_string = false;
@@ -667,12 +668,12 @@ std::vector<size_t> array_element_offsets(std::string_view data) {
       in_string = true;
     } else if (c == '[' || c == '{') {
       ++depth;
-      if (depth == 1 && c == '[') {
+      if (depth == array_depth && c == '[') {
         expect_element = true;
       }
     } else if (c == ']' || c == '}') {
       --depth;
-    } else if (c == ',' && depth == 1) {
+    } else if (c == ',' && depth == array_depth) {
       expect_element = true;
     }
   }
@@ -771,6 +772,46 @@ void json_syntax_error(std::string_view data, const nlohmann::json::parse_error&
   summary.records += read;
 }
 
+bool is_row_object(const nlohmann::json& v) {
+  const nlohmann::json& f = v.is_object() && v.contains("fields") ? v["fields"] : v;
+  return f.is_object() && f.contains("app") && f.contains("name");
+}
+
+// JSON lines, one row per line: what `psql -At -c "SELECT row_to_json(m) FROM
+// django_migrations m"` prints (and jq -c, and many exporters). Null when the first line is not
+// one whole row object. A line that is not a row is an error naming it; the others are read.
+std::optional<RecordsSummary> read_json_lines(std::string_view data, store::FactWriter& out,
+                                              RecordSink& sink) {
+  size_t first_end = data.find('\n');
+  nlohmann::json first = nlohmann::json::parse(data.substr(0, first_end), nullptr, false);
+  if (first.is_discarded() || !is_row_object(first) || first_end == std::string_view::npos) {
+    return std::nullopt;
+  }
+  RecordsSummary summary;
+  uint64_t line = 0;
+  size_t pos = 0;
+  while (pos < data.size()) {
+    size_t end = data.find('\n', pos);
+    std::string_view text = data.substr(pos, end == std::string_view::npos ? end : end - pos);
+    pos = end == std::string_view::npos ? data.size() : end + 1;
+    ++line;
+    if (text::trim(text).empty()) {
+      continue;
+    }
+    nlohmann::json el = nlohmann::json::parse(text, nullptr, false);
+    if (el.is_discarded()) {
+      problem(out, line, "error", "json-syntax",
+              fmt::format("line {}: not valid JSON; expected one django_migrations row per line "
+                          "(JSON lines, as the lines before it); not read",
+                          line),
+              std::string(text.substr(0, 200)));
+      continue;
+    }
+    summary.records += add_json_element(el, line - 1, line, out, sink) ? 1 : 0;
+  }
+  return summary;
+}
+
 RecordsSummary read_json(io::InputStream& in, store::FactWriter& out) {
   RecordsSummary summary;
   std::string data = read_all(in);
@@ -779,6 +820,10 @@ RecordsSummary read_json(io::InputStream& in, store::FactWriter& out) {
   try {
     doc = nlohmann::json::parse(data);
   } catch (const nlohmann::json::parse_error& e) {
+    if (auto lines = read_json_lines(data, out, sink)) {
+      sink.finish();
+      return *lines;
+    }
     json_syntax_error(data, e, out, sink, summary);
     sink.finish();
     return summary;
@@ -805,6 +850,30 @@ RecordsSummary read_json(io::InputStream& in, store::FactWriter& out) {
                         line, reason));
     return summary;
   }
+  int array_depth = 1;
+  if (doc.is_object() && is_row_object(doc)) {
+    doc = nlohmann::json::array({doc});  // one row, as JSON lines of one line
+  } else if (doc.is_object()) {
+    // The rows inside an object, as exporters write them: DBeaver's {"django_migrations":
+    // [...]} (the table's name or the query as the key), {"rows": [...]}, {"data": [...]}.
+    // The array whose first element is a row; the one named after the table when several are.
+    const nlohmann::json* rows = nullptr;
+    int arrays = 0;
+    for (const auto& item : doc.items()) {
+      if (item.value().is_array()) {
+        ++arrays;
+      }
+      if (item.value().is_array() && !item.value().empty() && is_row_object(item.value()[0]) &&
+          (!rows || item.key().find("migration") != std::string::npos)) {
+        rows = &item.value();
+      }
+    }
+    if (rows) {
+      nlohmann::json inner = *rows;
+      doc = std::move(inner);
+      array_depth = arrays == 1 ? 2 : 0;  // line numbers only when that array is the only one
+    }
+  }
   if (!doc.is_array()) {
     std::string found = doc.type_name();
     if (doc.is_object()) {
@@ -824,7 +893,8 @@ RecordsSummary read_json(io::InputStream& in, store::FactWriter& out) {
                         found));
     return summary;
   }
-  std::vector<size_t> offsets = array_element_offsets(data);
+  std::vector<size_t> offsets =
+      array_depth > 0 ? array_element_offsets(data, array_depth) : std::vector<size_t>();
   for (size_t i = 0; i < doc.size(); ++i) {
     uint64_t line = i < offsets.size() ? line_of(data, offsets[i]) : 1;
     if (add_json_element(doc[i], i, line, out, sink)) {

@@ -133,6 +133,12 @@ store::MigrationEffectFact effect_fact(const std::string& app, const std::string
   f.name = e.name;
   f.new_name = given(e.new_name);
   f.type = given(e.type);
+  // A type the migration names without a schema (an extension's citext, hstore, ...) is the
+  // one its search_path finds: unqualified, as the migration wrote it.
+  if (const std::string prefix = fmt::format("\"{}\".", pgsql::k_search_path_schema);
+      f.type && f.type->starts_with(prefix)) {
+    f.type = f.type->substr(prefix.size());
+  }
   if (e.not_null) {
     f.not_null = *e.not_null ? 1 : 0;
   }

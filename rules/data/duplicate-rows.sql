@@ -3,6 +3,8 @@
 -- title: A table repeats the same logical row many times
 -- rationale: Rows that differ only in surrogate columns (serial ids, insert timestamps) are the same record inserted again and again: an ETL step or backup job in a loop, a retry without idempotence. The table grows without bound and readers see every record many times.
 -- remedy: Keep one row per group (the repair copies them into a new table) and add the UNIQUE constraint that would have stopped it; then fix the loop.
+-- option: min_ratio (number): rows per distinct row a table must reach (default 2)
+-- option: min_excess (integer): rows beyond the distinct ones a table must reach (default 1000)
 WITH
 -- Each table's primary key and number of columns, once for all tables: as a subquery per
 -- table, SQLite read every column of the snapshot again for each (a dump of 20,000 tables

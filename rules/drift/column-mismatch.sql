@@ -8,7 +8,14 @@ WITH compared AS (
          c.line AS actual_line, c.artifact_id AS actual_artifact, p.location,
          (SELECT i.migration FROM expected_intent i WHERE i.object_id = o.id
            ORDER BY i.rowid DESC LIMIT 1) AS last_migration,
-         CASE WHEN o.type IS NOT NULL AND o.type <> c.type THEN 1 ELSE 0 END AS type_differs,
+         -- A type the migration names without a schema (citext, hstore: an extension's) is
+         -- the one its search_path found, in whatever schema the dump qualifies it with
+         -- (public.citext, or extensions.citext where the extensions live elsewhere).
+         CASE WHEN o.type IS NOT NULL AND o.type <> c.type
+                   AND NOT (instr(o.type, '.') = 0 AND instr(c.type, '.') > 0
+                            AND (instr(c.type, '(') = 0 OR instr(c.type, '.') < instr(c.type, '('))
+                            AND substr(c.type, instr(c.type, '.') + 1) = o.type)
+              THEN 1 ELSE 0 END AS type_differs,
          CASE WHEN o.not_null IS NOT NULL AND o.not_null <> c.not_null THEN 1 ELSE 0 END AS null_differs,
          CASE
            WHEN o.default_expr LIKE 'nextval(%' AND (c.default_expr LIKE 'nextval(%' OR c.is_serial) THEN 0

@@ -3,6 +3,7 @@
 -- title: A table exists that no migration creates
 -- rationale: A table made by hand (a hotfix, an export, a backup copy) or left over from a removed app: Django does not know it, nothing maintains it, and it may hold data nobody remembers.
 -- remedy: Find out who owns it; drop it, or give it a migration, or allow it with --option drift.unexplained-table.allow=NAME[,NAME...] (glob patterns, schema.table or table).
+-- option: allow (names): tables other systems own, not reported: table or schema.table, glob patterns
 SELECT t.schema_name AS schema,
        t.name AS "table",
        printf('table %s.%s exists, but no migration creates it%s', t.schema_name, t.name,

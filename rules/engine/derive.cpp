@@ -922,6 +922,8 @@ class Fold {
       column(migration, e, schema, intent);
     } else if (e.object == "index" || e.object == "constraint") {
       named(migration, e, schema, intent);
+    } else if (e.object == "extension") {
+      extension(migration, e, intent);
     }
   }
 
@@ -1068,6 +1070,37 @@ class Fold {
         m_tables.erase({schema, e.name});
         m_tables[{new_schema, new_table}] = index;
       }
+    }
+  }
+
+  // CREATE EXTENSION (Django's CreateExtension and its named subclasses, RunSQL): an object
+  // of its own, in no table, whatever schema it lands in (schema: the WITH SCHEMA it names,
+  // else empty). A later DROP EXTENSION ends it; that removal is not checked (no rule says
+  // what an extension left behind means).
+  void extension(const std::string& migration, const Effect& e, Intent intent) {
+    Obj* found = nullptr;
+    for (auto& o : m_objects) {
+      if (o.alive && o.kind == "extension" && o.name == e.name) {
+        found = &o;
+      }
+    }
+    if (e.action == "create") {
+      if (found) {
+        intent.action = "ensure";
+        found->intents.push_back(intent);
+        return;
+      }
+      Obj o;
+      o.kind = "extension";
+      o.schema = e.schema.value_or("");
+      o.name = e.name;
+      o.migration = migration;
+      o.artifact = e.artifact;
+      o.line = e.line;
+      o.intents.push_back(intent);
+      add(std::move(o));
+    } else if (e.action == "drop" && found) {
+      found->alive = false;
     }
   }
 

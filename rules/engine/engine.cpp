@@ -10,6 +10,7 @@
 
 #include "base/error.hpp"
 #include "base/timing.hpp"
+#include "rules/engine/options.hpp"
 #include "rules/engine/sql_functions.hpp"
 
 namespace dbautopsy::rules {
@@ -83,8 +84,8 @@ void run_rule(store::Store& store, const Rule& rule) {
 }  // namespace
 
 namespace {
-void analyze_one(store::Store& store, const AnalyzeOptions& options, const std::vector<Rule>& rules,
-                 const Subject* scope, AnalyzeSummary& summary);
+void analyze_one(store::Store& store, const std::vector<OptionRow>& option_rows,
+                 const std::vector<Rule>& rules, const Subject* scope, AnalyzeSummary& summary);
 
 // With several databases, the log entries that name none but say an object does not exist
 // which one database has and another lacks are not that database's, nor an error about a
@@ -186,6 +187,9 @@ AnalyzeSummary analyze(store::Store& store, const AnalyzeOptions& options) {
   AnalyzeSummary summary;
   store.set_cache_mib(store::Store::k_read_cache_mib);
   std::vector<Rule> rules = all_rules(options);
+  // Read (and refused when wrong) before anything is derived.
+  const std::vector<OptionRow> option_rows =
+      resolve_rule_options(store, rules, options.options, summary.derived.notes);
   register_sql_functions(store);
   std::vector<Subject> subjects;
   {
@@ -197,7 +201,8 @@ AnalyzeSummary analyze(store::Store& store, const AnalyzeOptions& options) {
     store.exec("DELETE FROM finding");
     store.exec("DELETE FROM cause");
     tx.commit();
-    summary.derived.notes = grouping.notes;
+    summary.derived.notes.insert(summary.derived.notes.end(), grouping.notes.begin(),
+                                 grouping.notes.end());
   }
   timing::phase("analyze: subjects");
   // One database: derived and analysed as a whole. Several (a pg_dumpall, unrelated dumps):
@@ -226,7 +231,7 @@ AnalyzeSummary analyze(store::Store& store, const AnalyzeOptions& options) {
     for (const auto& note : derived.notes) {
       summary.derived.notes.push_back(several ? subjects[i].label + ": " + note : note);
     }
-    analyze_one(store, options, rules, scope, summary);
+    analyze_one(store, option_rows, rules, scope, summary);
   }
   if (!subjects.empty()) {
     store.exec("UPDATE subject SET analysing = 0");
@@ -407,8 +412,8 @@ UPDATE finding
       .run(first_before);
 }
 
-void analyze_one(store::Store& store, const AnalyzeOptions& options, const std::vector<Rule>& rules,
-                 const Subject* scope, AnalyzeSummary& summary) {
+void analyze_one(store::Store& store, const std::vector<OptionRow>& option_rows,
+                 const std::vector<Rule>& rules, const Subject* scope, AnalyzeSummary& summary) {
   store::Store::Transaction tx(store);
   int64_t before = 0;
   int64_t causes_before = 0;
@@ -426,28 +431,8 @@ void analyze_one(store::Store& store, const AnalyzeOptions& options, const std::
   store.exec("DELETE FROM rule_option");
   store::Statement opt =
       store.prepare("INSERT INTO rule_option(rule, name, value) VALUES (?1, ?2, ?3)");
-  for (const auto& [key, value] : options.options) {
-    size_t dot = key.rfind('.');
-    if (dot == std::string::npos || dot == 0) {
-      throw UsageError(fmt::format("--option {}={}: name it RULE.OPTION=VALUE", key, value));
-    }
-    std::string rule = key.substr(0, dot);
-    if (!find_rule(rules, rule)) {
-      throw UsageError(fmt::format("--option {}: no rule {} (see `dbautopsy rules`)", key, rule));
-    }
-    size_t start = 0;
-    while (start <= value.size()) {
-      size_t comma = value.find(',', start);
-      std::string item =
-          value.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-      if (!item.empty()) {
-        opt.run(rule, key.substr(dot + 1), item);
-      }
-      if (comma == std::string::npos) {
-        break;
-      }
-      start = comma + 1;
-    }
+  for (const auto& row : option_rows) {
+    opt.run(row.rule, row.name, row.value);
   }
   timing::phase("analyze: rule options");
   for (const Rule& rule : rules) {

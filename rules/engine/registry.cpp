@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "base/error.hpp"
+#include "base/text.hpp"
 
 namespace dbautopsy::rules {
 
@@ -29,6 +30,52 @@ std::string trim(std::string_view s) {
     s.remove_suffix(1);
   }
   return std::string(s);
+}
+
+const std::set<std::string> k_option_kinds = {"names", "migrations", "number", "integer"};
+
+// `NAME (KIND): what it does`
+RuleOption parse_option(const std::string& text, const std::string& origin, int line) {
+  RuleOption o;
+  size_t open = text.find('(');
+  size_t close = text.find(')', open == std::string::npos ? 0 : open);
+  size_t colon = text.find(':', close == std::string::npos ? 0 : close);
+  if (open != std::string::npos && close != std::string::npos && colon != std::string::npos) {
+    o.name = trim(std::string_view(text).substr(0, open));
+    o.kind = trim(std::string_view(text).substr(open + 1, close - open - 1));
+    o.doc = trim(std::string_view(text).substr(colon + 1));
+  }
+  if (o.name.empty() || !k_option_kinds.count(o.kind) ||
+      o.name.find_first_of(" \t.=") != std::string::npos) {
+    throw Error(fmt::format(
+        "rule {}, line {}: an option is declared `-- option: NAME (KIND): what it does`, KIND "
+        "one of names, migrations, number, integer (not `{}`)",
+        origin, line, text));
+  }
+  return o;
+}
+
+// A rule id as written, the way find_rule_as_written() compares it.
+std::string id_key(std::string_view s) {
+  std::string out = text::lower(text::trim(s));
+  for (std::string_view prefix : {"./", "rules/"}) {
+    if (out.starts_with(prefix)) {
+      out.erase(0, prefix.size());
+    }
+  }
+  for (std::string_view suffix : {".sql", ".md"}) {
+    if (out.ends_with(suffix)) {
+      out.erase(out.size() - suffix.size());
+    }
+  }
+  for (char& c : out) {
+    if (c == '_') {
+      c = '-';
+    } else if (c == '/' || c == '\\') {
+      c = '.';
+    }
+  }
+  return out;
 }
 
 }  // namespace
@@ -60,6 +107,8 @@ Rule parse_rule(const std::string& text, const std::string& origin) {
           rule.rationale = value;
         } else if (key == "remedy") {
           rule.remedy = value;
+        } else if (key == "option") {
+          rule.options.push_back(parse_option(value, origin, number));
         }
       }
       continue;
@@ -175,6 +224,29 @@ const Rule* find_rule(const std::vector<Rule>& rules, const std::string& id) {
     }
   }
   return nullptr;
+}
+
+const Rule* find_rule_as_written(const std::vector<Rule>& rules, std::string_view written) {
+  if (const Rule* r = find_rule(rules, std::string(written))) {
+    return r;
+  }
+  const std::string key = id_key(written);
+  if (key.empty()) {
+    return nullptr;
+  }
+  const Rule* by_name = nullptr;
+  int names = 0;
+  for (const auto& r : rules) {
+    const std::string id = id_key(r.id);
+    if (id == key) {
+      return &r;
+    }
+    if (size_t dot = id.find('.'); dot != std::string::npos && id.substr(dot + 1) == key) {
+      by_name = &r;
+      ++names;
+    }
+  }
+  return names == 1 ? by_name : nullptr;
 }
 
 }  // namespace dbautopsy::rules

@@ -14,9 +14,23 @@
 #include <filesystem>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace dbautopsy::rules {
+
+// An option a rule reads from the rule_option table, declared in the rule's header as
+// `-- option: NAME (KIND): what it does`. The kind says how a value given with
+// `--option RULE.NAME=VALUE` is read (rules/engine/options.cpp): `names` (a list of table
+// names or glob patterns, `table` or `schema.table`, matched without regard to case unless
+// double-quoted), `migrations` (a list of `app.name`, as manage.py migrate takes them: a
+// name's unique prefix, `app/migrations/name.py`, `app` for all of an app), `number` or
+// `integer` (one value).
+struct RuleOption {
+  std::string name;
+  std::string kind;
+  std::string doc;
+};
 
 struct Rule {
   std::string id;        // family.name, e.g. drift.column-missing
@@ -27,6 +41,7 @@ struct Rule {
   std::string sql;
   std::string doc;     // Markdown: what it means, why it happens, how to repair, an example
   std::string origin;  // "built-in" or the file it was read from
+  std::vector<RuleOption> options;
 };
 
 // The built-in rules, in id order. Throws Error if one is malformed (a build defect).
@@ -40,5 +55,10 @@ Rule parse_rule(const std::string& text, const std::string& origin);
 std::vector<Rule> load_rules_dir(const std::filesystem::path& dir);
 
 const Rule* find_rule(const std::vector<Rule>& rules, const std::string& id);
+
+// A rule named as a user may write it: its id (`drift.column-missing`) in any case, with `_`
+// for `-`, as the path of its file (`drift/column-missing.sql`, `rules/drift/...`), or by the
+// part after its family when no other rule has it (`column-missing`). Null when none is.
+const Rule* find_rule_as_written(const std::vector<Rule>& rules, std::string_view written);
 
 }  // namespace dbautopsy::rules

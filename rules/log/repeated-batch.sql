@@ -3,6 +3,8 @@
 -- title: A log repeats one step or batch far beyond the run's normal count (a retry loop)
 -- rationale: A step that logs the same batch, copy or retry line thousands of times while the rest of the run logs each step a few times is stuck in a loop: each pass may write the same rows again (a backup table with millions of rows for a few real records) until something kills the run.
 -- remedy: Stop the loop (make the step idempotent, bound its retries), then remove the rows it wrote again (the duplicate-rows finding of the table it writes carries the repair).
+-- option: min_count (integer): times a step must repeat (default 100)
+-- option: min_ratio (number): times the run's normal count it must reach (default 20)
 WITH named AS MATERIALIZED (
   -- the log each file is part of by its name: a log rotated in the middle of a loop
   -- (etl.log.1 and etl.log, postgresql-2026-12-04_000000.log and

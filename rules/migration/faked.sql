@@ -12,7 +12,12 @@ WITH intents AS (
                            ELSE CASE o.kind WHEN 'column' THEN 'column ' || o.table_name || '.' || o.name
                                   WHEN 'table' THEN 'table ' || o.name
                                   WHEN 'constraint' THEN 'constraint ' || o.name || ' on ' || o.table_name
-                                  ELSE o.kind || ' ' || o.name END END, ', ') AS names
+                                  ELSE o.kind || ' ' || o.name END END, ', ') AS names,
+         -- its extensions, created first by the repair as Django creates them
+         group_concat(CASE WHEN o.kind = 'extension'
+                           THEN 'CREATE EXTENSION IF NOT EXISTS ' || pg_ident(o.name) ||
+                                CASE WHEN o.schema_name <> '' THEN ' WITH SCHEMA ' || pg_ident(o.schema_name)
+                                     ELSE '' END || ';' END, char(10)) AS extensions
     -- one row per object a migration intends (AddField with a default intends its column
     -- twice: added with the default, then the default dropped); what follows a renamed table
     -- is not an effect of its own.
@@ -78,6 +83,7 @@ SELECT rm.app || '.' || rm.name AS migration,
                      'text', printf('its DDL (%s output)', rm.effects_source))) AS evidence,
        json_object('objects', coalesce(x.objects, 0), 'present', coalesce(x.present, 0),
                    'removals', coalesce(y.removals, 0), 'not_removed', coalesce(y.not_removed, 0)) AS metrics,
+       coalesce(x.extensions || char(10), '') ||
        CASE WHEN later.migrations IS NOT NULL
             -- run again, it would also make what later recorded migrations remove, and they
             -- would not run again to remove it

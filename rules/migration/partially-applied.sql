@@ -6,8 +6,15 @@
 WITH intents AS (
   SELECT i.migration, count(*) AS objects, sum(p.present) AS present,
          min(i.artifact_id) AS artifact_id, min(i.line) AS line,
-         group_concat(CASE WHEN NOT p.present THEN o.kind || ' ' || o.table_name ||
-                      CASE WHEN o.kind = 'table' THEN '' ELSE '.' || o.name END END, ', ') AS missing
+         group_concat(CASE WHEN NOT p.present THEN o.kind || ' ' ||
+                      CASE WHEN o.kind = 'table' THEN o.table_name
+                           WHEN o.kind = 'extension' THEN o.name
+                           ELSE o.table_name || '.' || o.name END END, ', ') AS missing,
+         -- its missing extensions, created first by the repair as Django creates them
+         group_concat(CASE WHEN o.kind = 'extension' AND NOT p.present
+                           THEN 'CREATE EXTENSION IF NOT EXISTS ' || pg_ident(o.name) ||
+                                CASE WHEN o.schema_name <> '' THEN ' WITH SCHEMA ' || pg_ident(o.schema_name)
+                                     ELSE '' END || ';' END, char(10)) AS extensions
     FROM expected_intent i
     JOIN expected_object o ON o.id = i.object_id AND o.implied = 0
     -- A rename, re-creation or alteration that never ran (see intent_presence); what follows
@@ -68,6 +75,7 @@ SELECT rm.app || '.' || rm.name AS migration,
                      'text', printf('its DDL (%s output)', rm.effects_source))) AS evidence,
        json_object('objects', coalesce(x.objects, 0), 'present', coalesce(x.present, 0),
                    'removals', coalesce(y.removals, 0), 'not_removed', coalesce(y.not_removed, 0)) AS metrics,
+       x.extensions AS repair,
        'migration:' || rm.app || '.' || rm.name AS cause_key
   FROM recorded_migration rm
   LEFT JOIN intents x ON x.migration = rm.app || '.' || rm.name

@@ -3,6 +3,7 @@
 -- title: A migration file exists that is not recorded as applied
 -- rationale: The code expects schema this migration makes; until it runs, the models that use it fail. Or it was deliberately left out of a deploy (say so with --option migration.pending.allow=app.name).
 -- remedy: Run `manage.py migrate` (after reviewing it with sqlmigrate), or remove the file if it is dead.
+-- option: allow (migrations): migrations held back on purpose, not reported: app.name (or its unique prefix, or app)
 WITH known AS (
   SELECT app, name,
          -- evidence: the migration file itself if we have it, else sqlmigrate, else showmigrations

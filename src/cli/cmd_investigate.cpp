@@ -421,15 +421,19 @@ const std::string k_case_help =
     ".dbautopsy/NAME.facts.db beside the file); or several files and folders, as `ingest`\n"
     "takes them (paths shown from the current folder, store .dbautopsy/facts.db there).\n\n";
 
-void check_report_args(const ReportArgs& r) {
-  static const std::set<std::string> k_formats = {"text", "json", "md", "html", "sql", "sarif"};
-  static const std::set<std::string> k_levels = {"error", "warning", "info", "never"};
-  if (!k_formats.count(r.format)) {
-    throw UsageError(fmt::format("--format {}: use text, json, md, html, sql or sarif", r.format));
-  }
-  if (!k_levels.count(r.fail_on)) {
-    throw UsageError(fmt::format("--fail-on {}: use error, warning, info or never", r.fail_on));
-  }
+void check_report_args(ReportArgs& r) {
+  r.format = choice("--format", r.format, {"text", "json", "md", "html", "sql", "sarif"},
+                    {{"txt", "text"},
+                     {"markdown", "md"},
+                     {"htm", "html"},
+                     {"sarif-2.1.0", "sarif"},
+                     {"repair", "sql"}});
+  r.fail_on = choice("--fail-on", r.fail_on, {"error", "warning", "info", "never"},
+                     {{"errors", "error"},
+                      {"warn", "warning"},
+                      {"warnings", "warning"},
+                      {"none", "never"},
+                      {"off", "never"}});
 }
 
 std::vector<reports::RuleDoc> rule_docs() {

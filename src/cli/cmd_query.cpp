@@ -32,9 +32,7 @@ int cmd_query(const std::vector<std::string>& args) {
   if (!vm.count("sql")) {
     throw UsageError("query: give the SQL to run, e.g. \"SELECT * FROM db_relation\"");
   }
-  if (format != "table" && format != "csv" && format != "json") {
-    throw UsageError(fmt::format("query: --format {}: use table, csv or json", format));
-  }
+  format = choice("query: --format", format, {"table", "csv", "json"}, {{"text", "table"}});
   std::string sql;
   for (const auto& part : vm["sql"].as<std::vector<std::string>>()) {
     sql += (sql.empty() ? "" : " ") + part;

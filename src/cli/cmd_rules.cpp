@@ -59,7 +59,7 @@ int cmd_explain(const std::vector<std::string>& args) {
   }
   auto all = rules::all_rules(options);
   const std::string id = vm["rule"].as<std::string>();
-  const rules::Rule* rule = rules::find_rule(all, id);
+  const rules::Rule* rule = rules::find_rule_as_written(all, id);
   if (!rule) {
     throw UsageError(fmt::format("explain: no rule {} (see `dbautopsy rules`)", id));
   }
@@ -72,6 +72,12 @@ int cmd_explain(const std::vector<std::string>& args) {
   } else {
     std::cout << "Why it matters: " << rule->rationale << "\n\nHow to repair: " << rule->remedy
               << "\n";
+    for (size_t i = 0; i < rule->options.size(); ++i) {
+      const auto& o = rule->options[i];
+      std::cout << (i == 0 ? "\nOptions:\n" : "")
+                << fmt::format("  --option {}.{}=VALUE  ({}) {}\n", rule->id, o.name, o.kind,
+                               o.doc);
+    }
   }
   if (sql) {
     std::cout << "\nQuery (" << rule->origin << "):\n" << rule->sql << "\n";

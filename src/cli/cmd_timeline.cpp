@@ -31,11 +31,10 @@ int cmd_timeline(const std::vector<std::string>& args) {
                   visible, hidden, positional, vm)) {
     return k_exit_ok;
   }
-  if (format != "table" && format != "csv" && format != "json") {
-    throw UsageError(fmt::format("timeline: --format {}: use table, csv or json", format));
-  }
-  if (!kind.empty() && kind != "migration" && kind != "log" && kind != "dump") {
-    throw UsageError(fmt::format("timeline: --kind {}: use migration, log or dump", kind));
+  format = choice("timeline: --format", format, {"table", "csv", "json"}, {{"text", "table"}});
+  if (!kind.empty()) {
+    kind = choice("timeline: --kind", kind, {"migration", "log", "dump"},
+                  {{"migrations", "migration"}, {"logs", "log"}, {"dumps", "dump"}});
   }
   // A case folder stands for the store `investigate` keeps in it.
   store_path = store_file(store_path);

@@ -225,12 +225,7 @@ void add_ingest_options(boost::program_options::options_description& d, IngestAr
 IngestOptions ingest_options(const IngestArgs& a) {
   IngestOptions o;
   if (!a.kind.empty()) {
-    const auto kinds = known_kinds();
-    if (std::find(kinds.begin(), kinds.end(), a.kind) == kinds.end()) {
-      throw UsageError(
-          fmt::format("--as {}: not a kind; use one of {}", a.kind, text::join(kinds, ", ")));
-    }
-    o.forced_kind = a.kind;
+    o.forced_kind = choice("--as", a.kind, known_kinds());
   }
   if (a.max_statement_mb == 0 || a.max_statement_mb > 4096) {
     throw UsageError("--max-statement-mb: give 1 to 4096");

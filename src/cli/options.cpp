@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "base/error.hpp"
+#include "base/text.hpp"
 
 namespace dbautopsy::cli {
 
@@ -111,6 +112,36 @@ std::string store_file(const std::string& given) {
     }
   }
   return store.string();
+}
+
+}  // namespace dbautopsy::cli
+
+namespace dbautopsy::cli {
+
+std::string choice(const std::string& option, const std::string& value,
+                   const std::vector<std::string>& words,
+                   const std::vector<std::pair<std::string, std::string>>& aliases) {
+  std::string key = text::lower(text::trim(value));
+  for (char& c : key) {
+    if (c == '_') {
+      c = '-';
+    }
+  }
+  for (const auto& w : words) {
+    if (key == w) {
+      return w;
+    }
+  }
+  for (const auto& [alias, word] : aliases) {
+    if (key == alias) {
+      return word;
+    }
+  }
+  std::string list;
+  for (size_t i = 0; i < words.size(); ++i) {
+    list += (i == 0 ? "" : i + 1 == words.size() ? " or " : ", ") + words[i];
+  }
+  throw UsageError(fmt::format("{} {}: use {}", option, value, list));
 }
 
 }  // namespace dbautopsy::cli

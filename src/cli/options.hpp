@@ -4,6 +4,7 @@
 
 #include <boost/program_options.hpp>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace dbautopsy::cli {
@@ -35,5 +36,13 @@ std::string store_file(const std::string& given);
 // A value that has a `:` outside double quotes, or parentheses that do not pair, is returned
 // as it is.
 std::string colon_form(const std::string& value);
+
+// A value of an option that takes one of a few words (--format, --fail-on, --kind, --as), as
+// a user may write it: in any case, with `_` for `-`, or by one of `aliases` (`markdown` for
+// `md`, `warn` for `warning`). Returns the word itself; throws UsageError naming `option` and
+// listing the words when the value is none of them.
+std::string choice(const std::string& option, const std::string& value,
+                   const std::vector<std::string>& words,
+                   const std::vector<std::pair<std::string, std::string>>& aliases = {});
 
 }  // namespace dbautopsy::cli

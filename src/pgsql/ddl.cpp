@@ -2021,6 +2021,25 @@ void DdlApplier::drop(const Json& s, Ctx& ctx) {
       }
       continue;
     }
+    if (type == "OBJECT_EXTENSION") {
+      // DROP EXTENSION name: one name, no schema. A migration's script (implicit) drops what
+      // the database holds whether or not this input created it.
+      const std::string& name = names[0];
+      auto it = std::find_if(m_catalog.extensions.begin(), m_catalog.extensions.end(),
+                             [&](const store::ExtensionFact& e) { return e.name == name; });
+      if (it == m_catalog.extensions.end() && !m_implicit) {
+        if (!missing_ok) {
+          m_warn(ctx.line, "unknown-object",
+                 fmt::format("DROP EXTENSION {}: an extension this input does not create", name));
+        }
+        continue;
+      }
+      if (it != m_catalog.extensions.end()) {
+        m_catalog.extensions.erase(it);
+      }
+      emit(Effect{"drop", "extension", "", false, {}, name, {}, {}, 0}, ctx);
+      continue;
+    }
     std::string schema = names.size() >= 2 ? names[names.size() - 2] : "";
     std::string name = names.back();
     if (type == "OBJECT_INDEX") {

@@ -10,7 +10,7 @@
 -- `db` (in the db_* tables) is the database the object belongs to when an artifact holds
 -- several (pg_dumpall, `\connect`); it is NULL for a single-database dump.
 
-PRAGMA user_version = 18;
+PRAGMA user_version = 19;
 
 -- One row per input file.
 CREATE TABLE artifact (
@@ -883,6 +883,44 @@ CREATE INDEX current_constraint_table ON current_constraint(schema_name, table_n
 CREATE VIEW current_table AS
   SELECT * FROM current_relation WHERE kind IN ('table', 'partitioned_table', 'foreign_table');
 
+-- The extensions of the current snapshot (CREATE EXTENSION in any of its dumps, in whatever
+-- schema), and whether the snapshot can show them at all: it has DDL (a data-only dump shows
+-- no extension), and it is not a dump of chosen tables or schemas, which pg_dump writes
+-- without any extension: one read from a dump per table (pg_dump -t, `tables-into`), or one
+-- that creates the public schema (only pg_dump -n public does; a whole dump never does).
+CREATE VIEW current_extension AS
+  SELECT e.* FROM db_extension e JOIN snapshot s ON s.role = 'current'
+   AND instr(',' || s.artifacts || ',', ',' || e.artifact_id || ',') > 0 AND e.db IS s.db;
+CREATE VIEW current_extensions_known AS
+  SELECT (SELECT yes FROM current_ddl_known)
+         AND NOT EXISTS (SELECT 1 FROM snapshot s JOIN artifact h ON h.id = s.artifact_id
+                           JOIN artifact m ON instr(m.read_options, ';tables-into=' || h.path) > 0
+                          WHERE s.role = 'current')
+         AND NOT EXISTS (SELECT 1 FROM db_schema n JOIN snapshot s ON s.role = 'current'
+                          AND instr(',' || s.artifacts || ',', ',' || n.artifact_id || ',') > 0
+                          AND n.db IS s.db
+                         WHERE n.name = 'public') AS yes;
+-- Whether the extension a recorded migration creates is in the current snapshot: its
+-- CREATE EXTENSION (in any schema: Supabase keeps them in `extensions`), or a column of a
+-- type it brings, or an index or constraint with an operator class it brings (they cannot
+-- exist without it); else absent when the snapshot can show extensions, unknown otherwise.
+CREATE VIEW current_extension_presence AS
+  SELECT o.id AS object_id,
+         CASE
+           WHEN EXISTS (SELECT 1 FROM current_extension x WHERE x.name = o.name) THEN 1
+           WHEN o.name IN ('citext', 'hstore') AND EXISTS (
+             SELECT 1 FROM current_column c
+              WHERE replace(replace(c.type, '"', ''), '[]', '') = o.name
+                 OR replace(replace(c.type, '"', ''), '[]', '') LIKE '%.' || o.name) THEN 1
+           WHEN o.name = 'pg_trgm' AND (
+             EXISTS (SELECT 1 FROM current_index i
+                      WHERE i.definition LIKE '%gin\_trgm\_ops%' ESCAPE '\'
+                         OR i.definition LIKE '%gist\_trgm\_ops%' ESCAPE '\')) THEN 1
+           WHEN (SELECT yes FROM current_extensions_known) THEN 0
+         END AS present
+    FROM expected_object o
+   WHERE o.kind = 'extension';
+
 -- A rename a recorded migration makes that never ran: the object is missing under the name
 -- the history leaves it, and the table (of its schema) / column / index still has the name
 -- it had before the rename (the latest such rename of each object).
@@ -1015,6 +1053,8 @@ CREATE VIEW expected_location_source AS
 CREATE VIEW expected_presence_source AS
   SELECT o.id AS object_id, l.schema_name AS location,
          CASE
+           WHEN o.kind = 'extension'
+             THEN (SELECT x.present FROM current_extension_presence x WHERE x.object_id = o.id)
            WHEN l.schema_name IS NULL
              THEN CASE WHEN EXISTS (SELECT 1 FROM current_data_only_table WHERE inserts) THEN NULL
                        ELSE 0 END

@@ -6,7 +6,8 @@ PostgreSQL 15) exported every way an investigator may receive it
 (fixtures/generate/migration_exports.sh): COPY TO STDOUT in text and CSV, with and without a
 header, in the table's column order, reordered and a subset; \\copy to a file; psql aligned,
 -A, -A -F ',', --csv, -t, -At, -x, -x -A; pg_dump --data-only (COPY, --inserts,
---column-inserts); applied without a zone or a fraction, under other time zones and
+--column-inserts); JSON (json_agg, row_to_json lines, the rows inside an object, jsonb_pretty);
+applied without a zone or a fraction, under other time zones and
 DateStyles; CRLF line ends, a UTF-8 byte order mark, trailing blank lines.
 
 For each file of expected.tsv, `dbautopsy ingest FILE --store X` then `dbautopsy query` of
@@ -19,6 +20,7 @@ Usage: check_migration_exports.py --dbautopsy PATH --fixtures DIR
 """
 import argparse
 import json
+import re
 import subprocess
 import sys
 import tempfile
@@ -41,6 +43,16 @@ def ingest(exe, path, store):
     r = subprocess.run([exe, "ingest", "--store", str(store), str(path)],
                        capture_output=True, text=True)
     return r.returncode, r.stdout + r.stderr
+
+
+def iso_as_postgres(applied):
+    """JSON's ISO 8601 (`2026-04-02T14:30:03.26+00:00`, as json_agg and row_to_json write a
+    timestamptz, and the reader keeps it) as DateStyle ISO writes the same text
+    (`2026-04-02 14:30:03.26+00`): the same instant, written the way expected.tsv is."""
+    m = re.fullmatch(r"(\d{4}-\d{2}-\d{2})T(.*?)([+-]\d{2})(?::(\d{2}))?", applied or "")
+    if not m:
+        return applied
+    return f"{m[1]} {m[2]}{m[3]}" + (f":{m[4]}" if m[4] and m[4] != "00" else "")
 
 
 def tsv(path):
@@ -66,7 +78,7 @@ def main():
             if rc not in (0, 1):
                 failures.append(f"{name}: ingest exited {rc}: {out.strip()[:300]}")
                 continue
-            got = [[r["app"], r["name"], r["applied_at"]]
+            got = [[r["app"], r["name"], iso_as_postgres(r["applied_at"])]
                    for r in query(a.dbautopsy, store, RECORDS)]
             errors = [p for p in query(a.dbautopsy, store, PROBLEMS)
                       if p["severity"] == "error"]

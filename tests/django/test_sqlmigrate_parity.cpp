@@ -164,6 +164,11 @@ TEST_CASE("effects derived from migration files equal those of the real sqlmigra
       std::string text((std::istreambuf_iterator<char>(expected)),
                        std::istreambuf_iterator<char>());
       bool semantics = text.find("\"sqlmigrate_semantics\": true") != std::string::npos;
+      // A case whose sqlmigrate outputs depend on what the migrations cannot know (extensions
+      // installed beforehand, which Django's CreateExtension then does not create) says so.
+      if (text.find("\"sqlmigrate_parity\": false") != std::string::npos) {
+        continue;
+      }
       Case c{e.path().filename().string(), e.path(), {}, semantics};
       for (const auto& app : fs::directory_iterator(e.path() / "migrations")) {
         if (app.is_directory()) {

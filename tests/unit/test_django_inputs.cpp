@@ -693,17 +693,28 @@ TEST_CASE("Django inputs: a CSV cut short in a row's applied time keeps the row,
   CHECK(r.rows(k_records) == want);
 }
 
-TEST_CASE("Django inputs: JSON that is an object, not an array, is an error on line 1") {
-  // Edit: the json_agg array wrapped in {"django_migrations": ...}.
+TEST_CASE(
+    "Django inputs: the rows' array inside a JSON object is read; an object without one is "
+    "an error on line 1") {
+  // Edit: the json_agg array wrapped in {"django_migrations": ...}, as DBeaver exports a table.
   Read r = read_records(inputs("malformed/django_migrations.not_array.json"),
                         django::RecordFormat::json);
-  CHECK(problems(r) == std::vector<std::string>{"error|json-shape|1"});
-  CHECK_THAT(first_error_message(r),
-             Contains("expected a JSON array of django_migrations rows") &&
-                 Contains("found an object with keys \"django_migrations\"") &&
-                 Contains("nothing is read"));
-  CHECK(r.read == 0);
-  CHECK(r.status() == "failed");
+  CHECK(problems(r).empty());
+  CHECK(r.read == 28);
+  CHECK(r.status() == "ok");
+
+  TempDir dir;
+  Read none = read_records(dir.write("django_migrations.json",
+                                     "{\"django_migrations\": 28, \"app\": [], \"applied\": {}}\n"),
+                           django::RecordFormat::json);
+  CHECK(problems(none) == std::vector<std::string>{"error|json-shape|1"});
+  CHECK_THAT(
+      first_error_message(none),
+      Contains("expected a JSON array of django_migrations rows") &&
+          Contains("found an object with keys \"app\", \"applied\", \"django_migrations\"") &&
+          Contains("nothing is read"));
+  CHECK(none.read == 0);
+  CHECK(none.status() == "failed");
 }
 
 TEST_CASE("Django inputs: a JSON element without \"name\" is an error on its line, others read") {
