@@ -270,9 +270,9 @@ struct NaturalKey {
 // primary key (fewest columns first), else the user's --natural-key, else the best
 // candidate in the data: a text column, alone or with one scoping column, unique in every
 // stored row (names that read like a name or a code are preferred).
-std::optional<NaturalKey> natural_key(
-    store::Store& store, const Snapshot& snap, const Table& t,
-    const std::map<std::string, std::vector<std::string>>& given) {
+std::optional<NaturalKey> natural_key(store::Store& store, const Snapshot& snap, const Table& t,
+                                      const std::map<std::string, std::vector<std::string>>& given,
+                                      std::vector<NaturalKey>* others = nullptr) {
   auto given_it = given.find(t.name);
   if (given_it == given.end()) {
     given_it = given.find(t.schema + "." + t.name);
@@ -299,6 +299,9 @@ std::optional<NaturalKey> natural_key(
                                         [&](const auto& c) { return t.index_of(c) >= 0; });
     if (usable && (!best || columns.size() < best->columns.size())) {
       best = NaturalKey{columns, st.get_text(1)};
+    }
+    if (usable && others) {
+      others->push_back(NaturalKey{columns, st.get_text(1)});
     }
   }
   if (best || t.rows.empty()) {
@@ -379,31 +382,52 @@ std::string last_word(const std::string& s) {
   return underscore == std::string::npos ? s : s.substr(underscore + 1);
 }
 
-// A reference column's name without its `_id` / `id` ending; none for other names.
-std::optional<std::string> column_stem(const std::string& column) {
-  if (column.ends_with("_id")) {
-    return column.substr(0, column.size() - 3);
+// A reference column's name without its `_id` / `id` ending (in any case: `teamId`,
+// `TeamID`) and without an `fk_` / `_fk` mark (`fk_team`, `team_fk`), lower-cased; none for
+// other names. `exact` says the name had neither ending (`team`, `fk_team`): then only a
+// parent named exactly so matches it, never one whose last word does.
+struct Stem {
+  std::string text;
+  bool exact = false;
+};
+std::optional<Stem> column_stem(const std::string& column) {
+  std::string c = text_lower(column);
+  if (c.size() > 3 && c.rfind("fk_", 0) == 0) {
+    c = c.substr(3);
+  } else if (c.size() > 3 && c.ends_with("_fk")) {
+    c = c.substr(0, c.size() - 3);
   }
-  if (column.ends_with("id") && column.size() > 2) {
-    return column.substr(0, column.size() - 2);
+  if (c.ends_with("_id") && c.size() > 3) {
+    return Stem{c.substr(0, c.size() - 3), false};
   }
-  return std::nullopt;
+  if (c.ends_with("id") && c.size() > 2) {
+    return Stem{c.substr(0, c.size() - 2), false};
+  }
+  if (c.empty() || c == "id") {
+    return std::nullopt;
+  }
+  // A bare name (`team`, `fk_team`) is a reference only to a table of that name.
+  return Stem{c, true};
 }
 
-// Whether a column's name names a parent table: `team_id`, `home_team_id` and `teamid` name
-// `teams`, `league_id` names `leagues`. Every match has the parent's name equal to the stem, or the
-// last words of the stem and of the parent's singular name equal: ParentIndex finds the candidates
-// by those.
+// Whether a column's name names a parent table: `team_id`, `home_team_id`, `teamid`, `teamId`,
+// `fk_team` and `team` name `teams`, `league_id` names `leagues`. Every match has the parent's
+// name equal to the stem, or the last words of the stem and of the parent's singular name
+// equal: ParentIndex finds the candidates by those.
 bool names_parent(const std::string& column, const std::string& parent) {
   auto stem_or = column_stem(column);
   if (!stem_or) {
     return false;
   }
-  const std::string& stem = *stem_or;
-  std::string p = singular(parent);
+  const std::string& stem = stem_or->text;
+  std::string lower = text_lower(parent);
+  std::string p = singular(lower);
+  if (stem_or->exact) {
+    return stem == p || stem == lower;
+  }
   std::string p_last = last_word(p);
   std::string s_last = last_word(stem);
-  return stem == p || s_last == p || stem == parent || (s_last == p_last && stem.ends_with(p_last));
+  return stem == p || s_last == p || stem == lower || (s_last == p_last && stem.ends_with(p_last));
 }
 
 bool whole_word_icase(std::string_view hay, std::string_view needle) {
@@ -470,8 +494,10 @@ class ParentIndex {
     for (const auto& [k, p] : parents) {
       size_t n = m_order.size();
       m_order.push_back(&p);
-      m_by_last_word[last_word(singular(p.table->name))].push_back(n);
-      m_by_name[p.table->name].push_back(n);
+      std::string name = text_lower(p.table->name);
+      m_by_last_word[last_word(singular(name))].push_back(n);
+      m_by_name[name].push_back(n);
+      m_by_name[singular(name)].push_back(n);
     }
   }
 
@@ -488,8 +514,8 @@ class ParentIndex {
         found.insert(found.end(), it->second.begin(), it->second.end());
       }
     };
-    add(m_by_last_word, last_word(*stem));
-    add(m_by_name, *stem);
+    add(m_by_last_word, last_word(stem->text));
+    add(m_by_name, stem->text);
     std::sort(found.begin(), found.end());
     found.erase(std::unique(found.begin(), found.end()), found.end());
     for (size_t n : found) {
@@ -694,6 +720,29 @@ void check_data(store::Store& store, Snapshot& snap) {
     record("unique", exact, repeated, rows, example, top ? top->rows : 0,
            top ? top->first_line : 0);
   }
+}
+
+// How many rows of `old` and `now` share a complete value of `columns` that is unique in
+// each (a NULL in it matches nothing, as in a UNIQUE constraint).
+size_t shared_keys(const Table& old, const Table& now, const std::vector<std::string>& columns) {
+  auto count = [&](const Table& t) {
+    std::unordered_map<std::string, int> n;
+    for (const Row& r : t.rows) {
+      auto key = key_of(t, r, columns);
+      if (std::all_of(key.begin(), key.end(), [](const View& v) { return v.has_value(); })) {
+        ++n[key_text(key)];
+      }
+    }
+    return n;
+  };
+  auto a = count(old);
+  auto b = count(now);
+  size_t shared = 0;
+  for (const auto& [key, n] : a) {
+    auto it = b.find(key);
+    shared += n == 1 && it != b.end() && it->second == 1 ? 1 : 0;
+  }
+  return shared;
 }
 
 // A parent table's rows in the snapshot before, by id.
@@ -1065,7 +1114,30 @@ void derive_data(store::Store& store, const DeriveOptions& options, DeriveSummar
       continue;
     }
     const Table& t = *p.table;
-    p.nk = natural_key(store, *current, t, given);
+    std::vector<NaturalKey> keys;
+    p.nk = natural_key(store, *current, t, given, &keys);
+    // Of several unique keys, the one a re-import kept: the one that finds the most rows of
+    // the snapshot before again (a code the import regenerates, or leaves NULL, finds none).
+    Table* old = nullptr;
+    if (before && keys.size() > 1) {
+      auto it = before->tables.find(k);
+      old = it == before->tables.end() ? nullptr : &it->second;
+    }
+    if (old) {
+      load_rows(store, *old);
+      size_t best = 0;
+      for (const NaturalKey& key : keys) {
+        size_t found = shared_keys(*old, t, key.columns);
+        if (found > best ||
+            (found == best && found > 0 && key.columns.size() < p.nk->columns.size())) {
+          best = found;
+          p.nk = NaturalKey{key.columns,
+                            key.source + fmt::format(" (of {} unique keys, the one that finds the "
+                                                     "most rows of the snapshot before: {})",
+                                                     keys.size(), found)};
+        }
+      }
+    }
     if (p.nk) {
       std::string cols;
       for (const auto& c : p.nk->columns) {
