@@ -1278,6 +1278,71 @@ void derive_data(store::Store& store, const DeriveOptions& options, DeriveSummar
     }
     return it->second;
   };
+  // Without a snapshot before: the ids an ETL log says a parent changed, per parent. A log
+  // entry counts when it names, as ids of the parent (`team 87189`, `id 88120`), exactly one
+  // id the parent does not have and one it has, and says that one replaced the other ("new
+  // id", "->", "became", " as "); an old id given two new ones, or a new id claimed twice,
+  // counts for none.
+  struct LogMove {
+    std::string new_id, path, message;
+    int64_t line = 0;
+  };
+  std::map<const Parent*, std::map<std::string, std::optional<LogMove>, std::less<>>> log_moves;
+  auto log_move = [&](const Parent& p, std::string_view v) -> const LogMove* {
+    auto [it, fresh] = log_moves.try_emplace(&p);
+    if (fresh) {
+      std::string noun = singular(text_lower(p.table->name));
+      store::Statement st = store.prepare(R"(
+        SELECT e.event_id, lower(e.name), e.value, l.message, l.line, a.path
+          FROM log_entity e JOIN log_event_in_scope l ON l.id = e.event_id
+          JOIN artifact a ON a.id = l.artifact_id
+         WHERE e.kind = 'id' ORDER BY e.event_id, e.n)");
+      struct Entry {
+        std::set<std::string> olds, news;
+        std::string message, path;
+        int64_t line = 0;
+      };
+      std::map<int64_t, Entry> entries;
+      while (st.step()) {
+        std::string name = st.get_optional_text(1).value_or("");
+        if (name != noun && name != text_lower(p.table->name) && name != "id") {
+          continue;
+        }
+        Entry& e = entries[st.get_int(0)];
+        std::string value = st.get_text(2);
+        (p.by_id.count(value) ? e.news : e.olds).insert(value);
+        e.message = st.get_text(3);
+        e.line = st.get_int(4);
+        e.path = st.get_text(5);
+      }
+      std::map<std::string, int> claimed;  // new id -> how many old ids the log gives it
+      auto& moves = it->second;
+      for (const auto& [id, e] : entries) {
+        std::string lower = text_lower(e.message);
+        bool says =
+            lower.find("new id") != std::string::npos || lower.find("->") != std::string::npos ||
+            lower.find("became") != std::string::npos || lower.find(" as ") != std::string::npos;
+        if (!says || e.olds.size() != 1 || e.news.size() != 1) {
+          continue;
+        }
+        const std::string& old_id = *e.olds.begin();
+        const std::string& new_id = *e.news.begin();
+        auto [m, first] = moves.try_emplace(old_id, LogMove{new_id, e.path, e.message, e.line});
+        if (first) {
+          ++claimed[new_id];
+        } else if (m->second && m->second->new_id != new_id) {
+          m->second.reset();  // two new ids for one old one: neither
+        }
+      }
+      for (auto& [old_id, m] : moves) {
+        if (m && claimed[m->new_id] > 1) {
+          m.reset();
+        }
+      }
+    }
+    auto m = it->second.find(v);
+    return m != it->second.end() && m->second ? &*m->second : nullptr;
+  };
   store::Statement orphan_insert = store.prepare(
       "INSERT INTO orphan(schema_name, table_name, column_name, row_id, value, parent_schema, "
       "parent_table, parent_column, suggested_value, method, detail, artifact_id, line, repeats) "
@@ -1310,12 +1375,93 @@ void derive_data(store::Store& store, const DeriveOptions& options, DeriveSummar
     };
     std::vector<Pending> pending;
     std::unordered_map<std::string, size_t> equal_rows;  // row text -> its pending orphan
+    // The ids that the re-import gave to another parent row: new ids of a remap that the
+    // parent had before, for another natural key.
+    std::unordered_map<std::string_view, std::string_view> taken;  // id -> the old id of its row
+    const BeforeParent* bp = remaps.empty() || child_pk < 0 ? nullptr : before_parent(*ref.parent);
+    if (bp) {
+      for (const auto& [old_id, new_id] : remaps) {
+        if (bp->by_id.count(new_id) > 0) {
+          taken.emplace(new_id, old_id);
+        }
+      }
+    }
+    // The child's rows in the snapshot before: its primary key -> the column's value.
+    std::unordered_map<std::string_view, Value> child_before;
+    if (!taken.empty() && before) {
+      auto old = before->tables.find({t.schema, t.name});
+      int pk = old == before->tables.end() ? -1 : old->second.index_of(*t.pk);
+      int c = old == before->tables.end() ? -1 : old->second.index_of(ref.column);
+      if (pk >= 0 && c >= 0) {
+        load_rows(store, old->second);
+        for (const Row& br : old->second.rows) {
+          if (pk < static_cast<int>(br.values.size()) && c < static_cast<int>(br.values.size()) &&
+              br.values[static_cast<size_t>(pk)]) {
+            const View& bv = br.values[static_cast<size_t>(c)];
+            child_before[*br.values[static_cast<size_t>(pk)]] =
+                bv ? Value(std::string(*bv)) : Value();
+          }
+        }
+      }
+    }
+    auto shown_key = [&](const Table& table, const Row& row) {
+      return ref.parent->nk ? key_text(key_of(table, row, ref.parent->nk->columns))
+                            : std::string("?");
+    };
+    auto misdirected = [&](const Ref& rf, const Row& r, std::string_view v,
+                           const std::map<std::string, std::string, std::less<>>& moves)
+        -> std::optional<Pending> {
+      auto t_it = taken.find(v);
+      if (t_it == taken.end() || child_pk >= static_cast<int>(r.values.size()) ||
+          !r.values[static_cast<size_t>(child_pk)]) {
+        return std::nullopt;
+      }
+      std::string_view row_id = *r.values[static_cast<size_t>(child_pk)];
+      auto was = child_before.find(row_id);
+      if (was == child_before.end() || !was->second || *was->second != v) {
+        return std::nullopt;
+      }
+      const Row* before_row = bp->by_id.find(v)->second;
+      const Row* now_row = nullptr;
+      for (auto it = std::lower_bound(rf.parent->by_id.begin(), rf.parent->by_id.end(),
+                                      IdIndex::Entry{v, nullptr},
+                                      [](const auto&a, const auto&b) { return a.first < b.first; });
+           it != rf.parent->by_id.end() && it->first == v; ++it) {
+        now_row = it->second;
+      }
+      Pending m;
+      m.row_id = std::string(row_id);
+      m.value = std::string(v);
+      m.method = "misdirected";
+      m.line = r.line;
+      m.detail = fmt::format(
+          "{} {} is now another row: before the re-import it was the row whose natural key is {} "
+          "({}:{}); now it is {}, which was {} {} before; the row is unchanged since the snapshot "
+          "before",
+          pt.name, v, shown_key(*bp->table, *before_row),
+          bp->path.substr(bp->path.find_last_of('/') + 1), before_row->line,
+          now_row ? shown_key(pt, *now_row) : std::string("?"), pt.name, t_it->second);
+      if (auto it = moves.find(v); it != moves.end()) {
+        m.suggested = it->second;
+        m.detail +=
+            fmt::format("; its parent is {} {} now (same natural key)", pt.name, it->second);
+      } else {
+        m.detail += fmt::format("; no row of {} has its natural key now", pt.name);
+      }
+      return m;
+    };
     for (const Row& r : t.rows) {
       if (col >= static_cast<int>(r.values.size()) || !r.values[static_cast<size_t>(col)]) {
         continue;
       }
       std::string_view v = *r.values[static_cast<size_t>(col)];
       if (ref.parent->by_id.count(v)) {
+        // The id exists, but may now be another parent's: a swap, or a sequence reset that
+        // gave the old ids to other rows. Said only of a row the snapshot before has with the
+        // same value (one written since may mean the parent that has the id now).
+        if (auto m = misdirected(ref, r, v, remaps)) {
+          pending.push_back(std::move(*m));
+        }
         continue;
       }
       if (child_pk < 0) {
@@ -1337,6 +1483,13 @@ void derive_data(store::Store& store, const DeriveOptions& options, DeriveSummar
         method = "remapped";
         detail = fmt::format("{}.{} {} became {} (same natural key) between the snapshots", pt.name,
                              *pt.pk, v, it->second);
+      } else if (const LogMove* lm = !before ? log_move(*ref.parent, v) : nullptr) {
+        // Without an earlier snapshot, the ETL's own log may say which id a parent got.
+        suggested = lm->new_id;
+        method = "log";
+        detail = fmt::format("the log says {} {} got the new id {} ({}:{}: \"{}\")", pt.name, v,
+                             lm->new_id, lm->path.substr(lm->path.find_last_of('/') + 1), lm->line,
+                             shown_value(lm->message));
       } else if (!before && ref.parent->nk) {
         // Without an earlier snapshot: the parent whose natural-key text the row mentions.
         std::string text_column;
