@@ -20,7 +20,8 @@ SELECT o.schema_name AS schema,
          json_object('artifact', a.path, 'line', o.line,
                      'text', printf('%s row %s: %s = %s', o.table_name, o.row_id, o.column_name, o.value)),
          json_object('artifact', a.path, 'line', NULL, 'text', r.evidence)) AS evidence,
-       CASE WHEN o.row_id LIKE 'line %' THEN json_object('repeats', o.repeats) END AS metrics,
+       CASE WHEN o.row_id LIKE 'line %' THEN json_object('repeats', o.repeats)
+            WHEN o.method = 'misdirected' THEN json_object('misdirected', 1) END AS metrics,
        CASE WHEN o.suggested_value IS NOT NULL AND o.row_id NOT LIKE 'line %' THEN
          printf('UPDATE %s SET %s = %s WHERE %s = %s AND %s = %s;', pg_name(o.schema_name, o.table_name),
                 pg_ident(o.column_name), pg_literal(o.suggested_value),
