@@ -358,9 +358,23 @@ std::optional<NaturalKey> natural_key(store::Store& store, const Snapshot& snap,
                    [&](const auto& a, const auto& b) { return namelike(a) && !namelike(b); });
   std::string evidence = fmt::format("inferred: unique in {} {} stored rows",
                                      t.all_rows() ? "all" : "the first", t.rows.size());
+  // With `others` (a snapshot before to choose by), every candidate up to a bound of checks:
+  // a code the import regenerates may be unique too, and come first.
+  std::optional<NaturalKey> first;
+  int checks = 0;
+  auto found = [&](std::vector<std::string> columns) {
+    if (!first) {
+      first = NaturalKey{columns, evidence};
+    }
+    if (others) {
+      others->push_back(NaturalKey{std::move(columns), evidence});
+    }
+    return !others;  // done at the first unless all are wanted
+  };
   for (const auto& c : texts) {
-    if (unique({t.index_of(c)})) {
-      return NaturalKey{{c}, evidence};
+    ++checks;
+    if (unique({t.index_of(c)}) && found({c})) {
+      return first;
     }
   }
   for (const auto& c : texts) {
@@ -368,12 +382,15 @@ std::optional<NaturalKey> natural_key(store::Store& store, const Snapshot& snap,
       if (scope == c || scope == t.pk || t.surrogates.count(scope)) {
         continue;
       }
-      if (unique({t.index_of(scope), t.index_of(c)})) {
-        return NaturalKey{{scope, c}, evidence};
+      if (others && first && ++checks > 64) {
+        return first;
+      }
+      if (unique({t.index_of(scope), t.index_of(c)}) && found({scope, c})) {
+        return first;
       }
     }
   }
-  return std::nullopt;
+  return first;
 }
 
 // What follows the last underscore (the whole text without one).
@@ -1115,14 +1132,15 @@ void derive_data(store::Store& store, const DeriveOptions& options, DeriveSummar
     }
     const Table& t = *p.table;
     std::vector<NaturalKey> keys;
-    p.nk = natural_key(store, *current, t, given, &keys);
-    // Of several unique keys, the one a re-import kept: the one that finds the most rows of
-    // the snapshot before again (a code the import regenerates, or leaves NULL, finds none).
     Table* old = nullptr;
-    if (before && keys.size() > 1) {
+    if (before) {
       auto it = before->tables.find(k);
       old = it == before->tables.end() ? nullptr : &it->second;
     }
+    // Of several unique keys, the one a re-import kept: the one that finds the most rows of
+    // the snapshot before again (a code the import regenerates, or leaves NULL, finds none).
+    p.nk = natural_key(store, *current, t, given, old ? &keys : nullptr);
+    old = keys.size() > 1 ? old : nullptr;
     if (old) {
       load_rows(store, *old);
       size_t best = 0;
