@@ -1299,8 +1299,8 @@ void derive_data(store::Store& store, const DeriveOptions& options, DeriveSummar
   // Without a snapshot before: the ids an ETL log says a parent changed, per parent. A log
   // entry counts when it names, as ids of the parent (`team 87189`, `id 88120`), exactly one
   // id the parent does not have and one it has, and says that one replaced the other ("new
-  // id", "->", "became", " as "); an old id given two new ones, or a new id claimed twice,
-  // counts for none.
+  // id", "became", "inserted again as", "renumbered", "->"); an old id given two new ones, or
+  // a new id claimed twice, counts for none. ("moved from team 3 to team 7" says no such thing.)
   struct LogMove {
     std::string new_id, path, message;
     int64_t line = 0;
@@ -1337,9 +1337,11 @@ void derive_data(store::Store& store, const DeriveOptions& options, DeriveSummar
       auto& moves = it->second;
       for (const auto& [id, e] : entries) {
         std::string lower = text_lower(e.message);
-        bool says =
-            lower.find("new id") != std::string::npos || lower.find("->") != std::string::npos ||
-            lower.find("became") != std::string::npos || lower.find(" as ") != std::string::npos;
+        bool says = false;
+        for (const char* word :
+             {"new id", "became", "again as", "inserted as", "renumbered", "->", "\u2192"}) {
+          says = says || lower.find(word) != std::string::npos;
+        }
         if (!says || e.olds.size() != 1 || e.news.size() != 1) {
           continue;
         }
