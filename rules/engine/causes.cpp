@@ -331,13 +331,13 @@ void references_cause(store::Store& store, const std::string& parent, Group& g) 
     }
     if (wrong > 0) {
       g.narrative += fmt::format(
-          " {} of them hold an id that the re-import gave to another row (ids swapped, or a "
+          " Of those, {} an id that the re-import gave to another row (ids swapped, or a "
           "sequence reset): no join misses them, they show another row's data. The repair moves "
           "those rows by primary key, in one statement per column so that no row moves twice{}.",
-          plural(wrong, "row", "rows"),
-          taken > 0 ? fmt::format("; {} whose own parent is gone are left to decide",
-                                  plural(static_cast<size_t>(taken), "row", "rows"))
-                    : std::string());
+          wrong == 1 ? std::string("1 row holds") : fmt::format("{} rows hold", wrong),
+          taken == 1  ? std::string("; 1 row whose own parent is gone is left to decide")
+          : taken > 1 ? fmt::format("; {} rows whose own parent is gone are left to decide", taken)
+                      : std::string());
     }
   } else {
     g.kind = "orphaned-references";
