@@ -65,20 +65,11 @@ int severity_rank(const std::string& s) {
 }
 
 int kind_rank(const std::string& k) {
-  static const std::vector<std::string> k_order = {"wrong-search-path",
-                                                   "faked-migrations",
-                                                   "partially-applied",
-                                                   "missing-objects",
-                                                   "orphaned-references",
-                                                   "id-remapped",
-                                                   "duplicate-rows",
-                                                   "changed-by-hand",
-                                                   "unexplained-tables",
-                                                   "pending-migrations",
-                                                   "migration-history",
-                                                   "log-unexplained",
-                                                   "log-loop",
-                                                   "etl-log"};
+  static const std::vector<std::string> k_order = {
+      "wrong-search-path",   "faked-migrations",   "partially-applied", "missing-objects",
+      "orphaned-references", "id-remapped",        "duplicate-rows",    "changed-by-hand",
+      "unexplained-tables",  "pending-migrations", "migration-history", "log-other-schema",
+      "log-absent",          "log-unexplained",    "log-loop",          "etl-log"};
   auto it = std::find(k_order.begin(), k_order.end(), k);
   return it == k_order.end() ? static_cast<int>(k_order.size())
                              : static_cast<int>(it - k_order.begin());
@@ -648,6 +639,32 @@ void tell_logs(store::Store& store, Group& g, const std::optional<std::string>& 
           "was created since and the errors stopped), or the object was removed after the "
           "dump, or the errors come from another database than the one dumped. Compare the "
           "errors' times with the dump's." +
+          told;
+    } else if (g.kind == "log-other-schema") {
+      const std::string schema = g.key.substr(g.key.find(':') + 1);
+      g.summary = fmt::format("{} the logs miss exist only in schema {} in the dump",
+                              plural(logs.size(), "relation", "relations"), schema);
+      g.narrative = fmt::format(
+          "The statements fail with `relation ... does not exist`, yet the dump has each of "
+          "these relations, in schema {} only. PostgreSQL looks an unqualified name up along "
+          "the search_path: tables created while it started with {} (migrations run with a "
+          "connection option such as `-c search_path={},public`, or a test settings module) "
+          "land there, and the application, whose search_path does not hold {}, cannot see "
+          "them. Without the migration files that make them, dbautopsy cannot tell which "
+          "migrations ran that way; add the migrations folder to the case to find out. Each "
+          "finding carries the move, commented out: check first that nothing else uses "
+          "schema {}.",
+          schema, schema, schema, schema, schema);
+      g.narrative += told;
+    } else if (g.kind == "log-absent") {
+      g.summary = fmt::format("{} in the logs that the dump lacks too",
+                              plural(logs.size(), "missing object", "missing objects"));
+      g.narrative =
+          "The logs show errors about relations or columns that the dump does not have "
+          "either, in any schema: they were never created -- a migration recorded as applied "
+          "whose DDL never ran (faked), or one never run -- or they were removed before the "
+          "dump. Without the migration files that make them, dbautopsy cannot tell which; add "
+          "the migrations folder and the django_migrations export to the case to find out." +
           told;
     } else if (g.kind == "log-loop") {
       g.summary = fmt::format("a job repeated one step {} times: a retry loop", logs.front().count);

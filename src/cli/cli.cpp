@@ -36,7 +36,7 @@ Commands:
                        what happened when: migrations recorded, log entries per
                        message template and hour, dumps taken (UTC)
   batch CASES_DIR... --out OUT [--jobs N] [--shard K/N] [--force]
-                       investigate every case folder (each subfolder of CASES_DIR) into
+                       investigate every case (each subfolder or archive of CASES_DIR) into
                        OUT/<case>/, N at once, skipping unchanged cases; OUT/index.html
                        and index.json list them all and the findings that recur
   batch-merge OUT... --out MERGED

@@ -1,7 +1,7 @@
 // dbautopsy batch / batch-merge: many case folders, on one machine or many.
 //
-// batch CASES_DIR... --out OUT: every case folder (each immediate subfolder of a CASES_DIR,
-// named by its folder name) is analysed by a child process of this same binary,
+// batch CASES_DIR... --out OUT: every case (each immediate subfolder of a CASES_DIR, named by
+// its folder name, and each case archive there) is analysed by a child process of this same binary,
 // `investigate CASE --out OUT/<case> --store OUT/<case>/facts.db`, --jobs at once. A child
 // that fails, is killed by a signal or runs past --timeout is recorded in the index and never
 // stops the others. A case whose inputs (the SHA-256 of every file investigate would read),
@@ -40,8 +40,11 @@
 #include <thread>
 
 #include "base/error.hpp"
+#include "base/text.hpp"
+#include "cli/bundle.hpp"
 #include "cli/cli.hpp"
 #include "cli/ingest.hpp"
+#include "cli/kinds.hpp"
 #include "cli/options.hpp"
 #include "io/digest.hpp"
 
@@ -104,13 +107,55 @@ bool inside(const fs::path& p, const fs::path& dir) {
 
 struct Case {
   std::string name;
-  fs::path root;  // the CASES_DIR, canonical
-  fs::path dir;   // root / name
+  fs::path root;      // the folder investigate runs in (the CASES_DIR, canonical)
+  fs::path dir;       // root / entry: the case's folder, or its archive
+  std::string entry;  // the folder's or the archive's file name
 };
 
+// A case archive's name without its archive suffixes: case1.zip, case1.tar.gz, case1.tgz -> case1.
+std::string archive_case_name(const std::string& file) {
+  std::string name = file;
+  for (bool more = true; more;) {
+    more = false;
+    for (std::string_view suffix :
+         {".gz", ".tgz", ".bz2", ".tbz2", ".xz", ".txz", ".zst", ".tzst", ".zip", ".7z", ".tar"}) {
+      if (name.size() > suffix.size() &&
+          text::iequals(std::string_view(name).substr(name.size() - suffix.size()), suffix)) {
+        name.erase(name.size() - suffix.size());
+        more = true;
+        break;
+      }
+    }
+  }
+  return name;
+}
+
+// The files at the top of `dir` that are case files (of a kind dbautopsy reads, not a case
+// archive): a CASES_DIR that holds them is a case folder itself.
+std::vector<std::string> own_case_files(const fs::path& dir) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator();
+       it.increment(ec)) {
+    std::string name = it->path().filename().string();
+    std::error_code file_ec;
+    if (name.empty() || name.front() == '.' || !fs::is_regular_file(it->path(), file_ec)) {
+      continue;
+    }
+    if (!bundle_format(it->path()) && detect_kind(it->path()) != "unknown") {
+      out.push_back(name);
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 // Every immediate subfolder of each CASES_DIR whose name does not start with '.' (symlinks to
-// folders included). The same folder given twice (`x`, `./x/`, its absolute path, a symlink
-// to it) counts once; two cases of one name in two folders are an error naming both.
+// folders included), and every case archive there (case1.zip, case2.tar.gz: named without
+// their suffixes). A CASES_DIR that holds case files itself (a dump, an export, a log at its
+// top level) is one case, said on stderr: its subfolders (migrations/, sqlmigrate/) are part of
+// it, not cases of their own. The same folder given twice (`x`, `./x/`, its absolute path, a
+// symlink to it) counts once; two cases of one name are an error naming both.
 std::vector<Case> list_cases(const std::vector<std::string>& given) {
   std::vector<fs::path> roots;
   for (const auto& g : given) {
@@ -120,21 +165,39 @@ std::vector<Case> list_cases(const std::vector<std::string>& given) {
     }
   }
   std::map<std::string, Case> by_name;
+  auto add = [&](Case c) {
+    auto [at, fresh] = by_name.emplace(c.name, c);
+    if (!fresh) {
+      throw UsageError(fmt::format(
+          "two cases are named {}: {} and {}; a case is known by its folder's (or archive's) "
+          "name, rename one",
+          c.name, at->second.dir.string(), c.dir.string()));
+    }
+  };
   for (const auto& root : roots) {
     std::error_code ec;
+    if (auto own = own_case_files(root);
+        !own.empty() && root.has_parent_path() && root != root.root_path()) {
+      std::string name = root.filename().string();
+      std::cerr << fmt::format(
+          "dbautopsy: batch: {} holds case files itself ({}{}): read as one case, {}; batch "
+          "takes folders whose subfolders are the cases\n",
+          root.string(), own.front(),
+          own.size() > 1 ? fmt::format(" and {} more", own.size() - 1) : "", name);
+      add(Case{name, root.parent_path(), root, name});
+      continue;
+    }
     for (auto it = fs::directory_iterator(root, ec); !ec && it != fs::directory_iterator();
          it.increment(ec)) {
       std::string name = it->path().filename().string();
-      std::error_code dir_ec;
-      if (name.empty() || name.front() == '.' || !fs::is_directory(it->path(), dir_ec)) {
+      std::error_code kind_ec;
+      if (name.empty() || name.front() == '.') {
         continue;
       }
-      Case c{name, root, root / name};
-      auto [at, fresh] = by_name.emplace(name, c);
-      if (!fresh) {
-        throw UsageError(fmt::format(
-            "two cases are named {}: {} and {}; a case is known by its folder's name, rename one",
-            name, at->second.dir.string(), c.dir.string()));
+      if (fs::is_directory(it->path(), kind_ec)) {
+        add(Case{name, root, root / name, name});
+      } else if (fs::is_regular_file(it->path(), kind_ec) && bundle_format(it->path())) {
+        add(Case{archive_case_name(name), root, root / name, name});
       }
     }
     if (ec) {
@@ -197,6 +260,9 @@ std::string inputs_digest(const Case& c, const std::vector<std::string>& passed)
     manifest += "option " + o + "\n";
   }
   try {
+    if (fs::is_regular_file(c.dir)) {
+      return sha256_hex(manifest + fmt::format("{}  {}\n", io::sha256_file(c.dir), c.entry));
+    }
     for (const auto& f : files_under(c.dir)) {
       std::string rel = fs::relative(f, c.dir).string();
       std::string sum = fs::is_directory(f) ? io::sha256_directory(f) : io::sha256_file(f);
@@ -637,7 +703,7 @@ pid_t spawn_case(const fs::path& self, const Case& c, const fs::path& out,
                  const std::vector<std::string>& passed) {
   std::vector<std::string> argv_text = {"dbautopsy",
                                         "investigate",
-                                        c.name.front() == '-' ? "./" + c.name : c.name,
+                                        c.entry.front() == '-' ? "./" + c.entry : c.entry,
                                         "--out",
                                         out.string(),
                                         "--store",
@@ -760,8 +826,10 @@ int cmd_batch(const std::vector<std::string>& all_args) {
   po::variables_map vm;
   constexpr const char* k_epilogue =
       "A case is each immediate subfolder of a CASES_DIR (not starting with '.'), named by its\n"
-      "folder name. Options after `--` are passed to every `investigate` (e.g. -- --fail-on\n"
-      "warning --row-cap 100000) and count among what decides whether a case runs again.\n"
+      "folder name, and each case archive there (case7.zip, case8.tar.gz: named case7, case8);\n"
+      "a CASES_DIR that holds case files at its top is one case itself. Options after `--`\n"
+      "are passed to every `investigate` (e.g. -- --fail-on warning --row-cap 100000) and\n"
+      "count among what decides whether a case runs again.\n"
       "Exit status: 0 every case clean, 1 findings, 2 a case did not complete or a usage error.\n";
   if (!parse_args("batch", "CASES_DIR... --out OUT [OPTIONS] [-- INVESTIGATE_OPTIONS]", args,
                   visible, hidden, positional, vm, k_epilogue)) {

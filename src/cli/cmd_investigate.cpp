@@ -159,6 +159,23 @@ std::vector<fs::path> places(const std::string& path, const std::vector<fs::path
   return out;
 }
 
+// A dump's file name as a user may shorten it: lower case, without its compression and dump
+// suffixes (before.sql.gz, BEFORE.SQL, before -> before).
+std::string dump_stem(const std::string& name) {
+  std::string stem = text::lower(name);
+  for (bool more = true; more;) {
+    more = false;
+    for (std::string_view suffix : {".gz", ".bz2", ".xz", ".zst", ".lz4", ".sql", ".dump",
+                                    ".backup", ".pgdump", ".custom", ".tar", ".dir", ".psql"}) {
+      if (stem.size() > suffix.size() && stem.ends_with(suffix)) {
+        stem.erase(stem.size() - suffix.size());
+        more = true;
+      }
+    }
+  }
+  return stem;
+}
+
 // The stored path of the dump that a --before / --after value names, however the value is
 // written (absolute, relative to the current directory or to the case folder, `./x`,
 // `x/../x`, a symlink to it, a trailing slash): both sides are resolved and compared. A
@@ -196,6 +213,24 @@ std::string resolve_dump(store::Store& store, const std::string& flag, const std
   }
   if (hit) {
     return hit->path;
+  }
+  // Not a path of the case: a bare file name (no folder in it) without its suffixes, in any
+  // case (`before`, `before.sql` or `BEFORE.SQL.GZ` for before.sql.gz), when one dump has it.
+  if (!other && value.find('/') == std::string::npos) {
+    std::vector<std::string> named;
+    const std::string want = dump_stem(fs::path(value).filename().string());
+    for (const auto& a : artifacts) {
+      if (is_dump(a) && !want.empty() && dump_stem(fs::path(a.path).filename().string()) == want) {
+        named.push_back(a.path);
+      }
+    }
+    if (named.size() == 1) {
+      return named.front();
+    }
+    if (named.size() > 1) {
+      throw UsageError(fmt::format("--{} {}: names several dumps ({}); give its path", flag, value,
+                                   text::join(named, ", ")));
+    }
   }
   std::string dumps;
   for (const auto& a : artifacts) {

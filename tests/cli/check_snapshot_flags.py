@@ -160,6 +160,9 @@ def main():
             ("symlinks to the dumps", tmp, "links/b.sql.gz", str(tmp / "links" / "a.sql.gz")),
             ("the current directory is the case folder", case, "before.sql.gz",
              str(case / "after.sql.gz")),
+            # the file name shortened, in another case: one dump has it
+            ("names without suffixes", tmp, "before", "after"),
+            ("names without the compression's suffix, upper case", tmp, "BEFORE.SQL", "After.sql"),
         ]
         for name, cwd, before, after in forms:
             c.current = f"investigate --before {before} --after {after} (cwd: {name})"
