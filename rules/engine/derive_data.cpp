@@ -400,15 +400,25 @@ std::string last_word(const std::string& s) {
 }
 
 // A reference column's name without its `_id` / `id` ending (in any case: `teamId`,
-// `TeamID`) and without an `fk_` / `_fk` mark (`fk_team`, `team_fk`), lower-cased; none for
-// other names. `exact` says the name had neither ending (`team`, `fk_team`): then only a
-// parent named exactly so matches it, never one whose last word does.
+// `TeamID`, `homeTeamId` as home_team_id) and without an `fk_` / `_fk` mark (`fk_team`, `team_fk`),
+// lower-cased; none for other names. `exact` says the name had neither ending (`team`, `fk_team`):
+// then only a parent named exactly so matches it, never one whose last word does.
 struct Stem {
   std::string text;
   bool exact = false;
 };
 std::optional<Stem> column_stem(const std::string& column) {
-  std::string c = text_lower(column);
+  // camelCase words parted as snake_case ones: homeTeamId -> home_team_id, TeamID -> team_id.
+  std::string c;
+  for (size_t i = 0; i < column.size(); ++i) {
+    auto ch = static_cast<unsigned char>(column[i]);
+    if (i > 0 && std::isupper(ch) &&
+        (std::islower(static_cast<unsigned char>(column[i - 1])) ||
+         std::isdigit(static_cast<unsigned char>(column[i - 1])))) {
+      c += '_';
+    }
+    c += static_cast<char>(std::tolower(ch));
+  }
   if (c.size() > 3 && c.rfind("fk_", 0) == 0) {
     c = c.substr(3);
   } else if (c.size() > 3 && c.ends_with("_fk")) {
