@@ -94,6 +94,19 @@ std::optional<std::string> still_there(const Finding& f) {
   }
   if (f.rule == "etl.orphaned-reference" && table && subject(f, "column") && subject(f, "value") &&
       subject(f, "suggested_value")) {
+    // A row at an id the re-import gave to another parent: the value itself stays (other rows
+    // move to it); the fault is that row holding it, which its repair's WHERE names (the row's
+    // primary key and the old value).
+    if (f.metrics && f.metrics->contains("misdirected") && f.repair &&
+        f.repair->rfind("UPDATE ", 0) == 0) {
+      size_t where = f.repair->rfind(" WHERE ");
+      size_t end = f.repair->rfind(';');
+      if (where != std::string::npos && end != std::string::npos && end > where) {
+        return fmt::format("EXISTS (SELECT 1 FROM {} WHERE {})",
+                           pgsql::qualified_one_line(schema, *table),
+                           f.repair->substr(where + 7, end - where - 7));
+      }
+    }
     return fmt::format("EXISTS (SELECT 1 FROM {} WHERE {}::text = {})",
                        pgsql::qualified_one_line(schema, *table),
                        pgsql::quote_ident_one_line(*subject(f, "column")),

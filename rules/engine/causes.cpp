@@ -233,16 +233,22 @@ void references_cause(store::Store& store, const std::string& parent, Group& g) 
     std::vector<std::tuple<std::string, std::string, int64_t>> moves;  // old, new, rows
     int64_t unknown = 0;
     int64_t deleted = 0;  // of which point at a parent the snapshot before has
+    // Rows whose id the re-import gave to another parent (a swap, a sequence reset): only
+    // these rows move (by primary key), never every row that holds the value.
+    std::vector<std::tuple<std::string, std::string, std::string>> misdirected;  // row, old, new
+    int64_t misdirected_unknown = 0;  // of `unknown`: such rows whose parent is gone
   };
   std::vector<Column> columns;
   {
     store::Statement st = store.prepare(R"(
       SELECT o.schema_name, o.table_name, o.column_name, o.parent_column, r.declared, o.value,
-             o.suggested_value, sum(o.repeats), max(o.method = 'deleted')
+             o.suggested_value, sum(o.repeats), max(o.method = 'deleted'),
+             o.method = 'misdirected', json_group_array(o.row_id)
         FROM orphan o JOIN ref_inventory r ON r.schema_name = o.schema_name
          AND r.table_name = o.table_name AND r.column_name = o.column_name
        WHERE o.parent_schema = ?1 AND o.parent_table = ?2
-       GROUP BY o.schema_name, o.table_name, o.column_name, o.value, o.suggested_value
+       GROUP BY o.schema_name, o.table_name, o.column_name, o.value, o.suggested_value,
+                o.method = 'misdirected'
        ORDER BY o.table_name, o.column_name, o.value)");
     st.bind(1, schema);
     st.bind(2, table);
@@ -256,7 +262,19 @@ void references_cause(store::Store& store, const std::string& parent, Group& g) 
       Column& c = columns.back();
       int64_t n = st.get_int(7);
       c.rows += n;
-      if (!st.is_null(6)) {
+      if (st.get_int(9) != 0) {
+        auto rows = nlohmann::json::parse(st.get_text(10), nullptr, false);
+        for (const auto& row : rows.is_array() ? rows : nlohmann::json::array()) {
+          if (row.is_string()) {
+            c.misdirected.emplace_back(row.get<std::string>(), st.get_text(5),
+                                       st.get_optional_text(6).value_or(""));
+          }
+        }
+        if (st.is_null(6)) {
+          c.unknown += n;
+          c.misdirected_unknown += n;
+        }
+      } else if (!st.is_null(6)) {
         c.moves.emplace_back(st.get_text(5), st.get_text(6), n);
       } else {
         c.unknown += n;
@@ -268,9 +286,11 @@ void references_cause(store::Store& store, const std::string& parent, Group& g) 
   int64_t unknown = 0;
   int64_t deleted = 0;
   std::vector<std::string> where;
+  int64_t taken = 0;  // rows at an id the re-import gave to another row, whose parent is gone
   for (const auto& c : columns) {
     orphans += c.rows;
-    unknown += c.unknown;
+    unknown += c.unknown - c.misdirected_unknown;
+    taken += c.misdirected_unknown;
     deleted += c.deleted;
     where.push_back(fmt::format("{} in {}.{}{}", c.rows, c.table, c.column,
                                 c.declared ? "" : " (no FOREIGN KEY)"));
@@ -296,6 +316,20 @@ void references_cause(store::Store& store, const std::string& parent, Group& g) 
         plural(remaps.size(), "row", "rows"), parent, remaps.size() == 1 ? "its" : "their",
         list(moved), plural(static_cast<size_t>(orphans), "row", "rows"),
         remaps.size() == 1 ? "id" : "ids", list(where));
+    size_t wrong = 0;
+    for (const auto& c : columns) {
+      wrong += c.misdirected.size();
+    }
+    if (wrong > 0) {
+      g.narrative += fmt::format(
+          " Of those, {} an id that the re-import gave to another row (ids swapped, or a "
+          "sequence reset): no join misses them, they show another row's data. The repair moves "
+          "those rows by primary key, in one statement per column so that no row moves twice{}.",
+          wrong == 1 ? std::string("1 row holds") : fmt::format("{} rows hold", wrong),
+          taken == 1  ? std::string("; 1 row whose own parent is gone is left to decide")
+          : taken > 1 ? fmt::format("; {} rows whose own parent is gone are left to decide", taken)
+                      : std::string());
+    }
   } else {
     g.kind = "orphaned-references";
     g.summary = fmt::format("{} child {} in {} {} point at {} ids that do not exist", orphans,
@@ -318,16 +352,97 @@ void references_cause(store::Store& store, const std::string& parent, Group& g) 
                     "-- number of rows its comment says: if not, ROLLBACK and look again.\n";
   const std::string parent_sql = pgsql::qualified_one_line(schema, table);
   for (const auto& c : columns) {
-    for (const auto& [old_id, new_id, n] : c.moves) {
-      sql += fmt::format(
-          "UPDATE {} SET {} = {} WHERE {} = {}; -- expect {} {}\n",
-          pgsql::qualified_one_line(c.schema, c.table), pgsql::quote_ident_one_line(c.column),
-          pgsql::quote_literal_one_line(new_id), pgsql::quote_ident_one_line(c.column),
-          pgsql::quote_literal_one_line(old_id), n, n == 1 ? "row" : "rows");
+    const std::string col = pgsql::quote_ident_one_line(c.column);
+    std::optional<std::string> child_pk;
+    if (!c.misdirected.empty()) {
+      store::Statement pk = store.prepare(
+          "SELECT columns FROM current_constraint WHERE schema_name = ?1 AND table_name = ?2 AND "
+          "kind = 'p'");
+      pk.bind(1, c.schema);
+      pk.bind(2, c.table);
+      if (pk.step() && pk.get_text(0).find(',') == std::string::npos) {
+        child_pk = pk.get_text(0);
+      }
     }
-    if (c.unknown > 0) {
+    std::vector<std::tuple<std::string, std::string, std::string>> rows_to_move;
+    for (const auto& [row, old_id, new_id] : c.misdirected) {
+      if (!new_id.empty()) {
+        rows_to_move.emplace_back(row, old_id, new_id);
+      }
+    }
+    if (rows_to_move.empty() || !child_pk) {
+      for (const auto& [old_id, new_id, n] : c.moves) {
+        sql += fmt::format("UPDATE {} SET {} = {} WHERE {} = {}; -- expect {} {}\n",
+                           pgsql::qualified_one_line(c.schema, c.table), col,
+                           pgsql::quote_literal_one_line(new_id), col,
+                           pgsql::quote_literal_one_line(old_id), n, n == 1 ? "row" : "rows");
+      }
+      if (!rows_to_move.empty()) {
+        sql += fmt::format(
+            "-- {} {} of {}.{} point at an id the re-import gave to another row; the table has "
+            "no single-column primary key to name them by: move them by hand.\n",
+            rows_to_move.size(), rows_to_move.size() == 1 ? "row" : "rows",
+            text::printable(c.table), text::printable(c.column));
+      }
+    } else {
+      // Some old ids are ids of other rows now (a swap: A has B's old id): UPDATEs one after
+      // the other would move a row twice (A -> B, then B -> A). One statement reads every row
+      // as it was: each value maps through one CASE, and a row whose value is an id in use is
+      // moved only if it is one of the rows known to predate the re-import (by primary key).
+      std::vector<std::string> whens;
+      std::set<std::string> mapped;
+      std::vector<std::string> by_value;
+      int64_t n = 0;
+      for (const auto& [old_id, new_id, rows] : c.moves) {
+        if (mapped.insert(old_id).second) {
+          whens.push_back(fmt::format("WHEN {} THEN {}", pgsql::quote_literal_one_line(old_id),
+                                      pgsql::quote_literal_one_line(new_id)));
+        }
+        by_value.push_back(pgsql::quote_literal_one_line(old_id));
+        n += rows;
+      }
+      std::vector<std::string> by_row;
+      for (const auto& [row, old_id, new_id] : rows_to_move) {
+        if (mapped.insert(old_id).second) {
+          whens.push_back(fmt::format("WHEN {} THEN {}", pgsql::quote_literal_one_line(old_id),
+                                      pgsql::quote_literal_one_line(new_id)));
+        }
+        by_row.push_back(fmt::format("({}, {})", pgsql::quote_literal_one_line(row),
+                                     pgsql::quote_literal_one_line(old_id)));
+        ++n;
+      }
+      std::vector<std::string> where;
+      if (!by_value.empty()) {
+        where.push_back(fmt::format("{} IN ({})", col, fmt::join(by_value, ", ")));
+      }
+      where.push_back(fmt::format("({}, {}) IN ({})", pgsql::quote_ident_one_line(*child_pk), col,
+                                  fmt::join(by_row, ", ")));
+      sql += fmt::format(
+          "-- One statement, so that no row moves twice: {} of these ids are ids of other rows "
+          "now.\n",
+          rows_to_move.size() == 1 ? "one" : "some");
+      sql +=
+          fmt::format("UPDATE {} SET {} = CASE {} {} ELSE {} END WHERE {}; -- expect {} {}\n",
+                      pgsql::qualified_one_line(c.schema, c.table), col, col, fmt::join(whens, " "),
+                      col, fmt::join(where, " OR "), n, n == 1 ? "row" : "rows");
+    }
+    if (c.misdirected_unknown > 0) {
+      std::vector<std::string> rows;
+      for (const auto& [row, old_id, new_id] : c.misdirected) {
+        if (new_id.empty()) {
+          rows.push_back(text::printable(row));
+        }
+      }
+      sql += fmt::format(
+          "-- {} {} of {}.{} ({}) point at an id the re-import gave to another row, and their own "
+          "parent is gone: decide, or delete them.\n",
+          c.misdirected_unknown, c.misdirected_unknown == 1 ? "row" : "rows",
+          text::printable(c.table), text::printable(c.column), fmt::join(rows, ", "));
+    }
+    if (c.unknown > c.misdirected_unknown) {
+      int64_t gone = c.unknown - c.misdirected_unknown;
       sql += fmt::format("-- {} {} of {}.{} have no known new parent: decide, or delete them.\n",
-                         c.unknown, c.unknown == 1 ? "row" : "rows", text::printable(c.table),
+                         gone, gone == 1 ? "row" : "rows", text::printable(c.table),
                          text::printable(c.column));
     }
   }
@@ -340,7 +455,7 @@ void references_cause(store::Store& store, const std::string& parent, Group& g) 
         "WHERE p.{} = c.{}); -- expect {}\n",
         pgsql::qualified_one_line(c.schema, c.table), pgsql::quote_ident_one_line(c.column),
         parent_sql, pgsql::quote_ident_one_line(c.parent_column),
-        pgsql::quote_ident_one_line(c.column), c.unknown);
+        pgsql::quote_ident_one_line(c.column), c.unknown - c.misdirected_unknown);
   }
   std::set<std::pair<std::string, std::string>> undeclared;
   for (const auto& c : columns) {

@@ -270,9 +270,9 @@ struct NaturalKey {
 // primary key (fewest columns first), else the user's --natural-key, else the best
 // candidate in the data: a text column, alone or with one scoping column, unique in every
 // stored row (names that read like a name or a code are preferred).
-std::optional<NaturalKey> natural_key(
-    store::Store& store, const Snapshot& snap, const Table& t,
-    const std::map<std::string, std::vector<std::string>>& given) {
+std::optional<NaturalKey> natural_key(store::Store& store, const Snapshot& snap, const Table& t,
+                                      const std::map<std::string, std::vector<std::string>>& given,
+                                      std::vector<NaturalKey>* others = nullptr) {
   auto given_it = given.find(t.name);
   if (given_it == given.end()) {
     given_it = given.find(t.schema + "." + t.name);
@@ -299,6 +299,9 @@ std::optional<NaturalKey> natural_key(
                                         [&](const auto& c) { return t.index_of(c) >= 0; });
     if (usable && (!best || columns.size() < best->columns.size())) {
       best = NaturalKey{columns, st.get_text(1)};
+    }
+    if (usable && others) {
+      others->push_back(NaturalKey{columns, st.get_text(1)});
     }
   }
   if (best || t.rows.empty()) {
@@ -355,9 +358,23 @@ std::optional<NaturalKey> natural_key(
                    [&](const auto& a, const auto& b) { return namelike(a) && !namelike(b); });
   std::string evidence = fmt::format("inferred: unique in {} {} stored rows",
                                      t.all_rows() ? "all" : "the first", t.rows.size());
+  // With `others` (a snapshot before to choose by), every candidate up to a bound of checks:
+  // a code the import regenerates may be unique too, and come first.
+  std::optional<NaturalKey> first;
+  int checks = 0;
+  auto found = [&](std::vector<std::string> columns) {
+    if (!first) {
+      first = NaturalKey{columns, evidence};
+    }
+    if (others) {
+      others->push_back(NaturalKey{std::move(columns), evidence});
+    }
+    return !others;  // done at the first unless all are wanted
+  };
   for (const auto& c : texts) {
-    if (unique({t.index_of(c)})) {
-      return NaturalKey{{c}, evidence};
+    ++checks;
+    if (unique({t.index_of(c)}) && found({c})) {
+      return first;
     }
   }
   for (const auto& c : texts) {
@@ -365,12 +382,15 @@ std::optional<NaturalKey> natural_key(
       if (scope == c || scope == t.pk || t.surrogates.count(scope)) {
         continue;
       }
-      if (unique({t.index_of(scope), t.index_of(c)})) {
-        return NaturalKey{{scope, c}, evidence};
+      if (others && first && ++checks > 64) {
+        return first;
+      }
+      if (unique({t.index_of(scope), t.index_of(c)}) && found({scope, c})) {
+        return first;
       }
     }
   }
-  return std::nullopt;
+  return first;
 }
 
 // What follows the last underscore (the whole text without one).
@@ -379,31 +399,62 @@ std::string last_word(const std::string& s) {
   return underscore == std::string::npos ? s : s.substr(underscore + 1);
 }
 
-// A reference column's name without its `_id` / `id` ending; none for other names.
-std::optional<std::string> column_stem(const std::string& column) {
-  if (column.ends_with("_id")) {
-    return column.substr(0, column.size() - 3);
+// A reference column's name without its `_id` / `id` ending (in any case: `teamId`,
+// `TeamID`, `homeTeamId` as home_team_id) and without an `fk_` / `_fk` mark (`fk_team`, `team_fk`),
+// lower-cased; none for other names. `exact` says the name had neither ending (`team`, `fk_team`):
+// then only a parent named exactly so matches it, never one whose last word does.
+struct Stem {
+  std::string text;
+  bool exact = false;
+};
+std::optional<Stem> column_stem(const std::string& column) {
+  // camelCase words parted as snake_case ones: homeTeamId -> home_team_id, TeamID -> team_id.
+  std::string c;
+  for (size_t i = 0; i < column.size(); ++i) {
+    auto ch = static_cast<unsigned char>(column[i]);
+    if (i > 0 && std::isupper(ch) &&
+        (std::islower(static_cast<unsigned char>(column[i - 1])) ||
+         std::isdigit(static_cast<unsigned char>(column[i - 1])))) {
+      c += '_';
+    }
+    c += static_cast<char>(std::tolower(ch));
   }
-  if (column.ends_with("id") && column.size() > 2) {
-    return column.substr(0, column.size() - 2);
+  if (c.size() > 3 && c.rfind("fk_", 0) == 0) {
+    c = c.substr(3);
+  } else if (c.size() > 3 && c.ends_with("_fk")) {
+    c = c.substr(0, c.size() - 3);
   }
-  return std::nullopt;
+  if (c.ends_with("_id") && c.size() > 3) {
+    return Stem{c.substr(0, c.size() - 3), false};
+  }
+  if (c.ends_with("id") && c.size() > 2) {
+    return Stem{c.substr(0, c.size() - 2), false};
+  }
+  if (c.empty() || c == "id") {
+    return std::nullopt;
+  }
+  // A bare name (`team`, `fk_team`) is a reference only to a table of that name.
+  return Stem{c, true};
 }
 
-// Whether a column's name names a parent table: `team_id`, `home_team_id` and `teamid` name
-// `teams`, `league_id` names `leagues`. Every match has the parent's name equal to the stem, or the
-// last words of the stem and of the parent's singular name equal: ParentIndex finds the candidates
-// by those.
+// Whether a column's name names a parent table: `team_id`, `home_team_id`, `teamid`, `teamId`,
+// `fk_team` and `team` name `teams`, `league_id` names `leagues`. Every match has the parent's
+// name equal to the stem, or the last words of the stem and of the parent's singular name
+// equal: ParentIndex finds the candidates by those.
 bool names_parent(const std::string& column, const std::string& parent) {
   auto stem_or = column_stem(column);
   if (!stem_or) {
     return false;
   }
-  const std::string& stem = *stem_or;
-  std::string p = singular(parent);
+  const std::string& stem = stem_or->text;
+  std::string lower = text_lower(parent);
+  std::string p = singular(lower);
+  if (stem_or->exact) {
+    return stem == p || stem == lower;
+  }
   std::string p_last = last_word(p);
   std::string s_last = last_word(stem);
-  return stem == p || s_last == p || stem == parent || (s_last == p_last && stem.ends_with(p_last));
+  return stem == p || s_last == p || stem == lower || (s_last == p_last && stem.ends_with(p_last));
 }
 
 bool whole_word_icase(std::string_view hay, std::string_view needle) {
@@ -470,8 +521,10 @@ class ParentIndex {
     for (const auto& [k, p] : parents) {
       size_t n = m_order.size();
       m_order.push_back(&p);
-      m_by_last_word[last_word(singular(p.table->name))].push_back(n);
-      m_by_name[p.table->name].push_back(n);
+      std::string name = text_lower(p.table->name);
+      m_by_last_word[last_word(singular(name))].push_back(n);
+      m_by_name[name].push_back(n);
+      m_by_name[singular(name)].push_back(n);
     }
   }
 
@@ -488,8 +541,8 @@ class ParentIndex {
         found.insert(found.end(), it->second.begin(), it->second.end());
       }
     };
-    add(m_by_last_word, last_word(*stem));
-    add(m_by_name, *stem);
+    add(m_by_last_word, last_word(stem->text));
+    add(m_by_name, stem->text);
     std::sort(found.begin(), found.end());
     found.erase(std::unique(found.begin(), found.end()), found.end());
     for (size_t n : found) {
@@ -694,6 +747,29 @@ void check_data(store::Store& store, Snapshot& snap) {
     record("unique", exact, repeated, rows, example, top ? top->rows : 0,
            top ? top->first_line : 0);
   }
+}
+
+// How many rows of `old` and `now` share a complete value of `columns` that is unique in
+// each (a NULL in it matches nothing, as in a UNIQUE constraint).
+size_t shared_keys(const Table& old, const Table& now, const std::vector<std::string>& columns) {
+  auto count = [&](const Table& t) {
+    std::unordered_map<std::string, int> n;
+    for (const Row& r : t.rows) {
+      auto key = key_of(t, r, columns);
+      if (std::all_of(key.begin(), key.end(), [](const View& v) { return v.has_value(); })) {
+        ++n[key_text(key)];
+      }
+    }
+    return n;
+  };
+  auto a = count(old);
+  auto b = count(now);
+  size_t shared = 0;
+  for (const auto& [key, n] : a) {
+    auto it = b.find(key);
+    shared += n == 1 && it != b.end() && it->second == 1 ? 1 : 0;
+  }
+  return shared;
 }
 
 // A parent table's rows in the snapshot before, by id.
@@ -1065,7 +1141,31 @@ void derive_data(store::Store& store, const DeriveOptions& options, DeriveSummar
       continue;
     }
     const Table& t = *p.table;
-    p.nk = natural_key(store, *current, t, given);
+    std::vector<NaturalKey> keys;
+    Table* old = nullptr;
+    if (before) {
+      auto it = before->tables.find(k);
+      old = it == before->tables.end() ? nullptr : &it->second;
+    }
+    // Of several unique keys, the one a re-import kept: the one that finds the most rows of
+    // the snapshot before again (a code the import regenerates, or leaves NULL, finds none).
+    p.nk = natural_key(store, *current, t, given, old ? &keys : nullptr);
+    old = keys.size() > 1 ? old : nullptr;
+    if (old) {
+      load_rows(store, *old);
+      size_t best = 0;
+      for (const NaturalKey& key : keys) {
+        size_t found = shared_keys(*old, t, key.columns);
+        if (found > best ||
+            (found == best && found > 0 && key.columns.size() < p.nk->columns.size())) {
+          best = found;
+          p.nk = NaturalKey{key.columns,
+                            key.source + fmt::format(" (of {} unique keys, the one that finds the "
+                                                     "most rows of the snapshot before: {})",
+                                                     keys.size(), found)};
+        }
+      }
+    }
     if (p.nk) {
       std::string cols;
       for (const auto& c : p.nk->columns) {
@@ -1206,6 +1306,73 @@ void derive_data(store::Store& store, const DeriveOptions& options, DeriveSummar
     }
     return it->second;
   };
+  // Without a snapshot before: the ids an ETL log says a parent changed, per parent. A log
+  // entry counts when it names, as ids of the parent (`team 87189`, `id 88120`), exactly one
+  // id the parent does not have and one it has, and says that one replaced the other ("new
+  // id", "became", "inserted again as", "renumbered", "->"); an old id given two new ones, or
+  // a new id claimed twice, counts for none. ("moved from team 3 to team 7" says no such thing.)
+  struct LogMove {
+    std::string new_id, path, message;
+    int64_t line = 0;
+  };
+  std::map<const Parent*, std::map<std::string, std::optional<LogMove>, std::less<>>> log_moves;
+  auto log_move = [&](const Parent& p, std::string_view v) -> const LogMove* {
+    auto [it, fresh] = log_moves.try_emplace(&p);
+    if (fresh) {
+      std::string noun = singular(text_lower(p.table->name));
+      store::Statement st = store.prepare(R"(
+        SELECT e.event_id, lower(e.name), e.value, l.message, l.line, a.path
+          FROM log_entity e JOIN log_event_in_scope l ON l.id = e.event_id
+          JOIN artifact a ON a.id = l.artifact_id
+         WHERE e.kind = 'id' ORDER BY e.event_id, e.n)");
+      struct Entry {
+        std::set<std::string> olds, news;
+        std::string message, path;
+        int64_t line = 0;
+      };
+      std::map<int64_t, Entry> entries;
+      while (st.step()) {
+        std::string name = st.get_optional_text(1).value_or("");
+        if (name != noun && name != text_lower(p.table->name) && name != "id") {
+          continue;
+        }
+        Entry& e = entries[st.get_int(0)];
+        std::string value = st.get_text(2);
+        (p.by_id.count(value) ? e.news : e.olds).insert(value);
+        e.message = st.get_text(3);
+        e.line = st.get_int(4);
+        e.path = st.get_text(5);
+      }
+      std::map<std::string, int> claimed;  // new id -> how many old ids the log gives it
+      auto& moves = it->second;
+      for (const auto& [id, e] : entries) {
+        std::string lower = text_lower(e.message);
+        bool says = false;
+        for (const char* word :
+             {"new id", "became", "again as", "inserted as", "renumbered", "->", "\u2192"}) {
+          says = says || lower.find(word) != std::string::npos;
+        }
+        if (!says || e.olds.size() != 1 || e.news.size() != 1) {
+          continue;
+        }
+        const std::string& old_id = *e.olds.begin();
+        const std::string& new_id = *e.news.begin();
+        auto [m, first] = moves.try_emplace(old_id, LogMove{new_id, e.path, e.message, e.line});
+        if (first) {
+          ++claimed[new_id];
+        } else if (m->second && m->second->new_id != new_id) {
+          m->second.reset();  // two new ids for one old one: neither
+        }
+      }
+      for (auto& [old_id, m] : moves) {
+        if (m && claimed[m->new_id] > 1) {
+          m.reset();
+        }
+      }
+    }
+    auto m = it->second.find(v);
+    return m != it->second.end() && m->second ? &*m->second : nullptr;
+  };
   store::Statement orphan_insert = store.prepare(
       "INSERT INTO orphan(schema_name, table_name, column_name, row_id, value, parent_schema, "
       "parent_table, parent_column, suggested_value, method, detail, artifact_id, line, repeats) "
@@ -1238,12 +1405,93 @@ void derive_data(store::Store& store, const DeriveOptions& options, DeriveSummar
     };
     std::vector<Pending> pending;
     std::unordered_map<std::string, size_t> equal_rows;  // row text -> its pending orphan
+    // The ids that the re-import gave to another parent row: new ids of a remap that the
+    // parent had before, for another natural key.
+    std::unordered_map<std::string_view, std::string_view> taken;  // id -> the old id of its row
+    const BeforeParent* bp = remaps.empty() || child_pk < 0 ? nullptr : before_parent(*ref.parent);
+    if (bp) {
+      for (const auto& [old_id, new_id] : remaps) {
+        if (bp->by_id.count(new_id) > 0) {
+          taken.emplace(new_id, old_id);
+        }
+      }
+    }
+    // The child's rows in the snapshot before: its primary key -> the column's value.
+    std::unordered_map<std::string_view, Value> child_before;
+    if (!taken.empty() && before) {
+      auto old = before->tables.find({t.schema, t.name});
+      int pk = old == before->tables.end() ? -1 : old->second.index_of(*t.pk);
+      int c = old == before->tables.end() ? -1 : old->second.index_of(ref.column);
+      if (pk >= 0 && c >= 0) {
+        load_rows(store, old->second);
+        for (const Row& br : old->second.rows) {
+          if (pk < static_cast<int>(br.values.size()) && c < static_cast<int>(br.values.size()) &&
+              br.values[static_cast<size_t>(pk)]) {
+            const View& bv = br.values[static_cast<size_t>(c)];
+            child_before[*br.values[static_cast<size_t>(pk)]] =
+                bv ? Value(std::string(*bv)) : Value();
+          }
+        }
+      }
+    }
+    auto shown_key = [&](const Table& table, const Row& row) {
+      return ref.parent->nk ? key_text(key_of(table, row, ref.parent->nk->columns))
+                            : std::string("?");
+    };
+    auto misdirected = [&](const Ref& rf, const Row& r, std::string_view v,
+                           const std::map<std::string, std::string, std::less<>>& moves)
+        -> std::optional<Pending> {
+      auto t_it = taken.find(v);
+      if (t_it == taken.end() || child_pk >= static_cast<int>(r.values.size()) ||
+          !r.values[static_cast<size_t>(child_pk)]) {
+        return std::nullopt;
+      }
+      std::string_view row_id = *r.values[static_cast<size_t>(child_pk)];
+      auto was = child_before.find(row_id);
+      if (was == child_before.end() || !was->second || *was->second != v) {
+        return std::nullopt;
+      }
+      const Row* before_row = bp->by_id.find(v)->second;
+      const Row* now_row = nullptr;
+      for (auto it = std::lower_bound(rf.parent->by_id.begin(), rf.parent->by_id.end(),
+                                      IdIndex::Entry{v, nullptr},
+                                      [](const auto&a, const auto&b) { return a.first < b.first; });
+           it != rf.parent->by_id.end() && it->first == v; ++it) {
+        now_row = it->second;
+      }
+      Pending m;
+      m.row_id = std::string(row_id);
+      m.value = std::string(v);
+      m.method = "misdirected";
+      m.line = r.line;
+      m.detail = fmt::format(
+          "{} {} is now another row: before the re-import it was the row whose natural key is {} "
+          "({}:{}); now it is {}, which was {} {} before; the row is unchanged since the snapshot "
+          "before",
+          pt.name, v, shown_key(*bp->table, *before_row),
+          bp->path.substr(bp->path.find_last_of('/') + 1), before_row->line,
+          now_row ? shown_key(pt, *now_row) : std::string("?"), pt.name, t_it->second);
+      if (auto it = moves.find(v); it != moves.end()) {
+        m.suggested = it->second;
+        m.detail +=
+            fmt::format("; its parent is {} {} now (same natural key)", pt.name, it->second);
+      } else {
+        m.detail += fmt::format("; no row of {} has its natural key now", pt.name);
+      }
+      return m;
+    };
     for (const Row& r : t.rows) {
       if (col >= static_cast<int>(r.values.size()) || !r.values[static_cast<size_t>(col)]) {
         continue;
       }
       std::string_view v = *r.values[static_cast<size_t>(col)];
       if (ref.parent->by_id.count(v)) {
+        // The id exists, but may now be another parent's: a swap, or a sequence reset that
+        // gave the old ids to other rows. Said only of a row the snapshot before has with the
+        // same value (one written since may mean the parent that has the id now).
+        if (auto m = misdirected(ref, r, v, remaps)) {
+          pending.push_back(std::move(*m));
+        }
         continue;
       }
       if (child_pk < 0) {
@@ -1265,6 +1513,13 @@ void derive_data(store::Store& store, const DeriveOptions& options, DeriveSummar
         method = "remapped";
         detail = fmt::format("{}.{} {} became {} (same natural key) between the snapshots", pt.name,
                              *pt.pk, v, it->second);
+      } else if (const LogMove* lm = !before ? log_move(*ref.parent, v) : nullptr) {
+        // Without an earlier snapshot, the ETL's own log may say which id a parent got.
+        suggested = lm->new_id;
+        method = "log";
+        detail = fmt::format("the log says {} {} got the new id {} ({}:{}: \"{}\")", pt.name, v,
+                             lm->new_id, lm->path.substr(lm->path.find_last_of('/') + 1), lm->line,
+                             shown_value(lm->message));
       } else if (!before && ref.parent->nk) {
         // Without an earlier snapshot: the parent whose natural-key text the row mentions.
         std::string text_column;

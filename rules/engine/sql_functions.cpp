@@ -84,8 +84,8 @@ std::string lower(std::string s) {
 // names_entity(noun, name): 1 when the noun a log message puts before a number ("team 87018",
 // "team_id=87018") names the rows of the table, or the rows the reference column points
 // at, called `name`: teams, team, team_id, teams_id for the table teams; team_id and team
-// for the column team_id. Bare "id" names any. Other nouns (attempt, retry, batch, rows,
-// seconds) are no id of it. NULL when either is NULL.
+// for the column team_id (and for teamId, fk_team, team_fk). Bare "id" names any. Other nouns
+// (attempt, retry, batch, rows, seconds) are no id of it. NULL when either is NULL.
 void names_entity(sqlite3_context* ctx, int, sqlite3_value** argv) {
   if (sqlite3_value_type(argv[0]) == SQLITE_NULL || sqlite3_value_type(argv[1]) == SQLITE_NULL) {
     sqlite3_result_null(ctx);
@@ -102,6 +102,11 @@ void names_entity(sqlite3_context* ctx, int, sqlite3_value** argv) {
     return;
   }
   std::string stem = name;
+  if (stem.size() > 3 && stem.rfind("fk_", 0) == 0) {  // fk_team, team_fk: as team
+    stem.erase(0, 3);
+  } else if (stem.size() > 3 && stem.ends_with("_fk")) {
+    stem.resize(stem.size() - 3);
+  }
   if (stem.ends_with("_id")) {
     stem.resize(stem.size() - 3);
   } else if (stem.ends_with("id") && stem.size() > 2) {

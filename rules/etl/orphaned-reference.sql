@@ -9,8 +9,10 @@ SELECT o.schema_name AS schema,
        o.row_id AS row_id,
        o.value AS value,
        o.suggested_value AS suggested_value,
-       printf('%s.%s row %s has %s = %s, which %s.%s does not have; %s', o.schema_name, o.table_name,
+       printf('%s.%s row %s has %s = %s, which %s.%s %s; %s', o.schema_name, o.table_name,
               o.row_id, o.column_name, o.value, o.parent_table, o.parent_column,
+              CASE WHEN o.method = 'misdirected' THEN 'has, but for another row than before the re-import'
+                   ELSE 'does not have' END,
               CASE WHEN o.suggested_value IS NOT NULL THEN printf('it should point at %s: %s', o.suggested_value, o.detail)
                    ELSE 'no new id is known: ' || o.detail END)
          || CASE WHEN o.repeats > 1 THEN printf(' (%d equal rows, from line %d: the table has no primary key to tell them apart)', o.repeats, o.line) ELSE '' END AS message,
@@ -18,7 +20,8 @@ SELECT o.schema_name AS schema,
          json_object('artifact', a.path, 'line', o.line,
                      'text', printf('%s row %s: %s = %s', o.table_name, o.row_id, o.column_name, o.value)),
          json_object('artifact', a.path, 'line', NULL, 'text', r.evidence)) AS evidence,
-       CASE WHEN o.row_id LIKE 'line %' THEN json_object('repeats', o.repeats) END AS metrics,
+       CASE WHEN o.row_id LIKE 'line %' THEN json_object('repeats', o.repeats)
+            WHEN o.method = 'misdirected' THEN json_object('misdirected', 1) END AS metrics,
        CASE WHEN o.suggested_value IS NOT NULL AND o.row_id NOT LIKE 'line %' THEN
          printf('UPDATE %s SET %s = %s WHERE %s = %s AND %s = %s;', pg_name(o.schema_name, o.table_name),
                 pg_ident(o.column_name), pg_literal(o.suggested_value),
