@@ -74,16 +74,18 @@ SELECT location AS schema,
        -- does it: SET DEFAULT, UPDATE, SET NOT NULL, DROP DEFAULT; NULLs the dump shows with no
        -- such value: listed, and NOT NULL left commented out); otherwise a NOTICE says what to
        -- decide. No USING clause: a type PostgreSQL cannot convert by assignment makes the
-       -- script stop rather than guess.
+       -- script stop rather than guess. The column's COLLATE clause goes with its type (ALTER
+       -- ... TYPE without one gives the type's default collation).
        trim(
          CASE WHEN type_differs AND type LIKE 'character varying(%)' THEN
               printf('DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM %s WHERE length(%s) > %s) THEN ALTER TABLE %s ALTER COLUMN %s TYPE %s; ELSE RAISE NOTICE ''%%'', %s; END IF; END $$; ',
                      pg_name(location, table_name), pg_ident(name),
-                     substr(type, 19, length(type) - 19), pg_name(location, table_name), pg_ident(name), type,
+                     substr(type, 19, length(type) - 19), pg_name(location, table_name), pg_ident(name),
+                     type || coalesce(' ' || nullif(definition, ''), ''),
                      pg_literal(printf('%s.%s.%s not changed to %s: some values are longer; shorten them, or keep the column as it is and record that in a migration',
                                        location, table_name, name, type)))
               WHEN type_differs THEN printf('ALTER TABLE %s ALTER COLUMN %s TYPE %s; ',
-              pg_name(location, table_name), pg_ident(name), type) ELSE '' END ||
+              pg_name(location, table_name), pg_ident(name), type || coalesce(' ' || nullif(definition, ''), '')) ELSE '' END ||
          CASE WHEN null_differs AND not_null AND fill_value IS NOT NULL THEN
               -- Django's AlterField to NOT NULL with a default: the default first (the table is
               -- locked from then on, and new rows get it), the UPDATE, SET NOT NULL, and the

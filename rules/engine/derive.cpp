@@ -15,6 +15,7 @@
 #include "base/error.hpp"
 #include "base/text.hpp"
 #include "base/timing.hpp"
+#include "pgsql/ddl.hpp"
 #include "pgsql/names.hpp"
 
 namespace dbautopsy::rules {
@@ -1413,6 +1414,11 @@ class Fold {
     // same before the alteration).
     if (e.fill_value) {
       o.fill_value = e.fill_value;
+    }
+    // A column's COLLATE clause: kept from its creation until an ALTER of its type gives
+    // another or puts it back to the type's default.
+    if (e.definition) {
+      o.definition = *e.definition == pgsql::k_default_collation ? std::nullopt : e.definition;
     }
   }
 
