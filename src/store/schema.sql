@@ -637,7 +637,8 @@ CREATE TABLE expected_intent (
   old_name TEXT,                     -- rename: the table / column / index name before it
   before_type TEXT,                  -- alter of a column: its type, nullability and default
   before_not_null INTEGER,           -- before this alteration (as the history had left it;
-  before_default TEXT                -- NULL: unknown, or no default)
+  before_default TEXT,               -- NULL: unknown, or no default)
+  before_collation TEXT              -- and its COLLATE clause (NULL: none)
 );
 
 -- What the recorded migrations remove (DROP TABLE / COLUMN / INDEX / CONSTRAINT, Django's
@@ -1126,7 +1127,7 @@ CREATE VIEW expected_removal_presence_source AS
 
 -- An alteration of a column that a recorded migration makes and that never ran: the column
 -- is not as the history leaves it, but exactly as it was before that migration's first
--- alteration of it (type, nullability, default), or before an earlier migration's alteration
+-- alteration of it (type, nullability, default, collation), or before an earlier migration's alteration
 -- that never ran either. An alteration by the migration that creates the column is part of
 -- its creation (AddField with a default drops the default again), never counted here.
 CREATE VIEW unrun_alter_source AS
@@ -1145,7 +1146,10 @@ CREATE VIEW unrun_alter_source AS
      AND ((o.type IS NOT NULL AND o.type <> c.type)
           OR (o.not_null IS NOT NULL AND o.not_null <> c.not_null)
           OR coalesce(replace(lower(o.default_expr), ' ', ''), '') <>
-             coalesce(replace(lower(c.default_expr), ' ', ''), ''))
+             coalesce(replace(lower(c.default_expr), ' ', ''), '')
+          -- the COLLATE clause against the dump's collation, without quotes and pg_catalog
+          OR replace(replace(coalesce(substr(o.definition, 9), ''), '"', ''), 'pg_catalog.', '') <>
+             replace(coalesce(c.collation, ''), 'pg_catalog.', ''))
      -- as it was before this migration's alteration, or an earlier one's
      AND EXISTS (SELECT 1 FROM expected_intent i
                   WHERE i.object_id = j.object_id AND i.action = 'alter' AND i.rowid <= j.rowid
@@ -1158,7 +1162,9 @@ CREATE VIEW unrun_alter_source AS
                     AND i.before_type IS NOT NULL AND i.before_type = c.type
                     AND (i.before_not_null IS NULL OR i.before_not_null = c.not_null)
                     AND coalesce(replace(lower(i.before_default), ' ', ''), '') =
-                        coalesce(replace(lower(c.default_expr), ' ', ''), ''))
+                        coalesce(replace(lower(c.default_expr), ' ', ''), '')
+                    AND replace(replace(coalesce(substr(i.before_collation, 9), ''), '"', ''),
+                                'pg_catalog.', '') = replace(coalesce(c.collation, ''), 'pg_catalog.', ''))
    GROUP BY j.object_id, j.migration;
 
 -- Whether each object a recorded migration intends is there as far as that migration is
