@@ -572,6 +572,30 @@ std::pair<std::string, std::string> split_extensions(const std::string& repair) 
   return {extensions, rest};
 }
 
+// The foreign keys of a missing table's repair (its lines that add one, as expected_ddl writes
+// them), apart from the rest: they run once every missing table exists, since one may point
+// at a table another finding's repair creates.
+std::pair<std::string, std::string> split_foreign_keys(const std::string& repair) {
+  std::string rest, keys;
+  size_t start = 0;
+  while (start < repair.size()) {
+    size_t end = repair.find('\n', start);
+    end = end == std::string::npos ? repair.size() : end + 1;
+    std::string_view line(repair.data() + start, end - start);
+    bool key = line.starts_with("DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_constraint ") &&
+               line.find(" FOREIGN KEY ") != std::string_view::npos;
+    (key ? keys : rest) += line;
+    start = end;
+  }
+  while (rest.ends_with('\n')) {
+    rest.pop_back();
+  }
+  while (keys.ends_with('\n')) {
+    keys.pop_back();
+  }
+  return {rest, keys};
+}
+
 // The repair statements of some causes (those of one database), in dependency order. The
 // index builds that can run CONCURRENTLY are written to `concurrent` instead, to run after
 // the transaction.
@@ -584,7 +608,8 @@ void write_repairs(std::ostream& out, std::ostream& concurrent, const Report& re
   // Statements run in dependency order, whatever cause they belong to: tables are moved and
   // created before columns are added to them, columns before indexes and constraints on
   // them, and a foreign key after the table it references (made by another cause's repair,
-  // perhaps). A cause's own repair (bulk data repairs) comes next, and the de-duplicated
+  // perhaps, or by another missing table's: a missing table's foreign keys are added with the
+  // constraints). A cause's own repair (bulk data repairs) comes next, and the de-duplicated
   // copies of looping tables last: a copy taken before the orphans in its table are moved to
   // their new parent would bring the orphans back when it is swapped in.
   auto phase = [](const std::string& rule) {
@@ -646,14 +671,25 @@ void write_repairs(std::ostream& out, std::ostream& concurrent, const Report& re
       bool started = false;
       for (const auto& id : c.findings) {
         const Finding& f = *by_id[id];
-        if (!f.repair || phase(f.rule) != p) {
+        if (!f.repair || (phase(f.rule) != p && !(f.rule == "drift.table-missing" && p == 5))) {
           continue;
         }
         auto split = after_extensions.find(f.id);
         if (split != after_extensions.end() && split->second.empty()) {
           continue;  // nothing but extensions, written above
         }
-        const std::string& repair = split != after_extensions.end() ? split->second : *f.repair;
+        std::string repair = split != after_extensions.end() ? split->second : *f.repair;
+        if (f.rule == "drift.table-missing") {
+          // Its foreign keys after every missing table was created (phase 5).
+          auto [table, keys] = split_foreign_keys(repair);
+          if (p == 1) {
+            repair = table;
+          } else if (keys.empty()) {
+            continue;
+          } else {
+            repair = keys;
+          }
+        }
         if (auto c_form =
                 f.rule == "drift.index-missing" ? concurrent_form(repair) : std::nullopt) {
           if (concurrent_introduced.insert(c.id).second) {

@@ -345,11 +345,24 @@ std::string expression_repr(const Node& e, const py::Module& m) {
   if (e.kind == NodeKind::number) {
     return "Value(" + e.text + ")";
   }
-  if (e.kind != NodeKind::call || !e.callee() || !e.keyword_arguments().empty()) {
+  if (e.kind != NodeKind::call || !e.callee()) {
     return py::to_source(e);
   }
   const Node& callee = *e.callee();
   auto args = e.positional_arguments();
+  // OrderBy(expression, descending=...), as makemigrations writes F('x').desc(): its repr
+  // names the expression and descending only.
+  if (last_component(m.resolve(callee.dotted())) == "OrderBy" && args.size() == 1 &&
+      m.resolve(callee.dotted()).rfind("django.db.models.", 0) == 0) {
+    const Node* descending = e.keyword_argument("descending");
+    if (!descending || descending->kind == NodeKind::boolean) {
+      return "OrderBy(" + expression_repr(*args[0], m) +
+             ", descending=" + (descending ? descending->text : std::string("False")) + ")";
+    }
+  }
+  if (!e.keyword_arguments().empty()) {
+    return py::to_source(e);
+  }
   if (callee.kind == NodeKind::attribute && (callee.text == "desc" || callee.text == "asc") &&
       !callee.children.empty() && args.empty()) {
     return "OrderBy(" + expression_repr(callee.children[0], m) +

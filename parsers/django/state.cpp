@@ -303,9 +303,11 @@ IndexDef Derivation::make_index(const Node& call) {
         idx.with_params.push_back(std::string(key) + " = " + *n);
       }
     };
+    // In the order Django's get_with_params() writes them (PostgreSQL keeps that order in
+    // the index's reloptions).
     if (cls == "GinIndex") {
-      on_off("fastupdate", "fastupdate");
       number("gin_pending_list_limit");
+      on_off("fastupdate", "fastupdate");
     } else if (cls == "BrinIndex") {
       on_off("autosummarize", "autosummarize");
       number("pages_per_range");

@@ -1,6 +1,6 @@
 -- id: drift.column-mismatch
 -- severity: warning
--- title: A column exists with another type, nullability or default than its migrations intend
+-- title: A column exists with another type, nullability, default or collation than its migrations intend
 -- rationale: Someone changed the column outside the migrations (a hotfix, a manual ALTER), or a migration that alters it never ran (the column is exactly as the migrations before it leave it: that migration was faked): the model and the database disagree, and the next migration that touches the column may fail or lose data.
 -- remedy: Decide which is right; to follow the migrations, alter the column back (the repair), or write a migration that records the change.
 WITH compared AS (
@@ -31,7 +31,13 @@ WITH compared AS (
                 AND substr(c.default_expr, 1, length(o.default_expr) + 2) = o.default_expr || '::'
                 AND substr(c.default_expr, length(o.default_expr) + 3) NOT GLOB '*[''():]*' THEN 0
            ELSE 1
-         END AS default_differs
+         END AS default_differs,
+         -- the COLLATE clause (o.definition of a column) against the dump's collation, both
+         -- without quotes and the pg_catalog schema; none on either side is the type's default
+         CASE WHEN replace(replace(coalesce(substr(o.definition, 9), ''), '"', ''), 'pg_catalog.', '')
+                   <> replace(coalesce(c.collation, ''), 'pg_catalog.', '')
+              THEN 1 ELSE 0 END AS collation_differs,
+         c.collation AS actual_collation
     FROM expected_object o
     JOIN expected_presence p ON p.object_id = o.id AND p.present
     JOIN current_column c ON c.schema_name = p.location AND c.table_name = o.table_name AND c.name = o.name
@@ -41,9 +47,9 @@ SELECT location AS schema,
        table_name AS "table",
        name AS "column",
        coalesce(ua.migration, last_migration) AS migration,
-       printf(CASE WHEN ua.migration IS NULL THEN 'column %s.%s.%s differs from what migration %s intends:%s%s%s'
+       printf(CASE WHEN ua.migration IS NULL THEN 'column %s.%s.%s differs from what migration %s intends:%s%s%s%s'
                    -- the alteration never ran: the column is as the migrations before it left it
-                   ELSE 'column %s.%s.%s is still as the migrations before %s leave it, which alters it but never ran:%s%s%s' END,
+                   ELSE 'column %s.%s.%s is still as the migrations before %s leave it, which alters it but never ran:%s%s%s%s' END,
               location, table_name, name,
               coalesce(ua.migration, last_migration),
               CASE WHEN type_differs THEN printf(' type %s, expected %s;', actual_type, type) ELSE '' END,
@@ -51,7 +57,10 @@ SELECT location AS schema,
                    CASE WHEN actual_not_null THEN 'NOT NULL' ELSE 'nullable' END,
                    CASE WHEN not_null THEN 'NOT NULL' ELSE 'nullable' END) ELSE '' END,
               CASE WHEN default_differs THEN printf(' default %s, expected %s;',
-                   coalesce(actual_default, 'none'), coalesce(default_expr, 'none')) ELSE '' END) ||
+                   coalesce(actual_default, 'none'), coalesce(default_expr, 'none')) ELSE '' END,
+              CASE WHEN collation_differs THEN printf(' collation %s, expected %s;',
+                   coalesce(actual_collation, 'the default'),
+                   coalesce(substr(definition, 9), 'the default')) ELSE '' END) ||
        CASE WHEN null_differs AND not_null AND fill_value IS NULL AND v.breaks
             THEN printf(' %s: SET NOT NULL would fail (and roll back the whole repair script), so the repair lists them and leaves it commented out', v.said)
             ELSE '' END AS message,
@@ -74,16 +83,22 @@ SELECT location AS schema,
        -- does it: SET DEFAULT, UPDATE, SET NOT NULL, DROP DEFAULT; NULLs the dump shows with no
        -- such value: listed, and NOT NULL left commented out); otherwise a NOTICE says what to
        -- decide. No USING clause: a type PostgreSQL cannot convert by assignment makes the
-       -- script stop rather than guess.
+       -- script stop rather than guess. The column's COLLATE clause goes with its type (ALTER
+       -- ... TYPE without one gives the type's default collation).
        trim(
          CASE WHEN type_differs AND type LIKE 'character varying(%)' THEN
               printf('DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM %s WHERE length(%s) > %s) THEN ALTER TABLE %s ALTER COLUMN %s TYPE %s; ELSE RAISE NOTICE ''%%'', %s; END IF; END $$; ',
                      pg_name(location, table_name), pg_ident(name),
-                     substr(type, 19, length(type) - 19), pg_name(location, table_name), pg_ident(name), type,
+                     substr(type, 19, length(type) - 19), pg_name(location, table_name), pg_ident(name),
+                     type || coalesce(' ' || nullif(definition, ''), ''),
                      pg_literal(printf('%s.%s.%s not changed to %s: some values are longer; shorten them, or keep the column as it is and record that in a migration',
                                        location, table_name, name, type)))
               WHEN type_differs THEN printf('ALTER TABLE %s ALTER COLUMN %s TYPE %s; ',
-              pg_name(location, table_name), pg_ident(name), type) ELSE '' END ||
+              pg_name(location, table_name), pg_ident(name), type || coalesce(' ' || nullif(definition, ''), ''))
+              -- the collation alone: the same type under the collation the migrations give
+              WHEN collation_differs AND type IS NOT NULL THEN printf('ALTER TABLE %s ALTER COLUMN %s TYPE %s %s; ',
+              pg_name(location, table_name), pg_ident(name), type,
+              coalesce(nullif(definition, ''), 'COLLATE pg_catalog."default"')) ELSE '' END ||
          CASE WHEN null_differs AND not_null AND fill_value IS NOT NULL THEN
               -- Django's AlterField to NOT NULL with a default: the default first (the table is
               -- locked from then on, and new rows get it), the UPDATE, SET NOT NULL, and the
@@ -125,4 +140,4 @@ SELECT location AS schema,
   LEFT JOIN expected_data_verdict v ON v.object_id = compared.id
   JOIN artifact ea ON ea.id = coalesce(ua.artifact_id, compared.artifact_id)
   JOIN artifact da ON da.id = compared.actual_artifact
- WHERE type_differs OR null_differs OR default_differs
+ WHERE type_differs OR null_differs OR default_differs OR collation_differs

@@ -35,7 +35,8 @@ SELECT p.location AS schema,
                    pg_name(p.location, o.table_name), pg_ident(fr.old_name), pg_ident(o.name))
             WHEN o.not_null AND o.fill_value IS NOT NULL AND o.fill_value NOT LIKE 'nextval(%' THEN
               printf('ALTER TABLE %s ADD COLUMN IF NOT EXISTS %s %s DEFAULT %s NOT NULL; ALTER TABLE %s ALTER COLUMN %s %s; -- existing rows get %s, the value the migration gave them; what the column held before it was dropped is not restored (a backup has it)',
-                     pg_name(p.location, o.table_name), pg_ident(o.name), coalesce(o.type, 'text'), o.fill_value,
+                     pg_name(p.location, o.table_name), pg_ident(o.name),
+                     coalesce(o.type, 'text') || coalesce(' ' || nullif(o.definition, ''), ''), o.fill_value,
                      pg_name(p.location, o.table_name), pg_ident(o.name),
                      CASE WHEN o.default_expr IS NULL THEN 'DROP DEFAULT' ELSE 'SET DEFAULT ' || o.default_expr END,
                      o.fill_value)
@@ -43,7 +44,7 @@ SELECT p.location AS schema,
               printf('ALTER TABLE %s ADD COLUMN IF NOT EXISTS %s;', pg_name(p.location, o.table_name), d.ddl)
             ELSE
               printf('ALTER TABLE %s ADD COLUMN IF NOT EXISTS %s %s;%s', pg_name(p.location, o.table_name),
-                     pg_ident(o.name), coalesce(o.type, 'text'),
+                     pg_ident(o.name), coalesce(o.type, 'text') || coalesce(' ' || nullif(o.definition, ''), ''),
                      CASE WHEN o.not_null THEN printf(' -- the migration declares NOT NULL: backfill, then ALTER TABLE %s ALTER COLUMN %s SET NOT NULL;', pg_name(p.location, o.table_name), pg_ident(o.name)) ELSE '' END)
        END AS repair,
        'migration:' || coalesce(fr.migration, o.migration) AS cause_key

@@ -47,6 +47,22 @@ SELECT o.schema_name AS schema,
                  FROM (SELECT d.ddl FROM expected_object c JOIN expected_ddl d ON d.object_id = c.id
                         WHERE c.kind = 'column' AND c.schema_name = o.schema_name
                           AND c.table_name = o.table_name ORDER BY c.id) x)) ||
+       -- a serial column whose sequence has another name than CREATE TABLE gives it (the
+       -- table was created under another name, then renamed: Django's AlterModelTable keeps
+       -- the sequence's name): the new sequence renamed to it
+       coalesce((SELECT group_concat(char(10) || printf('DO $$ DECLARE s text := pg_get_serial_sequence(%s, %s); BEGIN IF s IS NOT NULL AND to_regclass(%s) IS NULL THEN EXECUTE ''ALTER SEQUENCE '' || s || '' RENAME TO '' || %s; END IF; END $$;',
+                                                        pg_name_literal(o.schema_name, o.table_name), pg_literal(x.name),
+                                                        pg_name_literal(o.schema_name, x.seq), pg_literal(pg_ident(x.seq))), '')
+                   FROM (SELECT c.id, c.name,
+                                substr(q.seq, length(rtrim(q.seq, replace(q.seq, '.', ''))) + 1) AS seq
+                           FROM expected_object c
+                           JOIN (SELECT y.id, substr(y.default_expr, 10, length(y.default_expr) - 21) AS seq
+                                   FROM expected_object y
+                                  WHERE y.default_expr LIKE 'nextval(''%''::regclass)') q ON q.id = c.id
+                          WHERE c.kind = 'column' AND c.schema_name = o.schema_name
+                            AND c.table_name = o.table_name AND c.type IN ('integer', 'bigint', 'smallint')
+                            AND instr(q.seq, '"') = 0 ORDER BY c.id) x
+                  WHERE x.seq <> o.table_name || '_' || x.name || '_seq'), '') ||
        coalesce((SELECT group_concat(char(10) || x.ddl, '')
                    FROM (SELECT d.ddl FROM expected_object c JOIN expected_ddl d ON d.object_id = c.id
                           WHERE c.kind IN ('index', 'constraint') AND c.schema_name = o.schema_name

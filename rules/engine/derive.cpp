@@ -15,6 +15,7 @@
 #include "base/error.hpp"
 #include "base/text.hpp"
 #include "base/timing.hpp"
+#include "pgsql/ddl.hpp"
 #include "pgsql/names.hpp"
 
 namespace dbautopsy::rules {
@@ -865,8 +866,9 @@ struct Intent {
   int64_t artifact = 0;
   std::optional<int64_t> line;
   std::optional<std::string> old_name;  // rename: the name before it
-  // alter of a column: its type, nullability and default before this alteration
-  std::optional<std::string> before_type, before_default;
+  // alter of a column: its type, nullability, default and COLLATE clause before this
+  // alteration
+  std::optional<std::string> before_type, before_default, before_collation;
   std::optional<int64_t> before_not_null;
 };
 
@@ -1352,6 +1354,7 @@ class Fold {
       intent.before_type = c->type;
       intent.before_not_null = c->not_null;
       intent.before_default = c->default_expr;
+      intent.before_collation = c->definition;
       set_props(*c, e);
       intent.action = "alter";
       c->intents.push_back(intent);
@@ -1413,6 +1416,11 @@ class Fold {
     // same before the alteration).
     if (e.fill_value) {
       o.fill_value = e.fill_value;
+    }
+    // A column's COLLATE clause: kept from its creation until an ALTER of its type gives
+    // another or puts it back to the type's default.
+    if (e.definition) {
+      o.definition = *e.definition == pgsql::k_default_collation ? std::nullopt : e.definition;
     }
   }
 
@@ -2025,8 +2033,8 @@ DeriveSummary derive(store::Store& store, const DeriveOptions& options, const Su
       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)");
   store::Statement insert_intent = store.prepare(
       "INSERT INTO expected_intent(object_id, migration, action, conditional, artifact_id, line, "
-      "old_name, before_type, before_not_null, before_default) "
-      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
+      "old_name, before_type, before_not_null, before_default, before_collation) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
   for (const Obj& o : fold.objects()) {
     if (!o.alive) {
       continue;
@@ -2037,7 +2045,7 @@ DeriveSummary derive(store::Store& store, const DeriveOptions& options, const Su
     int64_t id = store.last_insert_id();
     for (const Intent& i : o.intents) {
       insert_intent.run(id, i.migration, i.action, i.conditional, i.artifact, i.line, i.old_name,
-                        i.before_type, i.before_not_null, i.before_default);
+                        i.before_type, i.before_not_null, i.before_default, i.before_collation);
     }
     ++summary.expected_objects;
   }

@@ -220,6 +220,19 @@ std::string bound_text(const Json& bound, std::string_view text) {
   return text::istarts_with(clause, "for values") ? clause : "FOR VALUES " + clause;
 }
 
+// A column's COLLATE clause (its effects' definition), the collation's name parts quoted; ""
+// when it has none.
+std::string collate_clause(const std::optional<std::string>& collation) {
+  if (!collation || collation->empty()) {
+    return {};
+  }
+  std::vector<std::string> parts;
+  for (const auto& part : text::split(*collation, '.')) {
+    parts.push_back(quote_ident(std::string(part)));
+  }
+  return "COLLATE " + text::join(parts, ".");
+}
+
 }  // namespace
 
 DdlApplier::DdlApplier(Catalog& catalog, Session& session, Warn warn)
@@ -784,6 +797,7 @@ void DdlApplier::add_column(RelationModel& rel, const Json& cd, Ctx& ctx, bool i
       e.type = c->type;
       e.not_null = c->not_null;
       e.default_expr = c->default_expr;
+      e.definition = collate_clause(c->collation);
       e.detail = c->type + (c->not_null ? " not null" : "");
       emit(e, ctx);
     }
@@ -1744,6 +1758,11 @@ void DdlApplier::alter_table(const Json& s, Ctx& ctx) {
         Effect e{"alter",     "column", key->first,         explicit_schema,
                  key->second, colname,  "type " + col->type};
         e.type = col->type;
+        // Without COLLATE the column takes its new type's default collation.
+        const Json& coll = field(node_body(field(cmd, "def")), "collClause");
+        e.definition = coll.is_null()
+                           ? std::string(k_default_collation)
+                           : collate_clause(text::join(strings(field(coll, "collname")), "."));
         emit(e, ctx);
       }
     } else if (sub == "AT_AddIdentity") {

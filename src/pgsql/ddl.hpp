@@ -42,6 +42,9 @@ struct Session {
 // by the script.
 constexpr const char* k_search_path_schema = "$search_path";
 
+// The definition of a column's effect that puts it back to its type's default collation.
+inline constexpr std::string_view k_default_collation = "COLLATE pg_catalog.\"default\"";
+
 struct Effect {
   std::string action;            // create, drop, alter, rename, set_schema; fill (an UPDATE
                                  // that gives a column's NULLs a value, folded into the SET
@@ -68,6 +71,8 @@ struct Effect {
   std::string columns;
   std::string ref_schema;
   std::string ref_table;
+  // Columns: their COLLATE clause (create: "" for none; alter of the type:
+  // k_default_collation when the column goes back to its type's default).
   std::string definition;
   std::string predicate;     // indexes: the WHERE of a partial index
   bool conditional = false;  // only under a condition (an IF in a DO block)

@@ -329,7 +329,7 @@ CREATE TABLE migration_effect (
   columns TEXT,
   ref_schema TEXT,
   ref_table TEXT,
-  definition TEXT,
+  definition TEXT,             -- indexes, constraints: as written; columns: the COLLATE clause
   predicate TEXT,              -- indexes: the WHERE of a partial index
   conditional INTEGER NOT NULL DEFAULT 0, -- only under a condition (IF in a DO block)
   source TEXT NOT NULL,        -- sqlmigrate, py
@@ -615,7 +615,8 @@ CREATE TABLE expected_object (
                                      -- an UPDATE gave its NULLs before SET NOT NULL
   constraint_kind TEXT,              -- p u f c x
   columns TEXT,
-  definition TEXT,                   -- indexes, constraints: as the migration wrote them
+  definition TEXT,                   -- indexes, constraints: as the migration wrote them;
+                                     -- columns: the COLLATE clause, if any
   predicate TEXT,                    -- indexes: the WHERE of a partial index
   implied INTEGER NOT NULL DEFAULT 0, -- a table no recorded migration creates, but one alters
   migration TEXT NOT NULL,           -- app.name of the migration that created it
@@ -636,7 +637,8 @@ CREATE TABLE expected_intent (
   old_name TEXT,                     -- rename: the table / column / index name before it
   before_type TEXT,                  -- alter of a column: its type, nullability and default
   before_not_null INTEGER,           -- before this alteration (as the history had left it;
-  before_default TEXT                -- NULL: unknown, or no default)
+  before_default TEXT,               -- NULL: unknown, or no default)
+  before_collation TEXT              -- and its COLLATE clause (NULL: none)
 );
 
 -- What the recorded migrations remove (DROP TABLE / COLUMN / INDEX / CONSTRAINT, Django's
@@ -653,7 +655,7 @@ CREATE TABLE expected_removal (
   name TEXT NOT NULL,
   constraint_kind TEXT,              -- as created, when a recorded migration created it
   columns TEXT,
-  definition TEXT,
+  definition TEXT,             -- indexes, constraints: as written; columns: the COLLATE clause
   created_by TEXT,                   -- app.name of the migration that created it, if recorded
   migration TEXT NOT NULL,           -- app.name of the migration that removes it
   artifact_id INTEGER,               -- the effect that removes it (evidence)
@@ -1125,7 +1127,7 @@ CREATE VIEW expected_removal_presence_source AS
 
 -- An alteration of a column that a recorded migration makes and that never ran: the column
 -- is not as the history leaves it, but exactly as it was before that migration's first
--- alteration of it (type, nullability, default), or before an earlier migration's alteration
+-- alteration of it (type, nullability, default, collation), or before an earlier migration's alteration
 -- that never ran either. An alteration by the migration that creates the column is part of
 -- its creation (AddField with a default drops the default again), never counted here.
 CREATE VIEW unrun_alter_source AS
@@ -1144,7 +1146,10 @@ CREATE VIEW unrun_alter_source AS
      AND ((o.type IS NOT NULL AND o.type <> c.type)
           OR (o.not_null IS NOT NULL AND o.not_null <> c.not_null)
           OR coalesce(replace(lower(o.default_expr), ' ', ''), '') <>
-             coalesce(replace(lower(c.default_expr), ' ', ''), ''))
+             coalesce(replace(lower(c.default_expr), ' ', ''), '')
+          -- the COLLATE clause against the dump's collation, without quotes and pg_catalog
+          OR replace(replace(coalesce(substr(o.definition, 9), ''), '"', ''), 'pg_catalog.', '') <>
+             replace(coalesce(c.collation, ''), 'pg_catalog.', ''))
      -- as it was before this migration's alteration, or an earlier one's
      AND EXISTS (SELECT 1 FROM expected_intent i
                   WHERE i.object_id = j.object_id AND i.action = 'alter' AND i.rowid <= j.rowid
@@ -1157,7 +1162,9 @@ CREATE VIEW unrun_alter_source AS
                     AND i.before_type IS NOT NULL AND i.before_type = c.type
                     AND (i.before_not_null IS NULL OR i.before_not_null = c.not_null)
                     AND coalesce(replace(lower(i.before_default), ' ', ''), '') =
-                        coalesce(replace(lower(c.default_expr), ' ', ''), ''))
+                        coalesce(replace(lower(c.default_expr), ' ', ''), '')
+                    AND replace(replace(coalesce(substr(i.before_collation, 9), ''), '"', ''),
+                                'pg_catalog.', '') = replace(coalesce(c.collation, ''), 'pg_catalog.', ''))
    GROUP BY j.object_id, j.migration;
 
 -- Whether each object a recorded migration intends is there as far as that migration is
@@ -1341,29 +1348,44 @@ CREATE VIEW expected_ddl AS
              CASE WHEN o.default_expr LIKE 'nextval(%' AND o.type IN ('integer', 'bigint', 'smallint')
                   THEN CASE o.type WHEN 'integer' THEN 'serial' WHEN 'bigint' THEN 'bigserial'
                                    ELSE 'smallserial' END
-                  ELSE coalesce(o.type, 'text') END,
+                  ELSE coalesce(o.type, 'text') END || coalesce(' ' || nullif(o.definition, ''), ''),
              CASE WHEN o.default_expr IS NOT NULL AND o.default_expr NOT LIKE 'nextval(%'
                   THEN ' DEFAULT ' || o.default_expr ELSE '' END,
              CASE WHEN o.not_null THEN ' NOT NULL' ELSE '' END)
-           WHEN 'index' THEN printf('CREATE %sINDEX IF NOT EXISTS %s ON %s%s (%s)%s;',
+           WHEN 'index' THEN printf('CREATE %sINDEX IF NOT EXISTS %s ON %s%s (%s)%s%s;',
              CASE WHEN o.constraint_kind = 'unique index' THEN 'UNIQUE ' ELSE '' END,
              pg_ident(o.name), pg_name(coalesce(l.schema_name, o.schema_name), o.table_name),
              CASE WHEN instr(upper(o.definition), ' USING ') > 0
                   THEN ' USING ' || substr(o.definition, instr(upper(o.definition), ' USING ') + 7,
                        instr(substr(o.definition, instr(upper(o.definition), ' USING ') + 7), ' ') - 1)
                   ELSE '' END,
-             o.columns, coalesce(' WHERE ' || o.predicate, ''))
+             o.columns, coalesce(' ' || nullif(o.options, ''), ''), coalesce(' WHERE ' || o.predicate, ''))
            WHEN 'constraint' THEN printf('DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = %s AND conrelid = to_regclass(%s)) THEN ALTER TABLE %s ADD CONSTRAINT %s %s; END IF; END $$;',
              pg_literal(o.name), pg_name_literal(coalesce(l.schema_name, o.schema_name), o.table_name),
              pg_name(coalesce(l.schema_name, o.schema_name), o.table_name), pg_ident(o.name),
              CASE o.constraint_kind
-               WHEN 'p' THEN 'PRIMARY KEY (' || o.columns || ')'
-               WHEN 'u' THEN 'UNIQUE (' || o.columns || ')'
+               WHEN 'p' THEN 'PRIMARY KEY (' || o.columns || ')' || coalesce(' ' || nullif(o.options, ''), '')
+               WHEN 'u' THEN 'UNIQUE (' || o.columns || ')' || coalesce(' ' || nullif(o.options, ''), '')
                WHEN 'f' THEN CASE WHEN upper(o.definition) LIKE 'FOREIGN KEY%' THEN o.definition
                                   ELSE 'FOREIGN KEY (' || o.columns || ') ' || o.definition END
                ELSE o.definition END)
          END AS ddl
-    FROM expected_object o JOIN expected_location l ON l.object_id = o.id
+    FROM (SELECT x.*,
+                 -- what the definition says after the key's columns, but a partial index's
+                 -- WHERE (o.predicate): an index's INCLUDE, WITH (storage parameters) and
+                 -- TABLESPACE, a key's INCLUDE, DEFERRABLE / INITIALLY
+                 CASE WHEN upper(t.rest) LIKE 'WHERE %' THEN ''
+                      WHEN instr(upper(t.rest), ' WHERE ') > 0
+                      THEN trim(substr(t.rest, 1, instr(upper(t.rest), ' WHERE ') - 1))
+                      ELSE t.rest END AS options
+            FROM expected_object x
+            JOIN (SELECT y.id,
+                         CASE WHEN y.columns IS NOT NULL AND instr(y.definition, '(' || y.columns || ')') > 0
+                              THEN trim(rtrim(trim(substr(y.definition, instr(y.definition, '(' || y.columns || ')')
+                                                          + length(y.columns) + 2)), ';'))
+                              ELSE '' END AS rest
+                    FROM expected_object y) t ON t.id = x.id) o
+    JOIN expected_location l ON l.object_id = o.id
    WHERE o.kind IN ('column', 'index', 'constraint');
 
 -- What the rows of the current dump say of a constraint that a repair would add
