@@ -703,9 +703,10 @@ void check_data(store::Store& store, Snapshot& snap) {
 // holds the same number of rows (passes cut short hold fewer), and the rows without it are one
 // batch that every pass holds whole: the same rows, as many times each. A column that merely
 // repeats (a user's events, a quantity, a status) holds groups of other sizes or other rows.
-constexpr int64_t k_pass_min_rows = 1000;  // rows a table must have
-constexpr size_t k_pass_min_read = 200;    // stored rows to judge by
-constexpr size_t k_pass_max_sets = 8;      // candidate columns tried per table
+constexpr int64_t k_pass_min_rows = 1000;   // rows a table must have
+constexpr size_t k_pass_min_read = 200;     // stored rows to judge by
+constexpr size_t k_pass_max_sets = 8;       // candidate columns tried per table
+constexpr size_t k_pass_max_columns = 100;  // columns compared
 
 uint64_t mix64(uint64_t x) {
   x += 0x9e3779b97f4a7c15ULL;
@@ -721,12 +722,14 @@ uint64_t cell_hash(const Row& r, size_t i) {
   return mix64(std::hash<std::string_view>{}(*r.values[i]));
 }
 
-// A set of 64-bit hashes (open addressing; 0 stands for itself as 1).
+// A set of 64-bit hashes (open addressing, grown as it fills; 0 stands for itself as 1).
 class HashSet {
  public:
-  explicit HashSet(size_t most) : m_slots(std::bit_ceil(std::max<size_t>(16, 2 * most))) {}
   bool insert(uint64_t h) {
     h = h ? h : 1;
+    if (2 * (m_size + 1) > m_slots.size()) {
+      grow();
+    }
     const size_t mask = m_slots.size() - 1;
     for (size_t i = h & mask;; i = (i + 1) & mask) {
       if (m_slots[i] == h) {
@@ -742,6 +745,20 @@ class HashSet {
   size_t size() const { return m_size; }
 
  private:
+  void grow() {
+    std::vector<uint64_t> old(std::max<size_t>(64, 2 * m_slots.size()), 0);
+    old.swap(m_slots);
+    const size_t mask = m_slots.size() - 1;
+    for (uint64_t h : old) {
+      if (h != 0) {
+        size_t i = h & mask;
+        while (m_slots[i] != 0) {
+          i = (i + 1) & mask;
+        }
+        m_slots[i] = h;
+      }
+    }
+  }
   std::vector<uint64_t> m_slots;
   size_t m_size = 0;
 };
@@ -755,11 +772,7 @@ class HashSet {
 bool few_values(store::Store& store, const Table& t, const std::vector<size_t>& kept) {
   const size_t n = static_cast<size_t>(std::max<int64_t>(t.stored_rows, 0));
   const size_t bound = n / 2 + 2;
-  std::vector<HashSet> seen;
-  seen.reserve(kept.size());
-  for (size_t k = 0; k < kept.size(); ++k) {
-    seen.emplace_back(bound + 1);
-  }
+  std::vector<HashSet> seen(kept.size());
   store::Statement rows =
       store.prepare("SELECT row_values FROM table_row WHERE artifact_id = ?1 AND section = ?2");
   rows.bind(1, t.artifact);
@@ -849,6 +862,14 @@ void find_pass_markers(store::Store& store, Snapshot& snap, DeriveSummary& summa
     if (kept.size() < 2) {
       continue;
     }
+    if (kept.size() > k_pass_max_columns) {
+      // (Each column's values are held while the rows are read: memory stays bounded.)
+      summary.notes.push_back(fmt::format(
+          "{}.{} has {} columns to compare; not searched for a column that marks the passes of a "
+          "loop (at most {})",
+          t.schema, t.name, kept.size(), k_pass_max_columns));
+      continue;
+    }
     const bool was_loaded = t.loaded();
     if (!few_values(store, t, kept)) {
       continue;
@@ -897,6 +918,9 @@ void find_pass_markers(store::Store& store, Snapshot& snap, DeriveSummary& summa
         }
         if (batch >= 2 && most >= 2 && !over && shorts <= max_short) {
           candidates.push_back(Candidate{i, counts.size(), batch, most, shorts});
+          if (candidates.size() >= 4 * k_pass_max_sets) {
+            break;
+          }
         }
       }
     }
