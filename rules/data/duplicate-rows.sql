@@ -97,7 +97,23 @@ looping AS MATERIALIZED (
      -- that happen again (many logins of each user) repeat each as often as it happens to.
      -- (Past the exact cap the multiplicities are not known: judged as before.)
      AND (NOT time_left_out OR level_count IS NULL
-          OR (level_rows >= 2 AND 2 * level_rows * (level_count - 1) >= rows - distinct_rows)))
+          OR (level_rows >= 2 AND 2 * level_rows * (level_count - 1) >= rows - distinct_rows))),
+-- Tables whose counts found no loop, but whose stored rows hold one batch again and again,
+-- each pass stamped with its own value of a column (pass_marker: a run counter, a batch uuid,
+-- the time the job set for the pass): the same judgement, by the rows read.
+marked AS MATERIALIZED (
+  SELECT j.schema_name, j.table_name, j.rows, j.line, j.path, j.pk,
+         m.rows_read, m.distinct_rows, m.passes, m.batch_rows, m.short_passes, m.left_out,
+         m.line AS first_line, m.columns AS marker,
+         (SELECT group_concat(value, ', ') FROM json_each(m.columns)) AS marker_list,
+         (SELECT group_concat(pg_ident(value), ', ') FROM json_each(m.columns)) AS marker_sql
+    FROM judged_options j
+    JOIN pass_marker m ON m.schema_name = j.schema_name AND m.table_name = j.table_name
+   WHERE NOT EXISTS (SELECT 1 FROM looping l
+                      WHERE l.schema_name = j.schema_name AND l.table_name = j.table_name)
+     AND m.distinct_rows > 0
+     AND CAST(j.rows AS REAL) / m.distinct_rows >= j.min_ratio
+     AND j.rows - m.distinct_rows >= j.min_excess)
 SELECT schema_name AS schema,
        table_name AS "table",
        printf('%s.%s holds %d rows for %d distinct rows (%s): each repeated %.0f times on average%s',
@@ -133,3 +149,39 @@ SELECT schema_name AS schema,
                     AND instr(coalesce(j.ignored, ''), c.name || ' (') <> 1
                   ORDER BY c.ordinal) c) AS kept_list
           FROM looping j) judged
+UNION ALL
+SELECT schema_name AS schema,
+       table_name AS "table",
+       printf('%s.%s holds %d rows for %d distinct rows once %s is left out, which marks each pass of a job that inserted the same rows again and again: %d values of %s %s, each holding the same %d rows%s%s',
+              schema_name, table_name, rows, distinct_rows, marker_list, passes, marker_list,
+              CASE WHEN rows_read = rows THEN 'in every row (exact count)'
+                   ELSE printf('in the first %d rows (the rows kept, --row-cap; the distinct count is theirs, not the whole table''s)', rows_read) END,
+              batch_rows,
+              CASE short_passes WHEN 0 THEN '' WHEN 1 THEN ' (one pass cut short)'
+                   ELSE printf(' (%d passes cut short)', short_passes) END,
+              coalesce('; left out: ' || left_out, '')) AS message,
+       json_array(
+         json_object('artifact', path, 'line', line,
+                     'text', printf('COPY %s.%s: %d rows', schema_name, table_name, rows)),
+         json_object('artifact', path, 'line', first_line,
+                     'text', printf('%s marks the passes: %d values in the %d rows read, %d rows each', marker_list, passes, rows_read, batch_rows))) AS evidence,
+       json_object('rows', rows, 'distinct_rows', distinct_rows, 'excess_rows', rows - distinct_rows,
+                   'exact', CASE WHEN rows_read = rows THEN 1 ELSE 0 END,
+                   'passes', passes, 'batch_rows', batch_rows, 'rows_read', rows_read) AS metrics,
+       printf('-- keep one row per group (the first pass: the lowest %s, then the lowest id) leaving out %s too, which marks each pass of the loop, in a new table, then swap it in after review:%sCREATE TABLE IF NOT EXISTS %s AS SELECT DISTINCT ON (%s) * FROM %s ORDER BY %s, %s%s;%s-- the constraint that would have stopped the loop (it refuses the same rows under another %s: drop it if the table is meant to keep a copy per run; on PostgreSQL 15+, UNIQUE NULLS NOT DISTINCT also refuses copies with NULLs):%sDO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = %s AND conrelid = to_regclass(%s)) THEN ALTER TABLE %s ADD CONSTRAINT %s UNIQUE (%s); END IF; END $$;',
+              marker_list, marker_list, char(10), pg_name(schema_name, table_name || '_dedup'), kept_list,
+              pg_name(schema_name, table_name), kept_list, marker_sql,
+              coalesce(', ' || pk, ''), char(10), marker_list, char(10),
+              pg_literal(table_name || '_dedup_row_key'),
+              pg_name_literal(schema_name, table_name || '_dedup'),
+              pg_name(schema_name, table_name || '_dedup'), pg_ident(table_name || '_dedup_row_key'),
+              kept_list) AS repair,
+       'duplicates:' || schema_name || '.' || table_name AS cause_key
+  FROM (SELECT m.*,
+               (SELECT group_concat(pg_ident(c.name), ', ') FROM (SELECT name FROM current_column c
+                  WHERE c.schema_name = m.schema_name AND c.table_name = m.table_name
+                    AND instr(', ' || coalesce(m.left_out, ''), ', ' || c.name || ' (') = 0
+                    AND NOT EXISTS (SELECT 1 FROM json_each(m.marker) x WHERE x.value = c.name)
+                  ORDER BY c.ordinal) c) AS kept_list
+          FROM marked m) marked
+ WHERE kept_list IS NOT NULL

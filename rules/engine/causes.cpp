@@ -478,27 +478,38 @@ void references_cause(store::Store& store, const std::string& parent, Group& g) 
 
 void duplicates_cause(store::Store& store, const std::string& table, Group& g) {
   store::Statement st = store.prepare(
-      "SELECT json_extract(metrics, '$.rows'), json_extract(metrics, '$.distinct_rows') FROM "
-      "finding "
+      "SELECT json_extract(metrics, '$.rows'), json_extract(metrics, '$.distinct_rows'), "
+      "CASE WHEN json_extract(metrics, '$.passes') IS NOT NULL THEN (SELECT group_concat(j.value, "
+      "', ') FROM pass_marker m, json_each(m.columns) j WHERE m.schema_name = f.subject_schema AND "
+      "m.table_name = f.subject_table) END, json_extract(metrics, '$.exact') FROM finding f "
       "WHERE rule = 'data.duplicate-rows' AND subject_schema || '.' || subject_table = ?1");
   st.bind(1, table);
   int64_t rows = 0;
   int64_t distinct = 1;
+  std::optional<std::string> marker;  // the column(s) that mark each pass (pass_marker)
+  bool kept_only = false;             // distinct rows counted in the rows kept, not all
   if (st.step()) {
     rows = st.get_int(0);
     distinct = std::max<int64_t>(st.get_int(1), 1);
+    marker = st.get_optional_text(2);
+    kept_only = st.get_optional_int(3).value_or(1) == 0;
   }
   g.kind = "duplicate-rows";
   g.summary = fmt::format("{} repeats {} rows {} times each: a job inserting in a loop", table,
                           distinct, rows / distinct);
   g.narrative = fmt::format(
       "{} holds {} rows for {} distinct ones: every row was inserted about {} times, differing "
-      "only in its surrogate columns (serial id, insert time). A job that inserts the same "
+      "only in its surrogate columns (serial id, insert time){}. A job that inserts the same "
       "records again and again -- a backup or ETL step whose completion check never passes, a "
       "retry that is not idempotent -- did this; the table keeps growing until someone stops "
       "it. The repair keeps one row per group in a new table and adds the UNIQUE constraint "
       "that would have refused the copies.",
-      table, rows, distinct, rows / distinct);
+      table, rows, distinct, rows / distinct,
+      marker ? fmt::format(" and in {}, which the job set once per pass{}", *marker,
+                           kept_only ? " (the distinct rows are counted in the rows kept for "
+                                       "analysis, the first of the table)"
+                                     : "")
+             : std::string());
 }
 
 }  // namespace

@@ -772,6 +772,346 @@ size_t shared_keys(const Table& old, const Table& now, const std::vector<std::st
   return shared;
 }
 
+// pass_marker: columns that mark the passes of a loop. A job that inserts the same batch again
+// and again but stamps each pass (a run counter, a batch uuid, the time it set for the pass, the
+// file it imported) makes every row distinct for the dump's counts. In the stored rows of a
+// large table whose counts found few repeats, a column marks the passes when each of its values
+// holds the same number of rows (passes cut short hold fewer), and the rows without it are one
+// batch that every pass holds whole: the same rows, as many times each. A column that merely
+// repeats (a user's events, a quantity, a status) holds groups of other sizes or other rows.
+constexpr int64_t k_pass_min_rows = 1000;   // rows a table must have
+constexpr size_t k_pass_min_read = 200;     // stored rows to judge by
+constexpr size_t k_pass_max_sets = 8;       // candidate columns tried per table
+constexpr size_t k_pass_max_columns = 100;  // columns compared
+
+uint64_t mix64(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+uint64_t cell_hash(const Row& r, size_t i) {
+  if (i >= r.values.size() || !r.values[i]) {
+    return 0x6a09e667f3bcc909ULL;  // NULL (and a field the row lacks)
+  }
+  return mix64(std::hash<std::string_view>{}(*r.values[i]));
+}
+
+// A set of 64-bit hashes (open addressing, grown as it fills; 0 stands for itself as 1).
+class HashSet {
+ public:
+  bool insert(uint64_t h) {
+    h = h ? h : 1;
+    if (2 * (m_size + 1) > m_slots.size()) {
+      grow();
+    }
+    const size_t mask = m_slots.size() - 1;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+      if (m_slots[i] == h) {
+        return false;
+      }
+      if (m_slots[i] == 0) {
+        m_slots[i] = h;
+        ++m_size;
+        return true;
+      }
+    }
+  }
+  size_t size() const { return m_size; }
+
+ private:
+  void grow() {
+    std::vector<uint64_t> old(std::max<size_t>(64, 2 * m_slots.size()), 0);
+    old.swap(m_slots);
+    const size_t mask = m_slots.size() - 1;
+    for (uint64_t h : old) {
+      if (h != 0) {
+        size_t i = h & mask;
+        while (m_slots[i] != 0) {
+          i = (i + 1) & mask;
+        }
+        m_slots[i] = h;
+      }
+    }
+  }
+  std::vector<uint64_t> m_slots;
+  size_t m_size = 0;
+};
+
+// Whether every compared column of a table's stored rows has at most half as many values as
+// there are rows (and the passes cut short): in a loop, the column that marks the passes has a
+// value per pass of two rows or more, every other column at most the batch's values. Read
+// straight from table_row, and given up at the first column past the bound: most tables have
+// a column of a value per row (a time, a name), found at about half their rows, without the
+// cost of reading them all back.
+bool few_values(store::Store& store, const Table& t, const std::vector<size_t>& kept) {
+  const size_t n = static_cast<size_t>(std::max<int64_t>(t.stored_rows, 0));
+  const size_t bound = n / 2 + 2;
+  std::vector<HashSet> seen(kept.size());
+  store::Statement rows =
+      store.prepare("SELECT row_values FROM table_row WHERE artifact_id = ?1 AND section = ?2");
+  rows.bind(1, t.artifact);
+  rows.bind(2, t.section);
+  std::string scratch;
+  std::vector<json_row::Cell> cells;
+  while (rows.step()) {
+    scratch.clear();
+    cells.clear();
+    json_row::decode_into(rows.get_text_view(0), scratch, cells);
+    for (size_t k = 0; k < kept.size(); ++k) {
+      size_t i = kept[k];
+      uint64_t h = i < cells.size() && !cells[i].null
+                       ? mix64(std::hash<std::string_view>{}(
+                             std::string_view(scratch).substr(cells[i].at, cells[i].size)))
+                       : 0x6a09e667f3bcc909ULL;
+      if (seen[k].insert(h) && seen[k].size() > bound) {
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+// Whether a column's name is in a list of "name (why), ..." (table_stats.ignored_columns).
+bool listed(const std::string& list, const std::string& name) {
+  return list.rfind(name + " (", 0) == 0 || list.find(", " + name + " (") != std::string::npos;
+}
+
+void find_pass_markers(store::Store& store, Snapshot& snap, DeriveSummary& summary) {
+  store::Statement stats = store.prepare(
+      "SELECT ignored_columns, distinct_rows, distinct_without_first FROM table_stats "
+      "WHERE artifact_id = ?1 AND section = ?2");
+  // The columns the application fills as it inserts (as data.duplicate-rows leaves them out).
+  store::Statement app_set = store.prepare(
+      "SELECT j.value FROM table_stats t, json_each(t.variants, '$.candidates') j "
+      "WHERE t.artifact_id = ?1 AND t.section = ?2 AND t.variants IS NOT NULL "
+      "AND (SELECT yes FROM migration_files_in_scope) = 1 AND EXISTS (SELECT 1 FROM "
+      "migration_app_value a WHERE a.table_name = t.table_name AND a.column_name = j.value)");
+  store::Statement insert = store.prepare(
+      "INSERT INTO pass_marker(schema_name, table_name, columns, rows, rows_read, distinct_rows, "
+      "passes, batch_rows, short_passes, left_out, artifact_id, line) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
+  for (auto& [k, t] : snap.tables) {
+    if (t.total_rows < k_pass_min_rows || t.stored_rows < static_cast<int64_t>(k_pass_min_read)) {
+      continue;
+    }
+    stats.reset();
+    stats.bind(1, t.artifact);
+    stats.bind(2, t.section);
+    if (!stats.step() || stats.is_null(1)) {
+      continue;  // not counted: nothing to compare with
+    }
+    std::string ignored = stats.get_optional_text(0).value_or("");
+    int64_t distinct = stats.get_int(1);
+    bool key_first = t.pk && !t.columns.empty() && t.columns.front() == *t.pk;
+    if (key_first && !stats.is_null(2)) {
+      distinct = std::min(distinct, stats.get_int(2));
+    }
+    if (distinct * 2 <= t.total_rows) {
+      continue;  // the counts show the repeats already: data.duplicate-rows judges them
+    }
+    std::set<std::string> app;
+    app_set.reset();
+    app_set.bind(1, t.artifact);
+    app_set.bind(2, t.section);
+    while (app_set.step()) {
+      app.insert(app_set.get_text(0));
+    }
+    // The columns compared: all but the surrogates, the key and what the application fills.
+    std::vector<size_t> kept;
+    std::string left_out = ignored;
+    for (size_t i = 0; i < t.columns.size(); ++i) {
+      const std::string& c = t.columns[i];
+      if (listed(ignored, c)) {
+        continue;
+      }
+      std::string why = t.pk && c == *t.pk ? "primary key"
+                        : app.count(c)     ? "set by the application"
+                                           : "";
+      if (!why.empty()) {
+        left_out += fmt::format("{}{} ({})", left_out.empty() ? "" : ", ", c, why);
+        continue;
+      }
+      kept.push_back(i);
+    }
+    if (kept.size() < 2) {
+      continue;
+    }
+    if (kept.size() > k_pass_max_columns) {
+      // (Each column's values are held while the rows are read: memory stays bounded.)
+      summary.notes.push_back(fmt::format(
+          "{}.{} has {} columns to compare; not searched for a column that marks the passes of a "
+          "loop (at most {})",
+          t.schema, t.name, kept.size(), k_pass_max_columns));
+      continue;
+    }
+    const bool was_loaded = t.loaded();
+    if (!few_values(store, t, kept)) {
+      continue;
+    }
+    load_rows(store, t);
+    const size_t n = t.rows.size();
+    const bool all_read = t.complete && static_cast<int64_t>(n) == t.total_rows;
+    const size_t max_short = all_read ? 1 : 2;  // the row cap may cut one pass more
+    // Candidates: columns whose values each hold B rows (B >= 2, at least two such values),
+    // but for at most max_short values holding fewer.
+    struct Candidate {
+      size_t column;
+      size_t passes, batch, full, shorts;
+    };
+    std::vector<Candidate> candidates;
+    if (n >= k_pass_min_read) {
+      for (size_t i : kept) {
+        std::unordered_map<uint64_t, size_t> counts;
+        bool many = false;
+        for (const Row& r : t.rows) {
+          ++counts[cell_hash(r, i)];
+          if (counts.size() > n / 2 + max_short) {
+            many = true;  // fewer than two rows a value: no batch
+            break;
+          }
+        }
+        if (many || counts.size() < 2) {
+          continue;
+        }
+        std::map<size_t, size_t> sizes;  // rows a value holds -> values
+        for (const auto& [h, c] : counts) {
+          ++sizes[c];
+        }
+        size_t batch = 0, most = 0;
+        for (const auto& [size, values] : sizes) {
+          if (values >= most) {
+            most = values;
+            batch = size;
+          }
+        }
+        size_t shorts = 0;
+        bool over = false;
+        for (const auto& [size, values] : sizes) {
+          shorts += size < batch ? values : 0;
+          over = over || size > batch;
+        }
+        if (batch >= 2 && most >= 2 && !over && shorts <= max_short) {
+          candidates.push_back(Candidate{i, counts.size(), batch, most, shorts});
+          if (candidates.size() >= 4 * k_pass_max_sets) {
+            break;
+          }
+        }
+      }
+    }
+    // Columns that always change together (a run's number and its start time) are one set.
+    std::vector<std::vector<size_t>> sets;  // indexes into candidates
+    std::vector<bool> taken(candidates.size(), false);
+    for (size_t a = 0; a < candidates.size() && sets.size() < k_pass_max_sets; ++a) {
+      if (taken[a]) {
+        continue;
+      }
+      std::vector<size_t> set{a};
+      for (size_t b = a + 1; b < candidates.size(); ++b) {
+        if (taken[b] || candidates[b].passes != candidates[a].passes) {
+          continue;
+        }
+        std::unordered_map<uint64_t, uint64_t> pairs;
+        bool same = true;
+        for (const Row& r : t.rows) {
+          auto [it, fresh] = pairs.try_emplace(cell_hash(r, candidates[a].column),
+                                               cell_hash(r, candidates[b].column));
+          if (!fresh && it->second != cell_hash(r, candidates[b].column)) {
+            same = false;
+            break;
+          }
+        }
+        if (same) {
+          set.push_back(b);
+          taken[b] = true;
+        }
+      }
+      sets.push_back(std::move(set));
+    }
+    for (const auto& set : sets) {
+      const Candidate& c = candidates[set.front()];
+      std::set<size_t> marker;
+      for (size_t s : set) {
+        marker.insert(candidates[s].column);
+      }
+      // Each row without the marker columns; each pass's rows as a multiset (a sum of their
+      // hashes, in any order).
+      struct Pass {
+        size_t rows = 0;
+        uint64_t sum = 0;
+      };
+      std::unordered_map<uint64_t, Pass> passes;
+      std::unordered_set<uint64_t> rows;
+      std::vector<uint64_t> row_hash(n);
+      std::vector<uint64_t> pass_of(n);
+      for (size_t r = 0; r < n; ++r) {
+        uint64_t h = 0x243f6a8885a308d3ULL;
+        for (size_t i : kept) {
+          if (!marker.count(i)) {
+            h = mix64(h ^ cell_hash(t.rows[r], i));
+          }
+        }
+        row_hash[r] = h;
+        pass_of[r] = cell_hash(t.rows[r], c.column);
+        Pass& p = passes[pass_of[r]];
+        ++p.rows;
+        p.sum += mix64(h);
+        rows.insert(h);
+      }
+      if (rows.size() * 2 > n || rows.size() > c.batch) {
+        continue;
+      }
+      std::optional<uint64_t> whole, first;
+      bool same = true;
+      for (size_t r = 0; r < n && same; ++r) {
+        const Pass& p = passes[pass_of[r]];
+        if (p.rows == c.batch) {
+          if (!whole) {
+            whole = p.sum;
+            first = pass_of[r];
+          }
+          same = p.sum == *whole;
+        }
+      }
+      if (!same || !first) {
+        continue;
+      }
+      // Every row read is one of a whole pass's (a pass cut short holds no other).
+      std::unordered_set<uint64_t> batch;
+      for (size_t r = 0; r < n; ++r) {
+        if (pass_of[r] == *first) {
+          batch.insert(row_hash[r]);
+        }
+      }
+      if (batch.size() != rows.size()) {
+        continue;
+      }
+      nlohmann::json names = nlohmann::json::array();
+      for (size_t i : marker) {
+        names.push_back(t.columns[i]);
+      }
+      insert.run(t.schema, t.name, names.dump(), t.total_rows, static_cast<int64_t>(n),
+                 static_cast<int64_t>(rows.size()), static_cast<int64_t>(c.passes),
+                 static_cast<int64_t>(c.batch), static_cast<int64_t>(c.shorts),
+                 left_out.empty() ? std::optional<std::string>() : std::optional(left_out),
+                 t.artifact, t.rows.front().line);
+      if (!all_read) {
+        summary.notes.push_back(fmt::format(
+            "{}.{} has {} rows; the column that marks its passes was found in the first {} "
+            "(--row-cap)",
+            t.schema, t.name, t.total_rows, n));
+      }
+      break;
+    }
+    if (!was_loaded) {
+      t.rows.clear();
+      t.rows.shrink_to_fit();
+      t.text.reset();
+    }
+  }
+}
+
 // A parent table's rows in the snapshot before, by id.
 struct BeforeParent {
   const Table* table = nullptr;
@@ -783,7 +1123,7 @@ struct BeforeParent {
 
 void derive_data(store::Store& store, const DeriveOptions& options, DeriveSummary& summary) {
   for (const char* t : {"key_inventory", "natural_key", "ref_inventory", "id_remap", "orphan",
-                        "expected_data_check"}) {
+                        "expected_data_check", "pass_marker"}) {
     store.exec(fmt::format("DELETE FROM {}", t));
   }
   auto current = load_snapshot(store, "current");
@@ -792,6 +1132,8 @@ void derive_data(store::Store& store, const DeriveOptions& options, DeriveSummar
   }
   check_data(store, *current);
   timing::phase("derive: data checks");
+  find_pass_markers(store, *current, summary);
+  timing::phase("derive: pass markers");
   auto before = load_snapshot(store, "before");
   timing::phase("derive: load snapshots");
   // key_inventory gets a row per stored row of every parent table: its index is made once

@@ -699,6 +699,33 @@ CREATE TABLE expected_data_check (
   line INTEGER
 );
 
+-- Columns that mark the passes of a loop: a job that inserted the same batch of rows again
+-- and again, stamping each pass with its own value (a run counter, a batch uuid, the time the
+-- job set for the pass, the file imported), which makes every row distinct for table_stats.
+-- From the stored rows (table_row) of the current snapshot's tables of at least 1,000 rows whose
+-- counts found few repeats: left out the surrogate columns table_stats leaves out, a
+-- single-column primary key and the columns the application fills (migration_app_value), the
+-- rows without the column(s) are one batch, and each value of the column holds all of it (the
+-- same rows as many times each; passes cut short hold part of it). Columns whose values always
+-- change together (a run number and its start time) are one row, their names in `columns`.
+CREATE TABLE pass_marker (
+  schema_name TEXT NOT NULL,
+  table_name TEXT NOT NULL,
+  columns TEXT NOT NULL,             -- JSON array: the column(s) that mark the passes, in
+                                     -- column order
+  rows INTEGER NOT NULL,             -- the rows of the table in the dump
+  rows_read INTEGER NOT NULL,        -- the stored rows read (the first ones)
+  distinct_rows INTEGER NOT NULL,    -- distinct rows among them without the column(s) and the
+                                     -- columns left out
+  passes INTEGER NOT NULL,           -- values of the column(s) among the rows read
+  batch_rows INTEGER NOT NULL,       -- rows of each whole pass
+  short_passes INTEGER NOT NULL,     -- passes that hold fewer rows (cut short, or by the row cap)
+  left_out TEXT,                     -- the other columns left out, with why (as
+                                     -- table_stats.ignored_columns)
+  artifact_id INTEGER NOT NULL,
+  line INTEGER                       -- the first stored row
+);
+
 -- The natural key chosen for each parent table, and how it was chosen.
 CREATE TABLE natural_key (
   schema_name TEXT NOT NULL,
