@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds dbautopsy and runs the whole test suite twice: a normal build, then one under
-# AddressSanitizer and UndefinedBehaviorSanitizer; then every fuzz target for 20 s
+# AddressSanitizer and UndefinedBehaviorSanitizer; then every fuzz target for 10 s
 # (scripts/fuzz.sh). Installs missing Debian packages first (as root). Tests that need a
 # PostgreSQL server start a throwaway one themselves; here they are required to run, never
 # skipped.
@@ -25,6 +25,6 @@ build build/sanitize -DCMAKE_BUILD_TYPE=Debug -DDBAUTOPSY_SANITIZE=ON -DDBAUTOPS
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build/sanitize --output-on-failure -j "$jobs"
 
-echo "== fuzz (every reader of untrusted input, 20 s each)"
-scripts/fuzz.sh 20
+echo "== fuzz (every reader of untrusted input, 10 s each)"
+scripts/fuzz.sh 10
 echo "== all tests passed"
