@@ -1,8 +1,8 @@
 // dbautopsy batch / batch-merge: many case folders, on one machine or many.
 //
 // batch CASES_DIR... --out OUT: every case (each immediate subfolder of a CASES_DIR, named by
-// its folder name, and each case archive there) is analysed by a child process of this same binary,
-// `investigate CASE --out OUT/<case> --store OUT/<case>/facts.db`, --jobs at once. A child
+// its folder name, and each case archive there) is analysed by a child process of this same
+// binary, `investigate CASE --out OUT/<case> --store OUT/<case>/facts.db`, --jobs at once. A child
 // that fails, is killed by a signal or runs past --timeout is recorded in the index and never
 // stops the others. A case whose inputs (the SHA-256 of every file investigate would read),
 // dbautopsy version and passed-on options are those of its last completed run is not run
@@ -112,7 +112,7 @@ struct Case {
   std::string entry;  // the folder's or the archive's file name
 };
 
-// A case archive's name without its archive suffixes: case1.zip, case1.tar.gz, case1.tgz -> case1.
+// A case archive's name without its suffixes: case1.zip, case1.tar.gz, case1.tgz -> case1.
 std::string archive_case_name(const std::string& file) {
   std::string name = file;
   for (bool more = true; more;) {
