@@ -8,6 +8,8 @@
 #include <optional>
 #include <set>
 
+#include <sqlite3.h>
+
 #include "base/error.hpp"
 #include "base/text.hpp"
 
@@ -224,21 +226,23 @@ class Resolver {
   Resolver(store::Store& store, std::vector<std::string>& notes) : m_store(store), m_notes(notes) {}
 
   std::vector<std::string> names(const std::string& key, std::string_view value) {
+    if (!m_table) {
+      m_table.emplace(m_store.prepare(
+          "SELECT 1 FROM db_relation WHERE name GLOB ?1 OR schema_name || '.' || name GLOB ?1 "
+          "LIMIT 1"));
+    }
     std::vector<std::string> out;
     for (std::string_view item : text::split_name_list(value)) {
       std::string pattern = name_pattern(item);
       if (pattern.empty()) {
         continue;
       }
-      store::Statement st = m_store.prepare(
-          "SELECT 1 FROM db_relation WHERE name GLOB ?1 OR schema_name || '.' || name GLOB ?1 "
-          "LIMIT 1");
-      st.bind(1, pattern);
-      if (!st.step()) {
+      m_table->bind(1, pattern);
+      if (!m_table->step()) {
         m_notes.push_back(
             fmt::format("--option {}: `{}` names no table of this case", key, text::trim(item)));
       }
-      st.reset();
+      m_table->reset();
       out.push_back(std::move(pattern));
     }
     return out;
@@ -260,13 +264,22 @@ class Resolver {
   }
 
  private:
-  std::string resolve(const std::string& key, const std::string& item, const MigrationName& m) {
-    std::vector<std::pair<std::string, std::string>> files;
-    store::Statement st = m_store.prepare("SELECT DISTINCT app, name FROM migration ORDER BY 1, 2");
-    while (st.step()) {
-      files.emplace_back(st.get_text(0), st.get_text(1));
+  // The case's migration files (app, name), read once.
+  const std::vector<std::pair<std::string, std::string>>& files() {
+    if (!m_files) {
+      m_files.emplace();
+      store::Statement st =
+          m_store.prepare("SELECT DISTINCT app, name FROM migration ORDER BY 1, 2");
+      while (st.step()) {
+        m_files->emplace_back(st.get_text(0), st.get_text(1));
+      }
+      st.reset();
     }
-    st.reset();
+    return *m_files;
+  }
+
+  std::string resolve(const std::string& key, const std::string& item, const MigrationName& m) {
+    const auto& files = this->files();
     std::string app = m.app;
     if (!has_glob(app)) {
       bool exact = false;
@@ -283,11 +296,7 @@ class Resolver {
     if (has_glob(whole)) {
       bool any = false;
       for (const auto& f : files) {
-        store::Statement g = m_store.prepare("SELECT ?1 GLOB ?2");
-        g.bind(1, f.first + "." + f.second);
-        g.bind(2, whole);
-        any = any || (g.step() && g.get_int(0) != 0);
-        g.reset();
+        any = any || sqlite3_strglob(whole.c_str(), (f.first + "." + f.second).c_str()) == 0;
       }
       if (!any) {
         m_notes.push_back(
@@ -322,6 +331,8 @@ class Resolver {
 
   store::Store& m_store;
   std::vector<std::string>& m_notes;
+  std::optional<store::Statement> m_table;  // a table that a names pattern matches
+  std::optional<std::vector<std::pair<std::string, std::string>>> m_files;
 };
 
 }  // namespace

@@ -131,6 +131,21 @@ std::string unquote_name(std::string_view s) {
   return out;
 }
 
+std::string without_suffixes(std::string_view name,
+                             std::initializer_list<std::string_view> suffixes) {
+  for (bool more = true; more;) {
+    more = false;
+    for (std::string_view suffix : suffixes) {
+      if (name.size() > suffix.size() &&
+          iequals(name.substr(name.size() - suffix.size()), suffix)) {
+        name.remove_suffix(suffix.size());
+        more = true;
+      }
+    }
+  }
+  return std::string(name);
+}
+
 std::string join(const std::vector<std::string>& parts, std::string_view sep) {
   std::string out;
   for (size_t i = 0; i < parts.size(); ++i) {

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -18,6 +19,10 @@ bool istarts_with(std::string_view s, std::string_view prefix);
 std::string_view trim(std::string_view s);
 std::vector<std::string_view> split(std::string_view s, char sep);
 std::string join(const std::vector<std::string>& parts, std::string_view sep);
+// `name` without any of `suffixes` at its end, taken off again and again in any order and
+// compared without regard to ASCII case (case1.TAR.gz -> case1); never down to nothing.
+std::string without_suffixes(std::string_view name,
+                             std::initializer_list<std::string_view> suffixes);
 
 // A list of SQL names as a user writes them on a command line (`"Sales-Stage".orders:id,
 // "Created At"`): split() at each `sep` outside double quotes.

@@ -114,20 +114,8 @@ struct Case {
 
 // A case archive's name without its suffixes: case1.zip, case1.tar.gz, case1.tgz -> case1.
 std::string archive_case_name(const std::string& file) {
-  std::string name = file;
-  for (bool more = true; more;) {
-    more = false;
-    for (std::string_view suffix :
-         {".gz", ".tgz", ".bz2", ".tbz2", ".xz", ".txz", ".zst", ".tzst", ".zip", ".7z", ".tar"}) {
-      if (name.size() > suffix.size() &&
-          text::iequals(std::string_view(name).substr(name.size() - suffix.size()), suffix)) {
-        name.erase(name.size() - suffix.size());
-        more = true;
-        break;
-      }
-    }
-  }
-  return name;
+  return text::without_suffixes(file, {".gz", ".tgz", ".bz2", ".tbz2", ".xz", ".txz", ".zst",
+                                       ".tzst", ".zip", ".7z", ".tar"});
 }
 
 // The files at the top of `dir` that are case files (of a kind dbautopsy reads, not a case

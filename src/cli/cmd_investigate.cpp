@@ -162,18 +162,9 @@ std::vector<fs::path> places(const std::string& path, const std::vector<fs::path
 // A dump's file name as a user may shorten it: lower case, without its compression and dump
 // suffixes (before.sql.gz, BEFORE.SQL, before -> before).
 std::string dump_stem(const std::string& name) {
-  std::string stem = text::lower(name);
-  for (bool more = true; more;) {
-    more = false;
-    for (std::string_view suffix : {".gz", ".bz2", ".xz", ".zst", ".lz4", ".sql", ".dump",
-                                    ".backup", ".pgdump", ".custom", ".tar", ".dir", ".psql"}) {
-      if (stem.size() > suffix.size() && stem.ends_with(suffix)) {
-        stem.erase(stem.size() - suffix.size());
-        more = true;
-      }
-    }
-  }
-  return stem;
+  return text::lower(
+      text::without_suffixes(name, {".gz", ".bz2", ".xz", ".zst", ".lz4", ".sql", ".dump",
+                                    ".backup", ".pgdump", ".custom", ".tar", ".dir", ".psql"}));
 }
 
 // The stored path of the dump that a --before / --after value names, however the value is
