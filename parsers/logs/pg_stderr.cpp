@@ -5,11 +5,13 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <vector>
 
 #include "base/error.hpp"
 #include "base/text.hpp"
 #include "base/time.hpp"
 #include "io/line_reader.hpp"
+#include "logs/pg_messages.hpp"
 #include "logs/template.hpp"
 
 namespace dbautopsy::logs {
@@ -33,6 +35,41 @@ struct SeverityWord {
   std::string_view word;
   Field field;  // none: a primary line
 };
+
+Field field_of_label(std::string_view english) {
+  static constexpr std::pair<std::string_view, Field> k_labels[] = {
+      {"DETAIL", Field::detail},   {"HINT", Field::hint},           {"QUERY", Field::query},
+      {"CONTEXT", Field::context}, {"STATEMENT", Field::statement}, {"LOCATION", Field::location},
+  };
+  for (const auto& [label, field] : k_labels) {
+    if (label == english) {
+      return field;
+    }
+  }
+  return Field::none;
+}
+
+// The words of a server writing in another language (lc_messages: FEHLER, TIPP, ASTUCE ),
+// as SeverityWords, in the order of translated_words().
+const std::vector<SeverityWord>& translated_severities() {
+  static const std::vector<SeverityWord> words = [] {
+    std::vector<SeverityWord> out;
+    for (const auto& w : translated_words()) {
+      out.push_back({w.text, field_of_label(w.english)});
+    }
+    return out;
+  }();
+  return words;
+}
+
+const SeverityWord* translated_severity_at(std::string_view line, size_t pos) {
+  // (Korean writes its QUERY label without the two spaces after the colon.)
+  const TranslatedWord* w = translated_word_at(line, pos);
+  if (!w) {
+    return nullptr;
+  }
+  return &translated_severities()[static_cast<size_t>(w - translated_words().data())];
+}
 constexpr std::array<SeverityWord, 19> k_severities = {{
     {"LOG", Field::none},          {"ERROR", Field::none},  {"STATEMENT", Field::statement},
     {"DETAIL", Field::detail},     {"HINT", Field::hint},   {"CONTEXT", Field::context},
@@ -43,25 +80,35 @@ constexpr std::array<SeverityWord, 19> k_severities = {{
     {"DEBUG5", Field::none},
 }};
 
-// The severity word at `pos` followed by ':' and a space (or the end of the line).
+// The severity word at `pos` followed by ':' and a space (or the end of the line): in English,
+// or in another language of PostgreSQL's catalogue.
 const SeverityWord* severity_at(std::string_view line, size_t pos) {
-  if (pos >= line.size() || !is_upper(line[pos])) {
+  if (pos >= line.size()) {
     return nullptr;
+  }
+  const auto c = static_cast<unsigned char>(line[pos]);
+  if (!is_upper(line[pos])) {
+    // Cyrillic, CJK, Georgian, Korean words start with a byte of 0x80 or more.
+    return c >= 0x80 ? translated_severity_at(line, pos) : nullptr;
   }
   size_t end = pos;
   while (end < line.size() && (is_upper(line[end]) || is_digit(line[end]))) {
     ++end;
   }
-  if (end >= line.size() || line[end] != ':' || (end + 1 < line.size() && line[end + 1] != ' ')) {
+  if (end >= line.size() ||
+      (line[end] != ':' && line[end] != ' ' && static_cast<unsigned char>(line[end]) < 0x80)) {
     return nullptr;
   }
-  std::string_view word = line.substr(pos, end - pos);
-  for (const auto& s : k_severities) {
-    if (s.word == word) {
-      return &s;
+  if (line[end] == ':' && (end + 1 >= line.size() || line[end + 1] == ' ')) {
+    std::string_view word = line.substr(pos, end - pos);
+    for (const auto& s : k_severities) {
+      if (s.word == word) {
+        return &s;
+      }
     }
   }
-  return nullptr;
+  // FEHLER:, ASTUCE :, DÉTAIL:
+  return translated_severity_at(line, pos);
 }
 
 using timeutil::zone_offset;
@@ -770,7 +817,8 @@ bool continuation_text(std::string_view s) {
 // The offset of the first severity marker written as PostgreSQL does (`WORD:  `).
 std::optional<size_t> marker_at(std::string_view s) {
   for (size_t i = 0; i < s.size() && i < 400; ++i) {
-    if ((i == 0 || s[i - 1] == ' ' || s[i - 1] == ':' || s[i - 1] == ']') && is_upper(s[i])) {
+    if ((i == 0 || s[i - 1] == ' ' || s[i - 1] == ':' || s[i - 1] == ']') &&
+        (is_upper(s[i]) || static_cast<unsigned char>(s[i]) >= 0x80)) {
       if (const SeverityWord* w = severity_at(s, i)) {
         size_t colon = i + w->word.size();
         if (s.compare(colon, 3, ":  ") == 0) {
@@ -1606,6 +1654,10 @@ class Reader {
     static constexpr std::string_view k_at = " at character ";
     size_t at = m.rfind(k_at);
     if (at == std::string::npos || at + k_at.size() == m.size()) {
+      // A server writing in another language: ` bei Zeichen 15`, `(15文字目)`.
+      if (auto keep = without_translated_position(m)) {
+        m.resize(*keep);
+      }
       return;
     }
     for (size_t i = at + k_at.size(); i < m.size(); ++i) {

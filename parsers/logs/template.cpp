@@ -5,12 +5,12 @@
 #include <re2/re2.h>
 #include <xxhash.h>
 
-
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
 
 #include "base/text.hpp"
+#include "logs/pg_messages.hpp"
 #include "pgsql/parse.hpp"
 
 namespace dbautopsy::logs {
@@ -835,6 +835,12 @@ bool routine_server_entry(const store::LogEventFact& event) {
 }
 
 void finish_event(store::LogEventFact& event) {
+  // A server writing in another language (lc_messages): FEHLER is an ERROR.
+  if (!event.level && event.severity && *event.severity != "LOG") {
+    if (auto english = english_severity(*event.severity)) {
+      event.level = std::string(*english);
+    }
+  }
   if (!event.template_text) {
     event.template_text = message_template(event.message);
   }
@@ -845,9 +851,44 @@ void finish_event(store::LogEventFact& event) {
     event.entities = message_entities(
         event.message, event.sqlstate.value_or(""),
         routine_server_entry(event) ? NumberEntities::row_counts : NumberEntities::all);
-    if (event.statement &&
-        (event.sqlstate == "42703" || (!event.sqlstate && contains(event.message, "column ") &&
-                                       contains(event.message, " does not exist")))) {
+    // The missing relation or column of a message in another language of PostgreSQL's
+    // catalogue (Relation »x« existiert nicht; Japanese and Chinese name a relation's column
+    // after the relation). Without a SQLSTATE (a stderr log whose prefix has no %e), the
+    // SQLSTATE PostgreSQL raises that message with is an entity of its own (kind sqlstate):
+    // the sign log_missing_object reads, as it reads an English message's words.
+    bool translated_column = false;
+    const std::string_view level = event.level ? *event.level : event.severity.value_or("");
+    if (event.sqlstate == "42P01" || event.sqlstate == "42703" ||
+        (!event.sqlstate && (level == "ERROR" || level == "FATAL") &&
+         !contains(event.message, " does not exist"))) {
+      if (auto missing = translated_missing_object(event.message)) {
+        std::erase_if(event.entities, [](const store::LogEntityFact& x) {
+          return x.kind == "relation" || x.kind == "column";
+        });
+        std::vector<store::LogEntityFact> named;
+        if (missing->column) {
+          translated_column = true;
+          named.push_back({"column",
+                           missing->relation.empty()
+                               ? std::nullopt
+                               : std::optional<std::string>(missing->relation),
+                           missing->name});
+          if (!missing->relation.empty()) {
+            named.push_back({"relation", std::nullopt, missing->relation});
+          }
+        } else {
+          named.push_back({"relation", std::nullopt, missing->relation});
+        }
+        if (!event.sqlstate) {
+          named.push_back(
+              {"sqlstate", std::string("message"), missing->column ? "42703" : "42P01"});
+        }
+        event.entities.insert(event.entities.begin(), named.begin(), named.end());
+      }
+    }
+    if (event.statement && (event.sqlstate == "42703" || translated_column ||
+                            (!event.sqlstate && contains(event.message, "column ") &&
+                             contains(event.message, " does not exist")))) {
       resolve_column_table(event);
     }
   }

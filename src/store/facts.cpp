@@ -546,14 +546,14 @@ int64_t FactWriter::write(const LogEventFact& f) {
   const OptText& stored_statement = at ? k_none : f.statement;
   statement(18,
             "INSERT INTO log_event_row(artifact_id, line, end_line, ts, ts_written, severity, "
-            "sqlstate, pid, user_name, database_name, application, client, session, logger, "
-            "message, detail, hint, context, statement, statement_at, query, location, "
+            "level, sqlstate, pid, user_name, database_name, application, client, session, "
+            "logger, message, detail, hint, context, statement, statement_at, query, location, "
             "traceback, format_id, template_hash) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
-      .run(m_artifact, f.line, f.end_line, f.ts, f.ts_written, f.severity, f.sqlstate, f.pid,
-           f.user_name, f.database_name, f.application, f.client, f.session, f.logger, f.message,
-           f.detail, f.hint, f.context, stored_statement, at, f.query, f.location, f.traceback,
-           format, f.template_hash);
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+      .run(m_artifact, f.line, f.end_line, f.ts, f.ts_written, f.severity, f.level, f.sqlstate,
+           f.pid, f.user_name, f.database_name, f.application, f.client, f.session, f.logger,
+           f.message, f.detail, f.hint, f.context, stored_statement, at, f.query, f.location,
+           f.traceback, format, f.template_hash);
   int64_t id = m_store.last_insert_id();
   m_first_id = m_entries == 0 ? id : std::min(m_first_id, id);
   m_last_id = m_entries == 0 ? id : std::max(m_last_id, id);

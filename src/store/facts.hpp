@@ -225,7 +225,7 @@ struct MigrationEffectFact {
 
 // One log entry (log_event), with the entities it names (log_entity).
 struct LogEntityFact {
-  std::string kind;  // relation, column, schema, sqlstate_class, table, id, count
+  std::string kind;  // relation, column, schema, sqlstate_class, sqlstate, table, id, count
   OptText name;
   std::string value;
 };
@@ -233,6 +233,7 @@ struct LogEntityFact {
 struct LogEventFact {
   int64_t line = 0, end_line = 0;
   OptText ts, ts_written, severity, sqlstate;
+  OptText level;  // the severity in PostgreSQL's English when written in another language
   OptInt pid;
   OptText user_name, database_name, application, client, session, logger;
   std::string message;

@@ -10,7 +10,7 @@
 -- `db` (in the db_* tables) is the database the object belongs to when an artifact holds
 -- several (pg_dumpall, `\connect`); it is NULL for a single-database dump.
 
-PRAGMA user_version = 20;
+PRAGMA user_version = 21;
 
 -- One row per input file.
 CREATE TABLE artifact (
@@ -383,6 +383,9 @@ CREATE TABLE log_event_row (
   ts TEXT,                     -- UTC, ISO 8601 (2024-01-14T20:50:01.123Z); NULL when none
   ts_written TEXT,             -- the time as the source wrote it, zone and all
   severity TEXT,               -- as the source writes it: LOG, ERROR, WARNING, INFO, ...
+  level TEXT,                  -- PostgreSQL's English word for a severity a server wrote in
+                               -- another language (lc_messages: FEHLER is ERROR); NULL when
+                               -- the severity is written in English
   sqlstate TEXT,               -- 42P01, ... (PostgreSQL logs that carry it)
   pid INTEGER,
   user_name TEXT,
@@ -448,7 +451,8 @@ CREATE TABLE log_template (
 
 -- One row per log entry, with its template.
 CREATE VIEW log_event AS
-SELECT e.id, e.artifact_id, e.line, e.end_line, e.ts, e.ts_written, e.severity, e.sqlstate,
+SELECT e.id, e.artifact_id, e.line, e.end_line, e.ts, e.ts_written, e.severity,
+       coalesce(e.level, e.severity) AS level, e.sqlstate,
        e.pid, e.user_name, e.database_name, e.application, e.client, e.session, e.logger,
        e.message, e.detail, e.hint, e.context,
        CASE WHEN e.statement_at IS NULL THEN e.statement
@@ -487,14 +491,19 @@ WITH errors AS MATERIALIZED (
          (SELECT x.value FROM log_entity x WHERE x.event_id = e.id AND x.kind = 'relation'
            ORDER BY x.n DESC LIMIT 1) AS rel
     FROM log_event e
-   WHERE (upper(coalesce(e.severity, '')) IN ('ERROR', 'FATAL', 'CRITICAL', 'PANIC')
-          -- a server writing in another language says FEHLER, ERREUR, ...: the SQLSTATE of
-          -- an undefined table or column is an error's
+   WHERE (upper(coalesce(e.level, '')) IN ('ERROR', 'FATAL', 'CRITICAL', 'PANIC')
+          -- the SQLSTATE of an undefined table or column is an error's
           OR e.sqlstate IN ('42P01', '42703'))
      AND (e.sqlstate IN ('42P01', '42703')
           OR (coalesce(e.sqlstate, '') = ''
               AND (e.message LIKE '%relation "%" does not exist%'
-                   OR e.message LIKE '%column % does not exist%')))),
+                   OR e.message LIKE '%column % does not exist%'
+                   -- a server writing in another language: a missing-object message of
+                   -- PostgreSQL's catalogue (Relation »x« existiert nicht) has the SQLSTATE
+                   -- it is raised with as an entity
+                   OR EXISTS (SELECT 1 FROM log_entity x
+                               WHERE x.event_id = e.id AND x.kind = 'sqlstate'
+                                 AND x.value IN ('42P01', '42703')))))),
 objects AS (
   SELECT e.*,
          CASE WHEN e.col IS NOT NULL OR e.sqlstate = '42703' OR e.message LIKE '%column % does not exist%'
@@ -528,14 +537,18 @@ CREATE TABLE log_event_elsewhere (
 
 -- The entities a log entry names: relation, column, schema, sqlstate class (not class 00,
 -- successful completion: the sqlstate column says it), table names, ids and counts that ETL
--- messages mention (team 87018, 41 rows, attempt 5000). Kept in the order of the entries
+-- messages mention (team 87018, 41 rows, attempt 5000), and the SQLSTATE (kind sqlstate, name
+-- message) that a missing-object message of a server writing in another language is raised
+-- with, when the log does not say it (Relation »x« existiert nicht: 42P01). Kept in the order
+-- of the entries
 -- (event_id) and of each entry's entities (n): written in that order, so a load appends, and
 -- an entry's entities are found by its id without an index of their own.
 CREATE TABLE log_entity (
   event_id INTEGER NOT NULL REFERENCES log_event_row(id),
   n INTEGER NOT NULL,          -- its place among the entry's entities, from 1
   artifact_id INTEGER NOT NULL REFERENCES artifact(id),
-  kind TEXT NOT NULL,          -- relation, column, schema, sqlstate_class, table, id, count
+  kind TEXT NOT NULL,          -- relation, column, schema, sqlstate_class, sqlstate, table, id,
+                               -- count
   name TEXT,                   -- what it is of: the noun before an id or count (team, rows)
   value TEXT NOT NULL,
   PRIMARY KEY (event_id, n)

@@ -2,7 +2,8 @@
 """A server writing its messages in German: errors about missing objects are still found.
 
 fixtures/logs/de/ was written by one real PostgreSQL 15 (fixtures/generate/logs/pg_de.sh)
-with lc_messages = 'de_DE.UTF-8': de.csv (csvlog) and de.json (jsonlog) at once, and
+with lc_messages = 'de_DE.UTF-8': de.log (stderr: `FEHLER:`, `ANWEISUNG:`, no SQLSTATE),
+de.csv (csvlog) and de.json (jsonlog) at once, and
 league.sql, a pg_dump of the database the workload ran on. The csvlog writes the severity
 translated ("FEHLER", "WARNUNG") and every message is German with »…« quotes: `Relation
 »user_profile_about_item« existiert nicht`, `Spalte »nonexistent_col« existiert nicht` (for
@@ -13,7 +14,7 @@ t.missing_col FROM teams t`). Checked with `dbautopsy ingest`, `query` and `inve
    `SELECT what, table_name, column_name FROM log_missing_object` gives exactly the three
    objects: relation user_profile_about_item, column teams.nonexistent_col, column
    teams.missing_col (the alias t is teams).
-2. `investigate` of a case made of league.sql and the log (csvlog, then jsonlog) reports
+2. `investigate` of a case made of league.sql and the log (csvlog, jsonlog, stderr) reports
    `log.missing-object-error` on each of the three.
 """
 import argparse
@@ -26,8 +27,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-FILES = {"csv": "de.csv", "json": "de.json"}
-KINDS = {"csv": "pg-log-csv", "json": "pg-log-json"}
+FILES = {"csv": "de.csv", "json": "de.json", "log": "de.log"}
+KINDS = {"csv": "pg-log-csv", "json": "pg-log-json", "log": "pg-log-stderr"}
 WANT = {("relation", "user_profile_about_item", None),
         ("column", "teams", "nonexistent_col"),
         ("column", "teams", "missing_col")}
@@ -124,8 +125,8 @@ def main():
         print("FAIL:", f)
     if failures:
         sys.exit(1)
-    print("ok: a German server's csvlog and jsonlog give the missing relation and both "
-          "missing columns of teams")
+    print("ok: a German server's stderr log, csvlog and jsonlog give the missing relation and "
+          "both missing columns of teams")
 
 
 if __name__ == "__main__":
