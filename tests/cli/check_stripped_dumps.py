@@ -1,0 +1,123 @@
+#!/usr/bin/env python3
+"""A case whose dump a user edited before sending it says what the original case says.
+
+fixtures/stripped_dumps/ (fixtures/generate/stripped_dumps.sh) holds real dumps of fixture
+cases as users pass them on after an edit, each checked on PostgreSQL 15 to restore to the
+database of the dump it was made from (forms.tsv lists them):
+
+  - crlf: saved with Windows line ends. The server reads COPY's "\\r\\n" as the line end, so
+    no value may keep a carriage return (before, the last column of every COPY row did:
+    django_migrations.applied came out as "...+00\\r" in messages, and a row compared
+    with the same row of a dump with Unix line ends differed);
+  - cut_at_data: cut in two at the first "-- Data for Name" comment: the tables in one file,
+    the data and then the keys, indexes and foreign keys in the other, without a header
+    (before, those ALTER TABLE statements were "not applied" and every key, index and
+    foreign key of the Django apps was reported missing);
+  - nocomments_cut_at_copy: comment lines removed (`grep -v '^--'`) and cut at the first
+    COPY, so that the second file starts with `COPY public.django_migrations (...) FROM
+    stdin;` (before, it was read as a django_migrations CSV export whose header was that
+    line, and failed);
+  - cut_at_copy: cut at the first COPY, the first file ending with that table's "-- Data for
+    Name" comment (before, the second file was of no kind, and the first one's comment made
+    that table an empty one).
+
+Each form replaces its dump in a copy of the case (forms.tsv's `drop` files, other copies of
+the same dump, are left out of both runs): `investigate` must give the original's findings
+(rule, severity, subject, message, cause), read every file of the form as a pg_dump script
+without error, and write no warning about a statement it did not apply.
+
+Usage: check_stripped_dumps.py --dbautopsy PATH --fixtures DIR
+"""
+import argparse
+import csv
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+
+def investigate(exe, case, work):
+    store = work / "facts.db"
+    out = work / "report"
+    r = subprocess.run([exe, "investigate", str(case), "--store", str(store), "--out", str(out)],
+                       capture_output=True, text=True)
+    if r.returncode not in (0, 1):
+        return None, None, None, f"exit {r.returncode}: {r.stderr.strip()[-600:]}"
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    findings = sorted(
+        json.dumps({k: f.get(k) for k in ("rule", "severity", "subject", "message", "cause")},
+                   sort_keys=True) for f in report["findings"])
+
+    def query(sql):
+        q = subprocess.run([exe, "query", "--store", str(store), "--format", "json", sql],
+                           check=True, capture_output=True, text=True)
+        return json.loads(q.stdout)
+
+    artifacts = {a["path"]: (a["kind"], a["status"])
+                 for a in query("SELECT path, kind, status FROM artifact")}
+    problems = [f"{p['path']}: {p['severity']} {p['code']}: {p['message'][:200]}" for p in query(
+        "SELECT a.path, p.severity, p.code, p.message FROM problem p "
+        "JOIN artifact a ON a.id = p.artifact_id "
+        "WHERE p.severity IN ('error', 'warning') AND a.kind LIKE 'pgdump%'")]
+    return findings, artifacts, problems, None
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--dbautopsy", required=True)
+    ap.add_argument("--fixtures", required=True, type=Path)
+    a = ap.parse_args()
+    forms_dir = a.fixtures / "stripped_dumps"
+    with open(forms_dir / "forms.tsv", newline="", encoding="utf-8") as f:
+        forms = list(csv.DictReader(f, delimiter="\t"))
+    failures = []
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        for form in forms:
+            name = form["form"]
+            drop = [d for d in form["drop"].split(",") if d]
+            source = a.fixtures / "cases" / form["case"]
+            original = tmp / f"{name}-original"
+            shutil.copytree(source, original,
+                            ignore=shutil.ignore_patterns(".dbautopsy", *drop))
+            edited = tmp / f"{name}-edited"
+            shutil.copytree(original, edited,
+                            ignore=shutil.ignore_patterns(form["replaces"]))
+            added = sorted(p.name for p in (forms_dir / name).iterdir())
+            for p in added:
+                shutil.copy(forms_dir / name / p, edited / p)
+            (tmp / f"work-{name}-original").mkdir()
+            (tmp / f"work-{name}-edited").mkdir()
+            want, _, _, err = investigate(a.dbautopsy, original, tmp / f"work-{name}-original")
+            if err or len(want) < 3:
+                failures.append(f"{name}: the original case {form['case']}: "
+                                f"{err or f'{len(want)} findings'}")
+                continue
+            got, artifacts, problems, err = investigate(a.dbautopsy, edited,
+                                                        tmp / f"work-{name}-edited")
+            if err:
+                failures.append(f"{name}: {err}")
+                continue
+            if got != want:
+                lost = [f for f in want if f not in got]
+                new = [f for f in got if f not in want]
+                failures.append(f"{name}: findings differ ({len(lost)} lost, {len(new)} new); "
+                                f"lost {[x[:300] for x in lost[:2]]}, new "
+                                f"{[x[:300] for x in new[:2]]}")
+            for p in added:
+                if artifacts.get(p) != ("pgdump-sql", "ok"):
+                    failures.append(f"{name}: {p} read as {artifacts.get(p)}, not a pg_dump "
+                                    f"script read in full")
+            if problems:
+                failures.append(f"{name}: {len(problems)} errors and warnings about the dumps, "
+                                f"first {problems[:2]}")
+            print(f"{name} ({form['case']}, {', '.join(added)}): {len(got)} findings")
+    for f in failures:
+        print("FAIL:", f)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
