@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""A case whose dump a user edited before sending it says what the original case says.
+"""A case whose dump or log a user edited before sending it says what the original case says.
 
-fixtures/stripped_dumps/ (fixtures/generate/stripped_dumps.sh) holds real dumps of fixture
-cases as users pass them on after an edit, each checked on PostgreSQL 15 to restore to the
-database of the dump it was made from (forms.tsv lists them):
+fixtures/stripped_inputs/ (fixtures/generate/stripped_inputs.sh) holds real inputs of fixture
+cases as users pass them on after an edit, each dump checked on PostgreSQL 15 to restore to
+the database of the dump it was made from (forms.tsv lists them):
 
   - crlf: saved with Windows line ends. The server reads COPY's "\\r\\n" as the line end, so
     no value may keep a carriage return (before, the last column of every COPY row did:
@@ -19,14 +19,18 @@ database of the dump it was made from (forms.tsv lists them):
     line, and failed);
   - cut_at_copy: cut at the first COPY, the first file ending with that table's "-- Data for
     Name" comment (before, the second file was of no kind, and the first one's comment made
-    that table an empty one).
+    that table an empty one);
+  - log_without_time: the ETL's Python log with the time cut off each line ('INFO league.etl:
+    ...', as a container's log shows it when it keeps the time apart) (before, a file of no
+    kind: the ETL failures it logs were lost).
 
-Each form replaces its dump in a copy of the case (forms.tsv's `drop` files, other copies of
+Each form replaces its file in a copy of the case (forms.tsv's `drop` files, other copies of
 the same dump, are left out of both runs): `investigate` must give the original's findings
-(rule, severity, subject, message, cause), read every file of the form as a pg_dump script
-without error, and write no warning about a statement it did not apply.
+(rule, severity, subject, cause, and the message where forms.tsv's `same` says `messages`: a
+log without times cannot say when its entries were logged), read every file of the form as
+forms.tsv's kind in full, and write no error or warning about it.
 
-Usage: check_stripped_dumps.py --dbautopsy PATH --fixtures DIR
+Usage: check_stripped_inputs.py --dbautopsy PATH --fixtures DIR
 """
 import argparse
 import csv
@@ -38,7 +42,7 @@ import tempfile
 from pathlib import Path
 
 
-def investigate(exe, case, work):
+def investigate(exe, case, work, keys):
     store = work / "facts.db"
     out = work / "report"
     r = subprocess.run([exe, "investigate", str(case), "--store", str(store), "--out", str(out)],
@@ -47,8 +51,7 @@ def investigate(exe, case, work):
         return None, None, None, f"exit {r.returncode}: {r.stderr.strip()[-600:]}"
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
     findings = sorted(
-        json.dumps({k: f.get(k) for k in ("rule", "severity", "subject", "message", "cause")},
-                   sort_keys=True) for f in report["findings"])
+        json.dumps({k: f.get(k) for k in keys}, sort_keys=True) for f in report["findings"])
 
     def query(sql):
         q = subprocess.run([exe, "query", "--store", str(store), "--format", "json", sql],
@@ -57,10 +60,10 @@ def investigate(exe, case, work):
 
     artifacts = {a["path"]: (a["kind"], a["status"])
                  for a in query("SELECT path, kind, status FROM artifact")}
-    problems = [f"{p['path']}: {p['severity']} {p['code']}: {p['message'][:200]}" for p in query(
-        "SELECT a.path, p.severity, p.code, p.message FROM problem p "
-        "JOIN artifact a ON a.id = p.artifact_id "
-        "WHERE p.severity IN ('error', 'warning') AND a.kind LIKE 'pgdump%'")]
+    problems = [(p["path"], f"{p['path']}: {p['severity']} {p['code']}: {p['message'][:200]}")
+                for p in query("SELECT a.path, p.severity, p.code, p.message FROM problem p "
+                               "JOIN artifact a ON a.id = p.artifact_id "
+                               "WHERE p.severity IN ('error', 'warning')")]
     return findings, artifacts, problems, None
 
 
@@ -69,7 +72,7 @@ def main():
     ap.add_argument("--dbautopsy", required=True)
     ap.add_argument("--fixtures", required=True, type=Path)
     a = ap.parse_args()
-    forms_dir = a.fixtures / "stripped_dumps"
+    forms_dir = a.fixtures / "stripped_inputs"
     with open(forms_dir / "forms.tsv", newline="", encoding="utf-8") as f:
         forms = list(csv.DictReader(f, delimiter="\t"))
     failures = []
@@ -90,13 +93,17 @@ def main():
                 shutil.copy(forms_dir / name / p, edited / p)
             (tmp / f"work-{name}-original").mkdir()
             (tmp / f"work-{name}-edited").mkdir()
-            want, _, _, err = investigate(a.dbautopsy, original, tmp / f"work-{name}-original")
+            keys = ["rule", "severity", "subject", "cause"]
+            if form["same"] == "messages":
+                keys.append("message")
+            want, _, _, err = investigate(a.dbautopsy, original, tmp / f"work-{name}-original",
+                                          keys)
             if err or len(want) < 3:
                 failures.append(f"{name}: the original case {form['case']}: "
                                 f"{err or f'{len(want)} findings'}")
                 continue
             got, artifacts, problems, err = investigate(a.dbautopsy, edited,
-                                                        tmp / f"work-{name}-edited")
+                                                        tmp / f"work-{name}-edited", keys)
             if err:
                 failures.append(f"{name}: {err}")
                 continue
@@ -107,12 +114,13 @@ def main():
                                 f"lost {[x[:300] for x in lost[:2]]}, new "
                                 f"{[x[:300] for x in new[:2]]}")
             for p in added:
-                if artifacts.get(p) != ("pgdump-sql", "ok"):
-                    failures.append(f"{name}: {p} read as {artifacts.get(p)}, not a pg_dump "
-                                    f"script read in full")
-            if problems:
-                failures.append(f"{name}: {len(problems)} errors and warnings about the dumps, "
-                                f"first {problems[:2]}")
+                if artifacts.get(p) != (form["kind"], "ok"):
+                    failures.append(f"{name}: {p} read as {artifacts.get(p)}, not as "
+                                    f"{form['kind']} in full")
+            about = [text for path, text in problems if path in added]
+            if about:
+                failures.append(f"{name}: {len(about)} errors and warnings about its files, "
+                                f"first {about[:2]}")
             print(f"{name} ({form['case']}, {', '.join(added)}): {len(got)} findings")
     for f in failures:
         print("FAIL:", f)
