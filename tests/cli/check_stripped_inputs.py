@@ -20,6 +20,11 @@ the database of the dump it was made from (forms.tsv lists them):
   - cut_at_copy: cut at the first COPY, the first file ending with that table's "-- Data for
     Name" comment (before, the second file was of no kind, and the first one's comment made
     that table an empty one);
+  - sqlmigrate_bare: the `manage.py sqlmigrate` outputs without their comments and BEGIN; /
+    COMMIT; (the migration files left out of both runs, so that they are the only word on what
+    each migration does) (before, bare SQL starting with CREATE TABLE was read as a pg_dump
+    script without its header: a snapshot of each migration's tables, and the drift checks
+    skipped);
   - log_without_time: the ETL's Python log with the time cut off each line ('INFO league.etl:
     ...', as a container's log shows it when it keeps the time apart) (before, a file of no
     kind: the ETL failures it logs were lost).
@@ -88,9 +93,9 @@ def main():
             edited = tmp / f"{name}-edited"
             shutil.copytree(original, edited,
                             ignore=shutil.ignore_patterns(form["replaces"]))
-            added = sorted(p.name for p in (forms_dir / name).iterdir())
-            for p in added:
-                shutil.copy(forms_dir / name / p, edited / p)
+            shutil.copytree(forms_dir / name, edited, dirs_exist_ok=True)
+            added = sorted(p.relative_to(forms_dir / name).as_posix()
+                           for p in (forms_dir / name).rglob("*") if p.is_file())
             (tmp / f"work-{name}-original").mkdir()
             (tmp / f"work-{name}-edited").mkdir()
             keys = ["rule", "severity", "subject", "cause"]
