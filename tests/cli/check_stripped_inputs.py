@@ -20,6 +20,8 @@ the database of the dump it was made from (forms.tsv lists them):
   - cut_at_copy: cut at the first COPY, the first file ending with that table's "-- Data for
     Name" comment (before, the second file was of no kind, and the first one's comment made
     that table an empty one);
+  - sections_data_with_post: pg_dump's own form of the same two parts, --section=pre-data and
+    --section=data --section=post-data (before, as cut_at_copy);
   - sqlmigrate_bare: the `manage.py sqlmigrate` outputs without their comments and BEGIN; /
     COMMIT; (the migration files left out of both runs, so that they are the only word on what
     each migration does) (before, bare SQL starting with CREATE TABLE was read as a pg_dump
