@@ -1164,6 +1164,11 @@ std::optional<RecordFormat> sniff_migration_records(std::string_view head) {
   if (first.starts_with("-[ RECORD ")) {
     return RecordFormat::psql_expanded;
   }
+  // A pg_dump script that starts at a COPY statement (its data section cut out by hand): its
+  // column list is no CSV header, and what follows the rows is more SQL.
+  if (text::istarts_with(first, "copy ") && first.ends_with(";")) {
+    return std::nullopt;
+  }
   {
     // psql's table: its header, after the top rule of `\pset border 2` (+----+), in ASCII or
     // unicode lines

@@ -62,6 +62,12 @@ int sniff_sqlmigrate(std::string_view head, const fs::path& path) {
   if (named && text::istarts_with(start, "begin;") && path.extension() == ".sql") {
     return 65;
   }
+  // Its comments stripped (`grep -v '^--'`) from a migration that is not atomic (no BEGIN;):
+  // bare SQL, which a file named for a migration holds as that migration's (above a dump
+  // without its header, which would make a snapshot of each migration's tables).
+  if (named && !start.empty() && path.extension() == ".sql") {
+    return 62;
+  }
   // A migration without DDL: sqlmigrate prints nothing (Django says "No operations found."
   // on stderr), so its file is empty; in a sqlmigrate/ folder it still names a migration.
   if (named && start.empty() && path.extension() == ".sql") {

@@ -474,6 +474,9 @@ const std::vector<Layout>& layouts() {
              "[%(levelname)s] %(message)s",
              // logging.BASIC_FORMAT, what basicConfig() writes.
              "%(levelname)s:%(name)s:%(message)s",
+             // The common layout without its time (a container or journal log adds its own,
+             // or the time was cut off the lines).
+             "%(levelname)s %(name)s: %(message)s",
              "%(name)s - %(levelname)s - %(message)s",
              // django.server's default formatter.
              "[%(server_time)s] %(message)s",

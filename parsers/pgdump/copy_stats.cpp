@@ -345,6 +345,9 @@ class CopyStats final : public CopyConsumer {
       decoded_input(piece, line, last);
       return;
     }
+    if (last && !piece.empty() && piece.back() == '\r') {
+      piece.remove_suffix(1);  // a CRLF line end (see hash_rows)
+    }
     if (!m_long_active) {
       m_long_active = true;
       m_long_line = line;
@@ -501,7 +504,7 @@ class CopyStats final : public CopyConsumer {
   }
 
   void end_record() {
-    if (m_csv && !m_record.empty() && m_record.back() == '\r' && !m_record_raw) {
+    if (!m_record.empty() && m_record.back() == '\r' && !m_record_raw) {
       m_record.pop_back();  // CRLF line ends, which the server accepts as well
     }
     if (m_skip_header) {
@@ -616,6 +619,12 @@ class CopyStats final : public CopyConsumer {
       run_start = at;
     };
     auto end_row = [&](size_t at) {
+      // A CRLF line end (a dump edited on Windows): the server reads COPY's text format
+      // with its '\r' as part of the line end, not of the last field (the data itself
+      // writes a carriage return as \r).
+      if (at > row_start && base[at - 1] == '\r') {
+        --at;
+      }
       if (in_run) {
         hash = XXH3_64bits_withSeed(base + run_start, at - run_start, hash + 1);
       }

@@ -196,7 +196,7 @@ class DumpReader final : public pgsql::ScriptLexer::Handler {
   void start_insert_run(const std::string& schema, const std::string& table, uint64_t line,
                         std::vector<std::string> columns);
   void flush_insert_run();
-  void end_data_entry();
+  void end_data_entry(bool at_end = false);
   void apply_tree(const pgsql::Json& tree, const pgsql::ScriptStatement& st, bool* copy_started);
   void parse_failed(const pgsql::ScriptStatement& st, const pgsql::ParseError& error);
   void sync_lexer();
@@ -224,6 +224,11 @@ class DumpReader final : public pgsql::ScriptLexer::Handler {
   int64_t m_sections = 0;         // COPY blocks and runs of INSERTs so far
   std::string m_insert_block;     // an INSERT's rows in COPY's text format
   int64_t m_read_with_other = 0;  // statements on relations another dump creates
+  // Reading an appended later-sections dump that also holds data (pg_dump --section=data
+  // --section=post-data, or a dump cut in two by hand): its rows are that dump's own facts
+  // (it is read by itself as well), only its statements are this dump's.
+  bool m_skip_data = false;
+  uint64_t m_skipped_data_blocks = 0;
   // Lines of pg_dump's own messages (its stderr in the same file): how many, the first's line.
   int64_t m_tool_messages = 0;
   uint64_t m_first_tool_message = 0;
@@ -445,7 +450,19 @@ PgDumpSummary DumpReader::run(io::Source& in) {
     std::vector<std::string> paths;
     for (const AppendedDump& more : m_options.appended) {
       paths.push_back(more.path);
+      if (!m_options.appended_tables) {
+        // This dump's last data entry and run of INSERTs end here, before the other file's.
+        end_data_entry(true);
+        flush_insert_run();
+        m_skip_data = true;
+      }
       read_lines(*more.source);
+      if (m_skip_data) {
+        end_data_entry(true);
+      }
+      if (!m_copy.active) {
+        m_skip_data = false;  // (inside a COPY cut short, its rows stay unread to the end)
+      }
       if (m_stop || m_copy.active || !m_lexer.open_construct().empty()) {
         break;
       }
@@ -462,8 +479,11 @@ PgDumpSummary DumpReader::run(io::Source& in) {
       problem("notice", "sections-joined",
               fmt::format("read with {} after it, which holds the indexes, constraints and "
                           "triggers of its tables (pg_dump --section=post-data): their facts "
-                          "are this dump's, with the lines of that file",
-                          text::join(paths, ", ")),
+                          "are this dump's, with the lines of that file{}",
+                          text::join(paths, ", "),
+                          m_skipped_data_blocks > 0
+                              ? "; the table data there is that file's own, not read here"
+                              : ""),
               std::nullopt);
     }
   }
@@ -484,7 +504,7 @@ PgDumpSummary DumpReader::run(io::Source& in) {
             fmt::format("the input ends inside {}: the dump is truncated or damaged", open), lines);
   }
   m_lexer.finish();
-  end_data_entry();
+  end_data_entry(true);
   flush_insert_run();
   if (m_encoding_problems > k_max_encoding_warnings) {
     problem("warning", "invalid-utf8",
@@ -699,6 +719,10 @@ void DumpReader::apply_tree(const pgsql::Json& tree, const pgsql::ScriptStatemen
       note_statement(st, std::string(type.empty() ? "empty" : type));
     }
     if (type == "InsertStmt") {
+      if (m_skip_data) {
+        ++m_skipped_data_blocks;
+        continue;
+      }
       count_insert(pgsql::node_body(node), st.first_line);
       continue;
     }
@@ -777,6 +801,10 @@ bool DumpReader::begin_copy(const pgsql::Json* copy, const pgsql::ScriptStatemen
   } else {
     m_copy.target.table = "?";
     m_copy.known_table = false;
+  }
+  if (m_skip_data) {
+    ++m_skipped_data_blocks;
+    return true;  // its lines are passed over (end_copy keeps no fact of them)
   }
   if (m_options.router) {
     m_copy.consumer = m_options.router(m_copy.target);
@@ -940,6 +968,10 @@ bool DumpReader::copy_block(io::LineReader& reader) {
 }
 
 void DumpReader::end_copy(bool complete, uint64_t end_line) {
+  if (m_skip_data) {
+    m_copy = CopyState{};
+    return;
+  }
   if (m_copy.target.header && m_copy.rows > 0) {
     --m_copy.rows;  // the first line (record) is the HEADER, not a row
   }
@@ -1082,9 +1114,15 @@ void DumpReader::flush_insert_run() {
   m_inserts = InsertRun{};
 }
 
-void DumpReader::end_data_entry() {
+void DumpReader::end_data_entry(bool at_end) {
   DataEntry entry = std::exchange(m_data_entry, DataEntry{});
-  if (!entry.active || entry.saw_data || m_db == nullptr) {
+  if (!entry.active || entry.saw_data || m_db == nullptr || m_skip_data) {
+    return;
+  }
+  if (at_end) {
+    // The input ends at the entry's comment, before pg_dump's closing line: the file was
+    // cut there (a dump split in two by hand at its data), and its rows are elsewhere, not
+    // none.
     return;
   }
   // A table of this dump's schema, or any table when the dump holds no schema (a data-only
@@ -1128,7 +1166,7 @@ int sniff_pgdump_sql(std::string_view head) {
       continue;
     }
     static const RE2 k_statement(
-        R"((?i)^(SET\s+\w+\s*(=|TO)|SELECT\s+pg_catalog\.set_config|CREATE\s+(SCHEMA|TABLE|EXTENSION|SEQUENCE|TYPE|FUNCTION|DOMAIN|DATABASE|ROLE)|DROP\s+(DATABASE|TABLE|SCHEMA)|\\connect|\\restrict))");
+        R"((?i)^(SET\s+\w+\s*(=|TO)|SELECT\s+pg_catalog\.(set_config|setval)|CREATE\s+(SCHEMA|TABLE|EXTENSION|SEQUENCE|TYPE|FUNCTION|DOMAIN|DATABASE|ROLE)|DROP\s+(DATABASE|TABLE|SCHEMA)|ALTER\s+TABLE\s|COPY\s+\S.*\sFROM\s+stdin\s*;|\\connect|\\restrict))");
     return RE2::PartialMatch(line, k_statement) ? 60 : 0;
   }
   return 0;

@@ -866,8 +866,9 @@ struct SectionDump {
   size_t index = 0;  // in the run's files
   int64_t id = 0;
   bool pre_data = false;   // creates tables and declares no index or key
-  bool post_data = false;  // creates no table, holds no data, and changes tables it does not
-                           // create
+  bool post_data = false;  // creates no table and changes tables it does not create (it may
+                           // hold their data too)
+  bool data = false;       // holds table data
   bool marked = false;     // read with the other sections by an earlier run
 };
 
@@ -927,8 +928,11 @@ void read_sections_together(store::Store& store,
     const bool read_with_post = read.find(k_post_data_mark) != std::string::npos;
     const bool read_after = read.find(k_read_after_mark) != std::string::npos;
     d.marked = read_with_post || read_after;
+    d.data = data;
     d.pre_data = relations && (!keys || read_with_post);
-    d.post_data = !relations && !data && (read_after || unknown);
+    // (A later-sections dump may hold the data too: pg_dump --section=data
+    // --section=post-data, or a dump cut in two by hand after its tables.)
+    d.post_data = !relations && (read_after || unknown);
     if (d.pre_data || d.post_data || d.marked) {
       dumps.push_back(d);
     }
@@ -975,6 +979,13 @@ void read_sections_together(store::Store& store,
       }
     } else if (auto e = earlier.find(d.index); e != earlier.end()) {
       again.read_after = files[e->second].second;
+      if (d.data) {
+        // Its rows, read with the columns the pre-data dump declares (read_data_with_schema).
+        auto hints = data_schema_hints(store, d.id);
+        if (!hints.empty()) {
+          again.schema_hints = std::make_shared<const SchemaHints>(std::move(hints));
+        }
+      }
     } else if (!d.marked) {
       continue;  // read alone, as it was
     }

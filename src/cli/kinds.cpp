@@ -36,6 +36,9 @@ class MigrationsCopy final : public pgdump::CopyConsumer {
     while (start < block.size()) {
       size_t nl = block.find('\n', start);
       std::string_view row = block.substr(start, nl - start);
+      if (!row.empty() && row.back() == '\r') {
+        row.remove_suffix(1);  // a CRLF line end (a dump edited on Windows)
+      }
       add(row, line++);
       start = nl == std::string_view::npos ? block.size() : nl + 1;
     }
