@@ -65,7 +65,12 @@ int sniff_sqlmigrate(std::string_view head, const fs::path& path) {
   // Its comments stripped (`grep -v '^--'`) from a migration that is not atomic (no BEGIN;):
   // bare SQL, which a file named for a migration holds as that migration's (above a dump
   // without its header, which would make a snapshot of each migration's tables).
-  if (named && !start.empty() && path.extension() == ".sql") {
+  // Not a dump stripped of its comments whose name starts with four digits (20240114_prod.sql):
+  // what only pg_dump writes (its SET preamble, COPY ... FROM stdin, OWNER TO) says which.
+  static const RE2 k_dump_marks(
+      R"((?mi)^(SET\s+\w+\s*(=|TO)|SELECT\s+pg_catalog\.set_config|COPY\s.*\sFROM\s+stdin\s*;|ALTER\s.*\sOWNER\s+TO\s))");
+  if (named && !start.empty() && path.extension() == ".sql" &&
+      !RE2::PartialMatch(head, k_dump_marks)) {
     return 62;
   }
   // A migration without DDL: sqlmigrate prints nothing (Django says "No operations found."
