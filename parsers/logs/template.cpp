@@ -857,7 +857,10 @@ void finish_event(store::LogEventFact& event) {
     // SQLSTATE PostgreSQL raises that message with is an entity of its own (kind sqlstate):
     // the sign log_missing_object reads, as it reads an English message's words.
     bool translated_column = false;
-    const std::string_view level = event.level ? *event.level : event.severity.value_or("");
+    static const std::string k_none;
+    const std::string& level = event.level      ? *event.level
+                               : event.severity ? *event.severity
+                                                : k_none;
     if (event.sqlstate == "42P01" || event.sqlstate == "42703" ||
         (!event.sqlstate && (level == "ERROR" || level == "FATAL") &&
          !contains(event.message, " does not exist"))) {
