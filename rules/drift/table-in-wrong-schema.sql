@@ -92,15 +92,19 @@ SELECT c.data_schema AS schema,
   JOIN recorded_migration rm ON rm.app || '.' || rm.name = o.migration
   JOIN artifact ra ON ra.id = rm.artifact_id
 UNION ALL
--- The dump does not show the table, but a foreign key of one of its tables references it in
--- another schema, of which the dump shows nothing (pg_dump -n public of a database whose
--- migration put the table in test_schema), or references another table of its migration there
--- (expected_unseen_table). The move is guarded like the first one's: it does nothing unless
+-- The dump does not show the table, but another dump of the database's other schemas has it,
+-- or a foreign key of one of its tables references it in another schema, of which the dump
+-- shows nothing (pg_dump -n public of a database whose migration put the table in
+-- test_schema), or references another table of its migration there (expected_unseen_table). The move is guarded like the first one's: it does nothing unless
 -- the table is there and its name is free in the intended schema.
 SELECT u.schema_name AS schema,
        o.table_name AS "table",
        o.migration AS migration,
-       CASE WHEN u.by_table_name = o.table_name
+       CASE WHEN u.by_constraint IS NULL
+            THEN printf('table %s is not in this dump, which shows only some schemas (pg_dump -n) and nothing of schema %s, but %s, a dump of the schemas it leaves out, has %s.%s: the table is in schema %s, while migration %s created it for schema %s (where django_migrations is)',
+                        o.table_name, u.schema_name, da.path, u.schema_name, o.table_name,
+                        u.schema_name, o.migration, o.schema_name)
+            WHEN u.by_table_name = o.table_name
             THEN printf('table %s is not in this dump, which shows nothing of schema %s, but foreign key %s of %s.%s references %s.%s: the table is in schema %s, while migration %s created it for schema %s (where django_migrations is); what is on it is not checked (the dump does not show it)',
                         o.table_name, u.schema_name, u.by_constraint, u.by_schema, u.by_table,
                         u.schema_name, o.table_name, u.schema_name, o.migration, o.schema_name)
@@ -110,7 +114,9 @@ SELECT u.schema_name AS schema,
                         u.by_table_name, u.schema_name, o.table_name) END AS message,
        json_array(
          json_object('artifact', da.path, 'line', u.line,
-                     'text', 'FOREIGN KEY ... REFERENCES ' || pg_name(u.schema_name, u.by_table_name)),
+                     'text', CASE WHEN u.by_constraint IS NULL
+                                  THEN 'CREATE TABLE ' || pg_name(u.schema_name, o.table_name)
+                                  ELSE 'FOREIGN KEY ... REFERENCES ' || pg_name(u.schema_name, u.by_table_name) END),
          json_object('artifact', ea.path, 'line', o.line, 'text', 'CREATE TABLE ' || o.table_name),
          json_object('artifact', ra.path, 'line', rm.line,
                      'text', 'recorded as applied' || coalesce(' at ' || rm.applied_at, ''))) AS evidence,

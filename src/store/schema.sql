@@ -1093,18 +1093,48 @@ CREATE VIEW current_referenced_table AS
      AND NOT EXISTS (SELECT 1 FROM current_relation r WHERE r.schema_name = k.ref_schema)
    GROUP BY k.ref_schema, k.ref_table;
 
--- Expected tables that the current snapshot does not show, placed by a foreign key of it: the
--- table itself referenced in a schema it shows nothing of (current_referenced_table), or, in a
--- dump of chosen schemas (current_schemas_chosen), another table its migration creates
--- referenced so: one migration runs with one search_path, so its tables are there, or nowhere.
--- by_table_name: the referenced table (the table itself, or that other one).
+-- Tables of another dump that holds the part of this database a dump of chosen schemas left
+-- out (pg_dump -n public beside pg_dump -n test_schema of the same database): when the current
+-- snapshot is such a dump (current_schemas_chosen), the tables of a dump of no snapshot of this
+-- database that creates their schema, shows nothing of public and has no django_migrations,
+-- in a schema the current snapshot shows nothing of.
+CREATE VIEW current_part_table AS
+  SELECT r.schema_name, r.name, r.artifact_id, r.line
+    FROM db_relation r
+   WHERE (SELECT yes FROM current_schemas_chosen)
+     AND r.kind IN ('table', 'partitioned_table', 'foreign_table')
+     AND NOT EXISTS (SELECT 1 FROM snapshot s
+                      WHERE instr(',' || s.artifacts || ',', ',' || r.artifact_id || ',') > 0)
+     AND NOT EXISTS (SELECT 1 FROM current_relation c WHERE c.schema_name = r.schema_name)
+     AND EXISTS (SELECT 1 FROM db_schema n WHERE n.artifact_id = r.artifact_id AND n.db IS r.db
+                    AND n.name = r.schema_name)
+     AND NOT EXISTS (SELECT 1 FROM db_relation o WHERE o.artifact_id = r.artifact_id
+                        AND o.db IS r.db
+                        AND (o.schema_name = 'public' OR o.name = 'django_migrations'));
+
+-- Expected tables that the current snapshot does not show, placed by another dump of the
+-- same database's other schemas (current_part_table: by_constraint NULL), or by a foreign key
+-- of the snapshot: the table itself referenced in a schema it shows nothing of
+-- (current_referenced_table), or, in a dump of chosen schemas (current_schemas_chosen),
+-- another table its migration creates referenced so: one migration runs with one search_path,
+-- so its tables are there, or nowhere. by_table_name: the table found (the table itself, or
+-- that other one).
 CREATE VIEW expected_unseen_table AS
-  SELECT o.id AS object_id, u.schema_name, u.name AS by_table_name, u.artifact_id, u.line,
+  SELECT o.id AS object_id, min(p.schema_name) AS schema_name, o.table_name AS by_table_name,
+         p.artifact_id, p.line, NULL AS by_schema, NULL AS by_table, NULL AS by_constraint
+    FROM expected_object o
+    JOIN current_part_table p ON p.name = o.table_name AND p.schema_name <> o.schema_name
+   WHERE o.kind = 'table'
+     AND NOT EXISTS (SELECT 1 FROM current_table t WHERE t.name = o.table_name)
+   GROUP BY o.id
+  UNION ALL
+  SELECT o.id, u.schema_name, u.name, u.artifact_id, u.line,
          u.by_schema, u.by_table, u.by_constraint
     FROM expected_object o
     JOIN current_referenced_table u ON u.name = o.table_name AND u.schema_name <> o.schema_name
    WHERE o.kind = 'table'
      AND NOT EXISTS (SELECT 1 FROM current_table t WHERE t.name = o.table_name)
+     AND NOT EXISTS (SELECT 1 FROM current_part_table p WHERE p.name = o.table_name)
   UNION ALL
   SELECT o.id, min(u.schema_name), u.name, u.artifact_id, u.line, u.by_schema, u.by_table,
          u.by_constraint
@@ -1114,6 +1144,7 @@ CREATE VIEW expected_unseen_table AS
    WHERE o.kind = 'table' AND (SELECT yes FROM current_schemas_chosen)
      AND NOT EXISTS (SELECT 1 FROM current_table t WHERE t.name = o.table_name)
      AND NOT EXISTS (SELECT 1 FROM current_referenced_table v WHERE v.name = o.table_name)
+     AND NOT EXISTS (SELECT 1 FROM current_part_table v WHERE v.name = o.table_name)
      AND NOT EXISTS (SELECT 1 FROM current_table t WHERE t.name = p.table_name)
    GROUP BY o.id;
 
