@@ -2069,9 +2069,9 @@ DeriveSummary derive(store::Store& store, const DeriveOptions& options, const Su
                        r.definition, r.created_by, r.migration, r.artifact, r.line);
   }
   // What the expected objects are in the current snapshot, each after those it reads.
-  refill(store,
-         {"faked_rename", "faked_recreate", "expected_table_copy", "expected_location",
-          "expected_presence", "expected_removal_presence", "unrun_alter", "intent_presence"});
+  refill(store, {"faked_rename", "faked_recreate", "expected_table_copy", "expected_unseen_table",
+                 "expected_location", "expected_presence", "expected_removal_presence",
+                 "unrun_alter", "intent_presence"});
   timing::phase("derive: expected");
   derive_data(store, options, summary);
   timing::phase("derive: data");

@@ -1119,7 +1119,7 @@ CREATE VIEW current_part_table AS
 -- another table its migration creates referenced so: one migration runs with one search_path,
 -- so its tables are there, or nowhere. by_table_name: the table found (the table itself, or
 -- that other one).
-CREATE VIEW expected_unseen_table AS
+CREATE VIEW expected_unseen_table_source AS
   SELECT o.id AS object_id, min(p.schema_name) AS schema_name, o.table_name AS by_table_name,
          p.artifact_id, p.line, NULL AS by_schema, NULL AS by_table, NULL AS by_constraint
     FROM expected_object o
@@ -1149,9 +1149,10 @@ CREATE VIEW expected_unseen_table AS
    GROUP BY o.id;
 
 -- Where each expected table is in the current snapshot: its intended schema if it is there,
--- else the first other schema that has a table of that name, else the schema a foreign key
--- of the snapshot places it in (expected_unseen_table); NULL when it is nowhere. When the intended schema's table is an empty copy of one in another schema that holds the rows
--- (expected_table_copy), the one with the rows. A table whose rename never ran is where its
+-- else the first other schema that has a table of that name, else the schema another dump
+-- or a foreign key of the snapshot places it in (expected_unseen_table); NULL when it is
+-- nowhere. When the intended schema's table is a copy of one in another schema that holds the
+-- rows (expected_table_copy), the one with the rows. A table whose rename never ran is where its
 -- old name is (table_name: the name it has there), so what is on it is found on it.
 CREATE VIEW expected_location_source AS
   SELECT x.object_id, coalesce(x.schema_name, r.schema_name) AS schema_name,
@@ -1348,6 +1349,8 @@ CREATE TABLE faked_recreate AS SELECT * FROM faked_recreate_source WHERE 0;
 CREATE INDEX faked_recreate_object ON faked_recreate(object_id, migration);
 CREATE TABLE expected_table_copy AS SELECT * FROM expected_table_copy_source WHERE 0;
 CREATE INDEX expected_table_copy_table ON expected_table_copy(copy_schema, table_name);
+CREATE TABLE expected_unseen_table AS SELECT * FROM expected_unseen_table_source WHERE 0;
+CREATE INDEX expected_unseen_table_object ON expected_unseen_table(object_id);
 CREATE TABLE expected_location AS SELECT * FROM expected_location_source WHERE 0;
 CREATE INDEX expected_location_object ON expected_location(object_id);
 CREATE TABLE expected_presence AS SELECT * FROM expected_presence_source WHERE 0;
