@@ -37,7 +37,8 @@ struct F {
   int64_t id = 0;
   std::string rule, severity, key;
   std::optional<std::string> schema, table, column, index, constraint, migration;
-  bool empty_copy = false;  // drift.table-in-wrong-schema: an empty copy in the intended schema
+  bool empty_copy = false;  // drift.table-in-wrong-schema: a copy in the intended schema
+  bool copy_rows = false;   // ... and that copy holds rows of its own
 };
 
 struct Recorded {
@@ -708,7 +709,9 @@ int correlate(store::Store& store, int64_t after_finding) {
     store::Statement st = store.prepare(
         "SELECT id, rule, severity, coalesce(cause_key, ''), subject_schema, subject_table, "
         "subject_column, subject_index, subject_constraint, subject_migration, "
-        "rule = 'drift.table-in-wrong-schema' AND metrics LIKE '%\"copy_rows\"%' FROM finding "
+        "rule = 'drift.table-in-wrong-schema' AND metrics LIKE '%\"copy_rows\"%', "
+        "rule = 'drift.table-in-wrong-schema' AND "
+        "coalesce(json_extract(metrics, '$.copy_rows'), 0) > 0 FROM finding "
         "WHERE id > ?1 ORDER BY id");
     st.bind(1, after_finding);
     while (st.step()) {
@@ -724,6 +727,7 @@ int correlate(store::Store& store, int64_t after_finding) {
       f.constraint = st.get_optional_text(8);
       f.migration = st.get_optional_text(9);
       f.empty_copy = st.get_int(10) != 0;
+      f.copy_rows = st.get_int(11) != 0;
       findings.push_back(f);
     }
   }
@@ -985,7 +989,16 @@ int correlate(store::Store& store, int64_t after_finding) {
           pgsql::quote_ident(actual), pgsql::quote_ident(intended), intended, actual,
           pgsql::quote_ident(intended));
       if (std::any_of(g.findings.begin(), g.findings.end(),
-                      [](const F* f) { return f->empty_copy; })) {
+                      [](const F* f) { return f->copy_rows; })) {
+        g.narrative += fmt::format(
+            " Some of them also have a copy in {} made since, which is what the application "
+            "reads, and the application wrote rows into it: both copies of those tables have "
+            "rows. Those copies must be checked, and their rows merged into the migrated tables "
+            "by hand, before the tables move, so nothing of this cause is dropped, moved or "
+            "merged by the repair (every statement is left commented out).",
+            intended);
+      } else if (std::any_of(g.findings.begin(), g.findings.end(),
+                             [](const F* f) { return f->empty_copy; })) {
         g.narrative += fmt::format(
             " Some of them also have an empty copy in {} made since, which is what the "
             "application reads: those copies must be checked and dropped before the tables "

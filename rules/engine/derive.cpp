@@ -824,10 +824,21 @@ std::vector<Recorded> recorded_migrations(store::Store& store, const Subject* sc
     }
   }
   // The evidence row: a real export (csv/json/psql/copy/insert) before showmigrations.
+  // Of a dump with a django_migrations in several schemas, the records of the application's
+  // one (the current snapshot's, public first, as derive's default_schema): another schema's
+  // django_migrations is another Django database's (a test run's or a tenant's), whose
+  // migrations made their tables in that schema.
   store::Statement st = store.prepare(fmt::format(R"(
     WITH mr AS (SELECT rowid AS rid, * FROM migration_record m
-                 WHERE {} OR EXISTS (SELECT 1 FROM temp.scope_record s
-                                      WHERE s.artifact_id = m.artifact_id AND s.db IS m.db))
+                 WHERE ({} OR EXISTS (SELECT 1 FROM temp.scope_record s
+                                       WHERE s.artifact_id = m.artifact_id AND s.db IS m.db))
+                   AND (m.schema_name IS NULL
+                        OR NOT EXISTS (SELECT 1 FROM current_relation c
+                                        WHERE c.name = 'django_migrations')
+                        OR m.schema_name = (SELECT c.schema_name FROM current_relation c
+                                             WHERE c.name = 'django_migrations'
+                                             ORDER BY c.schema_name = 'public' DESC,
+                                                      c.schema_name LIMIT 1)))
     SELECT app, name, min(record_id), min(applied_at), min(rid),
            (SELECT artifact_id FROM mr r2 WHERE r2.app = r.app AND r2.name = r.name
              ORDER BY source = 'showmigrations', rid LIMIT 1),
@@ -2058,9 +2069,9 @@ DeriveSummary derive(store::Store& store, const DeriveOptions& options, const Su
                        r.definition, r.created_by, r.migration, r.artifact, r.line);
   }
   // What the expected objects are in the current snapshot, each after those it reads.
-  refill(store,
-         {"faked_rename", "faked_recreate", "expected_table_copy", "expected_location",
-          "expected_presence", "expected_removal_presence", "unrun_alter", "intent_presence"});
+  refill(store, {"faked_rename", "faked_recreate", "expected_table_copy", "expected_unseen_table",
+                 "expected_location", "expected_presence", "expected_removal_presence",
+                 "unrun_alter", "intent_presence"});
   timing::phase("derive: expected");
   derive_data(store, options, summary);
   timing::phase("derive: data");

@@ -75,7 +75,11 @@ SELECT rm.app || '.' || rm.name AS migration,
                         x.objects, x.names, y.removals, y.kept) END ||
        CASE WHEN t.names IS NOT NULL
             THEN printf('; it also removes %s, made by %s: gone, but nothing %s made is left to show it ever ran, so whether %s ran cannot be told from the schema',
-                        t.names, t.creators, t.creators, t.creators) ELSE '' END AS message,
+                        t.names, t.creators, t.creators, t.creators) ELSE '' END ||
+       -- a dump of chosen schemas cannot tell that what it creates is nowhere
+       CASE WHEN coalesce(x.objects, 0) > 0 AND (SELECT yes FROM current_schemas_chosen)
+            THEN '; but this dump shows only some schemas (it creates schema public, as only pg_dump -n does): what it creates may be in one it leaves out, where a migration run with another search_path puts it'
+            ELSE '' END AS message,
        json_array(
          json_object('artifact', ra.path, 'line', rm.line,
                      'text', 'recorded as applied' || coalesce(' at ' || rm.applied_at, '')),

@@ -1043,31 +1043,129 @@ CREATE VIEW current_table_rows AS
 -- name in another schema holds rows: the migration ran in that other schema (its search_path)
 -- and the empty one is a copy made since (incident write-ups: `CREATE TABLE IF NOT EXISTS`
 -- in public, run by a repair migration before anyone moved the real tables). The one with
--- the rows is the migrated table. A schema with a django_migrations of its own is another
--- database's worth of migrations (a tenant of django-tenants, say), never such a copy.
+-- the rows is the migrated table. A copy that got rows of its own since (the application
+-- wrote into it) is such a copy too when it lacks a column the recorded migrations add to the
+-- table and the one in the other schema has it (the copy was made from an earlier migration's
+-- SQL; the migrations that followed ran where the first one did), and so is each other table
+-- of the migration that created such a copy, found with rows in both schemas. A schema with a
+-- django_migrations of its own is another database's worth of migrations (a tenant of
+-- django-tenants, say), never such a copy.
 CREATE VIEW expected_table_copy_source AS
-  SELECT o.id AS object_id, o.schema_name AS copy_schema, o.table_name,
-         (SELECT min(t.schema_name) FROM current_table t JOIN current_table_rows r
-                 ON r.schema_name = t.schema_name AND r.table_name = t.name
-           WHERE t.name = o.table_name AND t.schema_name <> o.schema_name AND r.rows > 0
-             AND NOT EXISTS (SELECT 1 FROM current_table m
-                              WHERE m.schema_name = t.schema_name AND m.name = 'django_migrations'))
-           AS data_schema
+  WITH candidate AS (
+    SELECT o.id AS object_id, o.schema_name AS copy_schema, o.table_name, o.migration,
+           e.rows AS copy_rows,
+           (SELECT min(t.schema_name) FROM current_table t JOIN current_table_rows r
+                   ON r.schema_name = t.schema_name AND r.table_name = t.name
+             WHERE t.name = o.table_name AND t.schema_name <> o.schema_name AND r.rows > 0
+               AND NOT EXISTS (SELECT 1 FROM current_table m
+                                WHERE m.schema_name = t.schema_name
+                                  AND m.name = 'django_migrations')) AS data_schema
+      FROM expected_object o
+      JOIN current_table h ON h.name = o.table_name AND h.schema_name = o.schema_name
+      JOIN current_table_rows e ON e.schema_name = o.schema_name AND e.table_name = o.table_name
+     WHERE o.kind = 'table'),
+  lacking AS (
+    SELECT x.* FROM candidate x
+     WHERE x.data_schema IS NOT NULL
+       AND EXISTS (SELECT 1 FROM expected_object c
+                     JOIN current_column d ON d.schema_name = x.data_schema
+                      AND d.table_name = x.table_name AND d.name = c.name
+                    WHERE c.kind = 'column' AND c.schema_name = x.copy_schema
+                      AND c.table_name = x.table_name
+                      AND NOT EXISTS (SELECT 1 FROM current_column k
+                                       WHERE k.schema_name = x.copy_schema
+                                         AND k.table_name = x.table_name AND k.name = c.name)))
+  SELECT x.object_id, x.copy_schema, x.table_name, x.data_schema
+    FROM candidate x
+   WHERE x.data_schema IS NOT NULL
+     AND (x.copy_rows = 0
+          -- a copy with rows: it lacks a later column, or a table its migration creates does
+          OR EXISTS (SELECT 1 FROM lacking l
+                      WHERE l.migration = x.migration AND l.copy_schema = x.copy_schema
+                        AND l.data_schema = x.data_schema));
+
+-- Whether the current snapshot is a dump of chosen schemas: one of its dumps creates the public
+-- schema, which only pg_dump -n public (or -n of it among others) does; a whole dump never
+-- does. Such a dump cannot tell that a table is in no schema.
+CREATE VIEW current_schemas_chosen AS
+  SELECT EXISTS (SELECT 1 FROM db_schema n JOIN snapshot s ON s.role = 'current'
+                    AND instr(',' || s.artifacts || ',', ',' || n.artifact_id || ',') > 0
+                    AND n.db IS s.db
+                  WHERE n.name = 'public') AS yes;
+
+-- Tables the current snapshot does not show but proves to exist: a foreign key of one of its
+-- tables references them, in a schema of which it shows nothing (a dump of chosen schemas,
+-- pg_dump -n public, of a database whose migrations put tables in test_schema: the foreign
+-- keys of public's tables to them are dumped, the tables are not). line: the first such
+-- foreign key's.
+CREATE VIEW current_referenced_table AS
+  SELECT k.ref_schema AS schema_name, k.ref_table AS name, k.artifact_id, min(k.line) AS line,
+         k.schema_name AS by_schema, k.table_name AS by_table, k.name AS by_constraint
+    FROM current_constraint k
+   WHERE k.kind = 'f' AND k.ref_schema IS NOT NULL AND k.ref_table IS NOT NULL
+     AND NOT EXISTS (SELECT 1 FROM current_relation r WHERE r.schema_name = k.ref_schema)
+   GROUP BY k.ref_schema, k.ref_table;
+
+-- Tables of another dump that holds the part of this database a dump of chosen schemas left
+-- out (pg_dump -n public beside pg_dump -n test_schema of the same database): when the current
+-- snapshot is such a dump (current_schemas_chosen), the tables of a dump of no snapshot of this
+-- database that creates their schema, shows nothing of public and has no django_migrations,
+-- in a schema the current snapshot shows nothing of.
+CREATE VIEW current_part_table AS
+  SELECT r.schema_name, r.name, r.artifact_id, r.line
+    FROM db_relation r
+   WHERE (SELECT yes FROM current_schemas_chosen)
+     AND r.kind IN ('table', 'partitioned_table', 'foreign_table')
+     AND NOT EXISTS (SELECT 1 FROM snapshot s
+                      WHERE instr(',' || s.artifacts || ',', ',' || r.artifact_id || ',') > 0)
+     AND NOT EXISTS (SELECT 1 FROM current_relation c WHERE c.schema_name = r.schema_name)
+     AND EXISTS (SELECT 1 FROM db_schema n WHERE n.artifact_id = r.artifact_id AND n.db IS r.db
+                    AND n.name = r.schema_name)
+     AND NOT EXISTS (SELECT 1 FROM db_relation o WHERE o.artifact_id = r.artifact_id
+                        AND o.db IS r.db
+                        AND (o.schema_name = 'public' OR o.name = 'django_migrations'));
+
+-- Expected tables that the current snapshot does not show, placed by another dump of the
+-- same database's other schemas (current_part_table: by_constraint NULL), or by a foreign key
+-- of the snapshot: the table itself referenced in a schema it shows nothing of
+-- (current_referenced_table), or, in a dump of chosen schemas (current_schemas_chosen),
+-- another table its migration creates referenced so: one migration runs with one search_path,
+-- so its tables are there, or nowhere. by_table_name: the table found (the table itself, or
+-- that other one).
+CREATE VIEW expected_unseen_table_source AS
+  SELECT o.id AS object_id, min(p.schema_name) AS schema_name, o.table_name AS by_table_name,
+         p.artifact_id, p.line, NULL AS by_schema, NULL AS by_table, NULL AS by_constraint
     FROM expected_object o
-    JOIN current_table h ON h.name = o.table_name AND h.schema_name = o.schema_name
-    JOIN current_table_rows e ON e.schema_name = o.schema_name AND e.table_name = o.table_name
-   WHERE o.kind = 'table' AND e.rows = 0
-     AND EXISTS (SELECT 1 FROM current_table t JOIN current_table_rows r
-                         ON r.schema_name = t.schema_name AND r.table_name = t.name
-                  WHERE t.name = o.table_name AND t.schema_name <> o.schema_name AND r.rows > 0
-                    AND NOT EXISTS (SELECT 1 FROM current_table m
-                                     WHERE m.schema_name = t.schema_name
-                                       AND m.name = 'django_migrations'));
+    JOIN current_part_table p ON p.name = o.table_name AND p.schema_name <> o.schema_name
+   WHERE o.kind = 'table'
+     AND NOT EXISTS (SELECT 1 FROM current_table t WHERE t.name = o.table_name)
+   GROUP BY o.id
+  UNION ALL
+  SELECT o.id, u.schema_name, u.name, u.artifact_id, u.line,
+         u.by_schema, u.by_table, u.by_constraint
+    FROM expected_object o
+    JOIN current_referenced_table u ON u.name = o.table_name AND u.schema_name <> o.schema_name
+   WHERE o.kind = 'table'
+     AND NOT EXISTS (SELECT 1 FROM current_table t WHERE t.name = o.table_name)
+     AND NOT EXISTS (SELECT 1 FROM current_part_table p WHERE p.name = o.table_name)
+  UNION ALL
+  SELECT o.id, min(u.schema_name), u.name, u.artifact_id, u.line, u.by_schema, u.by_table,
+         u.by_constraint
+    FROM expected_object o
+    JOIN expected_object p ON p.kind = 'table' AND p.migration = o.migration AND p.id <> o.id
+    JOIN current_referenced_table u ON u.name = p.table_name AND u.schema_name <> p.schema_name
+   WHERE o.kind = 'table' AND (SELECT yes FROM current_schemas_chosen)
+     AND NOT EXISTS (SELECT 1 FROM current_table t WHERE t.name = o.table_name)
+     AND NOT EXISTS (SELECT 1 FROM current_referenced_table v WHERE v.name = o.table_name)
+     AND NOT EXISTS (SELECT 1 FROM current_part_table v WHERE v.name = o.table_name)
+     AND NOT EXISTS (SELECT 1 FROM current_table t WHERE t.name = p.table_name)
+   GROUP BY o.id;
 
 -- Where each expected table is in the current snapshot: its intended schema if it is there,
--- else the first other schema that has a table of that name; NULL when it is nowhere. When
--- the intended schema's table is an empty copy of one in another schema that holds the rows
--- (expected_table_copy), the one with the rows. A table whose rename never ran is where its
+-- else the first other schema that has a table of that name, else the schema another dump
+-- or a foreign key of the snapshot places it in (expected_unseen_table); NULL when it is
+-- nowhere. When the intended schema's table is a copy of one in another schema that holds the
+-- rows (expected_table_copy), the one with the rows. A table whose rename never ran is where its
 -- old name is (table_name: the name it has there), so what is on it is found on it.
 CREATE VIEW expected_location_source AS
   SELECT x.object_id, coalesce(x.schema_name, r.schema_name) AS schema_name,
@@ -1078,7 +1176,10 @@ CREATE VIEW expected_location_source AS
                            WHERE c.copy_schema = o.schema_name AND c.table_name = o.table_name),
                           (SELECT t.schema_name FROM current_table t
                             WHERE t.name = o.table_name AND t.schema_name = o.schema_name),
-                          (SELECT min(t.schema_name) FROM current_table t WHERE t.name = o.table_name))
+                          (SELECT min(t.schema_name) FROM current_table t WHERE t.name = o.table_name),
+                          (SELECT min(u.schema_name) FROM expected_unseen_table u
+                             JOIN expected_object t ON t.id = u.object_id
+                            WHERE t.table_name = o.table_name AND t.schema_name = o.schema_name))
                    AS schema_name
             FROM expected_object o) x
     LEFT JOIN faked_rename r ON x.schema_name IS NULL AND r.kind = 'table'
@@ -1100,6 +1201,12 @@ CREATE VIEW expected_presence_source AS
            WHEN l.schema_name IS NULL
              THEN CASE WHEN EXISTS (SELECT 1 FROM current_data_only_table WHERE inserts) THEN NULL
                        ELSE 0 END
+           -- a table the dump does not show, placed by a foreign key (expected_unseen_table):
+           -- there, but what is on it is unknown
+           WHEN o.kind <> 'table' AND NOT EXISTS (
+             SELECT 1 FROM current_table t WHERE t.schema_name = l.schema_name
+                AND t.name = l.table_name)
+             THEN NULL
            WHEN o.kind = 'table' THEN l.table_name = o.table_name
            WHEN o.kind IN ('index', 'constraint') AND NOT (SELECT yes FROM current_ddl_known)
              THEN NULL
@@ -1255,6 +1362,8 @@ CREATE TABLE faked_recreate AS SELECT * FROM faked_recreate_source WHERE 0;
 CREATE INDEX faked_recreate_object ON faked_recreate(object_id, migration);
 CREATE TABLE expected_table_copy AS SELECT * FROM expected_table_copy_source WHERE 0;
 CREATE INDEX expected_table_copy_table ON expected_table_copy(copy_schema, table_name);
+CREATE TABLE expected_unseen_table AS SELECT * FROM expected_unseen_table_source WHERE 0;
+CREATE INDEX expected_unseen_table_object ON expected_unseen_table(object_id);
 CREATE TABLE expected_location AS SELECT * FROM expected_location_source WHERE 0;
 CREATE INDEX expected_location_object ON expected_location(object_id);
 CREATE TABLE expected_presence AS SELECT * FROM expected_presence_source WHERE 0;
