@@ -15,13 +15,16 @@ WITH intents AS (
                            THEN 'CREATE EXTENSION IF NOT EXISTS ' || pg_ident(o.name) ||
                                 CASE WHEN o.schema_name <> '' THEN ' WITH SCHEMA ' || pg_ident(o.schema_name)
                                      ELSE '' END || ';' END, char(10)) AS extensions
-    FROM expected_intent i
+    -- each object once per migration, whatever it does to it (a column added, then altered)
+    FROM (SELECT migration, object_id, min(artifact_id) AS artifact_id, min(line) AS line
+            FROM expected_intent
+           -- what follows a renamed table is not an effect of its own
+           WHERE action <> 'follow'
+           GROUP BY migration, object_id) i
     JOIN expected_object o ON o.id = i.object_id AND o.implied = 0
-    -- A rename, re-creation or alteration that never ran (see intent_presence); what follows
-    -- a renamed table is not an effect of its own.
+    -- A rename, re-creation or alteration that never ran (see intent_presence).
     JOIN intent_presence p ON p.migration = i.migration AND p.object_id = i.object_id
-   WHERE i.action <> 'follow'
-     AND p.present IS NOT NULL -- unknown: an index or constraint a data-only dump cannot show
+   WHERE p.present IS NOT NULL -- unknown: an index or constraint a data-only dump cannot show
      -- removed by a migration that is not recorded but whose effects are all there (it ran,
      -- its row deleted): absent either way, no evidence
      AND i.object_id NOT IN (SELECT object_id FROM unrecorded_undone)
