@@ -7,10 +7,12 @@ SELECT p.location AS schema,
        o.table_name AS "table",
        o.name AS "constraint",
        o.migration AS migration,
-       printf('%s constraint %s on %s.%s (%s) does not exist, yet migration %s, recorded as applied, creates it',
+       -- (the columns in parentheses when it has them: a check constraint has none listed)
+       printf('%s constraint %s on %s.%s%s does not exist, yet migration %s, recorded as applied, creates it',
               CASE o.constraint_kind WHEN 'p' THEN 'primary key' WHEN 'u' THEN 'unique'
                    WHEN 'f' THEN 'foreign key' WHEN 'c' THEN 'check' ELSE 'exclusion' END,
-              o.name, p.location, o.table_name, coalesce(o.columns, ''), o.migration) ||
+              o.name, p.location, o.table_name, coalesce(' (' || nullif(o.columns, '') || ')', ''),
+              o.migration) ||
        CASE WHEN v.breaks
             THEN printf('; %s: adding it would fail (and roll back the whole repair script), so the repair lists them and leaves it commented out', v.said)
             WHEN NOT v.clean AND v.unread IS NOT NULL

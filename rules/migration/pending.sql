@@ -20,19 +20,17 @@ SELECT k.app || '.' || k.name AS migration,
             ELSE '' END ||
        -- recorded only in another schema's django_migrations of the dump (recorded_migrations
        -- reads the application's one): it ran with a search_path starting at that schema
-       coalesce(printf('; %s.django_migrations records it (a Django database of its own in that schema): it ran with a search_path starting at %s, and what it makes is there, not in %s',
-                       (SELECT min(m.schema_name) FROM migration_record m
-                          JOIN snapshot s ON s.role = 'current'
-                           AND instr(',' || s.artifacts || ',', ',' || m.artifact_id || ',') > 0
-                           AND m.db IS s.db
-                         WHERE m.app = k.app AND m.name = k.name AND m.schema_name IS NOT NULL),
-                       (SELECT min(m.schema_name) FROM migration_record m
-                          JOIN snapshot s ON s.role = 'current'
-                           AND instr(',' || s.artifacts || ',', ',' || m.artifact_id || ',') > 0
-                           AND m.db IS s.db
-                         WHERE m.app = k.app AND m.name = k.name AND m.schema_name IS NOT NULL),
-                       (SELECT c.schema_name FROM current_relation c WHERE c.name = 'django_migrations'
-                         ORDER BY c.schema_name = 'public' DESC, c.schema_name LIMIT 1)), '') AS message,
+       coalesce((SELECT printf('; %s.django_migrations records it (a Django database of its own in that schema): it ran with a search_path starting at %s, and what it makes is there, not in %s',
+                               o.schema_name, o.schema_name,
+                               (SELECT c.schema_name FROM current_relation c WHERE c.name = 'django_migrations'
+                                 ORDER BY c.schema_name = 'public' DESC, c.schema_name LIMIT 1))
+                   FROM (SELECT min(m.schema_name) AS schema_name FROM migration_record m
+                           JOIN snapshot s ON s.role = 'current'
+                            AND instr(',' || s.artifacts || ',', ',' || m.artifact_id || ',') > 0
+                            AND m.db IS s.db
+                          WHERE m.app = k.app AND m.name = k.name AND m.schema_name IS NOT NULL) o
+                  -- (a migration recorded nowhere else: no such row, nothing said)
+                  WHERE o.schema_name IS NOT NULL), '') AS message,
        json_array(json_object('artifact', a.path, 'line', k.line,
                               'text', k.app || '.' || k.name)) AS evidence,
        CASE WHEN ua.app IS NOT NULL

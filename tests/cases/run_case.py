@@ -180,6 +180,13 @@ def main():
     # What some finding's message must say ("messages_say": e.g. that a parent was in the
     # snapshot before and was deleted) and what none may ("messages_never_say").
     messages = [f["message"] for f in got["findings"]]
+    # A value missing from a sentence (an empty or NULL part of a rule's printf): "()",
+    # "; .django_migrations", "starting at , and", "(null)".
+    hole = re.compile(r"\(\)|; \.|(?<=\w) at ,|\(null\)")
+    for text in messages + [c["summary"] + " " + (c.get("narrative") or "") for c in got["causes"]]:
+        if m := hole.search(text):
+            failures.append(f"a sentence with a value missing ({m.group(0)!r}): "
+                            f"...{text[max(0, m.start() - 80):m.end() + 40]}...")
     for text in expected.get("messages_say", []):
         if not any(text in m for m in messages):
             failures.append(f"no finding says {text!r}")
