@@ -833,12 +833,8 @@ std::vector<Recorded> recorded_migrations(store::Store& store, const Subject* sc
                  WHERE ({} OR EXISTS (SELECT 1 FROM temp.scope_record s
                                        WHERE s.artifact_id = m.artifact_id AND s.db IS m.db))
                    AND (m.schema_name IS NULL
-                        OR NOT EXISTS (SELECT 1 FROM current_relation c
-                                        WHERE c.name = 'django_migrations')
-                        OR m.schema_name = (SELECT c.schema_name FROM current_relation c
-                                             WHERE c.name = 'django_migrations'
-                                             ORDER BY c.schema_name = 'public' DESC,
-                                                      c.schema_name LIMIT 1)))
+                        OR NOT EXISTS (SELECT 1 FROM current_migrations_schema)
+                        OR m.schema_name = (SELECT schema_name FROM current_migrations_schema)))
     SELECT app, name, min(record_id), min(applied_at), min(rid),
            (SELECT artifact_id FROM mr r2 WHERE r2.app = r.app AND r2.name = r.name
              ORDER BY source = 'showmigrations', rid LIMIT 1),
@@ -2000,9 +1996,7 @@ DeriveSummary derive(store::Store& store, const DeriveOptions& options, const Su
   timing::phase("derive: snapshots");
 
   {
-    store::Statement st = store.prepare(
-        "SELECT schema_name FROM current_relation WHERE name = 'django_migrations' "
-        "ORDER BY schema_name = 'public' DESC LIMIT 1");
+    store::Statement st = store.prepare("SELECT schema_name FROM current_migrations_schema");
     summary.default_schema = st.step() ? st.get_text(0) : "public";
     st.reset();
   }

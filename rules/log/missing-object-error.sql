@@ -37,8 +37,7 @@ hosts AS (
 -- makes it): in the schema the statements search (the schema of django_migrations, else
 -- public), only in other schemas, or nowhere.
 home AS (
-  SELECT coalesce((SELECT schema_name FROM current_relation WHERE name = 'django_migrations'
-                    ORDER BY schema_name = 'public' DESC LIMIT 1), 'public') AS name,
+  SELECT coalesce((SELECT schema_name FROM current_migrations_schema), 'public') AS name,
          EXISTS (SELECT 1 FROM current_relation) AS has_dump),
 looked AS (
   SELECT h.*, coalesce(h.schema_name, (SELECT name FROM home)) AS searched,

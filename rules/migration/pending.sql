@@ -22,8 +22,7 @@ SELECT k.app || '.' || k.name AS migration,
        -- reads the application's one): it ran with a search_path starting at that schema
        coalesce((SELECT printf('; %s.django_migrations records it (a Django database of its own in that schema): it ran with a search_path starting at %s, and what it makes is there, not in %s',
                                o.schema_name, o.schema_name,
-                               (SELECT c.schema_name FROM current_relation c WHERE c.name = 'django_migrations'
-                                 ORDER BY c.schema_name = 'public' DESC, c.schema_name LIMIT 1))
+                               (SELECT schema_name FROM current_migrations_schema))
                    FROM (SELECT min(m.schema_name) AS schema_name FROM migration_record m
                            JOIN snapshot s ON s.role = 'current'
                             AND instr(',' || s.artifacts || ',', ',' || m.artifact_id || ',') > 0

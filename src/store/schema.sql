@@ -925,6 +925,13 @@ CREATE INDEX current_constraint_table ON current_constraint(schema_name, table_n
 CREATE VIEW current_table AS
   SELECT * FROM current_relation WHERE kind IN ('table', 'partitioned_table', 'foreign_table');
 
+-- The schema of the application's django_migrations in the current snapshot: public's, else
+-- the first by name; no row when the snapshot has none. The application's migrations are
+-- recorded there, and its unqualified names are searched there.
+CREATE VIEW current_migrations_schema AS
+  SELECT schema_name FROM current_relation WHERE name = 'django_migrations'
+   ORDER BY schema_name = 'public' DESC, schema_name LIMIT 1;
+
 -- The extensions of the current snapshot (CREATE EXTENSION in any of its dumps, in whatever
 -- schema), and whether the snapshot can show them at all: it has DDL (a data-only dump shows
 -- no extension), and it is not a dump of chosen tables or schemas, which pg_dump writes
