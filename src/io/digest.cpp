@@ -64,9 +64,10 @@ std::string sha256_file(const std::filesystem::path& path) {
     throw InputError(Location{path.string()}, "not a regular file, not read");
   }
   Sha256 sha;
-  std::vector<unsigned char> buf(1 << 20);
+  constexpr size_t k_buf = size_t{1} << 20;
+  auto buf = std::make_unique_for_overwrite<unsigned char[]>(k_buf);  // no zeroing: read fills it
   for (;;) {
-    ssize_t got = ::read(fd, buf.data(), buf.size());
+    ssize_t got = ::read(fd, buf.get(), k_buf);
     if (got < 0 && errno == EINTR) {
       continue;
     }
@@ -78,7 +79,7 @@ std::string sha256_file(const std::filesystem::path& path) {
     if (got == 0) {
       break;
     }
-    sha.update(buf.data(), static_cast<size_t>(got));
+    sha.update(buf.get(), static_cast<size_t>(got));
   }
   ::close(fd);
   return sha.finish();

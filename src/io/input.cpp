@@ -931,9 +931,10 @@ std::string InputStream::finish_sha256() {
   m.ahead.reset();
   m.failed = true;
   m.cursor.sha = nullptr;
-  std::vector<char> buf(1 << 20);
+  constexpr size_t k_buf = size_t{1} << 20;
+  auto buf = std::make_unique_for_overwrite<char[]>(k_buf);  // no zeroing: read fills it
   for (;;) {
-    ssize_t got = ::read(m.cursor.fd, buf.data(), buf.size());
+    ssize_t got = ::read(m.cursor.fd, buf.get(), k_buf);
     if (got < 0 && errno == EINTR) {
       continue;
     }
@@ -946,7 +947,7 @@ std::string InputStream::finish_sha256() {
     }
     // Not counted as progress: the reader is done with the file.
     m.cursor.consumed += static_cast<uint64_t>(got);
-    m.sha->update(buf.data(), static_cast<size_t>(got));
+    m.sha->update(buf.get(), static_cast<size_t>(got));
   }
   std::string hex = m.sha->finish();
   m.sha.reset();
