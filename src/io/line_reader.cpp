@@ -4,22 +4,25 @@
 
 namespace dbautopsy::io {
 
-LineReader::LineReader(Source& in, size_t buffer_bytes) : m_in(in), m_buf(buffer_bytes) {}
+LineReader::LineReader(Source& in, size_t buffer_bytes)
+    : m_in(in),
+      m_buf(std::make_unique_for_overwrite<char[]>(buffer_bytes)),
+      m_capacity(buffer_bytes) {}
 
 bool LineReader::refill() {
   if (m_eof) {
     return false;
   }
   if (m_begin > 0) {
-    std::memmove(m_buf.data(), m_buf.data() + m_begin, m_end - m_begin);
+    std::memmove(m_buf.get(), m_buf.get() + m_begin, m_end - m_begin);
     m_base_offset += m_begin;
     m_end -= m_begin;
     m_begin = 0;
   }
-  if (m_end == m_buf.size()) {
+  if (m_end == m_capacity) {
     return false;
   }
-  size_t got = m_in.read(m_buf.data() + m_end, m_buf.size() - m_end);
+  size_t got = m_in.read(m_buf.get() + m_end, m_capacity - m_end);
   if (got == 0) {
     m_eof = true;
     return false;
@@ -30,7 +33,7 @@ bool LineReader::refill() {
 
 bool LineReader::next(Line& line) {
   for (;;) {
-    const char* start = m_buf.data() + m_begin;
+    const char* start = m_buf.get() + m_begin;
     const void* nl = m_begin < m_end ? std::memchr(start, '\n', m_end - m_begin) : nullptr;
     if (nl != nullptr) {
       size_t len = static_cast<size_t>(static_cast<const char*>(nl) - start);
@@ -65,7 +68,9 @@ bool LineReader::next(Line& line) {
       return false;
     }
     // Either the buffer is full of one line (deliver a piece) or the data ended without
-    // a final newline (deliver the rest as the last line).
+    // a final newline (deliver the rest as the last line). refill() may have moved the rest
+    // to the buffer's start: `start` is taken again.
+    start = m_buf.get() + m_begin;
     bool full = !m_eof;
     if (!m_in_long_line) {
       ++m_number;
@@ -87,7 +92,7 @@ std::string_view LineReader::complete_lines() {
     return {};
   }
   for (;;) {
-    const char* start = m_buf.data() + m_begin;
+    const char* start = m_buf.get() + m_begin;
     size_t avail = m_end - m_begin;
     const void* last = avail ? ::memrchr(start, '\n', avail) : nullptr;
     if (last != nullptr) {

@@ -8,7 +8,8 @@ header, in the table's column order, reordered and a subset; \\copy to a file; p
 -A, -A -F ',', --csv, -t, -At, -x, -x -A; pg_dump --data-only (COPY, --inserts,
 --column-inserts); JSON (json_agg, row_to_json lines, the rows inside an object, jsonb_pretty);
 applied without a zone or a fraction, under other time zones and
-DateStyles; CRLF line ends, a UTF-8 byte order mark, trailing blank lines.
+DateStyles; CRLF line ends, a UTF-8 byte order mark, trailing blank lines, one record whose
+line is not ended.
 
 For each file of expected.tsv, `dbautopsy ingest FILE --store X` then `dbautopsy query` of
 migration_record must give exactly its rows (app, name, applied as the server renders it in

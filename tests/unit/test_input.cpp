@@ -282,6 +282,26 @@ TEST_CASE("the line reader numbers lines and keeps a missing final newline") {
   CHECK(got[3] == std::make_pair(std::string("last"), uint64_t{4}));
 }
 
+TEST_CASE("a last line without its newline, longer than the lines before it, is kept whole") {
+  // The lines read before it are moved out of the buffer when it is refilled at the end of the
+  // data; the last line's text must be taken from where it was moved to.
+  for (size_t buffer : {size_t{4} << 20, size_t{16}}) {
+    TempDir dir;
+    auto p = dir.write("t.txt", "a\nbcdefghij");
+    io::InputStream in(p);
+    io::LineReader reader(in, buffer);
+    io::Line line;
+    std::vector<std::string> got;
+    while (reader.next(line)) {
+      got.emplace_back(line.text);
+    }
+    REQUIRE(got.size() == 2);
+    CHECK(got[0] == "a");
+    CHECK(got[1] == "bcdefghij");
+    CHECK_FALSE(line.has_newline);
+  }
+}
+
 TEST_CASE("a line longer than the buffer arrives in pieces with one line number") {
   TempDir dir;
   std::string long_line(1000, 'x');
