@@ -12,18 +12,32 @@ namespace dbautopsy::django {
 
 namespace fs = std::filesystem;
 
-std::optional<std::pair<std::string, std::string>> migration_from_path(const fs::path& path) {
-  static const RE2 k_name(R"(^(\d{4}[A-Za-z0-9_]*)$)");
-  static const RE2 k_dotted(R"(^([A-Za-z_][A-Za-z0-9_]*)\.(\d{4}[A-Za-z0-9_]*)$)");
-  // A compressed output (teams.0001_initial.sql.gz) is named without the compression suffix.
+namespace {
+
+// A compressed output (teams.0001_initial.sql.gz, 0001_INITIAL.SQL.GZ) is named without its
+// compression suffix.
+fs::path without_codec_suffix(const fs::path& path) {
   fs::path named = path;
   for (const char* suffix : {".gz", ".bz2", ".xz", ".zst"}) {
-    if (named.extension() == suffix) {
+    if (text::iequals(named.extension().string(), suffix)) {
       named.replace_extension();
       break;
     }
   }
-  std::string stem = named.stem().string();
+  return named;
+}
+
+// Whether the file is named .sql (in any case), under any compression suffix.
+bool sql_named(const fs::path& path) {
+  return text::iequals(without_codec_suffix(path).extension().string(), ".sql");
+}
+
+}  // namespace
+
+std::optional<std::pair<std::string, std::string>> migration_from_path(const fs::path& path) {
+  static const RE2 k_name(R"(^(\d{4}[A-Za-z0-9_]*)$)");
+  static const RE2 k_dotted(R"(^([A-Za-z_][A-Za-z0-9_]*)\.(\d{4}[A-Za-z0-9_]*)$)");
+  std::string stem = without_codec_suffix(path).stem().string();
   std::string app;
   std::string name;
   if (RE2::FullMatch(stem, k_dotted, &app, &name)) {
@@ -59,7 +73,7 @@ int sniff_sqlmigrate(std::string_view head, const fs::path& path) {
   if (django) {
     return 70;
   }
-  if (named && text::istarts_with(start, "begin;") && path.extension() == ".sql") {
+  if (named && text::istarts_with(start, "begin;") && sql_named(path)) {
     return 65;
   }
   // Its comments stripped (`grep -v '^--'`) from a migration that is not atomic (no BEGIN;):
@@ -69,13 +83,12 @@ int sniff_sqlmigrate(std::string_view head, const fs::path& path) {
   // what only pg_dump writes (its SET preamble, COPY ... FROM stdin, OWNER TO) says which.
   static const RE2 k_dump_marks(
       R"((?mi)^(SET\s+\w+\s*(=|TO)|SELECT\s+pg_catalog\.set_config|COPY\s.*\sFROM\s+stdin\s*;|ALTER\s.*\sOWNER\s+TO\s))");
-  if (named && !start.empty() && path.extension() == ".sql" &&
-      !RE2::PartialMatch(head, k_dump_marks)) {
+  if (named && !start.empty() && sql_named(path) && !RE2::PartialMatch(head, k_dump_marks)) {
     return 62;
   }
   // A migration without DDL: sqlmigrate prints nothing (Django says "No operations found."
   // on stderr), so its file is empty; in a sqlmigrate/ folder it still names a migration.
-  if (named && start.empty() && path.extension() == ".sql") {
+  if (named && start.empty() && sql_named(path)) {
     return 60;
   }
   return 0;

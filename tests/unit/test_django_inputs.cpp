@@ -615,6 +615,18 @@ TEST_CASE("Django inputs: a migration without SQL still names a known migration"
     CHECK(r.count("SELECT count(*) FROM migration_effect") == 0);
     CHECK(r.count("SELECT count(*) FROM problem") == 0);
   }
+  // Compressed (its content then sniffed after inflating: still empty), or named in capitals.
+  for (const char* name :
+       {"0006_require_contenttypes_0002.sql.gz", "0006_require_contenttypes_0002.SQL",
+        "0006_require_contenttypes_0002.Sql.GZ", "0006_require_contenttypes_0002.sql.zst"}) {
+    const fs::path path = fs::path("case/sqlmigrate/auth") / name;
+    INFO(path.string());
+    CHECK(django::migration_from_path(path) ==
+          std::make_pair(std::string("auth"), std::string("0006_require_contenttypes_0002")));
+    CHECK(django::sniff_sqlmigrate("", path) > 0);
+  }
+  CHECK(django::sniff_sqlmigrate("", "case/sqlmigrate/auth/0006_require_contenttypes_0002.txt") ==
+        0);
 }
 
 // ---------------------------------------------------------------------------- malformed
