@@ -11,7 +11,11 @@ WITH known AS (
            ORDER BY CASE m2.source WHEN 'py' THEN 0 WHEN 'sqlmigrate' THEN 1 ELSE 2 END LIMIT 1) AS artifact_id,
          (SELECT m2.line FROM migration m2 WHERE m2.app = m.app AND m2.name = m.name
            ORDER BY CASE m2.source WHEN 'py' THEN 0 WHEN 'sqlmigrate' THEN 1 ELSE 2 END LIMIT 1) AS line,
-         group_concat(DISTINCT source) AS sources, max(replaces) AS replaces
+         -- its sources in one order, whatever order the files were read in
+         (SELECT group_concat(source, ',')
+            FROM (SELECT DISTINCT m3.source FROM migration m3
+                   WHERE m3.app = m.app AND m3.name = m.name ORDER BY m3.source)) AS sources,
+         max(replaces) AS replaces
     FROM migration m GROUP BY app, name)
 SELECT k.app || '.' || k.name AS migration,
        printf('migration %s.%s exists (%s) but is not recorded as applied', k.app, k.name, k.sources) ||
