@@ -896,7 +896,8 @@ SettingsTold tell_settings(store::Store& store, const std::string& actual) {
   };
   std::vector<Claim> claims;
   std::set<std::string> repaired;
-  std::vector<std::string> others;
+  std::vector<Claim> others;
+  bool any_setting = false;  // a role's or database's, not only a session's
   auto quoted_statement = [](const SettingRow& s) {
     std::string st = s.statement.value_or("?");
     while (!st.empty() && (st.back() == ';' || st.back() == ' ')) {
@@ -917,8 +918,15 @@ SettingsTold tell_settings(store::Store& store, const std::string& actual) {
     bool session = s.scope == "session" || s.scope == "transaction";
     if (!starts_with_actual(s)) {
       if (!session) {
-        others.push_back(fmt::format("{}: {} ({})", setting_owner(s),
-                                     s.value ? text::printable(*s.value) : "?", setting_where(s)));
+        std::string head =
+            fmt::format("{}: {}", setting_owner(s), s.value ? text::printable(*s.value) : "?");
+        auto same = std::find_if(others.begin(), others.end(),
+                                 [&](const Claim& o) { return o.head == head; });
+        if (same != others.end()) {
+          same->places.push_back(setting_where(s));
+        } else {
+          others.push_back(Claim{head, "", {setting_where(s)}});
+        }
       }
       continue;
     }
@@ -933,6 +941,7 @@ SettingsTold tell_settings(store::Store& store, const std::string& actual) {
         }
       }
     }
+    any_setting = any_setting || !session;
     Claim c;
     c.head = session ? fmt::format("{} ran", setting_owner(s))
                      : fmt::format("{}'s search_path is set to {}", setting_owner(s),
@@ -974,9 +983,12 @@ SettingsTold tell_settings(store::Store& store, const std::string& actual) {
   }
   if (!said.empty()) {
     out.narrative = fmt::format(
-        " What set that search_path: {}. Every connection it applies to, Django's migrate "
-        "among them, creates unqualified tables in {} while {} exists.",
-        text::join(said, "; and "), pgsql::quote_ident(actual), pgsql::quote_ident(actual));
+        " What set that search_path: {}. {} unqualified tables in {} while {} exists.",
+        text::join(said, "; and "),
+        any_setting ? "Every connection it applies to, Django's migrate among them, creates"
+                    : "From then on that session (a person or a script applying the migrations' "
+                      "SQL, or a pool handing the session on) creates",
+        pgsql::quote_ident(actual), pgsql::quote_ident(actual));
     if (!out.repair.empty()) {
       out.narrative +=
           " The repair script carries its RESET, commented out: other applications, jobs or "
@@ -989,10 +1001,15 @@ SettingsTold tell_settings(store::Store& store, const std::string& actual) {
           out.repair;
     }
   } else if (!others.empty()) {
+    std::vector<std::string> listed;
+    for (const Claim& o : others) {
+      listed.push_back(fmt::format("{} at {}", o.head, text::join(o.places, "; ")));
+    }
     out.narrative = fmt::format(
-        " None of the search_path settings read starts with {} ({}): they do not explain it, so "
-        "the migrations' own connection set that search_path.",
-        pgsql::quote_ident(actual), list(others));
+        " None of the search_path settings read starts with {} ({}): they do not explain it. "
+        "The migrations' connection set that search_path itself (a connection option, a SET), "
+        "or a setting the inputs do not show did.",
+        pgsql::quote_ident(actual), text::join(listed, "; and "));
   }
   return out;
 }
