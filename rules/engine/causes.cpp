@@ -23,6 +23,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <tuple>
 
 #include "base/text.hpp"
 #include "base/time.hpp"
@@ -804,17 +805,34 @@ SettingsTold tell_settings(store::Store& store, const std::string& actual) {
       schemas_known.insert(st.get_text(0));
     }
   }
+  // Statements an error entry shows (its STATEMENT) by log, process and text, with the last
+  // line: a log_statement line of the same statement before it failed.
+  std::map<std::tuple<int64_t, int64_t, std::string>, int64_t> failed_at;
+  {
+    store::Statement st = store.prepare(
+        "SELECT artifact_id, pid, statement, max(line) FROM db_setting WHERE failed = 1 AND "
+        "source = 'log' AND pid IS NOT NULL AND statement IS NOT NULL AND line IS NOT NULL "
+        "GROUP BY artifact_id, pid, statement");
+    while (st.step()) {
+      failed_at[{st.get_int(0), st.get_int(1), st.get_text(2)}] = st.get_int(3);
+    }
+  }
+  // Role and database settings, and the sessions' that name the schema (a pool setting its
+  // path on every connection writes one row per connection): at most k_setting_rows of them.
+  constexpr int64_t k_setting_rows = 5000;
   std::vector<SettingRow> rows;
+  bool capped = false;
   {
     store::Statement st = store.prepare(
         "SELECT a.path, d.line, d.artifact_id, d.source, d.scope, d.action, d.name, d.role_name, "
-        "d.database_name, d.value, d.ts, d.statement, d.schemas, d.failed, d.pid, "
-        "EXISTS (SELECT 1 FROM db_setting e WHERE d.source = 'log' AND d.failed = 0 AND "
-        "e.failed = 1 AND e.artifact_id = d.artifact_id AND e.pid = d.pid AND e.statement = "
-        "d.statement AND e.line > d.line) "
+        "d.database_name, d.value, d.ts, d.statement, d.schemas, d.failed, d.pid, 0 "
         "FROM db_setting d JOIN artifact a ON a.id = d.artifact_id "
-        "WHERE d.name IN ('search_path', 'all') "
-        "ORDER BY d.source = 'log', d.artifact_id, d.line, d.rowid");
+        "WHERE d.name IN ('search_path', 'all') AND (d.scope NOT IN ('session', 'transaction') "
+        "OR instr(d.schemas, json_quote(?1)) > 0) "
+        "ORDER BY d.scope IN ('session', 'transaction'), d.source = 'log', d.artifact_id, "
+        "d.line, d.rowid LIMIT ?2");
+    st.bind(1, actual);
+    st.bind(2, k_setting_rows + 1);
     while (st.step()) {
       SettingRow r;
       r.path = st.get_text(0);
@@ -839,8 +857,16 @@ SettingsTold tell_settings(store::Store& store, const std::string& actual) {
           }
         }
       }
-      r.failed = st.get_int(13) != 0 || st.get_int(15) != 0;
       r.pid = st.get_optional_int(14);
+      r.failed = st.get_int(13) != 0;
+      if (!r.failed && r.source == "log" && r.pid && r.statement && r.line) {
+        auto it = failed_at.find({r.artifact, *r.pid, *r.statement});
+        r.failed = it != failed_at.end() && it->second > *r.line;
+      }
+      if (static_cast<int64_t>(rows.size()) == k_setting_rows) {
+        capped = true;
+        break;
+      }
       if (r.failed) {
         continue;  // an error undid it
       }
@@ -898,6 +924,8 @@ SettingsTold tell_settings(store::Store& store, const std::string& actual) {
   std::set<std::string> repaired;
   std::vector<Claim> others;
   bool any_setting = false;  // a role's or database's, not only a session's
+  int sessions_told = 0;
+  int64_t sessions_more = 0;
   auto quoted_statement = [](const SettingRow& s) {
     std::string st = s.statement.value_or("?");
     while (!st.empty() && (st.back() == ';' || st.back() == ' ')) {
@@ -941,6 +969,11 @@ SettingsTold tell_settings(store::Store& store, const std::string& actual) {
         }
       }
     }
+    if (session && sessions_told == 5) {
+      ++sessions_more;  // told as a count
+      continue;
+    }
+    sessions_told += session ? 1 : 0;
     any_setting = any_setting || !session;
     Claim c;
     c.head = session ? fmt::format("{} ran", setting_owner(s))
@@ -980,6 +1013,13 @@ SettingsTold tell_settings(store::Store& store, const std::string& actual) {
   std::vector<std::string> said;
   for (const Claim& c : claims) {
     said.push_back(fmt::format("{} ({}){}", c.head, text::join(c.places, "; "), c.tail));
+  }
+  if (sessions_more > 0) {
+    said.push_back(fmt::format("{} more {} the same", sessions_more,
+                               sessions_more == 1 ? "session did" : "sessions did"));
+  }
+  if (capped && !said.empty()) {
+    said.back() += fmt::format(" (of the first {} settings read)", k_setting_rows);
   }
   if (!said.empty()) {
     out.narrative = fmt::format(
