@@ -12,6 +12,7 @@
 #include "base/text.hpp"
 #include "logs/pg_messages.hpp"
 #include "pgsql/parse.hpp"
+#include "pgsql/settings.hpp"
 
 namespace dbautopsy::logs {
 
@@ -834,6 +835,37 @@ bool routine_server_entry(const store::LogEventFact& event) {
   return event.format.starts_with("pg-") && event.severity && *event.severity == "LOG";
 }
 
+namespace {
+
+// The settings of roles, databases and the session that an entry's statement sets or resets
+// (ALTER ROLE app SET search_path ..., SET search_path TO ..., set_config('search_path', ...)):
+// a statement that log_statement shows (LOG), or the STATEMENT of an error (then marked
+// failed: what it set did not last).
+void statement_settings(store::LogEventFact& event) {
+  pgsql::ParseResult parsed = pgsql::parse(*event.statement);
+  if (!parsed.ok()) {
+    return;
+  }
+  const std::string& level = event.level ? *event.level : event.severity.value_or("");
+  bool failed = level == "ERROR" || level == "FATAL" || level == "PANIC";
+  for (const pgsql::Json& item : pgsql::field(parsed.tree, "stmts")) {
+    for (store::SettingFact f : pgsql::settings_of(pgsql::field(item, "stmt"), event.user_name)) {
+      f.source = "log";
+      f.line = event.line;
+      f.failed = failed;
+      f.ts = event.ts;
+      f.pid = event.pid;
+      f.statement = pgsql::statement_one_line(*event.statement);
+      if ((f.scope == "session" || f.scope == "transaction") && !f.database_name) {
+        f.database_name = event.database_name;
+      }
+      event.settings.push_back(std::move(f));
+    }
+  }
+}
+
+}  // namespace
+
 void finish_event(store::LogEventFact& event) {
   // A server writing in another language (lc_messages): FEHLER is an ERROR.
   if (!event.level && event.severity && *event.severity != "LOG") {
@@ -894,6 +926,9 @@ void finish_event(store::LogEventFact& event) {
                              contains(event.message, " does not exist")))) {
       resolve_column_table(event);
     }
+  }
+  if (event.settings.empty() && event.statement && pgsql::may_set_search_path(*event.statement)) {
+    statement_settings(event);
   }
 }
 

@@ -23,6 +23,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <tuple>
 
 #include "base/text.hpp"
 #include "base/time.hpp"
@@ -703,6 +704,356 @@ void tell_logs(store::Store& store, Group& g, const std::optional<std::string>& 
   }
 }
 
+// What the settings read (db_setting) tell of a wrong-search-path cause: the role's or
+// database's search_path that starts with the schema the tables landed in (pg_dumpall's ALTER
+// ROLE ... SET, pg_dump --create's ALTER DATABASE ... SET, or the logs'), whether a log shows
+// it reset or changed since, and, for each still in place, its RESET, commented out.
+struct SettingRow {
+  std::string path;
+  std::optional<int64_t> line;
+  int64_t artifact = 0;
+  std::string source, scope, action, name;
+  std::optional<std::string> role, database, value, ts, statement;
+  std::vector<std::string> schemas;
+  bool failed = false;
+  std::optional<int64_t> pid;
+};
+
+struct SettingsTold {
+  std::string narrative;  // sentences to append
+  std::string note;       // for the summary: "set for role app"
+  nlohmann::json evidence = nlohmann::json::array();
+  std::string repair;  // commented-out advice, lines ending in a newline
+};
+
+std::string setting_where(const SettingRow& s) {
+  std::string at = s.path + (s.line ? fmt::format(":{}", *s.line) : std::string());
+  if (s.ts) {
+    at += ", " + readable(*s.ts);
+  }
+  return at;
+}
+
+// Whose search_path it is: "role app", "role app in database prod", "database prod", "every
+// role", "a session of role app (pid 4711)".
+std::string setting_owner(const SettingRow& s) {
+  auto name = [](const std::optional<std::string>& n) {
+    return n ? text::printable(pgsql::quote_ident(*n)) : std::string("?");
+  };
+  if (s.scope == "role") {
+    return "role " + name(s.role);
+  }
+  if (s.scope == "role_in_database") {
+    return "role " + name(s.role) + " in database " + name(s.database);
+  }
+  if (s.scope == "database") {
+    return "database " + name(s.database);
+  }
+  if (s.scope == "all_roles") {
+    return "every role";
+  }
+  std::string who = s.scope == "transaction" ? "a transaction" : "a session";
+  if (s.role) {
+    who += " of role " + name(s.role);
+  }
+  if (s.database) {
+    who += " in database " + name(s.database);
+  }
+  if (s.pid) {
+    who += fmt::format(" (pid {})", *s.pid);
+  }
+  return who;
+}
+
+std::string setting_reset_sql(const SettingRow& s) {
+  auto q = [](const std::optional<std::string>& n) {
+    return pgsql::quote_ident_one_line(n.value_or(""));
+  };
+  if (s.scope == "role") {
+    return fmt::format("ALTER ROLE {} RESET search_path;", q(s.role));
+  }
+  if (s.scope == "role_in_database") {
+    return fmt::format("ALTER ROLE {} IN DATABASE {} RESET search_path;", q(s.role), q(s.database));
+  }
+  if (s.scope == "database") {
+    return fmt::format("ALTER DATABASE {} RESET search_path;", q(s.database));
+  }
+  return "ALTER ROLE ALL RESET search_path;";
+}
+
+SettingsTold tell_settings(store::Store& store, const std::string& actual) {
+  SettingsTold out;
+  // The databases the analysis is of: the subject's name (pg_dumpall), else the databases the
+  // current snapshot's dump creates (pg_dump --create); none known: any.
+  std::set<std::string> databases;
+  {
+    store::Statement st = store.prepare(
+        "SELECT database FROM subject WHERE analysing = 1 AND database IS NOT NULL UNION "
+        "SELECT o.name FROM db_object o JOIN snapshot s ON s.role = 'current' AND o.artifact_id "
+        "= s.artifact_id WHERE o.kind = 'database' AND NOT EXISTS (SELECT 1 FROM subject WHERE "
+        "analysing = 1 AND database IS NOT NULL)");
+    while (st.step()) {
+      databases.insert(st.get_text(0));
+    }
+  }
+  std::set<std::string> schemas_known;
+  {
+    store::Statement st = store.prepare(
+        "SELECT n.name FROM db_schema n JOIN snapshot s ON s.role = 'current' AND n.artifact_id = "
+        "s.artifact_id AND n.db IS s.db");
+    while (st.step()) {
+      schemas_known.insert(st.get_text(0));
+    }
+  }
+  // Statements an error entry shows (its STATEMENT) by log, process and text, with the last
+  // line: a log_statement line of the same statement before it failed.
+  std::map<std::tuple<int64_t, int64_t, std::string>, int64_t> failed_at;
+  {
+    store::Statement st = store.prepare(
+        "SELECT artifact_id, pid, statement, max(line) FROM db_setting WHERE failed = 1 AND "
+        "source = 'log' AND pid IS NOT NULL AND statement IS NOT NULL AND line IS NOT NULL "
+        "GROUP BY artifact_id, pid, statement");
+    while (st.step()) {
+      failed_at[{st.get_int(0), st.get_int(1), st.get_text(2)}] = st.get_int(3);
+    }
+  }
+  // Role and database settings, and the sessions' that name the schema (a pool setting its
+  // path on every connection writes one row per connection): at most k_setting_rows of them.
+  constexpr int64_t k_setting_rows = 5000;
+  std::vector<SettingRow> rows;
+  bool capped = false;
+  {
+    store::Statement st = store.prepare(
+        "SELECT a.path, d.line, d.artifact_id, d.source, d.scope, d.action, d.name, d.role_name, "
+        "d.database_name, d.value, d.ts, d.statement, d.schemas, d.failed, d.pid, 0 "
+        "FROM db_setting d JOIN artifact a ON a.id = d.artifact_id "
+        "WHERE d.name IN ('search_path', 'all') AND (d.scope NOT IN ('session', 'transaction') "
+        "OR instr(d.schemas, json_quote(?1)) > 0) "
+        "ORDER BY d.scope IN ('session', 'transaction'), d.source = 'log', d.artifact_id, "
+        "d.line, d.rowid LIMIT ?2");
+    st.bind(1, actual);
+    st.bind(2, k_setting_rows + 1);
+    while (st.step()) {
+      SettingRow r;
+      r.path = st.get_text(0);
+      r.line = st.get_optional_int(1);
+      r.artifact = st.get_int(2);
+      r.source = st.get_text(3);
+      r.scope = st.get_text(4);
+      r.action = st.get_text(5);
+      r.name = st.get_text(6);
+      r.role = st.get_optional_text(7);
+      r.database = st.get_optional_text(8);
+      r.value = st.get_optional_text(9);
+      r.ts = st.get_optional_text(10);
+      r.statement = st.get_optional_text(11);
+      if (auto js = st.get_optional_text(12)) {
+        auto parsed = nlohmann::json::parse(*js, nullptr, false);
+        if (parsed.is_array()) {
+          for (const auto& v : parsed) {
+            if (v.is_string()) {
+              r.schemas.push_back(v.get<std::string>());
+            }
+          }
+        }
+      }
+      r.pid = st.get_optional_int(14);
+      r.failed = st.get_int(13) != 0;
+      if (!r.failed && r.source == "log" && r.pid && r.statement && r.line) {
+        auto it = failed_at.find({r.artifact, *r.pid, *r.statement});
+        r.failed = it != failed_at.end() && it->second > *r.line;
+      }
+      if (static_cast<int64_t>(rows.size()) == k_setting_rows) {
+        capped = true;
+        break;
+      }
+      if (r.failed) {
+        continue;  // an error undid it
+      }
+      if (r.database && !databases.empty() && !databases.count(*r.database)) {
+        continue;  // another database's
+      }
+      rows.push_back(std::move(r));
+    }
+  }
+  // The schema a setting makes tables land in: its first schema, "$user" standing for the
+  // role when a schema has its name (PostgreSQL skips "$user" otherwise).
+  auto starts_with_actual = [&](const SettingRow& s) {
+    if (s.action != "set" || s.name != "search_path") {
+      return false;
+    }
+    for (const auto& schema : s.schemas) {
+      if (schema == "$user") {
+        if (s.role && *s.role == actual) {
+          return true;
+        }
+        if (s.role && schemas_known.count(*s.role)) {
+          return false;
+        }
+        continue;
+      }
+      return schema == actual;
+    }
+    return false;
+  };
+  auto same_key = [](const SettingRow& a, const SettingRow& b) {
+    return a.scope == b.scope && a.role == b.role &&
+           (a.scope == "role" || a.scope == "all_roles" || a.database == b.database);
+  };
+  // Later than: a log entry after a dump's setting (the dump still shows it), or after an
+  // earlier entry (by time when both have one, else by line in the same log).
+  auto later = [](const SettingRow& a, const SettingRow& b) {
+    if (b.source == "dump") {
+      return a.source == "log";
+    }
+    if (a.source != "log") {
+      return false;
+    }
+    if (a.ts && b.ts && *a.ts != *b.ts) {
+      return *b.ts < *a.ts;
+    }
+    return a.artifact == b.artifact && a.line && b.line && *b.line < *a.line;
+  };
+  // Claims, one per setting and what became of it: the same setting shown by the dump and by
+  // the log is one claim with both places.
+  struct Claim {
+    std::string head, tail;
+    std::vector<std::string> places;
+  };
+  std::vector<Claim> claims;
+  std::set<std::string> repaired;
+  std::vector<Claim> others;
+  bool any_setting = false;  // a role's or database's, not only a session's
+  int sessions_told = 0;
+  int64_t sessions_more = 0;
+  auto quoted_statement = [](const SettingRow& s) {
+    std::string st = s.statement.value_or("?");
+    while (!st.empty() && (st.back() == ';' || st.back() == ' ')) {
+      st.pop_back();
+    }
+    return "`" + st + "`";
+  };
+  auto place = [&](const SettingRow& s) { return quoted_statement(s) + " at " + setting_where(s); };
+  auto evidence_of = [](const SettingRow& s) {
+    return nlohmann::json{{"artifact", s.path},
+                          {"line", s.line ? nlohmann::json(*s.line) : nlohmann::json(nullptr)},
+                          {"text", s.statement.value_or("")}};
+  };
+  for (const SettingRow& s : rows) {
+    if (s.name != "search_path" || s.action != "set") {
+      continue;
+    }
+    bool session = s.scope == "session" || s.scope == "transaction";
+    if (!starts_with_actual(s)) {
+      if (!session) {
+        std::string head =
+            fmt::format("{}: {}", setting_owner(s), s.value ? text::printable(*s.value) : "?");
+        auto same = std::find_if(others.begin(), others.end(),
+                                 [&](const Claim& o) { return o.head == head; });
+        if (same != others.end()) {
+          same->places.push_back(setting_where(s));
+        } else {
+          others.push_back(Claim{head, "", {setting_where(s)}});
+        }
+      }
+      continue;
+    }
+    // What became of it: the last log entry of the same role / database after it.
+    const SettingRow* last = nullptr;
+    if (!session) {
+      for (const SettingRow& t : rows) {
+        bool matches = same_key(t, s) || (t.name == "all" && t.scope == s.scope &&
+                                          t.role == s.role && t.database == s.database);
+        if (&t != &s && matches && later(t, s) && (!last || later(t, *last))) {
+          last = &t;
+        }
+      }
+    }
+    if (session && sessions_told == 5) {
+      ++sessions_more;  // told as a count
+      continue;
+    }
+    sessions_told += session ? 1 : 0;
+    any_setting = any_setting || !session;
+    Claim c;
+    c.head = session ? fmt::format("{} ran", setting_owner(s))
+                     : fmt::format("{}'s search_path is set to {}", setting_owner(s),
+                                   s.value ? text::printable(*s.value) : "?");
+    out.evidence.push_back(evidence_of(s));
+    if (last && last->action == "reset") {
+      c.tail = fmt::format(
+          "; it was reset since ({}): connections made now no longer start with {}, and the "
+          "repair has nothing to reset",
+          place(*last), pgsql::quote_ident(actual));
+      out.evidence.push_back(evidence_of(*last));
+    } else if (last && last->action == "set" && last->value != s.value) {
+      c.tail = fmt::format("; it was set to {} since ({})",
+                           last->value ? text::printable(*last->value) : "?", place(*last));
+      out.evidence.push_back(evidence_of(*last));
+    } else if (!session) {
+      std::string reset = setting_reset_sql(s);
+      if (repaired.insert(reset).second) {
+        out.repair += fmt::format("-- {}'s search_path starts with {}: {}.\n", setting_owner(s),
+                                  text::printable(pgsql::quote_ident(actual)), place(s));
+        out.repair += "-- " + reset + "\n";
+      }
+      if (out.note.empty()) {
+        out.note = "the setting of " + setting_owner(s);
+      }
+    }
+    auto same = std::find_if(claims.begin(), claims.end(),
+                             [&](const Claim& o) { return o.head == c.head && o.tail == c.tail; });
+    if (same != claims.end() && !session) {
+      same->places.push_back(place(s));
+    } else {
+      c.places.push_back(place(s));
+      claims.push_back(std::move(c));
+    }
+  }
+  std::vector<std::string> said;
+  for (const Claim& c : claims) {
+    said.push_back(fmt::format("{} ({}){}", c.head, text::join(c.places, "; "), c.tail));
+  }
+  if (sessions_more > 0) {
+    said.push_back(fmt::format("{} more {} the same", sessions_more,
+                               sessions_more == 1 ? "session did" : "sessions did"));
+  }
+  if (capped && !said.empty()) {
+    said.back() += fmt::format(" (of the first {} settings read)", k_setting_rows);
+  }
+  if (!said.empty()) {
+    out.narrative = fmt::format(
+        " What set that search_path: {}. {} unqualified tables in {} while {} exists.",
+        text::join(said, "; and "),
+        any_setting ? "Every connection it applies to, Django's migrate among them, creates"
+                    : "From then on that session (a person or a script applying the migrations' "
+                      "SQL, or a pool handing the session on) creates",
+        pgsql::quote_ident(actual), pgsql::quote_ident(actual));
+    if (!out.repair.empty()) {
+      out.narrative +=
+          " The repair script carries its RESET, commented out: other applications, jobs or "
+          "people that connect the same way may rely on that search_path; reset it only once "
+          "nothing does.";
+      out.repair =
+          "-- What sent these tables there is still set. Left commented out: other applications, "
+          "jobs or people connecting\n-- with it may rely on it (a RESET gives their next "
+          "connections the default \"$user\", public). Reset it once nothing does:\n" +
+          out.repair;
+    }
+  } else if (!others.empty()) {
+    std::vector<std::string> listed;
+    for (const Claim& o : others) {
+      listed.push_back(fmt::format("{} at {}", o.head, text::join(o.places, "; ")));
+    }
+    out.narrative = fmt::format(
+        " None of the search_path settings read starts with {} ({}): they do not explain it. "
+        "The migrations' connection set that search_path itself (a connection option, a SET), "
+        "or a setting the inputs do not show did.",
+        pgsql::quote_ident(actual), text::join(listed, "; and "));
+  }
+  return out;
+}
+
 int correlate(store::Store& store, int64_t after_finding) {
   std::vector<F> findings;
   {
@@ -1007,6 +1358,30 @@ int correlate(store::Store& store, int64_t after_finding) {
       }
       for (const auto& m : migrations) {
         g.evidence.push_back(record_evidence(m));
+      }
+      // Why the search_path started there: the settings the inputs show.
+      SettingsTold told = tell_settings(store, actual);
+      g.narrative += told.narrative;
+      for (const auto& e : told.evidence) {
+        g.evidence.push_back(e);
+      }
+      if (!told.note.empty()) {
+        g.summary = fmt::format(
+            "{} recorded{} ran with search_path starting at {} ({}): their {} live there",
+            plural(migrations.size(), "migration", "migrations"), when.empty() ? "" : " " + when,
+            actual, told.note, plural(tables.size(), "table", "tables"));
+      }
+      if (!told.repair.empty() && !g.findings.empty()) {
+        // After the moves: on the last finding of the cause, whose repair comes last.
+        int64_t last = 0;
+        for (const F* f : g.findings) {
+          last = std::max(last, f->id);
+        }
+        store
+            .prepare(
+                "UPDATE finding SET repair = CASE WHEN repair IS NULL OR repair = '' THEN ?2 ELSE "
+                "rtrim(repair, char(10)) || char(10) || ?2 END WHERE id = ?1")
+            .run(last, text::trim(told.repair));
       }
     } else if (g.kind == "faked-migrations") {
       std::vector<std::string> fakes;

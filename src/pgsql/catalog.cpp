@@ -1279,7 +1279,8 @@ bool Catalog::has_database_objects() const {
 
 bool Catalog::empty() const {
   return schema_facts.empty() && extensions.empty() && objects.empty() && comments.empty() &&
-         m_relations.empty() && m_indexes.empty() && m_constraints.empty() && m_sequences.empty();
+         settings.empty() && m_relations.empty() && m_indexes.empty() && m_constraints.empty() &&
+         m_sequences.empty();
 }
 
 void Catalog::write(store::FactWriter& out, const store::OptText& db) const {
@@ -1302,6 +1303,9 @@ void Catalog::write(store::FactWriter& out, const store::OptText& db) const {
     out.add(with_db(f, db));
   }
   for (const auto& f : comments) {
+    out.add(with_db(f, db));
+  }
+  for (const auto& f : settings) {
     out.add(with_db(f, db));
   }
 }

@@ -232,6 +232,7 @@ class Catalog {
   std::vector<store::ExtensionFact> extensions;
   std::vector<store::ObjectFact> objects;
   std::vector<store::CommentFact> comments;
+  std::vector<store::SettingFact> settings;  // of roles and databases (db_setting)
 
   // Derives what only the whole DDL tells: a column is serial when its default is
   // nextval() of a sequence owned by that very column (pg_dump writes the sequence, OWNED

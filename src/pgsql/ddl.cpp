@@ -8,6 +8,7 @@
 
 #include "base/text.hpp"
 #include "pgsql/names.hpp"
+#include "pgsql/settings.hpp"
 #include "pgsql/sql_text.hpp"
 
 namespace dbautopsy::pgsql {
@@ -419,6 +420,15 @@ void DdlApplier::apply(const Json& stmt, const StatementText& st) {
     select(s, ctx);
   } else if (type == "UpdateStmt") {
     update(s, ctx);
+  } else if (type == "AlterRoleSetStmt" || type == "AlterDatabaseSetStmt") {
+    // A role's or database's setting (pg_dumpall, pg_dump --create): ALTER ROLE app SET
+    // search_path TO 'test_schema', 'public'.
+    for (store::SettingFact f : settings_of(stmt)) {
+      f.source = "dump";
+      f.line = static_cast<int64_t>(ctx.line);
+      f.statement = statement_one_line(ctx.st.text);
+      m_catalog.settings.push_back(std::move(f));
+    }
   } else {
     other_object(type, s, ctx);
   }

@@ -404,6 +404,15 @@ void FactWriter::add(const CommentFact& f) {
            f.comment);
 }
 
+void FactWriter::add(const SettingFact& f) {
+  statement(25,
+            "INSERT INTO db_setting(artifact_id, line, db, source, scope, role_name, "
+            "database_name, name, action, value, schemas, failed, ts, pid, statement) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+      .run(m_artifact, f.line, f.db, f.source, f.scope, f.role_name, f.database_name, f.name,
+           f.action, f.value, f.schemas, f.failed, f.ts, f.pid, f.statement);
+}
+
 void FactWriter::add(const TableStatsFact& f) {
   statement(10,
             "INSERT INTO table_stats(artifact_id, section, line, end_line, db, schema_name, "
@@ -590,6 +599,9 @@ int64_t FactWriter::write(const LogEventFact& f) {
               "INSERT INTO log_entity(event_id, n, artifact_id, kind, name, value) "
               "VALUES (?,?,?,?,?,?)")
         .run(id, ++n, m_artifact, e.kind, e.name, e.value);
+  }
+  for (const auto& setting : f.settings) {
+    add(setting);
   }
   return id;
 }

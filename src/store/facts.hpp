@@ -146,6 +146,23 @@ struct CommentFact {
   OptText comment;
 };
 
+// A setting of a role or database, or a session's search_path (db_setting).
+struct SettingFact {
+  OptInt line;
+  OptText db;
+  std::string source;  // dump, log
+  std::string scope;   // role, role_in_database, database, all_roles, session, transaction
+  OptText role_name, database_name;
+  std::string name;    // lower case; "all" for RESET ALL
+  std::string action;  // set, reset, set_from_current
+  OptText value;
+  OptText schemas;  // search_path: JSON array of the schema names
+  bool failed = false;
+  OptText ts;
+  OptInt pid;
+  OptText statement;
+};
+
 struct TableStatsFact {
   OptInt section;
   OptInt line, end_line;
@@ -242,6 +259,8 @@ struct LogEventFact {
   // From message, by parsers/logs/template.hpp (finish_event).
   OptText template_text, template_hash;
   std::vector<LogEntityFact> entities;
+  // The settings its statement sets or resets (db_setting), by finish_event.
+  std::vector<SettingFact> settings;
 };
 
 // The artifact already stored for a path, if any.
@@ -285,6 +304,7 @@ class FactWriter {
   void add(const ConstraintFact& f);
   void add(const ObjectFact& f);
   void add(const CommentFact& f);
+  void add(const SettingFact& f);
   void add(const TableStatsFact& f);
   void add(const StatementFact& f);
   void add(const TableRowFact& f);

@@ -194,6 +194,41 @@ CREATE TABLE db_comment (
   comment TEXT
 );
 
+-- Settings of roles and databases, and a session's search_path, with where each is shown:
+-- a pg_dumpall's `ALTER ROLE r [IN DATABASE d] SET p TO ...` (its globals, and the part of
+-- each database), pg_dump --create's `ALTER DATABASE d SET p TO ...`, and the statements a
+-- PostgreSQL log shows (log_statement, or an error's STATEMENT) that set or reset a role's,
+-- a database's or a session's search_path: ALTER ROLE / ALTER USER / ALTER DATABASE ... SET
+-- / RESET, SET [SESSION | LOCAL] search_path, set_config('search_path', ...). What explains
+-- tables created in another schema than the application's (search_path).
+CREATE TABLE db_setting (
+  artifact_id INTEGER NOT NULL REFERENCES artifact(id),
+  line INTEGER,                -- the statement's first line (a log: the entry's)
+  db TEXT,                     -- the database part of the artifact that holds it (pg_dumpall)
+  source TEXT NOT NULL,        -- dump, log
+  scope TEXT NOT NULL,         -- role (ALTER ROLE r SET), role_in_database (ALTER ROLE r IN
+                               -- DATABASE d SET), database (ALTER DATABASE d SET, and ALTER
+                               -- ROLE ALL IN DATABASE d SET), all_roles (ALTER ROLE ALL SET),
+                               -- session (SET, SET SESSION, set_config(..., false)),
+                               -- transaction (SET LOCAL, set_config(..., true))
+  role_name TEXT,              -- the role (a log's CURRENT_USER / SESSION_USER: the entry's
+                               -- user, when it has one); a session: the entry's user
+  database_name TEXT,          -- the database (a session: the entry's database)
+  name TEXT NOT NULL,          -- the parameter, in lower case: search_path, work_mem, ...;
+                               -- all for RESET ALL
+  action TEXT NOT NULL,        -- set; reset (RESET, SET ... TO DEFAULT, RESET ALL);
+                               -- set_from_current (SET ... FROM CURRENT: the value of the
+                               -- session that ran it, not known)
+  value TEXT,                  -- as SHOW shows it (search_path: test_schema, public)
+  schemas TEXT,                -- search_path: JSON array of its schema names, as PostgreSQL
+                               -- stores names ("$user" kept as $user)
+  failed INTEGER NOT NULL DEFAULT 0, -- 1: read from the STATEMENT of an error entry (what
+                               -- the statement set did not last)
+  ts TEXT,                     -- a log entry's time (UTC, ISO 8601)
+  pid INTEGER,                 -- a log entry's process
+  statement TEXT               -- the statement, on one line
+);
+
 -- The first rows of each data section, decoded (the first --row-cap rows, 50,000 by
 -- default): what natural keys, id remappings and orphaned references are found from.
 CREATE TABLE table_row (
