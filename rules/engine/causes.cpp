@@ -727,7 +727,8 @@ struct SettingsTold {
 };
 
 std::string setting_where(const SettingRow& s) {
-  std::string at = s.path + (s.line ? fmt::format(":{}", *s.line) : std::string());
+  // Printable: the place goes into the repair's comments too, which a line break would end.
+  std::string at = text::printable(s.path) + (s.line ? fmt::format(":{}", *s.line) : std::string());
   if (s.ts) {
     at += ", " + readable(*s.ts);
   }

@@ -10,7 +10,7 @@
 -- `db` (in the db_* tables) is the database the object belongs to when an artifact holds
 -- several (pg_dumpall, `\connect`); it is NULL for a single-database dump.
 
-PRAGMA user_version = 21;
+PRAGMA user_version = 22;
 
 -- One row per input file.
 CREATE TABLE artifact (

@@ -18,7 +18,7 @@
 
 namespace dbautopsy::store {
 
-constexpr int k_schema_version = 21;
+constexpr int k_schema_version = 22;
 std::string_view schema_sql();
 
 // A value to bind: NULL, an integer, a real, or text. Optional values bind NULL when empty.
