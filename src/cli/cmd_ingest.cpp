@@ -18,6 +18,7 @@
 #include "cli/kinds.hpp"
 #include "cli/options.hpp"
 #include "cli/output.hpp"
+#include "cli/pieces.hpp"
 #include "cli/progress.hpp"
 #include "django/django_schema.hpp"
 #include "store/store.hpp"
@@ -232,6 +233,8 @@ int cmd_ingest(const std::vector<std::string>& args) {
   std::map<std::string, fs::path> disk_of;
   std::vector<ArtifactOutcome> outcomes;
   targets = expand_bundles(store, std::move(targets), scratch, options, outcomes, disk_of);
+  // A dump handed over in pieces (split, .001 .002 ...) is one artifact.
+  targets = join_pieces(std::move(targets));
   std::vector<uint64_t> sizes;
   for (const auto& target : targets) {
     sizes.push_back(target.first.skipped.empty() ? size_on_disk(target.first.path) : 0);

@@ -25,6 +25,7 @@
 #include "cli/ingest.hpp"
 #include "cli/kinds.hpp"
 #include "cli/options.hpp"
+#include "cli/pieces.hpp"
 #include "cli/progress.hpp"
 #include "django/django_schema.hpp"
 #include "reports/report.hpp"
@@ -652,6 +653,8 @@ int cmd_investigate(const std::vector<std::string>& args) {
   std::map<std::string, fs::path> disk_of;
   std::vector<ArtifactOutcome> bundles;
   targets = expand_bundles(store, std::move(targets), scratch, options, bundles, disk_of);
+  // A dump handed over in pieces (split, .001 .002 ...) is one artifact.
+  targets = join_pieces(std::move(targets));
   for (const auto& b : bundles) {
     present.insert(b.path);
     if (b.status != "ok") {

@@ -14,8 +14,10 @@
 #include "base/text.hpp"
 #include "cli/kinds.hpp"
 #include "cli/options.hpp"
+#include "cli/pieces.hpp"
 #include "io/digest.hpp"
 #include "io/input.hpp"
+#include "io/pieces.hpp"
 #include "logs/pg_stderr.hpp"
 #include "pgdump/copy_stats.hpp"
 #include "store/facts.hpp"
@@ -307,6 +309,14 @@ std::vector<std::string> unmatched_ignore_columns(store::Store& store,
 
 uint64_t size_on_disk(const fs::path& path) {
   std::error_code ec;
+  if (const PieceSet* set = piece_set(path)) {
+    uint64_t total = 0;
+    for (const auto& p : set->read) {
+      auto n = fs::file_size(p, ec);
+      total += ec ? 0 : n;
+    }
+    return total;
+  }
   if (fs::is_regular_file(path, ec)) {
     auto n = fs::file_size(path, ec);
     return ec ? 0 : n;
@@ -324,6 +334,59 @@ uint64_t size_on_disk(const fs::path& path) {
 }
 
 namespace {
+
+// The problems of a file read from pieces: a piece missing (an error: the artifact is partial),
+// and a notice of what each piece holds (its size and SHA-256; for a plain file, where its lines
+// fall among the file's).
+void add_piece_problems(const PieceSet& set, store::FactWriter& writer, const std::string& codec) {
+  if (!set.missing.empty()) {
+    store::ProblemFact p;
+    p.severity = "error";
+    p.code = "missing-piece";
+    p.message = set.missing;
+    writer.add(p);
+  }
+  if (!set.truncated.empty()) {
+    store::ProblemFact p;
+    p.severity = "error";
+    p.code = "truncated-piece";
+    p.message = set.truncated;
+    writer.add(p);
+  }
+  std::vector<fs::path> all = set.read;
+  all.insert(all.end(), set.not_read.begin(), set.not_read.end());
+  std::vector<std::string> parts;
+  try {
+    uint64_t line = 1;
+    bool mid_line = false;
+    uint64_t offset = 0;
+    for (const auto& d : io::digest_pieces(all)) {
+      std::string where;
+      if (codec == "none") {
+        uint64_t last = line + d.newlines - (d.ends_line && d.newlines > 0 ? 1 : 0);
+        where = fmt::format("{} line {} {} line {}", mid_line ? "from within" : "from", line,
+                            d.ends_line ? "to" : "to within", last);
+      } else {
+        where = fmt::format("bytes {} to {} of the {} file", offset, offset + d.size, codec);
+      }
+      parts.push_back(fmt::format("{} ({}; {} bytes, SHA-256 {})", d.path.filename().string(),
+                                  where, d.size, d.sha256));
+      line += d.newlines;
+      mid_line = !d.ends_line;
+      offset += d.size;
+    }
+  } catch (const InputError& e) {
+    parts.push_back(e.what());
+  }
+  store::ProblemFact p;
+  p.severity = "notice";
+  p.code = "pieces";
+  p.message = fmt::format(
+      "a file handed over in {} pieces, read as their concatenation (its SHA-256 is that of the "
+      "file before it was cut, its lines that file's): {}",
+      all.size(), text::join(parts, "; "));
+  writer.add(p);
+}
 
 std::string file_type_name(fs::file_type t) {
   switch (t) {
@@ -599,11 +662,22 @@ ArtifactOutcome ingest_path(store::Store& store, const fs::path& path,
   std::error_code ec;
   bool directory = fs::is_directory(path, ec);
   out.size = directory ? 0 : fs::file_size(path, ec);
+  // A file in pieces: the size of the pieces read, the modification time of the newest piece.
+  const PieceSet* pieces = piece_set(path);
+  std::string mtime = file_mtime(path);
+  if (pieces) {
+    out.size = size_on_disk(path);
+    for (const auto& list : {pieces->read, pieces->not_read}) {
+      for (const auto& p : list) {
+        mtime = std::max(mtime, file_mtime(p));
+      }
+    }
+  }
 
   store::ArtifactFact fact;
   fact.path = display_path;
   fact.size_bytes = static_cast<int64_t>(out.size);
-  fact.mtime = file_mtime(path);
+  fact.mtime = mtime;
   fact.read_options = options.signature();
 
   try {
@@ -680,6 +754,9 @@ ArtifactOutcome ingest_path(store::Store& store, const fs::path& path,
     out.codec = fact.codec;
     out.id = store::add_artifact(store, fact);
     store::FactWriter writer(store, out.id);
+    if (pieces) {
+      add_piece_problems(*pieces, writer, fact.codec);
+    }
     ReadSummary summary;
     try {
       summary = kind->read_path ? kind->read_path(path, writer, options)
