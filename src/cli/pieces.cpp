@@ -283,10 +283,11 @@ std::vector<Target> join_pieces(std::vector<Target> targets) {
         after.push_back(p.filename().string());
       }
       set.missing = fmt::format(
-          "a piece of the split file is missing: {} (expected after {}); read are {}, the pieces "
-          "before the gap; not read are {}, after it",
-          text::join(missing, ", "), before.back(), text::join(before, ", "),
-          text::join(after, ", "));
+          "{} {} of the split file {} missing (expected between {} and {}): read are the pieces "
+          "before the gap ({}), not read those after it ({})",
+          missing.size() == 1 ? "piece" : "pieces", text::join(missing, ", "),
+          missing.size() == 1 ? "is" : "are", before.back(), after.front(),
+          text::join(before, ", "), text::join(after, ", "));
     }
     const fs::path& first_path = targets[first.target].first.path;
     // A plain dump that starts with pg_dump's header ends with its closing comment: without it,

@@ -3,13 +3,14 @@
 
 fixtures/split_pieces/ (fixtures/generate/split_pieces.sh) holds real dumps of fixture cases
 cut by `split` in every form it writes (-l, -b, -n 4, -d with and without a prefix,
---additional-suffix, pieces of a gzip and of a zstd file, .001 numbers), and the ways pieces go
+--additional-suffix, pieces of a gzip and of a zstd file, .001 numbers, a pg_dump custom
+archive), and the ways pieces go
 wrong. forms.tsv lists them. For each good form, the pieces replace the dump in a copy of its
 case, and:
 
   - `investigate DIR` gives the original case's findings (rule, severity, subject, cause and
     message, the artifact's name read as the dump's), with one artifact for the pieces, shown
-    as forms.tsv says (full.sql.aa..af), read in full as pgdump-sql, whose SHA-256 is that of
+    as forms.tsv says (full.sql.aa..af), read in full as its kind, whose SHA-256 is that of
     the pieces joined (the file they were cut from), with a notice that names every piece and
     its own SHA-256, and no artifact of a piece alone;
   - for some forms, the same through `investigate` given every file on the command line in
@@ -115,7 +116,7 @@ def main():
             for p in pieces:
                 if p.name in arts:
                     failures.append(f"{name}: the piece {p.name} is an artifact of its own")
-            if (art["kind"], art["status"]) != ("pgdump-sql", "ok"):
+            if (art["kind"], art["status"]) != (form["kind"], "ok"):
                 failures.append(f"{name}: {shown} read as {art['kind']}, {art['status']}")
             want_sha = sha256_joined(pieces)
             if form["source"]:
