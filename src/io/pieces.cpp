@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 #include <map>
+#include <memory>
 #include <mutex>
 
 #include "base/error.hpp"
@@ -40,7 +41,8 @@ std::optional<std::vector<std::filesystem::path>> pieces_of(const std::filesyste
 
 std::vector<PieceDigest> digest_pieces(const std::vector<std::filesystem::path>& pieces) {
   std::vector<PieceDigest> out;
-  std::vector<char> buf(1 << 20);
+  constexpr size_t k_buf = size_t{1} << 20;
+  auto buf = std::make_unique_for_overwrite<char[]>(k_buf);  // no zeroing: read fills it
   for (const auto& p : pieces) {
     int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
@@ -56,7 +58,7 @@ std::vector<PieceDigest> digest_pieces(const std::vector<std::filesystem::path>&
     d.path = p;
     Sha256 sha;
     for (;;) {
-      ssize_t got = ::read(fd, buf.data(), buf.size());
+      ssize_t got = ::read(fd, buf.get(), k_buf);
       if (got < 0 && errno == EINTR) {
         continue;
       }
@@ -68,9 +70,9 @@ std::vector<PieceDigest> digest_pieces(const std::vector<std::filesystem::path>&
       if (got == 0) {
         break;
       }
-      sha.update(buf.data(), static_cast<size_t>(got));
+      sha.update(buf.get(), static_cast<size_t>(got));
       d.size += static_cast<uint64_t>(got);
-      d.newlines += static_cast<uint64_t>(std::count(buf.data(), buf.data() + got, '\n'));
+      d.newlines += static_cast<uint64_t>(std::count(buf.get(), buf.get() + got, '\n'));
       d.ends_line = buf[static_cast<size_t>(got) - 1] == '\n';
     }
     ::close(fd);
