@@ -160,15 +160,19 @@ bool ends_as_a_dump(const fs::path& path) {
          tail.find("-- PostgreSQL database cluster dump complete") != std::string::npos;
 }
 
-// Whether a file may be the first piece of a dump: compressed, or a pg_dump file that does not
-// end with pg_dump's closing comment (a whole plain dump).
+// Whether a file may be the first piece of a dump: compressed, or a pg_dump file that starts as
+// pg_dump starts one (its header comment, an archive's signature) and, plain, does not end with
+// pg_dump's closing comment (a whole dump). A plain dump without its header (comments removed)
+// is not taken for a first piece: two such dumps named by day (dump-01.sql, dump-02.sql) would
+// be joined.
 bool may_be_first(const fs::path& path) {
   try {
     io::Head head = io::read_head(path, 8);
     if (head.codec != io::Codec::none) {
       return true;
     }
-    return detect_kind(path).starts_with("pgdump-") && !ends_as_a_dump(path);
+    return starts_as_a_file(path) && detect_kind(path).starts_with("pgdump-") &&
+           !ends_as_a_dump(path);
   } catch (const Error&) {
     return false;
   }

@@ -7,11 +7,11 @@
 // Pieces are known by name and by content together: files of one folder whose names are one
 // stem, then consecutive suffixes of split (aa, ab, ... yz, zaaa, ...; aaa, aab, ...; 00, 01,
 // ... 89, 9000, ...; 000, 001, ...; from 0 or 1), then one same rest (`--additional-suffix`);
-// the first is a pg_dump file or a compressed file (its head, decompressed, is sniffed as any
-// file's), and none of the others starts as a file of its own does (a compression format's
-// magic number, a pg_dump header or archive, a zip, 7z, tar or SQLite file). A first piece that
-// is a whole plain dump (its last lines are pg_dump's closing comment) is no first piece: two
-// dumps with names like pieces stay two.
+// the first is a compressed file, or a pg_dump file that starts as pg_dump writes one (its
+// header comment, an archive's signature), and none of the others starts as a file of its own
+// does (a compression format's magic number, a pg_dump header or archive, a zip, 7z, tar or
+// SQLite file). A first piece that is a whole plain dump (its last lines are pg_dump's closing
+// comment) is no first piece: two dumps with names like pieces stay two.
 //
 // The artifact is shown as `<first piece>..<last suffix>` (prod.sql.aa..ad, x00..03,
 // prod_aa.sql..ad.sql); its lines are those of the file the pieces were cut from. A piece

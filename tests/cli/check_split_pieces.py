@@ -19,7 +19,8 @@ case, and:
 and the wrong ones are said: a piece missing in the middle (missing-piece, naming it and the
 pieces not read), a plain dump's last piece missing (truncated-piece, naming the last piece
 read), a gzip file's last piece missing (the stream ends inside the last piece, named), and two
-whole dumps named like pieces stay two artifacts, each read in full.
+whole dumps named like pieces, or two dumps without their comments named by day (shop-01.sql,
+shop-02.sql), stay two artifacts, each read in full.
 
 Before, the first piece was read as a truncated dump and the others as files of no kind.
 
