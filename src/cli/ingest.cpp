@@ -335,59 +335,6 @@ uint64_t size_on_disk(const fs::path& path) {
 
 namespace {
 
-// The problems of a file read from pieces: a piece missing (an error: the artifact is partial),
-// and a notice of what each piece holds (its size and SHA-256; for a plain file, where its lines
-// fall among the file's).
-void add_piece_problems(const PieceSet& set, store::FactWriter& writer, const std::string& codec) {
-  if (!set.missing.empty()) {
-    store::ProblemFact p;
-    p.severity = "error";
-    p.code = "missing-piece";
-    p.message = set.missing;
-    writer.add(p);
-  }
-  if (!set.truncated.empty()) {
-    store::ProblemFact p;
-    p.severity = "error";
-    p.code = "truncated-piece";
-    p.message = set.truncated;
-    writer.add(p);
-  }
-  std::vector<fs::path> all = set.read;
-  all.insert(all.end(), set.not_read.begin(), set.not_read.end());
-  std::vector<std::string> parts;
-  try {
-    uint64_t line = 1;
-    bool mid_line = false;
-    uint64_t offset = 0;
-    for (const auto& d : io::digest_pieces(all)) {
-      std::string where;
-      if (codec == "none") {
-        uint64_t last = line + d.newlines - (d.ends_line && d.newlines > 0 ? 1 : 0);
-        where = fmt::format("{} line {} {} line {}", mid_line ? "from within" : "from", line,
-                            d.ends_line ? "to" : "to within", last);
-      } else {
-        where = fmt::format("bytes {} to {} of the {} file", offset, offset + d.size, codec);
-      }
-      parts.push_back(fmt::format("{} ({}; {} bytes, SHA-256 {})", d.path.filename().string(),
-                                  where, d.size, d.sha256));
-      line += d.newlines;
-      mid_line = !d.ends_line;
-      offset += d.size;
-    }
-  } catch (const InputError& e) {
-    parts.push_back(e.what());
-  }
-  store::ProblemFact p;
-  p.severity = "notice";
-  p.code = "pieces";
-  p.message = fmt::format(
-      "a file handed over in {} pieces, read as their concatenation (its SHA-256 is that of the "
-      "file before it was cut, its lines that file's): {}",
-      all.size(), text::join(parts, "; "));
-  writer.add(p);
-}
-
 std::string file_type_name(fs::file_type t) {
   switch (t) {
     case fs::file_type::fifo:
@@ -755,7 +702,19 @@ ArtifactOutcome ingest_path(store::Store& store, const fs::path& path,
     out.id = store::add_artifact(store, fact);
     store::FactWriter writer(store, out.id);
     if (pieces) {
-      add_piece_problems(*pieces, writer, fact.codec);
+      // A piece missing, the last one cut short: errors, before any the reader finds.
+      for (const auto& [code, message] : {std::pair{"missing-piece", pieces->missing},
+                                          std::pair{"truncated-piece", pieces->truncated}}) {
+        if (!message.empty()) {
+          store::ProblemFact p;
+          p.severity = "error";
+          p.code = code;
+          p.message = message;
+          writer.add(p);
+        }
+      }
+      // Each piece's size, SHA-256 and, for text, the lines it holds.
+      writer.add(pieces_notice(*pieces, fact.codec, fact.codec == "none" && !kind->read_path));
     }
     ReadSummary summary;
     try {

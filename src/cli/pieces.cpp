@@ -160,7 +160,8 @@ bool ends_as_a_dump(const fs::path& path) {
          tail.find("-- PostgreSQL database cluster dump complete") != std::string::npos;
 }
 
-// Whether a file may be the first piece of a dump: compressed, or a pg_dump file that starts as
+// Whether a file may be the first piece of a dump: compressed, an archive of case files (zip,
+// tar, 7z: bundle.hpp), or a pg_dump file that starts as
 // pg_dump starts one (its header comment, an archive's signature) and, plain, does not end with
 // pg_dump's closing comment (a whole dump). A plain dump without its header (comments removed)
 // is not taken for a first piece: two such dumps named by day (dump-01.sql, dump-02.sql) would
@@ -168,8 +169,8 @@ bool ends_as_a_dump(const fs::path& path) {
 bool may_be_first(const fs::path& path) {
   try {
     io::Head head = io::read_head(path, 8);
-    if (head.codec != io::Codec::none) {
-      return true;
+    if (head.codec != io::Codec::none || bundle_format(path)) {
+      return true;  // compressed, or an archive of case files (case.zip.001)
     }
     return starts_as_a_file(path) && detect_kind(path).starts_with("pgdump-") &&
            !ends_as_a_dump(path);
@@ -325,6 +326,43 @@ std::vector<Target> join_pieces(std::vector<Target> targets) {
     }
   }
   return out;
+}
+
+store::ProblemFact pieces_notice(const PieceSet& set, const std::string& codec, bool lines) {
+  std::vector<fs::path> all = set.read;
+  all.insert(all.end(), set.not_read.begin(), set.not_read.end());
+  std::vector<std::string> parts;
+  try {
+    uint64_t line = 1;
+    bool mid_line = false;
+    uint64_t offset = 0;
+    for (const auto& d : io::digest_pieces(all)) {
+      std::string where;
+      if (lines) {
+        uint64_t last = line + d.newlines - (d.ends_line && d.newlines > 0 ? 1 : 0);
+        where = fmt::format("{} line {} {} line {}", mid_line ? "from within" : "from", line,
+                            d.ends_line ? "to" : "to within", last);
+      } else {
+        where = fmt::format("bytes {} to {} of the {}file", offset, offset + d.size,
+                            codec == "none" ? "" : codec + " ");
+      }
+      parts.push_back(fmt::format("{} ({}; {} bytes, SHA-256 {})", d.path.filename().string(),
+                                  where, d.size, d.sha256));
+      line += d.newlines;
+      mid_line = !d.ends_line;
+      offset += d.size;
+    }
+  } catch (const InputError& e) {
+    parts.push_back(e.what());
+  }
+  store::ProblemFact p;
+  p.severity = "notice";
+  p.code = "pieces";
+  p.message = fmt::format(
+      "a file handed over in {} pieces, read as their concatenation (its SHA-256 is that of the "
+      "file before it was cut{}): {}",
+      all.size(), lines ? ", its lines that file's" : "", text::join(parts, "; "));
+  return p;
 }
 
 const PieceSet* piece_set(const fs::path& path) {

@@ -100,9 +100,12 @@ def main():
         def edited(form):
             name = form["form"]
             folder = tmp / f"edited-{name}"
-            shutil.copytree(a.fixtures / "cases" / form["case"], folder,
-                            ignore=shutil.ignore_patterns(".dbautopsy", "*expected.json",
-                                                          form["replaces"]))
+            if form["replaces"] == "*":  # the case packed: the pieces alone
+                folder.mkdir()
+            else:
+                shutil.copytree(a.fixtures / "cases" / form["case"], folder,
+                                ignore=shutil.ignore_patterns(".dbautopsy", "*expected.json",
+                                                              form["replaces"]))
             shutil.copytree(forms_dir / name, folder, dirs_exist_ok=True)
             return folder
 
@@ -143,6 +146,10 @@ def main():
                     if f"{p.name} (" not in notice[0] or own not in notice[0]:
                         failures.append(f"{name}: the notice does not name {p.name} with its "
                                         f"SHA-256: {notice[0][:300]}")
+            if form["kind"] == "bundle":
+                members = [p for p in arts if p.startswith(shown + "/")]
+                if len(members) < 4 or any(arts[p]["status"] != "ok" for p in members):
+                    failures.append(f"{name}: the members of {shown}: {members}")
             if exit_code == 2:
                 failures.append(f"{name}: exit 2 (an input not read in full)")
 
@@ -159,7 +166,10 @@ def main():
                 continue
             if form["expect"] == "ok":
                 want = findings_of(original(form["case"]))
-                got = findings_of(report, (form["artifact"], form["replaces"]))
+                # The members of a packed case are shown as <artifact>/<member>.
+                rename = ((form["artifact"] + "/", "") if form["replaces"] == "*" else
+                          (form["artifact"], form["replaces"]))
+                got = findings_of(report, rename)
                 if len(want) < 3 or got != want:
                     lost = [f for f in want if f not in got]
                     new = [f for f in got if f not in want]
