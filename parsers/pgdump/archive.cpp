@@ -17,6 +17,7 @@
 
 #include "base/error.hpp"
 #include "base/text.hpp"
+#include "io/pieces.hpp"
 #include "pgsql/names.hpp"
 
 namespace dbautopsy::pgdump {
@@ -134,7 +135,16 @@ class FileInput final : public Stream {
       throw InputError(Location{m_path}, fmt::format("{} is not a regular file", m_label));
     }
     m_size = static_cast<uint64_t>(st.st_size);
-    if (detect_codec) {
+    if (auto pieces = io::pieces_of(path)) {
+      // An archive in pieces (split): read forward through their concatenation.
+      ::close(m_fd);
+      m_fd = -1;
+      m_stream = std::make_unique<io::InputStream>(path);
+      for (const auto& p : *pieces) {
+        std::error_code ec;
+        m_pieces.emplace_back(p.filename().string(), fs::file_size(p, ec));
+      }
+    } else if (detect_codec) {
       char magic[6] = {};
       ssize_t got = ::pread(m_fd, magic, sizeof magic, 0);
       if (io::detect_codec(std::string_view(magic, got > 0 ? static_cast<size_t>(got) : 0)) !=
@@ -175,6 +185,23 @@ class FileInput final : public Stream {
   const std::string& file() const override { return m_path; }
   bool in_file() const override { return !m_stream; }
   std::string describe(uint64_t pos) const override {
+    if (m_pieces.size() > 1 && m_stream->codec() == io::Codec::none) {
+      // Where in which piece (an uncompressed archive: its bytes are the pieces').
+      uint64_t start = 0;
+      size_t i = 0;
+      for (; i + 1 < m_pieces.size() && pos >= start + m_pieces[i].second; ++i) {
+        start += m_pieces[i].second;
+      }
+      const std::string& name = m_pieces[i].first;
+      if (i + 1 == m_pieces.size() && pos >= start + m_pieces[i].second) {
+        return fmt::format(
+            "byte {} of the {} pieces joined, the end of the last piece, {} (a "
+            "piece after {} is missing, or {} is cut short)",
+            pos, m_pieces.size(), name, name, name);
+      }
+      return fmt::format("byte {} of the {} pieces joined (byte {} of the piece {})", pos,
+                         m_pieces.size(), pos - start, name);
+    }
     if (m_stream) {
       return fmt::format("byte {} of the decompressed {}", pos, m_label);
     }
@@ -260,6 +287,7 @@ class FileInput final : public Stream {
   std::string m_label;
   int m_fd = -1;
   std::unique_ptr<io::InputStream> m_stream;
+  std::vector<std::pair<std::string, uint64_t>> m_pieces;  // a file in pieces: names, sizes
   uint64_t m_size = 0;
   std::vector<char> m_buf;
   size_t m_pos = 0, m_len = 0;

@@ -12,8 +12,10 @@
 #include <memory>
 
 #include "base/error.hpp"
+#include "cli/pieces.hpp"
 #include "io/digest.hpp"
 #include "io/input.hpp"
+#include "io/pieces.hpp"
 #include "store/facts.hpp"
 
 namespace dbautopsy::cli {
@@ -101,6 +103,106 @@ struct Unpacked {
   uint64_t bytes = 0;
 };
 
+// The pieces of an archive (io/pieces.hpp) as one file for libarchive: its read, skip and seek
+// callbacks over the pieces in turn (libarchive's own archive_read_open_filenames crashed on
+// three pieces of a tar.gz in libarchive 3.6).
+struct Joined {
+  std::vector<int> fds;
+  std::vector<uint64_t> sizes;
+  std::vector<std::string> names;
+  size_t piece = 0;    // the piece read from
+  uint64_t at = 0;     // the offset in the pieces joined
+  uint64_t start = 0;  // where the piece read from starts
+  std::string error;   // why a piece cannot be read
+  std::vector<char> buf = std::vector<char>(1 << 16);
+
+  ~Joined() {
+    for (int fd : fds) {
+      ::close(fd);
+    }
+  }
+  void open(const std::vector<fs::path>& pieces) {
+    for (const auto& p : pieces) {
+      int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+      struct stat st {};
+      if (fd < 0 || ::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        error = fmt::format("the piece {} cannot be read", p.filename().string());
+        if (fd >= 0) {
+          ::close(fd);
+        }
+        return;
+      }
+      fds.push_back(fd);
+      sizes.push_back(static_cast<uint64_t>(st.st_size));
+      names.push_back(p.filename().string());
+    }
+  }
+  uint64_t total() const {
+    uint64_t n = 0;
+    for (uint64_t s : sizes) {
+      n += s;
+    }
+    return n;
+  }
+  // Moves to `to` in the pieces joined (at most their end).
+  void move_to(uint64_t to) {
+    to = std::min(to, total());
+    piece = 0;
+    start = 0;
+    while (piece + 1 < sizes.size() && to >= start + sizes[piece]) {
+      start += sizes[piece];
+      ++piece;
+    }
+    at = to;
+  }
+  static la_ssize_t read(archive* a, void* data, const void** out) {
+    auto& j = *static_cast<Joined*>(data);
+    while (j.piece < j.fds.size()) {
+      ssize_t got =
+          ::pread(j.fds[j.piece], j.buf.data(), j.buf.size(), static_cast<off_t>(j.at - j.start));
+      if (got < 0 && errno == EINTR) {
+        continue;
+      }
+      if (got < 0) {
+        archive_set_error(a, errno, "read error in the piece %s", j.names[j.piece].c_str());
+        return -1;
+      }
+      if (got == 0) {
+        if (j.piece + 1 == j.fds.size()) {
+          break;
+        }
+        j.start += j.sizes[j.piece];
+        j.at = j.start;
+        ++j.piece;
+        continue;
+      }
+      j.at += static_cast<uint64_t>(got);
+      *out = j.buf.data();
+      return got;
+    }
+    *out = j.buf.data();
+    return 0;
+  }
+  static la_int64_t skip(archive*, void* data, la_int64_t request) {
+    auto& j = *static_cast<Joined*>(data);
+    uint64_t from = j.at;
+    j.move_to(j.at + static_cast<uint64_t>(std::max<la_int64_t>(request, 0)));
+    return static_cast<la_int64_t>(j.at - from);
+  }
+  static la_int64_t seek(archive*, void* data, la_int64_t offset, int whence) {
+    auto& j = *static_cast<Joined*>(data);
+    int64_t base = whence == SEEK_SET   ? 0
+                   : whence == SEEK_CUR ? static_cast<int64_t>(j.at)
+                                        : static_cast<int64_t>(j.total());
+    int64_t to = base + offset;
+    if (to < 0) {
+      return ARCHIVE_FATAL;
+    }
+    j.move_to(static_cast<uint64_t>(to));
+    return static_cast<la_int64_t>(j.at);
+  }
+};
+
 // Unpacks the bundle at `path` (format as bundle_format said) into `into`.
 Unpacked unpack(const fs::path& path, const std::string& format, const fs::path& into) {
   Unpacked out;
@@ -112,7 +214,24 @@ Unpacked unpack(const fs::path& path, const std::string& format, const fs::path&
   archive_read_support_format_zip(a.get());
   archive_read_support_format_tar(a.get());
   archive_read_support_format_7zip(a.get());
-  if (archive_read_open_filename(a.get(), path.c_str(), 1 << 16) != ARCHIVE_OK) {
+  // An archive in pieces (split, 7-Zip's .001): read through the pieces joined.
+  Joined joined;
+  int opened = ARCHIVE_FATAL;
+  if (auto pieces = io::pieces_of(path)) {
+    joined.open(*pieces);
+    archive_read_set_callback_data(a.get(), &joined);
+    archive_read_set_read_callback(a.get(), Joined::read);
+    archive_read_set_seek_callback(a.get(), Joined::seek);
+    archive_read_set_skip_callback(a.get(), Joined::skip);
+    opened = joined.error.empty() ? archive_read_open1(a.get()) : ARCHIVE_FATAL;
+    if (!joined.error.empty()) {
+      out.errors.push_back(joined.error);
+      return out;
+    }
+  } else {
+    opened = archive_read_open_filename(a.get(), path.c_str(), 1 << 16);
+  }
+  if (opened != ARCHIVE_OK) {
     out.errors.push_back(
         fmt::format("cannot be read as a {} archive: {}", format, archive_error_string(a.get())));
     return out;
@@ -312,6 +431,12 @@ std::vector<Target> open_bundle(store::Store& store, const fs::path& path, const
   o.kind = "bundle";
   std::error_code ec;
   o.size = fs::file_size(path, ec);
+  if (const PieceSet* pieces = piece_set(path)) {
+    o.size = size_on_disk(path);  // the pieces read
+    if (!pieces->missing.empty()) {
+      u.errors.insert(u.errors.begin(), pieces->missing);
+    }
+  }
   store::ArtifactFact fact;
   fact.path = shown;
   fact.kind = o.kind;
@@ -337,12 +462,16 @@ std::vector<Target> open_bundle(store::Store& store, const fs::path& path, const
   o.id = store::add_artifact(store, fact);
   {
     store::FactWriter writer(store, o.id);
+    const PieceSet* pieces = piece_set(path);
     for (const auto& e : u.errors) {
       store::ProblemFact p;
       p.severity = "error";
-      p.code = "unreadable";
+      p.code = pieces && e == pieces->missing ? "missing-piece" : "unreadable";
       p.message = e;
       writer.add(p);
+    }
+    if (pieces) {
+      writer.add(pieces_notice(*pieces, codec, false));
     }
   }
   tx.commit();

@@ -18,6 +18,7 @@
 #include "cli/kinds.hpp"
 #include "cli/options.hpp"
 #include "cli/output.hpp"
+#include "cli/pieces.hpp"
 #include "cli/progress.hpp"
 #include "django/django_schema.hpp"
 #include "store/store.hpp"
@@ -231,7 +232,11 @@ int cmd_ingest(const std::vector<std::string>& args) {
   Scratch scratch;
   std::map<std::string, fs::path> disk_of;
   std::vector<ArtifactOutcome> outcomes;
+  // A file handed over in pieces (split, .001 .002 ...) is one artifact: a dump, or an archive
+  // of case files (then read as the folder it holds), or a dump among the archive's members.
+  targets = join_pieces(std::move(targets));
   targets = expand_bundles(store, std::move(targets), scratch, options, outcomes, disk_of);
+  targets = join_pieces(std::move(targets));
   std::vector<uint64_t> sizes;
   for (const auto& target : targets) {
     sizes.push_back(target.first.skipped.empty() ? size_on_disk(target.first.path) : 0);

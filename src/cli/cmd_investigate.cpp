@@ -25,6 +25,7 @@
 #include "cli/ingest.hpp"
 #include "cli/kinds.hpp"
 #include "cli/options.hpp"
+#include "cli/pieces.hpp"
 #include "cli/progress.hpp"
 #include "django/django_schema.hpp"
 #include "reports/report.hpp"
@@ -651,7 +652,11 @@ int cmd_investigate(const std::vector<std::string>& args) {
   Scratch scratch;
   std::map<std::string, fs::path> disk_of;
   std::vector<ArtifactOutcome> bundles;
+  // A file handed over in pieces (split, .001 .002 ...) is one artifact: a dump, or an archive
+  // of case files (then read as the folder it holds), or a dump among the archive's members.
+  targets = join_pieces(std::move(targets));
   targets = expand_bundles(store, std::move(targets), scratch, options, bundles, disk_of);
+  targets = join_pieces(std::move(targets));
   for (const auto& b : bundles) {
     present.insert(b.path);
     if (b.status != "ok") {

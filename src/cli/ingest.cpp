@@ -14,8 +14,10 @@
 #include "base/text.hpp"
 #include "cli/kinds.hpp"
 #include "cli/options.hpp"
+#include "cli/pieces.hpp"
 #include "io/digest.hpp"
 #include "io/input.hpp"
+#include "io/pieces.hpp"
 #include "logs/pg_stderr.hpp"
 #include "pgdump/copy_stats.hpp"
 #include "store/facts.hpp"
@@ -307,6 +309,14 @@ std::vector<std::string> unmatched_ignore_columns(store::Store& store,
 
 uint64_t size_on_disk(const fs::path& path) {
   std::error_code ec;
+  if (const PieceSet* set = piece_set(path)) {
+    uint64_t total = 0;
+    for (const auto& p : set->read) {
+      auto n = fs::file_size(p, ec);
+      total += ec ? 0 : n;
+    }
+    return total;
+  }
   if (fs::is_regular_file(path, ec)) {
     auto n = fs::file_size(path, ec);
     return ec ? 0 : n;
@@ -599,11 +609,22 @@ ArtifactOutcome ingest_path(store::Store& store, const fs::path& path,
   std::error_code ec;
   bool directory = fs::is_directory(path, ec);
   out.size = directory ? 0 : fs::file_size(path, ec);
+  // A file in pieces: the size of the pieces read, the modification time of the newest piece.
+  const PieceSet* pieces = piece_set(path);
+  std::string mtime = file_mtime(path);
+  if (pieces) {
+    out.size = size_on_disk(path);
+    for (const auto& list : {pieces->read, pieces->not_read}) {
+      for (const auto& p : list) {
+        mtime = std::max(mtime, file_mtime(p));
+      }
+    }
+  }
 
   store::ArtifactFact fact;
   fact.path = display_path;
   fact.size_bytes = static_cast<int64_t>(out.size);
-  fact.mtime = file_mtime(path);
+  fact.mtime = mtime;
   fact.read_options = options.signature();
 
   try {
@@ -680,6 +701,21 @@ ArtifactOutcome ingest_path(store::Store& store, const fs::path& path,
     out.codec = fact.codec;
     out.id = store::add_artifact(store, fact);
     store::FactWriter writer(store, out.id);
+    if (pieces) {
+      // A piece missing, the last one cut short: errors, before any the reader finds.
+      for (const auto& [code, message] : {std::pair{"missing-piece", pieces->missing},
+                                          std::pair{"truncated-piece", pieces->truncated}}) {
+        if (!message.empty()) {
+          store::ProblemFact p;
+          p.severity = "error";
+          p.code = code;
+          p.message = message;
+          writer.add(p);
+        }
+      }
+      // Each piece's size, SHA-256 and, for text, the lines it holds.
+      writer.add(pieces_notice(*pieces, fact.codec, fact.codec == "none" && !kind->read_path));
+    }
     ReadSummary summary;
     try {
       summary = kind->read_path ? kind->read_path(path, writer, options)

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "base/error.hpp"
+#include "io/pieces.hpp"
 
 namespace dbautopsy::io {
 
@@ -52,7 +53,25 @@ std::string Sha256::finish() {
   return hex_of(digest, len);
 }
 
+namespace {
+void hash_file(const std::filesystem::path& path, Sha256& sha);
+}  // namespace
+
 std::string sha256_file(const std::filesystem::path& path) {
+  Sha256 sha;
+  // A file in pieces: the SHA-256 of their concatenation, that of the file they were cut from.
+  if (auto pieces = pieces_of(path)) {
+    for (const auto& p : *pieces) {
+      hash_file(p, sha);
+    }
+  } else {
+    hash_file(path, sha);
+  }
+  return sha.finish();
+}
+
+namespace {
+void hash_file(const std::filesystem::path& path, Sha256& sha) {
   // O_NONBLOCK: a FIFO or a device is refused, never waited on (no effect on a file).
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {
@@ -63,7 +82,6 @@ std::string sha256_file(const std::filesystem::path& path) {
     ::close(fd);
     throw InputError(Location{path.string()}, "not a regular file, not read");
   }
-  Sha256 sha;
   constexpr size_t k_buf = size_t{1} << 20;
   auto buf = std::make_unique_for_overwrite<unsigned char[]>(k_buf);  // no zeroing: read fills it
   for (;;) {
@@ -82,8 +100,8 @@ std::string sha256_file(const std::filesystem::path& path) {
     sha.update(buf.get(), static_cast<size_t>(got));
   }
   ::close(fd);
-  return sha.finish();
 }
+}  // namespace
 
 std::string sha256_directory(const std::filesystem::path& path) {
   std::vector<std::string> names;

@@ -26,6 +26,7 @@
 #include "base/error.hpp"
 #include "base/utf8.hpp"
 #include "io/digest.hpp"
+#include "io/pieces.hpp"
 #include "io/progress.hpp"
 
 namespace dbautopsy::io {
@@ -46,13 +47,60 @@ struct FileCursor {
   bool eof = false;
   // The file's SHA-256 when asked for: fed every byte read from fd, by the thread reading it.
   Sha256* sha = nullptr;
+  // A file in pieces (io/pieces.hpp): the pieces, fd open on pieces[piece]; read() moves on to
+  // the next piece at the end of each.
+  std::vector<std::filesystem::path> pieces;
+  size_t piece = 0;
+  std::string error;  // why read() returned -1
   // Every read of fd ends here: the count of the file's bytes, progress and the digest.
-  void took(const char* bytes, size_t n) {
+  void took(const char* bytes, size_t n, bool progress = true) {
     consumed += n;
-    count_read(n);
+    if (progress) {
+      count_read(n);
+    }
     if (sha) {
       sha->update(bytes, n);
     }
+  }
+  // Reads from the file (through every piece in turn); 0 at its end, -1 on an error (`error`).
+  ssize_t read(char* dst, size_t n) {
+    for (;;) {
+      ssize_t got = ::read(fd, dst, n);
+      if (got < 0 && errno == EINTR) {
+        continue;
+      }
+      if (got < 0) {
+        error = fmt::format("read error: {}", std::strerror(errno));
+        return -1;
+      }
+      if (got == 0 && piece + 1 < pieces.size()) {
+        if (!open_next()) {
+          return -1;
+        }
+        continue;
+      }
+      return got;
+    }
+  }
+  bool open_next() {
+    const std::filesystem::path& next = pieces[piece + 1];
+    int next_fd = ::open(next.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    struct stat st {};
+    if (next_fd < 0 || ::fstat(next_fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+      error = next_fd < 0
+                  ? fmt::format("cannot open the piece {}: {}", next.filename().string(),
+                                std::strerror(errno))
+                  : fmt::format("the piece {} is not a regular file", next.filename().string());
+      if (next_fd >= 0) {
+        ::close(next_fd);
+      }
+      return false;
+    }
+    ::close(fd);
+    fd = next_fd;
+    ++piece;
+    ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    return true;
   }
 };
 
@@ -60,21 +108,16 @@ class CountingSource : public bio::source {
  public:
   explicit CountingSource(FileCursor* cursor) : m_cursor(cursor) {}
   std::streamsize read(char* dst, std::streamsize n) {
-    for (;;) {
-      ssize_t got = ::read(m_cursor->fd, dst, static_cast<size_t>(n));
-      if (got < 0 && errno == EINTR) {
-        continue;
-      }
-      if (got < 0) {
-        throw std::ios_base::failure(std::string("read error: ") + std::strerror(errno));
-      }
-      if (got == 0) {
-        m_cursor->eof = true;
-        return -1;
-      }
-      m_cursor->took(dst, static_cast<size_t>(got));
-      return got;
+    ssize_t got = m_cursor->read(dst, static_cast<size_t>(n));
+    if (got < 0) {
+      throw std::ios_base::failure(m_cursor->error);
     }
+    if (got == 0) {
+      m_cursor->eof = true;
+      return -1;
+    }
+    m_cursor->took(dst, static_cast<size_t>(got));
+    return got;
   }
 
  private:
@@ -399,22 +442,17 @@ class DecodeAhead {
   // A plain file's read(), counted as CountingSource counts; an error is kept in the words
   // of InputStream::Impl::read_plain().
   std::streamsize read_file(char* to, size_t room) {
-    for (;;) {
-      ssize_t got = ::read(m_cursor->fd, to, room);
-      if (got < 0 && errno == EINTR) {
-        continue;
-      }
-      if (got < 0) {
-        m_read_error = fmt::format("read error: {}", std::strerror(errno));
-        throw DecodeError(m_read_error, false, m_cursor->consumed);
-      }
-      if (got == 0) {
-        m_cursor->eof = true;
-        return -1;
-      }
-      m_cursor->took(to, static_cast<size_t>(got));
-      return got;
+    ssize_t got = m_cursor->read(to, room);
+    if (got < 0) {
+      m_read_error = m_cursor->error;
+      throw DecodeError(m_read_error, false, m_cursor->consumed);
     }
+    if (got == 0) {
+      m_cursor->eof = true;
+      return -1;
+    }
+    m_cursor->took(to, static_cast<size_t>(got));
+    return got;
   }
 
   void start() {
@@ -637,6 +675,22 @@ struct InputStream::Impl {
   std::optional<std::string> over_limit;
   // Bytes of the file the decoder has consumed (the decoding thread's count when there is one).
   uint64_t file_consumed() const;
+  // A file in pieces (io/pieces.hpp): the size of each (cursor.pieces holds their paths).
+  std::vector<uint64_t> piece_sizes;
+  // Where an offset in the pieces joined falls: " (byte N of the piece NAME)"; empty for a file
+  // in one piece.
+  std::string in_piece(uint64_t offset) const {
+    if (piece_sizes.size() < 2) {
+      return {};
+    }
+    uint64_t start = 0;
+    size_t i = 0;
+    for (; i + 1 < piece_sizes.size() && offset >= start + piece_sizes[i]; ++i) {
+      start += piece_sizes[i];
+    }
+    return fmt::format(" (byte {} of the piece {})", offset - start,
+                       cursor.pieces[i].filename().string());
+  }
 
   // The one place where what a compressed file expands to is accounted for (every codec,
   // every reader): past the limits, the bytes of this read are handed out and the next read
@@ -661,15 +715,26 @@ struct InputStream::Impl {
     failed = true;
     uint64_t offset = at ? *at : cursor.consumed;
     Location where{path.string(), std::nullopt, offset, true};
+    if (truncated && piece_sizes.size() > 1) {
+      const std::string last = cursor.pieces.back().filename().string();
+      throw InputError(
+          where,
+          fmt::format("the {} data ends at byte {} of the {} pieces joined (the "
+                      "end of the last piece, {}) before the end of its "
+                      "stream: a piece after {} is missing, or {} is "
+                      "truncated ({} bytes decompressed before)",
+                      codec_name(codec), offset, piece_sizes.size(), last, last, last, delivered));
+    }
     if (truncated) {
       throw InputError(where, fmt::format("the {} data ends at byte {} (the end of the file) "
                                           "before the end of its stream: the file is truncated "
                                           "({} bytes decompressed before)",
                                           codec_name(codec), offset, delivered));
     }
-    throw InputError(where, fmt::format("corrupt {} data at byte {} of the file ({}); {} bytes "
-                                        "decompressed before",
-                                        codec_name(codec), offset, why, delivered));
+    throw InputError(where,
+                     fmt::format("corrupt {} data at byte {} of the file{} ({}); {} bytes "
+                                 "decompressed before",
+                                 codec_name(codec), offset, in_piece(offset), why, delivered));
   }
 };
 
@@ -682,17 +747,38 @@ InputStream::InputStream(const std::filesystem::path& path, bool sha256)
     m.sha = std::make_unique<Sha256>();
     m.cursor.sha = m.sha.get();
   }
+  // A file in pieces: read from the first on, each piece's size known beforehand (for the
+  // offsets in messages).
+  if (auto pieces = pieces_of(path)) {
+    m.cursor.pieces = std::move(*pieces);
+    for (const auto& p : m.cursor.pieces) {
+      std::error_code ec;
+      uint64_t n = std::filesystem::file_size(p, ec);
+      if (ec) {
+        throw InputError(Location{p.string()},
+                         fmt::format("the piece cannot be read: {}", ec.message()));
+      }
+      m.piece_sizes.push_back(n);
+    }
+  }
+  const std::filesystem::path& first = m.cursor.pieces.empty() ? path : m.cursor.pieces.front();
   // O_NONBLOCK: a FIFO or device is refused below, never waited on (no effect on a file).
-  m.cursor.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  m.cursor.fd = ::open(first.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (m.cursor.fd < 0) {
-    throw InputError(Location{path.string()},
+    throw InputError(Location{first.string()},
                      fmt::format("cannot open for reading: {}", std::strerror(errno)));
   }
   struct stat st {};
   if (::fstat(m.cursor.fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    throw InputError(Location{path.string()}, "not a regular file");
+    throw InputError(Location{first.string()}, "not a regular file");
   }
   m.size = static_cast<uint64_t>(st.st_size);
+  if (!m.piece_sizes.empty()) {
+    m.size = 0;
+    for (uint64_t n : m.piece_sizes) {
+      m.size += n;
+    }
+  }
   ::posix_fadvise(m.cursor.fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 
   char magic[6] = {};
@@ -735,19 +821,14 @@ uint64_t InputStream::Impl::file_consumed() const {
 InputStream::~InputStream() = default;
 
 size_t InputStream::Impl::read_plain(char* dst, size_t n) {
-  for (;;) {
-    ssize_t got = ::read(cursor.fd, dst, n);
-    if (got < 0 && errno == EINTR) {
-      continue;
-    }
-    if (got < 0) {
-      failed = true;
-      throw InputError(Location{path.string(), std::nullopt, cursor.consumed, true},
-                       fmt::format("read error: {}", std::strerror(errno)));
-    }
-    cursor.took(dst, static_cast<size_t>(got));
-    return static_cast<size_t>(got);
+  ssize_t got = cursor.read(dst, n);
+  if (got < 0) {
+    failed = true;
+    throw InputError(Location{path.string(), std::nullopt, cursor.consumed, true},
+                     cursor.error + in_piece(cursor.consumed));
   }
+  cursor.took(dst, static_cast<size_t>(got));
+  return static_cast<size_t>(got);
 }
 
 // The decoder fails only in a call that made no output, so its error is raised at once:
@@ -930,25 +1011,22 @@ std::string InputStream::finish_sha256() {
   // more is decoded; the file's offset is then where the last read of it left off.
   m.ahead.reset();
   m.failed = true;
-  m.cursor.sha = nullptr;
   constexpr size_t k_buf = size_t{1} << 20;
   auto buf = std::make_unique_for_overwrite<char[]>(k_buf);  // no zeroing: read fills it
   for (;;) {
-    ssize_t got = ::read(m.cursor.fd, buf.get(), k_buf);
-    if (got < 0 && errno == EINTR) {
-      continue;
-    }
+    ssize_t got = m.cursor.read(buf.get(), k_buf);
     if (got < 0) {
+      m.cursor.sha = nullptr;
       throw InputError(Location{m.path.string(), std::nullopt, m.cursor.consumed, true},
-                       fmt::format("read error: {}", std::strerror(errno)));
+                       m.cursor.error + m.in_piece(m.cursor.consumed));
     }
     if (got == 0) {
       break;
     }
     // Not counted as progress: the reader is done with the file.
-    m.cursor.consumed += static_cast<uint64_t>(got);
-    m.sha->update(buf.get(), static_cast<size_t>(got));
+    m.cursor.took(buf.get(), static_cast<size_t>(got), false);
   }
+  m.cursor.sha = nullptr;
   std::string hex = m.sha->finish();
   m.sha.reset();
   return hex;

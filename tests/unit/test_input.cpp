@@ -12,6 +12,7 @@
 #include "io/digest.hpp"
 #include "io/input.hpp"
 #include "io/line_reader.hpp"
+#include "io/pieces.hpp"
 #include "support.hpp"
 
 using namespace dbautopsy;
@@ -620,4 +621,52 @@ TEST_CASE("UTF-16 that pairs nothing, ends on an odd byte or is only a mark") {
   CHECK(read("short.txt", "\xEF\xBB") == "\xEF\xBB");
   CHECK(read("late.txt", "a\xEF\xBB\xBF") == "a\xEF\xBB\xBF");
   CHECK(read("empty.txt", "").empty());
+}
+
+TEST_CASE("a file in pieces reads, and hashes, as the pieces joined") {
+  // Pieces as `split -b` cuts a file: of every codec (only the first piece has the magic
+  // number), and a plain file large enough to be read ahead on a thread.
+  TempDir dir;
+  std::vector<std::pair<std::string, std::string>> wholes;
+  for (const char* name : {"lines.txt", "lines.txt.gz", "lines.txt.bz2", "lines.txt.xz",
+                           "lines.txt.zst", "two-members.txt.gz"}) {
+    wholes.emplace_back(name, slurp_file(fixture(name)));
+  }
+  wholes.emplace_back("big.txt", text_of((size_t{16} << 20) + 12345));
+  for (const auto& [name, whole] : wholes) {
+    INFO(name);
+    const std::string original = name == "big.txt" ? whole : slurp_file(fixture("lines.txt"));
+    std::vector<std::filesystem::path> pieces;
+    const size_t size = whole.size() / 3 + 1;
+    for (size_t at = 0, n = 0; at < whole.size(); at += size, ++n) {
+      pieces.push_back(dir.write(name + ".a" + char('a' + n), whole.substr(at, size)));
+    }
+    REQUIRE(pieces.size() == 3);
+    io::set_pieces(pieces.front(), pieces);
+    {
+      io::InputStream in(pieces.front(), true);
+      CHECK(in.file_size() == whole.size());
+      CHECK(read_all(in, 7919) == original);
+      CHECK(in.finish_sha256() == io::sha256_file(dir.write(name + ".whole", whole)));
+    }
+    CHECK(io::sha256_file(pieces.front()) == io::sha256_file(dir.path() / (name + ".whole")));
+    auto digests = io::digest_pieces(pieces);
+    REQUIRE(digests.size() == 3);
+    CHECK(digests[1].sha256 == io::sha256_file(pieces[1]));
+    CHECK(digests[0].size + digests[1].size + digests[2].size == whole.size());
+    // Without the last piece: a compressed stream ends inside the last piece read, named.
+    io::set_pieces(pieces.front(), {pieces[0], pieces[1]});
+    io::InputStream cut(pieces.front());
+    if (cut.codec() == io::Codec::none) {
+      CHECK(read_all(cut) == original.substr(0, 2 * size));
+    } else {
+      try {
+        read_all(cut);
+        FAIL("no error without the last piece");
+      } catch (const InputError& e) {
+        CHECK_THAT(e.what(), Catch::Contains(pieces[1].filename().string()));
+        CHECK_THAT(e.what(), Catch::Contains("truncated"));
+      }
+    }
+  }
 }
