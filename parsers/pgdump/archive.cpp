@@ -142,7 +142,8 @@ class FileInput final : public Stream {
       m_stream = std::make_unique<io::InputStream>(path);
       for (const auto& p : *pieces) {
         std::error_code ec;
-        m_pieces.emplace_back(p.filename().string(), fs::file_size(p, ec));
+        m_piece_names.push_back(p.filename().string());
+        m_piece_sizes.push_back(fs::file_size(p, ec));
       }
     } else if (detect_codec) {
       char magic[6] = {};
@@ -185,22 +186,18 @@ class FileInput final : public Stream {
   const std::string& file() const override { return m_path; }
   bool in_file() const override { return !m_stream; }
   std::string describe(uint64_t pos) const override {
-    if (m_pieces.size() > 1 && m_stream->codec() == io::Codec::none) {
+    if (m_piece_sizes.size() > 1 && m_stream->codec() == io::Codec::none) {
       // Where in which piece (an uncompressed archive: its bytes are the pieces').
-      uint64_t start = 0;
-      size_t i = 0;
-      for (; i + 1 < m_pieces.size() && pos >= start + m_pieces[i].second; ++i) {
-        start += m_pieces[i].second;
-      }
-      const std::string& name = m_pieces[i].first;
-      if (i + 1 == m_pieces.size() && pos >= start + m_pieces[i].second) {
+      io::PiecePosition at = io::piece_position(m_piece_sizes, pos);
+      const std::string& name = m_piece_names[at.index];
+      if (at.index + 1 == m_piece_sizes.size() && at.offset >= m_piece_sizes[at.index]) {
         return fmt::format(
             "byte {} of the {} pieces joined, the end of the last piece, {} (a "
             "piece after {} is missing, or {} is cut short)",
-            pos, m_pieces.size(), name, name, name);
+            pos, m_piece_sizes.size(), name, name, name);
       }
       return fmt::format("byte {} of the {} pieces joined (byte {} of the piece {})", pos,
-                         m_pieces.size(), pos - start, name);
+                         m_piece_sizes.size(), at.offset, name);
     }
     if (m_stream) {
       return fmt::format("byte {} of the decompressed {}", pos, m_label);
@@ -287,7 +284,8 @@ class FileInput final : public Stream {
   std::string m_label;
   int m_fd = -1;
   std::unique_ptr<io::InputStream> m_stream;
-  std::vector<std::pair<std::string, uint64_t>> m_pieces;  // a file in pieces: names, sizes
+  std::vector<std::string> m_piece_names;  // a file in pieces: their names and sizes
+  std::vector<uint64_t> m_piece_sizes;
   uint64_t m_size = 0;
   std::vector<char> m_buf;
   size_t m_pos = 0, m_len = 0;

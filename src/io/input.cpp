@@ -683,13 +683,9 @@ struct InputStream::Impl {
     if (piece_sizes.size() < 2) {
       return {};
     }
-    uint64_t start = 0;
-    size_t i = 0;
-    for (; i + 1 < piece_sizes.size() && offset >= start + piece_sizes[i]; ++i) {
-      start += piece_sizes[i];
-    }
-    return fmt::format(" (byte {} of the piece {})", offset - start,
-                       cursor.pieces[i].filename().string());
+    PiecePosition at = piece_position(piece_sizes, offset);
+    return fmt::format(" (byte {} of the piece {})", at.offset,
+                       cursor.pieces[at.index].filename().string());
   }
 
   // The one place where what a compressed file expands to is accounted for (every codec,

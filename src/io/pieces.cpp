@@ -39,6 +39,15 @@ std::optional<std::vector<std::filesystem::path>> pieces_of(const std::filesyste
   return it->second;
 }
 
+PiecePosition piece_position(const std::vector<uint64_t>& sizes, uint64_t offset) {
+  PiecePosition at{0, offset};
+  while (at.index + 1 < sizes.size() && at.offset >= sizes[at.index]) {
+    at.offset -= sizes[at.index];
+    ++at.index;
+  }
+  return at;
+}
+
 std::vector<PieceDigest> digest_pieces(const std::vector<std::filesystem::path>& pieces) {
   std::vector<PieceDigest> out;
   constexpr size_t k_buf = size_t{1} << 20;

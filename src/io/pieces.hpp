@@ -18,6 +18,14 @@ void set_pieces(const std::filesystem::path& first, std::vector<std::filesystem:
 // The pieces of a path registered so, in order; nullopt for any other path.
 std::optional<std::vector<std::filesystem::path>> pieces_of(const std::filesystem::path& path);
 
+// Where byte `offset` of pieces of these sizes, joined, falls: the piece and the byte in it (an
+// offset past the end falls in the last piece, at or past its end).
+struct PiecePosition {
+  size_t index = 0;
+  uint64_t offset = 0;
+};
+PiecePosition piece_position(const std::vector<uint64_t>& sizes, uint64_t offset);
+
 // One piece as stored: its size, SHA-256 and the line feeds it holds.
 struct PieceDigest {
   std::filesystem::path path;
